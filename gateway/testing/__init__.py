@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks: real services started on loopback, sample data."""

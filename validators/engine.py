@@ -1,0 +1,132 @@
+"""The rule engine: rules are data (code, retourcode, level, messages) plus one small check function.
+
+A rule module registers its rules with `@rule(...)`; `rules_for()` lists what applies to a message
+type and `run()` applies them. Levels follow the standard's control levels (IV032):
+
+- "xslt"        technische regels of the xslt class (level 2, retourcode 0001 in the Header)
+- "condition"   condities and constraints CDxxx / CSxxx / RSxxx (level 2, 0001)
+- "crossmessage" berichtoverstijgende regels (level 3, the rule's own retourcode on its class)
+- "external"    externe-bron rules (level 4: system date, CBS list, product list)
+- "contract"    the region's contract rules (our CRxxx codes, mapped to a WJ001 retourcode)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from lxml import etree
+
+from gateway.catalog import MessageType
+from validators.issues import Issue, Severity
+from validators.paths import element_path
+
+Level = Literal["xslt", "condition", "crossmessage", "external", "contract"]
+IN_MESSAGE_LEVELS: tuple[Level, ...] = ("xslt", "condition")
+ALL_LEVELS: tuple[Level, ...] = ("xslt", "condition", "crossmessage", "external", "contract")
+
+
+@dataclass
+class RuleContext:
+    """What a rule may look at: the parsed message and, for later levels, state and contracts."""
+
+    root: etree._Element
+    mtype: MessageType
+    today: date
+    # Level 3 rules get a view on stored state (gateway.store), contract rules the contract registry.
+    state: Any = None
+    contracts: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Check = Callable[["Rule", RuleContext], Iterable[Issue]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # TR101, CS139, CD034, CR001
+    retourcode: str  # WJ001 code a failure yields (0001 for every level-2 rule)
+    level: Level
+    messages: frozenset[str]  # message numbers: "301", "323", ...
+    summary: str  # one line, English
+    check: Check = field(compare=False, repr=False)
+    standards: frozenset[str] = frozenset({"ijw", "iwmo"})
+    severity: Severity = "error"
+
+    def applies_to(self, mtype: MessageType) -> bool:
+        return mtype.number in self.messages and mtype.standard in self.standards
+
+    def issue(
+        self,
+        el: etree._Element | None,
+        text: str,
+        *,
+        class_el: etree._Element | None = None,
+        severity: Severity | None = None,
+        retourcode: str | None = None,
+    ) -> Issue:
+        """An issue of this rule at element `el`; `class_el` is the class that carries the retourcode."""
+        return Issue(
+            rule=self.code,
+            severity=severity or self.severity,
+            path=element_path(el) if el is not None else None,
+            line=el.sourceline if el is not None else None,
+            text=text,
+            retourcode=retourcode or self.retourcode,
+            class_path=element_path(class_el) if class_el is not None else None,
+        )
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    *,
+    retourcode: str,
+    level: Level,
+    messages: Iterable[str],
+    summary: str,
+    standards: Iterable[str] = ("ijw", "iwmo"),
+    severity: Severity = "error",
+) -> Callable[[Check], Check]:
+    """Register a check function as the rule `code`."""
+
+    def register(fn: Check) -> Check:
+        if code in REGISTRY:
+            raise ValueError(f"rule {code} registered twice")
+        REGISTRY[code] = Rule(
+            code=code,
+            retourcode=retourcode,
+            level=level,
+            messages=frozenset(messages),
+            summary=summary,
+            check=fn,
+            standards=frozenset(standards),
+            severity=severity,
+        )
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Rule]:
+    """Import every rule module so the registry is complete."""
+    import validators.rulesets  # noqa: F401  (the package imports its rule modules)
+
+    return REGISTRY
+
+
+def rules_for(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> list[Rule]:
+    wanted = set(levels)
+    return [r for r in load_all().values() if r.level in wanted and r.applies_to(mtype)]
+
+
+def run(ctx: RuleContext, levels: Iterable[Level] = IN_MESSAGE_LEVELS) -> list[Issue]:
+    """Apply every rule of `levels` that applies to the message; issues in document order per rule."""
+    issues: list[Issue] = []
+    for r in rules_for(ctx.mtype, levels):
+        issues.extend(r.check(r, ctx))
+    return issues

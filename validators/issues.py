@@ -1,0 +1,44 @@
+"""The one shape every finding takes, from the XML parser up to the contract rules."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["error", "warning"]
+# What the gateway does with a message that has this issue (contract bundles choose per rule).
+Action = Literal["reject", "flag", "review"]
+
+
+class Issue(BaseModel):
+    """A problem found in a message.
+
+    `rule` is "PARSE", "XSD", "DETECT" or an official rule code (TR101, CS139, CD034) or one of
+    ours (CR001). `path` is in the official report format
+    (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`).
+    """
+
+    rule: str
+    severity: Severity = "error"
+    path: str | None = None
+    line: int | None = None
+    text: str
+    # Internal fields, not part of the CLI JSON: where the retourcode goes and which one.
+    retourcode: str | None = Field(default=None, exclude=True)
+    class_path: str | None = Field(default=None, exclude=True)
+    action: Action = Field(default="reject", exclude=True)
+
+    def public(self) -> dict:
+        """The issue as the CLI's JSON and the API show it."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "text": self.text,
+        }
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    return any(i.severity == "error" for i in issues)
