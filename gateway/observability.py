@@ -1,0 +1,420 @@
+"""Logs, metrics, health: what operators watch while the gateway runs.
+
+- `configure_logging()` sets up structlog (and the stdlib `logging` root, so uvicorn and libraries
+  go the same way) to write one JSON object per line. Every line carries the ids bound with
+  `bind_message()` / the request middleware, and passes `mask_bsns`, which replaces anything that
+  looks like a BSN (a run of exactly nine digits) before it is written: a BSN is personal data.
+- `metrics` holds the Prometheus metrics; `router` serves /metrics, /healthz and /readyz.
+- `install(app)` adds the request middleware (request id, access log line, latency) and the router.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+# ---------------------------------------------------------------------------------------------
+# BSN masking
+
+# Exactly nine digits, not part of a longer number. We mask every such run, not only those that
+# pass the elfproef: a mistyped BSN is still a BSN, and a false positive costs nothing in a log.
+BSN_RE = re.compile(r"(?<!\d)\d{9}(?!\d)")
+BSN_MASK_RE = BSN_RE  # what the log checks grep for
+
+
+def mask_bsn(bsn: str) -> str:
+    """`123456782` -> `*******82`: enough to tell two clients apart in a log, not to identify one."""
+    return "*" * (len(bsn) - 2) + bsn[-2:]
+
+
+def mask_text(text: str) -> str:
+    """Every nine-digit run in `text` masked."""
+    return BSN_RE.sub(lambda m: mask_bsn(m.group(0)), text)
+
+
+def mask_value(value: Any) -> Any:
+    """A copy of `value` with every BSN-looking string or number masked, recursing into containers."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        s = str(value)
+        return mask_text(s) if BSN_RE.search(s) else value
+    if isinstance(value, float):
+        # Long fractions would print nine-digit runs (0.123456789); microseconds are plenty.
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {mask_value(k) if isinstance(k, str) else k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [mask_value(v) for v in value]
+    if isinstance(value, bytes):
+        return mask_text(value.decode("utf-8", "replace"))
+    # Anything else (exceptions, paths, models) is rendered with str(); mask that rendering.
+    return mask_text(str(value))
+
+
+def mask_bsns(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: mask BSN-looking values everywhere in the event, keys included."""
+    return mask_value(event_dict)
+
+
+def find_bsns(text: str) -> list[str]:
+    """The nine-digit runs in `text` (what a log check must never find)."""
+    return BSN_RE.findall(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logging
+
+_SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.StackInfoRenderer(),
+    # Render tracebacks to text before masking, so a BSN inside an exception message is masked too.
+    structlog.processors.format_exc_info,
+]
+
+
+def _final_processors() -> list[Any]:
+    return [mask_bsns, structlog.processors.JSONRenderer(sort_keys=False)]
+
+
+def configure_logging(
+    level: str | int = "INFO",
+    *,
+    stream: TextIO | None = None,
+    file: str | Path | None = None,
+) -> logging.Handler:
+    """Send structlog and stdlib logging to one JSON-lines sink (a stream, default stderr, or a file).
+
+    Safe to call more than once: the previous handler this function installed is replaced.
+    Returns the handler (tests read what it wrote).
+    """
+    if isinstance(level, str):
+        level = logging.getLevelName(level.upper())
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED_PROCESSORS,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_final_processors()],
+    )
+    handler: logging.Handler
+    if file is not None:
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    handler.set_name("gateway-json")
+
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == "gateway-json":
+            root.removeHandler(old)
+            old.close()
+    root.addHandler(handler)
+    root.setLevel(level)
+    # uvicorn installs its own handlers; route its records through ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers = []
+        lg.propagate = True
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return handler
+
+
+def get_logger(name: str = "gateway") -> Any:
+    return structlog.stdlib.get_logger(name)
+
+
+@contextlib.contextmanager
+def bind_message(
+    message_id: str | None = None,
+    *,
+    correlation_id: str | None = None,
+    client_key: str | None = None,
+    **ids: Any,
+) -> Iterator[None]:
+    """Bind the ids of the message being handled to every log line written inside the block.
+
+    `correlation_id` ties a message to the request or batch that carried it; `client_key` to the
+    client's chain (allocation -> start -> stop -> declaration). None values are left out.
+    """
+    values = {"message_id": message_id, "correlation_id": correlation_id, "client_key": client_key}
+    values.update(ids)
+    with structlog.contextvars.bound_contextvars(
+        **{k: v for k, v in values.items() if v is not None}
+    ):
+        yield
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+class Metrics:
+    """The gateway's Prometheus metrics, in their own registry (so tests can build many apps)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "gateway_messages_total",
+            "Messages handled, by standard, message type and verdict.",
+            ["standard", "type", "verdict"],
+            registry=r,
+        )
+        self.rule_failures = Counter(
+            "gateway_rule_failures_total",
+            "Issues found, by rule code (TR101, CS139, CR001, XSD, ...).",
+            ["rule"],
+            registry=r,
+        )
+        self.processing_seconds = Histogram(
+            "gateway_processing_seconds",
+            "Time from receipt to verdict for one message, by message type.",
+            ["type"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.retour_latency_seconds = Histogram(
+            "gateway_retour_latency_seconds",
+            "Time from receipt of a message to its retour being available, by message type.",
+            ["type"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600),
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "gateway_http_request_seconds",
+            "HTTP request latency, by method, route and status class.",
+            ["method", "route", "status"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.routed = Counter(
+            "gateway_routed_total",
+            "Outbox deliveries attempted, by destination and outcome (ok / error).",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "gateway_queue_depth",
+            "Messages waiting in an in-process queue, by queue.",
+            ["queue"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "gateway_outbox_depth",
+            "Outbox rows not yet delivered, by destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.outbox_lag_seconds = Gauge(
+            "gateway_outbox_lag_seconds",
+            "Age of the oldest undelivered outbox row, by destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.console_actions = Counter(
+            "gateway_console_actions_total",
+            "Operator actions from the console, by action.",
+            ["action"],
+            registry=r,
+        )
+        # Called before each scrape to refresh gauges computed from the store (outbox depth...).
+        self._collectors: list[Callable[[Metrics], Any]] = []
+
+    def record_message(
+        self,
+        standard: str,
+        mtype: str,
+        verdict: str,
+        seconds: float | None = None,
+        rules: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        """Count one handled message; `rules` are the codes of its issues."""
+        self.messages.labels(standard, mtype, verdict).inc()
+        if seconds is not None:
+            self.processing_seconds.labels(mtype).observe(seconds)
+        for code in rules:
+            self.rule_failures.labels(code).inc()
+
+    def on_scrape(self, fn: Callable[[Metrics], Any]) -> None:
+        """Register `fn(metrics)`, run before every /metrics answer (e.g. to read outbox depth)."""
+        self._collectors.append(fn)
+
+    def set_outbox(self, depths: dict[str, tuple[int, float]]) -> None:
+        """Outbox depth and lag per destination: {destination: (waiting rows, oldest age seconds)}."""
+        self.outbox_depth.clear()
+        self.outbox_lag_seconds.clear()
+        for dest, (depth, lag) in depths.items():
+            self.outbox_depth.labels(dest).set(depth)
+            self.outbox_lag_seconds.labels(dest).set(lag)
+
+    async def refresh(self) -> None:
+        for fn in list(self._collectors):
+            try:
+                result = fn(self)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # a broken collector must not break the scrape
+                get_logger("gateway.metrics").warning("metrics_collector_failed", exc_info=True)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+metrics = Metrics()
+
+
+# ---------------------------------------------------------------------------------------------
+# Health, readiness and /metrics
+
+ReadinessCheck = Callable[[], "bool | str | None | Awaitable[bool | str | None]"]
+_default_checks: dict[str, ReadinessCheck] = {}
+
+
+def add_readiness_check(name: str, check: ReadinessCheck, app: FastAPI | None = None) -> None:
+    """Register a readiness check: it returns True/None when ready, False or a reason when not.
+
+    With `app`, the check belongs to that app (app.state.readiness_checks); without, to every app.
+    """
+    if app is None:
+        _default_checks[name] = check
+        return
+    if not hasattr(app.state, "readiness_checks"):
+        app.state.readiness_checks = {}
+    app.state.readiness_checks[name] = check
+
+
+async def _run_check(check: ReadinessCheck) -> tuple[bool, str | None]:
+    try:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:  # the reason is for operators; no traceback in the answer
+        return False, f"{type(exc).__name__}: {mask_text(str(exc))[:200]}"
+    if result is None or result is True:
+        return True, None
+    if result is False:
+        return False, "not ready"
+    return False, mask_text(str(result))
+
+
+router = APIRouter(tags=["observability"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers. Dependencies are /readyz's business."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: every registered check passes (store reachable, schemas loaded, ...)."""
+    checks = {**_default_checks, **getattr(request.app.state, "readiness_checks", {})}
+    results: dict[str, dict[str, Any]] = {}
+    ready = True
+    for name, check in checks.items():
+        ok, reason = await _run_check(check)
+        ready = ready and ok
+        results[name] = {"ok": ok} if ok else {"ok": False, "reason": reason}
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": results},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics")
+async def metrics_endpoint(request: Request) -> Response:
+    m: Metrics = getattr(request.app.state, "metrics", metrics)
+    await m.refresh()
+    return Response(m.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+# ---------------------------------------------------------------------------------------------
+# Request middleware
+
+REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _request_id(request: Request) -> str:
+    for h in REQUEST_ID_HEADERS:
+        value = request.headers.get(h)
+        # A sender's id is only kept when it is a plain token (no log injection, bounded size).
+        if value and _SAFE_ID.match(value):
+            return value
+    return uuid.uuid4().hex
+
+
+def _route_label(request: Request) -> str:
+    # The route template (/console/api/messages/{id}), not the path: bounded label cardinality.
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def install(app: FastAPI, *, access_log: bool = True, metrics_obj: Metrics | None = None) -> None:
+    """Add the observability router and a middleware that binds a request id to every log line,
+    echoes it in `X-Request-ID`, writes one access line and observes the request latency."""
+    m = metrics_obj or metrics
+    app.state.metrics = m
+    app.include_router(router)
+    log = get_logger("gateway.http")
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        rid = _request_id(request)
+        start = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=rid, correlation_id=rid):
+            status = 500
+            try:
+                response = await call_next(request)
+                status = response.status_code
+            finally:
+                elapsed = time.perf_counter() - start
+                m.http_seconds.labels(request.method, _route_label(request), f"{status // 100}xx").observe(
+                    elapsed
+                )
+                if access_log and request.url.path not in ("/healthz", "/metrics"):
+                    log.info(
+                        "http_request",
+                        method=request.method,
+                        path=request.url.path,
+                        status=status,
+                        duration_ms=round(elapsed * 1000, 2),
+                    )
+        response.headers["X-Request-ID"] = rid
+        return response

@@ -1,0 +1,135 @@
+"""Logging, masking, metrics and health endpoints of gateway.observability."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway import observability as obs
+
+BSN = "123456782"  # passes the elfproef; fictitious
+
+
+@pytest.fixture
+def log_stream():
+    stream = io.StringIO()
+    handler = obs.configure_logging("DEBUG", stream=stream)
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+def lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_mask_text_masks_nine_digit_runs_only():
+    assert obs.mask_text(f"bsn {BSN} agb 12345678 cbs 0599 long 1234567890") == (
+        "bsn *******82 agb 12345678 cbs 0599 long 1234567890"
+    )
+
+
+def test_mask_value_recurses_into_containers_numbers_and_keys():
+    masked = obs.mask_value({"a": [BSN, {"b": int(BSN)}], BSN: (1.123456789,)})
+    rendered = json.dumps(masked)
+    assert obs.find_bsns(rendered) == []
+    assert masked["a"][1]["b"] == "*******82"
+
+
+def test_structlog_line_is_json_with_bound_ids_and_no_bsn(log_stream):
+    log = obs.get_logger("gateway.test")
+    with obs.bind_message("MSG-1", correlation_id="req-9", client_key="ck-1"):
+        log.info("validated", bsn=BSN, text=f"client {BSN} rejected", amount=12.5)
+    log.info("outside")
+    first, second = lines(log_stream)
+    assert first["event"] == "validated"
+    assert first["message_id"] == "MSG-1"
+    assert first["correlation_id"] == "req-9"
+    assert first["client_key"] == "ck-1"
+    assert first["level"] == "info"
+    assert "timestamp" in first
+    assert first["bsn"] == "*******82"
+    assert BSN not in log_stream.getvalue()
+    assert "message_id" not in second
+
+
+def test_stdlib_logging_and_exceptions_are_masked_too(log_stream):
+    logging.getLogger("some.library").warning("lookup failed for %s", BSN)
+    try:
+        raise ValueError(f"bad bsn {BSN}")
+    except ValueError:
+        obs.get_logger().exception("boom")
+    out = log_stream.getvalue()
+    assert obs.find_bsns(out) == []
+    records = lines(log_stream)
+    assert records[0]["event"] == "lookup failed for *******82"
+    assert "ValueError: bad bsn *******82" in records[1]["exception"]
+
+
+def test_unmasked_text_would_be_found():
+    # The checker itself must be able to fail.
+    assert obs.find_bsns(f'{{"event": "x {BSN}"}}') == [BSN]
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    obs.install(app, metrics_obj=obs.Metrics())
+
+    @app.get("/ping")
+    async def ping():
+        obs.get_logger("gateway.test").info("pinged", client=BSN)
+        return {"ok": True}
+
+    return app
+
+
+async def test_metrics_endpoint_exposes_counts_and_outbox_depth():
+    app = make_app()
+    m: obs.Metrics = app.state.metrics
+    m.record_message("ijw", "JW323", "rejected", 0.02, rules=["TR301", "CR001"])
+    m.record_message("ijw", "JW323", "rejected", 0.03, rules=["TR301"])
+    m.on_scrape(lambda mm: mm.set_outbox({"kafka:declarations": (7, 42.0)}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.get("/ping")
+        body = (await c.get("/metrics")).text
+    assert 'gateway_messages_total{standard="ijw",type="JW323",verdict="rejected"} 2.0' in body
+    assert 'gateway_rule_failures_total{rule="TR301"} 2.0' in body
+    assert 'gateway_outbox_depth{destination="kafka:declarations"} 7.0' in body
+    assert 'gateway_outbox_lag_seconds{destination="kafka:declarations"} 42.0' in body
+    assert 'gateway_processing_seconds_count{type="JW323"} 2.0' in body
+    assert 'gateway_http_request_seconds_count{method="GET",route="/ping",status="2xx"} 1.0' in body
+
+
+async def test_health_and_readiness(log_stream):
+    app = make_app()
+    state = {"db": True}
+    obs.add_readiness_check("store", lambda: state["db"] or "database unreachable", app=app)
+
+    async def broker_check():
+        return None
+
+    obs.add_readiness_check("broker", broker_check, app=app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/healthz")).json() == {"status": "ok"}
+        ready = await c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        state["db"] = False
+        not_ready = await c.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["checks"]["store"] == {"ok": False, "reason": "database unreachable"}
+        r = await c.get("/ping", headers={"X-Request-ID": "abc-123"})
+        assert r.headers["X-Request-ID"] == "abc-123"
+        r = await c.get("/ping", headers={"X-Request-ID": "evil\nline"})
+        assert r.headers["X-Request-ID"] != "evil\nline"
+    records = lines(log_stream)
+    pinged = [r for r in records if r["event"] == "pinged"]
+    assert pinged[0]["client"] == "*******82"
+    access = [r for r in records if r["event"] == "http_request" and r.get("request_id") == "abc-123"]
+    assert access and access[0]["status"] == 200
+    # the app's own line inside the request carries the request id as well
+    assert any(r.get("request_id") == "abc-123" for r in pinged)
+    assert obs.find_bsns(log_stream.getvalue()) == []
