@@ -1,0 +1,250 @@
+"""Hardened XML parsing: the only way bytes from outside become an lxml tree.
+
+What is refused, before or while parsing, each as an Issue with rule "PARSE" (never an exception):
+
+- documents larger than `max_bytes` (25 MB, the hubs' limit, OP179), checked before parsing;
+- empty documents and documents that are not XML at all;
+- any DOCTYPE (so no DTD, no internal or external entities, no parameter entities); entity
+  expansion and network access are off in the parser as a second line of defence;
+- encodings other than UTF-8 (OP192): UTF-16/UTF-32 byte order marks or byte patterns, another
+  encoding in the XML declaration, or bytes that are not valid UTF-8 (reported with line/column);
+- nesting deeper than `max_depth` elements, counted without recursion after parsing (libxml2
+  itself stops at 256 levels because huge_tree stays off);
+- malformed XML, with the parser's line and column.
+
+A UTF-8 byte order mark: OP192 says a sent message carries no BOM. XML 1.0 itself allows it and
+no technical rule or retourcode covers it, so by default it is a *warning* (the message is still
+processed and the sender learns of it); `bom_severity="error"` (env GATEWAY_XML_BOM_SEVERITY)
+refuses such messages instead.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lxml import etree
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from validators.issues import Issue, Severity
+
+MB = 1024 * 1024
+
+
+class ParseLimits(BaseSettings):
+    """Parser limits, settable from the environment (GATEWAY_XML_MAX_BYTES, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_XML_", frozen=True)
+
+    max_bytes: int = 25 * MB
+    max_depth: int = 100
+    bom_severity: Literal["error", "warning"] = "warning"
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+
+@dataclass
+class ParseResult:
+    """The parsed root element, or None when the document was refused; issues either way."""
+
+    root: etree._Element | None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.root is not None
+
+
+_local = threading.local()
+
+
+def hardened_parser() -> etree.XMLParser:
+    """An lxml parser with DTDs, entity expansion, network and huge trees off (one per thread,
+    because lxml parsers must not be shared between threads)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            load_dtd=False,
+            dtd_validation=False,
+            no_network=True,
+            huge_tree=False,
+            collect_ids=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+def _issue(text: str, line: int | None = None, severity: Severity = "error") -> Issue:
+    return Issue(rule="PARSE", severity=severity, line=line, text=text)
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n} bytes"
+
+
+_UTF32_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_UTF16_BOMS = (b"\xfe\xff", b"\xff\xfe")
+_WIDE_STARTS = {
+    b"<\x00?\x00": "UTF-16 (little endian)",
+    b"\x00<\x00?": "UTF-16 (big endian)",
+    b"<\x00\x00\x00": "UTF-32 (little endian)",
+    b"\x00\x00\x00<": "UTF-32 (big endian)",
+}
+_DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in bytes) of a byte offset."""
+    line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _encoding_issue(raw: bytes) -> Issue | None:
+    for bom in _UTF32_BOMS:
+        if raw.startswith(bom):
+            return _issue("Document is UTF-32 encoded (byte order mark); messages must be UTF-8 (OP192)")
+    for bom in _UTF16_BOMS:
+        if raw.startswith(bom):
+            return _issue("Document is UTF-16 encoded (byte order mark); messages must be UTF-8 (OP192)")
+    wide = _WIDE_STARTS.get(raw[:4])
+    if wide:
+        return _issue(f"Document looks {wide} encoded; messages must be UTF-8 (OP192)")
+    decl = _DECL.match(raw)
+    if decl:
+        enc = _ENCODING.search(decl.group(0))
+        if enc:
+            name = enc.group(1).decode("ascii", "replace")
+            if name.strip().lower() not in ("utf-8", "utf8"):
+                return _issue(
+                    f"XML declaration says encoding '{name}'; messages must be UTF-8 (OP192)", 1
+                )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        return _issue(
+            f"Invalid UTF-8 byte 0x{raw[exc.start]:02X} at line {line}, column {column}; "
+            "messages must be UTF-8 (OP192)",
+            line,
+        )
+    return None
+
+
+def _doctype_issue(raw: bytes) -> Issue | None:
+    """Refuse a DOCTYPE in the prolog (the only place one can be), before libxml2 sees it."""
+    pos = 0
+    n = len(raw)
+    while pos < n:
+        while pos < n and raw[pos] in b" \t\r\n":
+            pos += 1
+        if raw.startswith(b"<?", pos):
+            end = raw.find(b"?>", pos)
+            if end < 0:
+                return None  # malformed; the parser reports it with a position
+            pos = end + 2
+        elif raw.startswith(b"<!--", pos):
+            end = raw.find(b"-->", pos)
+            if end < 0:
+                return None
+            pos = end + 3
+        elif raw[pos : pos + 9].upper() == b"<!DOCTYPE":
+            line, _ = _position(raw, pos)
+            return _issue(
+                "Document type declarations (DOCTYPE) are not allowed: no DTDs or entities", line
+            )
+        else:
+            return None
+    return None
+
+
+def _depth_issue(root: etree._Element, max_depth: int) -> Issue | None:
+    """Count element nesting with iterwalk: no recursion, stops at the first element too deep."""
+    depth = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth > max_depth:
+                return _issue(
+                    f"Elements nested deeper than {max_depth} levels (at line {el.sourceline})",
+                    el.sourceline,
+                )
+        else:
+            depth -= 1
+    return None
+
+
+def _syntax_text(exc: etree.XMLSyntaxError) -> tuple[str, int | None]:
+    line, column = exc.position if exc.position else (None, None)
+    msg = (exc.msg or str(exc)).strip()
+    # lxml appends ", line L, column C"; we say it ourselves.
+    msg = re.sub(r",?\s*line \d+, column \d+$", "", msg)
+    # libxml2 says "Premature end of data in tag c line 3": the line is where <c> was opened.
+    msg = re.sub(r"in tag (\S+) line (\d+)$", r"in tag \1 (opened at line \2)", msg)
+    if "Excessive depth" in msg or "nesting depth" in msg.lower():
+        return "Elements nested deeper than the parser's hard limit of 256 levels", line
+    if "Document is empty" in msg or "Start tag expected" in msg:
+        return f"Not an XML document: {msg} (line {line}, column {column})", line
+    if line is not None:
+        return f"Malformed XML at line {line}, column {column}: {msg}", line
+    return f"Malformed XML: {msg}", None
+
+
+def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
+    """Parse message bytes into an lxml root element, or explain why not."""
+    limits = limits or DEFAULT_LIMITS
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        return ParseResult(None, [_issue("Message must be given as bytes")])
+    raw = bytes(raw)
+    if len(raw) > limits.max_bytes:
+        return ParseResult(
+            None,
+            [
+                _issue(
+                    f"Document is {_size(len(raw))}; the limit is {_size(limits.max_bytes)} (OP179)"
+                )
+            ],
+        )
+    if not raw.strip():
+        return ParseResult(None, [_issue("Empty document: no XML content")])
+    warnings: list[Issue] = []
+    if raw.startswith(b"\xef\xbb\xbf"):
+        bom = _issue(
+            "Document starts with a UTF-8 byte order mark (BOM); OP192 says messages carry none",
+            1,
+            severity=limits.bom_severity,
+        )
+        if bom.severity == "error":
+            return ParseResult(None, [bom])
+        warnings.append(bom)
+        raw = raw[3:]
+    problem = _encoding_issue(raw) or _doctype_issue(raw)
+    if problem:
+        return ParseResult(None, warnings + [problem])
+    if raw.lstrip()[:1] != b"<":
+        return ParseResult(
+            None, warnings + [_issue("Not an XML document: it does not start with '<'", 1)]
+        )
+    try:
+        root = etree.fromstring(raw, hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        text, line = _syntax_text(exc)
+        return ParseResult(None, warnings + [_issue(text, line)])
+    except (ValueError, etree.LxmlError) as exc:  # defensive: anything else lxml may raise
+        return ParseResult(None, warnings + [_issue(f"Unreadable XML: {exc}")])
+    doctype = root.getroottree().docinfo.doctype
+    if doctype:
+        return ParseResult(
+            None,
+            warnings
+            + [_issue("Document type declarations (DOCTYPE) are not allowed: no DTDs or entities")],
+        )
+    deep = _depth_issue(root, limits.max_depth)
+    if deep:
+        return ParseResult(None, warnings + [deep])
+    return ParseResult(root, warnings)
