@@ -1,0 +1,1 @@
+"""Ingress: how messages enter the pipeline (HTTP single message, zip batch, Kafka topic)."""

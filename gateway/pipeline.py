@@ -1,0 +1,497 @@
+"""The one visible chain a message goes through:
+
+    receive -> identify -> validate (schema, in-message, cross-message, contract) -> store -> route -> retour
+
+`Pipeline.process(raw, sender, received_at)` runs it for one message and returns an `Outcome`. It is
+synchronous (the store is): the async service calls it in a worker thread, `gateway replay` and the
+benchmarks call it directly.
+
+- parse / detect / XSD failure: no retourbericht; a transport rejection (like the hubs' BRS13/IB014)
+  is stored with verdict "transport_rejected" and returned to the sender.
+- level 2 failure (xslt, condities): retour with 0001 in the Header; nothing else runs.
+- otherwise the cross-message, external and contract rules run inside one store transaction, which
+  also stores the message, its verdict and retour, the state change and the outbox rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from lxml import etree
+from pydantic import BaseModel, Field
+
+from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
+from gateway.catalog import MessageType
+from gateway.routing import plan
+from gateway.routing.correlation import Correlation, correlate
+from gateway.settings import Settings
+from validators.issues import Issue
+from validators.paths import child, element_path, local_name, text
+
+Verdict = Literal["accepted", "rejected", "flagged", "review", "transport_rejected"]
+LATER_LEVELS = ("crossmessage", "external", "contract")
+TRANSPORT_RULES = {"PARSE", "DETECT", "XSD"}
+
+
+class TransportError(BaseModel):
+    """Why a message was refused before the standard's checks (no retourbericht exists for it)."""
+
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    issues: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Outcome(BaseModel):
+    """What happened to one message (the API's answer and what replay/benchmarks inspect)."""
+
+    message_id: str | None = None
+    verdict: Verdict
+    code: str | None = None
+    sender: str | None = None
+    receiver: str | None = None
+    issues: list[dict[str, Any]] = Field(default_factory=list)
+    retour: bytes | None = Field(None, exclude=True)
+    retour_code: str | None = None
+    retour_message_id: str | None = None
+    transport_error: TransportError | None = None
+    duplicate: bool = False
+    routed: bool = False
+    correlation: Correlation = Field(default_factory=Correlation)
+
+
+@dataclass
+class Components:
+    """Everything the pipeline needs, built once per process (see `build_components`)."""
+
+    store: Any
+    settings: Settings
+    secret: bytes
+    registry: Any = None  # schemas.registry.SchemaRegistry; None = the package default
+    contracts: Any = None  # gateway.contracts registry; None = contract rules see no bundle
+    audit_actor: str = "gateway"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_components(settings: Settings, *, store: Any = None, contracts: Any = None) -> Components:
+    """Open the store and load schemas and contracts as the settings say."""
+    from gateway.store import open_store
+
+    secret = settings.secret()
+    if store is None:
+        if settings.store_url and settings.store_url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(settings.store_url.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        store = open_store(settings.store_url, client_key_secret=secret)
+    registry = None
+    if settings.schemas:
+        from schemas.registry import SchemaRegistry
+
+        registry = SchemaRegistry.load(settings.schemas)
+    if contracts is None:
+        contracts = load_contracts(settings.contracts)
+    return Components(store=store, settings=settings, secret=secret, registry=registry, contracts=contracts)
+
+
+def load_contracts(location: str | None) -> Any:
+    """The contract registry: the bundles in `location`, or the demo bundle. None when unavailable."""
+    try:
+        from gateway import contracts as contracts_pkg
+    except ImportError:
+        return None
+    loader = getattr(contracts_pkg, "load_registry", None) or getattr(contracts_pkg, "load", None)
+    if loader is None:
+        return None
+    return loader(location) if location else loader()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_identificatie() -> str:
+    """A fresh 12-character identifier for a retour or a 325 (LDT_IdentificatieBericht)."""
+    return secrets.token_hex(6).upper()
+
+
+def transport_rejection(issues: list[Issue], code: str) -> TransportError:
+    """The first failing element, named clearly, plus every parse/XSD issue found."""
+    first = next((i for i in issues if i.severity == "error"), issues[0] if issues else None)
+    message = first.text if first else "message refused"
+    where = f" at {first.path}" if first and first.path else ""
+    try:  # the technical-rules engineer's model, when present, decides the hub-style code
+        from gateway.retour import TransportRejection
+
+        tr = TransportRejection.from_issues(issues)  # type: ignore[attr-defined]
+        data = tr.model_dump()
+        return TransportError(
+            code=data.get("code", code),
+            message=data.get("message", f"{message}{where}"),
+            path=data.get("path", first.path if first else None),
+            line=data.get("line", first.line if first else None),
+            issues=[i.public() for i in issues],
+        )
+    except Exception:
+        return TransportError(
+            code=code,
+            message=f"{message}{where}",
+            path=first.path if first else None,
+            line=first.line if first else None,
+            issues=[i.public() for i in issues],
+        )
+
+
+class Pipeline:
+    """receive -> identify -> validate -> store -> route -> retour, for one message at a time."""
+
+    def __init__(self, components: Components) -> None:
+        self.c = components
+        self.settings = components.settings
+
+    # -- the chain -------------------------------------------------------------------------
+
+    def process(
+        self,
+        raw: bytes,
+        sender: Party | None,
+        received_at: datetime | None = None,
+        *,
+        transport: str = "http",
+        today: date | None = None,
+    ) -> Outcome:
+        """Run the whole chain. Raises `Refused` when the sender may not send this message.
+
+        `sender` is the authenticated party; None means a trusted channel (replay, an inbound
+        Kafka topic) where the party named in the header is looked up instead.
+        """
+        received_at = received_at or _now()
+        today = today or received_at.date()
+        principal = sender.party_id if sender else None
+
+        # receive
+        if len(raw) > self.settings.max_message_bytes:
+            issue = Issue(
+                rule="PARSE",
+                text=f"message is {len(raw)} bytes; at most {self.settings.max_message_bytes}",
+            )
+            return self._store_transport(raw, [issue], "too_large", None, principal, received_at, transport)
+
+        # identify + validate (levels 1 and 2)
+        from validators.validate import validate_bytes
+
+        report = validate_bytes(raw, self.c.registry, today=today)
+        root = getattr(report, "root", None)
+        mtype: MessageType | None = getattr(report, "mtype", None)
+        issues: list[Issue] = list(report.issues)
+        transport_issues = [i for i in issues if i.rule in TRANSPORT_RULES and i.severity == "error"]
+        if root is None or mtype is None:
+            return self._store_transport(
+                raw, transport_issues or issues, "not_a_message", None, principal, received_at, transport
+            )
+
+        route = header_route(root, mtype)
+        party = sender or self._party_from_header(route)
+        if not (transport_issues and route.sender is None):
+            try:
+                check_sender(party, mtype, route)
+            except Refused as exc:
+                self._audit_refusal(party, mtype, route, exc)
+                raise
+        if transport_issues:
+            code = "schema" if any(i.rule == "XSD" for i in transport_issues) else "not_a_message"
+            return self._store_transport(raw, transport_issues, code, mtype, principal, received_at, transport, route)
+
+        return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport)
+
+    def _process_valid(
+        self,
+        raw: bytes,
+        root: etree._Element,
+        mtype: MessageType,
+        route: Route,
+        issues: list[Issue],
+        party: Party,
+        received_at: datetime,
+        today: date,
+        transport: str,
+    ) -> Outcome:
+        from validators.engine import RuleContext, run
+        from validators.issues import has_errors
+
+        sha = hashlib.sha256(raw).hexdigest()
+        header = child(root, "Header")
+        identificatie = text(header, "BerichtIdentificatie", "Identificatie")
+        if mtype.kind == "retour":
+            identificatie = text(header, "IdentificatieRetour") or identificatie
+        correlation = correlate(root, mtype, self.c.secret)
+        level2_failed = has_errors(issues)
+
+        with self.c.store.transaction(self._lock_keys(mtype, route, correlation)) as tx:
+            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
+            if same is not None:
+                return self._duplicate(same, mtype, route, correlation)
+            if not level2_failed:
+                ctx = RuleContext(
+                    root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today)
+                )
+                issues = issues + run(ctx, levels=LATER_LEVELS)
+            verdict, rejected_paths = decide(root, mtype, issues)
+            retour, retour_mtype = self._retour(root, mtype, issues, today)
+            message_id = tx.save_message(
+                received_at=received_at,
+                mtype=mtype,
+                root=root,
+                raw=raw,
+                sha256=sha,
+                sender=route.sender,
+                receiver=route.receiver,
+                identificatie=identificatie,
+                verdict=verdict,
+                issues=issues,
+                retour=retour,
+                transport=transport,
+                received_by=party.party_id,
+            )
+            accepted = verdict != "rejected"
+            if accepted:
+                tx.apply_state(mtype, root, True, rejected_paths)
+            routed = self._routable(verdict)
+            rows = []
+            if routed:
+                rows += plan.message_rows(self.settings, self.c.secret, mtype, root, raw, message_id,
+                                          route, correlation)
+            if retour is not None and retour_mtype is not None:
+                rows += plan.retour_rows(self.settings, self.c.secret, retour_mtype, root, retour,
+                                         message_id, route, correlation)
+            if rows:
+                tx.enqueue(rows)
+        return Outcome(
+            message_id=message_id,
+            verdict=verdict,
+            code=mtype.code,
+            sender=route.sender,
+            receiver=route.receiver,
+            issues=[i.public() for i in issues],
+            retour=retour,
+            retour_code=retour_mtype.code if retour_mtype else None,
+            routed=routed,
+            correlation=correlation,
+        )
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _party_from_header(self, route: Route) -> Party:
+        if not route.sender:
+            raise Refused(403, "the message names no sender", "unknown_party")
+        found = self.c.store.get_party(route.sender)
+        if found is None or getattr(found, "revoked_at", None):
+            raise Refused(403, f"sender {route.sender} is not a known party", "unknown_party")
+        return Party(found.party_id, found.role, getattr(found, "name", ""))
+
+    def _audit_refusal(self, party: Party, mtype: MessageType, route: Route, exc: Refused) -> None:
+        """Refusals are recorded (without message content: it may hold a BSN)."""
+        from gateway.observability import get_logger
+
+        get_logger("gateway.pipeline").warning(
+            "message_refused", party=party.party_id, code=mtype.code, reason=exc.code,
+            header_sender=route.sender,
+        )
+        try:
+            self.c.store.audit(
+                actor=party.party_id, action="message_refused", target=mtype.code,
+                reason=exc.reason, details={"code": exc.code, "header_sender": route.sender},
+            )
+        except Exception:  # auditing must never turn a 403 into a 500
+            get_logger("gateway.pipeline").error("audit_failed", exc_info=True)
+
+    def _store_transport(
+        self,
+        raw: bytes,
+        issues: list[Issue],
+        code: str,
+        mtype: MessageType | None,
+        principal: str | None,
+        received_at: datetime,
+        transport: str,
+        route: Route | None = None,
+    ) -> Outcome:
+        error = transport_rejection(issues, code)
+        message_id = self.c.store.save_transport_rejection(
+            received_at=received_at,
+            raw=raw,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            mtype=mtype,
+            sender=(route.sender if route else None) or principal,
+            receiver=route.receiver if route else None,
+            issues=issues,
+            transport=transport,
+            received_by=principal,
+        )
+        return Outcome(
+            message_id=message_id,
+            verdict="transport_rejected",
+            code=mtype.code if mtype else None,
+            sender=(route.sender if route else None) or principal,
+            receiver=route.receiver if route else None,
+            issues=[i.public() for i in issues],
+            transport_error=error,
+        )
+
+    def _duplicate(self, same: Any, mtype: MessageType, route: Route, correlation: Correlation) -> Outcome:
+        """The same message again: answered with what was answered the first time."""
+        retour_mtype = _answer_type(mtype)
+        return Outcome(
+            message_id=same.id,
+            verdict=same.verdict,
+            code=mtype.code,
+            sender=route.sender,
+            receiver=route.receiver,
+            issues=[_public(i) for i in (same.issues or [])],
+            retour=same.retour,
+            retour_code=retour_mtype.code if (retour_mtype and same.retour) else None,
+            duplicate=True,
+            routed=same.verdict in ("accepted",) or self._routable(same.verdict),
+            correlation=correlation,
+        )
+
+    def _contracts_view(self, mtype: MessageType, today: date) -> Any:
+        reg = self.c.contracts
+        if reg is None:
+            return None
+        view = getattr(reg, "view", None)
+        return view(today) if callable(view) else reg
+
+    def _routable(self, verdict: str) -> bool:
+        return verdict == "accepted" or (
+            (verdict == "flagged" and self.settings.route_flagged)
+            or (verdict == "review" and self.settings.route_review)
+        )
+
+    def _retour(
+        self, root: etree._Element, mtype: MessageType, issues: list[Issue], today: date
+    ) -> tuple[bytes | None, MessageType | None]:
+        """The retourbericht (or the 325 for a 323); None for retours and 325s themselves."""
+        answer = _answer_type(mtype)
+        if answer is None:
+            return None, None
+        from gateway import retour as retour_mod
+
+        rejecting = [i for i in issues if i.severity == "error"]
+        if mtype.number == "323":
+            data = retour_mod.build_declaratie_antwoord(
+                root, mtype, rejecting, identificatie=_new_identificatie(), today=today
+            )
+        else:
+            data = retour_mod.build_retour(
+                root, mtype, rejecting, identificatie_retour=_new_identificatie(), today=today
+            )
+        return data, answer
+
+    def _lock_keys(self, mtype: MessageType, route: Route, corr: Correlation) -> list[str]:
+        """Advisory locks: everything the rules of this message read and write."""
+        law = mtype.law
+        gemeente, aanbieder = _pair(mtype, route)
+        keys = [f"sender:{route.sender}:{mtype.code}"]
+        keys += [f"client:{law}:{gemeente}:{aanbieder}:{k}" for k in corr.client_keys]
+        keys += [f"gemeente:{gemeente}:toewijzing:{law}:{n}" for n in corr.toewijzingnummers]
+        keys += [f"aanbieder:{aanbieder}:referentie:{law}:{r}" for r in corr.referenties]
+        if corr.declaratienummer:
+            keys.append(f"aanbieder:{aanbieder}:declaratie:{law}:{corr.declaratienummer}")
+        if mtype.number == "323":
+            keys.append(f"aanbieder:{aanbieder}:budget")
+        return sorted(set(keys))
+
+
+def _public(issue: Any) -> dict[str, Any]:
+    if isinstance(issue, Issue):
+        return issue.public()
+    return {k: issue.get(k) for k in ("rule", "severity", "path", "line", "text")}
+
+
+def _answer_type(mtype: MessageType) -> MessageType | None:
+    return mtype.answered_by
+
+
+def _pair(mtype: MessageType, route: Route) -> tuple[str | None, str | None]:
+    """(gemeente, aanbieder) of a message, whatever its direction."""
+    sender_is_gemeente = mtype.sender_role == "gemeente"
+    if sender_is_gemeente:
+        return route.sender, route.receiver
+    return route.receiver, route.sender
+
+
+def decide(root: etree._Element, mtype: MessageType, issues: list[Issue]) -> tuple[Verdict, list[str]]:
+    """The verdict and, for a 323, the paths of the rejected prestaties (partial rejection).
+
+    Errors reject the message; for a 323 an error on a Prestatie rejects that prestatie, one on a
+    Client all its prestaties, anything else (Header, Declaratie, level 2) the whole declaration.
+    A 323 whose every prestatie is rejected is rejected. Warnings from contract rules flag the
+    message ("flagged") or send it to manual review ("review").
+    """
+    errors = [i for i in issues if i.severity == "error"]
+    rejected: list[str] = []
+    if errors:
+        if mtype.number != "323":
+            return "rejected", []
+        whole, rejected = _declaration_rejections(root, errors)
+        if whole:
+            return "rejected", []
+        all_paths = [element_path(p) for p in _prestaties(root)]
+        if set(all_paths) <= set(rejected):
+            return "rejected", []
+    warnings = [i for i in issues if i.severity == "warning"]
+    if any(i.action == "review" for i in warnings):
+        return "review", rejected
+    if any(i.action in ("flag", "review") for i in warnings):
+        return "flagged", rejected
+    return "accepted", rejected
+
+
+def _prestaties(root: etree._Element) -> list[etree._Element]:
+    return [el for el in root.iter() if isinstance(el.tag, str) and local_name(el) == "Prestatie"]
+
+
+def _declaration_rejections(root: etree._Element, errors: list[Issue]) -> tuple[bool, list[str]]:
+    by_client: dict[str, list[str]] = {}
+    prestatie_paths: set[str] = set()
+    for p in _prestaties(root):
+        path = element_path(p)
+        prestatie_paths.add(path)
+        client_path = path.split("/Prestaties/", 1)[0]
+        by_client.setdefault(client_path, []).append(path)
+    rejected: set[str] = set()
+    for issue in errors:
+        where = issue.class_path or issue.path
+        if issue.retourcode == "0001" or not where:
+            return True, []
+        hit = _prefix_match(where, prestatie_paths)
+        if hit:
+            rejected.add(hit)
+            continue
+        client = _prefix_match(where, by_client)
+        if client:
+            rejected.update(by_client[client])
+            continue
+        return True, []
+    return False, sorted(rejected)
+
+
+def _prefix_match(path: str, candidates: set[str] | dict) -> str | None:
+    """The candidate that is `path` or an ancestor of it (linear in the path depth)."""
+    parts = path.split("/")
+    for n in range(len(parts), 1, -1):
+        prefix = "/".join(parts[:n])
+        if prefix in candidates:
+            return prefix
+    return None
+
+
+__all__ = ["Components", "Outcome", "Pipeline", "Refused", "build_components", "decide"]

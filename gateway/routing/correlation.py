@@ -1,0 +1,91 @@
+"""Correlation ids of a message: what links a client's allocation chain and a 325 to its 323.
+
+- client keys: keyed hashes of the BSNs (never the BSN itself);
+- toewijzingnummers: link 301 -> 305 -> 307 -> 323 (prestaties) of one client;
+- referenties (ReferentieAanbieder): link 315/317 -> 319 / 301;
+- declaratienummer and, for a 325, the DeclaratieIdentificatie of the 323 it answers;
+- for a retour, the BerichtIdentificatie of the heen it answers.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from pydantic import BaseModel, Field
+
+from gateway.catalog import MessageType
+from validators.paths import child, local_name, text
+
+
+class Correlation(BaseModel):
+    client_keys: list[str] = Field(default_factory=list)
+    toewijzingnummers: list[str] = Field(default_factory=list)
+    referenties: list[str] = Field(default_factory=list)
+    declaratienummer: str | None = None
+    answers: str | None = Field(
+        None, description="Identificatie of the message this one answers (retour, 325)."
+    )
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Kafka headers (comma-separated lists)."""
+        out = []
+        for name, values in (
+            ("client-keys", self.client_keys),
+            ("toewijzingnummers", self.toewijzingnummers),
+            ("referenties", self.referenties),
+        ):
+            if values:
+                out.append((name, ",".join(values).encode()))
+        if self.declaratienummer:
+            out.append(("declaratienummer", self.declaratienummer.encode()))
+        if self.answers:
+            out.append(("answers", self.answers.encode()))
+        return out
+
+
+def client_key(secret: bytes, bsn: str) -> str:
+    """The keyed hash that stands for a client everywhere outside the raw message (the store's)."""
+    from gateway.store.clientkey import client_key as store_client_key
+
+    return store_client_key(secret, bsn)
+
+
+def _ordered(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def bsns(root: etree._Element) -> list[str]:
+    return _ordered([(el.text or "").strip() for el in root.iter() if _is(el, "Bsn")])
+
+
+def _is(el: etree._Element, name: str) -> bool:
+    return isinstance(el.tag, str) and local_name(el) == name
+
+
+def correlate(root: etree._Element, mtype: MessageType, secret: bytes) -> Correlation:
+    numbers: list[str] = []
+    refs: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        name = local_name(el)
+        if name == "ToewijzingNummer":
+            numbers.append((el.text or "").strip())
+        elif name == "ReferentieAanbieder":
+            refs.append((el.text or "").strip())
+    header = child(root, "Header")
+    answers = None
+    if mtype.kind == "retour":
+        answers = text(header, "BerichtIdentificatie", "Identificatie")
+    elif mtype.number == "325":
+        answers = text(header, "DeclaratieIdentificatie", "Identificatie")
+    decl = None
+    if mtype.number in ("323", "325"):
+        body = child(root, "Declaratie") if mtype.number == "323" else child(root, "DeclaratieAntwoord")
+        decl = text(body, "DeclaratieNummer")
+    return Correlation(
+        client_keys=[client_key(secret, b) for b in bsns(root)],
+        toewijzingnummers=_ordered(numbers),
+        referenties=_ordered(refs),
+        declaratienummer=decl,
+        answers=answers,
+    )

@@ -1,0 +1,111 @@
+"""Which outbox rows a stored message gets: its receiver's stream and Kafka topics, and the retour
+(or 325) back to the sender the same ways.
+
+A row is the store's OutboxRow: party (whose stream it belongs to), destination ("stream" or a
+Kafka topic), key (the partition key), headers and payload. `message_id` is the stored message
+the row comes from (for a retour: the heen it answers).
+"""
+
+from __future__ import annotations
+
+import json
+from lxml import etree
+
+from gateway.auth.policy import Route
+from gateway.catalog import MessageType
+from gateway.routing.correlation import Correlation, bsns
+from gateway.routing.partition import client_partition_key, reference_partition_key
+from gateway.routing.topics import topic_for
+from gateway.settings import Settings
+from gateway.store.records import OutboxRow
+from validators.paths import child, text
+
+STREAM = "stream"
+
+
+def retour_id(message_id: str) -> str:
+    """The id of the retour (or 325) the gateway produced for message `message_id`."""
+    return f"{message_id}-R"
+
+
+def partition_key(secret: bytes, mtype: MessageType, root: etree._Element, route: Route,
+                  corr: Correlation) -> str:
+    """One client's chain shares a key (keyed hash: no BSN leaves the gateway)."""
+    if mtype.sender_role == "gemeente":
+        gemeente, aanbieder = route.sender or "", route.receiver or ""
+    else:
+        gemeente, aanbieder = route.receiver or "", route.sender or ""
+    clients = bsns(root)
+    if len(clients) == 1:
+        return client_partition_key(secret, gemeente, aanbieder, clients[0])
+    if corr.declaratienummer:
+        return reference_partition_key(secret, "declaratie", aanbieder, corr.declaratienummer)
+    if corr.referenties:
+        return reference_partition_key(secret, "referentie", aanbieder, corr.referenties[0])
+    ident = text(child(root, "Header"), "BerichtIdentificatie", "Identificatie") or ""
+    return reference_partition_key(secret, "bericht", route.sender or "", ident)
+
+
+def _headers(message_id: str, mtype: MessageType, sender: str, receiver: str, corr: Correlation,
+             *, answers_message: str | None = None) -> dict[str, str]:
+    h = {
+        "message-id": message_id,
+        "type": mtype.code,
+        "standard": mtype.standard,
+        "kind": mtype.kind,
+        "sender": sender,
+        "receiver": receiver,
+    }
+    for name, value in corr.headers():
+        h[name] = value.decode()
+    if answers_message:
+        h["answers-message-id"] = answers_message
+    return h
+
+
+def _payloads(settings: Settings, headers: dict[str, str], xml: bytes) -> list[tuple[str, bytes]]:
+    out = []
+    for fmt in settings.payload_formats:
+        if fmt == "xml":
+            out.append(("xml", xml))
+        else:
+            envelope = {"headers": headers, "xml": xml.decode("utf-8")}
+            out.append(("json", json.dumps(envelope, ensure_ascii=False).encode()))
+    return out
+
+
+def _encode(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode()) for k, v in headers.items()]
+
+
+def _rows(settings: Settings, mtype: MessageType, party: str, key: str, headers: dict[str, str],
+          xml: bytes, message_id: str) -> list[OutboxRow]:
+    rows = [OutboxRow(party=party, destination=STREAM, key=key, headers=_encode(headers),
+                      payload=xml, message_id=message_id)]
+    if settings.kafka_bootstrap:
+        for fmt, payload in _payloads(settings, headers, xml):
+            topic = topic_for(settings.kafka_topic_prefix, mtype, party, fmt)
+            hdrs = {**headers, "content-type": "application/xml" if fmt == "xml" else "application/json"}
+            rows.append(OutboxRow(party=None, destination=topic, key=key, headers=_encode(hdrs),
+                                  payload=payload, message_id=message_id))
+    return rows
+
+
+def message_rows(settings: Settings, secret: bytes, mtype: MessageType, root: etree._Element,
+                 raw: bytes, message_id: str, route: Route, corr: Correlation) -> list[OutboxRow]:
+    """The accepted message to its receiver (stream, and Kafka topics when a broker is set)."""
+    key = partition_key(secret, mtype, root, route, corr)
+    headers = _headers(message_id, mtype, route.sender or "", route.receiver or "", corr)
+    return _rows(settings, mtype, route.receiver or "", key, headers, raw, message_id)
+
+
+def retour_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, root: etree._Element,
+                retour: bytes, message_id: str, route: Route, corr: Correlation) -> list[OutboxRow]:
+    """The retour (or 325) back to the original sender, the same ways."""
+    # The retour's sender is the heen's receiver: the same gemeente/aanbieder pair, so the same key.
+    key = partition_key(secret, retour_mtype, root, Route(route.receiver, route.sender), corr)
+    back = Correlation(**{**corr.model_dump(), "answers": text(
+        child(root, "Header"), "BerichtIdentificatie", "Identificatie")})
+    headers = _headers(retour_id(message_id), retour_mtype, route.receiver or "", route.sender or "", back,
+                       answers_message=message_id)
+    return _rows(settings, retour_mtype, route.sender or "", key, headers, retour, message_id)

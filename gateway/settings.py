@@ -1,0 +1,147 @@
+"""Gateway settings: environment variables prefixed GATEWAY_ and an optional YAML settings file.
+
+Precedence (highest first): explicit arguments, environment (GATEWAY_*), the settings file
+(GATEWAY_SETTINGS_FILE or `gateway serve --settings FILE`), the defaults below. The defaults are the
+embedded setup: SQLite in ./var, the demo contract bundle, no broker, 127.0.0.1:8080.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PayloadFormat = Literal["xml", "json"]
+
+
+class Settings(BaseSettings):
+    """Every knob of `gateway serve`. Field descriptions are printed by `gateway serve --help`."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    # Where the service listens.
+    host: str = Field("127.0.0.1", description="Address to listen on (loopback by default).")
+    port: int = Field(8080, description="TCP port to listen on.")
+    data_dir: Path = Field(Path("var"), description="Directory for the SQLite store and local secrets.")
+    store_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default sqlite:///<data_dir>/gateway.db. "
+        "Use postgresql+psycopg://... for several instances.",
+    )
+    contracts: str | None = Field(
+        None, description="Directory (or file) of contract bundles; default: the demo bundle."
+    )
+    schemas: str | None = Field(None, description="Directory of XSDs; default: the package's schemas.")
+    settings_file: Path | None = Field(None, description="YAML file with any of these settings.")
+
+    # Identity and privacy.
+    hmac_secret: str | None = Field(
+        None,
+        description="Secret for keyed hashes of BSNs (client keys, partition keys). Default: a "
+        "random secret kept in <data_dir>/hmac.secret. Set it when several instances share a store.",
+    )
+    tls_certfile: str | None = Field(None, description="Server certificate (PEM) to serve HTTPS.")
+    tls_keyfile: str | None = Field(None, description="Private key (PEM) of the server certificate.")
+    tls_client_ca: str | None = Field(
+        None, description="CA bundle for client certificates (mutual TLS); enables cert identity."
+    )
+    tls_client_cert_required: bool = Field(
+        False, description="Refuse TLS connections without a client certificate."
+    )
+
+    # Intake.
+    max_in_flight: int = Field(
+        16, description="Messages processed at the same time; beyond it the API answers 503."
+    )
+    retry_after_seconds: int = Field(2, description="Retry-After sent with 429/503 answers.")
+    max_message_bytes: int = Field(25 * 1024 * 1024, description="Largest single message (bytes).")
+    max_zip_bytes: int = Field(25 * 1024 * 1024, description="Largest zip batch (compressed bytes).")
+    max_zip_entries: int = Field(30, description="Most messages in one zip batch.")
+    max_zip_uncompressed_bytes: int = Field(
+        100 * 1024 * 1024, description="Most uncompressed bytes in one zip batch (zip bomb guard)."
+    )
+    max_zip_ratio: int = Field(200, description="Highest compression ratio of a zip entry.")
+
+    # Routing.
+    route_flagged: bool = Field(True, description="Route messages flagged by contract rules.")
+    route_review: bool = Field(False, description="Route messages sent to manual review.")
+    payload_formats: list[PayloadFormat] = Field(
+        default_factory=lambda: ["xml"],
+        description='Kafka payload formats: ["xml"], ["json"] or both (one topic each).',
+    )
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers; empty: no broker (streams only)."
+    )
+    kafka_topic_prefix: str = Field("gw", description="First part of every topic name.")
+    kafka_idempotent: bool = Field(
+        False, description="Use the idempotent producer (off for brokers without it, e.g. tansu)."
+    )
+    kafka_inbound_topic: str | None = Field(
+        None, description="Topic to consume incoming messages from (same pipeline)."
+    )
+    kafka_inbound_group: str = Field("gateway", description="Consumer group of the inbound topic.")
+    outbox_batch: int = Field(100, description="Outbox rows published per round.")
+    outbox_poll_seconds: float = Field(0.5, description="Pause of the publisher when idle.")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.store_url is None:
+            self.store_url = f"sqlite:///{(self.data_dir / 'gateway.db').resolve()}"
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = os.environ.get("GATEWAY_SETTINGS_FILE")
+        if path:
+            from pydantic_settings import YamlConfigSettingsSource
+
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    def secret(self) -> bytes:
+        """The HMAC secret: the setting, or a random one created once in the data dir."""
+        if self.hmac_secret:
+            return self.hmac_secret.encode()
+        path = self.data_dir / "hmac.secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+
+def load_settings(settings_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, an optional YAML file and explicit overrides."""
+    if settings_file:
+        previous = os.environ.get("GATEWAY_SETTINGS_FILE")
+        os.environ["GATEWAY_SETTINGS_FILE"] = str(settings_file)
+        try:
+            return Settings(**overrides)
+        finally:
+            if previous is None:
+                os.environ.pop("GATEWAY_SETTINGS_FILE", None)
+            else:
+                os.environ["GATEWAY_SETTINGS_FILE"] = previous
+    return Settings(**overrides)
+
+
+def describe() -> str:
+    """One line per setting (env var, default, meaning) for `gateway serve --help`."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default_factory is None else field.default_factory()
+        lines.append(f"  GATEWAY_{name.upper():<28} {field.description} [default: {default}]")
+    return "\n".join(lines)
