@@ -41,27 +41,34 @@ def test_valid_against_our_schemas(code, our_schemas):
 
 
 def _variants(std: str) -> dict[str, bytes]:
-    """Messages that exercise every optional branch of the builders."""
-    cat = samples.DEFAULT_PRODUCT[std][0]
+    """Messages that exercise every optional branch of the builders, coherent in themselves."""
+    other = "43" if std == "ijw" else "03"  # a second category, so products do not stack (TR302)
+    old_start = samples.allocation_start().replace(year=samples.allocation_start().year - 2)
     out = {
         "301 generic+aspecific+relatie": samples.allocation(
             std,
             relatie=True,
             products=(
-                samples.Allocated(toewijzingnummer=1, categorie=None, budget=500000),
-                samples.Allocated(toewijzingnummer=2, code=None, referentie_aanbieder="VOT1"),
+                # a generic toewijzing may overlap nothing: give it a period of its own, long ago
+                samples.Allocated(
+                    toewijzingnummer=1, categorie=None, budget=500000, ingangsdatum=old_start,
+                    einddatum=old_start.replace(month=12, day=31), toewijzingsdatum=old_start,
+                ),
+                samples.Allocated(toewijzingnummer=2, categorie=other, code=None, referentie_aanbieder="VOT1"),
                 samples.Allocated(
                     toewijzingnummer=3, volume=2, eenheid="14", frequentie="2", reden_wijziging="12",
                     commentaar="verlengd",
                 ),
-                samples.Allocated(toewijzingnummer=4, einddatum=None),
+                samples.Allocated(toewijzingnummer=4, code=samples.DEFAULT_PRODUCT[std][0] + "B02", einddatum=None),
             ),
         ),
         "305 two starts + delete": samples.start(
             std,
             products=(samples.Started(), samples.Started(toewijzingnummer=1002, status="3")),
         ),
-        "305 taakgericht": samples.start(std, products=(samples.Started(toewijzingnummer=None, toewijzing_ingangsdatum=None),)),
+        "305 taakgericht": samples.start(
+            std, products=(samples.Started(toewijzingnummer=None, toewijzing_ingangsdatum=None),)
+        ),
         "307 temporary": samples.stop(std, products=(samples.Stopped(reden_beeindiging="20"),)),
         "315 all optionals": samples.request(
             std,
@@ -70,14 +77,16 @@ def _variants(std: str) -> dict[str, bytes]:
                     beschikkingnummer=77, beschikking_ingangsdatum=samples.allocation_start(), raamcontract="1",
                     commentaar="met spoed",
                 ),
-                samples.Requested(code=None, budget=100000, verwijzer_type="01", verwijzer_naam="Gemeente"),
+                samples.Requested(
+                    categorie=other, code=None, budget=100000, verwijzer_type="01", verwijzer_naam="Gemeente"
+                ),
             ),
         ),
         "317 all groups": samples.change_request(
             std,
             unchanged=(samples.Unchanged(1002),),
             to_change=(samples.ToChange(),),
-            new=(samples.NewProduct(), samples.NewProduct(categorie=cat, code=None, budget=25000)),
+            new=(samples.NewProduct(), samples.NewProduct(categorie=other, code=None, budget=25000)),
         ),
         "319 rejected": samples.answer(std, verzoek_antwoord="1", reden_afwijzing="3"),
         "323 credit and 83": samples.declaration(
@@ -85,15 +94,17 @@ def _variants(std: str) -> dict[str, bytes]:
             clients={
                 samples.BSNS[1]: [
                     samples.Prestatie(referentienummer="R2", debet_credit="C", vorig_referentienummer="R0"),
-                    samples.Prestatie(referentienummer="R3", eenheid="83", volume=12345),
+                    samples.Prestatie(referentienummer="R3", toewijzingnummer=1003, eenheid="83", volume=12345),
                 ],
-                samples.BSNS[2]: [samples.Prestatie(referentienummer="R4", volume=0)],
+                samples.BSNS[2]: [samples.Prestatie(referentienummer="R4", toewijzingnummer=2001, volume=0)],
             },
         ),
     }
     if std == "ijw":
         out["315 gezagsdrager"] = samples.request(std, gezagsdrager_bekend="1")
-        out["319 woonplaatsbeginsel"] = samples.answer(std, verzoek_antwoord="1", reden_afwijzing="8", woonplaatsbeginsel="0363")
+        out["319 woonplaatsbeginsel"] = samples.answer(
+            std, verzoek_antwoord="1", reden_afwijzing="8", woonplaatsbeginsel="0363"
+        )
     return out
 
 
