@@ -1,0 +1,232 @@
+"""Helpers shared by the in-message rules: dates, amounts, logical keys and product stacking.
+
+Rules run after the XSD, so values normally have the right lexical form; the helpers still
+return None for a value they cannot read, and rules then skip that location rather than fail.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from lxml import etree
+
+from validators.engine import Rule
+from validators.issues import Issue
+from validators.paths import child, children, local_name, text
+
+OPEN_END = date.max
+# iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
+WMO_OVERLAP_CATEGORIES = frozenset({"11", "12", "13", "14"})
+# Dates after which the "Omvang empty without Code" conditions apply (CD080, CD095, CD096, CS338, CS343).
+CUTOFF_2020 = date(2020, 12, 31)
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def date_of(el: etree._Element | None, *names: str) -> date | None:
+    return parse_date(text(el, *names))
+
+
+def parse_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def dagtekening(root: etree._Element) -> date | None:
+    """Header/BerichtIdentificatie/Dagtekening: the reference date of most date rules."""
+    return date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+
+
+def years_before(d: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February falls back to 28 February)."""
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:
+        return d.replace(year=d.year - years, day=28)
+
+
+def signed_amount(el: etree._Element | None, amount_name: str = "Bedrag") -> int | None:
+    """A (Totaal)Bedrag with its DebetCredit as a signed integer in eurocent (credit negative)."""
+    if el is None:
+        return None
+    amount = parse_int(text(el, amount_name))
+    if amount is None:
+        return None
+    return -amount if (text(el, "DebetCredit") or "").strip() == "C" else amount
+
+
+def is_filled(el: etree._Element | None, *names: str) -> bool:
+    """True when the element reached by `names` exists (the XSD forbids empty elements, RS033)."""
+    node = el
+    for name in names:
+        node = child(node, name)
+        if node is None:
+            return False
+    return node is not None
+
+
+def elfproef(bsn: str) -> bool:
+    """The BSN 11-proef (CS002): 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11."""
+    if len(bsn) != 9 or not bsn.isdigit():
+        return False
+    digits = [int(c) for c in bsn]
+    total = sum(w * d for w, d in zip(range(9, 1, -1), digits[:8], strict=True)) - digits[8]
+    return total % 11 == 0
+
+
+# --- walking the message ------------------------------------------------------------------
+
+
+def descendants(el: etree._Element | None, *names: str) -> list[etree._Element]:
+    """Elements reached by following `names` from `el`, where every step may match many children."""
+    if el is None:
+        return []
+    nodes = [el]
+    for name in names:
+        nodes = [c for n in nodes for c in children(n, name)]
+    return nodes
+
+
+def body(root: etree._Element) -> etree._Element | None:
+    """The first element after the Header (Client, Antwoord, Declaratie, DeclaratieAntwoord)."""
+    for c in root:
+        if isinstance(c.tag, str) and local_name(c) != "Header":
+            return c
+    return None
+
+
+def missing(rule: Rule, parent: etree._Element, name: str, text_: str) -> Issue:
+    """An issue about an element that should be present: the path names where it belongs."""
+    issue = rule.issue(parent, text_)
+    issue.path = f"{issue.path}/{name}"
+    return issue
+
+
+# --- logical keys (TR101) -----------------------------------------------------------------
+
+
+def key_of(el: etree._Element, parts: Iterable[tuple[str, ...]]) -> tuple[str | None, ...]:
+    """The values of the key elements (each a path of names below `el`), None where absent."""
+    return tuple((text(el, *p) or "").strip() or None for p in parts)
+
+
+def later_duplicates(
+    items: Iterable[tuple[etree._Element, tuple]],
+) -> Iterator[tuple[etree._Element, etree._Element]]:
+    """(duplicate, first) for every item whose key was already seen: one dict, linear."""
+    first: dict[tuple, etree._Element] = {}
+    for el, key in items:
+        seen = first.get(key)
+        if seen is None:
+            first[key] = el
+        else:
+            yield el, seen
+
+
+# --- product stacking (TR302, TR386, TR410) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A product with its care period; `category`/`code` None when absent (aspecific/generic)."""
+
+    el: etree._Element
+    category: str | None
+    code: str | None
+    start: date
+    end: date  # OPEN_END when open
+
+
+class _Index:
+    """Intervals sorted by start with the two largest ends so far: 'does any overlap?' in log n."""
+
+    def __init__(self, items: list[tuple[int, Period]]) -> None:
+        items = sorted(items, key=lambda ip: ip[1].start)
+        self.starts = [p.start for _, p in items]
+        # prefix top-2 of (end, id) so that a query can exclude the asking element itself
+        self.top: list[tuple[tuple[date, int], tuple[date, int] | None]] = []
+        best: tuple[date, int] | None = None
+        second: tuple[date, int] | None = None
+        for i, p in items:
+            cand = (p.end, i)
+            if best is None or cand[0] > best[0]:
+                best, second = cand, best
+            elif second is None or cand[0] > second[0]:
+                second = cand
+            self.top.append((best, second))
+
+    def overlaps(self, ident: int, p: Period) -> bool:
+        n = bisect.bisect_right(self.starts, p.end)  # intervals starting on or before p.end
+        if n == 0:
+            return False
+        best, second = self.top[n - 1]
+        end = best[0] if best[1] != ident else (second[0] if second else None)
+        return end is not None and end >= p.start
+
+
+def stacked(periods: list[Period], *, wmo: bool) -> list[tuple[Period, str]]:
+    """The products whose period overlaps another product that counts as the same (with reason).
+
+    Same product: same Categorie and Code; without Code, the same Categorie; without Categorie
+    (generic), any product. iWmo: categories 11-14 may overlap anything, and a generic product
+    may overlap those categories. Runs in n log n: one sorted index per comparison group.
+    """
+    if wmo:
+        free = {i for i, p in enumerate(periods) if p.category in WMO_OVERLAP_CATEGORIES}
+    else:
+        free = set()
+    live = [(i, p) for i, p in enumerate(periods) if i not in free]
+    by_product: dict[tuple[str, str], list] = {}
+    by_category: dict[str, list] = {}
+    category_only: dict[str, list] = {}
+    generic: list = []
+    for i, p in live:
+        if p.category is None:
+            generic.append((i, p))
+            continue
+        by_category.setdefault(p.category, []).append((i, p))
+        if p.code is None:
+            category_only.setdefault(p.category, []).append((i, p))
+        else:
+            by_product.setdefault((p.category, p.code), []).append((i, p))
+    idx_product = {k: _Index(v) for k, v in by_product.items()}
+    idx_category = {k: _Index(v) for k, v in by_category.items()}
+    idx_category_only = {k: _Index(v) for k, v in category_only.items()}
+    idx_generic = _Index(generic)
+    idx_all = _Index(live)
+
+    found: list[tuple[Period, str]] = []
+    for i, p in live:
+        if p.category is None:
+            if idx_all.overlaps(i, p):
+                found.append((p, "a product without Categorie overlaps another product"))
+            continue
+        if p.code is not None:
+            hit = idx_product[(p.category, p.code)].overlaps(i, p)
+            co = idx_category_only.get(p.category)
+            hit = hit or (co is not None and co.overlaps(i, p))
+            what = f"product {p.category}/{p.code}"
+        else:
+            hit = idx_category[p.category].overlaps(i, p)
+            what = f"category {p.category}"
+        hit = hit or idx_generic.overlaps(i, p)
+        if hit:
+            found.append((p, f"{what} occurs more than once with overlapping periods"))
+    return found

@@ -1,0 +1,104 @@
+"""Constraints shared by many messages: CS002 (BSN 11-proef), CS015/CS025 (header version), CS139
+(Geboortedatum and DatumGebruik agree). Level 2, retourcode 0001.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validators.common import descendants, elfproef
+from validators.engine import Rule, RuleContext, rule
+from validators.issues import Issue
+from validators.paths import child, text
+
+_HEEN = ("301", "305", "307", "315", "317", "319", "323", "325")
+_BSN_PATHS = {
+    "301": ("Client", "Bsn"),
+    "305": ("Client", "Bsn"),
+    "307": ("Client", "Bsn"),
+    "315": ("Client", "Bsn"),
+    "317": ("Client", "Bsn"),
+    "323": ("Declaratie", "Clienten", "Client", "Bsn"),
+    "325": ("DeclaratieAntwoord", "Clienten", "Client", "Bsn"),
+}
+_GEBOORTEDATUM_PATHS = {
+    "301": [("Client", "Geboortedatum"), ("Client", "Relaties", "Relatie", "Geboortedatum")],
+    "305": [("Client", "Geboortedatum")],
+    "307": [("Client", "Geboortedatum")],
+    "315": [("Client", "Geboortedatum")],
+}
+
+
+@rule(
+    "CS002",
+    retourcode="0001",
+    level="condition",
+    messages=tuple(_BSN_PATHS),
+    summary="Client Bsn passes the 11-proef.",
+)
+def cs002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    for bsn in descendants(ctx.root, *_BSN_PATHS.get(ctx.mtype.number, ())):
+        # The value is personal data: the text never repeats it.
+        if not elfproef((bsn.text or "").strip()):
+            yield r.issue(bsn, "Bsn does not pass the 11-proef")
+
+
+def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> Iterator[Issue]:
+    el = child(child(ctx.root, "Header"), name)
+    if el is not None and (el.text or "").strip() != wanted:
+        yield r.issue(el, f"{name} must be {wanted}")
+
+
+@rule(
+    "CS015",
+    retourcode="0001",
+    level="condition",
+    messages=_HEEN,
+    summary="Header BerichtSubversie is 2.",
+)
+def cs015(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    yield from _header_value(r, ctx, "BerichtSubversie", "2")
+
+
+@rule(
+    "CS025",
+    retourcode="0001",
+    level="condition",
+    messages=_HEEN,
+    summary="Header BerichtVersie is 3.",
+)
+def cs025(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    yield from _header_value(r, ctx, "BerichtVersie", "3")
+
+
+def birthdate_agrees(datum: str, gebruik: str | None) -> bool:
+    """IV009: unknown parts are 01 (day, month) or 1900 (year), as DatumGebruik says."""
+    if gebruik is None:
+        return True
+    year, month, day = datum[:4], datum[5:7], datum[8:10]
+    if gebruik == "1":
+        return day == "01"
+    if gebruik == "2":
+        return day == "01" and month == "01"
+    if gebruik == "3":
+        return (year, month, day) == ("1900", "01", "01")
+    return True
+
+
+@rule(
+    "CS139",
+    retourcode="0001",
+    level="condition",
+    messages=tuple(_GEBOORTEDATUM_PATHS),
+    summary="Geboortedatum Datum agrees with DatumGebruik (unknown parts 01, unknown year 1900).",
+)
+def cs139(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    for steps in _GEBOORTEDATUM_PATHS.get(ctx.mtype.number, []):
+        for geboorte in descendants(ctx.root, *steps):
+            datum = (text(geboorte, "Datum") or "").strip()
+            gebruik = text(geboorte, "DatumGebruik")
+            if datum and not birthdate_agrees(datum, gebruik and gebruik.strip()):
+                yield r.issue(
+                    child(geboorte, "DatumGebruik"),
+                    f"DatumGebruik {gebruik} does not agree with Datum (unknown parts must be 01 or 1900)",
+                )

@@ -1,0 +1,165 @@
+"""Rules of the declaration (323) and its answer (325) that need only the message itself.
+
+xslt class (level 2, 0001): TR315, TR316, TR342, TR358, TR416.
+TR319 is classed berichtoverstijgend by the standard (retourcode 9319 on the Prestatie, a partial
+rejection) but needs nothing beyond the message: it is registered at level "crossmessage" with its
+official retourcode so the 325 rejects just the prestatie, and runs without stored state.
+Every check is one pass with a dict or set: a 323 with 10,000 prestaties stays linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validators.common import date_of, descendants, later_duplicates, signed_amount
+from validators.engine import Rule, RuleContext, rule
+from validators.issues import Issue
+from validators.paths import child, element_path, text
+
+_PRESTATIE_323 = ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie")
+_PRESTATIE_325 = ("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie")
+# RetourCodes that do not reject (TR342: a listed prestatie must carry a rejection).
+_NOT_REJECTING = frozenset({"0200", "8001"})
+
+
+def _prestaties(ctx: RuleContext) -> list:
+    return descendants(ctx.root, *(_PRESTATIE_325 if ctx.mtype.number == "325" else _PRESTATIE_323))
+
+
+def _codes(el) -> list[str]:
+    return [(c.text or "").strip() for c in descendants(el, "RetourCodes", "RetourCode")]
+
+
+@rule(
+    "TR315",
+    retourcode="0001",
+    level="xslt",
+    messages=("323",),
+    summary="Prestatie VorigReferentieNummer is unique within the message.",
+)
+def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    vorige = (
+        (el, ((el.text or "").strip(),))
+        for p in _prestaties(ctx)
+        if (el := child(child(p, "ProductReferentie"), "VorigReferentieNummer")) is not None
+    )
+    for dup, first in later_duplicates(vorige):
+        yield r.issue(dup, f"VorigReferentieNummer already used at {element_path(first)}")
+
+
+@rule(
+    "TR316",
+    retourcode="0001",
+    level="xslt",
+    messages=("323",),
+    summary="A debit is not credited in the same message: no VorigReferentieNummer equals a "
+    "ReferentieNummer in the message.",
+)
+def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    prestaties = _prestaties(ctx)
+    nummers = {(text(p, "ProductReferentie", "ReferentieNummer") or "").strip() for p in prestaties}
+    for p in prestaties:
+        vorig = child(child(p, "ProductReferentie"), "VorigReferentieNummer")
+        if vorig is not None and (vorig.text or "").strip() in nummers:
+            yield r.issue(vorig, "credits a debit prestatie of the same message")
+
+
+@rule(
+    "TR358",
+    retourcode="0001",
+    level="xslt",
+    messages=("323",),
+    summary="TotaalIngediendBedrag equals the sum of the prestaties' IngediendBedrag (debit minus credit).",
+)
+def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    totaal_el = child(child(ctx.root, "Declaratie"), "TotaalIngediendBedrag")
+    totaal = signed_amount(totaal_el, "TotaalBedrag")
+    if totaal is None:
+        return
+    som = 0
+    for p in _prestaties(ctx):
+        som += signed_amount(child(p, "IngediendBedrag")) or 0
+    if som != totaal:
+        yield r.issue(totaal_el, f"TotaalIngediendBedrag is {totaal} but the prestaties add up to {som}")
+
+
+@rule(
+    "TR416",
+    retourcode="0001",
+    level="xslt",
+    messages=("323",),
+    summary="At most one debit Prestatie per ProductPeriode, ProductCategorie, ProductCode and "
+    "ToewijzingNummer in a message.",
+)
+def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    def debits():
+        for p in _prestaties(ctx):
+            if (text(p, "IngediendBedrag", "DebetCredit") or "").strip() != "D":
+                continue
+            yield p, (
+                text(p, "ProductPeriode", "Begindatum"),
+                text(p, "ProductPeriode", "Einddatum"),
+                text(p, "ProductCategorie"),
+                text(p, "ProductCode"),
+                text(p, "ToewijzingNummer"),
+            )
+
+    for dup, first in later_duplicates(debits()):
+        yield r.issue(dup, f"second debit for the same period, product and toewijzing as {element_path(first)}")
+
+
+@rule(
+    "TR342",
+    retourcode="0001",
+    level="xslt",
+    messages=("325",),
+    summary="A 325 lists only rejected prestaties: their signed sum equals TotaalIngediendBedrag minus "
+    "TotaalToegekendBedrag; a rejected DeclaratieAntwoord has no Clienten and awards 0.",
+)
+def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    antwoord = child(ctx.root, "DeclaratieAntwoord")
+    if antwoord is None:
+        return
+    ingediend = signed_amount(child(antwoord, "TotaalIngediendBedrag"), "TotaalBedrag")
+    toegekend_el = child(antwoord, "TotaalToegekendBedrag")
+    toegekend = signed_amount(toegekend_el, "TotaalBedrag")
+    if any(c not in _NOT_REJECTING for c in _codes(antwoord)):
+        if child(antwoord, "Clienten") is not None:
+            yield r.issue(child(antwoord, "Clienten"), "DeclaratieAntwoord is rejected but lists Clienten")
+        if toegekend not in (None, 0):
+            yield r.issue(toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
+        return
+    som = 0
+    for p in _prestaties(ctx):
+        som += signed_amount(child(p, "IngediendBedrag")) or 0
+        if all(c in _NOT_REJECTING for c in _codes(p)):
+            yield r.issue(p, "an approved prestatie is listed; a 325 lists only rejected prestaties")
+    if ingediend is not None and toegekend is not None and som != ingediend - toegekend:
+        yield r.issue(
+            toegekend_el,
+            f"rejected prestaties add up to {som}, but TotaalIngediendBedrag - TotaalToegekendBedrag "
+            f"is {ingediend - toegekend}",
+        )
+
+
+@rule(
+    "TR319",
+    retourcode="9319",
+    level="crossmessage",
+    messages=("323",),
+    summary="A prestatie's ProductPeriode lies within the current or an earlier DeclaratiePeriode "
+    "(evaluated in-message).",
+)
+def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    declaratie = child(ctx.root, "Declaratie")
+    period_end = date_of(declaratie, "DeclaratiePeriode", "Einddatum")
+    if period_end is None:
+        return
+    for p in _prestaties(ctx):
+        end = date_of(p, "ProductPeriode", "Einddatum")
+        if end is not None and end > period_end:
+            yield r.issue(
+                child(p, "ProductPeriode"),
+                f"ProductPeriode ends {end}, after the DeclaratiePeriode ({period_end})",
+                class_el=p,
+            )

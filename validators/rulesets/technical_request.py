@@ -1,0 +1,154 @@
+"""Rules of the requests and the answer (315, 317, 319), xslt class (level 2, retourcode 0001).
+
+TR383, TR386 (315); TR352, TR353, TR410 (317); TR377, TR409 (319, iJw only: iWmo has no
+Woonplaatsbeginsel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validators.common import (
+    OPEN_END,
+    Period,
+    date_of,
+    descendants,
+    later_duplicates,
+    missing,
+    stacked,
+)
+from validators.engine import Rule, RuleContext, rule
+from validators.issues import Issue
+from validators.paths import child, element_path, text
+
+
+def _periods(items, start_name: str, end_name: str) -> list[Period]:
+    periods = []
+    for el in items:
+        start = date_of(el, start_name)
+        if start is None:
+            continue
+        periods.append(
+            Period(
+                el=el,
+                category=(text(el, "Product", "Categorie") or "").strip() or None,
+                code=(text(el, "Product", "Code") or "").strip() or None,
+                start=start,
+                end=date_of(el, end_name) or OPEN_END,
+            )
+        )
+    return periods
+
+
+@rule(
+    "TR383",
+    retourcode="0001",
+    level="xslt",
+    messages=("315",),
+    summary="ReferentieAanbieder is unique per AangevraagdProduct within the message.",
+)
+def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
+    keyed = ((p, ((text(p, "ReferentieAanbieder") or "").strip(),)) for p in products)
+    for dup, first in later_duplicates(keyed):
+        yield r.issue(
+            child(dup, "ReferentieAanbieder"),
+            f"ReferentieAanbieder already used by {element_path(first)}",
+        )
+
+
+@rule(
+    "TR386",
+    retourcode="0001",
+    level="xslt",
+    messages=("315",),
+    summary="A product occurs more than once in a VOT only with non-overlapping periods "
+    "(iWmo: categories 11-14 may overlap).",
+)
+def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
+    periods = _periods(products, "ToewijzingIngangsdatum", "ToewijzingEinddatum")
+    for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
+        yield r.issue(p.el, f"stacked request: {why}")
+
+
+@rule(
+    "TR410",
+    retourcode="0001",
+    level="xslt",
+    messages=("317",),
+    summary="A product occurs more than once among the NieuwProduct classes only with non-overlapping "
+    "periods (iWmo: categories 11-14 may overlap).",
+)
+def tr410(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    products = descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct")
+    periods = _periods(products, "GewensteIngangsdatum", "Einddatum")
+    for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
+        yield r.issue(p.el, f"stacked NieuwProduct: {why}")
+
+
+@rule(
+    "TR352",
+    retourcode="0001",
+    level="xslt",
+    messages=("317",),
+    summary="A VOW contains at least one OngewijzigdProduct or TeWijzigenProduct.",
+)
+def tr352(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    verzoek = child(child(ctx.root, "Client"), "Verzoek")
+    if verzoek is None:
+        return
+    if not (
+        descendants(verzoek, "OngewijzigdeProducten", "OngewijzigdProduct")
+        or descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
+    ):
+        yield r.issue(verzoek, "Verzoek has no OngewijzigdProduct and no TeWijzigenProduct")
+
+
+@rule(
+    "TR353",
+    retourcode="0001",
+    level="xslt",
+    messages=("317",),
+    summary="A VOW contains at least one TeWijzigenProduct or NieuwProduct.",
+)
+def tr353(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    verzoek = child(child(ctx.root, "Client"), "Verzoek")
+    if verzoek is None:
+        return
+    if not (
+        descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
+        or descendants(verzoek, "NieuweProducten", "NieuwProduct")
+    ):
+        yield r.issue(verzoek, "Verzoek has no TeWijzigenProduct and no NieuwProduct")
+
+
+@rule(
+    "TR377",
+    retourcode="0001",
+    level="xslt",
+    messages=("319",),
+    standards=("ijw",),
+    summary="If RedenAfwijzingVerzoek is 8 (Woonplaatsbeginsel), the class Woonplaatsbeginsel is present.",
+)
+def tr377(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    antwoord = child(ctx.root, "Antwoord")
+    if antwoord is None:
+        return
+    if text(antwoord, "RedenAfwijzingVerzoek") == "8" and child(antwoord, "Woonplaatsbeginsel") is None:
+        yield missing(r, antwoord, "Woonplaatsbeginsel", "RedenAfwijzingVerzoek is 8 but Woonplaatsbeginsel is missing")
+
+
+@rule(
+    "TR409",
+    retourcode="0001",
+    level="xslt",
+    messages=("319",),
+    standards=("ijw",),
+    summary="If RedenAfwijzingVerzoek is not 8 (Woonplaatsbeginsel), the class Woonplaatsbeginsel is absent.",
+)
+def tr409(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    antwoord = child(ctx.root, "Antwoord")
+    woonplaats = child(antwoord, "Woonplaatsbeginsel")
+    if woonplaats is not None and text(antwoord, "RedenAfwijzingVerzoek") != "8":
+        yield r.issue(woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8")
