@@ -43,8 +43,8 @@ BSN_MASK_RE = BSN_RE  # what the log checks grep for
 
 
 def mask_bsn(bsn: str) -> str:
-    """`123456782` -> `*******82`: enough to tell two clients apart in a log, not to identify one."""
-    return "*" * (len(bsn) - 2) + bsn[-2:]
+    """`123456782` -> `******782`, the store's display form (gateway.store.clientkey.mask_bsn)."""
+    return "*" * (len(bsn) - 3) + bsn[-3:]
 
 
 def mask_text(text: str) -> str:
