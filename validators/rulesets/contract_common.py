@@ -1,0 +1,124 @@
+"""Shared by the contract rules (CR001..): which bundle and product apply to each item, and
+how an issue gets the action the region chose.
+
+`ctx.contracts` is a `gateway.contracts.ContractRegistry` (anything with `lookup(gemeente, on)`);
+without it, or for a municipality in no region, the contract rules find nothing. Items are
+resolved once per message and cached in `ctx.extra`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.contracts.index import BundleIndex
+from gateway.contracts.messages import Item, Parties, items, parties
+from gateway.contracts.models import Product, Tariff, TransitionMapping
+from validators.engine import Rule, RuleContext
+from validators.issues import Issue
+
+_CACHE = "contract_items"
+
+
+@dataclass
+class Resolved:
+    item: Item
+    idx: BundleIndex
+    product: Product | None  # the (new) product; None when unknown or an expired old code
+    mapping: TransitionMapping | None = None  # set when the message used an old product code
+    expired: bool = False  # an old code past its cut-off (CR007)
+    contracted: bool = False  # provider holds a contract or an exception for it (CR001)
+
+    @property
+    def tariffs(self) -> list[Tariff]:
+        if self.mapping is not None and self.mapping.tariffs:
+            return self.mapping.tariffs
+        return self.product.tariffs if self.product is not None else []
+
+    @property
+    def special(self) -> bool:
+        """No-show and lump-sum products have their own rules (CR002, CR005)."""
+        return self.product is not None and (
+            self.product.no_show or self.product.lump_sum or self.idx.variant(self.product) == "taakgericht"
+        )
+
+    @property
+    def credit(self) -> bool:
+        # A credit can only be rejected for technical reasons (IV085): contract rules skip it.
+        return self.item.debet_credit == "C"
+
+
+def message_parties(ctx: RuleContext) -> Parties:
+    return parties(ctx.root, ctx.mtype)
+
+
+def resolved(ctx: RuleContext) -> list[Resolved]:
+    """Every product item of the message that falls under a region's bundle, resolved."""
+    if _CACHE in ctx.extra:
+        return ctx.extra[_CACHE]
+    out: list[Resolved] = []
+    registry = ctx.contracts
+    if registry is not None:
+        who = message_parties(ctx)
+        law = ctx.mtype.law
+        for item in items(ctx.root, ctx.mtype):
+            if item.on is None or item.deleted or item.code is None:
+                # Aspecific and generic items name no product code: nothing to compare.
+                continue
+            idx = registry.lookup(who.gemeente, item.on)
+            if idx is None:
+                continue
+            r = Resolved(item=item, idx=idx, product=None)
+            mapping = idx.transition(law, item.code)
+            if mapping is not None:
+                r.mapping = mapping
+                if item.on > mapping.until:
+                    r.expired = True
+                else:
+                    r.product = idx.product(mapping.new_category, mapping.new_code)
+            else:
+                r.product = idx.product(item.category, item.code, law)
+            if r.product is not None and who.aanbieder:
+                r.contracted = idx.is_contracted(who.aanbieder, who.gemeente, r.product, item.on) or (
+                    idx.exception_for(
+                        who.aanbieder,
+                        who.gemeente,
+                        r.product,
+                        item.on,
+                        bsn=item.bsn,
+                        toewijzing_nummer=item.toewijzing_nummer,
+                    )
+                    is not None
+                )
+            out.append(r)
+    ctx.extra[_CACHE] = out
+    return out
+
+
+def contract_issue(
+    rule: Rule,
+    idx: BundleIndex,
+    el,
+    text: str,
+    *,
+    class_el,
+    retourcode: str | None = None,
+    action: str | None = None,
+) -> Issue:
+    """An issue with the action the bundle chose for this rule: flag/review do not reject."""
+    action = action or idx.action(rule.code)
+    issue = rule.issue(
+        el,
+        f"{text} [region {idx.bundle.region}, action {action}]",
+        class_el=class_el,
+        severity="error" if action == "reject" else "warning",
+        retourcode=retourcode,
+    )
+    return issue.model_copy(update={"action": action})
+
+
+def product_name(r: Resolved) -> str:
+    item = r.item
+    name = f"{item.category}/{item.code}" if item.category else str(item.code)
+    if r.product is not None and r.product.code != item.code:
+        name += f" (now {r.product.category}/{r.product.code})"
+    return name
