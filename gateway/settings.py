@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     kafka_inbound_group: str = Field("gateway", description="Consumer group of the inbound topic.")
     outbox_batch: int = Field(100, description="Outbox rows published per round.")
     outbox_poll_seconds: float = Field(0.5, description="Pause of the publisher when idle.")
+    outbox_lease_seconds: float = Field(
+        5.0, description="How long a claimed outbox row is reserved; unsent rows retry after it."
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -61,7 +61,7 @@ def check_sender(party: Party, mtype: MessageType, route: Route) -> None:
         allowed = ", ".join(sorted(_codes_for(party.role, mtype.standard)))
         raise Refused(
             403,
-            f"a {party.role} may not send {mtype.code}; allowed: {allowed}",
+            f"party {party.party_id} ({party.role}) may not send {mtype.code}; allowed: {allowed}",
             "wrong_role",
         )
     field = "Ontvanger" if mtype.kind == "retour" else "Afzender"

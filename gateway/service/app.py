@@ -1,0 +1,110 @@
+"""The FastAPI app: routes, error handling, observability, console, and the background tasks
+(outbox publisher, inbound Kafka consumer) that live as long as the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from gateway.pipeline import Components, Pipeline, build_components
+from gateway.service import errors
+from gateway.service.limits import InFlight
+from gateway.settings import Settings
+
+DESCRIPTION = """
+Validating message gateway for iJw 3.2 (Jeugdwet) and iWmo 3.2 (Wmo 2015).
+
+Send one message with `POST /v1/messages` (or a zip with `POST /v1/batches`), authenticated with
+your API key (`Authorization: Bearer <key>` or `X-API-Key`) or a registered client certificate.
+The answer carries the retourbericht (or the 325). Accepted messages are routed to the receiver's
+stream (`GET /v1/streams/{party}`, SSE at `/v1/streams/{party}/sse`) and, when configured, to
+Kafka topics `<prefix>.<standard>.<party>.<type>`. Errors always look like
+`{"error": {"code": ..., "message": ...}}`. See docs/service.md.
+"""
+
+
+def create_app(settings: Settings | None = None, *, components: Components | None = None) -> FastAPI:
+    settings = settings or (components.settings if components else Settings())
+    components = components or build_components(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task] = []
+        workers = []
+        if settings.kafka_bootstrap:
+            from gateway.routing.publisher import OutboxPublisher
+
+            publisher = OutboxPublisher(components.store, settings, getattr(app.state, "metrics", None))
+            app.state.publisher = publisher
+            workers.append(publisher)
+            tasks.append(asyncio.create_task(publisher.run(), name="outbox-publisher"))
+            if settings.kafka_inbound_topic:
+                from gateway.ingress.kafka import InboundConsumer
+
+                consumer = InboundConsumer(app.state.pipeline, settings)
+                app.state.inbound = consumer
+                workers.append(consumer)
+                tasks.append(asyncio.create_task(consumer.run(), name="inbound-consumer"))
+        try:
+            yield
+        finally:
+            for w in workers:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(w.stop(), 5)
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(BaseException):
+                    await t
+
+    app = FastAPI(
+        title="iJw/iWmo 3.2 message gateway",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.components = components
+    app.state.pipeline = Pipeline(components)
+    app.state.in_flight = InFlight(settings.max_in_flight, settings.retry_after_seconds)
+
+    errors.install(app)
+    _observability(app, components)
+    from gateway.service import routes_messages, routes_streams
+
+    app.include_router(routes_messages.router)
+    app.include_router(routes_streams.router)
+    _console(app)
+    return app
+
+
+def _observability(app: FastAPI, components: Components) -> None:
+    """The console engineer's observability module: logs, /metrics, /healthz, /readyz."""
+    from gateway import observability
+    from gateway.observability import Metrics
+
+    observability.install(app, metrics_obj=Metrics())
+
+    def store_ready() -> bool | str:
+        try:
+            components.store.get_party("0000")
+            return True
+        except Exception as exc:
+            return f"store: {type(exc).__name__}"
+
+    observability.add_readiness_check("store", store_ready, app)
+
+
+def _console(app: FastAPI) -> None:
+    """Mount the operator console when the package has it (console engineer: gateway.console)."""
+    if importlib.util.find_spec("gateway.console") is None:
+        return
+    import gateway.console as console
+
+    router = getattr(console, "router", None)
+    if router is not None:
+        app.include_router(router)

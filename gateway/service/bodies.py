@@ -1,0 +1,21 @@
+"""Reading request bodies with a size limit enforced while reading (not from Content-Length)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from gateway.service.errors import ApiError
+
+
+async def read_limited(request: Request, limit: int, what: str) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"{what} is {declared} bytes; at most {limit} (IB003/BRS06)")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "too_large", f"{what} is larger than {limit} bytes (IB003/BRS06)")
+    if not body:
+        raise ApiError(400, "empty_body", f"the request holds no {what}")
+    return bytes(body)

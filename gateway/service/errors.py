@@ -1,0 +1,74 @@
+"""One error shape for every refusal, and no stack trace ever reaches a sender.
+
+    {"error": {"code": "spoofed_sender", "message": "..."}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.auth.policy import Refused
+from gateway.ingress.zipbatch import ZipRejected
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install(app: FastAPI) -> None:
+    from gateway.observability import get_logger
+
+    log = get_logger("gateway.service")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), exc.status, headers=exc.headers)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        log.warning("request_refused", reason=exc.code, status=exc.status, path=request.url.path)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return JSONResponse(error_body(exc.code, exc.reason), exc.status, headers=headers)
+
+    @app.exception_handler(ZipRejected)
+    async def _zip(request: Request, exc: ZipRejected) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, str(exc)), 422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return JSONResponse(error_body("bad_request", problems or "bad request"), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Logged for operators (masked by the log processor); the sender sees no internals.
+        log.error("unexpected_error", path=request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "the gateway could not handle this request; "
+                       "nothing was stored, please retry later"),
+            500,
+        )

@@ -1,0 +1,200 @@
+"""POST /v1/messages (one XML message), POST /v1/batches (a zip), GET /v1/messages/{id}[/retour]."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from gateway.auth.policy import Party, Refused
+from gateway.catalog import by_code
+from gateway.ingress.zipbatch import ZipLimits, unpack
+from gateway.observability import bind_message, get_logger
+from gateway.pipeline import Outcome
+from gateway.service.bodies import read_limited
+from gateway.service.deps import current_party, in_thread
+from gateway.service.errors import ApiError
+from gateway.service.models import (
+    BatchEntry,
+    BatchResult,
+    ErrorDetail,
+    ErrorResponse,
+    MessageReceived,
+    MessageView,
+    TransportRejected,
+)
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+log = get_logger("gateway.ingress")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "No, an unknown or a revoked API key / certificate."},
+    403: {"model": ErrorResponse, "description": "Spoofed Afzender, or a message type your role may not send."},
+    413: {"model": ErrorResponse, "description": "Larger than 25 MB."},
+    503: {"model": ErrorResponse, "description": "Overloaded: nothing stored; retry after Retry-After seconds."},
+}
+_XML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {"type": "string"}, "example":
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Bericht xmlns=\"http://www.istandaarden.nl/"
+                    "ijw/3_2/jw305/schema\"><Header><BerichtCode>438</BerichtCode>...</Header>...</Bericht>"}},
+    }
+}
+_ZIP_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def received(outcome: Outcome) -> MessageReceived:
+    mid = outcome.message_id or ""
+    links = {"self": f"/v1/messages/{mid}"}
+    if outcome.retour is not None:
+        links["retour"] = f"/v1/messages/{mid}/retour"
+    return MessageReceived(
+        message_id=mid,
+        verdict=outcome.verdict,
+        code=outcome.code,
+        sender=outcome.sender,
+        receiver=outcome.receiver,
+        duplicate=outcome.duplicate,
+        routed=outcome.routed,
+        issues=outcome.issues,
+        retour_code=outcome.retour_code,
+        retour=outcome.retour.decode("utf-8") if outcome.retour else None,
+        correlation=outcome.correlation,
+        links=links,
+    )
+
+
+def rejected(outcome: Outcome) -> TransportRejected:
+    err = outcome.transport_error
+    return TransportRejected(
+        error=ErrorDetail(code=err.code, message=err.message, path=err.path, line=err.line)
+        if err else ErrorDetail(code="rejected", message="message refused"),
+        message_id=outcome.message_id,
+        issues=outcome.issues,
+    )
+
+
+async def _process(request: Request, raw: bytes, party: Party, transport: str) -> Outcome:
+    pipeline = request.app.state.pipeline
+    metrics = getattr(request.app.state, "metrics", None)
+    started = datetime.now(UTC)
+    outcome: Outcome = await in_thread(pipeline.process, raw, party, started, transport=transport)
+    if metrics is not None:
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        standard = by_code(outcome.code).standard if outcome.code else "unknown"
+        metrics.record_message(
+            standard, outcome.code or "unknown", outcome.verdict, seconds,
+            [i["rule"] for i in outcome.issues if i.get("severity") == "error"],
+        )
+    with bind_message(outcome.message_id, client_key=(outcome.correlation.client_keys or [None])[0]):
+        log.info("message_processed", code=outcome.code, verdict=outcome.verdict,
+                 duplicate=outcome.duplicate, routed=outcome.routed, sender=outcome.sender,
+                 receiver=outcome.receiver, transport=transport)
+    return outcome
+
+
+@router.post(
+    "/messages",
+    status_code=202,
+    response_model=MessageReceived,
+    responses={**_ERRORS, 422: {"model": TransportRejected,
+                                "description": "Not XML, not a 3.2 message, or invalid against the XSD: "
+                                               "stored, but no retourbericht exists for it."}},
+    openapi_extra=_XML_BODY,
+    summary="Send one message",
+)
+async def post_message(request: Request, party: Party = Depends(current_party)) -> Any:
+    """Send one iJw/iWmo 3.2 message (the XML as the body). The gateway validates it, stores it and
+    answers with the retourbericht (or, for a 323, the 325); an accepted message is routed to its
+    receiver. The same message sent twice gets the same answer (`duplicate: true`)."""
+    limits = request.app.state.in_flight
+    raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
+    async with limits.slot():
+        outcome = await _process(request, raw, party, "http")
+    if outcome.verdict == "transport_rejected":
+        return JSONResponse(rejected(outcome).model_dump(mode="json"), 422)
+    return received(outcome)
+
+
+@router.post(
+    "/batches",
+    response_model=BatchResult,
+    responses={**_ERRORS, 422: {"model": ErrorResponse,
+                                "description": "The zip itself is refused (bomb, nesting, paths, count)."}},
+    openapi_extra=_ZIP_BODY,
+    summary="Send a zip of messages",
+)
+async def post_batch(request: Request, party: Party = Depends(current_party)) -> BatchResult:
+    """Send a zip with up to 30 messages (.xml files; 25 MB), as the hubs deliver them. Each entry
+    is processed like POST /v1/messages; the answer lists every entry's result in zip order."""
+    s = request.app.state.settings
+    raw = await read_limited(request, s.max_zip_bytes, "zip")
+    entries = unpack(raw, ZipLimits(s.max_zip_bytes, s.max_zip_entries, s.max_message_bytes,
+                                    s.max_zip_uncompressed_bytes, s.max_zip_ratio))
+    results: list[BatchEntry] = []
+    async with request.app.state.in_flight.slot(min(len(entries), request.app.state.in_flight.limit)):
+        for entry in entries:
+            try:
+                outcome = await _process(request, entry.data, party, "batch")
+            except Refused as exc:
+                results.append(BatchEntry(name=entry.name, status=exc.status,
+                                          error=ErrorDetail(code=exc.code, message=exc.reason)))
+                continue
+            if outcome.verdict == "transport_rejected":
+                rej = rejected(outcome)
+                results.append(BatchEntry(name=entry.name, status=422, message_id=outcome.message_id,
+                                          verdict=outcome.verdict, code=outcome.code,
+                                          error=rej.error, issues=outcome.issues))
+            else:
+                results.append(BatchEntry(name=entry.name, status=202, message_id=outcome.message_id,
+                                          verdict=outcome.verdict, code=outcome.code,
+                                          retour_code=outcome.retour_code, duplicate=outcome.duplicate,
+                                          issues=outcome.issues))
+    stored = sum(1 for r in results if r.message_id)
+    return BatchResult(entries=results, stored=stored, refused=len(results) - stored)
+
+
+async def _own_message(request: Request, message_id: str, party: Party) -> Any:
+    store = request.app.state.components.store
+    record = await in_thread(store.get_message, message_id)
+    involved = record is not None and party.party_id in (record.sender, record.receiver, record.received_by)
+    if not involved:
+        # Not found and not yours look the same: ids of others' messages are not confirmed.
+        raise ApiError(404, "not_found", f"no message {message_id} of yours")
+    return record
+
+
+@router.get("/messages/{message_id}", response_model=MessageView,
+            responses={404: {"model": ErrorResponse}, 401: _ERRORS[401]}, summary="A message's status")
+async def get_message(message_id: str, request: Request, party: Party = Depends(current_party)) -> MessageView:
+    """Verdict, issues and routing state of a message you sent or received."""
+    r = await _own_message(request, message_id, party)
+    return MessageView(
+        message_id=r.id, received_at=r.received_at, code=r.code, sender=r.sender, receiver=r.receiver,
+        verdict=r.verdict, identificatie=r.identificatie,
+        issues=[{k: i.get(k) for k in ("rule", "severity", "path", "line", "text")} for i in r.issues],
+        retour_available=r.retour is not None or r.retour_identificatie is not None,
+        client_key=r.client_key, allocation_numbers=list(r.allocation_numbers or []),
+        routing_state=r.routing_state, transport=r.transport,
+    )
+
+
+@router.get("/messages/{message_id}/retour",
+            responses={200: {"content": {"application/xml": {}}, "description": "The retourbericht / 325"},
+                       404: {"model": ErrorResponse}},
+            response_class=Response, summary="The retour of a message")
+async def get_retour(message_id: str, request: Request, party: Party = Depends(current_party)) -> Response:
+    """The retourbericht (302/306/308/316/318/320) or 325 the gateway produced for the message."""
+    r = await _own_message(request, message_id, party)
+    if not r.retour:
+        raise ApiError(404, "no_retour", f"message {message_id} has no retour "
+                       "(transport rejections, retours and 325s get none)")
+    return Response(r.retour, media_type="application/xml")
