@@ -17,8 +17,8 @@ from gateway import catalog
 from gateway.testing import schema_corpus
 from schemas import generate
 
-from .official import prepare
-from .xsd_structure import structure
+from official_xsd import prepare
+from xsd_structure_compare import structure
 
 OURS = Path(generate.__file__).resolve().parent
 CODES = [t.code for t in catalog.ALL]

@@ -1,0 +1,121 @@
+"""XML <-> typed message models: `from_xml` and `to_xml`.
+
+Lossless for schema-valid messages: element order follows the schema, absent optional elements
+stay absent and every value keeps its lexical form. Invalid structure raises `MappingError`
+with a path in the official report format; it never guesses.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from pydantic import ValidationError
+
+from gateway import catalog
+from schemas.model import Complex
+
+from .models import SPECS, MessageModel, code_of, model_for
+
+
+class MappingError(ValueError):
+    """The XML does not have the shape of the message type (or is not a message at all)."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _parse(raw: bytes) -> etree._Element:
+    from gateway import xmlparse  # the gateway's hardened parser: no DTDs, entities or network
+
+    result = xmlparse.parse(raw)
+    if result.root is None:
+        raise MappingError("; ".join(i.text for i in result.issues) or "not an XML document")
+    return result.root
+
+
+def _read(node: etree._Element, cls: type[MessageModel], path: str) -> MessageModel:
+    spec = SPECS[cls]
+    values: dict[str, object] = {}
+    children = [c for c in node if isinstance(c.tag, str)]
+    if node.text and node.text.strip():
+        raise MappingError(f"{path}: unexpected text")
+    decls = list(spec.type.children)
+    i = 0
+    for child in children:
+        qn = etree.QName(child)
+        while i < len(decls) and decls[i].name != qn.localname:
+            i += 1
+        if i == len(decls):
+            raise MappingError(f"{path}/{qn.localname}: unexpected element here")
+        decl = decls[i]
+        if qn.namespace != spec.child_namespace:
+            raise MappingError(f"{path}/{qn.localname}: wrong namespace {qn.namespace}")
+        child_path = f"{path}/{qn.localname}"
+        field_type = spec.schema.resolve(decl.type)
+        if isinstance(field_type, Complex):
+            value: object = _read(child, spec.classes[decl.name], child_path)
+        else:
+            if len(child):
+                raise MappingError(f"{child_path}: a value was expected, not elements")
+            value = child.text or ""
+        if decl.repeats:
+            values.setdefault(decl.name, []).append(value)
+        elif decl.name in values:
+            raise MappingError(f"{child_path}: occurs more than once")
+        else:
+            values[decl.name] = value
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"] if isinstance(p, str))
+        raise MappingError(f"{path}/{where}: {first['msg']}") from None
+
+
+def from_xml(source: bytes | str | etree._Element | etree._ElementTree) -> MessageModel:
+    """The typed model of a message; the type comes from the root element's namespace."""
+    if isinstance(source, str):
+        source = source.encode("utf-8")
+    if isinstance(source, bytes):
+        root = _parse(source)
+    elif isinstance(source, etree._ElementTree):
+        root = source.getroot()
+    else:
+        root = source
+    qn = etree.QName(root)
+    mtype = catalog.by_namespace(qn.namespace or "")
+    if mtype is None:
+        raise MappingError(f"unknown message namespace {qn.namespace!r}")
+    if qn.localname != "Bericht":
+        raise MappingError(f"/{qn.localname}: the root element must be Bericht")
+    return _read(root, model_for(mtype.code), "/Bericht")
+
+
+def _write(parent: etree._Element, model: MessageModel) -> None:
+    spec = SPECS[type(model)]
+    ns = spec.child_namespace
+    for decl in spec.type.children:
+        value = getattr(model, decl.name)
+        if value is None:
+            continue
+        for item in value if decl.repeats else [value]:
+            child = etree.SubElement(parent, f"{{{ns}}}{decl.name}")
+            if isinstance(item, MessageModel):
+                _write(child, item)
+            else:
+                child.text = item
+
+
+def to_element(model: MessageModel) -> etree._Element:
+    mtype = catalog.by_code(code_of(model))
+    root = etree.Element(
+        f"{{{mtype.namespace}}}Bericht",
+        nsmap={mtype.code.lower(): mtype.namespace, mtype.standard: mtype.basis_namespace},
+    )
+    _write(root, model)
+    return root
+
+
+def to_xml(model: MessageModel) -> bytes:
+    """The message as UTF-8 XML bytes, prefixes `jw301:`/`ijw:` as in the standard's examples."""
+    return etree.tostring(to_element(model), xml_declaration=True, encoding="UTF-8")
