@@ -115,6 +115,8 @@ def _encoding_issue(raw: bytes) -> Issue | None:
     wide = _WIDE_STARTS.get(raw[:4])
     if wide:
         return _issue(f"Document looks {wide} encoded; messages must be UTF-8 (OP192)")
+    if raw.lstrip()[:1] != b"<":
+        return _issue("Not an XML document: it does not start with '<'", 1)
     decl = _DECL.match(raw)
     if decl:
         enc = _ENCODING.search(decl.group(0))
@@ -195,21 +197,24 @@ def _syntax_text(exc: etree.XMLSyntaxError) -> tuple[str, int | None]:
     return f"Malformed XML: {msg}", None
 
 
+def size_issue(size: int, limits: ParseLimits | None = None) -> Issue | None:
+    """The refusal of a document of `size` bytes, or None when it is within the limit (lets a
+    caller check a file's size before reading it)."""
+    limits = limits or DEFAULT_LIMITS
+    if size <= limits.max_bytes:
+        return None
+    return _issue(f"Document is {_size(size)}; the limit is {_size(limits.max_bytes)} (OP179)")
+
+
 def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
     """Parse message bytes into an lxml root element, or explain why not."""
     limits = limits or DEFAULT_LIMITS
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParseResult(None, [_issue("Message must be given as bytes")])
     raw = bytes(raw)
-    if len(raw) > limits.max_bytes:
-        return ParseResult(
-            None,
-            [
-                _issue(
-                    f"Document is {_size(len(raw))}; the limit is {_size(limits.max_bytes)} (OP179)"
-                )
-            ],
-        )
+    too_big = size_issue(len(raw), limits)
+    if too_big:
+        return ParseResult(None, [too_big])
     if not raw.strip():
         return ParseResult(None, [_issue("Empty document: no XML content")])
     warnings: list[Issue] = []
@@ -226,10 +231,6 @@ def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
     problem = _encoding_issue(raw) or _doctype_issue(raw)
     if problem:
         return ParseResult(None, warnings + [problem])
-    if raw.lstrip()[:1] != b"<":
-        return ParseResult(
-            None, warnings + [_issue("Not an XML document: it does not start with '<'", 1)]
-        )
     try:
         root = etree.fromstring(raw, hardened_parser())
     except etree.XMLSyntaxError as exc:

@@ -202,6 +202,12 @@ class SchemaRegistry:
         ]
         return cls(dirs, require=False)
 
+    @classmethod
+    def load(cls, location: str | Path) -> SchemaRegistry:
+        """The sets under one directory (`--schemas DIR`, settings.schemas); SchemaDirError when
+        it is missing or holds none."""
+        return cls([location])
+
     # -- loading ---------------------------------------------------------------------------
 
     def _load_dir(self, folder: Path, require: bool) -> None:

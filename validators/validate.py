@@ -1,0 +1,124 @@
+"""The one-call, in-process validation API used by the CLI and the service.
+
+parse (hardened) -> detect (namespace + BerichtCode) -> XSD (level 1) -> in-message rules
+(level 2: xslt TRs, condities/constraints), the last only when the schema is satisfied, because
+the rules may assume a schema-valid tree.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from gateway.catalog import MessageType
+from gateway.detect import detect
+from gateway.xmlparse import ParseLimits, parse
+from schemas.registry import SchemaDirError, SchemaRegistry, default_registry
+from validators import engine
+from validators.issues import Issue, has_errors
+from validators.xsd import validate_tree
+
+log = logging.getLogger(__name__)
+NL = ZoneInfo("Europe/Amsterdam")
+
+
+def today_nl() -> date:
+    """The Dutch calendar date: the standard's dates are local dates without a time zone."""
+    return datetime.now(NL).date()
+
+
+@dataclass
+class Report:
+    """The outcome of validating one message."""
+
+    standard: str | None = None
+    message: str | None = None  # "JW301"
+    mtype: MessageType | None = None
+    root: etree._Element | None = field(default=None, repr=False)  # not serialised
+    issues: list[Issue] = field(default_factory=list)
+    schema_valid: bool = False  # parsed, detected and XSD-valid (level 1 passed)
+
+    @property
+    def valid(self) -> bool:
+        return not has_errors(self.issues)
+
+    @property
+    def release(self) -> str | None:
+        return self.mtype.release if self.mtype else None
+
+    def public(self, file: str | None = None) -> dict:
+        """The CLI's JSON object for this message (exactly these keys)."""
+        return {
+            "file": file,
+            "standard": self.standard,
+            "message": self.message,
+            "valid": self.valid,
+            "issues": [i.public() for i in self.issues],
+        }
+
+
+def run_in_message_rules(root: etree._Element, mtype: MessageType, today: date) -> list[Issue]:
+    """Level-2 rules, one at a time, so that a broken rule cannot hide the others. A rule that
+    raises fails closed (an error under its own code) and is logged without message content."""
+    ctx = engine.RuleContext(root=root, mtype=mtype, today=today)
+    issues: list[Issue] = []
+    for rule in engine.rules_for(mtype, engine.IN_MESSAGE_LEVELS):
+        try:
+            issues.extend(rule.check(rule, ctx))
+        except Exception:  # a bug in a rule must not become a stack trace for the sender
+            log.exception("rule %s raised on a %s message", rule.code, mtype.code)
+            issues.append(
+                Issue(
+                    rule=rule.code,
+                    text=f"Rule {rule.code} could not be evaluated (internal error); "
+                    "the message was not accepted",
+                    retourcode=rule.retourcode,
+                )
+            )
+    return issues
+
+
+def validate_bytes(
+    raw: bytes,
+    registry: SchemaRegistry | None = None,
+    *,
+    today: date | None = None,
+    run_rules: bool = True,
+    limits: ParseLimits | None = None,
+) -> Report:
+    """Validate one message given as bytes. Never raises for bad input: everything is an Issue."""
+    registry = registry or default_registry()
+    report = Report()
+    parsed = parse(raw, limits)
+    report.issues.extend(parsed.issues)
+    if parsed.root is None:
+        return report
+    report.root = parsed.root
+    found = detect(parsed.root, registry)
+    report.standard = found.standard
+    report.message = found.code
+    report.issues.extend(found.issues)
+    if found.mtype is None:
+        return report
+    report.mtype = found.mtype
+    report.message = found.mtype.code
+    try:
+        compiled = registry.schema(found.mtype)
+    except (KeyError, SchemaDirError) as exc:
+        log.error("no usable schema for %s: %s", found.mtype.code, exc)
+        report.issues.append(
+            Issue(rule="XSD", text=f"The schema for {found.mtype.code} is not available on this gateway")
+        )
+        return report
+    xsd_issues = validate_tree(parsed.root, compiled)
+    report.issues.extend(xsd_issues)
+    if xsd_issues:
+        return report
+    report.schema_valid = True
+    if run_rules:
+        report.issues.extend(run_in_message_rules(parsed.root, found.mtype, today or today_nl()))
+    return report
