@@ -1,0 +1,123 @@
+"""TR101: no duplicate lines (a class's logical key plus its parents' keys is unique), every message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rule_helpers import STANDARDS, Msg
+
+from gateway import samples
+
+C = "/Bericht/Client"
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_301_toewijzingnummer_relatie_and_contact(standard):
+    msg = Msg(samples.allocation(standard, relatie=True))
+    assert msg.issues("TR101") == []
+    msg.copy_after("Client/ToegewezenProducten/ToegewezenProduct")
+    msg.copy_after("Client/Relaties/Relatie")
+    msg.copy_after("Client/Contactgegevens/Contact")
+    assert msg.paths("TR101") == [
+        f"{C}/Relaties/Relatie[2]",
+        f"{C}/Contactgegevens/Contact[2]",
+        f"{C}/ToegewezenProducten/ToegewezenProduct[2]",
+    ]
+    # Different keys are no duplicates.
+    msg.set("Client/ToegewezenProducten/ToegewezenProduct[2]/ToewijzingNummer", 99)
+    msg.set("Client/Relaties/Relatie[2]/Nummer", "2")
+    msg.set("Client/Contactgegevens/Contact[2]/Soort", "02")
+    assert msg.issues("TR101", schema_valid=False) == []  # TR302 aside, the keys differ
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_305_start_key_without_status(standard):
+    start = samples.Started()
+    msg = Msg(samples.start(standard, products=(start, samples.Started(status="3"))))
+    # StatusAanlevering is not part of the key: delete + new with one key collide.
+    assert msg.paths("TR101") == [f"{C}/StartProducten/StartProduct[2]"]
+    later = samples.Started(begindatum=start.begindatum + timedelta(days=1))
+    assert Msg(samples.start(standard, products=(start, later))).issues("TR101") == []
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_307_stop_key_includes_reason_and_end(standard):
+    stop = samples.Stopped()
+    assert Msg(samples.stop(standard, products=(stop,))).issues("TR101") == []
+    msg = Msg(samples.stop(standard, products=(stop, samples.Stopped())))
+    assert msg.paths("TR101") == [f"{C}/StopProducten/StopProduct[2]"]
+    other_end = samples.Stopped(einddatum=stop.einddatum - timedelta(days=1))
+    assert Msg(samples.stop(standard, products=(stop, other_end))).issues("TR101") == []
+    other_reason = samples.Stopped(reden_beeindiging="20")
+    assert Msg(samples.stop(standard, products=(stop, other_reason))).issues("TR101") == []
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_315_referentie_aanbieder(standard):
+    msg = Msg(samples.request(standard))
+    assert msg.issues("TR101") == []
+    msg.copy_after("Client/AangevraagdeProducten/AangevraagdProduct")
+    assert msg.paths("TR101") == [f"{C}/AangevraagdeProducten/AangevraagdProduct[2]"]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_317_products(standard):
+    msg = Msg(samples.change_request(
+        standard,
+        unchanged=(samples.Unchanged(toewijzingnummer=5),),
+        to_change=(samples.ToChange(),),
+        new=(samples.NewProduct(),),
+    ))
+    assert msg.issues("TR101") == []
+    v = "Client/Verzoek"
+    msg.copy_after(f"{v}/OngewijzigdeProducten/OngewijzigdProduct")
+    msg.copy_after(f"{v}/TeWijzigenProducten/TeWijzigenProduct")
+    msg.copy_after(f"{v}/NieuweProducten/NieuwProduct")
+    assert msg.paths("TR101") == [
+        f"/Bericht/{v}/OngewijzigdeProducten/OngewijzigdProduct[2]",
+        f"/Bericht/{v}/TeWijzigenProducten/TeWijzigenProduct[2]",
+        f"/Bericht/{v}/NieuweProducten/NieuwProduct[2]",
+    ]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_323_client_and_prestatie(standard):
+    msg = Msg(samples.declaration(standard, clients={
+        samples.BSNS[0]: [samples.Prestatie(referentienummer="A"), samples.Prestatie(referentienummer="B", toewijzingnummer=2)],
+        samples.BSNS[1]: [samples.Prestatie(referentienummer="A", toewijzingnummer=3)],
+    }))
+    # The same ReferentieNummer under another client has another combined key (TR314 is level 3).
+    assert msg.issues("TR101") == []
+    msg.set("Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]/ProductReferentie/ReferentieNummer", "A")
+    assert msg.paths("TR101") == ["/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]"]
+    msg.set("Declaratie/Clienten/Client[2]/Bsn", samples.BSNS[0])
+    assert msg.paths("TR101") == [
+        "/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]",
+        "/Bericht/Declaratie/Clienten/Client[2]",
+        "/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie",
+    ]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_325_prestatie(standard):
+    d = samples.declaration(standard, clients={samples.BSNS[0]: [
+        samples.Prestatie(referentienummer="A"), samples.Prestatie(referentienummer="B", toewijzingnummer=2),
+    ]})
+    msg = Msg(samples.declaration_answer(d, rejected={"A": ["9307"], "B": ["9308"]}))
+    assert msg.issues("TR101") == []
+    msg.set("DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie[2]/ProductReferentie/ReferentieNummer", "A")
+    assert msg.paths("TR101") == ["/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie[2]"]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr101_and_tr416_large_declaration_scales(standard):
+    """10,000 prestaties with one duplicate at the end: exactly that one is found (one pass)."""
+    msg = Msg(samples.large_declaration(standard, 10_000))
+    assert msg.issues("TR101", schema_valid=False) == []
+    assert msg.issues("TR416", schema_valid=False) == []
+    prestaties = msg.root.findall(".//{*}Prestatie")
+    last, first = prestaties[-1], prestaties[0]
+    for name in ("ToewijzingNummer",):
+        last.find(f"{{*}}{name}").text = first.find(f"{{*}}{name}").text
+    assert len(msg.issues("TR416", schema_valid=False)) == 1
