@@ -54,6 +54,10 @@ def parse_bundle(text: str, source: str = "<api>") -> Bundle:
 def _message(err: dict) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1]) if err["loc"] else ""
+        if any(c in key for c in " ()"):
+            # A comma inside an unquoted value of a {flow: mapping} splits it into a new "key".
+            return "unknown field (not in the bundle schema); quote values that contain a comma"
         return "unknown field (not in the bundle schema)"
     if err["type"] == "missing":
         return "required field missing"
