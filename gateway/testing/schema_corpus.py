@@ -381,13 +381,24 @@ def mutants(code: str, seed: int = 0, per_kind: int = 3) -> list[Mutant]:
         emit("wrong-order", p.node, f"{p.decl.name} after its next sibling",
              lambda c, t: t.getnext().addnext(t))
     other_ns = {schema.namespace: schema.basis.namespace, schema.basis.namespace: schema.namespace}
-    for p in sample(placed[1:]):
-        def rename(c, t, ns=other_ns[p.namespace]):
-            t.tag = f"{{{ns}}}{etree.QName(t).localname}"
-        emit("wrong-namespace", p.node, f"{p.decl.name} in the other namespace", rename)
+    for i, p in enumerate(sample(placed[1:])):
+        # The other schema's namespace, or a foreign one. (Not "no namespace": lxml would not write
+        # the xmlns="" undeclaration under a default namespace, and the element would slip back.)
+        ns = other_ns[p.namespace] if i % 2 == 0 else "urn:example:onbekend"
+
+        def rename(c, t, ns=ns):
+            t.tag = etree.QName(ns, etree.QName(t).localname).text
+
+        emit("wrong-namespace", p.node, f"{p.decl.name} in namespace {ns}", rename)
     twin = catalog.by_number("iwmo" if mtype.standard == "ijw" else "ijw", mtype.number)
     emit("root-namespace", root, twin.namespace,
          lambda c, t: setattr(t, "tag", f"{{{twin.namespace}}}Bericht"))
+    # Another message's BerichtCode: the header contradicts the namespace (and the twin standard's).
+    code_el = placed[0].node[0][0]
+    partner = mtype.answered_by or catalog.by_number(mtype.standard, "301")
+    for other in (partner, twin):
+        emit("berichtcode", code_el, other.berichtcode,
+             lambda c, t, v=other.berichtcode: setattr(t, "text", v))
 
     # values
     by_kind: dict[str, list[tuple[Placed, str]]] = {}
