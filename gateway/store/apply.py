@@ -1,0 +1,330 @@
+"""Record what an accepted message changes in the cross-message state.
+
+Called inside the message's transaction, after its rules passed. Unique indexes on the state tables
+(tables.py) back the rules up: a race the locks did not prevent ends in an IntegrityError, which
+rolls the whole message back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lxml import etree
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from gateway.catalog import MessageType
+from gateway.store import extract
+from gateway.store import tables as t
+from gateway.store.clientkey import client_key
+from validators.paths import element_path
+
+DELETE = "3"
+
+
+def parties(mtype: MessageType, root: etree._Element) -> tuple[str, str]:
+    """(gemeente, aanbieder) of a message, whichever way it travels."""
+    h = extract.header(root)
+    if mtype.sender_role == "gemeente":
+        return h.afzender or "", h.ontvanger or ""
+    return h.ontvanger or "", h.afzender or ""
+
+
+def apply_state(
+    conn: Connection,
+    secret: bytes,
+    message_id: str,
+    mtype: MessageType,
+    root: etree._Element,
+    rejected_paths: set[str] | frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> None:
+    law = mtype.law
+    gemeente, aanbieder = parties(mtype, root)
+    ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
+    handler = _HANDLERS.get(mtype.number)
+    if handler is not None:
+        handler(conn, secret, message_id, root, ctx, set(rejected_paths), now or datetime.now())
+
+
+def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+    ck = client_key(secret, extract.client_bsn(root))
+    for a in extract.allocations(root):
+        if not a.toewijzingnummer or a.ingangsdatum is None:
+            continue
+        conn.execute(
+            insert(t.allocations).values(
+                message_id=message_id,
+                client_key=ck,
+                toewijzingnummer=a.toewijzingnummer,
+                referentie_aanbieder=a.referentie_aanbieder,
+                categorie=a.categorie,
+                code=a.code,
+                ingangsdatum=a.ingangsdatum,
+                einddatum=a.einddatum,
+                reden_wijziging=a.reden_wijziging,
+                volume=a.omvang.volume if a.omvang else None,
+                eenheid=a.omvang.eenheid if a.omvang else None,
+                frequentie=a.omvang.frequentie if a.omvang else None,
+                budget=a.budget,
+                toewijzingsdatum=a.toewijzingsdatum,
+                toewijzingstijd=a.toewijzingstijd,
+                **ctx,
+            )
+        )
+        n = t.allocation_numbers
+        owner = conn.execute(
+            select(n.c.aanbieder).where(
+                n.c.law == ctx["law"], n.c.gemeente == ctx["gemeente"], n.c.toewijzingnummer == a.toewijzingnummer
+            )
+        ).first()
+        if owner is None:  # the primary key rejects a concurrent second owner
+            conn.execute(
+                insert(n).values(
+                    law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer,
+                    aanbieder=ctx["aanbieder"], client_key=ck, message_id=message_id,
+                )
+            )
+        if a.referentie_aanbieder:  # a 301 honouring a VOT/VOW closes the request (TR374)
+            r = t.requests
+            conn.execute(
+                update(r)
+                .where(
+                    r.c.law == ctx["law"],
+                    r.c.aanbieder == ctx["aanbieder"],
+                    r.c.referentie_aanbieder == a.referentie_aanbieder,
+                )
+                .values(status="toegewezen")
+            )
+
+
+def _key_where(table, ctx, ck, item):  # noqa: ANN001
+    return [
+        table.c.law == ctx["law"],
+        table.c.gemeente == ctx["gemeente"],
+        table.c.aanbieder == ctx["aanbieder"],
+        table.c.client_key == ck,
+        table.c.toewijzingnummer == (item.toewijzingnummer or ""),
+        table.c.categorie == (item.categorie or ""),
+        table.c.code == (item.code or ""),
+        table.c.begindatum == item.begindatum,
+        table.c.status == "active",
+    ]
+
+
+def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+    ck = client_key(secret, extract.client_bsn(root))
+    s = t.starts
+    for item in extract.regie_items(root):
+        if item.begindatum is None:
+            continue
+        if item.status == DELETE:
+            conn.execute(
+                update(s).where(*_key_where(s, ctx, ck, item)).values(status="deleted", actual=False)
+            )
+            continue
+        stopped = _active_stop_exists(conn, ctx, ck, item)
+        conn.execute(
+            insert(s).values(
+                message_id=message_id,
+                client_key=ck,
+                toewijzingnummer=item.toewijzingnummer or "",
+                categorie=item.categorie or "",
+                code=item.code or "",
+                begindatum=item.begindatum,
+                toewijzing_ingangsdatum=item.toewijzing_ingangsdatum,
+                status="active",
+                actual=not stopped,
+                **ctx,
+            )
+        )
+
+
+def _active_stop_exists(conn, ctx, ck, item) -> bool:  # noqa: ANN001
+    st = t.stops
+    return conn.execute(select(st.c.id).where(*_key_where(st, ctx, ck, item)).limit(1)).first() is not None
+
+
+def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+    ck = client_key(secret, extract.client_bsn(root))
+    st, s = t.stops, t.starts
+    for item in extract.regie_items(root):
+        if item.begindatum is None or item.einddatum is None:
+            continue
+        if item.status == DELETE:
+            conn.execute(
+                update(st)
+                .where(
+                    *_key_where(st, ctx, ck, item),
+                    st.c.reden_beeindiging == (item.reden_beeindiging or ""),
+                    st.c.einddatum == item.einddatum,
+                )
+                .values(status="deleted")
+            )
+            if not _active_stop_exists(conn, ctx, ck, item):
+                # The start is running again, unless another start of the allocation is actual.
+                other = conn.execute(
+                    select(s.c.id).where(
+                        s.c.law == ctx["law"], s.c.gemeente == ctx["gemeente"],
+                        s.c.aanbieder == ctx["aanbieder"], s.c.client_key == ck,
+                        s.c.toewijzingnummer == (item.toewijzingnummer or ""), s.c.actual == True,  # noqa: E712
+                    )
+                ).first()
+                if other is None:
+                    conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=True))
+            continue
+        conn.execute(
+            insert(st).values(
+                message_id=message_id,
+                client_key=ck,
+                toewijzingnummer=item.toewijzingnummer or "",
+                categorie=item.categorie or "",
+                code=item.code or "",
+                begindatum=item.begindatum,
+                reden_beeindiging=item.reden_beeindiging or "",
+                einddatum=item.einddatum,
+                status="active",
+                **ctx,
+            )
+        )
+        conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=False))
+
+
+def _vot(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
+    ck = client_key(secret, extract.client_bsn(root))
+    for p in extract.requested_products(root):
+        if p.referentie_aanbieder:
+            conn.execute(
+                insert(t.requests).values(
+                    message_id=message_id, client_key=ck, kind="315",
+                    referentie_aanbieder=p.referentie_aanbieder, status="pending", created_at=now, **ctx,
+                )
+            )
+
+
+def _vow(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
+    ck = client_key(secret, extract.client_bsn(root))
+    v = extract.verzoek(root)
+    if v.referentie_aanbieder:
+        conn.execute(
+            insert(t.requests).values(
+                message_id=message_id, client_key=ck, kind="317",
+                referentie_aanbieder=v.referentie_aanbieder, status="pending", created_at=now, **ctx,
+            )
+        )
+
+
+def _answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+    a = extract.antwoord(root)
+    if not a.referentie_aanbieder or not a.verzoek_antwoord:
+        return
+    conn.execute(
+        insert(t.answers).values(
+            message_id=message_id, referentie_aanbieder=a.referentie_aanbieder,
+            verzoek_antwoord=a.verzoek_antwoord, reden_afwijzing=a.reden_afwijzing, **ctx,
+        )
+    )
+    r = t.requests
+    status = "afgewezen" if a.verzoek_antwoord == "1" else "onderzoek"
+    conn.execute(
+        update(r)
+        .where(
+            r.c.law == ctx["law"], r.c.aanbieder == ctx["aanbieder"],
+            r.c.referentie_aanbieder == a.referentie_aanbieder, r.c.status != "toegewezen",
+        )
+        .values(status=status)
+    )
+
+
+def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  # noqa: ANN001
+    d = extract.declaratie(root)
+    h = extract.header(root)
+    if not d.nummer or d.periode_begin is None or d.periode_eind is None:
+        return
+    declaration_id = conn.execute(
+        insert(t.declarations)
+        .values(
+            message_id=message_id, declaratienummer=d.nummer, identificatie=h.identificatie or "",
+            periode_begin=d.periode_begin, periode_eind=d.periode_eind, xsd_versie=h.xsd_versie, **ctx,
+        )
+        .returning(t.declarations.c.id)
+    ).scalar_one()
+    p = t.prestaties
+    # Credits first (OP366), so a credit and its replacing debit in one message work out.
+    for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
+        if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
+            continue
+        is_rejected = element_path(pr.el) in rejected or element_path(pr.client_el) in rejected
+        conn.execute(
+            insert(p).values(
+                message_id=message_id, declaration_id=declaration_id,
+                client_key=client_key(secret, pr.bsn), referentienummer=pr.referentienummer,
+                vorig_referentienummer=pr.vorig_referentienummer, debet_credit=pr.debet_credit or "D",
+                toewijzingnummer=pr.toewijzingnummer, categorie=pr.categorie, code=pr.code,
+                periode_begin=pr.periode_begin, periode_eind=pr.periode_eind, volume=pr.volume,
+                eenheid=pr.eenheid, tarief=pr.tarief, bedrag=pr.bedrag or 0,
+                status="rejected" if is_rejected else "accepted", **ctx,
+            )
+        )
+        if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
+            conn.execute(
+                update(p)
+                .where(
+                    p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"],
+                    p.c.referentienummer == pr.vorig_referentienummer,
+                )
+                .values(credited=True)
+            )
+
+
+def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+    """A gemeente's 325: the echoed prestaties (or, with no clients, all of them) were rejected."""
+    d = extract.declaratie(root)
+    if not d.nummer:
+        return
+    decl, p = t.declarations, t.prestaties
+    declaration_id = conn.execute(
+        select(decl.c.id).where(
+            decl.c.law == ctx["law"], decl.c.aanbieder == ctx["aanbieder"], decl.c.declaratienummer == d.nummer
+        )
+    ).scalar()
+    if declaration_id is None:
+        return
+    refs = [pr.referentienummer for pr in d.prestaties if pr.referentienummer]
+    where = [p.c.declaration_id == declaration_id]
+    if refs:
+        where.append(p.c.referentienummer.in_(refs))
+    elif _declaratie_accepted(root):
+        return
+    rejected = conn.execute(select(p.c.vorig_referentienummer, p.c.debet_credit).where(*where)).all()
+    conn.execute(update(p).where(*where).values(status="rejected"))
+    for vorig, dc in rejected:  # a rejected credit no longer cancels its debit
+        if dc == "C" and vorig:
+            conn.execute(
+                update(p)
+                .where(p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"], p.c.referentienummer == vorig)
+                .values(credited=False)
+            )
+
+
+def _declaratie_accepted(root: etree._Element) -> bool:
+    """True unless the DeclaratieAntwoord itself carries an error code (not 0200/8001)."""
+    from validators.paths import child, children
+
+    da = child(root, "DeclaratieAntwoord")
+    codes = [(c.text or "").strip() for c in children(child(da, "RetourCodes"), "RetourCode")] if child(
+        da, "RetourCodes"
+    ) is not None else []
+    return all(c in ("0200", "8001", "0233") for c in codes)
+
+
+_HANDLERS = {
+    "301": _allocation,
+    "305": _start,
+    "307": _stop,
+    "315": _vot,
+    "317": _vow,
+    "319": _answer,
+    "323": _declaration,
+    "325": _declaration_answer,
+}

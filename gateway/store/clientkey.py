@@ -1,0 +1,46 @@
+"""Pseudonymous client keys: the store never holds a BSN in clear.
+
+`client_key` is HMAC-SHA256(secret, BSN), hex. It links the messages and state of one client
+without revealing the BSN; without the secret a 9-digit BSN cannot be recovered by trying all
+of them. The secret comes from `open_store(..., client_key_secret=)`, else the environment
+variable GATEWAY_CLIENT_KEY_SECRET. Changing it breaks the link with stored state, so it is part of
+the deployment's keys, like a database password.
+
+`mask_bsn` is what the console shows: the last three digits only ("******782").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import warnings
+
+ENV_SECRET = "GATEWAY_CLIENT_KEY_SECRET"
+# Only for development and tests; a deployment must set its own (the service settings do).
+DEV_SECRET = "gateway-development-client-key-secret-not-for-production"
+
+
+def resolve_secret(secret: str | bytes | None) -> bytes:
+    if secret is None:
+        secret = os.environ.get(ENV_SECRET)
+    if not secret:
+        warnings.warn(
+            f"{ENV_SECRET} not set: using the development client-key secret", stacklevel=3
+        )
+        secret = DEV_SECRET
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def client_key(secret: bytes, bsn: str | None) -> str:
+    """The pseudonym of a BSN (empty BSN -> empty key)."""
+    if not bsn:
+        return ""
+    return hmac.new(secret, bsn.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def mask_bsn(bsn: str | None) -> str | None:
+    if not bsn:
+        return None
+    bsn = bsn.strip()
+    return "*" * max(len(bsn) - 3, 0) + bsn[-3:]

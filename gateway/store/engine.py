@@ -1,0 +1,61 @@
+"""Database engines for the store: SQLite (WAL, one file) and PostgreSQL, migrated on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # Let SQLAlchemy not emit BEGIN itself: transactions start with BEGIN IMMEDIATE
+            # (see Store.transaction) so that writers serialise before they read state.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql(conn.info.pop("begin_sql", "BEGIN"))
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def alembic_config(engine_conn) -> Config:  # noqa: ANN001
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = engine_conn
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent; serialised on PostgreSQL)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two processes opening a fresh database at once must not both create tables.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7262346110)")
+        command.upgrade(alembic_config(conn), "head")

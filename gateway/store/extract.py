@@ -1,0 +1,339 @@
+"""Read the fields the store and the cross-message rules need out of a parsed message.
+
+Namespace-agnostic (`validators.paths`), tolerant: a missing or malformed value becomes None, as
+the schema and in-message rules have already judged the message's form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from lxml import etree
+
+from validators.paths import child, children, text
+
+El = etree._Element
+
+
+def as_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def as_int(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _s(value: str | None) -> str | None:
+    value = value.strip() if value is not None else None
+    return value or None
+
+
+@dataclass
+class Header:
+    berichtcode: str | None
+    afzender: str | None
+    ontvanger: str | None
+    identificatie: str | None
+    dagtekening: date | None
+    dagtekening_text: str | None
+    xsd_versie: dict[str, str | None]
+
+
+def header(root: El) -> Header:
+    h = child(root, "Header")
+    xsd = child(h, "XsdVersie")
+    return Header(
+        berichtcode=_s(text(h, "BerichtCode")),
+        afzender=_s(text(h, "Afzender")),
+        ontvanger=_s(text(h, "Ontvanger")),
+        identificatie=_s(text(h, "BerichtIdentificatie", "Identificatie")),
+        dagtekening=as_date(text(h, "BerichtIdentificatie", "Dagtekening")),
+        dagtekening_text=_s(text(h, "BerichtIdentificatie", "Dagtekening")),
+        xsd_versie={
+            "basis": _s(text(xsd, "BasisschemaXsdVersie")),
+            "bericht": _s(text(xsd, "BerichtXsdVersie")),
+        },
+    )
+
+
+def client_bsn(root: El) -> str | None:
+    """The BSN of the single client of 301/305/307/315/317 (None for 319/323/325)."""
+    return _s(text(root, "Client", "Bsn"))
+
+
+@dataclass
+class Omvang:
+    volume: int | None
+    eenheid: str | None
+    frequentie: str | None
+
+
+def omvang(el: El | None) -> Omvang | None:
+    o = child(el, "Omvang")
+    if o is None:
+        return None
+    return Omvang(as_int(text(o, "Volume")), _s(text(o, "Eenheid")), _s(text(o, "Frequentie")))
+
+
+@dataclass
+class Allocation:
+    el: El
+    toewijzingnummer: str | None
+    referentie_aanbieder: str | None
+    categorie: str | None
+    code: str | None
+    toewijzingsdatum: date | None
+    toewijzingstijd: str | None
+    ingangsdatum: date | None
+    einddatum: date | None
+    reden_wijziging: str | None
+    omvang: Omvang | None
+    budget: int | None
+
+
+def allocations(root: El) -> list[Allocation]:
+    container = child(child(root, "Client"), "ToegewezenProducten")
+    if container is None:
+        return []
+    out = []
+    for tp in children(container, "ToegewezenProduct"):
+        out.append(
+            Allocation(
+                el=tp,
+                toewijzingnummer=_s(text(tp, "ToewijzingNummer")),
+                referentie_aanbieder=_s(text(tp, "ReferentieAanbieder")),
+                categorie=_s(text(tp, "Product", "Categorie")),
+                code=_s(text(tp, "Product", "Code")),
+                toewijzingsdatum=as_date(text(tp, "Toewijzingsdatum")),
+                toewijzingstijd=_s(text(tp, "Toewijzingstijd")),
+                ingangsdatum=as_date(text(tp, "Ingangsdatum")),
+                einddatum=as_date(text(tp, "Einddatum")),
+                reden_wijziging=_s(text(tp, "RedenWijziging")),
+                omvang=omvang(tp),
+                budget=as_int(text(tp, "Budget")),
+            )
+        )
+    return out
+
+
+@dataclass
+class RegieItem:
+    """A StartProduct (305) or StopProduct (307)."""
+
+    el: El
+    toewijzingnummer: str | None
+    categorie: str | None
+    code: str | None
+    toewijzing_ingangsdatum: date | None
+    begindatum: date | None
+    status: str | None
+    reden_beeindiging: str | None = None
+    einddatum: date | None = None
+
+    def start_key(self) -> tuple:
+        return (self.toewijzingnummer or "", self.categorie or "", self.code or "", self.begindatum)
+
+    def stop_key(self) -> tuple:
+        return self.start_key() + (self.reden_beeindiging or "", self.einddatum)
+
+
+def regie_items(root: El) -> list[RegieItem]:
+    client = child(root, "Client")
+    out = []
+    for group, name in (("StartProducten", "StartProduct"), ("StopProducten", "StopProduct")):
+        container = child(client, group)
+        if container is None:
+            continue
+        for el in children(container, name):
+            out.append(
+                RegieItem(
+                    el=el,
+                    toewijzingnummer=_s(text(el, "ToewijzingNummer")),
+                    categorie=_s(text(el, "Product", "Categorie")),
+                    code=_s(text(el, "Product", "Code")),
+                    toewijzing_ingangsdatum=as_date(text(el, "ToewijzingIngangsdatum")),
+                    begindatum=as_date(text(el, "Begindatum")),
+                    status=_s(text(el, "StatusAanlevering")),
+                    reden_beeindiging=_s(text(el, "RedenBeeindiging")),
+                    einddatum=as_date(text(el, "Einddatum")),
+                )
+            )
+    return out
+
+
+@dataclass
+class RequestedProduct:
+    el: El
+    referentie_aanbieder: str | None
+    categorie: str | None
+    code: str | None
+
+
+def requested_products(root: El) -> list[RequestedProduct]:
+    container = child(child(root, "Client"), "AangevraagdeProducten")
+    if container is None:
+        return []
+    return [
+        RequestedProduct(
+            el=el,
+            referentie_aanbieder=_s(text(el, "ReferentieAanbieder")),
+            categorie=_s(text(el, "Product", "Categorie")),
+            code=_s(text(el, "Product", "Code")),
+        )
+        for el in children(container, "AangevraagdProduct")
+    ]
+
+
+@dataclass
+class VowItem:
+    """An OngewijzigdProduct, TeWijzigenProduct or NieuwProduct of a 317."""
+
+    kind: str  # ongewijzigd | tewijzigen | nieuw
+    el: El
+    toewijzingnummer: str | None = None
+    categorie: str | None = None
+    code: str | None = None
+    gewenste_ingangsdatum: date | None = None
+    einddatum: date | None = None
+    omvang: Omvang | None = None
+    budget: int | None = None
+
+
+@dataclass
+class Verzoek:
+    el: El | None
+    referentie_aanbieder: str | None
+    items: list[VowItem] = field(default_factory=list)
+
+
+def verzoek(root: El) -> Verzoek:
+    v = child(child(root, "Client"), "Verzoek")
+    result = Verzoek(el=v, referentie_aanbieder=_s(text(v, "ReferentieAanbieder")))
+    if v is None:
+        return result
+    for group, name, kind in (
+        ("OngewijzigdeProducten", "OngewijzigdProduct", "ongewijzigd"),
+        ("TeWijzigenProducten", "TeWijzigenProduct", "tewijzigen"),
+        ("NieuweProducten", "NieuwProduct", "nieuw"),
+    ):
+        container = child(v, group)
+        if container is None:
+            continue
+        for el in children(container, name):
+            result.items.append(
+                VowItem(
+                    kind=kind,
+                    el=el,
+                    toewijzingnummer=_s(text(el, "ToewijzingNummer")),
+                    categorie=_s(text(el, "Product", "Categorie")),
+                    code=_s(text(el, "Product", "Code")),
+                    gewenste_ingangsdatum=as_date(text(el, "GewensteIngangsdatum")),
+                    einddatum=as_date(text(el, "Einddatum")),
+                    omvang=omvang(el),
+                    budget=as_int(text(el, "Budget")),
+                )
+            )
+    return result
+
+
+@dataclass
+class Antwoord:
+    el: El | None
+    referentie_aanbieder: str | None
+    verzoek_antwoord: str | None
+    reden_afwijzing: str | None
+    woonplaats_gemeente: El | None
+
+
+def antwoord(root: El) -> Antwoord:
+    a = child(root, "Antwoord")
+    return Antwoord(
+        el=a,
+        referentie_aanbieder=_s(text(a, "ReferentieAanbieder")),
+        verzoek_antwoord=_s(text(a, "VerzoekAntwoord")),
+        reden_afwijzing=_s(text(a, "RedenAfwijzingVerzoek")),
+        woonplaats_gemeente=child(child(a, "Woonplaatsbeginsel"), "Gemeente"),
+    )
+
+
+@dataclass
+class Prestatie:
+    el: El
+    client_el: El
+    bsn: str | None
+    referentienummer: str | None
+    vorig_referentienummer: str | None
+    toewijzingnummer: str | None
+    categorie: str | None
+    code: str | None
+    periode_begin: date | None
+    periode_eind: date | None
+    volume: int | None
+    eenheid: str | None
+    tarief: int | None
+    bedrag: int | None
+    debet_credit: str | None
+
+    @property
+    def is_credit(self) -> bool:
+        return self.debet_credit == "C"
+
+
+@dataclass
+class Declaratie:
+    el: El | None
+    nummer: str | None
+    periode_begin: date | None
+    periode_eind: date | None
+    prestaties: list[Prestatie] = field(default_factory=list)
+
+
+def declaratie(root: El) -> Declaratie:
+    """The Declaratie of a 323, or the DeclaratieAntwoord of a 325, with its prestaties."""
+    d = child(root, "Declaratie")
+    if d is None:
+        d = child(root, "DeclaratieAntwoord")
+    result = Declaratie(
+        el=d,
+        nummer=_s(text(d, "DeclaratieNummer")),
+        periode_begin=as_date(text(d, "DeclaratiePeriode", "Begindatum")),
+        periode_eind=as_date(text(d, "DeclaratiePeriode", "Einddatum")),
+    )
+    clienten = child(d, "Clienten")
+    if clienten is None:
+        return result
+    for client in children(clienten, "Client"):
+        bsn = _s(text(client, "Bsn"))
+        prestaties = child(client, "Prestaties")
+        for p in children(prestaties, "Prestatie") if prestaties is not None else []:
+            result.prestaties.append(
+                Prestatie(
+                    el=p,
+                    client_el=client,
+                    bsn=bsn,
+                    referentienummer=_s(text(p, "ProductReferentie", "ReferentieNummer")),
+                    vorig_referentienummer=_s(text(p, "ProductReferentie", "VorigReferentieNummer")),
+                    toewijzingnummer=_s(text(p, "ToewijzingNummer")),
+                    categorie=_s(text(p, "ProductCategorie")),
+                    code=_s(text(p, "ProductCode")),
+                    periode_begin=as_date(text(p, "ProductPeriode", "Begindatum")),
+                    periode_eind=as_date(text(p, "ProductPeriode", "Einddatum")),
+                    volume=as_int(text(p, "GeleverdVolume")),
+                    eenheid=_s(text(p, "Eenheid")),
+                    tarief=as_int(text(p, "ProductTarief")),
+                    bedrag=as_int(text(p, "IngediendBedrag", "Bedrag")),
+                    debet_credit=_s(text(p, "IngediendBedrag", "DebetCredit")),
+                )
+            )
+    return result

@@ -1,0 +1,326 @@
+"""StateView: what the cross-message rules may read, inside the message's transaction.
+
+Every method takes the legal domain (`law`: "jeugd" | "wmo") and the parties it concerns; methods
+that concern a client take the BSN and look it up by its keyed hash. `exclude_message_id` hides the
+state a message itself contributed, so `gateway replay` judges a stored message as on arrival.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from gateway.store import tables as t
+from gateway.store.clientkey import client_key
+from gateway.store.records import (
+    AllocationState,
+    AnswerState,
+    DeclarationState,
+    PrestatieState,
+    RequestState,
+    StartState,
+    StopState,
+)
+
+
+class StateView:
+    def __init__(self, conn: Connection, secret: bytes, exclude_message_id: str | None = None):
+        self._conn = conn
+        self._secret = secret
+        self.exclude_message_id = exclude_message_id
+
+    def client_key(self, bsn: str | None) -> str:
+        return client_key(self._secret, bsn)
+
+    def _not_excluded(self, table):  # noqa: ANN001
+        if self.exclude_message_id is None:
+            return True
+        return table.c.message_id != self.exclude_message_id
+
+    # --- identifiers (TR056) ---------------------------------------------------------------
+
+    def identifier_used(self, sender: str, code: str, identificatie: str) -> bool:
+        mi = t.message_identifiers
+        row = self._conn.execute(
+            select(mi.c.message_id).where(
+                mi.c.sender == sender,
+                mi.c.code == code,
+                mi.c.identificatie == identificatie,
+                self._not_excluded(mi),
+            )
+        ).first()
+        return row is not None
+
+    # --- allocations -----------------------------------------------------------------------
+
+    def _current_allocations(self, *where) -> list[AllocationState]:  # noqa: ANN002
+        a = t.allocations
+        rows = self._conn.execute(
+            select(a)
+            .where(*where, self._not_excluded(a))
+            .order_by(a.c.toewijzingnummer, a.c.toewijzingsdatum, a.c.toewijzingstijd, a.c.id)
+        ).mappings()
+        latest: dict[tuple, AllocationState] = {}
+        for r in rows:  # ordered ascending: the last one per number is the current version
+            latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
+                **{k: r[k] for k in AllocationState.model_fields}
+            )
+        return list(latest.values())
+
+    def allocation(self, law: str, gemeente: str, toewijzingnummer: str) -> AllocationState | None:
+        """The current version of a ToegewezenProduct, whoever it was given to."""
+        a = t.allocations
+        found = self._current_allocations(
+            a.c.law == law, a.c.gemeente == gemeente, a.c.toewijzingnummer == toewijzingnummer
+        )
+        return found[0] if found else None
+
+    def allocation_owner(self, law: str, gemeente: str, toewijzingnummer: str) -> tuple[str, str] | None:
+        """(aanbieder, client_key) the number was first issued to (TR332)."""
+        n = t.allocation_numbers
+        row = self._conn.execute(
+            select(n.c.aanbieder, n.c.client_key).where(
+                n.c.law == law,
+                n.c.gemeente == gemeente,
+                n.c.toewijzingnummer == toewijzingnummer,
+                self._not_excluded(n),
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def client_allocations(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[AllocationState]:
+        a = t.allocations
+        return self._current_allocations(
+            a.c.law == law,
+            a.c.gemeente == gemeente,
+            a.c.aanbieder == aanbieder,
+            a.c.client_key == self.client_key(bsn),
+        )
+
+    def allocation_with_referentie(self, law: str, aanbieder: str, referentie: str) -> bool:
+        """Was a 301 with this ReferentieAanbieder sent before (TR359, TR379)?"""
+        a = t.allocations
+        row = self._conn.execute(
+            select(a.c.id).where(
+                a.c.law == law,
+                a.c.aanbieder == aanbieder,
+                a.c.referentie_aanbieder == referentie,
+                self._not_excluded(a),
+            ).limit(1)
+        ).first()
+        return row is not None
+
+    # --- starts and stops ------------------------------------------------------------------
+
+    def _regie_where(self, table, law, gemeente, aanbieder, bsn, toewijzingnummer):  # noqa: ANN001
+        where = [
+            table.c.law == law,
+            table.c.gemeente == gemeente,
+            table.c.aanbieder == aanbieder,
+            table.c.client_key == self.client_key(bsn),
+            self._not_excluded(table),
+        ]
+        if toewijzingnummer is not None:
+            where.append(table.c.toewijzingnummer == toewijzingnummer)
+        return where
+
+    def starts(
+        self, law: str, gemeente: str, aanbieder: str, bsn: str, toewijzingnummer: str | None = None
+    ) -> list[StartState]:
+        """Active (not deleted) starts of the client, optionally of one allocation."""
+        s = t.starts
+        rows = self._conn.execute(
+            select(s)
+            .where(*self._regie_where(s, law, gemeente, aanbieder, bsn, toewijzingnummer), s.c.status == "active")
+            .order_by(s.c.id)
+        ).mappings()
+        return [StartState(**{k: r[k] for k in StartState.model_fields}) for r in rows]
+
+    def stops(
+        self, law: str, gemeente: str, aanbieder: str, bsn: str, toewijzingnummer: str | None = None
+    ) -> list[StopState]:
+        """Active (not deleted) stops of the client, optionally of one allocation."""
+        s = t.stops
+        rows = self._conn.execute(
+            select(s)
+            .where(*self._regie_where(s, law, gemeente, aanbieder, bsn, toewijzingnummer), s.c.status == "active")
+            .order_by(s.c.id)
+        ).mappings()
+        return [StopState(**{k: r[k] for k in StopState.model_fields}) for r in rows]
+
+    # --- requests and answers --------------------------------------------------------------
+
+    def request(self, law: str, aanbieder: str, referentie: str) -> RequestState | None:
+        r = t.requests
+        row = self._conn.execute(
+            select(r).where(
+                r.c.law == law,
+                r.c.aanbieder == aanbieder,
+                r.c.referentie_aanbieder == referentie,
+                self._not_excluded(r),
+            )
+        ).mappings().first()
+        return RequestState(**{k: row[k] for k in RequestState.model_fields}) if row else None
+
+    def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
+        """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
+        r = t.requests
+        rows = self._conn.execute(
+            select(r).where(
+                r.c.law == law,
+                r.c.gemeente == gemeente,
+                r.c.aanbieder == aanbieder,
+                r.c.client_key == self.client_key(bsn),
+                r.c.status.in_(("pending", "onderzoek")),
+                self._not_excluded(r),
+            )
+        ).mappings()
+        return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
+
+    def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
+        a = t.answers
+        rows = self._conn.execute(
+            select(a)
+            .where(
+                a.c.law == law,
+                a.c.aanbieder == aanbieder,
+                a.c.referentie_aanbieder == referentie,
+                self._not_excluded(a),
+            )
+            .order_by(a.c.id)
+        ).mappings()
+        return [AnswerState(**{k: row[k] for k in AnswerState.model_fields}) for row in rows]
+
+    # --- declarations ----------------------------------------------------------------------
+
+    def declaration(self, law: str, aanbieder: str, declaratienummer: str) -> DeclarationState | None:
+        d = t.declarations
+        row = self._conn.execute(
+            select(d).where(
+                d.c.law == law,
+                d.c.aanbieder == aanbieder,
+                d.c.declaratienummer == declaratienummer,
+                self._not_excluded(d),
+            )
+        ).mappings().first()
+        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+
+    def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
+        """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
+        d = t.declarations
+        return self._conn.execute(
+            select(func.max(d.c.periode_begin)).where(
+                d.c.law == law, d.c.gemeente == gemeente, d.c.aanbieder == aanbieder,
+                self._not_excluded(d),
+            )
+        ).scalar()
+
+    def _prestaties(self, *where) -> list[PrestatieState]:  # noqa: ANN002
+        p = t.prestaties
+        rows = self._conn.execute(select(p).where(*where, self._not_excluded(p)).order_by(p.c.id)).mappings()
+        return [PrestatieState(**{k: r[k] for k in PrestatieState.model_fields}) for r in rows]
+
+    def prestatie(self, law: str, aanbieder: str, referentienummer: str) -> PrestatieState | None:
+        """The prestatie with this ReferentieNummer, accepted or rejected (TR314, TR323)."""
+        p = t.prestaties
+        found = self._prestaties(
+            p.c.law == law, p.c.aanbieder == aanbieder, p.c.referentienummer == referentienummer
+        )
+        return found[0] if found else None
+
+    def credits_of(self, law: str, aanbieder: str, referentienummer: str) -> list[PrestatieState]:
+        """Accepted credits whose VorigReferentieNummer is this debit's ReferentieNummer (TR390)."""
+        p = t.prestaties
+        return self._prestaties(
+            p.c.law == law,
+            p.c.aanbieder == aanbieder,
+            p.c.vorig_referentienummer == referentienummer,
+            p.c.debet_credit == "C",
+            p.c.status == "accepted",
+        )
+
+    def debits_for(
+        self,
+        law: str,
+        aanbieder: str,
+        toewijzingnummer: str | None,
+        categorie: str | None,
+        code: str | None,
+        periode_begin: date,
+        periode_eind: date,
+    ) -> list[PrestatieState]:
+        """Accepted debits for the same ProductPeriode + product + ToewijzingNummer (TR389)."""
+        p = t.prestaties
+        return self._prestaties(
+            p.c.law == law,
+            p.c.aanbieder == aanbieder,
+            p.c.toewijzingnummer == toewijzingnummer,
+            p.c.categorie == categorie,
+            p.c.code == code,
+            p.c.periode_begin == periode_begin,
+            p.c.periode_eind == periode_eind,
+            p.c.debet_credit == "D",
+            p.c.status == "accepted",
+        )
+
+    def has_approved_prestaties(self, law: str, gemeente: str, toewijzingnummer: str) -> bool:
+        """Accepted, not credited debits on this allocation (TR385)."""
+        p = t.prestaties
+        row = self._conn.execute(
+            select(p.c.id).where(
+                p.c.law == law,
+                p.c.gemeente == gemeente,
+                p.c.toewijzingnummer == toewijzingnummer,
+                p.c.debet_credit == "D",
+                p.c.status == "accepted",
+                p.c.credited == False,  # noqa: E712
+                self._not_excluded(p),
+            ).limit(1)
+        ).first()
+        return row is not None
+
+    def declared_volumes(self, law: str, gemeente: str, aanbieder: str, toewijzingnummer: str) -> dict[str, int]:
+        """Per Eenheid: Σ GeleverdVolume of accepted debits minus accepted credits on an
+        allocation (TR322, TR369)."""
+        p = t.prestaties
+        rows = self._conn.execute(
+            select(p.c.eenheid, p.c.debet_credit, func.coalesce(func.sum(p.c.volume), 0))
+            .where(
+                p.c.law == law,
+                p.c.gemeente == gemeente,
+                p.c.aanbieder == aanbieder,
+                p.c.toewijzingnummer == toewijzingnummer,
+                p.c.status == "accepted",
+                self._not_excluded(p),
+            )
+            .group_by(p.c.eenheid, p.c.debet_credit)
+        ).all()
+        out: dict[str, int] = {}
+        for eenheid, dc, total in rows:
+            out[eenheid or ""] = out.get(eenheid or "", 0) + (-1 if dc == "C" else 1) * int(total or 0)
+        return out
+
+    def declared_total(self, aanbieder: str, year: int, gemeente: str | None = None) -> int:
+        """Eurocent of accepted debits minus accepted credits whose ProductPeriode starts in `year`.
+
+        For the contract rules' budget ceilings (both legal domains together).
+        """
+        p = t.prestaties
+        total = 0
+        for dc, sign in (("D", 1), ("C", -1)):
+            where = [
+                p.c.aanbieder == aanbieder,
+                p.c.periode_begin >= date(year, 1, 1),
+                p.c.periode_begin < date(year + 1, 1, 1),
+                p.c.debet_credit == dc,
+                p.c.status == "accepted",
+                self._not_excluded(p),
+            ]
+            if gemeente is not None:
+                where.append(p.c.gemeente == gemeente)
+            s = self._conn.execute(select(func.coalesce(func.sum(p.c.bedrag), 0)).where(*where)).scalar()
+            total += sign * int(s or 0)
+        return total
+

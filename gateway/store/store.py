@@ -1,0 +1,886 @@
+"""The durable message store: one synchronous, typed API over SQLite or PostgreSQL.
+
+`open_store(url)` migrates the database and returns a `Store`. Everything one message changes
+(message row, issues, identifier, state, outbox rows, audit) happens in one `store.transaction()`,
+so a crash leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from gateway.catalog import MessageType
+from gateway.store import extract
+from gateway.store import tables as t
+from gateway.store.apply import apply_state as _apply_state
+from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
+from gateway.store.engine import make_engine, migrate
+from gateway.store.ids import new_id
+from gateway.store.records import (
+    ApiKeyRecord,
+    AuditRecord,
+    ClientCertRecord,
+    ContractBundleRecord,
+    MessageFilter,
+    MessagePage,
+    MessageRecord,
+    OutboxRecord,
+    OutboxRow,
+    PartyRecord,
+    StreamItem,
+    UserRecord,
+)
+from gateway.store.state import StateView
+
+VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
+STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
+
+
+class ConflictError(RuntimeError):
+    """A unique constraint stopped a concurrent write: the message was not stored; process it again."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back naive."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _db_time(dt: datetime | None) -> datetime | None:
+    return None if dt is None else _utc(dt)
+
+
+def lock_id(key: str) -> int:
+    """A signed 64-bit advisory lock id for a lock key string."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def issue_dict(issue: Any) -> dict[str, Any]:
+    """An Issue as stored: its public form plus the retourcode, class path and action."""
+    if isinstance(issue, dict):
+        return dict(issue)
+    data = issue.public()
+    data.update(
+        retourcode=getattr(issue, "retourcode", None),
+        class_path=getattr(issue, "class_path", None),
+        action=getattr(issue, "action", None),
+    )
+    return data
+
+
+def _headers_out(headers: Iterable[tuple[str, bytes | str]]) -> list[list[str]]:
+    out = []
+    for name, value in headers:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        out.append([name, value])
+    return out
+
+
+def _headers_in(stored: Any) -> list[tuple[str, bytes]]:
+    return [(n, v.encode()) for n, v in (stored or [])]
+
+
+def _row_to_message(row: Any, with_bytes: bool = False) -> MessageRecord:
+    data = {k: row[k] for k in MessageRecord.model_fields if k not in ("raw", "retour") and k in row}
+    data["received_at"] = _utc(data["received_at"])
+    data["allocation_numbers"] = data.get("allocation_numbers") or []
+    if with_bytes:
+        data["raw"] = row["raw"]
+        data["retour"] = row["retour"]
+    return MessageRecord(**data)
+
+
+def encode_cursor(received_at: datetime, message_id: str) -> str:
+    raw = f"{_utc(received_at).isoformat()}|{message_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(received_at, id) from a cursor; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, message_id = raw.split("|", 1)
+        return _utc(datetime.fromisoformat(at)), message_id
+    except Exception as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+class Transaction:
+    """One message's unit of work: read state, store the message and its effects, or nothing."""
+
+    def __init__(self, store: Store, conn: Connection):
+        self.store = store
+        self.conn = conn
+        self.state = StateView(conn, store.secret)
+        self.last_message_id: str | None = None
+
+    def find_same_message(
+        self, sender: str | None, code: str | None, identificatie: str | None, sha256: str
+    ) -> MessageRecord | None:
+        """The earlier delivery of exactly this message (same sender, type, id and bytes), if any."""
+        m = t.messages
+        row = self.conn.execute(
+            select(m)
+            .where(
+                m.c.sender == sender,
+                m.c.code == code,
+                m.c.identificatie == identificatie,
+                m.c.sha256 == sha256,
+                m.c.replay_of.is_(None),
+            )
+            .order_by(m.c.received_at, m.c.id)
+            .limit(1)
+        ).mappings().first()
+        return _row_to_message(row, with_bytes=True) if row else None
+
+    def save_message(
+        self,
+        *,
+        raw: bytes,
+        verdict: str,
+        issues: Iterable[Any] = (),
+        mtype: MessageType | None = None,
+        root: etree._Element | None = None,
+        received_at: datetime | None = None,
+        sha256: str | None = None,
+        sender: str | None = None,
+        receiver: str | None = None,
+        identificatie: str | None = None,
+        dagtekening: date | None = None,
+        retour: bytes | None = None,
+        retour_identificatie: str | None = None,
+        transport: str | None = None,
+        received_by: str | None = None,
+        replay_of: str | None = None,
+        routing_state: str = "none",
+        message_id: str | None = None,
+    ) -> str:
+        """Store a message with its verdict, issues and retour; returns its id.
+
+        Identity fields not given are read from `root`. The (sender, code, identificatie) of a
+        message that is not transport-rejected, not a replay and not itself a TR056 duplicate is
+        registered as used (TR056); a concurrent duplicate raises ConflictError.
+        """
+        if verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}")
+        issue_rows = [issue_dict(i) for i in issues]
+        h = extract.header(root) if root is not None else None
+        bsn = None
+        numbers: list[str] = []
+        if root is not None:
+            bsn = extract.client_bsn(root)
+            numbers = list(dict.fromkeys(
+                (el.text or "").strip() for el in root.iter()
+                if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "ToewijzingNummer" and el.text
+            ))
+        if retour is not None and retour_identificatie is None:
+            retour_identificatie = _retour_identificatie(retour)
+        message_id = message_id or new_id()
+        at = _db_time(received_at) or now_utc()
+        code = mtype.code if mtype is not None else None
+        sender = sender if sender is not None else (h.afzender if h else None)
+        identificatie = identificatie if identificatie is not None else (h.identificatie if h else None)
+        self.conn.execute(
+            insert(t.messages).values(
+                id=message_id,
+                received_at=at,
+                standard=mtype.standard if mtype else None,
+                code=code,
+                sender=sender,
+                receiver=receiver if receiver is not None else (h.ontvanger if h else None),
+                identificatie=identificatie,
+                dagtekening=dagtekening or (h.dagtekening if h else None),
+                raw=raw,
+                sha256=sha256 or hashlib.sha256(raw).hexdigest(),
+                verdict=verdict,
+                issues=issue_rows,
+                retour=retour,
+                retour_identificatie=retour_identificatie,
+                client_key=client_key(self.store.secret, bsn) or None,
+                bsn_masked=mask_bsn(bsn),
+                allocation_numbers=numbers,
+                routing_state=routing_state,
+                replay_of=replay_of,
+                transport=transport,
+                received_by=received_by,
+            )
+        )
+        seen: set[str] = set()
+        for i in issue_rows:
+            if i.get("rule") and i["rule"] not in seen:
+                seen.add(i["rule"])
+                self.conn.execute(
+                    insert(t.message_issues).values(
+                        message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at
+                    )
+                )
+        duplicate_id = any(i.get("rule") == "TR056" for i in issue_rows)
+        if (
+            verdict != "transport_rejected"
+            and replay_of is None
+            and not duplicate_id
+            and sender
+            and code
+            and identificatie
+        ):
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(
+                        insert(t.message_identifiers).values(
+                            sender=sender, code=code, identificatie=identificatie, message_id=message_id
+                        )
+                    )
+            except IntegrityError as exc:
+                raise ConflictError(f"{code} {identificatie} of {sender} stored concurrently") from exc
+        self.last_message_id = message_id
+        return message_id
+
+    def apply_state(
+        self,
+        mtype: MessageType,
+        root: etree._Element,
+        accepted: bool = True,
+        rejected_prestatie_paths: Iterable[str] = (),
+        message_id: str | None = None,
+    ) -> None:
+        """Record the state an accepted message creates (for a 323: its prestaties, the ones at
+        `rejected_prestatie_paths` as rejected). A rejected message changes no state."""
+        if not accepted:
+            return
+        message_id = message_id or self.last_message_id
+        if message_id is None:
+            raise RuntimeError("save_message first: state rows refer to their message")
+        _apply_state(self.conn, self.store.secret, message_id, mtype, root, frozenset(rejected_prestatie_paths))
+
+    def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
+        """Add outbox rows (published later by the routing worker, or read from a party stream)."""
+        ids = []
+        for row in rows:
+            if not isinstance(row, OutboxRow):
+                row = OutboxRow.model_validate(row if isinstance(row, dict) else row, from_attributes=True)
+            message_id = row.message_id or self.last_message_id
+            if message_id is None:
+                raise RuntimeError("enqueue needs a message id")
+            ids.append(
+                self.conn.execute(
+                    insert(t.outbox)
+                    .values(
+                        message_id=message_id,
+                        party=row.party,
+                        destination=row.destination,
+                        key=row.key,
+                        headers=_headers_out(row.headers),
+                        payload=row.payload,
+                        created_at=now_utc(),
+                    )
+                    .returning(t.outbox.c.id)
+                ).scalar_one()
+            )
+        if ids:
+            self.conn.execute(
+                update(t.messages)
+                .where(t.messages.c.id.in_({self.last_message_id} if self.last_message_id else set()))
+                .where(t.messages.c.routing_state == "none")
+                .values(routing_state="pending")
+            )
+        return ids
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.audit_log).values(
+                at=now_utc(), actor=actor, action=action, target=target, reason=reason, details=details
+            )
+        )
+
+
+def _retour_identificatie(retour: bytes) -> str | None:
+    try:
+        root = etree.fromstring(retour, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    from validators.paths import child, text
+
+    h = child(root, "Header")
+    return text(h, "IdentificatieRetour") or text(h, "BerichtIdentificatie", "Identificatie")
+
+
+class Store:
+    """The store. Thread-safe: each call uses its own pooled connection."""
+
+    def __init__(self, engine: Engine, secret: bytes):
+        self.engine = engine
+        self.secret = secret
+        self.dialect = engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def client_key(self, bsn: str | None) -> str:
+        return client_key(self.secret, bsn)
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def _conn(self, write: bool = True) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite" and write:
+                conn.info["begin_sql"] = "BEGIN IMMEDIATE"
+            try:
+                with conn.begin():
+                    yield conn
+            except IntegrityError as exc:
+                raise ConflictError(str(exc.orig)) from exc
+
+    @contextmanager
+    def transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Transaction]:
+        """One unit of work. PostgreSQL: transaction-scoped advisory locks on `lock_keys` (taken
+        in sorted order, so two transactions never deadlock on them); SQLite: BEGIN IMMEDIATE,
+        which serialises writers. A unique-constraint violation raises ConflictError."""
+        with self._conn() as conn:
+            if self.dialect == "postgresql":
+                for key in sorted(set(lock_keys)):
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
+            yield Transaction(self, conn)
+
+    def state_view(self, conn: Connection, exclude_message_id: str | None = None) -> StateView:
+        return StateView(conn, self.secret, exclude_message_id)
+
+    # --- messages --------------------------------------------------------------------------
+
+    def save_transport_rejection(self, **fields: Any) -> str:
+        """Store a message refused before the standard's checks (no retour; verdict transport_rejected)."""
+        with self.transaction() as tx:
+            return tx.save_message(verdict="transport_rejected", **fields)
+
+    def get_message(self, message_id: str, with_bytes: bool = True) -> MessageRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).mappings().first()
+        return _row_to_message(row, with_bytes) if row else None
+
+    def list_messages(
+        self, flt: MessageFilter | None = None, limit: int = 50, cursor: str | None = None
+    ) -> MessagePage:
+        """Newest first, keyset-paginated on (received_at, id); `cursor` is the previous page's
+        `next_cursor`. Every filter is served by an index that ends in (received_at, id)."""
+        flt = flt or MessageFilter()
+        limit = max(1, min(limit, 500))
+        m, mi = t.messages, t.message_issues
+        cols = [c for c in m.c if c.name not in ("raw", "retour")]
+        if flt.rule:
+            q = (
+                select(*cols)
+                .select_from(mi.join(m, m.c.id == mi.c.message_id))
+                .where(mi.c.rule == flt.rule)
+            )
+            order_at, order_id = mi.c.received_at, mi.c.message_id
+        else:
+            q = select(*cols)
+            order_at, order_id = m.c.received_at, m.c.id
+        where = []
+        if flt.since:
+            where.append(order_at >= _db_time(flt.since))
+        if flt.until:
+            where.append(order_at < _db_time(flt.until))
+        for field in ("code", "sender", "receiver", "verdict", "client_key"):
+            value = getattr(flt, field)
+            if value:
+                where.append(getattr(m.c, field) == value)
+        if flt.bsn:
+            where.append(m.c.client_key == self.client_key(flt.bsn))
+        if flt.party:
+            where.append(or_(m.c.sender == flt.party, m.c.receiver == flt.party))
+        if not flt.include_replays:
+            where.append(m.c.replay_of.is_(None))
+        if cursor:
+            at, mid = decode_cursor(cursor)
+            where.append(tuple_(order_at, order_id) < tuple_(_db_time(at), mid))
+        q = q.where(and_(*where)) if where else q
+        q = q.order_by(order_at.desc(), order_id.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        items = [_row_to_message(r) for r in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].received_at, items[-1].id) if len(rows) > limit else None
+        return MessagePage(items=items, next_cursor=next_cursor)
+
+    def related_messages(self, client_key_value: str, limit: int = 100) -> list[MessageRecord]:
+        """All messages of one client (by client key), newest first."""
+        return self.list_messages(MessageFilter(client_key=client_key_value), limit=limit).items
+
+    def replays_of(self, message_id: str) -> list[MessageRecord]:
+        m = t.messages
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(m).where(m.c.replay_of == message_id).order_by(m.c.received_at, m.c.id)
+            ).mappings().all()
+        return [_row_to_message(r) for r in rows]
+
+    def iter_messages(
+        self,
+        since: datetime | None = None,
+        codes: Iterable[str] = (),
+        ids: Iterable[str] = (),
+        include_replays: bool = False,
+        batch: int = 200,
+    ) -> Iterator[MessageRecord]:
+        """Stored messages oldest first, with their bytes (for replay)."""
+        m = t.messages
+        where = []
+        if since:
+            where.append(m.c.received_at >= _db_time(since))
+        codes, ids = [c.upper() for c in codes], list(ids)
+        if codes:
+            where.append(m.c.code.in_(codes))
+        if ids:
+            where.append(m.c.id.in_(ids))
+        if not include_replays:
+            where.append(m.c.replay_of.is_(None))
+        last: tuple | None = None
+        while True:
+            q = select(m).where(*where)
+            if last:
+                q = q.where(tuple_(m.c.received_at, m.c.id) > tuple_(*last))
+            with self.engine.connect() as conn:
+                rows = conn.execute(q.order_by(m.c.received_at, m.c.id).limit(batch)).mappings().all()
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_message(r, with_bytes=True)
+            last = (rows[-1]["received_at"], rows[-1]["id"])
+
+    def set_routing_state(self, message_id: str, state: str) -> None:
+        with self._conn() as conn:
+            conn.execute(update(t.messages).where(t.messages.c.id == message_id).values(routing_state=state))
+
+    def set_dead_letter(self, message_id: str, dead: bool = True) -> None:
+        with self._conn() as conn:
+            conn.execute(update(t.messages).where(t.messages.c.id == message_id).values(dead_letter=dead))
+
+    def count_messages(self, verdict: str | None = None) -> int:
+        m = t.messages
+        q = select(func.count()).select_from(m)
+        if verdict:
+            q = q.where(m.c.verdict == verdict)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar() or 0)
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    def _outbox_record(self, r: Any) -> OutboxRecord:
+        return OutboxRecord(
+            id=r["id"], message_id=r["message_id"], party=r["party"], destination=r["destination"],
+            key=r["key"], headers=_headers_in(r["headers"]), payload=r["payload"],
+            created_at=_utc(r["created_at"]), published_at=_utc(r["published_at"]),
+            attempts=r["attempts"], last_error=r["last_error"],
+        )
+
+    def claim_outbox(self, limit: int = 100, lease_seconds: float = 30) -> list[OutboxRecord]:
+        """Unpublished rows (not party streams) for this publisher, oldest first. A claim is a
+        lease: rows not marked published or failed within `lease_seconds` are claimable again."""
+        o = t.outbox
+        now = now_utc()
+        with self._conn() as conn:
+            q = (
+                select(o)
+                .where(
+                    o.c.published_at.is_(None),
+                    o.c.destination != STREAM,
+                    or_(o.c.claimed_until.is_(None), o.c.claimed_until < now),
+                )
+                .order_by(o.c.id)
+                .limit(limit)
+            )
+            if self.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).mappings().all()
+            if rows:
+                conn.execute(
+                    update(o)
+                    .where(o.c.id.in_([r["id"] for r in rows]))
+                    .values(claimed_until=now + timedelta(seconds=lease_seconds))
+                )
+        return [self._outbox_record(r) for r in rows]
+
+    def mark_published(self, outbox_ids: Iterable[int]) -> None:
+        ids = list(outbox_ids)
+        if not ids:
+            return
+        o, m = t.outbox, t.messages
+        with self._conn() as conn:
+            conn.execute(
+                update(o).where(o.c.id.in_(ids)).values(published_at=now_utc(), claimed_until=None, attempts=o.c.attempts + 1)
+            )
+            # A message is routed when none of its rows is still waiting.
+            message_ids = [r[0] for r in conn.execute(select(o.c.message_id).where(o.c.id.in_(ids))).all()]
+            for mid in set(message_ids):
+                waiting = conn.execute(
+                    select(o.c.id).where(o.c.message_id == mid, o.c.published_at.is_(None), o.c.destination != STREAM).limit(1)
+                ).first()
+                if waiting is None:
+                    conn.execute(update(m).where(m.c.id == mid).values(routing_state="routed"))
+
+    def mark_failed(self, outbox_id: int, error: str, dead_letter_after: int = 10) -> bool:
+        """Count a failed attempt; after `dead_letter_after` attempts the message is dead-lettered
+        (its row stays unpublished and is no longer claimed). Returns True when dead-lettered."""
+        o, m = t.outbox, t.messages
+        with self._conn() as conn:
+            row = conn.execute(select(o.c.attempts, o.c.message_id).where(o.c.id == outbox_id)).first()
+            if row is None:
+                return False
+            attempts = row[0] + 1
+            dead = attempts >= dead_letter_after
+            conn.execute(
+                update(o)
+                .where(o.c.id == outbox_id)
+                .values(
+                    attempts=attempts,
+                    last_error=error[:2000],
+                    # a dead row is parked far in the future rather than deleted: it stays visible
+                    claimed_until=datetime(9999, 1, 1, tzinfo=UTC) if dead else None,
+                )
+            )
+            if dead:
+                conn.execute(
+                    update(m).where(m.c.id == row[1]).values(dead_letter=True, routing_state="dead_letter")
+                )
+        return dead
+
+    def requeue_dead_letter(self, message_id: str) -> int:
+        """Make a dead-lettered message's unpublished rows claimable again (console action)."""
+        o, m = t.outbox, t.messages
+        with self._conn() as conn:
+            n = conn.execute(
+                update(o)
+                .where(o.c.message_id == message_id, o.c.published_at.is_(None))
+                .values(claimed_until=None, attempts=0)
+            ).rowcount
+            conn.execute(update(m).where(m.c.id == message_id).values(dead_letter=False, routing_state="pending"))
+        return n
+
+    def outbox_for(self, message_id: str) -> list[OutboxRecord]:
+        o = t.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(o).where(o.c.message_id == message_id).order_by(o.c.id)).mappings().all()
+        return [self._outbox_record(r) for r in rows]
+
+    def pending_outbox_count(self) -> int:
+        o = t.outbox
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(o).where(o.c.published_at.is_(None), o.c.destination != STREAM)
+                ).scalar()
+                or 0
+            )
+
+    # --- streams ---------------------------------------------------------------------------
+
+    def read_stream(self, party: str, after: int | None = None, limit: int = 100) -> list[StreamItem]:
+        """The party's stream entries with position > `after` (default: its last ack), oldest first.
+        Served by the index (party, destination, id)."""
+        o = t.outbox
+        if after is None:
+            after = self.stream_offset(party)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o)
+                .where(o.c.party == party, o.c.destination == STREAM, o.c.id > after)
+                .order_by(o.c.id)
+                .limit(max(1, min(limit, 1000)))
+            ).mappings().all()
+        return [
+            StreamItem(
+                position=r["id"], message_id=r["message_id"], destination=r["destination"], key=r["key"],
+                headers=_headers_in(r["headers"]), payload=r["payload"], created_at=_utc(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    def stream_offset(self, party: str) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(t.stream_offsets.c.acked).where(t.stream_offsets.c.party == party)
+            ).scalar()
+        return int(value or 0)
+
+    def ack_stream(self, party: str, position: int) -> int:
+        """Record that `party` processed everything up to `position`; never moves backwards."""
+        so, o = t.stream_offsets, t.outbox
+        now = now_utc()
+        with self._conn() as conn:
+            current = conn.execute(select(so.c.acked).where(so.c.party == party).with_for_update()).scalar()
+            if current is None:
+                conn.execute(insert(so).values(party=party, acked=position, updated_at=now))
+                current = 0
+            elif position > current:
+                conn.execute(update(so).where(so.c.party == party).values(acked=position, updated_at=now))
+            if position > current:
+                conn.execute(
+                    update(o)
+                    .where(o.c.party == party, o.c.destination == STREAM, o.c.id > current, o.c.id <= position,
+                           o.c.published_at.is_(None))
+                    .values(published_at=now)
+                )
+            return max(position, current)
+
+    # --- parties, keys, certificates -------------------------------------------------------
+
+    def add_party(self, party_id: str, role: str, name: str = "") -> PartyRecord:
+        if role not in ("gemeente", "aanbieder"):
+            raise ValueError("role must be gemeente or aanbieder")
+        with self._conn() as conn:
+            conn.execute(insert(t.parties).values(party_id=party_id, role=role, name=name, created_at=now_utc()))
+        return self.get_party(party_id)  # type: ignore[return-value]
+
+    def get_party(self, party_id: str) -> PartyRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.parties).where(t.parties.c.party_id == party_id)).mappings().first()
+        return _party(r) if r else None
+
+    def list_parties(self) -> list[PartyRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.parties).order_by(t.parties.c.party_id)).mappings().all()
+        return [_party(r) for r in rows]
+
+    def revoke_party(self, party_id: str) -> None:
+        now = now_utc()
+        with self._conn() as conn:
+            conn.execute(update(t.parties).where(t.parties.c.party_id == party_id).values(revoked_at=now))
+            conn.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.party_id == party_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    def create_api_key(self, party_id: str) -> tuple[ApiKeyRecord, str]:
+        """A new key for the party: returns the record and the secret, shown once, stored only as
+        its sha256. The secret is `gwk_<key_id>_<32 random bytes, urlsafe>`."""
+        key_id = secrets.token_hex(8)
+        secret = f"gwk_{key_id}_{secrets.token_urlsafe(32)}"
+        return self.add_api_key(party_id, hashlib.sha256(secret.encode()).hexdigest(), key_id), secret
+
+    def add_api_key(self, party_id: str, key_hash: str, key_id: str | None = None) -> ApiKeyRecord:
+        key_id = key_id or secrets.token_hex(8)
+        with self._conn() as conn:
+            conn.execute(
+                insert(t.api_keys).values(key_id=key_id, key_hash=key_hash, party_id=party_id, created_at=now_utc())
+            )
+        return ApiKeyRecord(key_id=key_id, party_id=party_id, created_at=now_utc())
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        """The live key with this sha256 hash, whose party is not revoked."""
+        k, p = t.api_keys, t.parties
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(k)
+                .join(p, p.c.party_id == k.c.party_id)
+                .where(k.c.key_hash == key_hash, k.c.revoked_at.is_(None), p.c.revoked_at.is_(None))
+            ).mappings().first()
+        return _api_key(r) if r else None
+
+    def list_api_keys(self, party_id: str | None = None) -> list[ApiKeyRecord]:
+        k = t.api_keys
+        q = select(k).order_by(k.c.created_at)
+        if party_id:
+            q = q.where(k.c.party_id == party_id)
+        with self.engine.connect() as conn:
+            return [_api_key(r) for r in conn.execute(q).mappings().all()]
+
+    def revoke_api_key(self, key_id: str) -> bool:
+        with self._conn() as conn:
+            n = conn.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now_utc())
+            ).rowcount
+        return n > 0
+
+    def add_client_cert(self, fingerprint: str, party_id: str) -> ClientCertRecord:
+        fingerprint = fingerprint.lower().replace(":", "")
+        with self._conn() as conn:
+            conn.execute(
+                insert(t.client_certs).values(fingerprint=fingerprint, party_id=party_id, created_at=now_utc())
+            )
+        return ClientCertRecord(fingerprint=fingerprint, party_id=party_id, created_at=now_utc())
+
+    def find_client_cert(self, fingerprint: str) -> ClientCertRecord | None:
+        c, p = t.client_certs, t.parties
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(c)
+                .join(p, p.c.party_id == c.c.party_id)
+                .where(
+                    c.c.fingerprint == fingerprint.lower().replace(":", ""),
+                    c.c.revoked_at.is_(None),
+                    p.c.revoked_at.is_(None),
+                )
+            ).mappings().first()
+        if not r:
+            return None
+        return ClientCertRecord(
+            fingerprint=r["fingerprint"], party_id=r["party_id"], created_at=_utc(r["created_at"]),
+            revoked_at=_utc(r["revoked_at"]),
+        )
+
+    def revoke_client_cert(self, fingerprint: str) -> bool:
+        with self._conn() as conn:
+            n = conn.execute(
+                update(t.client_certs)
+                .where(t.client_certs.c.fingerprint == fingerprint.lower().replace(":", ""))
+                .values(revoked_at=now_utc())
+            ).rowcount
+        return n > 0
+
+    # --- users and audit -------------------------------------------------------------------
+
+    def add_user(self, username: str, password_hash: str, role: str) -> UserRecord:
+        with self._conn() as conn:
+            conn.execute(
+                insert(t.users).values(username=username, password_hash=password_hash, role=role, created_at=now_utc())
+            )
+        return self.get_user(username)  # type: ignore[return-value]
+
+    def get_user(self, username: str) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.users).where(t.users.c.username == username)).mappings().first()
+        if not r:
+            return None
+        return UserRecord(
+            username=r["username"], password_hash=r["password_hash"], role=r["role"],
+            created_at=_utc(r["created_at"]), disabled_at=_utc(r["disabled_at"]),
+        )
+
+    def list_users(self) -> list[UserRecord]:
+        with self.engine.connect() as conn:
+            names = [r[0] for r in conn.execute(select(t.users.c.username).order_by(t.users.c.username)).all()]
+        return [u for u in (self.get_user(n) for n in names) if u]
+
+    def set_password(self, username: str, password_hash: str) -> bool:
+        with self._conn() as conn:
+            return conn.execute(
+                update(t.users).where(t.users.c.username == username).values(password_hash=password_hash)
+            ).rowcount > 0
+
+    def set_user_role(self, username: str, role: str) -> bool:
+        with self._conn() as conn:
+            return conn.execute(update(t.users).where(t.users.c.username == username).values(role=role)).rowcount > 0
+
+    def disable_user(self, username: str) -> bool:
+        with self._conn() as conn:
+            return conn.execute(
+                update(t.users).where(t.users.c.username == username).values(disabled_at=now_utc())
+            ).rowcount > 0
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        with self.transaction() as tx:
+            tx.audit(actor, action, target, reason, details)
+
+    def list_audit(self, limit: int = 100, before_id: int | None = None, action: str | None = None) -> list[AuditRecord]:
+        a = t.audit_log
+        q = select(a).order_by(a.c.id.desc()).limit(max(1, min(limit, 1000)))
+        if before_id:
+            q = q.where(a.c.id < before_id)
+        if action:
+            q = q.where(a.c.action == action)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [
+            AuditRecord(
+                id=r["id"], at=_utc(r["at"]), actor=r["actor"], action=r["action"], target=r["target"],
+                reason=r["reason"], details=r["details"],
+            )
+            for r in rows
+        ]
+
+    # --- contract bundles ------------------------------------------------------------------
+
+    def add_contract_bundle(
+        self, region: str, version: str, effective_from: date, yaml_text: str, loaded_by: str
+    ) -> ContractBundleRecord:
+        with self._conn() as conn:
+            new = conn.execute(
+                insert(t.contract_bundles)
+                .values(
+                    region=region, version=version, effective_from=effective_from, yaml_text=yaml_text,
+                    loaded_at=now_utc(), loaded_by=loaded_by,
+                )
+                .returning(t.contract_bundles.c.id)
+            ).scalar_one()
+        return self._bundles(t.contract_bundles.c.id == new)[0]
+
+    def _bundles(self, *where) -> list[ContractBundleRecord]:  # noqa: ANN002
+        b = t.contract_bundles
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(b).where(*where).order_by(b.c.region, b.c.effective_from, b.c.id)
+            ).mappings().all()
+        return [
+            ContractBundleRecord(**{**dict(r), "loaded_at": _utc(r["loaded_at"])}) for r in rows
+        ]
+
+    def list_contract_bundles(self, region: str | None = None) -> list[ContractBundleRecord]:
+        b = t.contract_bundles
+        return self._bundles(b.c.region == region) if region else self._bundles()
+
+    def contract_bundle(self, region: str, version: str) -> ContractBundleRecord | None:
+        b = t.contract_bundles
+        found = self._bundles(b.c.region == region, b.c.version == version)
+        return found[0] if found else None
+
+    def contract_bundle_in_force(self, region: str, on: date) -> ContractBundleRecord | None:
+        """The bundle of `region` with the latest effective_from on or before `on`."""
+        b = t.contract_bundles
+        found = self._bundles(b.c.region == region, b.c.effective_from <= on)
+        return found[-1] if found else None
+
+
+def _party(r: Any) -> PartyRecord:
+    return PartyRecord(
+        party_id=r["party_id"], role=r["role"], name=r["name"], created_at=_utc(r["created_at"]),
+        revoked_at=_utc(r["revoked_at"]),
+    )
+
+
+def _api_key(r: Any) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=r["key_id"], party_id=r["party_id"], created_at=_utc(r["created_at"]),
+        revoked_at=_utc(r["revoked_at"]),
+    )
+
+
+def open_store(url: str, client_key_secret: str | bytes | None = None, *, migrate_schema: bool = True) -> Store:
+    """Open (and migrate) the store at a SQLAlchemy URL: sqlite:///path or postgresql://..."""
+    engine = make_engine(url)
+    if migrate_schema:
+        migrate(engine)
+    return Store(engine, resolve_secret(client_key_secret))

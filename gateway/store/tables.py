@@ -1,0 +1,387 @@
+"""The database schema, in SQLAlchemy Core. The store is the only owner of this schema.
+
+Changing a table here means adding an Alembic revision in `gateway/store/migrations/versions/`;
+`tests/store/test_migrations.py` fails when the two drift apart.
+
+Conventions: ids of messages are sortable strings (`gateway.store.ids.new_id`); dates are DATE,
+amounts integer eurocent; a BSN is never stored in clear (`client_key` = keyed HMAC,
+`bsn_masked` for display). `law` is "jeugd" or "wmo" (the legal domain of iJw / iWmo).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# BigInteger autoincrement ids that also work as SQLite rowids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column:
+    return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("standard", String(8)),
+    Column("code", String(8)),  # JW301; NULL when the message could not be identified
+    Column("sender", String(16)),
+    Column("receiver", String(16)),
+    Column("identificatie", String(64)),
+    Column("dagtekening", Date),
+    Column("raw", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("verdict", String(24), nullable=False),
+    Column("issues", JSON, nullable=False),
+    Column("retour", LargeBinary),
+    Column("retour_identificatie", String(64)),
+    Column("client_key", String(64)),
+    Column("bsn_masked", String(16)),
+    Column("allocation_numbers", JSON),  # ToewijzingNummers this message touches
+    Column("routing_state", String(16), nullable=False, server_default="none"),
+    Column("dead_letter", Boolean, nullable=False, server_default=text("false")),
+    Column("replay_of", String(26), ForeignKey("messages.id")),
+    Column("transport", String(16)),  # http, batch, kafka, replay
+    Column("received_by", String(64)),  # authenticated party or principal
+    Index("ix_messages_received", "received_at", "id"),
+    Index("ix_messages_code_received", "code", "received_at", "id"),
+    Index("ix_messages_sender_received", "sender", "received_at", "id"),
+    Index("ix_messages_receiver_received", "receiver", "received_at", "id"),
+    Index("ix_messages_verdict_received", "verdict", "received_at", "id"),
+    Index("ix_messages_client_received", "client_key", "received_at", "id"),
+    Index("ix_messages_ident", "sender", "code", "identificatie"),
+    Index("ix_messages_replay_of", "replay_of"),
+)
+
+message_issues = Table(
+    "message_issues",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("retourcode", String(8)),
+    Column("received_at", DateTime(timezone=True), nullable=False),  # copy, for keyset scans
+    # One row per (message, rule): the rule filter of the console needs no DISTINCT.
+    UniqueConstraint("message_id", "rule"),
+    Index("ix_message_issues_rule_received", "rule", "received_at", "message_id"),
+)
+
+# TR056: (sender, code, identificatie) is unique. The constraint is the last line of defence.
+message_identifiers = Table(
+    "message_identifiers",
+    metadata,
+    Column("sender", String(16), primary_key=True),
+    Column("code", String(8), primary_key=True),
+    Column("identificatie", String(64), primary_key=True),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+)
+
+# --- state for the cross-message rules -------------------------------------------------------
+
+allocations = Table(
+    "allocations",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("toewijzingnummer", String(32), nullable=False),
+    Column("referentie_aanbieder", String(64)),
+    Column("categorie", String(8)),
+    Column("code", String(8)),
+    Column("ingangsdatum", Date, nullable=False),
+    Column("einddatum", Date),
+    Column("reden_wijziging", String(4)),
+    Column("volume", BigInteger),
+    Column("eenheid", String(4)),
+    Column("frequentie", String(4)),
+    Column("budget", BigInteger),
+    Column("toewijzingsdatum", Date),
+    Column("toewijzingstijd", String(16)),
+    Index("ix_allocations_number", "law", "gemeente", "toewijzingnummer"),
+    Index("ix_allocations_client", "law", "gemeente", "aanbieder", "client_key"),
+    Index("ix_allocations_referentie", "law", "aanbieder", "referentie_aanbieder"),
+)
+
+# TR332: one owner (aanbieder + client) per ToewijzingNummer per gemeente per legal domain.
+allocation_numbers = Table(
+    "allocation_numbers",
+    metadata,
+    Column("law", String(8), primary_key=True),
+    Column("gemeente", String(4), primary_key=True),
+    Column("toewijzingnummer", String(32), primary_key=True),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+)
+
+starts = Table(
+    "starts",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("toewijzingnummer", String(32), nullable=False, server_default=""),
+    Column("categorie", String(8), nullable=False, server_default=""),
+    Column("code", String(8), nullable=False, server_default=""),
+    Column("begindatum", Date, nullable=False),
+    Column("toewijzing_ingangsdatum", Date),
+    Column("status", String(8), nullable=False),  # active | deleted
+    Column("actual", Boolean, nullable=False),  # active and not stopped (TR326)
+    Index("ix_starts_key", "law", "gemeente", "aanbieder", "client_key", "toewijzingnummer"),
+    # TR074: one active start per logical key; TR326: one actual start per ToegewezenProduct.
+    Index(
+        "uq_starts_active_key",
+        "law", "gemeente", "aanbieder", "client_key", "toewijzingnummer", "categorie", "code",
+        "begindatum",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+    Index(
+        "uq_starts_actual",
+        "law", "gemeente", "aanbieder", "client_key", "toewijzingnummer", "categorie", "code",
+        unique=True,
+        sqlite_where=text("actual AND toewijzingnummer <> ''"),
+        postgresql_where=text("actual AND toewijzingnummer <> ''"),
+    ),
+)
+
+stops = Table(
+    "stops",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("toewijzingnummer", String(32), nullable=False, server_default=""),
+    Column("categorie", String(8), nullable=False, server_default=""),
+    Column("code", String(8), nullable=False, server_default=""),
+    Column("begindatum", Date, nullable=False),
+    Column("reden_beeindiging", String(4), nullable=False),
+    Column("einddatum", Date, nullable=False),
+    Column("status", String(8), nullable=False),  # active | deleted
+    Index("ix_stops_key", "law", "gemeente", "aanbieder", "client_key", "toewijzingnummer"),
+    Index(
+        "uq_stops_active_key",
+        "law", "gemeente", "aanbieder", "client_key", "toewijzingnummer", "categorie", "code",
+        "begindatum", "reden_beeindiging", "einddatum",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+# 315 (one row per AangevraagdProduct) and 317 (one row per Verzoek).
+requests = Table(
+    "requests",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("kind", String(4), nullable=False),  # 315 | 317
+    Column("referentie_aanbieder", String(64), nullable=False),
+    Column("status", String(12), nullable=False),  # pending | onderzoek | afgewezen | toegewezen
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # TR347: ReferentieAanbieder unique per aanbieder per legal domain.
+    UniqueConstraint("law", "aanbieder", "referentie_aanbieder"),
+    Index("ix_requests_client", "law", "gemeente", "aanbieder", "client_key", "status"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("referentie_aanbieder", String(64), nullable=False),
+    Column("verzoek_antwoord", String(4), nullable=False),
+    Column("reden_afwijzing", String(4)),
+    Index("ix_answers_ref", "law", "aanbieder", "referentie_aanbieder"),
+)
+
+declarations = Table(
+    "declarations",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("declaratienummer", String(64), nullable=False),
+    Column("identificatie", String(64), nullable=False),
+    Column("periode_begin", Date, nullable=False),
+    Column("periode_eind", Date, nullable=False),
+    Column("xsd_versie", JSON),
+    # TR333: DeclaratieNummer unique per aanbieder per legal domain.
+    UniqueConstraint("law", "aanbieder", "declaratienummer"),
+    Index("ix_declarations_period", "law", "aanbieder", "periode_begin"),
+)
+
+prestaties = Table(
+    "prestaties",
+    metadata,
+    _id(),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("declaration_id", BigId, ForeignKey("declarations.id"), nullable=False),
+    Column("law", String(8), nullable=False),
+    Column("gemeente", String(4), nullable=False),
+    Column("aanbieder", String(8), nullable=False),
+    Column("client_key", String(64), nullable=False),
+    Column("referentienummer", String(64), nullable=False),
+    Column("vorig_referentienummer", String(64)),
+    Column("debet_credit", String(1), nullable=False),
+    Column("toewijzingnummer", String(32)),
+    Column("categorie", String(8)),
+    Column("code", String(8)),
+    Column("periode_begin", Date, nullable=False),
+    Column("periode_eind", Date, nullable=False),
+    Column("volume", BigInteger),
+    Column("eenheid", String(4)),
+    Column("tarief", BigInteger),
+    Column("bedrag", BigInteger, nullable=False),  # eurocent, unsigned as in the message
+    Column("status", String(10), nullable=False),  # accepted | rejected
+    Column("credited", Boolean, nullable=False, server_default=text("false")),
+    # TR314: ReferentieNummer unique per aanbieder per legal domain, all versions.
+    UniqueConstraint("law", "aanbieder", "referentienummer"),
+    Index("ix_prestaties_allocation", "law", "gemeente", "toewijzingnummer"),
+    Index("ix_prestaties_vorig", "law", "aanbieder", "vorig_referentienummer"),
+    Index("ix_prestaties_budget", "aanbieder", "periode_begin"),
+)
+
+# --- routing ----------------------------------------------------------------------------------
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),  # also the stream position: monotonically increasing
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("party", String(16)),  # the receiving party, for GET /v1/streams/{party}
+    Column("destination", String(255), nullable=False),  # kafka topic, or "stream"
+    Column("key", String(255)),
+    Column("headers", JSON, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("claimed_until", DateTime(timezone=True)),
+    Index("ix_outbox_pending", "published_at", "id"),
+    Index("ix_outbox_party", "party", "destination", "id"),
+    Index("ix_outbox_message", "message_id"),
+)
+
+stream_offsets = Table(
+    "stream_offsets",
+    metadata,
+    Column("party", String(16), primary_key=True),
+    Column("acked", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- parties, access, administration --------------------------------------------------------
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("party_id", String(16), primary_key=True),  # AGB (8) or CBS (4) code
+    Column("role", String(10), nullable=False),  # gemeente | aanbieder
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the secret
+    Column("party_id", String(16), ForeignKey("parties.party_id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+client_certs = Table(
+    "client_certs",
+    metadata,
+    Column("fingerprint", String(128), primary_key=True),  # sha256 hex of the DER certificate
+    Column("party_id", String(16), ForeignKey("parties.party_id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255)),
+    Column("reason", Text),
+    Column("details", JSON),
+    Index("ix_audit_log_at", "at", "id"),
+)
+
+contract_bundles = Table(
+    "contract_bundles",
+    metadata,
+    _id(),
+    Column("region", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("yaml_text", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_by", String(64), nullable=False),
+    UniqueConstraint("region", "version"),
+    Index("ix_contract_bundles_region", "region", "effective_from"),
+)
