@@ -38,12 +38,17 @@ _ROOTS: dict[str, type[MessageModel]] = {}
 _BY_ROOT: dict[type[MessageModel], str] = {}
 
 
+# A BSN is personal data: keep it out of reprs (and so out of logs and tracebacks).
+_PRIVATE_TYPES = {"LDT_BurgerServicenummer"}
+
+
 def _field(decl: Element, annotation: Any) -> tuple[Any, Any]:
+    repr_ = not (isinstance(decl.type, str) and decl.type in _PRIVATE_TYPES)
     if decl.repeats:
-        return (list[annotation], Field(min_length=decl.min_occurs, max_length=decl.max_occurs))
+        return (list[annotation], Field(min_length=decl.min_occurs, max_length=decl.max_occurs, repr=repr_))
     if decl.optional:
-        return (Optional[annotation], None)
-    return (annotation, ...)
+        return (Optional[annotation], Field(None, repr=repr_))
+    return (annotation, Field(..., repr=repr_))
 
 
 class _Factory:

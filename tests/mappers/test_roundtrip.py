@@ -150,3 +150,9 @@ def _without_layout(xml: bytes) -> bytes:
 def test_roundtrip_property(code, seed, optional):
     xml = schema_corpus.valid_document(code, seed, optional=optional)
     assert canonical(mappers.to_xml(mappers.from_xml(xml))) == canonical(xml)
+
+
+def test_bsn_stays_out_of_repr():
+    model = mappers.from_xml(schema_corpus.valid_document("JW323", seed=2))
+    client = model.Declaratie.Clienten.Client[0]
+    assert client.Bsn and client.Bsn not in repr(model) and client.Bsn not in repr(client)
