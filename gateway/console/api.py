@@ -1,0 +1,226 @@
+"""The console's JSON API under /console/api (the pages call it; so can scripts with a cookie)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from gateway.console import actions, dashboards, queries, sessions, users, xmlview
+from gateway.console.auth import current_session, require
+from gateway.console.context import context
+from gateway.console.sessions import Session
+from gateway.observability import get_logger, metrics
+
+router = APIRouter(prefix="/api")
+log = get_logger("gateway.console")
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class Reason(BaseModel):
+    reason: str = Field("", max_length=2000)
+
+
+class Republish(Reason):
+    destination: str = Field(max_length=255)
+
+
+class DeadLetter(Reason):
+    dead: bool = True
+
+
+@router.post("/login")
+def login(body: Login, request: Request, response: Response) -> dict[str, str]:
+    ctx = context(request)
+    role = users.authenticate(ctx.store, body.username, body.password)
+    if role is None:
+        log.info("console_login_failed")  # no user name: failed names are often passwords
+        raise HTTPException(401, "wrong user name or password")
+    session = Session(user=body.username.strip(), role=role)
+    response.set_cookie(
+        sessions.COOKIE,
+        sessions.encode(session, ctx.secret, ctx.settings.session_ttl_seconds),
+        max_age=ctx.settings.session_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.cookie_secure,
+        path="/console",
+    )
+    log.info("console_login", user=session.user, role=role)
+    return {"user": session.user, "role": role}
+
+
+@router.post("/logout")
+def logout(response: Response) -> dict[str, bool]:
+    response.delete_cookie(sessions.COOKIE, path="/console")
+    return {"ok": True}
+
+
+@router.get("/me")
+def me(request: Request) -> dict[str, Any]:
+    s = current_session(request)
+    if s is None:
+        raise HTTPException(401, "log in first")
+    from gateway.console.roles import PERMISSIONS
+
+    return {"user": s.user, "role": s.role, "via": s.via, "permissions": sorted(PERMISSIONS.get(s.role, ()))}
+
+
+@router.get("/messages")
+def message_log(request: Request, session: Session = Depends(require("read"))) -> dict[str, Any]:
+    try:
+        f = queries.LogFilter(**{k: v for k, v in request.query_params.items()})
+    except ValidationError as exc:
+        raise HTTPException(400, "bad filter: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )) from None
+    ctx = context(request)
+    try:
+        with ctx.engine.connect() as conn:
+            items, next_cursor = queries.list_messages(conn, f)
+    except queries.BadCursor:
+        raise HTTPException(400, "invalid cursor") from None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _issues_with_lines(issues: list[dict[str, Any]], view: xmlview.XmlView) -> list[dict[str, Any]]:
+    out = []
+    for i in issues or []:
+        path = i.get("path")
+        out.append({
+            "rule": i.get("rule"),
+            "severity": i.get("severity", "error"),
+            "path": path,
+            "text": xmlview_mask(i.get("text") or ""),
+            "retourcode": i.get("retourcode"),
+            "line": view.line_of(path),
+        })
+    return out
+
+
+def xmlview_mask(text: str) -> str:
+    # Issue texts may quote a value; the console masks BSNs there as in the XML.
+    from gateway.observability import mask_text
+
+    return mask_text(text)
+
+
+def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
+    ctx = context(request)
+    with ctx.engine.connect() as conn:
+        msg = queries.get_message(conn, message_id)
+        if msg is None:
+            raise HTTPException(404, f"no message {message_id}")
+        outbox = queries.outbox_rows(conn, message_id)
+        chain = queries.chain(conn, msg, ctx.store.client_key)
+        replays = queries.replays_of(conn, message_id)
+        audit = queries.audit_entries(conn, target=message_id, limit=50)
+    view = xmlview.render(msg["raw"], reveal=reveal)
+    retour = xmlview.render(msg["retour"], reveal=reveal) if msg["retour"] else None
+    issues = _issues_with_lines(msg["issues"], view)
+    return {
+        "message": queries._log_row(msg) | {
+            "dagtekening": msg["dagtekening"].isoformat() if msg["dagtekening"] else None,
+            "retour_identificatie": msg["retour_identificatie"],
+            "sha256": msg["sha256"],
+            "received_by": msg["received_by"],
+            "allocation_numbers": msg["allocation_numbers"],
+        },
+        "xml": view.text,
+        "xml_error": view.error,
+        "highlight": sorted({i["line"] for i in issues if i["line"]}),
+        "issues": issues,
+        "retour": retour.text if retour else None,
+        "outbox": outbox,
+        "chain": chain,
+        "replays": replays,
+        "audit": audit,
+        "revealed": reveal,
+    }
+
+
+@router.get("/messages/{message_id}")
+def message_detail(message_id: str, request: Request, session: Session = Depends(require("read"))) -> dict[str, Any]:
+    return _detail(request, message_id, reveal=False)
+
+
+@router.post("/messages/{message_id}/reveal")
+def reveal(message_id: str, body: Reason, request: Request,
+           session: Session = Depends(require("reveal_bsn"))) -> dict[str, Any]:
+    """The detail with BSNs in full. The view is audited before anything is shown."""
+    ctx = context(request)
+    audit_id = _act(lambda: actions.record_bsn_view(ctx.store, session.user, message_id, body.reason))
+    log.info("bsn_revealed", user=session.user, message_id=message_id, audit_id=audit_id)
+    metrics.console_actions.labels("reveal_bsn").inc()
+    return _detail(request, message_id, reveal=True)
+
+
+def _act(fn):
+    try:
+        return fn()
+    except actions.ActionError as exc:
+        raise HTTPException(exc.status, exc.reason) from None
+
+
+@router.post("/messages/{message_id}/dead-letter")
+def dead_letter(message_id: str, body: DeadLetter, request: Request,
+                session: Session = Depends(require("act"))) -> dict[str, Any]:
+    ctx = context(request)
+    out = _act(lambda: actions.set_dead_letter(ctx.store, session.user, message_id, body.dead, body.reason))
+    log.info("console_dead_letter", user=session.user, message_id=message_id, dead=body.dead)
+    metrics.console_actions.labels("dead_letter").inc()
+    return out
+
+
+@router.post("/messages/{message_id}/republish")
+def republish(message_id: str, body: Republish, request: Request,
+              session: Session = Depends(require("act"))) -> dict[str, Any]:
+    ctx = context(request)
+    out = _act(lambda: actions.republish(ctx.store, session.user, message_id, body.destination, body.reason))
+    log.info("console_republish", user=session.user, message_id=message_id, destination=body.destination)
+    metrics.console_actions.labels("republish").inc()
+    return out
+
+
+@router.post("/messages/{message_id}/replay")
+async def replay(message_id: str, body: Reason, request: Request,
+                 session: Session = Depends(require("act"))) -> dict[str, Any]:
+    ctx = context(request)
+    try:
+        out = await actions.replay(ctx.store, session.user, message_id, body.reason, ctx.replay_entry())
+    except actions.ActionError as exc:
+        raise HTTPException(exc.status, exc.reason) from None
+    log.info("console_replay", user=session.user, message_id=message_id, new_message_id=out.get("new_message_id"))
+    metrics.console_actions.labels("replay").inc()
+    return out
+
+
+@router.get("/audit")
+def audit(request: Request, target: str | None = None, limit: int = Query(100, ge=1, le=500),
+          before_id: int | None = None, session: Session = Depends(require("read"))) -> dict[str, Any]:
+    ctx = context(request)
+    with ctx.engine.connect() as conn:
+        return {"items": queries.audit_entries(conn, target=target, limit=limit, before_id=before_id)}
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, hours: int = Query(24, ge=1, le=24 * 31),
+              session: Session = Depends(require("read"))) -> dict[str, Any]:
+    ctx = context(request)
+    now = datetime.now(timezone.utc)
+    ceilings = ctx.ceilings(now.year)
+    with ctx.engine.connect() as conn:
+        return dashboards.dashboard(conn, hours=hours, now=now, ceilings=ceilings)
+
+
+@router.get("/facets")
+def facets(request: Request, session: Session = Depends(require("read"))) -> dict[str, Any]:
+    ctx = context(request)
+    with ctx.engine.connect() as conn:
+        return queries.facets(conn)

@@ -1,0 +1,243 @@
+"""Dashboard figures, computed from the message flow in a time window.
+
+Message figures scan the window through ix_messages_received (a window of a day is a small part
+of a large store); indicators read the cross-message state tables (allocations, starts, stops,
+prestaties), which hold one row per product, not per message.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Connection
+
+from gateway.catalog import by_code
+from gateway.console.queries import _aware, _db_time
+from gateway.store import tables as t
+
+# Verdicts that mean "the message was refused" (gateway.pipeline.Verdict).
+REJECTED_VERDICTS = ("rejected", "transport_rejected")
+ROW_CAP = 50_000  # indicator rows read per request, so one dashboard cannot load a whole table
+
+
+def _hour(conn: Connection, col: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.date_trunc("hour", func.timezone("UTC", col)), 'YYYY-MM-DD"T"HH24:00')
+    return func.strftime("%Y-%m-%dT%H:00", col)
+
+
+def _window(conn: Connection, since: datetime, until: datetime) -> Any:
+    m = t.messages.c
+    return and_(m.received_at >= _db_time(conn, since), m.received_at < _db_time(conn, until))
+
+
+def _is_rejected() -> Any:
+    return t.messages.c.verdict.in_(REJECTED_VERDICTS)
+
+
+def per_hour(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    m = t.messages.c
+    hour = _hour(conn, m.received_at).label("hour")
+    stmt = (
+        select(hour, m.code, m.verdict, func.count().label("n"))
+        .where(_window(conn, since, until))
+        .group_by(hour, m.code, m.verdict)
+        .order_by(hour)
+    )
+    return [{"hour": r.hour, "code": r.code, "verdict": r.verdict, "n": r.n} for r in conn.execute(stmt)]
+
+
+def top_rules(conn: Connection, since: datetime, until: datetime, limit: int = 10) -> list[dict[str, Any]]:
+    mi, m = t.message_issues, t.messages
+    n = func.count().label("n")
+    stmt = (
+        select(mi.c.rule, n)
+        .select_from(m.join(mi, mi.c.message_id == m.c.id))
+        .where(_window(conn, since, until))
+        .group_by(mi.c.rule)
+        .order_by(n.desc(), mi.c.rule)
+        .limit(limit)
+    )
+    return [{"rule": r.rule, "n": r.n} for r in conn.execute(stmt)]
+
+
+def rejection_rate(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per provider (AGB code, 8 digits): messages sent, rejected, rate."""
+    m = t.messages.c
+    rejected = func.sum(case((_is_rejected(), 1), else_=0)).label("rejected")
+    stmt = (
+        select(m.sender, func.count().label("total"), rejected)
+        .where(_window(conn, since, until), func.length(m.sender) == 8)
+        .group_by(m.sender)
+    )
+    out = [
+        {"provider": r.sender, "total": r.total, "rejected": int(r.rejected or 0),
+         "rate": round((r.rejected or 0) / r.total, 4) if r.total else 0.0}
+        for r in conn.execute(stmt)
+    ]
+    return sorted(out, key=lambda x: (-x["rate"], x["provider"]))
+
+
+def retour_latency(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per heen type: time from the heen to the retour that answers it (same BerichtIdentificatie,
+    sent back by the heen's receiver; found through ix_messages_ident)."""
+    heen, ret = t.messages.alias("heen"), t.messages.alias("ret")
+    pairs = []
+    for mt in {c for c in (r[0] for r in conn.execute(
+        select(heen.c.code).where(
+            heen.c.received_at >= _db_time(conn, since), heen.c.received_at < _db_time(conn, until)
+        ).distinct()
+    )) if c}:
+        try:
+            answer = by_code(mt).answered_by
+        except KeyError:
+            continue
+        if answer is None or answer.kind != "retour":
+            continue
+        stmt = (
+            select(heen.c.received_at.label("a"), ret.c.received_at.label("b"))
+            .select_from(heen.join(ret, and_(
+                ret.c.sender == heen.c.receiver,
+                ret.c.code == answer.code,
+                ret.c.identificatie == heen.c.identificatie,
+            )))
+            .where(heen.c.code == mt, heen.c.received_at >= _db_time(conn, since),
+                   heen.c.received_at < _db_time(conn, until))
+            .limit(ROW_CAP)
+        )
+        secs = [(_aware(r.b) - _aware(r.a)).total_seconds() for r in conn.execute(stmt)]
+        if secs:
+            pairs.append({"code": mt, "answered_by": answer.code, "n": len(secs), **_spread(secs)})
+    return sorted(pairs, key=lambda x: x["code"])
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
+    return {"median": round(statistics.median(values), 2), "p90": round(p90, 2), "max": round(values[-1], 2)}
+
+
+def outbox_lag(conn: Connection, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per destination: rows waiting and the age of the oldest (ix_outbox_pending)."""
+    o = t.outbox.c
+    now = now or datetime.now(timezone.utc)
+    stmt = (
+        select(o.destination, func.count().label("waiting"), func.min(o.created_at).label("oldest"))
+        .where(o.published_at.is_(None))
+        .group_by(o.destination)
+    )
+    return [
+        {"destination": r.destination, "waiting": r.waiting,
+         "lag_seconds": round((now - _aware(r.oldest)).total_seconds(), 1) if r.oldest else 0.0}
+        for r in conn.execute(stmt)
+    ]
+
+
+def _days(a: date | None, b: date | None) -> int | None:
+    if a is None or b is None:
+        return None
+    return (b - a).days
+
+
+def waiting_times(conn: Connection) -> list[dict[str, Any]]:
+    """Days from allocation (Toewijzingsdatum, else Ingangsdatum) to the start of care, per provider."""
+    a, s = t.allocations.c, t.starts.c
+    stmt = (
+        select(a.aanbieder, a.toewijzingsdatum, a.ingangsdatum, s.begindatum)
+        .select_from(t.allocations.join(t.starts, and_(
+            s.law == a.law, s.gemeente == a.gemeente, s.aanbieder == a.aanbieder,
+            s.client_key == a.client_key, s.toewijzingnummer == a.toewijzingnummer,
+        )))
+        .where(s.status == "active")
+        .limit(ROW_CAP)
+    )
+    per: dict[str, list[float]] = defaultdict(list)
+    for r in conn.execute(stmt):
+        d = _days(r.toewijzingsdatum or r.ingangsdatum, r.begindatum)
+        if d is not None:
+            per[r.aanbieder].append(max(d, 0))
+    return [{"provider": k, "n": len(v), **_spread(v)} for k, v in sorted(per.items())]
+
+
+def care_durations(conn: Connection) -> list[dict[str, Any]]:
+    """Days from start to stop of care per provider (active start and stop of the same product)."""
+    s, p = t.starts.c, t.stops.c
+    stmt = (
+        select(s.aanbieder, s.begindatum, p.einddatum)
+        .select_from(t.starts.join(t.stops, and_(
+            p.law == s.law, p.gemeente == s.gemeente, p.aanbieder == s.aanbieder,
+            p.client_key == s.client_key, p.toewijzingnummer == s.toewijzingnummer,
+            p.categorie == s.categorie, p.code == s.code, p.begindatum == s.begindatum,
+        )))
+        .where(s.status == "active", p.status == "active")
+        .limit(ROW_CAP)
+    )
+    per: dict[str, list[float]] = defaultdict(list)
+    for r in conn.execute(stmt):
+        d = _days(r.begindatum, r.einddatum)
+        if d is not None:
+            per[r.aanbieder].append(max(d, 0))
+    return [{"provider": k, "n": len(v), **_spread(v)} for k, v in sorted(per.items())]
+
+
+def declared_against_budget(conn: Connection, year: int, ceilings: dict[str, int] | None) -> list[dict[str, Any]]:
+    """Accepted declared amount (debit minus credit, eurocent) per provider in `year`, with its
+    budget ceiling from the contract registry when one is known."""
+    p = t.prestaties.c
+    signed = case((p.debet_credit == "C", -p.bedrag), else_=p.bedrag)
+    stmt = (
+        select(p.aanbieder, func.sum(signed).label("declared"))
+        .where(p.status == "accepted", p.periode_begin >= date(year, 1, 1), p.periode_begin < date(year + 1, 1, 1))
+        .group_by(p.aanbieder)
+    )
+    declared = {r.aanbieder: int(r.declared or 0) for r in conn.execute(stmt)}
+    ceilings = ceilings or {}
+    out = []
+    for provider in sorted(set(declared) | set(ceilings)):
+        ceiling = ceilings.get(provider)
+        amount = declared.get(provider, 0)
+        out.append({
+            "provider": provider, "declared_cents": amount, "ceiling_cents": ceiling,
+            "used": round(amount / ceiling, 4) if ceiling else None,
+        })
+    return out
+
+
+def silent_providers(conn: Connection) -> list[dict[str, Any]]:
+    """Providers holding allocations but never declaring under that law."""
+    a, d = t.allocations.c, t.declarations.c
+    no_decl = ~select(d.id).where(d.law == a.law, d.aanbieder == a.aanbieder).exists()
+    stmt = (
+        select(a.aanbieder, a.law, func.count().label("allocations"), func.min(a.ingangsdatum).label("since"))
+        .where(no_decl)
+        .group_by(a.aanbieder, a.law)
+        .order_by(a.aanbieder)
+    )
+    return [
+        {"provider": r.aanbieder, "law": r.law, "allocations": r.allocations,
+         "since": r.since.isoformat() if r.since else None}
+        for r in conn.execute(stmt)
+    ]
+
+
+def dashboard(conn: Connection, hours: int = 24, now: datetime | None = None,
+              ceilings: dict[str, int] | None = None) -> dict[str, Any]:
+    now = now or datetime.now(timezone.utc)
+    since = now - timedelta(hours=hours)
+    return {
+        "since": since.isoformat(),
+        "until": now.isoformat(),
+        "per_hour": per_hour(conn, since, now),
+        "top_rules": top_rules(conn, since, now),
+        "rejection_rate": rejection_rate(conn, since, now),
+        "retour_latency": retour_latency(conn, since, now),
+        "outbox_lag": outbox_lag(conn, now),
+        "waiting_times": waiting_times(conn),
+        "care_durations": care_durations(conn),
+        "budget": declared_against_budget(conn, now.year, ceilings),
+        "silent_providers": silent_providers(conn),
+    }

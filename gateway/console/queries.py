@@ -1,0 +1,353 @@
+"""Read queries of the console, on the store's tables (read-only import of gateway.store.tables).
+
+Every log query is an index range scan ordered by (received_at, id) with keyset pagination:
+the page after a cursor starts strictly below it, so a page costs the same on page 1 and page
+10 000, and no query counts or scans the whole table. Which index serves which filter:
+
+- no filter / time / standard            ix_messages_received (standard is filtered in the scan)
+- message type                            ix_messages_code_received
+- sender / receiver / verdict / client    ix_messages_{sender,receiver,verdict,client}_received
+- rule code / contract rule               ix_message_issues_rule_received, then messages by id
+- free text on ids                        the primary key, and ix_messages_ident (sender, code,
+                                          identificatie) probed with every known sender and type
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy.engine import Connection
+
+from gateway.catalog import ALL as ALL_TYPES
+from gateway.store import tables as t
+
+MAX_PAGE = 200
+CHAIN_LIMIT = 200
+
+# Columns of the log list: never raw XML, never the retour (they can be large).
+LOG_COLUMNS = [
+    t.messages.c.id,
+    t.messages.c.received_at,
+    t.messages.c.standard,
+    t.messages.c.code,
+    t.messages.c.sender,
+    t.messages.c.receiver,
+    t.messages.c.identificatie,
+    t.messages.c.verdict,
+    t.messages.c.issues,
+    t.messages.c.bsn_masked,
+    t.messages.c.client_key,
+    t.messages.c.routing_state,
+    t.messages.c.dead_letter,
+    t.messages.c.replay_of,
+    t.messages.c.transport,
+]
+
+
+class LogFilter(BaseModel):
+    """The message-log filters, as the console's query string carries them."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    standard: str | None = None
+    code: str | None = None
+    sender: str | None = None
+    receiver: str | None = None
+    verdict: str | None = None
+    rule: str | None = None
+    contract_rule: str | None = None
+    client_key: str | None = None
+    q: str | None = Field(None, description="a message id or a BerichtIdentificatie")
+    dead_letter: bool | None = None
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    cursor: str | None = None
+
+    @field_validator(
+        "standard", "code", "sender", "receiver", "verdict", "rule", "contract_rule", "client_key",
+        "q", "cursor", mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            return v or None
+        return v
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=timezone.utc)
+        return v
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(received_at: datetime, message_id: str) -> str:
+    raw = f"{_aware(received_at).isoformat()}|{message_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, mid = raw.split("|", 1)
+        return _aware(datetime.fromisoformat(at)), mid
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("invalid cursor") from exc
+
+
+def _aware(dt: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything the store writes is UTC.
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _db_time(conn: Connection, dt: datetime) -> datetime:
+    """A timestamp as the store compares it: SQLite keeps naive UTC strings."""
+    dt = _aware(dt)
+    if conn.dialect.name == "sqlite":
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def _codes_of_standard(standard: str) -> list[str]:
+    return [m.code for m in ALL_TYPES if m.standard == standard.lower()]
+
+
+def _message_conditions(conn: Connection, f: LogFilter) -> list[Any]:
+    m = t.messages.c
+    cond: list[Any] = []
+    if f.since:
+        cond.append(m.received_at >= _db_time(conn, f.since))
+    if f.until:
+        cond.append(m.received_at < _db_time(conn, f.until))
+    if f.standard:
+        cond.append(m.standard == f.standard.lower())
+    if f.code:
+        cond.append(m.code == f.code.upper())
+    if f.sender:
+        cond.append(m.sender == f.sender)
+    if f.receiver:
+        cond.append(m.receiver == f.receiver)
+    if f.verdict:
+        cond.append(m.verdict == f.verdict)
+    if f.client_key:
+        cond.append(m.client_key == f.client_key)
+    if f.dead_letter is not None:
+        cond.append(m.dead_letter == f.dead_letter)
+    if f.q:
+        cond.append(_free_text(conn, f))
+    return cond
+
+
+def _free_text(conn: Connection, f: LogFilter) -> Any:
+    """Match q as a message id (primary key) or BerichtIdentificatie (ix_messages_ident).
+
+    ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we give it
+    every sender and type explicitly: an IN list it probes through the index.
+    """
+    m = t.messages.c
+    senders = [f.sender] if f.sender else list(
+        conn.execute(select(t.parties.c.party_id)).scalars()
+    )
+    codes = [f.code.upper()] if f.code else (
+        _codes_of_standard(f.standard) if f.standard else [x.code for x in ALL_TYPES]
+    )
+    by_ident = and_(m.sender.in_(senders), m.code.in_(codes), m.identificatie == f.q)
+    return or_(m.id == f.q, by_ident) if senders else (m.id == f.q)
+
+
+def list_messages(conn: Connection, f: LogFilter) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the message log, newest first, and the cursor of the next page (or None)."""
+    m = t.messages
+    cond = _message_conditions(conn, f)
+    rule = f.rule or f.contract_rule
+    if f.rule and f.contract_rule and f.rule.upper() != f.contract_rule.upper():
+        return [], None  # one issue row has one rule code: both cannot hold
+    if rule:
+        # Drive the scan from the issue index; the rest of the filters apply per joined row.
+        mi = t.message_issues
+        order_at, order_id = mi.c.received_at, mi.c.message_id
+        stmt = (
+            select(*LOG_COLUMNS)
+            .select_from(mi.join(m, m.c.id == mi.c.message_id))
+            .where(mi.c.rule == rule.upper(), *cond)
+        )
+        if f.since:
+            stmt = stmt.where(mi.c.received_at >= _db_time(conn, f.since))
+        if f.until:
+            stmt = stmt.where(mi.c.received_at < _db_time(conn, f.until))
+    else:
+        order_at, order_id = m.c.received_at, m.c.id
+        stmt = select(*LOG_COLUMNS).where(*cond)
+    if f.cursor:
+        at, mid = decode_cursor(f.cursor)
+        stmt = stmt.where(tuple_(order_at, order_id) < tuple_(literal(_db_time(conn, at)), literal(mid)))
+    # One extra row tells whether there is a next page.
+    stmt = stmt.order_by(order_at.desc(), order_id.desc()).limit(f.limit + 1)
+    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    more = len(rows) > f.limit
+    rows = rows[: f.limit]
+    seen: set[str] = set()
+    page = []
+    for r in rows:  # a message with the same rule twice joins twice
+        if r["id"] in seen:
+            continue
+        seen.add(r["id"])
+        page.append(_log_row(r))
+    next_cursor = encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more and rows else None
+    return page, next_cursor
+
+
+def _rules_of(issues: Any) -> list[str]:
+    out: list[str] = []
+    for i in issues or []:
+        code = i.get("rule") if isinstance(i, dict) else None
+        if code and code not in out:
+            out.append(code)
+    return out
+
+
+def _log_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "received_at": _aware(r["received_at"]).isoformat(),
+        "standard": r["standard"],
+        "code": r["code"],
+        "sender": r["sender"],
+        "receiver": r["receiver"],
+        "identificatie": r["identificatie"],
+        "verdict": r["verdict"],
+        "rules": _rules_of(r["issues"]),
+        "bsn": r["bsn_masked"],
+        "client_key": r["client_key"],
+        "routing_state": r["routing_state"],
+        "dead_letter": bool(r["dead_letter"]),
+        "replay_of": r["replay_of"],
+        "transport": r["transport"],
+    }
+
+
+def get_message(conn: Connection, message_id: str) -> dict[str, Any] | None:
+    """Every column of one message (raw XML and retour included), or None."""
+    row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).first()
+    if row is None:
+        return None
+    d = dict(row._mapping)
+    d["received_at"] = _aware(d["received_at"])
+    return d
+
+
+def outbox_rows(conn: Connection, message_id: str) -> list[dict[str, Any]]:
+    """The routing history of a message: its outbox rows, oldest first (payload left out)."""
+    o = t.outbox.c
+    stmt = (
+        select(o.id, o.destination, o.party, o.key, o.created_at, o.published_at, o.attempts, o.last_error)
+        .where(o.message_id == message_id)
+        .order_by(o.id)
+    )
+    out = []
+    for r in conn.execute(stmt):
+        d = dict(r._mapping)
+        for k in ("created_at", "published_at"):
+            d[k] = _aware(d[k]).isoformat() if d[k] else None
+        out.append(d)
+    return out
+
+
+def _bsns_in(raw: bytes | None, cap: int = 20) -> list[str]:
+    """The BSNs in a message (a 323/325 names one per Client), without parsing twice."""
+    from lxml import etree
+
+    if not raw:
+        return []
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return []
+    found = [
+        (el.text or "").strip() for el in root.iter()
+        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "Bsn" and (el.text or "").strip()
+    ]
+    return list(dict.fromkeys(found))[:cap]
+
+
+def chain(conn: Connection, msg: dict[str, Any], key_of: Any, limit: int = CHAIN_LIMIT) -> list[dict[str, Any]]:
+    """The messages of this message's client(s), oldest first: allocation -> start -> stop ->
+    declaration -> answer.
+
+    Single-client messages carry a client key (ix_messages_client_received). A declaration names
+    several clients and has none, so we hash the BSNs it holds with the store's key (`key_of`) and
+    find declarations through the prestaties on the clients' toewijzingnummers
+    (ix_prestaties_allocation).
+    """
+    m = t.messages.c
+    keys = [msg["client_key"]] if msg.get("client_key") else [k for k in map(key_of, _bsns_in(msg.get("raw"))) if k]
+    rows: dict[str, dict[str, Any]] = {}
+    if keys:
+        stmt = select(*LOG_COLUMNS, m.allocation_numbers).where(m.client_key.in_(keys)).order_by(
+            m.received_at, m.id).limit(limit)
+        for r in conn.execute(stmt):
+            rows[r.id] = dict(r._mapping)
+    numbers = {str(n) for r in rows.values() for n in (r.get("allocation_numbers") or [])}
+    gemeenten = {p for r in rows.values() for p in (r["sender"], r["receiver"]) if p and len(p) == 4}
+    law = {"ijw": "jeugd", "iwmo": "wmo"}.get(msg.get("standard") or "", None)
+    if keys and numbers and gemeenten and law:
+        p = t.prestaties.c
+        decl_ids = select(p.message_id).where(
+            p.law == law, p.gemeente.in_(gemeenten), p.toewijzingnummer.in_(numbers), p.client_key.in_(keys)
+        ).distinct()
+        for r in conn.execute(select(*LOG_COLUMNS, m.allocation_numbers).where(m.id.in_(decl_ids)).limit(limit)):
+            rows[r.id] = dict(r._mapping)
+    if msg.get("id") and msg["id"] not in rows:
+        rows[msg["id"]] = {k: msg.get(k) for k in (c.name for c in LOG_COLUMNS)}
+    ordered = sorted(rows.values(), key=lambda r: (_aware(r["received_at"]), r["id"]))
+    return [_log_row(r) for r in ordered[:limit]]
+
+
+def replays_of(conn: Connection, message_id: str) -> list[dict[str, Any]]:
+    m = t.messages.c
+    stmt = select(*LOG_COLUMNS).where(m.replay_of == message_id).order_by(m.received_at, m.id)
+    return [_log_row(dict(r._mapping)) for r in conn.execute(stmt)]
+
+
+def audit_entries(
+    conn: Connection, target: str | None = None, limit: int = 100, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Audit log entries, newest first; for one message when `target` is given."""
+    a = t.audit_log.c
+    stmt = select(t.audit_log)
+    if target:
+        stmt = stmt.where(a.target == target)
+    if before_id:
+        stmt = stmt.where(a.id < before_id)
+    stmt = stmt.order_by(a.at.desc(), a.id.desc()).limit(min(limit, 500))
+    out = []
+    for r in conn.execute(stmt):
+        d = dict(r._mapping)
+        d["at"] = _aware(d["at"]).isoformat()
+        out.append(d)
+    return out
+
+
+def facets(conn: Connection) -> dict[str, list[str]]:
+    """Choices for the filter form: verdicts, parties, rule codes (small, indexed lookups)."""
+    parties = [dict(r._mapping) for r in conn.execute(
+        select(t.parties.c.party_id, t.parties.c.role, t.parties.c.name).order_by(t.parties.c.party_id)
+    )]
+    return {
+        "standards": ["ijw", "iwmo"],
+        "codes": [x.code for x in ALL_TYPES],
+        "parties": parties,
+    }
+
+
+def count_rows(conn: Connection, table: Any) -> int:
+    """For tests and benchmarks only: never called by a console page."""
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()

@@ -1,0 +1,111 @@
+"""Console test data: a small, coherent message flow stored through the store's API.
+
+Clients get an allocation (JW301), a start (JW305), some a stop (JW307) and declarations (JW323);
+one declaration per provider is rejected with issues at real element paths of its XML. The
+rejected declarations are what the browser test opens, highlights and replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+from sqlalchemy import text
+
+from gateway import samples
+from gateway.catalog import by_code
+from gateway.store import OutboxRow
+from validators.issues import Issue
+from validators.paths import element_path
+
+PROVIDERS = ("12345678", "23456789", "34567890")
+SILENT_PROVIDER = "45678901"  # allocations, never a declaration
+
+
+@dataclass
+class Seeded:
+    rejected_declarations: list[str] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    all_ids: list[str] = field(default_factory=list)
+    bad_paths: dict[str, list[str]] = field(default_factory=dict)  # message id -> issue paths
+
+
+def _find(root: etree._Element, local: str, nth: int = 0) -> etree._Element:
+    els = [e for e in root.iter() if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == local]
+    return els[nth]
+
+
+def _save(store, raw: bytes, code: str, verdict: str, at: datetime, issues=(), retour=None,
+          outbox: str | None = None, published: bool = False) -> str:
+    root = etree.fromstring(raw)
+    mtype = by_code(code)
+    with store.transaction() as tx:
+        mid = tx.save_message(raw=raw, verdict=verdict, issues=list(issues), mtype=mtype, root=root,
+                              received_at=at, retour=retour, transport="http")
+        tx.apply_state(mtype, root, accepted=verdict == "accepted")
+        if outbox and verdict == "accepted":
+            receiver = tx.conn.execute(text("select receiver from messages where id = :i"), {"i": mid}).scalar_one()
+            [oid] = tx.enqueue([OutboxRow(destination=outbox, payload=raw, key=mid[-8:], party=receiver,
+                                          headers=[("message-type", code.encode())])])
+    if outbox and verdict == "accepted" and published:
+        store.mark_published([oid])
+    return mid
+
+
+def seed(store, now: datetime | None = None, clients: int = 6) -> Seeded:
+    """Store the flow; times spread over the last hours so the dashboard has a shape."""
+    now = now or datetime.now(UTC)
+    out = Seeded()
+    store.add_party(samples.GEMEENTE, "gemeente", "Gemeente Voorbeeld")
+    for p in (*PROVIDERS, SILENT_PROVIDER):
+        store.add_party(p, "aanbieder", f"Zorgaanbieder {p}")
+    t0 = now - timedelta(hours=20)
+    step = timedelta(minutes=11)
+    at = t0
+    for i in range(clients):
+        bsn = samples.BSNS[i % len(samples.BSNS)]
+        provider = PROVIDERS[i % len(PROVIDERS)]
+        nr = 2000 + i
+        alloc = samples.allocation(aanbieder=provider, bsn=bsn, products=(samples.Allocated(toewijzingnummer=nr),))
+        out.accepted.append(_save(store, alloc, "JW301", "accepted", at, retour=samples.retour(alloc),
+                                  outbox=f"gw.ijw.{provider}.jw301", published=True))
+        at += step
+        start = samples.start(aanbieder=provider, bsn=bsn, products=(samples.Started(toewijzingnummer=nr),))
+        out.accepted.append(_save(store, start, "JW305", "accepted", at, retour=samples.retour(start),
+                                  outbox="gw.ijw.0599.jw305", published=i % 2 == 0))
+        at += step
+        if i % 3 == 0:
+            stop = samples.stop(aanbieder=provider, bsn=bsn, products=(samples.Stopped(toewijzingnummer=nr),))
+            out.accepted.append(_save(store, stop, "JW307", "accepted", at, retour=samples.retour(stop)))
+            at += step
+        good = samples.declaration(aanbieder=provider, clients={bsn: [samples.Prestatie(toewijzingnummer=nr)]})
+        out.accepted.append(_save(store, good, "JW323", "accepted", at,
+                                  retour=samples.declaration_answer(good), outbox="gw.ijw.0599.jw323"))
+        at += step
+        if i < len(PROVIDERS):
+            bad = samples.declaration(aanbieder=provider, clients={bsn: [
+                samples.Prestatie(toewijzingnummer=nr), samples.Prestatie(toewijzingnummer=nr, eenheid="14")]})
+            root = etree.fromstring(bad)
+            eenheid = _find(root, "Eenheid", 1)
+            toewijzing = _find(root, "ToewijzingNummer", 1)
+            issues = [
+                Issue(rule="TR341", path=element_path(eenheid), line=eenheid.sourceline, retourcode="8941",
+                      text=f"Eenheid {eenheid.text} differs from the toewijzing's eenheid 04 (client {bsn})"),
+                Issue(rule="CR004", path=element_path(toewijzing), line=toewijzing.sourceline,
+                      text=f"ToewijzingNummer {toewijzing.text}: product not contracted for this provider"),
+            ]
+            mid = _save(store, bad, "JW323", "rejected", at, issues=issues,
+                        retour=samples.declaration_answer(bad, header_codes=["0001"]))
+            out.rejected_declarations.append(mid)
+            out.bad_paths[mid] = [i.path for i in issues]
+            at += step
+    silent = samples.allocation(aanbieder=SILENT_PROVIDER, bsn=samples.BSNS[-1],
+                                products=(samples.Allocated(toewijzingnummer=3999),))
+    out.accepted.append(_save(store, silent, "JW301", "accepted", at))
+    # One message that is not XML at all: transport-rejected, no type.
+    with store.transaction() as tx:
+        tx.save_message(raw=b"not xml", verdict="transport_rejected", received_at=at + step,
+                        issues=[Issue(rule="PARSE", text="not well-formed XML")], transport="http")
+    out.all_ids = out.accepted + out.rejected_declarations
+    return out
