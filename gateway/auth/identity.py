@@ -14,12 +14,29 @@ from gateway.auth.policy import Party, Refused
 
 def party_for_key(store: Any, key: str) -> Party:
     """The party of a presented API key; Refused(401) for an unknown or revoked key or party."""
-    found = store.find_api_key(key_hash(key))
+    digest = key_hash(key)
+    found = store.find_api_key(digest)
     if found is None:
+        revoked = _revoked_key_id(store, digest)
+        if revoked:
+            raise Refused(401, f"API key {revoked} has been revoked", "revoked_key")
         raise Refused(401, "unknown API key", "unknown_key")
     if found.revoked_at is not None:
         raise Refused(401, f"API key {found.key_id} has been revoked", "revoked_key")
     return _active_party(store, found.party_id)
+
+
+def _revoked_key_id(store: Any, digest: str) -> str | None:
+    """The id of a revoked key (or a key of a revoked party) with this hash, to say so clearly.
+    The store's find_api_key only returns live keys; this reads its table (read-only)."""
+    from sqlalchemy import select
+
+    from gateway.store import tables as t
+
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(t.api_keys.c.key_id).where(t.api_keys.c.key_hash == digest)
+        ).scalar()
 
 
 def party_for_cert(store: Any, fingerprint: str) -> Party:

@@ -1,0 +1,150 @@
+"""`gateway party add|key|revoke|list|cert`: the parties that may send, and their credentials.
+
+An API key is printed once, when it is made; the store keeps only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("party", help="manage sending parties and their API keys / certificates")
+    p.add_argument("--settings", metavar="FILE", help="YAML settings file (for the store URL)")
+    p.add_argument("--store-url", help="store URL (default: from settings)")
+    p.add_argument("--data-dir", help="data directory (default ./var)")
+    ps = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    a = ps.add_parser("add", help="add a party and print its first API key")
+    a.add_argument("party_id", help="AGB code (aanbieder, 8 digits) or CBS code (gemeente, 4 digits)")
+    a.add_argument("--role", choices=("gemeente", "aanbieder"), help="default: from the code's length")
+    a.add_argument("--name", default="")
+    a.add_argument("--no-key", action="store_true", help="do not make an API key")
+
+    k = ps.add_parser("key", help="make a new API key for a party (printed once)")
+    k.add_argument("party_id")
+
+    r = ps.add_parser("revoke", help="revoke a party (all its access) or one key / certificate")
+    r.add_argument("party_id", nargs="?")
+    r.add_argument("--key", metavar="KEY_ID", help="revoke only this key")
+    r.add_argument("--cert", metavar="SHA256", help="revoke only this certificate fingerprint")
+
+    c = ps.add_parser("cert", help="register a client certificate (PEM) for a party")
+    c.add_argument("party_id")
+    c.add_argument("pem", help="certificate file (PEM)")
+
+    ls = ps.add_parser("list", help="list parties and their keys")
+    ls.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def _store(args: argparse.Namespace):  # noqa: ANN202
+    from gateway.settings import load_settings
+    from gateway.store import open_store
+
+    overrides = {k: v for k, v in (("store_url", args.store_url), ("data_dir", args.data_dir)) if v}
+    settings = load_settings(args.settings, **overrides)
+    if settings.store_url.startswith("sqlite:///"):
+        Path(settings.store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.store_url, client_key_secret=settings.secret())
+
+
+def _role_of(party_id: str, role: str | None) -> str:
+    if role:
+        return role
+    if re.fullmatch(r"\d{4}", party_id):
+        return "gemeente"
+    if re.fullmatch(r"\d{8}", party_id):
+        return "aanbieder"
+    raise ValueError("a party id is a CBS code (4 digits) or an AGB code (8 digits)")
+
+
+def _new_key(store, party_id: str) -> str:  # noqa: ANN001
+    from gateway.auth.keys import key_hash, new_key
+
+    key_id, key = new_key()
+    store.add_api_key(party_id, key_hash(key), key_id)
+    store.audit("cli", "api_key_created", party_id, details={"key_id": key_id})
+    return key
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (ValueError, LookupError) as exc:
+        print(f"gateway party: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.action == "add":
+        role = _role_of(args.party_id, args.role)
+        if _role_of(args.party_id, None) != role:
+            raise ValueError(f"{args.party_id} does not look like a {role} code")
+        if store.get_party(args.party_id) is not None:
+            raise ValueError(f"party {args.party_id} exists already")
+        store.add_party(args.party_id, role, args.name)
+        store.audit("cli", "party_added", args.party_id, details={"role": role})
+        print(f"added {role} {args.party_id}")
+        if not args.no_key:
+            print(f"API key (shown once): {_new_key(store, args.party_id)}")
+        return 0
+    if args.action == "key":
+        party = store.get_party(args.party_id)
+        if party is None or party.revoked_at:
+            raise LookupError(f"no active party {args.party_id}")
+        print(_new_key(store, args.party_id))
+        return 0
+    if args.action == "revoke":
+        if args.key:
+            if not store.revoke_api_key(args.key):
+                raise LookupError(f"no active key {args.key}")
+            store.audit("cli", "api_key_revoked", args.key)
+            print(f"revoked key {args.key}")
+        elif args.cert:
+            if not store.revoke_client_cert(args.cert):
+                raise LookupError(f"no active certificate {args.cert}")
+            store.audit("cli", "client_cert_revoked", args.cert)
+            print(f"revoked certificate {args.cert}")
+        elif args.party_id:
+            if store.get_party(args.party_id) is None:
+                raise LookupError(f"no party {args.party_id}")
+            store.revoke_party(args.party_id)
+            store.audit("cli", "party_revoked", args.party_id)
+            print(f"revoked party {args.party_id}")
+        else:
+            raise ValueError("name a party, --key KEY_ID or --cert SHA256")
+        return 0
+    if args.action == "cert":
+        from gateway.auth.tls import fingerprint_of_pem
+
+        if store.get_party(args.party_id) is None:
+            raise LookupError(f"no party {args.party_id}")
+        fp = fingerprint_of_pem(Path(args.pem).read_bytes())
+        store.add_client_cert(fp, args.party_id)
+        store.audit("cli", "client_cert_added", args.party_id, details={"fingerprint": fp})
+        print(f"registered certificate {fp} for {args.party_id}")
+        return 0
+    if args.action == "list":
+        rows = []
+        for p in store.list_parties():
+            keys = store.list_api_keys(p.party_id)
+            rows.append({
+                "party_id": p.party_id, "role": p.role, "name": p.name,
+                "revoked": p.revoked_at is not None,
+                "keys": [{"key_id": k.key_id, "revoked": k.revoked_at is not None} for k in keys],
+            })
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                active = [k["key_id"] for k in r["keys"] if not k["revoked"]]
+                state = "revoked" if r["revoked"] else "active"
+                print(f"{r['party_id']:<10} {r['role']:<10} {state:<8} keys: {', '.join(active) or '-'}  {r['name']}")
+        return 0
+    raise ValueError(f"unknown action {args.action}")

@@ -1,0 +1,66 @@
+"""`gateway serve`: run the HTTP service (embedded default: SQLite in ./var, the demo contract
+bundles, no broker, 127.0.0.1:8080)."""
+
+from __future__ import annotations
+
+import argparse
+import ssl
+
+from gateway.settings import describe, load_settings
+
+OVERRIDES = ("host", "port", "data_dir", "store_url", "contracts", "kafka_bootstrap")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the gateway service",
+        description="Run the gateway's HTTP service. Every setting can be given as an environment "
+        "variable, in a YAML settings file (--settings or GATEWAY_SETTINGS_FILE, keys as below "
+        "without the GATEWAY_ prefix, lower case) or, for a few, as an option.",
+        epilog="settings (environment variables):\n" + describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--settings", metavar="FILE", help="YAML settings file")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    p.add_argument("--data-dir", help="directory for the SQLite store and secrets (default ./var)")
+    p.add_argument("--store-url", help="SQLAlchemy URL of the store (default SQLite in --data-dir)")
+    p.add_argument("--contracts", help="directory of contract bundles (default: the demo bundles)")
+    p.add_argument("--kafka-bootstrap", help="Kafka bootstrap servers (default: none, streams only)")
+    p.add_argument("--log-level", default="INFO")
+    p.set_defaults(func=run)
+
+
+def settings_from_args(args: argparse.Namespace):  # noqa: ANN201
+    overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k, None) is not None}
+    return load_settings(getattr(args, "settings", None), **overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.observability import configure_logging, get_logger
+    from gateway.service import create_app
+
+    configure_logging(args.log_level)
+    settings = settings_from_args(args)
+    app = create_app(settings)
+    kwargs: dict = {}
+    if settings.tls_certfile:
+        kwargs.update(ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile)
+        if settings.tls_client_ca:
+            from gateway.auth.tls import CertAwareH11Protocol
+
+            kwargs.update(
+                ssl_ca_certs=settings.tls_client_ca,
+                ssl_cert_reqs=ssl.CERT_REQUIRED if settings.tls_client_cert_required else ssl.CERT_OPTIONAL,
+                http=CertAwareH11Protocol,
+            )
+    get_logger("gateway.serve").info(
+        "gateway_starting", host=settings.host, port=settings.port,
+        store=settings.store_url.split("@")[-1], kafka=settings.kafka_bootstrap,
+        tls=bool(settings.tls_certfile),
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, **kwargs)
+    return 0

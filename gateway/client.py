@@ -1,0 +1,159 @@
+"""A small Python client for the gateway's HTTP API (provider and municipality software, tests).
+
+    with GatewayClient("http://127.0.0.1:8080", api_key="gwk_...") as gw:
+        receipt = gw.send(xml_bytes)            # Receipt: message_id, verdict, retour (bytes)
+        page = gw.read_stream("12345678")        # messages routed to you, retours of yours
+        gw.ack("12345678", page["next_after"])
+
+Overload answers (429/503) are retried after their Retry-After, up to `retries` times; every other
+refusal raises GatewayError with the gateway's error code and message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field
+
+
+class GatewayError(Exception):
+    """The gateway refused a request: `status` (HTTP), `code` and `message` from its answer."""
+
+    def __init__(self, status: int, code: str, message: str, body: dict[str, Any] | None = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.body = body or {}
+
+
+class TransportRejectedError(GatewayError):
+    """Not XML, not a 3.2 message, or XSD-invalid: stored, but no retourbericht exists for it."""
+
+
+class Receipt(BaseModel):
+    message_id: str
+    verdict: str
+    code: str | None = None
+    sender: str | None = None
+    receiver: str | None = None
+    duplicate: bool = False
+    routed: bool = False
+    issues: list[dict[str, Any]] = Field(default_factory=list)
+    retour_code: str | None = None
+    retour: bytes | None = None
+    correlation: dict[str, Any] = Field(default_factory=dict)
+
+
+def _error(response: httpx.Response) -> GatewayError:
+    try:
+        body = response.json()
+        err = body.get("error", {})
+        code, message = err.get("code", "error"), err.get("message", response.text)
+    except (ValueError, AttributeError):
+        body, code, message = {}, "error", response.text[:500]
+    cls = TransportRejectedError if response.status_code == 422 and body.get("verdict") else GatewayError
+    return cls(response.status_code, code, message, body)
+
+
+class GatewayClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        retries: int = 5,
+        verify: Any = True,
+        cert: Any = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.retries = retries
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout,
+                                 verify=verify, cert=cert, transport=transport)
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for attempt in range(self.retries + 1):
+            response = self.http.request(method, url, **kwargs)
+            if response.status_code in (429, 503) and attempt < self.retries:
+                delay = response.headers.get("Retry-After", "1")
+                time.sleep(min(float(delay) if delay.replace(".", "", 1).isdigit() else 1.0, 30.0))
+                continue
+            if response.status_code >= 400:
+                raise _error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, xml: bytes) -> Receipt:
+        """Send one message; the receipt carries the verdict and the retour (bytes)."""
+        r = self._request("POST", "/v1/messages", content=xml,
+                          headers={"Content-Type": "application/xml"})
+        data = r.json()
+        retour = data.pop("retour", None)
+        data.pop("links", None)
+        return Receipt(**data, retour=retour.encode("utf-8") if retour else None)
+
+    def send_batch(self, messages: Iterable[tuple[str, bytes]] | bytes) -> dict[str, Any]:
+        """Send a zip (bytes) or (name, xml) pairs zipped here; the per-entry results."""
+        if isinstance(messages, (bytes, bytearray)):
+            data = bytes(messages)
+        else:
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, xml in messages:
+                    zf.writestr(name, xml)
+            data = buf.getvalue()
+        r = self._request("POST", "/v1/batches", content=data,
+                          headers={"Content-Type": "application/zip"})
+        return r.json()
+
+    # -- reading back ----------------------------------------------------------------------
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/messages/{message_id}").json()
+
+    def retour(self, message_id: str) -> bytes:
+        return self._request("GET", f"/v1/messages/{message_id}/retour").content
+
+    def read_stream(self, party: str, after: int | None = None, limit: int = 100) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        return self._request("GET", f"/v1/streams/{party}", params=params).json()
+
+    def ack(self, party: str, position: int) -> int:
+        return self._request("POST", f"/v1/streams/{party}/ack", json={"position": position}).json()["acked"]
+
+    def follow(self, party: str, after: int | None = None) -> Iterator[dict[str, Any]]:
+        """Server-Sent Events: yields stream entries as they arrive (until the caller stops)."""
+        params = {"after": after} if after is not None else {}
+        with self.http.stream("GET", f"/v1/streams/{party}/sse", params=params,
+                              timeout=httpx.Timeout(None, connect=10)) as r:
+            if r.status_code >= 400:
+                r.read()
+                raise _error(r)
+            data: list[str] = []
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif line == "" and data:
+                    yield json.loads("\n".join(data))
+                    data = []

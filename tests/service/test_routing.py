@@ -1,0 +1,91 @@
+"""Who may send what, topic names, partition keys and correlation ids."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from gateway import samples
+from gateway.auth.policy import Party, Refused, check_sender, header_route, may_send
+from gateway.catalog import ALL, by_code
+from gateway.routing.correlation import correlate
+from gateway.routing.plan import partition_key
+from gateway.routing.topics import topic_for
+
+SECRET = b"test-secret"
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_role_policy_matches_the_standard(standard):
+    prefix = "JW" if standard == "ijw" else "WMO"
+    aanbieder = {f"{prefix}{n}" for n in ("305", "307", "315", "317", "323", "302", "320")}
+    gemeente = {f"{prefix}{n}" for n in ("301", "319", "325", "306", "308", "316", "318")}
+    types = [t for t in ALL if t.standard == standard]
+    assert {t.code for t in types if may_send("aanbieder", t)} == aanbieder
+    assert {t.code for t in types if may_send("gemeente", t)} == gemeente
+
+
+def test_retour_sender_is_the_heen_receiver():
+    heen = samples.allocation("ijw", gemeente="0599", aanbieder="12345678")
+    retour = samples.retour(heen)
+    root = etree.fromstring(retour)
+    route = header_route(root, by_code("JW302"))
+    assert (route.sender, route.receiver) == ("12345678", "0599")
+    check_sender(Party("12345678", "aanbieder"), by_code("JW302"), route)
+    with pytest.raises(Refused) as exc:
+        check_sender(Party("0599", "gemeente"), by_code("JW302"), route)
+    assert exc.value.code == "wrong_role"
+
+
+def test_spoofed_afzender_refused():
+    root = etree.fromstring(samples.start("ijw", aanbieder="87654321"))
+    route = header_route(root, by_code("JW305"))
+    with pytest.raises(Refused) as exc:
+        check_sender(Party("12345678", "aanbieder"), by_code("JW305"), route)
+    assert exc.value.status == 403 and exc.value.code == "spoofed_sender"
+    assert "87654321" in exc.value.reason and "12345678" in exc.value.reason
+
+
+def test_topic_names():
+    assert topic_for("gw", by_code("JW301"), "12345678") == "gw.ijw.12345678.jw301"
+    assert topic_for("gw", by_code("WMO325"), "12345678", "json") == "gw.iwmo.12345678.wmo325.json"
+    with pytest.raises(ValueError):
+        topic_for("gw", by_code("JW301"), "../x")
+
+
+def test_partition_key_links_a_clients_chain_without_the_bsn():
+    bsn = samples.BSNS[5]
+    keys = set()
+    for code, raw in [
+        ("JW301", samples.allocation("ijw", bsn=bsn)),
+        ("JW305", samples.start("ijw", bsn=bsn)),
+        ("JW307", samples.stop("ijw", bsn=bsn)),
+        ("JW323", samples.declaration("ijw", clients={bsn: [samples.Prestatie()]})),
+    ]:
+        root = etree.fromstring(raw)
+        mtype = by_code(code)
+        route = header_route(root, mtype)
+        key = partition_key(SECRET, mtype, root, route, correlate(root, mtype, SECRET))
+        assert bsn not in key
+        keys.add(key)
+    assert len(keys) == 1
+    other = etree.fromstring(samples.start("ijw", bsn=samples.BSNS[6]))
+    mtype = by_code("JW305")
+    assert partition_key(SECRET, mtype, other, header_route(other, mtype),
+                         correlate(other, mtype, SECRET)) not in keys
+    # Another secret gives other keys: the key is keyed, not a plain hash of the BSN.
+    root = etree.fromstring(samples.start("ijw", bsn=bsn))
+    assert partition_key(b"other", mtype, root, header_route(root, mtype),
+                         correlate(root, mtype, b"other")) not in keys
+
+
+def test_correlation_of_a_declaration_answer_names_the_declaration():
+    decl = samples.declaration("ijw")
+    answer = samples.declaration_answer(decl)
+    root = etree.fromstring(answer)
+    corr = correlate(root, by_code("JW325"), SECRET)
+    decl_root = etree.fromstring(decl)
+    ident = decl_root.find(".//{*}BerichtIdentificatie/{*}Identificatie").text
+    assert corr.answers == ident
+    assert corr.declaratienummer == decl_root.find(".//{*}DeclaratieNummer").text
+    assert corr.client_keys == []  # a fully awarded 325 lists no clients (only rejected ones)
