@@ -106,3 +106,27 @@ def test_corpus_catches_a_changed_facet(official_files, tmp_path):
 def test_generated_files_are_current():
     stale = [p.name for p, content in generate.generate().items() if not p.exists() or p.read_bytes() != content]
     assert not stale, f"run `python -m schemas.generate`: {stale}"
+
+
+def test_structure_comparison_notices_a_changed_cardinality():
+    text = (generate.schema_dir("ijw") / "JW301.xsd").read_bytes()
+    changed = text.replace(b'name="Commentaar" type="ijw:LDT_Commentaar" minOccurs="0"',
+                           b'name="Commentaar" type="ijw:LDT_Commentaar"', 1)
+    assert changed != text
+    assert structure(etree.fromstring(text)) != structure(etree.fromstring(changed))
+
+
+def test_official_loader_copes_with_the_known_quirks(official_dir, tmp_path):
+    """Markdown heading, an example after </xs:schema>, and Basisschema.xsd spelled with a capital."""
+    quirky = tmp_path / "quirky"
+    for standard in catalog.STANDARDS:
+        src = official_dir / f"{standard}-{catalog.RELEASE}" / "xsd"
+        dst = quirky / f"{standard}-{catalog.RELEASE}" / "xsd"
+        dst.mkdir(parents=True)
+        for f in src.iterdir():
+            name = "Basisschema.xsd" if f.name.lower() == "basisschema.xsd" else f.name
+            (dst / name).write_bytes(b"## " + name.encode() + b"\n\n" + f.read_bytes() + b"\n<Bericht>example</Bericht>\n")
+    files = prepare(quirky, tmp_path / "out")
+    assert len(files) == 30
+    for code in ("JW301", "WMO302", "iwmo-basisschema"):
+        etree.XMLSchema(etree.parse(str(files[code])))  # compiles
