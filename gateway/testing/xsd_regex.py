@@ -189,6 +189,8 @@ def to_python(pattern: str) -> re.Pattern[str]:
             in_class = True
         elif ch == "]":
             in_class = False
+        elif ch in "^$" and not in_class:
+            ch = "\\" + ch  # no anchors in XSD: they are plain characters
         elif ch == "." and not in_class:
             ch = r"[^\n\r]"
         elif ch == "." and in_class:
