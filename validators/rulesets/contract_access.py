@@ -47,13 +47,10 @@ def cr006(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         day = date.fromisoformat(sent) if sent else ctx.today
     except ValueError:
         day = ctx.today
+    # The route policy in force when the request was made; referrers per requested product below.
     idx = ctx.contracts.lookup(who.gemeente, day)
-    if idx is None:
-        return
-    policy = idx.bundle.access.get(law)
-    if policy is None:
-        return
-    route = policy.routes.get(ctx.mtype.number, "accept")
+    policy = idx.bundle.access.get(law) if idx is not None else None
+    route = policy.routes.get(ctx.mtype.number, "accept") if policy is not None else "accept"
     client = child(ctx.root, "Client")
     if route != "accept":
         yield contract_issue(
@@ -69,10 +66,11 @@ def cr006(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     for res in resolved(ctx):
         item = res.item
-        if item.verwijzer_type is None:
+        item_policy = res.idx.bundle.access.get(law)
+        if item.verwijzer_type is None or item_policy is None:
             continue
         lot = res.idx.lots.get(res.product.lot) if res.product is not None else None
-        allowed = lot.referrers if lot is not None and lot.referrers else policy.referrers
+        allowed = lot.referrers if lot is not None and lot.referrers else item_policy.referrers
         if item.verwijzer_type not in allowed:
             yield contract_issue(
                 r,
