@@ -283,8 +283,8 @@ def _label(node: etree._Element) -> str:
 
 _STRING_BREAKERS = ["", " ", "\t", "x", "X", "1", "a b", "-", "0.", "é", "Z", ":", "+1", "1.0", "ab1"]
 _DATE_BREAKERS = ["2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32", "2024-1-01", "24-01-01",
-                  "2024-01-01Z", "2024-01-01+01:00", "2024-01-01T10:00:00", "01-01-2024", "0000-01-01"]
-_TIME_BREAKERS = ["24:30:00", "12:60:00", "12:00", "12:00:00Z", "12:00:00+01:00", "12:00:00-02:00", "noon"]
+                  "2024-01-01T10:00:00", "01-01-2024", "0000-01-01"]
+_TIME_BREAKERS = ["24:30:00", "12:60:00", "12:00", "12:00:61", "noon"]
 _INT_BREAKERS = ["1.5", "abc", "1e3", "", "- 1", "0x10"]
 
 
@@ -302,11 +302,11 @@ def _value_mutations(f: Facets, good: str, rng: random.Random) -> list[tuple[str
             return
 
     if f.builtin == "xs:date":
-        add("bad-date", rng.sample(_DATE_BREAKERS[:7], 7))
+        add("bad-date", rng.sample(_DATE_BREAKERS, len(_DATE_BREAKERS)))
         add("timezone", ["2024-01-01Z", "2024-06-30+02:00"], only="pattern")
         return out
     if f.builtin == "xs:time":
-        add("bad-time", _TIME_BREAKERS[:3])
+        add("bad-time", rng.sample(_TIME_BREAKERS, len(_TIME_BREAKERS)))
         add("timezone", ["12:00:00Z", "08:15:00+01:00"], only="pattern")
         return out
     if f.builtin == "xs:integer":
