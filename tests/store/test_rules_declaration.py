@@ -1,0 +1,191 @@
+"""Cross-message rules of the 323 on both stores: declaration-level (TR333, TR318) rejects the
+whole declaration, prestatie-level rules reject only the failing prestatie."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from gateway import samples
+from gateway.samples import BSNS, Allocated, Prestatie, allocation_start
+from gateway.samples.xmlbuild import add_months, first_of_month, last_of_month, previous_month
+from gateway.store import tables as t
+from tests.store.test_rules_allocation_regie import fails, ok
+
+A, B = BSNS[0], BSNS[1]
+
+
+def declared(store, *prestaties, bsn=A, standard="ijw", **kw):
+    return samples.declaration(standard, clients={bsn: list(prestaties)}, **kw)
+
+
+@pytest.fixture
+def allocated(store):
+    ok(store, samples.allocation())
+    return store
+
+
+def test_tr333_declaratienummer_unique(allocated):
+    ok(allocated, declared(allocated, Prestatie(), declaratienummer="D-1"))
+    r = fails(allocated, declared(allocated, Prestatie(), declaratienummer="D-1"), "TR333")
+    assert r.issues[0].retourcode == "9333" and r.issues[0].class_path.endswith("/Declaratie")
+
+
+def test_tr318_no_period_before_the_last_one(allocated):
+    last = previous_month()
+    before = previous_month(last[0])
+    ok(allocated, declared(allocated, Prestatie()))
+    p = Prestatie(begindatum=before[0], einddatum=before[1])
+    fails(allocated, declared(allocated, p, periode=before), "TR318")
+    # a correction in the last period itself is allowed
+    ok(allocated, declared(allocated, Prestatie(begindatum=before[0], einddatum=before[1])))
+
+
+def test_tr314_referentienummer_unique(allocated):
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-1")))
+    r = fails(allocated, declared(allocated, Prestatie(referentienummer="P-1")), "TR314")
+    assert r.issues[0].retourcode == "8021"
+
+
+def test_tr323_credit_needs_an_accepted_debit(allocated):
+    credit = Prestatie(referentienummer="C-1", vorig_referentienummer="P-1", debet_credit="C")
+    fails(allocated, declared(allocated, credit), "TR323")
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-1")))
+    ok(allocated, declared(allocated, Prestatie(referentienummer="C-2", vorig_referentienummer="P-1", debet_credit="C")))
+
+
+def test_tr390_credit_only_once(allocated):
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-1")))
+    ok(allocated, declared(allocated, Prestatie(referentienummer="C-1", vorig_referentienummer="P-1", debet_credit="C")))
+    fails(allocated, declared(allocated, Prestatie(referentienummer="C-2", vorig_referentienummer="P-1", debet_credit="C")), "TR390")
+
+
+def test_tr389_second_debit_only_after_a_credit(allocated):
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-1")))
+    fails(allocated, declared(allocated, Prestatie(referentienummer="P-2")), "TR389")
+    # the credit and the replacing debit may travel together (IV086)
+    credit = Prestatie(referentienummer="C-1", vorig_referentienummer="P-1", debet_credit="C")
+    ok(allocated, declared(allocated, credit, Prestatie(referentienummer="P-3", volume=6)))
+
+
+def test_tr338_prestatie_on_a_toewijzing_of_the_aanbieder(allocated):
+    fails(allocated, declared(allocated, Prestatie(toewijzingnummer=999)), "TR338")
+    fails(allocated, declared(allocated, Prestatie(), aanbieder="87654321"), "TR338")
+    ok(allocated, declared(allocated, Prestatie()))
+
+
+def test_tr304_prestatie_of_the_toewijzing_client(allocated):
+    r = fails(allocated, declared(allocated, Prestatie(), bsn=B), "TR304")
+    assert r.issues[0].retourcode == "8187"
+
+
+def test_tr339_tr340_product_of_the_toewijzing(allocated):
+    r = fails(allocated, declared(allocated, Prestatie(categorie="46", code="46A01")), "TR339")
+    assert {"TR339", "TR340"} <= r.codes
+    r = fails(allocated, declared(allocated, Prestatie(code="45A02")), "TR340")
+    assert "TR339" not in r.codes
+
+
+def test_tr341_eenheid_of_the_toewijzing(allocated):
+    fails(allocated, declared(allocated, Prestatie(eenheid="14", volume=2)), "TR341")
+    ok(allocated, declared(allocated, Prestatie(eenheid="01", volume=300, tarief=125)))  # minutes against hours
+
+
+def test_tr384_no_declaration_on_a_deleted_toewijzing(store):
+    ok(store, samples.allocation(products=(Allocated(einddatum=allocation_start(), reden_wijziging="13"),)))
+    fails(store, declared(store, Prestatie()), "TR384")
+
+
+def test_tr307_tr387_period_from_the_ingangsdatum(store):
+    month = previous_month()
+    ok(store, samples.allocation(products=(Allocated(ingangsdatum=month[0] + timedelta(days=9)),)))
+    fails(store, declared(store, Prestatie()), "TR307")
+    fails(store, declared(store, Prestatie(begindatum=month[0] + timedelta(days=10))), "TR387")
+    ok(store, declared(store, Prestatie(begindatum=month[0] + timedelta(days=9))))
+
+
+def test_tr387_begin_on_the_first(allocated):
+    month = previous_month()
+    r = fails(allocated, declared(allocated, Prestatie(begindatum=month[0] + timedelta(days=1))), "TR387")
+    assert r.issues[0].retourcode == "9387"
+
+
+def test_tr308_tr388_period_until_the_einddatum(store):
+    month = previous_month()
+    end = month[0] + timedelta(days=14)
+    ok(store, samples.allocation(products=(Allocated(einddatum=end),)))
+    fails(store, declared(store, Prestatie(volume=4)), "TR308")
+    fails(store, declared(store, Prestatie(volume=4, einddatum=end - timedelta(days=1))), "TR388")
+    ok(store, declared(store, Prestatie(volume=4, einddatum=end)))
+
+
+def test_tr321_volume_per_period(allocated):
+    r = fails(allocated, declared(allocated, Prestatie(volume=11)), "TR321")  # 10 hours per month
+    assert r.issues[0].retourcode == "9321"
+    ok(allocated, declared(allocated, Prestatie(volume=10)))
+
+
+def test_tr321_weekly_volume_counts_iso_weeks(store):
+    month = previous_month()
+    weeks = ((month[1] - timedelta(days=month[1].weekday())) - (month[0] - timedelta(days=month[0].weekday()))).days // 7 + 1
+    ok(store, samples.allocation(products=(Allocated(volume=2, frequentie="2"),)))
+    fails(store, declared(store, Prestatie(volume=2 * weeks + 1)), "TR321")
+    ok(store, declared(store, Prestatie(volume=2 * weeks)))
+
+
+def test_tr322_total_over_the_term(store):
+    months = [previous_month(), previous_month(previous_month()[0])]
+    ok(store, samples.allocation(products=(Allocated(volume=12, frequentie="6"),)))
+    ok(store, declared(store, Prestatie(volume=8, begindatum=months[1][0], einddatum=months[1][1]), periode=months[1]))
+    r = fails(store, declared(store, Prestatie(volume=8)), "TR322")
+    assert "TR321" not in r.codes
+    ok(store, declared(store, Prestatie(volume=4)))
+
+
+def test_tr369_budget(store):
+    budget = Allocated(code=None, volume=None, eenheid=None, frequentie=None, budget=50000)
+    ok(store, samples.allocation(products=(budget,)))
+    euro = dict(eenheid="83", tarief=None, code="45A01")
+    ok(store, declared(store, Prestatie(volume=30000, **euro)))
+    earlier = previous_month(previous_month()[0])
+    fails(store, declared(store, Prestatie(volume=30000, begindatum=earlier[0], einddatum=earlier[1], **euro)), "TR369")
+    ok(store, declared(store, Prestatie(volume=20000, begindatum=earlier[0], einddatum=earlier[1], **euro)))
+
+
+def test_partial_rejection_keeps_the_good_prestaties(allocated):
+    good, bad = Prestatie(referentienummer="P-GOOD"), Prestatie(referentienummer="P-BAD", toewijzingnummer=999)
+    r = ok(allocated, declared(allocated, good, bad))
+    assert r.rejected_paths == ["/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[2]"]
+    with allocated.engine.connect() as conn:
+        rows = dict(conn.execute(select(t.prestaties.c.referentienummer, t.prestaties.c.status)).all())
+    assert rows == {"P-GOOD": "accepted", "P-BAD": "rejected"}
+    # a rejected prestatie cannot be credited (TR323), its number stays used (TR314)
+    fails(allocated, declared(allocated, Prestatie(referentienummer="C", vorig_referentienummer="P-BAD", debet_credit="C")), "TR323")
+
+
+def test_declared_total_for_the_budget_rule(allocated):
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-1", volume=8)))  # 8 x 7500
+    ok(allocated, declared(allocated, Prestatie(referentienummer="C-1", vorig_referentienummer="P-1", debet_credit="C", volume=8)))
+    ok(allocated, declared(allocated, Prestatie(referentienummer="P-2", volume=4)))
+    year = previous_month()[0].year
+    with allocated.transaction() as tx:
+        assert tx.state.declared_total(samples.AANBIEDER, year) == 4 * 7500
+        assert tx.state.declared_total(samples.AANBIEDER, year, gemeente=samples.GEMEENTE) == 4 * 7500
+        assert tx.state.declared_total(samples.AANBIEDER, year, gemeente="0363") == 0
+        assert tx.state.declared_total(samples.AANBIEDER, year - 1) == 0
+
+
+def test_wmo_declaration_rules(store):
+    ok(store, samples.allocation("iwmo"))
+    ok(store, declared(store, Prestatie(referentienummer="W-1"), standard="iwmo"))
+    fails(store, declared(store, Prestatie(referentienummer="W-1"), standard="iwmo"), "TR314")
+    fails(store, declared(store, Prestatie(), standard="iwmo"), "TR389")
+    # the jeugd domain is separate: no toewijzing there
+    fails(store, declared(store, Prestatie()), "TR338")
+
+
+def test_helpers_are_consistent():
+    assert first_of_month(date(2026, 3, 14)) == date(2026, 3, 1)
+    assert last_of_month(add_months(date(2026, 1, 31), 1)) == date(2026, 2, 28)
