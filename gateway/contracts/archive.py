@@ -1,73 +1,48 @@
 """Keep accepted bundles in the store (`contract_bundles`) and audit each change (`audit_log`).
 
-The registry works without a store; with one, a restart can reload exactly the bundles that were
-accepted, and the audit trail says who changed which region's contracts when.
+Uses the store's API (`gateway.store.Store`: add_contract_bundle, contract_bundle,
+list_contract_bundles, audit). A (region, version) once stored is immutable: a changed bundle
+needs a new version, so the audit trail always says which text was in force.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import delete, insert, select
 
 from gateway.contracts.loader import LoadedBundle
 
 
-def _engine(store: Any):
-    """The SQLAlchemy engine of a store object (or an engine passed directly)."""
-    return getattr(store, "engine", store)
+def stored_text(store: Any, region: str, version: str) -> str | None:
+    record = store.contract_bundle(region, version)
+    return record.yaml_text if record is not None else None
 
 
-def save_bundle(store: Any, loaded: LoadedBundle, *, replaced: bool) -> None:
-    """Store the bundle text and an audit record in one transaction."""
-    from gateway.store.tables import audit_log, contract_bundles
-
+def save_bundle(store: Any, loaded: LoadedBundle) -> None:
+    """Store the bundle text, then an audit record naming actor, region, version and digest."""
     b = loaded.bundle
-    now = datetime.now(UTC)
-    with _engine(store).begin() as conn:
-        conn.execute(
-            delete(contract_bundles).where(
-                contract_bundles.c.region == b.region, contract_bundles.c.version == b.version
-            )
-        )
-        conn.execute(
-            insert(contract_bundles).values(
-                region=b.region,
-                version=b.version,
-                effective_from=b.valid_from,
-                yaml_text=loaded.text,
-                loaded_at=now,
-                loaded_by=loaded.actor[:64],
-            )
-        )
-        conn.execute(
-            insert(audit_log).values(
-                at=now,
-                actor=loaded.actor[:64],
-                action="contract_bundle.replace" if replaced else "contract_bundle.load",
-                target=f"{b.region}@{b.version}"[:255],
-                reason=None,
-                # The bundle holds no BSN (exceptions carry a salted hash); the digest identifies the text.
-                details={
-                    "region": b.region,
-                    "version": b.version,
-                    "valid_from": b.valid_from.isoformat(),
-                    "sha256": loaded.sha256,
-                    "source": loaded.source,
-                },
-            )
-        )
+    store.add_contract_bundle(
+        region=b.region,
+        version=b.version,
+        effective_from=b.valid_from,
+        yaml_text=loaded.text,
+        loaded_by=loaded.actor[:64],
+    )
+    # The bundle holds no BSN (exceptions carry a salted hash); the digest identifies the text.
+    store.audit(
+        loaded.actor[:64],
+        "contract_bundle.load",
+        target=f"{b.region}@{b.version}",
+        details={
+            "region": b.region,
+            "version": b.version,
+            "valid_from": b.valid_from.isoformat(),
+            "sha256": loaded.sha256,
+            "source": loaded.source,
+            "example": b.example,
+        },
+    )
 
 
 def stored_bundles(store: Any) -> list[tuple[str, str, str]]:
-    """(region, version, yaml_text) of every stored bundle, oldest first."""
-    from gateway.store.tables import contract_bundles
-
-    with _engine(store).connect() as conn:
-        rows = conn.execute(
-            select(contract_bundles.c.region, contract_bundles.c.version, contract_bundles.c.yaml_text).order_by(
-                contract_bundles.c.region, contract_bundles.c.effective_from
-            )
-        ).all()
-    return [(r.region, r.version, r.yaml_text) for r in rows]
+    """(region, version, yaml_text) of every stored bundle, per region oldest first."""
+    return [(r.region, r.version, r.yaml_text) for r in store.list_contract_bundles()]

@@ -57,32 +57,55 @@ class ContractRegistry:
         return loaded
 
     def add(self, loaded: LoadedBundle) -> LoadedBundle:
+        """Add a checked bundle. A (region, version) is immutable once accepted: loading the same
+        text again is a no-op, a changed text under the same version is refused (give it a new
+        version, so the audit trail says which text was in force)."""
+        b = loaded.bundle
         with self._lock:
+            current = {v.bundle.version: v for v in self._versions.get(b.region, [])}
+            same = current.get(b.version)
+            if same is not None:
+                if same.sha256 == loaded.sha256:
+                    return same
+                raise BundleError([_version_taken(loaded, same.source)])
+            stored = None
+            if self.store is not None:
+                from gateway.contracts.archive import stored_text
+
+                stored = stored_text(self.store, b.region, b.version)
+                if stored is not None and stored != loaded.text:
+                    raise BundleError([_version_taken(loaded, "the store")])
             candidate = {r: list(v) for r, v in self._versions.items()}
-            versions = [v for v in candidate.get(loaded.bundle.region, []) if v.bundle.version != loaded.bundle.version]
-            versions.append(loaded)
+            versions = candidate.get(b.region, []) + [loaded]
             versions.sort(key=lambda v: v.bundle.valid_from)
-            candidate[loaded.bundle.region] = versions
+            candidate[b.region] = versions
             problems = _region_conflicts(candidate, loaded)
             if problems:
                 raise BundleError(problems)
-            replaced = any(
-                v.bundle.version == loaded.bundle.version for v in self._versions.get(loaded.bundle.region, [])
-            )
-            self._persist(loaded, replaced)
+            if self.store is not None and stored is None:
+                from gateway.contracts.archive import save_bundle
+
+                save_bundle(self.store, loaded)
             self._versions = candidate
-        log.info(
-            "contract bundle loaded",
-            extra={"region": loaded.bundle.region, "version": loaded.bundle.version, "actor": loaded.actor},
-        )
+        log.info("contract bundle loaded", extra={"region": b.region, "version": b.version, "actor": loaded.actor})
         return loaded
 
-    def _persist(self, loaded: LoadedBundle, replaced: bool) -> None:
+    def load_stored(self, actor: str = "startup") -> list[LoadedBundle]:
+        """Load every bundle kept in the store (those accepted earlier, e.g. through the API)."""
         if self.store is None:
-            return
-        from gateway.contracts.archive import save_bundle
+            return []
+        from gateway.contracts.archive import stored_bundles
 
-        save_bundle(self.store, loaded, replaced=replaced)
+        problems: list[Problem] = []
+        loaded = []
+        for region, version, text in stored_bundles(self.store):
+            try:
+                loaded.append(self.load_text(text, actor=actor, source=f"store:{region}@{version}"))
+            except BundleError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise BundleError(problems)
+        return loaded
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -129,6 +152,17 @@ class ContractRegistry:
         return (category, code)
 
 
+def _version_taken(loaded: LoadedBundle, where: str) -> Problem:
+    doc = parse(loaded.text, loaded.source)
+    return Problem(
+        loaded.source,
+        "version",
+        doc.line_of(("version",)),
+        f"region {loaded.bundle.region!r} already has version {loaded.bundle.version!r} (from {where}) with "
+        "other content; give the changed bundle a new version",
+    )
+
+
 def _windows(versions: list[LoadedBundle]) -> Iterable[tuple[LoadedBundle, date, date]]:
     """Each version's effective window: from its valid_from until the next version starts."""
     for i, v in enumerate(versions):
@@ -171,7 +205,9 @@ def _region_conflicts(candidate: dict[str, list[LoadedBundle]], new: LoadedBundl
 
 
 def default_registry(directory: str | Path | None = None, store: Any = None) -> ContractRegistry:
-    """A registry holding the bundles of `directory` (default: the embedded example bundles)."""
+    """A registry holding the bundles of `directory` (default: the embedded example bundles) and,
+    with a store, every bundle stored earlier."""
     registry = ContractRegistry(store=store)
     registry.load_directory(directory or BUNDLES_DIR)
+    registry.load_stored()
     return registry

@@ -150,7 +150,7 @@ def test_municipality_in_two_regions_at_the_same_date_is_refused():
     assert reg2.region_of("0513", date(2026, 6, 1)) == "andere"
 
 
-def test_versions_take_effect_on_their_date_and_replace_by_version():
+def test_versions_take_effect_on_their_date():
     reg = ContractRegistry()
     reg.load_text(MINIMAL, actor="test")
     v2 = MINIMAL.replace('version: "1"', 'version: "2"').replace("valid_from: 2025-01-01\nmunicipalities", "valid_from: 2026-01-01\nmunicipalities")
@@ -158,10 +158,19 @@ def test_versions_take_effect_on_their_date_and_replace_by_version():
     assert reg.effective("test", date(2025, 12, 31)).bundle.version == "1"
     assert reg.effective("test", date(2026, 1, 1)).bundle.version == "2"
     assert reg.effective("test", date(2024, 12, 31)) is None
-    # Loading version 1 again replaces it rather than adding a third.
-    reg.load_text(MINIMAL.replace("name: Testregio", "name: Testregio herzien"), actor="test")
-    assert [v.bundle.version for v in reg.versions("test")] == ["1", "2"]
-    assert reg.versions("test")[0].bundle.name == "Testregio herzien"
+
+
+def test_a_version_is_immutable():
+    reg = ContractRegistry()
+    first = reg.load_text(MINIMAL, actor="test")
+    assert reg.load_text(MINIMAL, actor="test") is first  # the same text again: no-op
+    changed = MINIMAL.replace("name: Testregio", "name: Testregio herzien")
+    with pytest.raises(BundleError) as exc:
+        reg.load_text(changed, actor="test", source="herzien.yaml")
+    p = exc.value.problems[0]
+    assert (p.path, p.line) == ("version", line_of(changed, "version:"))
+    assert "new version" in p.message
+    assert [v.bundle.name for v in reg.versions("test")] == ["Testregio"]
 
 
 def test_refused_bundle_leaves_the_registry_unchanged():
