@@ -181,24 +181,46 @@ class _Writer:
 _STEP = re.compile(r"^([A-Za-z_][\w.-]*)(?:\[(\d+)\])?$")
 
 
+class PathResolver:
+    """Finds the element of the heen a report path names (/Bericht/Client/X[2]/Y).
+
+    Child lists are cached per element, so resolving one path per prestatie of a large
+    declaration stays linear instead of rescanning siblings for every issue.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self._kids: dict[tuple[int, str], list[etree._Element]] = {}
+
+    def _children(self, node: etree._Element, name: str) -> list[etree._Element]:
+        key = (id(node), name)
+        found = self._kids.get(key)
+        if found is None:
+            found = self._kids[key] = children(node, name)
+        return found
+
+    def __call__(self, path: str | None) -> etree._Element | None:
+        if not path:
+            return None
+        steps = [s for s in path.split("/") if s]
+        if not steps or steps[0] != local_name(self.root):
+            return None
+        node = self.root
+        for step in steps[1:]:
+            m = _STEP.match(step)
+            if not m:
+                return None
+            found = self._children(node, m[1])
+            index = int(m[2] or 1)
+            if index > len(found):
+                return None
+            node = found[index - 1]
+        return node
+
+
 def resolve_path(root: etree._Element, path: str | None) -> etree._Element | None:
-    """The element of the heen a report path names (/Bericht/Client/X[2]/Y), or None."""
-    if not path:
-        return None
-    steps = [s for s in path.split("/") if s]
-    if not steps or steps[0] != local_name(root):
-        return None
-    node = root
-    for step in steps[1:]:
-        m = _STEP.match(step)
-        if not m:
-            return None
-        found = children(node, m[1])
-        index = int(m[2] or 1)
-        if index > len(found):
-            return None
-        node = found[index - 1]
-    return node
+    """The element of the heen a report path names, or None."""
+    return PathResolver(root)(path)
 
 
 def _enclosing(el: etree._Element | None, classes: frozenset[str]) -> etree._Element | None:
@@ -229,6 +251,7 @@ class _Placement:
 
 def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str]) -> _Placement:
     placed = _Placement()
+    resolve = PathResolver(root)
     for issue in rejecting(issues):
         if issue.rule in TRANSPORT_RULES:
             raise RetourNotPossible(
@@ -238,7 +261,7 @@ def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str
         if code == LEVEL2:
             placed.level2 = True
             continue
-        target = _enclosing(resolve_path(root, issue.class_path or issue.path), classes)
+        target = _enclosing(resolve(issue.class_path or issue.path), classes)
         if target is None:
             if code not in placed.header:
                 placed.header.append(code)

@@ -1,0 +1,214 @@
+"""Declaratie-antwoord 325 for a 323: the situations of IV087, schema validity and TR342."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from lxml import etree
+
+from gateway import samples
+from gateway.catalog import by_code
+from gateway.retour import RetourNotPossible, build_declaratie_antwoord, declaratie_outcome
+from schemas.registry import SchemaRegistry, default_registry
+from validators import engine
+from validators.common import signed_amount
+from validators.issues import Issue
+from validators.paths import child, children, text
+from validators.validate import validate_bytes
+from validators.xsd import validate_tree
+
+STANDARDS = ("ijw", "iwmo")
+TODAY = date(2026, 11, 23)
+CL = "/Bericht/Declaratie/Clienten/Client"
+
+
+@pytest.fixture(scope="module")
+def official(official_dir) -> SchemaRegistry:
+    return SchemaRegistry([official_dir / "ijw-3.2" / "xsd"])
+
+
+def code(standard: str, number: str) -> str:
+    return ("JW" if standard == "ijw" else "WMO") + number
+
+
+def declaration(standard: str) -> bytes:
+    """Two clients: 2 debits + 1 credit, and 1 debit (7500 eurocent per unit)."""
+    return samples.declaration(standard, clients={
+        samples.BSNS[0]: [
+            samples.Prestatie(referentienummer="A", toewijzingnummer=1, volume=2),   # 15000 D
+            samples.Prestatie(referentienummer="B", toewijzingnummer=2, volume=3),   # 22500 D
+            samples.Prestatie(referentienummer="C", toewijzingnummer=3, volume=1,    # 7500 C
+                              debet_credit="C", vorig_referentienummer="OLD"),
+        ],
+        samples.BSNS[1]: [samples.Prestatie(referentienummer="D", toewijzingnummer=4, volume=4)],  # 30000 D
+    })
+
+
+def answer(standard, issues, official, heen=None) -> tuple[etree._Element, etree._Element]:
+    heen = heen or declaration(standard)
+    src = etree.fromstring(heen)
+    data = build_declaratie_antwoord(src, by_code(code(standard, "323")), issues, identificatie="A0001", today=TODAY)
+    out = etree.fromstring(data)
+    mtype = by_code(code(standard, "325"))
+    assert validate_tree(out, default_registry().schema(mtype)) == []
+    if standard == "ijw":
+        assert validate_tree(out, official.schema(mtype)) == []
+    # What the aanbieder will check on receipt (level 2 for a 325, TR342 among them).
+    ctx = engine.RuleContext(root=out, mtype=mtype, today=TODAY)
+    assert [i for i in engine.run(ctx)] == []
+    return src, out
+
+
+def codes(el) -> list[str]:
+    return [c.text for c in children(child(el, "RetourCodes"), "RetourCode")]
+
+
+def totals(out) -> tuple[int, int]:
+    da = child(out, "DeclaratieAntwoord")
+    return (signed_amount(child(da, "TotaalIngediendBedrag"), "TotaalBedrag"),
+            signed_amount(child(da, "TotaalToegekendBedrag"), "TotaalBedrag"))
+
+
+def refs(out) -> list[str]:
+    return [text(p, "ProductReferentie", "ReferentieNummer") for p in out.iter("{*}Prestatie")]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_fully_awarded_8001(standard, official):
+    src, out = answer(standard, [], official)
+    h, sh = child(out, "Header"), child(src, "Header")
+    assert codes(h) == ["0200"]
+    assert text(h, "BerichtCode") == by_code(code(standard, "325")).berichtcode
+    # The gemeente sends the 325: it is the 323's receiver.
+    assert (text(h, "Afzender"), text(h, "Ontvanger")) == (text(sh, "Ontvanger"), text(sh, "Afzender"))
+    assert text(h, "BerichtIdentificatie", "Identificatie") == "A0001"
+    assert text(h, "BerichtIdentificatie", "Dagtekening") == "2026-11-23"
+    assert text(h, "DeclaratieIdentificatie", "Identificatie") == text(sh, "BerichtIdentificatie", "Identificatie")
+    assert text(h, "XsdVersieDeclaratie", "BerichtXsdVersie") == text(sh, "XsdVersie", "BerichtXsdVersie")
+    da = child(out, "DeclaratieAntwoord")
+    assert codes(da) == ["8001"] and child(da, "Clienten") is None
+    assert text(da, "DeclaratieNummer") == text(src, "Declaratie", "DeclaratieNummer")
+    assert totals(out) == (60000, 60000)
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_rejected_prestaties_only_and_totals_add_up(standard, official):
+    issues = [
+        Issue(rule="TR307", text="x", retourcode="9307", class_path=f"{CL}[1]/Prestaties/Prestatie[2]"),
+        Issue(rule="TR339", text="x", retourcode="9339", path=f"{CL}[1]/Prestaties/Prestatie[2]/ProductCategorie"),
+        Issue(rule="TR323", text="x", retourcode="8017", class_path=f"{CL}[1]/Prestaties/Prestatie[3]"),
+    ]
+    _, out = answer(standard, issues, official)
+    assert codes(child(out, "Header")) == ["0200"]
+    da = child(out, "DeclaratieAntwoord")
+    assert codes(da) == ["0200"]
+    clients = children(child(da, "Clienten"), "Client")
+    assert [text(c, "Bsn") for c in clients] == [samples.BSNS[0]]
+    assert codes(clients[0]) == ["0200"]
+    assert refs(out) == ["B", "C"]
+    assert [codes(p) for p in out.iter("{*}Prestatie")] == [["9307", "9339"], ["8017"]]
+    # Rejected: B 22500 D and C 7500 C (net 15000): awarded 60000 - 15000.
+    assert totals(out) == (60000, 45000)
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_client_rejection_echoes_all_its_prestaties_not_assessed(standard, official):
+    issues = [Issue(rule="TR304", text="x", retourcode="8187", class_path=f"{CL}[1]")]
+    _, out = answer(standard, issues, official)
+    clients = children(child(child(out, "DeclaratieAntwoord"), "Clienten"), "Client")
+    assert len(clients) == 1 and codes(clients[0]) == ["8187"]
+    assert refs(out) == ["A", "B", "C"]
+    assert {tuple(codes(p)) for p in out.iter("{*}Prestatie")} == {("0233",)}
+    assert totals(out) == (60000, 30000)
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_declaratie_rejection_awards_nothing(standard, official):
+    issues = [Issue(rule="TR333", text="x", retourcode="9333", class_path="/Bericht/Declaratie"),
+              Issue(rule="TR307", text="x", retourcode="9307", class_path=f"{CL}[2]/Prestaties/Prestatie")]
+    src, out = answer(standard, issues, official)
+    da = child(out, "DeclaratieAntwoord")
+    assert codes(child(out, "Header")) == ["0200"]
+    assert codes(da) == ["9333"] and child(da, "Clienten") is None
+    assert totals(out) == (60000, 0)
+    assert text(da, "TotaalToegekendBedrag", "DebetCredit") == "D"  # CS325
+    assert declaratie_outcome(src, issues).status == "declaratie_rejected"
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_level2_gives_header_0001_only(standard, official):
+    heen = samples.declaration(standard, clients={samples.BSNS[0]: [samples.Prestatie(tarief=None, bedrag=60000)]})
+    report = validate_bytes(heen)
+    assert [i.rule for i in report.issues] == ["CD087"]
+    data = build_declaratie_antwoord(report.root, report.mtype, report.issues, identificatie="A2", today=TODAY,
+                                     xslt_versie="2.0.0")
+    out = etree.fromstring(data)
+    assert validate_tree(out, default_registry().schema(by_code(code(standard, "325")))) == []
+    if standard == "ijw":
+        assert validate_tree(out, official.schema(by_code("JW325"))) == []
+    assert codes(child(out, "Header")) == ["0001"] and len(out) == 1
+    assert text(child(out, "Header"), "XsltVersie") == "2.0.0"
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_header_code_gives_header_only(standard, official):
+    issues = [Issue(rule="TR056", text="x", retourcode="9056", class_path="/Bericht/Header")]
+    src, out = answer(standard, issues, official)
+    assert codes(child(out, "Header")) == ["9056"] and len(out) == 1
+    assert declaratie_outcome(src, issues).status == "rejected"
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_net_credit_declaration(standard, official):
+    heen = samples.declaration(standard, clients={samples.BSNS[0]: [
+        samples.Prestatie(referentienummer="C1", debet_credit="C", vorig_referentienummer="O1", volume=4),
+        samples.Prestatie(referentienummer="D1", toewijzingnummer=2, volume=1),
+    ]})
+    issues = [Issue(rule="TR390", text="x", retourcode="9390", class_path=f"{CL}/Prestaties/Prestatie[2]")]
+    _, out = answer(standard, issues, official, heen=heen)
+    # Ingediend -22500 (C); rejected D1 +7500: awarded -30000, written as 30000 C.
+    assert totals(out) == (-22500, -30000)
+    assert text(child(out, "DeclaratieAntwoord"), "TotaalToegekendBedrag", "DebetCredit") == "C"
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_warnings_do_not_reject(standard, official):
+    issues = [Issue(rule="CR010", text="review", retourcode="0611", severity="warning", action="review",
+                    class_path=f"{CL}[1]/Prestaties/Prestatie[1]")]
+    src, out = answer(standard, issues, official)
+    assert codes(child(out, "DeclaratieAntwoord")) == ["8001"]
+    outcome = declaratie_outcome(src, issues)
+    assert outcome.status == "awarded" and outcome.totaal_toegekend == outcome.totaal_ingediend == 60000
+
+
+def test_outcome_lists_rejected_prestaties_for_the_pipeline():
+    heen = declaration("ijw")
+    src = etree.fromstring(heen)
+    issues = [Issue(rule="TR304", text="x", retourcode="8187", class_path=f"{CL}[2]")]
+    outcome = declaratie_outcome(src, issues)
+    assert outcome.status == "partly_awarded"
+    assert [(p.referentienummer, p.codes) for p in outcome.rejected_prestaties] == [("D", ["0233"])]
+    assert (outcome.totaal_ingediend, outcome.totaal_toegekend) == (60000, 30000)
+
+
+def test_only_a_323_gets_a_325():
+    root = etree.fromstring(samples.build("JW301"))
+    with pytest.raises(RetourNotPossible):
+        build_declaratie_antwoord(root, by_code("JW301"), [], identificatie="A", today=TODAY)
+
+
+def test_large_declaration_answer_stays_consistent(official):
+    heen = samples.large_declaration("ijw", 2000)
+    src = etree.fromstring(heen)
+    prestaties = list(src.iter("{*}Prestatie"))
+    from validators.paths import element_path
+
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::7]]
+    data = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="L", today=TODAY)
+    out = etree.fromstring(data)
+    assert validate_tree(out, official.schema(by_code("JW325"))) == []
+    assert len(list(out.iter("{*}Prestatie"))) == len(prestaties[::7])
+    ingediend, toegekend = totals(out)
+    rejected = sum(int(text(p, "IngediendBedrag", "Bedrag")) for p in prestaties[::7])
+    assert ingediend - toegekend == rejected
