@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from pathlib import Path
 
 from schemas.registry import SchemaDirError, SchemaRegistry
 
@@ -259,9 +258,13 @@ def run(args: argparse.Namespace) -> int:
             else:
                 out.write(_human(result) + "\n")
             progress.update(done, invalid)
-    except BrokenPipeError:  # e.g. piped into `head`
-        sys.stderr.close()
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1 if invalid else 0
+    except KeyboardInterrupt:
+        print("gateway validate: interrupted", file=sys.stderr)
+        return 130
     out.flush()
     elapsed = time.monotonic() - started
     summary = f"{len(files)} files: {len(files) - invalid} valid, {invalid} invalid ({elapsed:.1f} s)"

@@ -167,3 +167,12 @@ def test_element_at_reads_libxml2_paths():
     assert element_at(root, "/*/*[2]/p:x[2]/*/@attr").tag == "{urn:d}y"
     assert element_at(root, "/*/*[9]") is None
     assert element_at(root, "not a path") is None
+
+
+def test_withhold_cuts_a_bsn_out_of_any_text():
+    from validators.xsd import _withhold
+
+    bsn = etree.fromstring(b"<Bsn>999900006</Bsn>")
+    assert _withhold("an unforeseen message about '999900006'", bsn) == "an unforeseen message about '(withheld)'"
+    other = etree.fromstring(b"<Naam>999900006</Naam>")
+    assert "999900006" in _withhold("about '999900006'", other)
