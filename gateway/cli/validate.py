@@ -94,7 +94,11 @@ def collect(paths: Iterable[str]) -> list[str]:
             found = []
             for folder, dirs, names in os.walk(given, onerror=_walk_error):
                 dirs.sort()
-                found.extend(os.path.join(folder, n) for n in names if n.lower().endswith(".xml"))
+                found.extend(
+                    path
+                    for path in (os.path.join(folder, n) for n in names if n.lower().endswith(".xml"))
+                    if os.path.isfile(path)  # not a device or a dangling link
+                )
             for name in sorted(found):
                 add(name)
         elif os.path.isfile(given):
@@ -117,7 +121,7 @@ def _init(registry: SchemaRegistry, run_rules: bool, today: date | None) -> None
 
 def validate_file(name: str) -> dict:
     """The public JSON object for one file; never raises."""
-    from gateway.xmlparse import size_issue
+    from gateway.xmlparse import DEFAULT_LIMITS, size_issue
     from validators.issues import Issue
     from validators.validate import validate_bytes
 
@@ -132,7 +136,7 @@ def validate_file(name: str) -> dict:
                 "issues": [too_big.public()],
             }
         with open(name, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(DEFAULT_LIMITS.max_bytes + 1)  # bounded: the size may have lied
     except OSError as exc:
         issue = Issue(rule="PARSE", text=f"Cannot read file: {exc.strerror or exc}")
         return {"file": name, "standard": None, "message": None, "valid": False, "issues": [issue.public()]}

@@ -232,3 +232,12 @@ def test_pool_is_used_for_many_files(corpus, monkeypatch):
     assert created["max_workers"] == 2
     assert [r["file"] for r in results] == files
     assert os.cpu_count() >= 1
+
+
+def test_devices_and_dangling_links_in_a_directory_are_skipped(tmp_path, capsys):
+    (tmp_path / "ok.xml").write_bytes(samples.build("JW305"))
+    (tmp_path / "zero.xml").symlink_to("/dev/zero")
+    (tmp_path / "gone.xml").symlink_to(tmp_path / "missing")
+    assert main(["validate", "--json", str(tmp_path)]) == 0
+    assert [json.loads(line)["file"] for line in capsys.readouterr().out.splitlines()] == [
+        str(tmp_path / "ok.xml")]
