@@ -134,7 +134,9 @@ class Transaction:
     def find_same_message(
         self, sender: str | None, code: str | None, identificatie: str | None, sha256: str
     ) -> MessageRecord | None:
-        """The earlier delivery of exactly this message (same sender, type, id and bytes), if any."""
+        """The earlier delivery of exactly this message (same sender, type, id and bytes), if any.
+        Transport rejections do not count: such a message was never received in the standard's
+        sense (OP286), and replays are not deliveries."""
         m = t.messages
         row = self.conn.execute(
             select(m)
@@ -144,6 +146,7 @@ class Transaction:
                 m.c.identificatie == identificatie,
                 m.c.sha256 == sha256,
                 m.c.replay_of.is_(None),
+                m.c.verdict != "transport_rejected",
             )
             .order_by(m.c.received_at, m.c.id)
             .limit(1)
@@ -574,7 +577,7 @@ class Store:
         with self._conn() as conn:
             n = conn.execute(
                 update(o)
-                .where(o.c.message_id == message_id, o.c.published_at.is_(None))
+                .where(o.c.message_id == message_id, o.c.published_at.is_(None), o.c.destination != STREAM)
                 .values(claimed_until=None, attempts=0)
             ).rowcount
             conn.execute(update(m).where(m.c.id == message_id).values(dead_letter=False, routing_state="pending"))
