@@ -16,6 +16,9 @@ from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, element_path, text
 
+# Level-3 rules that need no stored state: tools holding only the message may run them too.
+STATELESS_LEVEL3 = ("TR319",)
+
 _PRESTATIE_323 = ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie")
 _PRESTATIE_325 = ("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie")
 # RetourCodes that do not reject (TR342: a listed prestatie must carry a rejection).
