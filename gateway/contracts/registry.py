@@ -91,7 +91,9 @@ class ContractRegistry:
         return loaded
 
     def load_stored(self, actor: str = "startup") -> list[LoadedBundle]:
-        """Load every bundle kept in the store (those accepted earlier, e.g. through the API)."""
+        """Load every bundle kept in the store (those accepted earlier, e.g. through the API).
+
+        Idempotent: call it again to pick up bundles another instance accepted."""
         if self.store is None:
             return []
         from gateway.contracts.archive import stored_bundles
@@ -204,10 +206,16 @@ def _region_conflicts(candidate: dict[str, list[LoadedBundle]], new: LoadedBundl
     return problems
 
 
-def default_registry(directory: str | Path | None = None, store: Any = None) -> ContractRegistry:
-    """A registry holding the bundles of `directory` (default: the embedded example bundles) and,
-    with a store, every bundle stored earlier."""
+def default_registry(location: str | Path | None = None, store: Any = None) -> ContractRegistry:
+    """A registry holding the bundles at `location` (a directory of *.yaml or one file; default:
+    the embedded example bundles) and, with a store, every bundle accepted earlier.
+
+    BundleError when one is refused, e.g. a bundle file edited without a new version."""
     registry = ContractRegistry(store=store)
-    registry.load_directory(directory or BUNDLES_DIR)
+    path = Path(location) if location else BUNDLES_DIR
+    if path.is_dir():
+        registry.load_directory(path)
+    else:
+        registry.load_file(path)
     registry.load_stored()
     return registry

@@ -49,6 +49,10 @@ class BundleError(ValueError):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def public(self) -> list[dict]:
+        """The problems as an API answer shows them (a 422 body)."""
+        return [{"source": p.source, "path": p.path, "line": p.line, "message": p.message} for p in self.problems]
+
 
 @dataclass
 class YamlDocument:

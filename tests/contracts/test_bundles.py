@@ -213,3 +213,19 @@ def _quote_codes(node):
     elif isinstance(node, list):
         for v in node:
             _quote_codes(v)
+
+
+def test_default_registry_takes_a_directory_or_one_file(tmp_path):
+    one = tmp_path / "test.yaml"
+    one.write_text(MINIMAL)
+    assert default_registry(one).regions() == ["test"]
+    assert default_registry(tmp_path).regions() == ["test"]
+    assert "midden-holland" in default_registry().regions()
+
+
+def test_refusal_has_a_public_form():
+    with pytest.raises(BundleError) as exc:
+        parse_bundle(MINIMAL.replace("lot: ambulant\n    law", "lot: wonen\n    law"), "<api>")
+    assert exc.value.public() == [
+        {"source": "<api>", "path": "products[0].lot", "line": line_of(MINIMAL, "    lot: ambulant"), "message": "unknown lot 'wonen'"}
+    ]
