@@ -66,7 +66,8 @@ def logout(response: Response) -> dict[str, bool]:
 def me(request: Request) -> dict[str, Any]:
     s = current_session(request)
     if s is None:
-        raise HTTPException(401, "log in first")
+        # 200, not 401: asking "who am I" before logging in is not an error
+        return {"user": None, "role": None, "via": None, "permissions": []}
     from gateway.console.roles import PERMISSIONS
 
     return {"user": s.user, "role": s.role, "via": s.via, "permissions": sorted(PERMISSIONS.get(s.role, ()))}

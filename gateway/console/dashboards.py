@@ -15,9 +15,13 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
+from lxml import etree
+
+from gateway.catalog import ALL as ALL_TYPES
 from gateway.catalog import by_code
 from gateway.console.queries import _aware, _db_time
 from gateway.store import tables as t
+from validators.paths import child, text
 
 # Verdicts that mean "the message was refused" (gateway.pipeline.Verdict).
 REJECTED_VERDICTS = ("rejected", "transport_rejected")
@@ -82,37 +86,59 @@ def rejection_rate(conn: Connection, since: datetime, until: datetime) -> list[d
     return sorted(out, key=lambda x: (-x["rate"], x["provider"]))
 
 
+RETOUR_CAP = 5_000  # newest retours per request whose heen we look up
+
+
+def _answered_identificatie(raw: bytes, kind: str) -> str | None:
+    """The BerichtIdentificatie of the heen a retour / 325 answers (read from its header)."""
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return None
+    header = child(root, "Header")
+    if kind == "antwoord":  # a 325 names the 323 in DeclaratieIdentificatie (TR337)
+        return text(header, "DeclaratieIdentificatie", "Identificatie")
+    # a retour copies the heen's header (IV028): its BerichtIdentificatie is the heen's
+    return text(header, "BerichtIdentificatie", "Identificatie")
+
+
 def retour_latency(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Per heen type: time from the heen to the retour that answers it (same BerichtIdentificatie,
-    sent back by the heen's receiver; found through ix_messages_ident)."""
-    heen, ret = t.messages.alias("heen"), t.messages.alias("ret")
-    pairs = []
-    for mt in {c for c in (r[0] for r in conn.execute(
-        select(heen.c.code).where(
-            heen.c.received_at >= _db_time(conn, since), heen.c.received_at < _db_time(conn, until)
-        ).distinct()
-    )) if c}:
-        try:
-            answer = by_code(mt).answered_by
-        except KeyError:
-            continue
-        if answer is None or answer.kind != "retour":
-            continue
-        stmt = (
-            select(heen.c.received_at.label("a"), ret.c.received_at.label("b"))
-            .select_from(heen.join(ret, and_(
-                ret.c.sender == heen.c.receiver,
-                ret.c.code == answer.code,
-                ret.c.identificatie == heen.c.identificatie,
-            )))
-            .where(heen.c.code == mt, heen.c.received_at >= _db_time(conn, since),
-                   heen.c.received_at < _db_time(conn, until))
-            .limit(ROW_CAP)
-        )
-        secs = [(_aware(r.b) - _aware(r.a)).total_seconds() for r in conn.execute(stmt)]
-        if secs:
-            pairs.append({"code": mt, "answered_by": answer.code, "n": len(secs), **_spread(secs)})
-    return sorted(pairs, key=lambda x: x["code"])
+    """Per heen type: time from a heen to the retour (or 325) its receiver sent back.
+
+    The pipeline stores a retour under its own IdentificatieRetour, so we read which heen it
+    answers from its header, then find that heen through ix_messages_ident
+    (sender = the retour's receiver, heen code, identificatie)."""
+    m = t.messages.c
+    answer_codes = {x.code: x for x in ALL_TYPES if x.kind in ("retour", "antwoord")}
+    heen_of = {(x.standard, x.answered_by_number): x for x in ALL_TYPES if x.answered_by_number}
+    rows = conn.execute(
+        select(m.code, m.receiver, m.received_at, m.raw)
+        .where(_window(conn, since, until), m.code.in_(list(answer_codes)))
+        .order_by(m.received_at.desc())
+        .limit(RETOUR_CAP)
+    ).all()
+    wanted: dict[tuple[str, str], dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        ans = answer_codes[r.code]
+        heen = heen_of.get((ans.standard, ans.number))
+        ident = _answered_identificatie(r.raw, ans.kind) if heen else None
+        if heen and ident and r.receiver:
+            wanted[(r.receiver, heen.code)][ident].append(_aware(r.received_at))
+    per: dict[str, list[float]] = defaultdict(list)
+    for (sender, code), by_ident in wanted.items():
+        idents = list(by_ident)
+        for i in range(0, len(idents), 500):
+            for h in conn.execute(
+                select(m.identificatie, m.received_at).where(
+                    m.sender == sender, m.code == code, m.identificatie.in_(idents[i : i + 500])
+                )
+            ):
+                for answered_at in by_ident.get(h.identificatie, []):
+                    per[code].append(max((answered_at - _aware(h.received_at)).total_seconds(), 0.0))
+    return [
+        {"code": code, "answered_by": by_code(code).answered_by.code, "n": len(v), **_spread(v)}
+        for code, v in sorted(per.items())
+    ]
 
 
 def _spread(values: list[float]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 
 import httpx
@@ -52,12 +53,27 @@ def make_app(store, replayer=None, settings: ConsoleSettings | None = None) -> F
     return app
 
 
-@pytest.fixture
-def seeded_store(tmp_path):
-    store = open_test_store(f"sqlite:///{tmp_path / 'console.db'}")
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """Seed one SQLite file per session (argon2 hashing and the flow take a second); each test
+    gets its own copy of it."""
+    path = tmp_path_factory.mktemp("console-template") / "console.db"
+    store = open_test_store(f"sqlite:///{path}")
     seeded = console_seed.seed(store)
     for name, role in ROLES.items():
         users.add_user(store, name, PASSWORD, role)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path, seeded
+
+
+@pytest.fixture
+def seeded_store(seeded_template, tmp_path):
+    template, seeded = seeded_template
+    copy = tmp_path / "console.db"
+    shutil.copyfile(template, copy)
+    store = open_test_store(f"sqlite:///{copy}")
     yield store, seeded
     store.close()
 

@@ -25,6 +25,7 @@ SILENT_PROVIDER = "45678901"  # allocations, never a declaration
 
 @dataclass
 class Seeded:
+    clients: int = 0
     rejected_declarations: list[str] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
     all_ids: list[str] = field(default_factory=list)
@@ -53,10 +54,24 @@ def _save(store, raw: bytes, code: str, verdict: str, at: datetime, issues=(), r
     return mid
 
 
-def seed(store, now: datetime | None = None, clients: int = 6) -> Seeded:
+def _save_retour(store, heen: bytes, code: str, at: datetime) -> str:
+    """A technical retour sent back by the heen's receiver, stored as the pipeline stores one:
+    sender = the heen's receiver, identificatie = its own IdentificatieRetour."""
+    raw = samples.retour(heen)
+    root = etree.fromstring(raw)
+    header = _find(root, "Header")
+    afzender = _find(header, "Afzender").text
+    ontvanger = _find(header, "Ontvanger").text
+    own = _find(header, "IdentificatieRetour").text
+    with store.transaction() as tx:
+        return tx.save_message(raw=raw, verdict="accepted", mtype=by_code(code), root=root, received_at=at,
+                               sender=ontvanger, receiver=afzender, identificatie=own, transport="http")
+
+
+def seed(store, now: datetime | None = None, clients: int = 9) -> Seeded:
     """Store the flow; times spread over the last hours so the dashboard has a shape."""
     now = now or datetime.now(UTC)
-    out = Seeded()
+    out = Seeded(clients=clients)
     store.add_party(samples.GEMEENTE, "gemeente", "Gemeente Voorbeeld")
     for p in (*PROVIDERS, SILENT_PROVIDER):
         store.add_party(p, "aanbieder", f"Zorgaanbieder {p}")
@@ -70,6 +85,7 @@ def seed(store, now: datetime | None = None, clients: int = 6) -> Seeded:
         alloc = samples.allocation(aanbieder=provider, bsn=bsn, products=(samples.Allocated(toewijzingnummer=nr),))
         out.accepted.append(_save(store, alloc, "JW301", "accepted", at, retour=samples.retour(alloc),
                                   outbox=f"gw.ijw.{provider}.jw301", published=True))
+        out.accepted.append(_save_retour(store, alloc, "JW302", at + timedelta(minutes=3 + 4 * i)))
         at += step
         start = samples.start(aanbieder=provider, bsn=bsn, products=(samples.Started(toewijzingnummer=nr),))
         out.accepted.append(_save(store, start, "JW305", "accepted", at, retour=samples.retour(start),
@@ -80,8 +96,9 @@ def seed(store, now: datetime | None = None, clients: int = 6) -> Seeded:
             out.accepted.append(_save(store, stop, "JW307", "accepted", at, retour=samples.retour(stop)))
             at += step
         good = samples.declaration(aanbieder=provider, clients={bsn: [samples.Prestatie(toewijzingnummer=nr)]})
-        out.accepted.append(_save(store, good, "JW323", "accepted", at,
-                                  retour=samples.declaration_answer(good), outbox="gw.ijw.0599.jw323"))
+        out.accepted.append(_save(store, good, "JW323", "accepted", at, outbox="gw.ijw.0599.jw323"))
+        answer = samples.declaration_answer(good)
+        out.accepted.append(_save(store, answer, "JW325", "accepted", at + timedelta(minutes=30 + 10 * i)))
         at += step
         if i < len(PROVIDERS):
             bad = samples.declaration(aanbieder=provider, clients={bsn: [

@@ -21,7 +21,7 @@ async def test_login_required_and_wrong_password_refused(app):
         assert r.status_code == 401
         # a forged cookie is not a session
         c.cookies.set("gw_console", "eyJ1IjoiYWRhIiwiciI6ImFkbWluIn0.9999999999.deadbeef", path="/console")
-        assert (await c.get("/console/api/me")).status_code == 401
+        assert (await c.get("/console/api/me")).json()["user"] is None
 
 
 async def test_log_lists_newest_first_with_keyset_pages(app, seeded):
@@ -211,7 +211,7 @@ async def test_proxy_header_login(seeded_store):
         assert me.json()["user"] == "sso.jan" and me.json()["role"] == "operator"
         odd = await c.get("/console/api/me", headers={"X-Forwarded-User": "x", "X-Forwarded-Role": "superuser"})
         assert odd.json()["role"] == "viewer"
-        assert (await c.get("/console/api/me")).status_code == 401
+        assert (await c.get("/console/api/me")).json()["user"] is None
 
 
 async def test_dashboard_figures(app, seeded_store):
@@ -231,6 +231,11 @@ async def test_dashboard_figures(app, seeded_store):
     assert budget["23456789"]["ceiling_cents"] == 50_00
     assert budget["23456789"]["used"] > 1  # declared more than the tiny test ceiling
     assert any(r["waiting"] >= 1 for r in d["outbox_lag"])
+    latency = {r["code"]: r for r in d["retour_latency"]}
+    n = seeded.clients
+    assert latency["JW301"]["answered_by"] == "JW302" and latency["JW301"]["n"] == n
+    assert latency["JW301"]["median"] >= 3 * 60 and latency["JW301"]["max"] == (3 + 4 * (n - 1)) * 60
+    assert latency["JW323"]["answered_by"] == "JW325" and latency["JW323"]["n"] == n
 
 
 async def test_pages_and_static_served_with_csp(app):

@@ -61,7 +61,7 @@ function can(permission) { return ME && ME.permissions.includes(permission); }
 function fmtTime(iso) { return iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "Z") : ""; }
 function verdict(v) { return h("span", { class: "verdict " + String(v || "").toLowerCase() }, v || "?"); }
 function main() { return document.getElementById("main"); }
-function setMain(...nodes) { const m = main(); m.replaceChildren(...nodes); }
+function setMain(...nodes) { main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined)); }
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, query] = raw.split("?");
@@ -90,6 +90,7 @@ function showLogin() {
 
 async function start() {
   try { ME = await api("/me"); } catch (e) { return; }
+  if (!ME.user) { ME = null; showLogin(); return; }
   document.getElementById("nav").hidden = false;
   document.getElementById("who").replaceChildren(
     `${ME.user} (${ME.role})`,
@@ -262,19 +263,27 @@ async function showMessage(id) {
 const COLORS = ["#1f5fbf", "#c62828", "#e0a100", "#2e7d32", "#6a1b9a", "#00838f", "#8d6e63", "#5c6bc0", "#ef6c00", "#546e7a"];
 const VERDICT_COLORS = { accepted: "#2e7d32", rejected: "#c62828", flagged: "#e0a100", review: "#6a1b9a" };
 
-function stackedBars(rows, keyOf, id) {
+function hoursBetween(since, until) {
+  // Every hour of the window ("YYYY-MM-DDTHH:00", UTC), so quiet hours show as gaps.
+  const out = [];
+  const t = new Date(since); t.setUTCMinutes(0, 0, 0);
+  for (const end = new Date(until); t <= end && out.length < 800; t.setUTCHours(t.getUTCHours() + 1)) out.push(t.toISOString().slice(0, 13) + ":00");
+  return out;
+}
+
+function stackedBars(rows, keyOf, id, hours) {
   // rows: {hour, <series key>, n}; one bar per hour, stacked by series.
-  const hours = [...new Set(rows.map((r) => r.hour))].sort();
   const series = [...new Set(rows.map(keyOf))].sort();
   const color = (k, i) => VERDICT_COLORS[k] || COLORS[i % COLORS.length];
   const totals = hours.map((hr) => rows.filter((r) => r.hour === hr).reduce((a, r) => a + r.n, 0));
   const max = Math.max(1, ...totals);
-  const W = 560, H = 200, pad = 30, bw = Math.max(2, (W - pad - 10) / Math.max(1, hours.length) - 2);
+  const W = 560, H = 200, pad = 30, step = (W - pad - 10) / Math.max(1, hours.length);
+  const bw = Math.max(0.6, step > 4 ? step - 2 : step);
   const svg = s("svg", { viewBox: `0 0 ${W} ${H + 30}`, width: "100%", id, role: "img" });
   svg.append(s("line", { x1: pad, y1: H, x2: W, y2: H, stroke: "#999" }), s("text", { x: 2, y: 12 }, String(max)), s("text", { x: 2, y: H }, "0"));
   hours.forEach((hr, i) => {
     let y = H;
-    const x = pad + i * (bw + 2);
+    const x = pad + i * step;
     series.forEach((k, si) => {
       const n = rows.filter((r) => r.hour === hr && keyOf(r) === k).reduce((a, r) => a + r.n, 0);
       if (!n) return;
@@ -282,7 +291,7 @@ function stackedBars(rows, keyOf, id) {
       y -= bh;
       svg.append(s("rect", { x, y, width: bw, height: bh, fill: color(k, si) }, s("title", {}, `${hr} ${k}: ${n}`)));
     });
-    if (hours.length <= 12 || i % Math.ceil(hours.length / 8) === 0) svg.append(s("text", { x, y: H + 14 }, hr.slice(11, 16)));
+    if (hours.length <= 12 || i % Math.ceil(hours.length / 8) === 0) svg.append(s("text", { x, y: H + 14 }, hours.length > 48 ? hr.slice(5, 10) : hr.slice(11, 16)));
   });
   const legend = h("div", { class: "legend" }, series.map((k, i) => { const sp = h("span", {}, k); sp.style.setProperty("--c", color(k, i)); return sp; }));
   return h("div", {}, svg, legend);
@@ -316,8 +325,9 @@ async function showDashboard(params) {
   setMain(h("h1", {}, "Dashboard ", pick), h("p", { class: "muted" }, "Loading…"));
   let d;
   try { d = await api("/dashboard?hours=" + encodeURIComponent(hours)); } catch (e) { toast(e.message, true); return; }
-  const byType = stackedBars(d.per_hour, (r) => r.code || "?", "chart-type");
-  const byVerdict = stackedBars(d.per_hour, (r) => r.verdict, "chart-verdict");
+  const hours_ = hoursBetween(d.since, d.until);
+  const byType = stackedBars(d.per_hour, (r) => r.code || "unidentified", "chart-type", hours_);
+  const byVerdict = stackedBars(d.per_hour, (r) => r.verdict, "chart-verdict", hours_);
   const budget = d.budget.map((b) => {
     const bar = h("div", { class: "bar" }, h("div", { class: b.used > 1 ? "over" : "" }));
     bar.firstChild.style.width = Math.min(100, Math.round((b.used || 0) * 100)) + "%";
@@ -355,6 +365,7 @@ async function showAudit(params) {
 
 async function route() {
   if (!ME) return;
+  document.getElementById("toast").replaceChildren();
   const { parts, params } = parseHash();
   const page = parts[0] || "log";
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === page || (page === "message" && a.dataset.nav === "log")));

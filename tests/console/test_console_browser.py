@@ -1,0 +1,186 @@
+"""The console in a real browser: Debian's headless Chromium driven by Playwright.
+
+Log in, filter the log, open a rejected declaration, see the highlighted element and its rule,
+replay it, find the audit entry; a privacy officer shows a BSN (audited). Screenshots of the main
+pages go to docs/screenshots/ (set CONSOLE_SCREENSHOTS=0 to skip writing them).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, FakeReplayer, make_app
+
+from gateway.console.actions import find_replayer
+from gateway.testing import services
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if services.REQUIRE_SERVICES:
+            pytest.fail(f"required browser missing: {CHROMIUM}")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def server(seeded_store):
+    """The console app served by uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    store, seeded = seeded_store
+    replayer = find_replayer(None, None) or FakeReplayer(store)
+    app = make_app(store, replayer=replayer)
+    port = services.free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "console server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", store, seeded
+    finally:
+        srv.should_exit = True
+        thread.join(5)
+
+
+def expect(locator):
+    from playwright.sync_api import expect as pw_expect
+
+    return pw_expect(locator)
+
+
+def shot(page, name: str) -> None:
+    if os.environ.get("CONSOLE_SCREENSHOTS", "1") != "0":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, user: str) -> None:
+    page.goto(f"{base}/console/")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_selector("#log-rows tr")
+
+
+def test_operator_filters_opens_rejected_declaration_replays_and_sees_audit(server, browser):
+    base, store, seeded = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    log_in(page, base, "otto")
+    assert page.locator("#who").inner_text().startswith("otto (operator)")
+    stored = len(seeded.all_ids) + 1  # + the transport rejection
+    assert stored > 50, "the seed should need a second page"
+    expect(page.locator("#log-rows tr")).to_have_count(50)
+    shot(page, "log")
+    page.click("#next-page")  # keyset pagination: the rest, then the end
+    expect(page.locator("#log-rows tr")).to_have_count(stored)
+    expect(page.locator("#next-page")).to_be_hidden()
+
+    # filter: rejected declarations
+    page.fill("#f-code", "JW323")
+    page.fill("#f-verdict", "rejected")
+    page.click("#apply")
+    rows = page.locator("#log-rows tr")
+    expect(rows).to_have_count(len(seeded.rejected_declarations))
+    for i in range(rows.count()):
+        text = rows.nth(i).inner_text()
+        assert "JW323" in text and "rejected" in text and "TR341" in text
+    assert "code=JW323" in page.url and "verdict=rejected" in page.url
+    shot(page, "log-filtered")
+
+    # open the newest rejected declaration
+    mid = rows.first.get_attribute("data-id")
+    assert mid in seeded.rejected_declarations
+    rows.first.click()
+    page.wait_for_selector("#issues li")
+    highlighted = page.locator("pre#xml .ln.hl")
+    hl_text = [highlighted.nth(i).inner_text().strip() for i in range(highlighted.count())]
+    assert "<Eenheid>14</Eenheid>" in hl_text
+    assert any(t.startswith("<ToewijzingNummer>") for t in hl_text)
+    assert "<Eenheid>04</Eenheid>" not in hl_text
+    issues = page.locator("#issues").inner_text()
+    assert "TR341" in issues and "CR004" in issues and "Prestatie[2]/Eenheid" in issues
+    xml = page.locator("pre#xml").inner_text()
+    assert "<Bsn>******" in xml
+    assert not any(bsn in page.content() for bsn in __import__("gateway.samples", fromlist=["BSNS"]).BSNS)
+    assert page.locator("#reveal").count() == 0  # an operator may not show BSNs
+    shot(page, "message-rejected-declaration")
+
+    # replay it
+    page.fill("#replay-reason", "contract bundle corrected")
+    page.click("#replay")
+    page.wait_for_selector("#message-audit tbody tr")
+    audit_row = page.locator("#message-audit tbody tr").first.inner_text()
+    assert "otto" in audit_row and "replay" in audit_row and "contract bundle corrected" in audit_row
+    assert "Replayed" in page.locator("#toast").inner_text()
+    [entry] = [e for e in store.list_audit(action="replay") if e.target == mid]
+    assert entry.actor == "otto" and entry.reason == "contract bundle corrected"
+    replays = store.replays_of(mid)
+    assert len(replays) == 1
+    page.wait_for_selector("#replays")
+    assert replays[0].id in page.locator("#replays").inner_text() or page.locator("#replays tr").count() == 2
+
+    # the audit log page shows it too
+    page.click("a[data-nav=audit]")
+    page.wait_for_selector("#audit tbody tr")
+    assert "contract bundle corrected" in page.locator("#audit").inner_text()
+    shot(page, "audit")
+
+    page.click("a[data-nav=dashboard]")
+    page.wait_for_selector("#chart-type rect")
+    page.wait_for_selector("#chart-rules rect")
+    assert page.locator("#silent").inner_text().count("45678901") == 1
+    shot(page, "dashboard")
+    assert errors == [], errors
+
+
+def test_privacy_officer_reveals_bsn_with_reason(server, browser):
+    base, store, seeded = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    log_in(page, base, "pim")
+    mid = seeded.rejected_declarations[0]
+    page.goto(f"{base}/console/#/message/{mid}")
+    page.wait_for_selector("#reveal")
+    page.click("#reveal")  # no reason: refused
+    page.wait_for_selector("#toast div.error")
+    assert store.list_audit(action="reveal_bsn") == []
+    page.fill("#reveal-reason", "data subject access request")
+    page.click("#reveal")
+    page.wait_for_selector("#revealed")
+    bsn = store.get_message(mid).raw.decode().split("<Bsn>")[1].split("<")[0]
+    assert f"<Bsn>{bsn}</Bsn>" in page.locator("pre#xml").inner_text()
+    [entry] = store.list_audit(action="reveal_bsn")
+    assert (entry.actor, entry.target, entry.reason) == ("pim", mid, "data subject access request")
+    # a fresh load masks again
+    page.reload()
+    page.wait_for_selector("#issues li")
+    assert bsn not in page.locator("pre#xml").inner_text()
