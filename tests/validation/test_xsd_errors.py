@@ -176,3 +176,41 @@ def test_withhold_cuts_a_bsn_out_of_any_text():
     assert _withhold("an unforeseen message about '999900006'", bsn) == "an unforeseen message about '(withheld)'"
     other = etree.fromstring(b"<Naam>999900006</Naam>")
     assert "999900006" in _withhold("about '999900006'", other)
+
+
+NS = "{http://www.istandaarden.nl/ijw/3_2/jw301/schema}"
+BASIS = "{http://www.istandaarden.nl/ijw/3_2/basisschema/schema}"
+
+
+@pytest.mark.parametrize(
+    "message,text",
+    [
+        (f"Element '{NS}X': This element is not expected. Expected is one of ( {NS}A, {NS}B ).",
+         "Unexpected element X; expected one of A, B at this position (missing or out of order)"),
+        (f"Element '{NS}X': This element is not expected.",
+         "Unexpected element X: nothing more is allowed here"),
+        (f"Element '{NS}P': Missing child element(s). Expected is one of ( {NS}A, {BASIS}B ).",
+         "Missing element in P: expected one of A, B"),
+        (f"Element '{BASIS}Naam': [facet 'minLength'] The value has a length of '0'; this underruns "
+         "the allowed minimum length of '1'.",
+         "Element Naam: the value is 0 characters long; at least 1 are required"),
+        (f"Element '{NS}Bedrag': [facet 'totalDigits'] The value '1234567890' has more digits than "
+         "are allowed ('8').",
+         "Element Bedrag: '1234567890' has too many digits: at most 8 are allowed"),
+        (f"Element '{NS}Datum': '2026-1-1' is not a valid value of the atomic type 'xs:date'.",
+         "Element Datum: '2026-1-1' is not a valid date (YYYY-MM-DD)"),
+        (f"Element '{NS}Code': 'x' is not a valid value of the local atomic type.",
+         "Element Code: 'x' is not valid"),
+        (f"Element '{NS}Bsn': 'abc' is not a valid value of the atomic type '{BASIS}LDT_BurgerServicenummer'.",
+         "Element Bsn: (value withheld, 3 characters) is not valid text (LDT_BurgerServicenummer)"),
+        (f"Element '{NS}Client': Element content is not allowed, because the content type is a simple type.",
+         "Element Client may contain only a value, not child elements"),
+        (f"Element '{NS}Client': Something libxml2 says about {BASIS}Naam.",
+         "Element Client: Something libxml2 says about Naam."),
+        ("A message of another shape", "A message of another shape"),
+    ],
+)
+def test_rewrite_of_libxml2_messages(message, text):
+    from validators.xsd import _rewrite
+
+    assert _rewrite(message, {"LDT_BurgerServicenummer": "string"}) == text
