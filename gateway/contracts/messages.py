@@ -149,25 +149,41 @@ def _group(parent: etree._Element, group: str, name: str) -> list[etree._Element
     return children(g, name) if g is not None else []
 
 
+def _kids(el: etree._Element | None) -> dict[str, etree._Element]:
+    """Children by local name: one pass per class instead of one scan per field (10,000 prestaties)."""
+    if el is None:
+        return {}
+    return {c.tag.rsplit("}", 1)[-1]: c for c in el if isinstance(c.tag, str)}
+
+
+def _t(kids: dict[str, etree._Element], name: str, sub: str | None = None) -> str | None:
+    el = kids.get(name)
+    if el is not None and sub is not None:
+        el = _kids(el).get(sub)
+    return el.text if el is not None else None
+
+
 def _prestaties(root: etree._Element) -> list[Item]:
     out: list[Item] = []
     declaratie = child(root, "Declaratie")
     for client in _group(declaratie, "Clienten", "Client") if declaratie is not None else []:
         bsn = text(client, "Bsn")
         for p in _group(client, "Prestaties", "Prestatie"):
+            k = _kids(p)
+            bedrag = _kids(k.get("IngediendBedrag"))
             out.append(
                 Item(
                     el=p,
-                    category=text(p, "ProductCategorie"),
-                    code=text(p, "ProductCode"),
-                    on=_date(text(p, "ProductPeriode", "Begindatum")),
+                    category=_t(k, "ProductCategorie"),
+                    code=_t(k, "ProductCode"),
+                    on=_date(_t(k, "ProductPeriode", "Begindatum")),
                     bsn=bsn,
-                    toewijzing_nummer=text(p, "ToewijzingNummer"),
-                    unit=text(p, "Eenheid"),
-                    volume=_int(text(p, "GeleverdVolume")),
-                    tarief=_int(text(p, "ProductTarief")),
-                    bedrag=_int(text(p, "IngediendBedrag", "Bedrag")),
-                    debet_credit=text(p, "IngediendBedrag", "DebetCredit"),
+                    toewijzing_nummer=_t(k, "ToewijzingNummer"),
+                    unit=_t(k, "Eenheid"),
+                    volume=_int(_t(k, "GeleverdVolume")),
+                    tarief=_int(_t(k, "ProductTarief")),
+                    bedrag=_int(_t(bedrag, "Bedrag")),
+                    debet_credit=_t(bedrag, "DebetCredit"),
                 )
             )
     return out
