@@ -118,6 +118,8 @@ def test_tr101_and_tr416_large_declaration_scales(standard):
     assert msg.issues("TR416", schema_valid=False) == []
     prestaties = msg.root.findall(".//{*}Prestatie")
     last, first = prestaties[-1], prestaties[0]
-    for name in ("ToewijzingNummer",):
+    for name in ("ToewijzingNummer", "ProductCategorie", "ProductCode"):
         last.find(f"{{*}}{name}").text = first.find(f"{{*}}{name}").text
+    for name in ("Begindatum", "Einddatum"):
+        last.find(f"{{*}}ProductPeriode/{{*}}{name}").text = first.find(f"{{*}}ProductPeriode/{{*}}{name}").text
     assert len(msg.issues("TR416", schema_valid=False)) == 1
