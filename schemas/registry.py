@@ -121,7 +121,7 @@ def _read_schema_file(path: Path) -> SchemaFile | None:
         raise SchemaDirError(f"cannot read {path}: {exc.strerror or exc}") from exc
     data = clean_xsd(raw)
     try:
-        doc = etree.fromstring(data, _schema_parser(), base_url=path.as_uri())
+        doc = etree.fromstring(data, _schema_parser(), base_url=path.resolve().as_uri())
     except etree.XMLSyntaxError as exc:
         raise SchemaDirError(f"{path} is not a readable XML schema: {exc}") from exc
     if doc.tag != f"{{{XS}}}schema":
@@ -313,7 +313,7 @@ class SchemaRegistry:
         parser = _schema_parser()
         parser.resolvers.add(_RegistryResolver(self))
         try:
-            doc = etree.fromstring(f.data, parser, base_url=f.path.as_uri())
+            doc = etree.fromstring(f.data, parser, base_url=f.path.resolve().as_uri())
             imported = self._redirect_imports(doc, f)
             schema = etree.XMLSchema(doc)
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:

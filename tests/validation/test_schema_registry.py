@@ -243,3 +243,10 @@ def test_load_is_one_directory(official_dir):
     assert SchemaRegistry.load(official_dir / "iwmo-3.2" / "xsd").describe() == "iwmo 3.2 (7 messages)"
     with pytest.raises(SchemaDirError):
         SchemaRegistry.load(official_dir / "nope")
+
+
+def test_relative_directory(official_dir, monkeypatch):
+    monkeypatch.chdir(official_dir)
+    reg = SchemaRegistry(["iwmo-3.2/xsd"])
+    reg.check()
+    assert validate_bytes(samples.build("WMO301"), reg, run_rules=False).valid
