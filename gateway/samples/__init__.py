@@ -25,7 +25,7 @@ from gateway.samples.heen import (
     start,
     stop,
 )
-from gateway.samples.large import large_declaration
+from gateway.samples.large import large_declaration, large_declaration_allocations
 from gateway.samples.params import (
     AUTO,
     DEFAULT_PRODUCT,
@@ -52,5 +52,6 @@ __all__ = [
     "DEFAULT_TOEWIJZINGNUMMER", "GEMEENTE", "NewProduct", "Prestatie", "Requested", "Started", "Stopped",
     "ToChange", "Unchanged", "XSD_VERSIONS", "allocation", "allocation_end", "allocation_start", "answer",
     "build", "change_request", "declaration", "declaration_answer", "elfproef", "large_declaration",
+    "large_declaration_allocations",
     "previous_month", "request", "resolve", "retour", "signed_total", "start", "stop",
 ]

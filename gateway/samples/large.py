@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from gateway.samples.bsn import BSNS
-from gateway.samples.params import DEFAULT_PRODUCT, DEFAULT_TARIEF
+from gateway.samples.heen import allocation
+from gateway.samples.params import DEFAULT_PRODUCT, DEFAULT_TARIEF, Allocated
 from gateway.samples.xmlbuild import XSD_VERSIONS, message_type, previous_month, today, unique_id
 
 # `{p}` is the basisschema prefix: children of ProductReferentie, ProductPeriode and IngediendBedrag
@@ -20,6 +22,33 @@ _PRESTATIE = (
 )
 
 
+def _layout(n_prestaties: int, n_clients: int | None) -> list[list[int]]:
+    """Prestatie indexes per client: n_clients near-equal runs of 0..n_prestaties-1."""
+    if n_prestaties < 1:
+        raise ValueError("a declaration needs at least one prestatie")
+    n_clients = n_clients or max(1, min(len(BSNS), n_prestaties // 20))
+    if not 1 <= n_clients <= min(len(BSNS), n_prestaties):
+        raise ValueError(f"n_clients must be between 1 and {min(len(BSNS), n_prestaties)}")
+    per_client, extra = divmod(n_prestaties, n_clients)
+    if per_client + (1 if extra else 0) > 1000:
+        raise ValueError("at most 1000 prestaties per client (one product code each)")
+    out, i = [], 0
+    for c in range(n_clients):
+        size = per_client + (1 if c < extra else 0)
+        out.append(list(range(i, i + size)))
+        i += size
+    return out
+
+
+def _code(cat: str, j: int) -> str:
+    # a code of its own for every prestatie of a client, so its toewijzingen do not stack (TR302)
+    return f"{cat}{j:03d}"
+
+
+def _volume(i: int) -> int:
+    return 1 + i % 10  # within the toewijzing's Omvang of 10 hours a month (TR321)
+
+
 def large_declaration(
     standard: str = "ijw",
     n_prestaties: int = 1000,
@@ -30,40 +59,34 @@ def large_declaration(
     dagtekening: date | None = None,
     first_toewijzing: int = 100_000,
 ) -> bytes:
-    """A valid 323 with `n_prestaties` debit prestaties spread over `n_clients` clients.
+    """A valid 323 with `n_prestaties` debit prestaties for last month, spread over `n_clients` clients.
 
-    Every prestatie has its own ToewijzingNummer (first_toewijzing + i), so TR101/TR416 hold; the
-    total is their sum (TR358). Default client count: one per 20 prestaties, at most len(BSNS).
+    Prestatie i is on toewijzing first_toewijzing + i with product code <cat><j> (j = its place within
+    the client), so TR101/TR416 hold; the total is their sum (TR358). Default client count: one per
+    20 prestaties, at most len(BSNS). `large_declaration_allocations` gives the matching 301s.
     """
-    if n_prestaties < 1:
-        raise ValueError("a declaration needs at least one prestatie")
-    n_clients = n_clients or max(1, min(len(BSNS), n_prestaties // 20))
-    if n_clients > min(len(BSNS), n_prestaties):
-        raise ValueError(f"n_clients must be between 1 and {min(len(BSNS), n_prestaties)}")
+    layout = _layout(n_prestaties, n_clients)
     mt = message_type(standard, "323")
     dag = dagtekening or today()
     begin, end = previous_month(dag)
-    cat, code = DEFAULT_PRODUCT[standard]
+    cat = DEFAULT_PRODUCT[standard][0]
     basis, bericht = XSD_VERSIONS[standard]
     p = standard  # prefix of the basisschema namespace
     tag = unique_id("", 8)
     parts: list[str] = []
     total = 0
-    per_client, extra = divmod(n_prestaties, n_clients)
-    i = 0
-    for c in range(n_clients):
+    for c, indexes in enumerate(layout):
         parts.append(f"<Client><Bsn>{BSNS[c]}</Bsn><Prestaties>\n")
-        for _ in range(per_client + (1 if c < extra else 0)):
-            volume = 1 + i % 40
+        for j, i in enumerate(indexes):
+            volume = _volume(i)
             bedrag = volume * DEFAULT_TARIEF
             total += bedrag
             parts.append(
                 _PRESTATIE.format(
-                    p=p, ref=f"{tag}{i}", toewijzing=first_toewijzing + i, cat=cat, code=code,
+                    p=p, ref=f"{tag}{i}", toewijzing=first_toewijzing + i, cat=cat, code=_code(cat, j),
                     begin=begin, end=end, volume=volume, tarief=DEFAULT_TARIEF, bedrag=bedrag,
                 )
             )
-            i += 1
         parts.append("</Prestaties></Client>\n")
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -82,3 +105,23 @@ def large_declaration(
         "</TotaalIngediendBedrag><Clienten>\n"
     )
     return (head + "".join(parts) + "</Clienten></Declaratie></Bericht>\n").encode("utf-8")
+
+
+def large_declaration_allocations(
+    standard: str = "ijw",
+    n_prestaties: int = 1000,
+    *,
+    n_clients: int | None = None,
+    gemeente: str = "0599",
+    aanbieder: str = "12345678",
+    first_toewijzing: int = 100_000,
+) -> Iterator[bytes]:
+    """The 301s (one per client) that create every toewijzing `large_declaration` with the same
+    arguments declares on, so a store fed with them first accepts the declaration."""
+    cat = DEFAULT_PRODUCT[standard][0]
+    for c, indexes in enumerate(_layout(n_prestaties, n_clients)):
+        products = tuple(
+            Allocated(toewijzingnummer=first_toewijzing + i, categorie=cat, code=_code(cat, j))
+            for j, i in enumerate(indexes)
+        )
+        yield allocation(standard, gemeente=gemeente, aanbieder=aanbieder, bsn=BSNS[c], products=products)
