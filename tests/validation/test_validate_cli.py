@@ -241,3 +241,11 @@ def test_devices_and_dangling_links_in_a_directory_are_skipped(tmp_path, capsys)
     assert main(["validate", "--json", str(tmp_path)]) == 0
     assert [json.loads(line)["file"] for line in capsys.readouterr().out.splitlines()] == [
         str(tmp_path / "ok.xml")]
+
+
+def test_a_bom_is_a_warning_in_the_json(tmp_path, capsys):
+    (tmp_path / "bom.xml").write_bytes(b"\xef\xbb\xbf" + samples.build("WMO307"))
+    assert main(["validate", "--json", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["valid"] is True
+    assert [(i["rule"], i["severity"], i["line"]) for i in result["issues"]] == [("PARSE", "warning", 1)]
