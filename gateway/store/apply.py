@@ -74,11 +74,12 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
         )
         n = t.allocation_numbers
         owner = conn.execute(
-            select(n.c.aanbieder).where(
+            select(n.c.aanbieder, n.c.client_key).where(
                 n.c.law == ctx["law"], n.c.gemeente == ctx["gemeente"], n.c.toewijzingnummer == a.toewijzingnummer
             )
         ).first()
-        if owner is None:  # the primary key rejects a concurrent second owner
+        if owner is None or tuple(owner) != (ctx["aanbieder"], ck):
+            # A second owner can only come from a race past TR332: the primary key refuses it.
             conn.execute(
                 insert(n).values(
                     law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer,
