@@ -97,47 +97,59 @@ def _year():
     return samples.previous_month()[0].year  # the samples declare last month
 
 
+MH_CEILING = '{provider: "12345678", year: 2026, ceiling_euro: 400000'
+
+
+@pytest.fixture(scope="module")
+def mh_now():
+    """Midden-Holland with Groene Hart's 400,000 ceiling set for the year the samples declare in."""
+    return variant(MH, (MH_CEILING, MH_CEILING.replace("2026", str(_year()))))
+
+
 def _decl(std, *prestaties, aanbieder=GROENE_HART, gemeente=GOUDA):
     return samples.declaration(std, gemeente=gemeente, aanbieder=aanbieder, clients={samples.BSNS[0]: list(prestaties)})
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_below_warning_passes(registry, std):
+def test_budget_below_warning_passes(mh_now, std):
     year = _year()
     state = RecordedState({(GROENE_HART, year, None): 100_000_00})
-    assert run(registry, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state) == []
+    assert run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state) == []
     assert state.asked == [(GROENE_HART, year, None)]
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_warning_level_flags_once(registry, std):
+def test_budget_warning_level_flags_once(mh_now, std):
     # Ceiling 400,000; warning at 70 % = 280,000. 279,700 + 2 x 600 crosses it.
     state = RecordedState({(GROENE_HART, _year(), None): 279_700_00})
-    issues = run(registry, f"{CODE[std]}323", _decl(std, samples.Prestatie(), samples.Prestatie()), state=state)
+    issues = run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie(), samples.Prestatie()), state=state)
     assert [(i.rule, i.severity, i.action, i.class_path.rsplit("/", 1)[-1]) for i in issues] == [
         ("CR004", "warning", "flag", "Prestatie[1]")
     ]
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_running_care_is_paid_above_the_ceiling(registry, std):
+def test_running_care_is_paid_above_the_ceiling(mh_now, std):
     # Midden-Holland: above the ceiling declarations are flagged, never refused.
     state = RecordedState({(GROENE_HART, _year(), None): 410_000_00})
-    issues = run(registry, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state)
+    issues = run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state)
     assert [(i.rule, i.severity, i.action) for i in issues] == [("CR004", "warning", "flag")]
     assert "exceeds the ceiling" in issues[0].text
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_new_allocations_refused_above_the_ceiling(registry, std):
-    state = RecordedState({(GROENE_HART, date.today().year, None): 410_000_00}, known_allocations={"1002"})
-    start = date(date.today().year, 1, 5)
-    new = samples.allocation(std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(ingangsdatum=start),))
+def test_new_allocations_refused_above_the_ceiling(mh_now, std):
+    registry = mh_now
+    state = RecordedState({(GROENE_HART, _year(), None): 410_000_00}, known_allocations={"1002"})
+    start, end = date(_year(), 1, 5), date(_year(), 12, 31)
+    new = samples.allocation(
+        std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(ingangsdatum=start, einddatum=end),)
+    )
     issues = run(registry, f"{CODE[std]}301", new, state=state)
     assert [(i.rule, i.severity, i.retourcode) for i in issues] == [("CR004", "error", "S329")]
     # A resend of a known toewijzing is running care: not refused.
     resend = samples.allocation(
-        std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(toewijzingnummer=1002, ingangsdatum=start),)
+        std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(toewijzingnummer=1002, ingangsdatum=start, einddatum=end),)
     )
     assert run(registry, f"{CODE[std]}301", resend, state=state) == []
     # Below the ceiling nothing happens; and without stored state the rule is skipped.
@@ -148,19 +160,20 @@ def test_new_allocations_refused_above_the_ceiling(registry, std):
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
 def test_budget_refuse_policy_refuses_declarations(std):
     # Noord-Limburg refuses above the ceiling (tolerance 0, running care not exempt). For iJw a
-    # variant gives the youth provider a ceiling too.
-    year = _year()
+    # variant gives the youth provider a ceiling too. Dates pinned inside the example contracts.
+    oct26 = (date(2026, 10, 1), date(2026, 10, 31))
     if std == "iwmo":
         reg, agb = variant(NL), "45670003"
         p = samples.Prestatie(categorie="02", code="N1A01", eenheid="82", volume=1, tarief=540000)
     else:
         agb = "45670001"
-        reg = variant(NL, ('{provider: "45670003", year: 2026', f'{{provider: "45670001", year: {year}, ceiling_euro: 100000}}\n  - {{provider: "45670003", year: 2026'))
+        reg = variant(NL, ('{provider: "45670003", year: 2026', '{provider: "45670001", year: 2026, ceiling_euro: 100000}\n  - {provider: "45670003", year: 2026'))
         p = samples.Prestatie(categorie="45", code="J4A01", eenheid="82", volume=1, tarief=315000)
+    p = samples.Prestatie(**{**p.__dict__, "begindatum": oct26[0], "einddatum": oct26[1]})
     ceiling = 1_250_000_00 if std == "iwmo" else 100_000_00
-    under = RecordedState({(agb, year, None): ceiling - 10_000_00})
-    over = RecordedState({(agb, year, None): ceiling - 1_000_00})
-    xml = _decl(std, p, aanbieder=agb, gemeente="0983")
+    under = RecordedState({(agb, 2026, None): ceiling - 10_000_00})
+    over = RecordedState({(agb, 2026, None): ceiling - 1_000_00})
+    xml = samples.declaration(std, gemeente="0983", aanbieder=agb, periode=oct26, clients={samples.BSNS[0]: [p]})
     assert [(i.rule, i.action) for i in run(reg, f"{CODE[std]}323", xml, state=under)] == [("CR004", "flag")]
     issues = run(reg, f"{CODE[std]}323", xml, state=over)
     assert [(i.rule, i.severity, i.retourcode) for i in issues] == [("CR004", "error", "0611")]
