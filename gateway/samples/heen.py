@@ -126,7 +126,7 @@ def allocation(
     dagtekening: date | None = None,
     bsn: str = BSNS[0],
     geboortedatum: date | None = None,
-    products: Sequence[Allocated] = (Allocated(),),
+    products: Sequence[Allocated] | None = None,
     relatie: bool | None = None,
 ) -> bytes:
     """A 301 (toewijzing) for one client. `relatie` adds a parent as Relatie (default: iJw only)."""
@@ -147,7 +147,7 @@ def allocation(
     cg = b.el(c, "Contactgegevens")
     _address_contact(b, cg, "01")  # a BRP address (TR061)
     tps = b.el(c, "ToegewezenProducten")
-    for item in products:
+    for item in products if products is not None else (Allocated(),):
         p = resolve(item, standard)
         tp = b.el(tps, "ToegewezenProduct")
         b.el(tp, "ToewijzingNummer", p.toewijzingnummer)
@@ -185,14 +185,14 @@ def start(
     dagtekening: date | None = None,
     bsn: str = BSNS[0],
     geboortedatum: date | None = None,
-    products: Sequence[Started] = (Started(),),
+    products: Sequence[Started] | None = None,
 ) -> bytes:
     """A 305 (start zorg) from the aanbieder."""
     b, root = _builder(standard, "305")
     heen_header(b, root, gemeente=gemeente, aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening)
     c = _short_client(b, root, bsn, geboortedatum or default_birth_date(standard))
     group = b.el(c, "StartProducten")
-    for item in products:
+    for item in products if products is not None else (Started(),):
         _start_stop_item(b, group, "StartProduct", resolve(item, standard))
     return serialize(root)
 
@@ -206,14 +206,14 @@ def stop(
     dagtekening: date | None = None,
     bsn: str = BSNS[0],
     geboortedatum: date | None = None,
-    products: Sequence[Stopped] = (Stopped(),),
+    products: Sequence[Stopped] | None = None,
 ) -> bytes:
     """A 307 (stop zorg) from the aanbieder."""
     b, root = _builder(standard, "307")
     heen_header(b, root, gemeente=gemeente, aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening)
     c = _short_client(b, root, bsn, geboortedatum or default_birth_date(standard))
     group = b.el(c, "StopProducten")
-    for item in products:
+    for item in products if products is not None else (Stopped(),):
         _start_stop_item(b, group, "StopProduct", resolve(item, standard))
     return serialize(root)
 
@@ -268,7 +268,7 @@ def change_request(
     referentie_aanbieder: str | None = None,
     reden_verzoek: str = "1",
     unchanged: Iterable[Unchanged] = (),
-    to_change: Iterable[ToChange] = (ToChange(),),
+    to_change: Iterable[ToChange] | None = None,
     new: Iterable[NewProduct] = (),
 ) -> bytes:
     """A 317 (verzoek om wijziging): the complete desired situation (TR352, TR353 need the groups)."""
@@ -279,7 +279,9 @@ def change_request(
     v = b.el(c, "Verzoek")
     b.el(v, "ReferentieAanbieder", referentie_aanbieder or unique_id("VOW", 20))
     b.el(v, "RedenVerzoek", reden_verzoek)
-    unchanged, to_change, new = list(unchanged), list(to_change), list(new)
+    # defaults are made per call: their dates follow today's date
+    to_change = [ToChange()] if to_change is None else list(to_change)
+    unchanged, new = list(unchanged), list(new)
     if unchanged:
         g = b.el(v, "OngewijzigdeProducten")
         for u in unchanged:
