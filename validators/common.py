@@ -230,3 +230,77 @@ def stacked(periods: list[Period], *, wmo: bool) -> list[tuple[Period, str]]:
         if hit:
             found.append((p, f"{what} occurs more than once with overlapping periods"))
     return found
+
+
+# --- declaration rows (323/325): one pass over the prestaties, shared by every rule ----------
+
+
+@dataclass
+class PrestatieRow:
+    """The values of one Prestatie, read once. Keys are local names below the Prestatie, two
+    levels deep ("ToewijzingNummer", "ProductPeriode/Einddatum", "IngediendBedrag/DebetCredit")."""
+
+    el: etree._Element
+    client: etree._Element
+    values: dict[str, str | None]
+    begin: date | None
+    end: date | None
+
+    def get(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return value.strip() if value is not None else None
+
+    def has(self, key: str) -> bool:
+        return key in self.values
+
+    def find(self, key: str) -> etree._Element | None:
+        """The element for `key`, for reporting (only called on the few offending rows)."""
+        node: etree._Element | None = self.el
+        for name in key.split("/"):
+            node = child(node, name)
+        return node
+
+    @property
+    def signed(self) -> int:
+        amount = parse_int(self.values.get("IngediendBedrag/Bedrag")) or 0
+        return -amount if self.get("IngediendBedrag/DebetCredit") == "C" else amount
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[PrestatieRow]:
+    """Every Prestatie of a 323 or 325 as a row; cached in `extra` (the RuleContext's) so the
+    rules of one run read a large declaration once."""
+    if extra is not None and "prestatie_rows" in extra:
+        return extra["prestatie_rows"]
+    top = child(root, "Declaratie")
+    if top is None:
+        top = child(root, "DeclaratieAntwoord")
+    rows: list[PrestatieRow] = []
+    for client in descendants(top, "Clienten", "Client"):
+        for p in descendants(client, "Prestaties", "Prestatie"):
+            values: dict[str, str | None] = {}
+            for c in p:
+                if not isinstance(c.tag, str):
+                    continue
+                name = _local(c.tag)
+                if len(c):
+                    for g in c:
+                        if isinstance(g.tag, str):
+                            values[f"{name}/{_local(g.tag)}"] = g.text
+                else:
+                    values[name] = c.text
+            rows.append(
+                PrestatieRow(
+                    el=p,
+                    client=client,
+                    values=values,
+                    begin=parse_date(values.get("ProductPeriode/Begindatum")),
+                    end=parse_date(values.get("ProductPeriode/Einddatum")),
+                )
+            )
+    if extra is not None:
+        extra["prestatie_rows"] = rows
+    return rows

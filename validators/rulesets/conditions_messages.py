@@ -10,20 +10,16 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from validators.common import date_of, descendants, is_filled, missing, parse_int
+from validators.common import PrestatieRow, date_of, descendants, is_filled, missing, parse_int, prestatie_rows
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
 
-_PRESTATIE = {
-    "323": ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie"),
-    "325": ("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie"),
-}
 _EARLIEST_DECLARATION = date(2021, 1, 1)
 
 
-def _prestaties(ctx: RuleContext) -> list:
-    return descendants(ctx.root, *_PRESTATIE.get(ctx.mtype.number, ()))
+def _rows(ctx: RuleContext) -> list[PrestatieRow]:
+    return prestatie_rows(ctx.root, ctx.extra)
 
 
 @rule(
@@ -80,14 +76,15 @@ def cd086(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="VorigReferentieNummer is mandatory when IngediendBedrag DebetCredit is C, otherwise empty.",
 )
 def cd060(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for p in _prestaties(ctx):
-        credit = (text(p, "IngediendBedrag", "DebetCredit") or "").strip() == "C"
-        referentie = child(p, "ProductReferentie")
-        vorig = child(referentie, "VorigReferentieNummer")
-        if credit and vorig is None and referentie is not None:
-            yield missing(r, referentie, "VorigReferentieNummer", "a credit prestatie needs VorigReferentieNummer")
-        elif not credit and vorig is not None:
-            yield r.issue(vorig, "VorigReferentieNummer must be empty on a debit prestatie")
+    vorig = "ProductReferentie/VorigReferentieNummer"
+    for row in _rows(ctx):
+        credit = row.get("IngediendBedrag/DebetCredit") == "C"
+        if credit and not row.has(vorig):
+            referentie = row.find("ProductReferentie")
+            if referentie is not None:
+                yield missing(r, referentie, "VorigReferentieNummer", "a credit prestatie needs VorigReferentieNummer")
+        elif not credit and row.has(vorig):
+            yield r.issue(row.find(vorig), "VorigReferentieNummer must be empty on a debit prestatie")
 
 
 @rule(
@@ -98,13 +95,13 @@ def cd060(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="ProductTarief is mandatory when Eenheid is not 83 (euro's), otherwise empty.",
 )
 def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for p in _prestaties(ctx):
-        euros = (text(p, "Eenheid") or "").strip() == "83"
-        tarief = is_filled(p, "ProductTarief")
+    for row in _rows(ctx):
+        euros = row.get("Eenheid") == "83"
+        tarief = row.has("ProductTarief")
         if not euros and not tarief:
-            yield missing(r, p, "ProductTarief", "ProductTarief is mandatory unless Eenheid is 83")
+            yield missing(r, row.el, "ProductTarief", "ProductTarief is mandatory unless Eenheid is 83")
         elif euros and tarief:
-            yield r.issue(child(p, "ProductTarief"), "ProductTarief must be empty when Eenheid is 83")
+            yield r.issue(row.find("ProductTarief"), "ProductTarief must be empty when Eenheid is 83")
 
 
 @rule(
@@ -115,13 +112,15 @@ def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="DeclaratiePeriode and ProductPeriode dates are on or after 2021-01-01.",
 )
 def cs100(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    declaratie = child(ctx.root, "Declaratie")
-    periods = [child(declaratie, "DeclaratiePeriode")] + [child(p, "ProductPeriode") for p in _prestaties(ctx)]
-    for period in periods:
-        for name in ("Begindatum", "Einddatum"):
-            value = date_of(period, name)
+    periode = child(child(ctx.root, "Declaratie"), "DeclaratiePeriode")
+    for name in ("Begindatum", "Einddatum"):
+        value = date_of(periode, name)
+        if value is not None and value < _EARLIEST_DECLARATION:
+            yield r.issue(child(periode, name), f"{name} {value} is before 2021-01-01")
+    for row in _rows(ctx):
+        for name, value in (("Begindatum", row.begin), ("Einddatum", row.end)):
             if value is not None and value < _EARLIEST_DECLARATION:
-                yield r.issue(child(period, name), f"{name} {value} is before 2021-01-01")
+                yield r.issue(row.find(f"ProductPeriode/{name}"), f"{name} {value} is before 2021-01-01")
 
 
 @rule(
@@ -156,8 +155,9 @@ def cs325(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     yield from _zero_is_debit(r, child(top, "TotaalIngediendBedrag"), "TotaalBedrag")
     if ctx.mtype.number == "325":
         yield from _zero_is_debit(r, child(top, "TotaalToegekendBedrag"), "TotaalBedrag")
-    for p in _prestaties(ctx):
-        yield from _zero_is_debit(r, child(p, "IngediendBedrag"), "Bedrag")
+    for row in _rows(ctx):
+        if parse_int(row.get("IngediendBedrag/Bedrag")) == 0 and row.get("IngediendBedrag/DebetCredit") != "D":
+            yield r.issue(row.find("IngediendBedrag/DebetCredit"), "Bedrag is 0, so DebetCredit must be D")
 
 
 @rule(
@@ -168,11 +168,12 @@ def cs325(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="ProductPeriode Einddatum lies in the same calendar month and year as its Begindatum.",
 )
 def cs337(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for p in _prestaties(ctx):
-        periode = child(p, "ProductPeriode")
-        begin, end = date_of(periode, "Begindatum"), date_of(periode, "Einddatum")
+    for row in _rows(ctx):
+        begin, end = row.begin, row.end
         if begin and end and (begin.year, begin.month) != (end.year, end.month):
-            yield r.issue(child(periode, "Einddatum"), f"Einddatum {end} is not in the month of Begindatum {begin}")
+            yield r.issue(
+                row.find("ProductPeriode/Einddatum"), f"Einddatum {end} is not in the month of Begindatum {begin}"
+            )
 
 
 @rule(
@@ -183,13 +184,13 @@ def cs337(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="When Eenheid is 83 (euro's), IngediendBedrag equals GeleverdVolume.",
 )
 def cs339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for p in _prestaties(ctx):
-        if (text(p, "Eenheid") or "").strip() != "83":
+    for row in _rows(ctx):
+        if row.get("Eenheid") != "83":
             continue
-        bedrag, volume = parse_int(text(p, "IngediendBedrag", "Bedrag")), parse_int(text(p, "GeleverdVolume"))
+        bedrag, volume = parse_int(row.get("IngediendBedrag/Bedrag")), parse_int(row.get("GeleverdVolume"))
         if bedrag is not None and volume is not None and bedrag != volume:
             yield r.issue(
-                child(child(p, "IngediendBedrag"), "Bedrag"),
+                row.find("IngediendBedrag/Bedrag"),
                 f"Eenheid 83: IngediendBedrag {bedrag} must equal GeleverdVolume {volume}",
             )
 

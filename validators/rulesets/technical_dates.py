@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import dagtekening, date_of, descendants, parse_date, years_before
+from validators.common import (
+    PrestatieRow,
+    dagtekening,
+    date_of,
+    descendants,
+    parse_date,
+    prestatie_rows,
+    years_before,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -30,26 +38,15 @@ _TR134_DATES: dict[str, list[tuple[str, ...]]] = {
         ("Client", "StopProducten", "StopProduct", "Einddatum"),
     ],
     "315": [("Client", "Geboortedatum", "Datum")],
-    "323": [
-        ("Declaratie", "DeclaratieDagtekening"),
-        ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie", "ProductPeriode", "Begindatum"),
-    ],
-    "325": [
-        (
-            "DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie",
-            "ProductPeriode", "Begindatum",
-        ),
-    ],
+    "323": [("Declaratie", "DeclaratieDagtekening")],
+    "325": [],
 }
+# In 323 and 325 TR134 also covers every Prestatie's ProductPeriode/Begindatum (read from the rows).
+_DECLARATION = ("323", "325")
 
 # Periods whose Einddatum TR137 checks (Begindatum <= Einddatum <= Dagtekening).
-_TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {
-    "323": [
-        ("Declaratie", "DeclaratiePeriode"),
-        ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie", "ProductPeriode"),
-    ],
-    "325": [("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie", "ProductPeriode")],
-}
+# (The ProductPeriode of every Prestatie, in 323 and 325, comes from the rows.)
+_TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {"323": [("Declaratie", "DeclaratiePeriode")], "325": []}
 
 
 @rule(
@@ -106,6 +103,15 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 yield r.issue(el, f"{text(el)!r} is not an existing date")
             elif value > dag:
                 yield r.issue(el, f"date {value} is after the message Dagtekening {dag}")
+    if ctx.mtype.number in _DECLARATION:
+        for row in prestatie_rows(ctx.root, ctx.extra):
+            if row.begin is None and row.has("ProductPeriode/Begindatum"):
+                yield r.issue(row.find("ProductPeriode/Begindatum"), "ProductPeriode Begindatum is not an existing date")
+            elif row.begin is not None and row.begin > dag:
+                yield r.issue(
+                    row.find("ProductPeriode/Begindatum"),
+                    f"date {row.begin} is after the message Dagtekening {dag}",
+                )
 
 
 @rule(
@@ -117,17 +123,24 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 )
 def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag = dagtekening(ctx.root)
-    for steps in _TR137_PERIODS.get(ctx.mtype.number, []):
-        for period in descendants(ctx.root, *steps):
-            begin, end = date_of(period, "Begindatum"), date_of(period, "Einddatum")
-            if end is None:
-                continue
-            if begin is not None and end < begin:
-                yield r.issue(child(period, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
-            elif dag is not None and end > dag:
-                yield r.issue(
-                    child(period, "Einddatum"), f"Einddatum {end} is after the message Dagtekening {dag}"
-                )
+    periods = [
+        (p, date_of(p, "Begindatum"), date_of(p, "Einddatum"))
+        for steps in _TR137_PERIODS.get(ctx.mtype.number, [])
+        for p in descendants(ctx.root, *steps)
+    ]
+    rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
+    periods += [(row, row.begin, row.end) for row in rows]
+    for period, begin, end in periods:
+        if end is None:
+            continue
+        if begin is not None and end < begin:
+            why = f"Einddatum {end} is before Begindatum {begin}"
+        elif dag is not None and end > dag:
+            why = f"Einddatum {end} is after the message Dagtekening {dag}"
+        else:
+            continue
+        where = period.find("ProductPeriode/Einddatum") if isinstance(period, PrestatieRow) else child(period, "Einddatum")
+        yield r.issue(where, why)
 
 
 @rule(
@@ -143,12 +156,11 @@ def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if dd is None:
         return
     limit = years_before(dd, 5)
-    for periode in descendants(declaratie, "Clienten", "Client", "Prestaties", "Prestatie", "ProductPeriode"):
-        end = date_of(periode, "Einddatum")
-        if end is not None and end < limit:
+    for row in prestatie_rows(ctx.root, ctx.extra):
+        if row.end is not None and row.end < limit:
             yield r.issue(
-                child(periode, "Einddatum"),
-                f"Einddatum {end} is more than 5 years before DeclaratieDagtekening {dd}",
+                row.find("ProductPeriode/Einddatum"),
+                f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
             )
 
 

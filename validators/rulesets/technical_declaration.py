@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import date_of, descendants, later_duplicates, signed_amount
+from validators.common import date_of, descendants, later_duplicates, prestatie_rows, signed_amount
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, element_path, text
@@ -19,14 +19,13 @@ from validators.paths import child, element_path, text
 # Level-3 rules that need no stored state: tools holding only the message may run them too.
 STATELESS_LEVEL3 = ("TR319",)
 
-_PRESTATIE_323 = ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie")
-_PRESTATIE_325 = ("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie")
+_VORIG = "ProductReferentie/VorigReferentieNummer"
 # RetourCodes that do not reject (TR342: a listed prestatie must carry a rejection).
 _NOT_REJECTING = frozenset({"0200", "8001"})
 
 
-def _prestaties(ctx: RuleContext) -> list:
-    return descendants(ctx.root, *(_PRESTATIE_325 if ctx.mtype.number == "325" else _PRESTATIE_323))
+def _rows(ctx: RuleContext):
+    return prestatie_rows(ctx.root, ctx.extra)
 
 
 def _codes(el) -> list[str]:
@@ -41,13 +40,9 @@ def _codes(el) -> list[str]:
     summary="Prestatie VorigReferentieNummer is unique within the message.",
 )
 def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    vorige = (
-        (el, ((el.text or "").strip(),))
-        for p in _prestaties(ctx)
-        if (el := child(child(p, "ProductReferentie"), "VorigReferentieNummer")) is not None
-    )
+    vorige = ((row, (row.get(_VORIG),)) for row in _rows(ctx) if row.has(_VORIG))
     for dup, first in later_duplicates(vorige):
-        yield r.issue(dup, f"VorigReferentieNummer already used at {element_path(first)}")
+        yield r.issue(dup.find(_VORIG), f"VorigReferentieNummer already used at {element_path(first.el)}")
 
 
 @rule(
@@ -59,12 +54,11 @@ def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "ReferentieNummer in the message.",
 )
 def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    prestaties = _prestaties(ctx)
-    nummers = {(text(p, "ProductReferentie", "ReferentieNummer") or "").strip() for p in prestaties}
-    for p in prestaties:
-        vorig = child(child(p, "ProductReferentie"), "VorigReferentieNummer")
-        if vorig is not None and (vorig.text or "").strip() in nummers:
-            yield r.issue(vorig, "credits a debit prestatie of the same message")
+    rows = _rows(ctx)
+    nummers = {row.get("ProductReferentie/ReferentieNummer") for row in rows}
+    for row in rows:
+        if row.has(_VORIG) and row.get(_VORIG) in nummers:
+            yield r.issue(row.find(_VORIG), "credits a debit prestatie of the same message")
 
 
 @rule(
@@ -79,9 +73,7 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     totaal = signed_amount(totaal_el, "TotaalBedrag")
     if totaal is None:
         return
-    som = 0
-    for p in _prestaties(ctx):
-        som += signed_amount(child(p, "IngediendBedrag")) or 0
+    som = sum(row.signed for row in _rows(ctx))
     if som != totaal:
         yield r.issue(totaal_el, f"TotaalIngediendBedrag is {totaal} but the prestaties add up to {som}")
 
@@ -95,20 +87,15 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "ToewijzingNummer in a message.",
 )
 def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    def debits():
-        for p in _prestaties(ctx):
-            if (text(p, "IngediendBedrag", "DebetCredit") or "").strip() != "D":
-                continue
-            yield p, (
-                text(p, "ProductPeriode", "Begindatum"),
-                text(p, "ProductPeriode", "Einddatum"),
-                text(p, "ProductCategorie"),
-                text(p, "ProductCode"),
-                text(p, "ToewijzingNummer"),
-            )
-
-    for dup, first in later_duplicates(debits()):
-        yield r.issue(dup, f"second debit for the same period, product and toewijzing as {element_path(first)}")
+    debits = (
+        (row, (row.begin, row.end, row.get("ProductCategorie"), row.get("ProductCode"), row.get("ToewijzingNummer")))
+        for row in _rows(ctx)
+        if row.get("IngediendBedrag/DebetCredit") == "D"
+    )
+    for dup, first in later_duplicates(debits):
+        yield r.issue(
+            dup.el, f"second debit for the same period, product and toewijzing as {element_path(first.el)}"
+        )
 
 
 @rule(
@@ -133,10 +120,10 @@ def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             yield r.issue(toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
         return
     som = 0
-    for p in _prestaties(ctx):
-        som += signed_amount(child(p, "IngediendBedrag")) or 0
-        if all(c in _NOT_REJECTING for c in _codes(p)):
-            yield r.issue(p, "an approved prestatie is listed; a 325 lists only rejected prestaties")
+    for row in _rows(ctx):
+        som += row.signed
+        if all(c in _NOT_REJECTING for c in _codes(row.el)):
+            yield r.issue(row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties")
     if ingediend is not None and toegekend is not None and som != ingediend - toegekend:
         yield r.issue(
             toegekend_el,
@@ -158,11 +145,10 @@ def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     period_end = date_of(declaratie, "DeclaratiePeriode", "Einddatum")
     if period_end is None:
         return
-    for p in _prestaties(ctx):
-        end = date_of(p, "ProductPeriode", "Einddatum")
-        if end is not None and end > period_end:
+    for row in _rows(ctx):
+        if row.end is not None and row.end > period_end:
             yield r.issue(
-                child(p, "ProductPeriode"),
-                f"ProductPeriode ends {end}, after the DeclaratiePeriode ({period_end})",
-                class_el=p,
+                child(row.el, "ProductPeriode"),
+                f"ProductPeriode ends {row.end}, after the DeclaratiePeriode ({period_end})",
+                class_el=row.el,
             )
