@@ -31,6 +31,23 @@ class LoadedBundle:
     def key(self) -> tuple[str, str]:
         return (self.bundle.region, self.bundle.version)
 
+    def summary(self) -> dict:
+        """What an API answers after an accepted upload (no bundle content, no client keys)."""
+        b = self.bundle
+        return {
+            "region": b.region,
+            "version": b.version,
+            "valid_from": b.valid_from.isoformat(),
+            "valid_to": b.valid_to.isoformat() if b.valid_to else None,
+            "municipalities": [m.cbs for m in b.municipalities],
+            "products": len(b.products),
+            "providers": len(b.providers),
+            "example": b.example,
+            "sha256": self.sha256,
+            "loaded_by": self.actor,
+            "loaded_at": self.loaded_at.isoformat(),
+        }
+
 
 def parse_bundle(text: str, source: str = "<api>") -> Bundle:
     """Validate YAML text against the schema and for self-consistency; BundleError when refused."""

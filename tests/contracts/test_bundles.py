@@ -229,3 +229,12 @@ def test_refusal_has_a_public_form():
     assert exc.value.public() == [
         {"source": "<api>", "path": "products[0].lot", "line": line_of(MINIMAL, "    lot: ambulant"), "message": "unknown lot 'wonen'"}
     ]
+
+
+def test_accepted_upload_summary():
+    reg = ContractRegistry()
+    s = reg.load_text(MINIMAL, actor="alice").summary()
+    assert (s["region"], s["version"], s["municipalities"], s["products"], s["loaded_by"]) == (
+        "test", "1", ["0513"], 1, "alice"
+    )
+    assert len(s["sha256"]) == 64

@@ -199,3 +199,22 @@ def test_client_stop_flag_variant():
     reg = variant(MH, ("CR008: reject", "CR008: flag"))
     new = _alloc("ijw", DE_LINDE, toewijzingsdatum=date(2026, 7, 1), ingangsdatum=date(2026, 7, 1))
     assert [(i.rule, i.severity, i.action) for i in run(reg, "JW301", new)] == [("CR008", "warning", "flag")]
+
+
+def test_cross_law_product_of_a_jeugd_contract_allocated_under_the_wmo(registry):
+    # Midden-Holland's 18-21 housing sits in the Wonen Jeugd contract but comes as a WMO301.
+    housing = dict(categorie="05", code="05JV1", eenheid="14", frequentie="4")
+    assert run(registry, "WMO301", _alloc("iwmo", "12340004", **housing)) == []
+    assert [i.rule for i in run(registry, "WMO301", _alloc("iwmo", GROENE_HART, **housing))] == ["CR001"]
+
+
+def test_twente_begeleiding_covers_13_municipalities(registry):
+    day = date(2026, 3, 2)
+
+    def alloc(gemeente, code):
+        return _alloc("ijw", "34560001", gemeente=gemeente, code=code, ingangsdatum=day)
+
+    assert run(registry, "JW301", alloc("0153", "TB002")) == []  # Enschede
+    assert [i.rule for i in run(registry, "JW301", alloc("0141", "TB001"))] == ["CR001"]  # Almelo: not in
+    assert run(registry, "JW301", alloc("0164", "TB001")) == []  # Hengelo: regular begeleiding only
+    assert [i.rule for i in run(registry, "JW301", alloc("0164", "TB002"))] == ["CR001"]
