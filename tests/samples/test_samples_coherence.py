@@ -137,3 +137,22 @@ def test_large_declaration_shape():
     assert len(clients) == 3 and len(prestaties) == 250
     assert _signed(child(decl, "TotaalIngediendBedrag")) == sum(_signed(child(p, "IngediendBedrag")) for p in prestaties)
     assert len({text(p, "ProductReferentie", "ReferentieNummer") for p in prestaties}) == 250  # TR314
+
+
+def test_large_declaration_allocations_cover_every_prestatie(official_schemas):
+    declared = etree.fromstring(samples.large_declaration("ijw", 60, n_clients=3))
+    wanted = {
+        (text(c, "Bsn"), text(p, "ToewijzingNummer"), text(p, "ProductCode"))
+        for c in children(child(child(declared, "Declaratie"), "Clienten"), "Client")
+        for p in children(child(c, "Prestaties"), "Prestatie")
+    }
+    allocated = set()
+    for message in samples.large_declaration_allocations("ijw", 60, n_clients=3):
+        assert official_schemas["JW301"].validate(etree.fromstring(message))
+        root = etree.fromstring(message)
+        ctx = engine.RuleContext(root=root, mtype=by_namespace(etree.QName(root).namespace), today=date.today())
+        assert not engine.run(ctx, ("xslt", "condition"))
+        client = child(root, "Client")
+        for tp in children(child(client, "ToegewezenProducten"), "ToegewezenProduct"):
+            allocated.add((text(client, "Bsn"), text(tp, "ToewijzingNummer"), text(tp, "Product", "Code")))
+    assert allocated == wanted and len(wanted) == 60
