@@ -101,6 +101,11 @@ def format_path(loc: Sequence[str | int]) -> str:
 def parse(text: str, source: str) -> YamlDocument:
     """Parse YAML text; a syntax error becomes a located BundleError."""
     try:
+        for event in yaml.parse(text, Loader=_CodeLoader):
+            # Anchors and aliases are never needed in a bundle and are the way to a YAML bomb.
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1
+                raise BundleError([Problem(source, "", line, "YAML anchors and aliases are not allowed in a bundle")])
         node = yaml.compose(text, Loader=_CodeLoader)
         data = yaml.load(text, Loader=_CodeLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.MarkedYAMLError as exc:

@@ -238,3 +238,9 @@ def test_accepted_upload_summary():
         "test", "1", ["0513"], 1, "alice"
     )
     assert len(s["sha256"]) == 64
+
+
+def test_yaml_aliases_are_refused():
+    bomb = 'a: &a ["x", "x"]\nb: &b [*a, *a]\nc: [*b, *b]\n'
+    problems = refused(bomb)
+    assert problems[0].line == 1 and "aliases" in problems[0].message
