@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from validators.common import date_of, descendants, later_duplicates, prestatie_rows, signed_amount
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, element_path, text
+from validators.paths import child, element_path
 
 # Level-3 rules that need no stored state: tools holding only the message may run them too.
 STATELESS_LEVEL3 = ("TR319",)
