@@ -129,7 +129,7 @@ def ingest(
     transport: str | None = None,
     received_by: str | None = None,
     replay_of: str | None = None,
-    exclude_message_id: str | None = None,
+    exclude_message_id: str | set[str] | None = None,
     outbox: Callable[[Transaction, str, str], Iterable[Any]] | None = None,
     retour: Callable[[list[Issue]], bytes | None] | None = None,
     record_state: Callable[[str], bool] = lambda verdict: verdict != "rejected",

@@ -26,7 +26,7 @@ from gateway.store.records import (
 
 
 class StateView:
-    def __init__(self, conn: Connection, secret: bytes, exclude_message_id: str | None = None):
+    def __init__(self, conn: Connection, secret: bytes, exclude_message_id: str | set[str] | None = None):
         self._conn = conn
         self._secret = secret
         self.exclude_message_id = exclude_message_id
@@ -35,9 +35,12 @@ class StateView:
         return client_key(self._secret, bsn)
 
     def _not_excluded(self, table):  # noqa: ANN001
-        if self.exclude_message_id is None:
+        excluded = self.exclude_message_id
+        if not excluded:
             return True
-        return table.c.message_id != self.exclude_message_id
+        if isinstance(excluded, str):
+            return table.c.message_id != excluded
+        return table.c.message_id.notin_(sorted(excluded))
 
     # --- identifiers (TR056) ---------------------------------------------------------------
 
