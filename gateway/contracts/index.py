@@ -98,6 +98,13 @@ class BundleIndex:
             return True
         return False
 
+    def contracted_in_category(self, agb: str, gemeente: str, law: str, category: str, on: date) -> bool:
+        """For an aspecific item (category only): a contract for at least one product of it."""
+        return any(
+            p.law == law and p.category == category and not p.no_show and self.is_contracted(agb, gemeente, p, on)
+            for p in self.bundle.products
+        )
+
     def exception_for(
         self,
         agb: str,

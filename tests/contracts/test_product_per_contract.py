@@ -218,3 +218,12 @@ def test_twente_begeleiding_covers_13_municipalities(registry):
     assert [i.rule for i in run(registry, "JW301", alloc("0141", "TB001"))] == ["CR001"]  # Almelo: not in
     assert run(registry, "JW301", alloc("0164", "TB001")) == []  # Hengelo: regular begeleiding only
     assert [i.rule for i in run(registry, "JW301", alloc("0164", "TB002"))] == ["CR001"]
+
+
+@pytest.mark.parametrize("std", STANDARDS)
+def test_aspecific_allocation_needs_a_contract_in_its_category(registry, std):
+    cat = PRODUCT[std][0]
+    assert run(registry, f"{CODE[std]}301", _alloc(std, GROENE_HART, categorie=cat, code=None)) == []
+    issues = run(registry, f"{CODE[std]}301", _alloc(std, GI, categorie=cat, code=None))
+    assert [(i.rule, i.retourcode) for i in issues] == [("CR001", "S329")]
+    assert issues[0].path.endswith("/Product/Categorie") and f"category {cat}" in issues[0].text

@@ -27,6 +27,7 @@ class Resolved:
     mapping: TransitionMapping | None = None  # set when the message used an old product code
     expired: bool = False  # an old code past its cut-off (CR007)
     contracted: bool = False  # provider holds a contract or an exception for it (CR001)
+    aspecific: bool = False  # category only (no ProductCode): contracted = some product of it
 
     @property
     def tariffs(self) -> list[Tariff]:
@@ -61,13 +62,20 @@ def resolved(ctx: RuleContext) -> list[Resolved]:
         who = message_parties(ctx)
         law = ctx.mtype.law
         for item in items(ctx.root, ctx.mtype):
-            if item.on is None or item.deleted or item.code is None:
-                # Aspecific and generic items name no product code: nothing to compare.
-                continue
+            if item.on is None or item.deleted or (item.code is None and item.category is None):
+                continue  # generic (budget only): no product to compare
             idx = registry.lookup(who.gemeente, item.on)
             if idx is None:
                 continue
             r = Resolved(item=item, idx=idx, product=None)
+            if item.code is None:
+                # Aspecific: any product of the category may be delivered (and declared, TR339).
+                r.aspecific = True
+                r.contracted = bool(who.aanbieder) and idx.contracted_in_category(
+                    who.aanbieder, who.gemeente, law, item.category, item.on
+                )
+                out.append(r)
+                continue
             mapping = idx.transition(law, item.code)
             if mapping is not None:
                 r.mapping = mapping

@@ -29,6 +29,17 @@ def cr001(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if res.expired or res.credit or res.special:
             continue
         item = res.item
+        if res.aspecific:
+            if not res.contracted:
+                yield contract_issue(
+                    r,
+                    res.idx,
+                    item.product_el("Categorie"),
+                    f"provider {who.aanbieder} holds no contract for any product of category {item.category} "
+                    f"with municipality {who.gemeente} on {item.on}",
+                    class_el=item.el,
+                )
+            continue
         if res.product is None:
             yield contract_issue(
                 r,
