@@ -67,24 +67,52 @@ class RetourNotPossible(ValueError):
         self.rejection = rejection
 
 
+_TRANSPORT_CODES = {"PARSE": "BRS14", "DETECT": "IB004", "XSD": "BRS13"}
+_TRANSPORT_KINDS = {
+    "BRS14": "the message is not well-formed UTF-8 XML",
+    "IB004": "the message is not an iJw/iWmo 3.2 message this gateway handles",
+    "BRS13": "the message does not conform to its XSD",
+}
+
+
 class TransportRejection(BaseModel):
     """The answer to a message that is not XML, of no known type, or not XSD-valid: no retour.
 
     Like the hubs' transport errors (VECOZO BRS14 not well-formed, BRS13 not XSD-conform,
     IB004 unsupported function): the message counts as not sent (OP286, IV028, IV032).
+    `message` is for people and names the first failing element; `issues` lists every
+    level-1 finding in the CLI's JSON format.
     """
 
     code: Literal["BRS14", "BRS13", "IB004"]
-    message: str | None = None  # "JW301" when the type is known
-    element: str | None = None  # path of the first failing element
+    message: str
+    path: str | None = None  # the first failing element
     line: int | None = None
-    text: str
+    message_type: str | None = None  # "JW301" when the type is known
     issues: list[dict] = []
 
+    @classmethod
+    def from_issues(cls, issues: Sequence[Issue], message_type: str | None = None) -> TransportRejection:
+        """Built from the level-1 issues (PARSE, DETECT, XSD); ValueError when there are none."""
+        level1 = [i for i in issues if i.severity == "error" and i.rule in TRANSPORT_RULES]
+        if not level1:
+            raise ValueError("no parse, detection or XSD failure: the message gets a retour instead")
+        first = level1[0]
+        code = _TRANSPORT_CODES[first.rule]
+        where = ""
+        if first.path:
+            where = f" (element {first.path}" + (f", line {first.line}" if first.line else "") + ")"
+        return cls(
+            code=code,
+            message=f"{_TRANSPORT_KINDS[code]}: {first.text}{where}",
+            path=first.path,
+            line=first.line,
+            message_type=message_type,
+            issues=[i.public() for i in level1],
+        )
+
     def describe(self) -> str:
-        where = f" at {self.element}" if self.element else ""
-        line = f" (line {self.line})" if self.line else ""
-        return f"{self.code}: {self.text}{where}{line}"
+        return f"{self.code}: {self.message}"
 
 
 def rejecting(issues: Iterable[Issue]) -> list[Issue]:
@@ -92,26 +120,12 @@ def rejecting(issues: Iterable[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "error" and i.action == "reject"]
 
 
-def transport_rejection(issues: Sequence[Issue], message: str | None = None) -> TransportRejection | None:
+def transport_rejection(issues: Sequence[Issue], message_type: str | None = None) -> TransportRejection | None:
     """The transport rejection for level-1 issues (PARSE, DETECT, XSD), or None when there are none."""
-    level1 = [i for i in rejecting(issues) if i.rule in TRANSPORT_RULES]
-    if not level1:
+    try:
+        return TransportRejection.from_issues(issues, message_type)
+    except ValueError:
         return None
-    first = level1[0]
-    code = {"PARSE": "BRS14", "DETECT": "IB004", "XSD": "BRS13"}[first.rule]
-    kind = {
-        "BRS14": "the message is not well-formed UTF-8 XML",
-        "IB004": "the message is not an iJw/iWmo 3.2 message this gateway handles",
-        "BRS13": "the message does not conform to its XSD",
-    }[code]
-    return TransportRejection(
-        code=code,
-        message=message,
-        element=first.path,
-        line=first.line,
-        text=f"{kind}: {first.text}",
-        issues=[i.public() for i in level1],
-    )
 
 
 # --- shared helpers -----------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_cli_xsd_invalid_gives_transport_rejection(tmp_path, capsysbinary):
     rc, out, err = _run(tmp_path, capsysbinary, heen)
     assert rc == 1 and out == b""
     rejection = json.loads(err)
-    assert rejection["code"] == "BRS13" and rejection["element"] == "/Bericht/Client/Geslacht"
+    assert rejection["code"] == "BRS13" and rejection["path"] == "/Bericht/Client/Geslacht"
     assert "Traceback" not in err
 
 

@@ -9,7 +9,7 @@ from lxml import etree
 
 from gateway import samples
 from gateway.catalog import MessageType, by_code
-from gateway.retour import RetourNotPossible, build_retour, transport_rejection
+from gateway.retour import RetourNotPossible, TransportRejection, build_retour, transport_rejection
 from schemas.registry import SchemaRegistry, default_registry
 from validators.issues import Issue
 from validators.paths import child, children, text
@@ -205,8 +205,10 @@ def test_transport_rejection_for_xsd_invalid_message():
     report = validate_bytes(heen)
     rejection = transport_rejection(report.issues, report.message)
     assert rejection is not None and rejection.code == "BRS13"
-    assert rejection.element == "/Bericht/Client/Geslacht" and rejection.message == "JW301"
-    assert "Geslacht" in rejection.describe()
+    assert rejection.path == "/Bericht/Client/Geslacht" and rejection.message_type == "JW301"
+    assert "/Bericht/Client/Geslacht" in rejection.message and "XSD" in rejection.message
+    assert rejection.line is not None and rejection.issues[0]["rule"] == "XSD"
+    assert TransportRejection.from_issues(report.issues, "JW301") == rejection
     with pytest.raises(RetourNotPossible) as exc:
         build_retour(report.root, report.mtype, report.issues, identificatie_retour="R", today=TODAY)
     assert exc.value.rejection.code == "BRS13"
@@ -219,7 +221,10 @@ def test_transport_rejection_for_non_xml():
 
 
 def test_no_transport_rejection_for_a_valid_message():
-    assert transport_rejection(validate_bytes(samples.build("WMO305")).issues) is None
+    issues = validate_bytes(samples.build("WMO305")).issues
+    assert transport_rejection(issues) is None
+    with pytest.raises(ValueError):
+        TransportRejection.from_issues(issues)
 
 
 def test_323_gets_no_retourbericht():
