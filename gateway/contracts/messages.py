@@ -24,6 +24,7 @@ class Item:
     bsn: str | None = None
     toewijzing_nummer: str | None = None
     unit: str | None = None
+    frequency: str | None = None  # Omvang/Frequentie of an allocation or request
     volume: int | None = None
     tarief: int | None = None
     bedrag: int | None = None
@@ -95,6 +96,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     bsn=bsn,
                     toewijzing_nummer=text(tp, "ToewijzingNummer"),
                     unit=text(tp, "Omvang", "Eenheid"),
+                    frequency=text(tp, "Omvang", "Frequentie"),
                     initial=not text(tp, "RedenWijziging"),
                     decided_on=_date(text(tp, "Toewijzingsdatum")),
                 )
@@ -123,6 +125,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     on=_date(text(ap, "ToewijzingIngangsdatum")),
                     bsn=bsn,
                     unit=text(ap, "Omvang", "Eenheid"),
+                    frequency=text(ap, "Omvang", "Frequentie"),
                     verwijzer_type=text(ap, "Verwijzer", "Type"),
                     initial=True,
                 )
@@ -138,6 +141,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     on=_date(text(np_, "GewensteIngangsdatum")),
                     bsn=bsn,
                     unit=text(np_, "Omvang", "Eenheid"),
+                    frequency=text(np_, "Omvang", "Frequentie"),
                     initial=True,
                 )
             )

@@ -170,3 +170,25 @@ def test_mixed_declaration_issues_on_exactly_the_bad_prestaties(registry, std):
         ("CR001", "S329", "reject", "Prestatie[4]"),
         ("CR003", "0611", "reject", "Prestatie[5]"),
     ]
+
+
+@pytest.mark.parametrize("std", STANDARDS)
+def test_allocation_uses_a_contracted_unit_and_frequency(registry, std):
+    def alloc(**kw):
+        return samples.allocation(std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(**kw),))
+
+    assert run(registry, f"{CODE[std]}301", alloc(eenheid="04", frequentie="2")) == []
+    wrong_unit = run(registry, f"{CODE[std]}301", alloc(eenheid="14", frequentie="2"))
+    assert [(i.rule, i.retourcode, i.class_path.rsplit("/", 1)[-1]) for i in wrong_unit] == [
+        ("CR003", "S329", "ToegewezenProduct")
+    ]
+    assert wrong_unit[0].path.endswith("/Omvang/Eenheid")
+    # Dagbesteding (iJw 45D01 / iWmo 07D01) is contracted per week or month, not per day.
+    dag = dict(categorie="45", code="45D01") if std == "ijw" else dict(categorie="07", code="07D01")
+    aanbieder = GROENE_HART if std == "ijw" else "12340002"
+    xml = samples.allocation(
+        std, gemeente=GOUDA, aanbieder=aanbieder,
+        products=(samples.Allocated(eenheid="16", frequentie="1", toewijzingsdatum=date(2026, 5, 1), ingangsdatum=date(2026, 5, 4), einddatum=date(2026, 9, 30), **dag),),
+    )
+    issues = run(registry, f"{CODE[std]}301", xml)
+    assert [(i.rule, "Frequentie 1" in i.text) for i in issues] == [("CR003", True)]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
+from validators.paths import child
 from validators.rulesets.contract_common import contract_issue, message_parties, product_name, resolved
 
 
@@ -71,11 +72,15 @@ def cr005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "CR003",
     retourcode="0611",
     level="contract",
-    messages=("323",),
+    messages=("301", "315", "317", "323"),
     summary="Declared Eenheid and ProductTarief equal the contracted ones for that date (per provider "
-    "where the bundle says so) and IngediendBedrag = GeleverdVolume x contracted tariff (TR418, TR346).",
+    "where the bundle says so) and IngediendBedrag = GeleverdVolume x contracted tariff (TR418, TR346); "
+    "an allocation or request uses a contracted Eenheid and Frequentie.",
 )
 def cr003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    if ctx.mtype.number != "323":
+        yield from _omvang(r, ctx)
+        return
     who = message_parties(ctx)
     for res in resolved(ctx):
         item = res.item
@@ -122,3 +127,34 @@ def cr003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                     retourcode="9346",
                 )
 
+
+
+def _omvang(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    """301/315/317: the Omvang's Eenheid and Frequentie are among the product's contracted ones.
+
+    Retourcode S329 (TR381): 0611 exists for declarations only; the product as specified is not
+    one of the contract's."""
+    for res in resolved(ctx):
+        item, p = res.item, res.product
+        if p is None or res.special or not res.contracted or item.unit is None:
+            continue
+        omvang = child(item.el, "Omvang")
+        if not res.idx.allows_unit(p.units, item.unit):
+            yield contract_issue(
+                r,
+                res.idx,
+                child(omvang, "Eenheid") if omvang is not None else item.el,
+                f"Eenheid {item.unit} is not a contracted unit of product {product_name(res)} ({', '.join(p.units)})",
+                class_el=item.el,
+                retourcode="S329",
+            )
+        elif p.frequencies and item.frequency is not None and item.frequency not in p.frequencies:
+            yield contract_issue(
+                r,
+                res.idx,
+                child(omvang, "Frequentie") if omvang is not None else item.el,
+                f"Frequentie {item.frequency} is not a contracted frequency of product {product_name(res)} "
+                f"({', '.join(p.frequencies)})",
+                class_el=item.el,
+                retourcode="S329",
+            )
