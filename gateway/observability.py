@@ -102,6 +102,32 @@ def _final_processors() -> list[Any]:
     return [mask_bsns, structlog.processors.JSONRenderer(sort_keys=False)]
 
 
+def _json_formatter() -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED_PROCESSORS,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_final_processors()],
+    )
+
+
+def add_log_file(path: str | Path, name: str = "gateway-extra") -> logging.Handler:
+    """Also write every log line (JSON, masked) to `path`, next to what configure_logging set up.
+
+    The handler survives later configure_logging() calls: the test run uses it to keep one file
+    of everything all tests logged, which it then searches for BSNs.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(_json_formatter())
+    handler.set_name(name)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == name:
+            root.removeHandler(old)
+            old.close()
+    root.addHandler(handler)
+    return handler
+
+
 def configure_logging(
     level: str | int = "INFO",
     *,
@@ -115,10 +141,7 @@ def configure_logging(
     """
     if isinstance(level, str):
         level = logging.getLevelName(level.upper())
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED_PROCESSORS,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_final_processors()],
-    )
+    formatter = _json_formatter()
     handler: logging.Handler
     if file is not None:
         Path(file).parent.mkdir(parents=True, exist_ok=True)

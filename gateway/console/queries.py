@@ -163,15 +163,15 @@ def _free_text(conn: Connection, f: LogFilter) -> Any:
     return or_(m.id == f.q, by_ident) if senders else (m.id == f.q)
 
 
-def list_messages(conn: Connection, f: LogFilter) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the message log, newest first, and the cursor of the next page (or None)."""
+def log_statement(conn: Connection, f: LogFilter) -> Any | None:
+    """The SELECT of one log page (limit + 1 rows), or None when the filters cannot match."""
     m = t.messages
     cond = _message_conditions(conn, f)
     rule = f.rule or f.contract_rule
     if f.rule and f.contract_rule and f.rule.upper() != f.contract_rule.upper():
-        return [], None  # one issue row has one rule code: both cannot hold
+        return None  # one issue row has one rule code: both cannot hold
     if rule:
-        # Drive the scan from the issue index; the rest of the filters apply per joined row.
+        # Drive the scan from the issue index; the other filters apply per joined row.
         mi = t.message_issues
         order_at, order_id = mi.c.received_at, mi.c.message_id
         stmt = (
@@ -190,13 +190,20 @@ def list_messages(conn: Connection, f: LogFilter) -> tuple[list[dict[str, Any]],
         at, mid = decode_cursor(f.cursor)
         stmt = stmt.where(tuple_(order_at, order_id) < tuple_(literal(_db_time(conn, at)), literal(mid)))
     # One extra row tells whether there is a next page.
-    stmt = stmt.order_by(order_at.desc(), order_id.desc()).limit(f.limit + 1)
+    return stmt.order_by(order_at.desc(), order_id.desc()).limit(f.limit + 1)
+
+
+def list_messages(conn: Connection, f: LogFilter) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the message log, newest first, and the cursor of the next page (or None)."""
+    stmt = log_statement(conn, f)
+    if stmt is None:
+        return [], None
     rows = [dict(r._mapping) for r in conn.execute(stmt)]
     more = len(rows) > f.limit
     rows = rows[: f.limit]
     seen: set[str] = set()
     page = []
-    for r in rows:  # a message with the same rule twice joins twice
+    for r in rows:  # defensive: the store writes one issue row per rule and message
         if r["id"] in seen:
             continue
         seen.add(r["id"])

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 import console_seed
+from bsn_log_check import pytest_configure, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
 from gateway import console, observability
 from gateway.console import users
 from gateway.console.settings import ConsoleSettings

@@ -1,0 +1,299 @@
+"""Synthetic message rows in bulk, to prove the console's queries at a million stored messages.
+
+Rows look like the pipeline's (types, parties, verdicts, issues, client keys, sortable ids spread
+over `days`), but `raw` is a short stand-in document: the log never reads it and the detail page
+reads one row by primary key, so its size does not change what is measured, only the disk used.
+Loading goes around the store's per-message API on purpose: executemany on SQLite, COPY on
+PostgreSQL, in batches, then ANALYZE so the planner knows the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+
+from gateway.catalog import ALL as ALL_TYPES
+from gateway.store import tables as t
+from gateway.store.ids import _encode
+
+RAW = b'<Bericht xmlns="urn:loadgen"><Header><Note>synthetic row</Note></Header></Bericht>'
+RULES = ["TR301", "TR304", "TR341", "TR389", "TR056", "CS139", "CD034", "TR315", "TR332", "TR074",
+         "TR326", "TR347", "TR333", "TR314", "TR358", "CR001", "CR002", "CR003", "CR004", "CR005", "XSD"]
+# message numbers with their share of traffic (heen and retour alike)
+MIX = {"301": 14, "302": 14, "305": 12, "306": 12, "307": 5, "308": 5, "315": 3, "316": 3,
+       "317": 2, "318": 2, "319": 3, "320": 3, "323": 12, "325": 10}
+VERDICTS = (("accepted", 87), ("rejected", 9), ("flagged", 3), ("transport_rejected", 1))
+
+COLUMNS = ["id", "received_at", "standard", "code", "sender", "receiver", "identificatie", "dagtekening",
+           "raw", "sha256", "verdict", "issues", "retour", "retour_identificatie", "client_key", "bsn_masked",
+           "allocation_numbers", "routing_state", "dead_letter", "replay_of", "transport", "received_by"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    rows: int
+    days: int = 30
+    gemeenten: int = 40
+    aanbieders: int = 400
+    clients: int = 200_000
+    seed: int = 7
+
+
+def gemeente(i: int) -> str:
+    return f"{1000 + i:04d}"
+
+
+def aanbieder(i: int) -> str:
+    return f"{70000000 + i:08d}"
+
+
+def client_key(i: int) -> str:
+    return hashlib.sha256(f"loadgen-client-{i}".encode()).hexdigest()
+
+
+def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """(message row, its rule codes), oldest first."""
+    rnd = random.Random(plan.seed)
+    now = now or datetime.now(UTC)
+    start = now - timedelta(days=plan.days)
+    span_ms = plan.days * 86_400_000
+    types = {(m.standard, m.number): m for m in ALL_TYPES}
+    numbers, weights = zip(*MIX.items(), strict=True)
+    verdicts, vweights = zip(*VERDICTS, strict=True)
+    step = span_ms / plan.rows
+    start_ms = int(start.timestamp() * 1000)
+    for i in range(plan.rows):
+        ms = start_ms + int(i * step)
+        standard = "ijw" if rnd.random() < 0.6 else "iwmo"
+        mt = types[(standard, rnd.choices(numbers, weights)[0])]
+        g, a = gemeente(rnd.randrange(plan.gemeenten)), aanbieder(rnd.randrange(plan.aanbieders))
+        sender, receiver = (g, a) if mt.sender_role == "gemeente" else (a, g)
+        verdict = rnd.choices(verdicts, vweights)[0]
+        rules: list[str] = []
+        if verdict in ("rejected", "transport_rejected", "flagged"):
+            rules = sorted(set(rnd.choices(RULES, k=rnd.randint(1, 2))))
+        single_client = mt.number not in ("323", "325")
+        ck = client_key(rnd.randrange(plan.clients)) if single_client else None
+        at = datetime.fromtimestamp(ms / 1000, UTC)
+        mid = _encode(ms, 10) + _encode(rnd.getrandbits(80), 16)
+        yield {
+            "id": mid,
+            "received_at": at,
+            "standard": standard,
+            "code": mt.code,
+            "sender": sender,
+            "receiver": receiver,
+            "identificatie": f"L{i:011d}",
+            "dagtekening": at.date(),
+            "raw": RAW,
+            "sha256": hashlib.sha256(mid.encode()).hexdigest(),
+            "verdict": verdict,
+            "issues": [{"rule": r, "severity": "error", "path": "/Bericht/Header", "text": f"synthetic {r}"}
+                       for r in rules],
+            "retour": None,
+            "retour_identificatie": None,
+            "client_key": ck,
+            "bsn_masked": f"******{rnd.randrange(1000):03d}" if ck else None,
+            "allocation_numbers": [],
+            "routing_state": "routed" if verdict == "accepted" else "none",
+            "dead_letter": False,
+            "replay_of": None,
+            "transport": "http",
+            "received_by": sender,
+        }, rules
+
+
+def _parties(plan: Plan) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [{"party_id": gemeente(i), "role": "gemeente", "name": f"Gemeente {i}", "created_at": now}
+            for i in range(plan.gemeenten)] + [
+        {"party_id": aanbieder(i), "role": "aanbieder", "name": f"Aanbieder {i}", "created_at": now}
+        for i in range(plan.aanbieders)]
+
+
+def load(engine: Engine, plan: Plan, batch: int = 20_000, now: datetime | None = None) -> dict[str, float]:
+    """Insert `plan.rows` messages (and their issue rows and the parties); returns timings."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(insert(t.parties), _parties(plan))
+    if engine.dialect.name == "postgresql":
+        _load_pg(engine, plan, batch, now)
+    else:
+        _load_sqlite(engine, plan, batch, now)
+    loaded = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    return {"load_s": round(loaded - started, 2), "analyze_s": round(time.perf_counter() - loaded, 2)}
+
+
+def _sqlite_value(col: str, v: Any) -> Any:
+    if isinstance(v, datetime):
+        # SQLAlchemy's SQLite DateTime storage format (naive UTC)
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if col in ("issues", "allocation_numbers"):
+        return json.dumps(v)
+    if col == "dagtekening":
+        return v.isoformat()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def _load_sqlite(engine: Engine, plan: Plan, batch: int, now: datetime | None) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA synchronous=OFF")
+        msg_sql = f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        iss_sql = "INSERT INTO message_issues (message_id, rule, retourcode, received_at) VALUES (?, ?, ?, ?)"
+        msgs: list[tuple] = []
+        issues: list[tuple] = []
+        cur.execute("BEGIN")
+        for row, rules in generate(plan, now):
+            msgs.append(tuple(_sqlite_value(c, row[c]) for c in COLUMNS))
+            at = _sqlite_value("received_at", row["received_at"])
+            issues.extend((row["id"], r, None, at) for r in rules)
+            if len(msgs) >= batch:
+                cur.executemany(msg_sql, msgs)
+                cur.executemany(iss_sql, issues)
+                msgs, issues = [], []
+        if msgs:
+            cur.executemany(msg_sql, msgs)
+            cur.executemany(iss_sql, issues)
+        cur.execute("COMMIT")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        raw.close()
+
+
+def _load_pg(engine: Engine, plan: Plan, batch: int, now: datetime | None) -> None:
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection  # psycopg 3 connection
+        with dbapi.cursor() as cur:
+            with cur.copy(f"COPY messages ({', '.join(COLUMNS)}) FROM STDIN") as cp_msgs:
+                issue_rows: list[tuple] = []
+                for row, rules in generate(plan, now):
+                    cp_msgs.write_row(tuple(
+                        json.dumps(row[c]) if c in ("issues", "allocation_numbers") else row[c] for c in COLUMNS
+                    ))
+                    issue_rows.extend((row["id"], r, None, row["received_at"]) for r in rules)
+            with cur.copy("COPY message_issues (message_id, rule, retourcode, received_at) FROM STDIN") as cp:
+                for r in issue_rows:
+                    cp.write_row(r)
+        dbapi.commit()
+    finally:
+        raw.close()
+
+
+# --- what the scale test and the benchmark measure ----------------------------------------------
+
+
+def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[str, dict[str, str]]:
+    """Log filters as the console sends them (query parameters), with values that exist in a
+    store loaded by `load(plan)`: a busy provider, a client with a chain, a mid-table cursor."""
+    from sqlalchemy import select
+
+    from gateway.console.queries import encode_cursor
+
+    now = now or datetime.now(UTC)
+    m = t.messages.c
+    with engine.connect() as conn:
+        some = conn.execute(
+            select(m.client_key, m.identificatie).where(m.client_key.is_not(None)).order_by(m.received_at.desc()).limit(1)
+        ).first()
+        # a cursor half-way down the log: the page after it must cost what page one costs
+        mid = conn.execute(
+            select(m.received_at, m.id).order_by(m.received_at.desc(), m.id.desc()).offset(plan.rows // 2).limit(1)
+        ).first()
+    day_ago = now - timedelta(days=1)
+    return {
+        "newest page": {},
+        "type JW323": {"code": "JW323"},
+        "verdict rejected": {"verdict": "rejected"},
+        "sender (provider)": {"sender": aanbieder(3)},
+        "receiver (gemeente)": {"receiver": gemeente(5)},
+        "type + verdict": {"code": "JW323", "verdict": "rejected"},
+        "rule TR341": {"rule": "TR341"},
+        "contract rule CR004": {"contract_rule": "CR004"},
+        "client chain": {"client_key": some.client_key},
+        "free text identificatie": {"q": some.identificatie},
+        "one hour, a day ago": {"since": day_ago.isoformat(), "until": (day_ago + timedelta(hours=1)).isoformat()},
+        "standard iwmo": {"standard": "iwmo"},
+        "page at the middle (cursor)": {"cursor": encode_cursor(mid.received_at, mid.id)},
+        "rejected from a provider, 7 days": {
+            "verdict": "rejected", "sender": aanbieder(3), "since": (now - timedelta(days=7)).isoformat()},
+    }
+
+
+def store_detail_subject(store: Any) -> str:
+    """A real rejected declaration (two issues at real element paths) with its client's allocation
+    and start, stored through the store's API: what the detail page is measured on."""
+    from lxml import etree
+
+    from gateway import samples
+    from gateway.catalog import by_code
+    from validators.issues import Issue
+    from validators.paths import element_path
+
+    nr = 424242
+    bsn = samples.BSNS[1]
+    flow = [
+        ("JW301", samples.allocation(bsn=bsn, products=(samples.Allocated(toewijzingnummer=nr),)), "accepted"),
+        ("JW305", samples.start(bsn=bsn, products=(samples.Started(toewijzingnummer=nr),)), "accepted"),
+    ]
+    bad = samples.declaration(clients={bsn: [samples.Prestatie(toewijzingnummer=nr),
+                                             samples.Prestatie(toewijzingnummer=nr, eenheid="14")]})
+    flow.append(("JW323", bad, "rejected"))
+    message_id = ""
+    for code, raw, verdict in flow:
+        root = etree.fromstring(raw)
+        issues = []
+        if verdict == "rejected":
+            eenheid = [e for e in root.iter() if isinstance(e.tag, str) and e.tag.endswith("}Eenheid")][1]
+            issues = [Issue(rule="TR341", path=element_path(eenheid), text="Eenheid differs from the toewijzing")]
+        with store.transaction() as tx:
+            message_id = tx.save_message(raw=raw, verdict=verdict, issues=issues, mtype=by_code(code), root=root)
+            tx.apply_state(by_code(code), root, accepted=verdict == "accepted")
+    return message_id
+
+
+def full_scans(conn: Any, stmt: Any) -> tuple[list[str], str]:
+    """(tables read by a full scan, the plan as text) for a SELECT, from EXPLAIN.
+
+    SQLite: a `SCAN <table>` line without an index. PostgreSQL: a `Seq Scan` node. An ordered
+    walk of an index (`SCAN messages USING INDEX ix_messages_received`) is no full scan: it stops
+    after the page's rows.
+    """
+    big = {"messages", "message_issues"}
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    sql = str(compiled)
+    if conn.dialect.name == "postgresql":
+        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql.replace("%", "%%")).scalar()
+        plan = plan if isinstance(plan, list) else json.loads(plan)
+        scans: list[str] = []
+        lines: list[str] = []
+
+        def walk(node: dict, depth: int = 0) -> None:
+            lines.append("  " * depth + f"{node['Node Type']} {node.get('Relation Name', '')} {node.get('Index Name', '')}".rstrip())
+            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in big:
+                scans.append(node["Relation Name"])
+            for sub in node.get("Plans", []):
+                walk(sub, depth + 1)
+
+        walk(plan[0]["Plan"])
+        return scans, "\n".join(lines)
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    details = [r[-1] for r in rows]
+    scans = [d.split()[1] for d in details
+             if d.startswith("SCAN ") and "USING" not in d and d.split()[1] in big]
+    return scans, "\n".join(details)

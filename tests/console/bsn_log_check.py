@@ -1,0 +1,83 @@
+"""A pytest plugin: every log line the whole test run writes goes to one file, which is searched
+for BSNs (any run of nine digits) at the end; finding one fails the run.
+
+Loaded by tests/console/conftest.py, so it is active whenever tests/console is collected (the
+full suite). pytest_configure is a historic hook, so it runs even though this conftest is found
+during collection; tests only log after collection, so no line is missed.
+
+The file: $GATEWAY_TEST_LOG, default var/test-logs/pytest-run.jsonl (git-ignored).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from gateway import observability
+
+_STATE: dict[str, object] = {}
+
+
+def log_path(config) -> Path:
+    default = Path(config.rootpath) / "var" / "test-logs" / "pytest-run.jsonl"
+    return Path(os.environ.get("GATEWAY_TEST_LOG", default))
+
+
+def scan(path: Path) -> list[tuple[int, str]]:
+    """(line number, the line with the finding masked) for every line holding a BSN-like run."""
+    found = []
+    if not path.exists():
+        return found
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if observability.find_bsns(line):
+                # never print the BSN itself, even in a failure report
+                found.append((n, observability.mask_text(line.strip())[:300]))
+    return found
+
+
+def pytest_configure(config) -> None:
+    if "handler" in _STATE or hasattr(config, "workerinput"):
+        return
+    path = log_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")  # one file per run
+    observability.configure_logging(os.environ.get("GATEWAY_TEST_LOG_LEVEL", "INFO"))
+    _STATE["handler"] = observability.add_log_file(path, name="gateway-test-run")
+    _STATE["path"] = path
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    handler = _STATE.get("handler")
+    if handler is None:
+        return
+    handler.flush()
+    path: Path = _STATE["path"]  # type: ignore[assignment]
+    findings = scan(path)
+    _STATE["findings"] = findings
+    _STATE["lines"] = sum(1 for _ in path.open(encoding="utf-8", errors="replace")) if path.exists() else 0
+    if findings and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if "findings" not in _STATE:
+        return
+    findings = _STATE["findings"]
+    path = _STATE["path"]
+    if findings:
+        terminalreporter.section("BSN in the test-run log", red=True)
+        terminalreporter.write_line(f"{len(findings)} line(s) of {path} hold a nine-digit run (a BSN?):")
+        for n, line in findings[:20]:
+            terminalreporter.write_line(f"  line {n}: {line}")
+    else:
+        terminalreporter.write_line(
+            f"BSN log check: {_STATE['lines']} log lines in {path}, no BSN in clear."
+        )
+
+
+def detach() -> None:
+    handler = _STATE.pop("handler", None)
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
