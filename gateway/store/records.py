@@ -235,6 +235,7 @@ class PrestatieState(_Record):
     periode_eind: date
     volume: int | None
     eenheid: str | None
+    tarief: int | None
     bedrag: int
     status: str
     credited: bool
@@ -248,3 +249,4 @@ class DeclarationState(_Record):
     identificatie: str
     periode_begin: date
     periode_eind: date
+    xsd_versie: dict[str, str | None] | None = None

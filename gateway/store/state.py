@@ -210,6 +210,19 @@ class StateView:
         ).mappings().first()
         return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
 
+    def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
+        """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
+        d = t.declarations
+        row = self._conn.execute(
+            select(d).where(
+                d.c.law == law,
+                d.c.aanbieder == aanbieder,
+                d.c.identificatie == identificatie,
+                self._not_excluded(d),
+            ).order_by(d.c.id)
+        ).mappings().first()
+        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
         d = t.declarations

@@ -17,6 +17,7 @@ from gateway.store import extract
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child
+from validators.rulesets.crossmessage_declaration_answer import tr304_answer
 from validators.rulesets.crossmessage_request import tr304_vow
 from validators.rulesets.crossmessage_support import between
 
@@ -220,14 +221,17 @@ def tr338(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "TR304",
     retourcode="8187",
     level="crossmessage",
-    messages=("317", "323"),
-    summary="The Bsn is the Bsn of the client of the referenced toewijzing",
+    messages=("317", "323", "325"),
+    summary="The Bsn is the Bsn of the client of the referenced toewijzing (317, 323) or prestatie (325)",
 )
 def tr304(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
         return
     if ctx.mtype.number == "317":
         yield from tr304_vow(r, ctx)
+        return
+    if ctx.mtype.number == "325":
+        yield from tr304_answer(r, ctx)
         return
     b = between(ctx)
     for p in _decl(ctx).prestaties:
