@@ -77,6 +77,23 @@ RS_RULES: tuple[tuple[str, str], ...] = (
     ("RS048", "version number of three integers separated by dots"),
 )
 
+RETOURS = """\
+`gateway/retour.py` turns the findings of all levels into the answer (IV028, IV032, IV087, IV088):
+
+| Findings | Retour (302/306/308/316/318/320) | Declaratie-antwoord (325) |
+|---|---|---|
+| parse, detection or XSD (level 1) | none: a transport rejection (BRS14 / IB004 / BRS13) naming the first failing element | none: the same transport rejection |
+| any level-2 rule above (0001) | Header only, RetourCode 0001 | Header only, 0001 |
+| a level-3/4 code on the Header (9056, 8848, S300) | Header only, with those codes | Header only, with those codes |
+| a code on a class | Header 0200; the body echoed with RetourCodes last in every class: its codes, 0233 below a failed class, 0200 elsewhere | on the Declaratie: DeclaratieAntwoord with the code, TotaalToegekendBedrag 0, no Clienten; on a Client: the client with its code and all its prestaties 0233; on a Prestatie: the client 0200 and only the rejected prestaties |
+| nothing | Header only, without RetourCodes | DeclaratieAntwoord 8001, TotaalToegekendBedrag = TotaalIngediendBedrag |
+
+An issue's code goes to the nearest class enclosing its `class_path` (else its `path`); no path
+means the Header. Only errors with action "reject" count: contract findings that flag or ask for
+review never reject. The 325 awards TotaalIngediendBedrag minus the rejected prestaties (debits
++, credits -) and is checked against TR342, CS325 and CD060 before it leaves.
+"""
+
 DIFFERENCES = """\
 The official level-2 reference (the XSLT package) is not part of the material, so these choices
 are ours; each is covered by the tests named above.
@@ -200,6 +217,7 @@ def render(tests_dir: Path = TESTS) -> str:
     for code, meaning in RS_RULES:
         test = f"`{tests[code]}`" if code in tests else "enforced by XSD (no dedicated test)"
         lines.append(f"| {code} | {meaning} | {test} |")
+    lines += ["", "## How findings become a retourbericht or declaratie-antwoord", "", RETOURS.rstrip()]
     lines += ["", "## Deliberate differences from the official validation", "", DIFFERENCES.rstrip(), ""]
     return "\n".join(lines)
 
