@@ -221,3 +221,22 @@ def write_corpus(directory: Path | str, n: int, *, seed: int = 0, invalid_ratio:
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m gateway.testing.corpus DIR N [--seed S] [--invalid-ratio R]"""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m gateway.testing.corpus", description=main.__doc__)
+    ap.add_argument("directory", type=Path)
+    ap.add_argument("n", type=int)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--invalid-ratio", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    paths = write_corpus(args.directory, args.n, seed=args.seed, invalid_ratio=args.invalid_ratio)
+    print(f"{len(paths)} files in {args.directory}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
