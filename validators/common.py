@@ -266,8 +266,17 @@ class PrestatieRow:
         return -amount if self.get("IngediendBedrag/DebetCredit") == "C" else amount
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    """Local name of a Clark-notation tag; memoised, as a message repeats few tags many times."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        if len(_LOCAL) > 10_000:  # tags come from outside: keep the memo bounded
+            _LOCAL.clear()
+        name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[PrestatieRow]:
@@ -280,16 +289,13 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
         top = child(root, "DeclaratieAntwoord")
     rows: list[PrestatieRow] = []
     for client in descendants(top, "Clienten", "Client"):
-        for p in descendants(client, "Prestaties", "Prestatie"):
+        for p in client.iterfind("{*}Prestaties/{*}Prestatie"):
             values: dict[str, str | None] = {}
-            for c in p:
-                if not isinstance(c.tag, str):
-                    continue
+            for c in p.iterchildren(etree.Element):
                 name = _local(c.tag)
                 if len(c):
-                    for g in c:
-                        if isinstance(g.tag, str):
-                            values[f"{name}/{_local(g.tag)}"] = g.text
+                    for g in c.iterchildren(etree.Element):
+                        values[name + "/" + _local(g.tag)] = g.text
                 else:
                     values[name] = c.text
             rows.append(

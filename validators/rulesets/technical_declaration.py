@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import date_of, descendants, later_duplicates, prestatie_rows, signed_amount
+from validators.common import date_of, later_duplicates, prestatie_rows, signed_amount
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, element_path
@@ -29,7 +29,7 @@ def _rows(ctx: RuleContext):
 
 
 def _codes(el) -> list[str]:
-    return [(c.text or "").strip() for c in descendants(el, "RetourCodes", "RetourCode")]
+    return [(c.text or "").strip() for c in el.iterfind("{*}RetourCodes/{*}RetourCode")]
 
 
 @rule(
