@@ -211,6 +211,10 @@ def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[s
         some = conn.execute(
             select(m.client_key, m.identificatie).where(m.client_key.is_not(None)).order_by(m.received_at.desc()).limit(1)
         ).first()
+        # the provider of the newest rejection: "rejected from a provider, 7 days" has rows
+        rejecting = conn.execute(
+            select(m.sender).where(m.verdict == "rejected", m.sender.like("7%")).order_by(m.received_at.desc()).limit(1)
+        ).scalar()
         # a cursor half-way down the log: the page after it must cost what page one costs
         mid = conn.execute(
             select(m.received_at, m.id).order_by(m.received_at.desc(), m.id.desc()).offset(plan.rows // 2).limit(1)
@@ -231,7 +235,7 @@ def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[s
         "standard iwmo": {"standard": "iwmo"},
         "page at the middle (cursor)": {"cursor": encode_cursor(mid.received_at, mid.id)},
         "rejected from a provider, 7 days": {
-            "verdict": "rejected", "sender": aanbieder(3), "since": (now - timedelta(days=7)).isoformat()},
+            "verdict": "rejected", "sender": rejecting, "since": (now - timedelta(days=7)).isoformat()},
     }
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
@@ -146,21 +146,52 @@ def _message_conditions(conn: Connection, f: LogFilter) -> list[Any]:
     return cond
 
 
-def _free_text(conn: Connection, f: LogFilter) -> Any:
-    """Match q as a message id (primary key) or BerichtIdentificatie (ix_messages_ident).
+# A loose index scan: the distinct senders, one index probe each (ix_messages_sender_received),
+# instead of DISTINCT over the whole table. Plain SQL that SQLite and PostgreSQL both run.
+_DISTINCT_SENDERS = text(
+    """
+    WITH RECURSIVE s(sender) AS (
+        SELECT min(sender) FROM messages
+        UNION ALL
+        SELECT (SELECT min(m.sender) FROM messages m WHERE m.sender > s.sender) FROM s
+        WHERE s.sender IS NOT NULL
+    )
+    SELECT sender FROM s WHERE sender IS NOT NULL
+    """
+)
 
-    ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we give it
-    every sender and type explicitly: an IN list it probes through the index.
+
+def distinct_senders(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(_DISTINCT_SENDERS)]
+
+
+FREE_TEXT_CAP = 1000
+
+
+def free_text_statement(conn: Connection, f: LogFilter) -> Any:
+    """The ids of messages whose BerichtIdentificatie is q (ix_messages_ident).
+
+    ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we hand it
+    every sender that occurs (a loose index scan) and every type: IN lists it probes the index with.
     """
     m = t.messages.c
-    senders = [f.sender] if f.sender else list(
-        conn.execute(select(t.parties.c.party_id)).scalars()
-    )
+    senders = [f.sender] if f.sender else distinct_senders(conn)
     codes = [f.code.upper()] if f.code else (
         _codes_of_standard(f.standard) if f.standard else [x.code for x in ALL_TYPES]
     )
-    by_ident = and_(m.sender.in_(senders), m.code.in_(codes), m.identificatie == f.q)
-    return or_(m.id == f.q, by_ident) if senders else (m.id == f.q)
+    return (
+        select(m.id)
+        .where(m.sender.in_(senders), m.code.in_(codes), m.identificatie == f.q)
+        .limit(FREE_TEXT_CAP)
+    )
+
+
+def _free_text(conn: Connection, f: LogFilter) -> Any:
+    """q as a message id (primary key) or a BerichtIdentificatie, resolved to ids first: one OR
+    over both would lead PostgreSQL to a sequential scan."""
+    m = t.messages.c
+    ids = {f.q} | set(conn.execute(free_text_statement(conn, f)).scalars())
+    return m.id.in_(sorted(ids))
 
 
 def log_statement(conn: Connection, f: LogFilter) -> Any | None:
