@@ -63,6 +63,27 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is unreachable, restarting, or dropped the connection mid-transaction: a
+        # transaction that did not commit stored nothing, one that did is answered as a duplicate
+        # when resent, so "come back later" is the true and safe answer (not a 500).
+        log.warning("store_unavailable", path=request.url.path, error=type(exc).__name__)
+        retry = str(getattr(request.app.state.settings, "retry_after_seconds", 2))
+        return JSONResponse(
+            error_body("store_unavailable", "the gateway's store is unavailable for a moment; "
+                       f"please resend after {retry} s (a message already stored is answered as a "
+                       "duplicate)"),
+            503, headers={"Retry-After": retry},
+        )
+
+    from sqlalchemy import exc as sa_exc
+
+    # PendingRollbackError: the connection died inside the message's transaction (a statement
+    # before failed on it); nothing of that transaction was committed.
+    for unavailable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                        sa_exc.TimeoutError, sa_exc.PendingRollbackError):
+        app.add_exception_handler(unavailable, _store_unavailable)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Logged for operators (masked by the log processor); the sender sees no internals.
