@@ -5,13 +5,15 @@ Loaded by tests/console/conftest.py, so it is active whenever tests/console is c
 full suite). pytest_configure is a historic hook, so it runs even though this conftest is found
 during collection; tests only log after collection, so no line is missed.
 
-The file: $GATEWAY_TEST_LOG, default var/test-logs/pytest-run.jsonl (git-ignored).
+The file: $GATEWAY_TEST_LOG, default var/test-logs/pytest-run-<pid>.jsonl (git-ignored; one per
+run, as several engineers run tests in one tree at once; files older than a day are removed).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from gateway import observability
@@ -20,8 +22,18 @@ _STATE: dict[str, object] = {}
 
 
 def log_path(config) -> Path:
-    default = Path(config.rootpath) / "var" / "test-logs" / "pytest-run.jsonl"
+    default = Path(config.rootpath) / "var" / "test-logs" / f"pytest-run-{os.getpid()}.jsonl"
     return Path(os.environ.get("GATEWAY_TEST_LOG", default))
+
+
+def _prune(directory: Path, max_age_s: float = 86_400) -> None:
+    now = time.time()
+    for old in directory.glob("pytest-run-*.jsonl"):
+        try:
+            if now - old.stat().st_mtime > max_age_s:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def scan(path: Path) -> list[tuple[int, str]]:
@@ -42,6 +54,7 @@ def pytest_configure(config) -> None:
         return
     path = log_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _prune(path.parent)
     path.write_text("")  # one file per run
     observability.configure_logging(os.environ.get("GATEWAY_TEST_LOG_LEVEL", "INFO"))
     _STATE["handler"] = observability.add_log_file(path, name="gateway-test-run")
