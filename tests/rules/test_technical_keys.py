@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from rule_helpers import STANDARDS, Msg
 
 from gateway import samples
+from validators.rulesets.technical_keys import KEYS
 
 C = "/Bericht/Client"
 
@@ -123,3 +125,34 @@ def test_tr101_and_tr416_large_declaration_scales(standard):
     for name in ("Begindatum", "Einddatum"):
         last.find(f"{{*}}ProductPeriode/{{*}}{name}").text = first.find(f"{{*}}ProductPeriode/{{*}}{name}").text
     assert len(msg.issues("TR416", schema_valid=False)) == 1
+
+
+def test_tr101_keys_match_the_official_sleutelelementen(official_dir):
+    """Our logical keys are exactly the elements the iJw CD/CS/RS table flags as Sleutelelement."""
+    source = (official_dir / "ijw-3.2" / "docs" / "regels" / "condities-constraints"
+              / "Condities_constraints_per_data-element.md").read_text(encoding="utf-8")
+    official: dict[tuple[str, str], set[str]] = {}
+    for block in source.split("\n---\n"):
+        if "- Sleutelelement: ja" not in block:
+            continue
+        number = re.search(r"- Bericht: JW(\d{3})", block)[1]
+        klasse = re.search(r"- Berichtklasse: (\w+)", block)[1]
+        element = re.search(r"- Element: ([\w.]+)", block)[1].split("_")[0].split(".")[0]
+        cdt = re.search(r"- CDT-element: (\w+)", block)
+        if element == "Product" and cdt is None:
+            continue  # the class flag; its Categorie and Code rows carry the key
+        key = element + ("/" + cdt[1].split("_")[0] if cdt else "")
+        official.setdefault((number, klasse), set()).add(key)
+
+    ours: dict[tuple[str, str], set[str]] = {}
+
+    def flatten(number, specs):
+        for spec in specs:
+            ours[(number, spec.name)] = {"/".join(p) for p in spec.key}
+            flatten(number, spec.subclasses)
+
+    for number, specs in KEYS.items():
+        flatten(number, specs)
+    for klasse in ("Antwoord", "Woonplaatsbeginsel"):  # TR101 does not apply to the 319
+        official.pop(("319", klasse))
+    assert ours == official
