@@ -231,3 +231,22 @@ def test_323_gets_no_retourbericht():
     root = etree.fromstring(samples.build("JW323"))
     with pytest.raises(RetourNotPossible):
         build_retour(root, by_code("JW323"), [], identificatie_retour="R", today=TODAY)
+
+
+@pytest.mark.parametrize("number", HEEN)
+def test_retour_classes_are_those_of_the_official_retour_schemas(official_dir, number):
+    """Every element whose type carries RetourCodes (besides the Header) is a class we code."""
+    from gateway.retour import RETOUR_CLASSES
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    answer = by_code(code_of("ijw", number)).answered_by
+    doc = etree.parse(str(official_dir / "ijw-3.2" / "xsd" / f"{answer.code}.xsd"))
+    with_codes = {
+        ct.get("name")
+        for ct in doc.iter(f"{xs}complexType")
+        if any(e.get("name") == "RetourCodes" for e in ct.iter(f"{xs}element")) and ct.get("name") != "Header"
+    }
+    elements = {
+        e.get("name") for e in doc.iter(f"{xs}element") if (e.get("type") or "").split(":")[-1] in with_codes
+    }
+    assert elements == set(RETOUR_CLASSES[number])
