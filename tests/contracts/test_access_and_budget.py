@@ -21,14 +21,14 @@ def req(std, *products, aanbieder=GROENE_HART, gemeente=GOUDA, dagtekening=None)
 # -- CR006 -----------------------------------------------------------------------------------------
 
 
-def test_provider_initiated_wmo315_goes_to_review(registry):
+def test_cr006_provider_initiated_wmo315_goes_to_review(registry):
     issues = run(registry, "WMO315", req("iwmo", R(verwijzer_type="01")))
     assert [(i.rule, i.severity, i.action, i.class_path) for i in issues] == [
         ("CR006", "warning", "review", "/Bericht/Client")
     ]
 
 
-def test_wmo_referrer_other_than_the_municipality(registry):
+def test_cr006_wmo_referrer_other_than_the_municipality(registry):
     issues = run(registry, "WMO315", req("iwmo", R(verwijzer_type="02")))
     assert sorted((i.rule, i.action, i.class_path.rsplit("/", 1)[-1]) for i in issues) == [
         ("CR006", "review", "AangevraagdProduct"),
@@ -36,12 +36,12 @@ def test_wmo_referrer_other_than_the_municipality(registry):
     ]
 
 
-def test_jeugd_request_through_a_gp_is_normal(registry):
+def test_cr006_jeugd_request_through_a_gp_is_normal(registry):
     assert run(registry, "JW315", req("ijw", R(verwijzer_type="02"))) == []
     assert run(registry, "JW317", samples.change_request("ijw", gemeente=GOUDA, aanbieder=GROENE_HART)) == []
 
 
-def test_lot_referrers_override_the_law(registry):
+def test_cr006_lot_referrers_override_the_law(registry):
     # JB/JR is reached through a GI or the court only.
     jr = dict(categorie="47", code="47JR1")
     assert run(registry, "JW315", req("ijw", R(verwijzer_type="04", **jr), aanbieder=GI)) == []
@@ -51,7 +51,7 @@ def test_lot_referrers_override_the_law(registry):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_access_reject_flag_and_pass(std):
+def test_cr006_access_reject_flag_and_pass(std):
     reject = variant(MH, ("CR006: review", "CR006: reject"), ('routes: {"315": review', 'routes: {"315": reject'))
     flag = variant(MZ)
     # Midden-Holland variant: a referrer outside the policy rejects (iJw: zelfverwijzer to JB/JR).
@@ -111,7 +111,7 @@ def _decl(std, *prestaties, aanbieder=GROENE_HART, gemeente=GOUDA):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_below_warning_passes(mh_now, std):
+def test_cr004_budget_below_warning_passes(mh_now, std):
     year = _year()
     state = RecordedState({(GROENE_HART, year, None): 100_000_00})
     assert run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state) == []
@@ -119,7 +119,7 @@ def test_budget_below_warning_passes(mh_now, std):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_warning_level_flags_once(mh_now, std):
+def test_cr004_budget_warning_level_flags_once(mh_now, std):
     # Ceiling 400,000; warning at 70 % = 280,000. 279,700 + 2 x 600 crosses it.
     state = RecordedState({(GROENE_HART, _year(), None): 279_700_00})
     issues = run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie(), samples.Prestatie()), state=state)
@@ -129,7 +129,7 @@ def test_budget_warning_level_flags_once(mh_now, std):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_running_care_is_paid_above_the_ceiling(mh_now, std):
+def test_cr004_running_care_is_paid_above_the_ceiling(mh_now, std):
     # Midden-Holland: above the ceiling declarations are flagged, never refused.
     state = RecordedState({(GROENE_HART, _year(), None): 410_000_00})
     issues = run(mh_now, f"{CODE[std]}323", _decl(std, samples.Prestatie()), state=state)
@@ -138,7 +138,7 @@ def test_running_care_is_paid_above_the_ceiling(mh_now, std):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_new_allocations_refused_above_the_ceiling(mh_now, std):
+def test_cr004_new_allocations_refused_above_the_ceiling(mh_now, std):
     registry = mh_now
     state = RecordedState({(GROENE_HART, _year(), None): 410_000_00}, known_allocations={"1002"})
     start, end = date(_year(), 1, 5), date(_year(), 12, 31)
@@ -158,7 +158,7 @@ def test_new_allocations_refused_above_the_ceiling(mh_now, std):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_refuse_policy_refuses_declarations(std):
+def test_cr004_budget_refuse_policy_refuses_declarations(std):
     # Noord-Limburg refuses above the ceiling (tolerance 0, running care not exempt). For iJw a
     # variant gives the youth provider a ceiling too. Dates pinned inside the example contracts.
     oct26 = (date(2026, 10, 1), date(2026, 10, 31))

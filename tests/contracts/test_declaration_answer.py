@@ -22,7 +22,7 @@ NS = {"ijw": "http://www.istandaarden.nl/ijw/3_2/jw325/schema", "iwmo": "http://
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_325_rejects_exactly_the_contract_violations(tmp_path, registry, std):
+def test_cr001_cr002_cr003_325_rejects_exactly_the_contract_violations(tmp_path, registry, std):
     from gateway.store.ingest import ingest
     from validators import engine
 

@@ -27,7 +27,7 @@ def rules_of(issues):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_no_show_is_refused_whatever_the_amount(registry, std):
+def test_cr002_no_show_is_refused_whatever_the_amount(registry, std):
     cat, code = NO_SHOW[std]
     hourly = P(categorie=cat, code=code, volume=1)
     client_bill = P(categorie=cat, code=code, eenheid="83", volume=2500)  # the 25 euro client bill
@@ -40,7 +40,7 @@ def test_no_show_is_refused_whatever_the_amount(registry, std):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_no_show_flag_variant_and_pass(std):
+def test_cr002_no_show_flag_variant_and_pass(std):
     reg = variant(MH, ("CR002: reject", "CR002: flag"))
     cat, code = NO_SHOW[std]
     issues = run(reg, f"{CODE[std]}323", decl(std, [P(categorie=cat, code=code)]))
@@ -48,7 +48,7 @@ def test_no_show_flag_variant_and_pass(std):
     assert run(reg, f"{CODE[std]}323", decl(std, [P()])) == []
 
 
-def test_no_show_credit_is_not_refused(registry):
+def test_cr002_no_show_credit_is_not_refused(registry):
     # A credit can only be refused for technical reasons (IV085).
     credit = P(categorie="45", code="45NS1", debet_credit="C", vorig_referentienummer="P0001")
     assert run(registry, "JW323", decl("ijw", [credit])) == []
@@ -58,7 +58,7 @@ def test_no_show_credit_is_not_refused(registry):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_contract_tariff_passes_and_other_tariff_is_refused(registry, std):
+def test_cr003_contract_tariff_passes_and_other_tariff_is_refused(registry, std):
     # 2026 tariff of 45A01 / 02A01: 75.00 per hour (the samples' default).
     assert run(registry, f"{CODE[std]}323", decl(std, [P()])) == []
     issues = run(registry, f"{CODE[std]}323", decl(std, [P(tarief=7000)]))
@@ -67,35 +67,35 @@ def test_contract_tariff_passes_and_other_tariff_is_refused(registry, std):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_tariff_flag_variant(std):
+def test_cr003_tariff_flag_variant(std):
     reg = variant(MH, ("CR003: reject", "CR003: flag"))
     issues = run(reg, f"{CODE[std]}323", decl(std, [P(tarief=7000)]))
     assert [(i.rule, i.severity, i.action) for i in issues] == [("CR003", "warning", "flag")]
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_uncontracted_unit_is_refused(registry, std):
+def test_cr003_uncontracted_unit_is_refused(registry, std):
     issues = run(registry, f"{CODE[std]}323", decl(std, [P(eenheid="14", tarief=7500)]))
     assert rules_of(issues) == [("CR003", "0611", "reject", "Prestatie")]
     assert issues[0].path.endswith("/Eenheid")
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_amount_must_be_volume_times_contract_tariff(registry, std):
+def test_cr003_amount_must_be_volume_times_contract_tariff(registry, std):
     issues = run(registry, f"{CODE[std]}323", decl(std, [P(volume=8, tarief=7500, bedrag=61000)]))
     assert rules_of(issues) == [("CR003", "9346", "reject", "Prestatie")]
     assert issues[0].path.endswith("/IngediendBedrag")
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_hourly_tariff_declared_in_minutes(registry, std):
+def test_cr003_hourly_tariff_declared_in_minutes(registry, std):
     # IV081: 75.00/h x 90 min / 60 = 112.50; ProductTarief is the rounded per-minute rate 1.25.
     assert run(registry, f"{CODE[std]}323", decl(std, [P(eenheid="01", volume=90, tarief=125, bedrag=11250)])) == []
     wrong = run(registry, f"{CODE[std]}323", decl(std, [P(eenheid="01", volume=90, tarief=125, bedrag=11300)]))
     assert [i.retourcode for i in wrong] == ["9346"]
 
 
-def test_tariff_of_the_prestatie_date(registry):
+def test_cr003_tariff_of_the_prestatie_date(registry):
     # 45A01: 72.50 in 2025, 75.00 from 2026.
     nov25 = (date(2025, 11, 1), date(2025, 11, 30))
     p25 = dict(begindatum=nov25[0], einddatum=nov25[1])
@@ -103,7 +103,7 @@ def test_tariff_of_the_prestatie_date(registry):
     assert [i.rule for i in run(registry, "JW323", decl("ijw", [P(tarief=7500, **p25)], periode=nov25))] == ["CR003"]
 
 
-def test_provider_specific_tariff(registry):
+def test_cr003_provider_specific_tariff(registry):
     etmaal = dict(categorie="43", code="43HS1", eenheid="14", volume=10)
     # The HS centre has an addendum tariff of 395.00; the general tariff is 360.00.
     assert run(registry, "JW323", decl("ijw", [P(tarief=39500, **etmaal)], aanbieder=HS_CENTRUM)) == []
@@ -114,7 +114,7 @@ def test_provider_specific_tariff(registry):
 # -- CR005 lump sum --------------------------------------------------------------------------------
 
 
-def test_lump_sum_product_is_never_declared(registry):
+def test_cr005_lump_sum_product_is_never_declared(registry):
     consult = P(categorie="45", code="45HL1", eenheid="83", volume=120000)
     issues = run(registry, "JW323", decl("ijw", [consult], aanbieder=HS_CENTRUM))
     assert rules_of(issues) == [("CR005", "S329", "reject", "Prestatie")]
@@ -126,7 +126,7 @@ S4_TASK = S4_OUTPUT.replace("outputgericht", "taakgericht")
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_task_funded_product_flag_and_reject(std):
+def test_cr005_task_funded_product_flag_and_reject(std):
     # Noord-Limburg configures Wmo S3a (HbH, population funding) as taakgericht and flags (CR005: flag).
     # For iJw a variant makes youth S4 taakgericht.
     if std == "iwmo":
@@ -151,7 +151,7 @@ def test_task_funded_product_flag_and_reject(std):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_mixed_declaration_issues_on_exactly_the_bad_prestaties(registry, std):
+def test_cr001_cr002_cr003_mixed_declaration_issues_on_exactly_the_bad_prestaties(registry, std):
     cat, code = PRODUCT[std]
     ns_cat, ns_code = NO_SHOW[std]
     # An uncontracted product for Groene Hart: hoog-specialistisch (iJw), beschermd wonen (iWmo).
@@ -173,7 +173,7 @@ def test_mixed_declaration_issues_on_exactly_the_bad_prestaties(registry, std):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_allocation_uses_a_contracted_unit_and_frequency(registry, std):
+def test_cr003_allocation_uses_a_contracted_unit_and_frequency(registry, std):
     def alloc(**kw):
         return samples.allocation(std, gemeente=GOUDA, aanbieder=GROENE_HART, products=(samples.Allocated(**kw),))
 

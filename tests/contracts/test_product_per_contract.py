@@ -31,12 +31,12 @@ def _alloc(std, aanbieder, gemeente=GOUDA, **kw):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_contracted_product_passes(registry, std):
+def test_cr001_contracted_product_passes(registry, std):
     assert run(registry, f"{CODE[std]}301", _alloc(std, GROENE_HART)) == []
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_uncontracted_allocation_is_refused_on_its_product(registry, std):
+def test_cr001_uncontracted_allocation_is_refused_on_its_product(registry, std):
     issues = run(registry, f"{CODE[std]}301", _alloc(std, GI))
     assert [i.rule for i in issues] == ["CR001"]
     i = issues[0]
@@ -47,14 +47,14 @@ def test_uncontracted_allocation_is_refused_on_its_product(registry, std):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_region_may_choose_flag(std):
+def test_cr001_region_may_choose_flag(std):
     reg = variant(MH, ("CR001: reject", "CR001: flag"))
     issues = run(reg, f"{CODE[std]}301", _alloc(std, GI))
     assert [(i.rule, i.severity, i.action) for i in issues] == [("CR001", "warning", "flag")]
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_every_product_message_is_checked(registry, std):
+def test_cr001_every_product_message_is_checked(registry, std):
     c = CODE[std]
     messages = {
         "305": samples.start(std, gemeente=GOUDA, aanbieder=GI),
@@ -74,20 +74,20 @@ def test_every_product_message_is_checked(registry, std):
         assert only(run(registry, f"{c}{number}", xml), "CR001") == [], number
 
 
-def test_unknown_product_code_is_refused(registry):
+def test_cr001_unknown_product_code_is_refused(registry):
     issues = run(registry, "JW301", _alloc("ijw", GROENE_HART, code="45ZZZ"))
     assert [i.rule for i in issues] == ["CR001"]
     assert "not in the product list" in issues[0].text
 
 
-def test_municipality_outside_the_providers_contract(registry):
+def test_cr001_municipality_outside_the_providers_contract(registry):
     hbh = {"categorie": "01", "code": "01H01"}
     assert run(registry, "WMO301", _alloc("iwmo", GOUWE, gemeente=GOUDA, **hbh)) == []
     issues = run(registry, "WMO301", _alloc("iwmo", GOUWE, gemeente=KRIMPENERWAARD, **hbh))
     assert [i.rule for i in issues] == ["CR001"] and KRIMPENERWAARD in issues[0].text
 
 
-def test_contract_period_ends(registry):
+def test_cr001_contract_period_ends(registry):
     # Dagbesteding Jeugd for Groene Hart runs until 2026-12-31.
     dag = {"categorie": "45", "code": "45D01", "eenheid": "16", "frequentie": "2"}
     before = _alloc("ijw", GROENE_HART, ingangsdatum=date(2026, 12, 1), einddatum=date(2026, 12, 31), **dag)
@@ -96,14 +96,14 @@ def test_contract_period_ends(registry):
     assert [i.rule for i in run(registry, "JW301", after)] == ["CR001"]
 
 
-def test_products_of_a_lot_subset(registry):
+def test_cr001_products_of_a_lot_subset(registry):
     # De Linde holds 45A01 and 54G01 of ambulant-jeugd, not 45A02.
     assert run(registry, "JW301", _alloc("ijw", DE_LINDE, toewijzingsdatum=date(2026, 5, 1))) == []
     issues = run(registry, "JW301", _alloc("ijw", DE_LINDE, code="45A02", toewijzingsdatum=date(2026, 5, 1)))
     assert [i.rule for i in issues] == ["CR001"]
 
 
-def test_urc_exception_by_toewijzing_number(registry):
+def test_cr001_urc_exception_by_toewijzing_number(registry):
     d = date(2026, 3, 1)
     urc = _alloc("ijw", URC_PROVIDER, code="45A02", toewijzingnummer=7001, ingangsdatum=d)
     other_client = _alloc("ijw", URC_PROVIDER, code="45A02", toewijzingnummer=7002, ingangsdatum=d)
@@ -113,7 +113,7 @@ def test_urc_exception_by_toewijzing_number(registry):
     assert [i.rule for i in run(registry, "JW301", other_product)] == ["CR001"]
 
 
-def test_csa_exception_by_hashed_bsn(registry):
+def test_cr001_csa_exception_by_hashed_bsn(registry):
     def alloc(bsn):
         return samples.allocation(
             "ijw",
@@ -144,7 +144,7 @@ def _prestatie_decl(std, aanbieder, code, begin, end, **kw):
     return samples.declaration(std, gemeente=GOUDA, aanbieder=aanbieder, periode=(begin, end), clients={samples.BSNS[0]: [p]})
 
 
-def test_old_code_accepted_until_cutoff_and_mapped(registry):
+def test_cr007_old_code_accepted_until_cutoff_and_mapped(registry):
     # Jeugd GGZ trajectory 54T01 -> minute product 54G01 (1.95 per minute) until 2025-12-31.
     ok = _prestatie_decl("ijw", GROENE_HART, "54T01", date(2025, 11, 1), date(2025, 11, 30), volume=120, eenheid="01", tarief=195)
     late = _prestatie_decl("ijw", GROENE_HART, "54T01", date(2026, 1, 1), date(2026, 1, 31), volume=120, eenheid="01", tarief=195)
@@ -157,7 +157,7 @@ def test_old_code_accepted_until_cutoff_and_mapped(registry):
     assert registry.map_product(GOUDA, "jeugd", "45", "45A01", date(2025, 6, 1)) == ("45", "45A01")
 
 
-def test_old_wmo_code_uses_the_old_tariff_until_date_x(registry):
+def test_cr007_old_wmo_code_uses_the_old_tariff_until_date_x(registry):
     # 02B24 -> 02A01 until 2025-08-31 at the old tariff 66.00 per hour.
     ok = _prestatie_decl("iwmo", GROENE_HART, "02B24", date(2025, 8, 1), date(2025, 8, 31), volume=4, tarief=6600)
     wrong = _prestatie_decl("iwmo", GROENE_HART, "02B24", date(2025, 8, 1), date(2025, 8, 31), volume=4, tarief=6800)
@@ -167,7 +167,7 @@ def test_old_wmo_code_uses_the_old_tariff_until_date_x(registry):
     assert [i.rule for i in run(registry, "WMO323", late)] == ["CR007"]
 
 
-def test_transition_flag_variant():
+def test_cr007_transition_flag_variant():
     reg = variant(MH, ("CR007: reject", "CR007: flag"))
     late = _prestatie_decl("ijw", GROENE_HART, "54T01", date(2026, 1, 1), date(2026, 1, 31), volume=120, eenheid="01", tarief=195)
     assert [(i.rule, i.severity) for i in run(reg, "JW323", late)] == [("CR007", "warning")]
@@ -183,7 +183,7 @@ def test_transition_flag_variant():
         ("iwmo", GOUWE, date(2026, 10, 5), date(2026, 9, 1)),
     ],
 )
-def test_client_stop_blocks_new_allocations_only(registry, std, provider, during, before):
+def test_cr008_client_stop_blocks_new_allocations_only(registry, std, provider, during, before):
     new = _alloc(std, provider, toewijzingsdatum=during, ingangsdatum=during)
     running = _alloc(std, provider, toewijzingsdatum=before, ingangsdatum=before)
     issues = run(registry, f"{CODE[std]}301", new)
@@ -195,20 +195,20 @@ def test_client_stop_blocks_new_allocations_only(registry, std, provider, during
     assert only(run(registry, f"{CODE[std]}301", changed), "CR008") == []
 
 
-def test_client_stop_flag_variant():
+def test_cr008_client_stop_flag_variant():
     reg = variant(MH, ("CR008: reject", "CR008: flag"))
     new = _alloc("ijw", DE_LINDE, toewijzingsdatum=date(2026, 7, 1), ingangsdatum=date(2026, 7, 1))
     assert [(i.rule, i.severity, i.action) for i in run(reg, "JW301", new)] == [("CR008", "warning", "flag")]
 
 
-def test_cross_law_product_of_a_jeugd_contract_allocated_under_the_wmo(registry):
+def test_cr001_cross_law_product_allocated_under_the_wmo(registry):
     # Midden-Holland's 18-21 housing sits in the Wonen Jeugd contract but comes as a WMO301.
     housing = dict(categorie="05", code="05JV1", eenheid="14", frequentie="4")
     assert run(registry, "WMO301", _alloc("iwmo", "12340004", **housing)) == []
     assert [i.rule for i in run(registry, "WMO301", _alloc("iwmo", GROENE_HART, **housing))] == ["CR001"]
 
 
-def test_twente_begeleiding_covers_13_municipalities(registry):
+def test_cr001_twente_begeleiding_covers_13_municipalities(registry):
     day = date(2026, 3, 2)
 
     def alloc(gemeente, code):
@@ -221,7 +221,7 @@ def test_twente_begeleiding_covers_13_municipalities(registry):
 
 
 @pytest.mark.parametrize("std", STANDARDS)
-def test_aspecific_allocation_needs_a_contract_in_its_category(registry, std):
+def test_cr001_aspecific_allocation_needs_a_contract_in_its_category(registry, std):
     cat = PRODUCT[std][0]
     assert run(registry, f"{CODE[std]}301", _alloc(std, GROENE_HART, categorie=cat, code=None)) == []
     issues = run(registry, f"{CODE[std]}301", _alloc(std, GI, categorie=cat, code=None))

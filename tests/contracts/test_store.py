@@ -55,7 +55,7 @@ def _ingest(store, registry, code, xml):
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])
-def test_budget_ceiling_on_stored_totals(store, std):
+def test_cr004_budget_ceiling_on_stored_totals(store, std):
     """Ceiling 1,000 euro (warning 700): 600 is accepted, the next 600 crosses the ceiling.
 
     Midden-Holland pays running care (flag); a region that refuses above the ceiling rejects it."""
