@@ -68,6 +68,8 @@ def _declaration(r: Rule, ctx: RuleContext, agb: str, gemeente: str | None) -> I
     warned: set[tuple[int, str | None]] = set()
     for res in resolved(ctx):
         item = res.item
+        if not res.credit and (res.expired or res.special or not res.contracted):
+            continue  # refused by CR001/CR002/CR005/CR007: it will not count towards the ceiling
         ceiling = res.idx.ceiling(agb, item.on.year, gemeente)
         if ceiling is None or item.bedrag is None:
             continue
