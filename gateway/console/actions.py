@@ -132,20 +132,50 @@ def record_bsn_view(store: Any, actor: str, message_id: str, reason: str | None)
 Replayer = Callable[..., Any]
 
 
-def find_replayer(explicit: Replayer | None = None, pipeline: Any = None) -> Replayer | None:
-    """The replay entry point: an explicit callable, the pipeline's `replay` method, or a
-    module-level `gateway.pipeline.replay`; each takes (message_id, actor=, reason=)."""
+def find_replayer(
+    explicit: Replayer | None = None, pipeline: Any = None, store: Any = None, components: Any = None
+) -> Replayer | None:
+    """The replay entry point: an explicit callable, the pipeline's `replay` method, a
+    module-level `gateway.pipeline.replay`, or `gateway replay`'s own `replay_message` on the
+    store; each is called as (message_id, actor=, reason=)."""
     if explicit is not None:
         return explicit
     method = getattr(pipeline, "replay", None)
     if callable(method):
         return method
     try:
-        module = importlib.import_module("gateway.pipeline")
+        fn = getattr(importlib.import_module("gateway.pipeline"), "replay", None)
     except ModuleNotFoundError:
+        fn = None
+    if callable(fn):
+        return fn
+    if store is not None:
+        return _cli_replayer(store, components)
+    return None
+
+
+def _cli_replayer(store: Any, components: Any) -> Replayer | None:
+    """Replay as `gateway replay --id` does: judged as on arrival, stored with replay_of, routed
+    only when a formerly rejected message is now accepted."""
+    try:
+        from gateway.cli import replay as cli_replay
+    except ImportError:
         return None
-    fn = getattr(module, "replay", None)
-    return fn if callable(fn) else None
+    router = None
+    settings, secret = getattr(components, "settings", None), getattr(components, "secret", None)
+    rows_for = getattr(cli_replay, "_rows_for", None)
+    if settings is not None and secret is not None and rows_for is not None:
+        router = rows_for(settings, secret)
+    contracts = getattr(components, "contracts", None)
+
+    def run(message_id: str, actor: str = "console", reason: str = "") -> dict[str, Any]:
+        original = store.get_message(message_id)
+        if original is None:
+            raise ActionError(404, f"no message {message_id}")
+        r = cli_replay.replay_message(store, original, contracts=contracts, router=router)
+        return {"message_id": r.replay_id, "verdict": r.now, "was": r.was, "changed": r.changed}
+
+    return run
 
 
 async def replay(store: Any, actor: str, message_id: str, reason: str | None, replayer: Replayer | None) -> dict:
@@ -156,9 +186,13 @@ async def replay(store: Any, actor: str, message_id: str, reason: str | None, re
         _require_message(conn, message_id)
     if replayer is None:
         raise ActionError(503, "replay is not available: the pipeline has no replay entry point")
-    result = _call(replayer, message_id, actor, why)
-    if inspect.isawaitable(result):
-        result = await result
+    if inspect.iscoroutinefunction(replayer) or inspect.iscoroutinefunction(getattr(replayer, "__call__", None)):
+        result = await _call(replayer, message_id, actor, why)
+    else:
+        # the pipeline and the store are synchronous: keep the event loop free meanwhile
+        from starlette.concurrency import run_in_threadpool
+
+        result = await run_in_threadpool(_call, replayer, message_id, actor, why)
     outcome = _outcome(result)
     with store.transaction() as tx:
         audit_id = _audit(tx.conn, actor, "replay", message_id, why, outcome)
@@ -183,6 +217,7 @@ def _outcome(result: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if new_id:
         out["new_message_id"] = str(new_id)
-    if get("verdict", None):
-        out["verdict"] = str(get("verdict", None))
+    for key in ("verdict", "was", "changed"):
+        if get(key, None) is not None:
+            out[key] = get(key, None)
     return out

@@ -24,7 +24,8 @@ class ConsoleContext:
     pipeline: Any = None
     # Budget ceilings for the dashboard: {aanbieder: eurocent}, or callable(year) -> that.
     budgets: Any = None
-    contracts: Any = None  # gateway.contracts registry, for budget ceilings
+    contracts: Any = None  # gateway.contracts registry, for budget ceilings and replay
+    components: Any = None  # gateway.pipeline.Components, when the service runs the console
 
     @property
     def engine(self) -> Any:
@@ -35,7 +36,7 @@ class ConsoleContext:
         return self.settings.session_secret.encode()
 
     def replay_entry(self) -> Replayer | None:
-        return find_replayer(self.replayer, self.pipeline)
+        return find_replayer(self.replayer, self.pipeline, self.store, self.components)
 
     def ceilings(self, year: int) -> dict[str, int] | None:
         if callable(self.budgets):
@@ -56,11 +57,15 @@ def setup(
     pipeline: Any = None,
     budgets: Any = None,
     contracts: Any = None,
+    components: Any = None,
 ) -> ConsoleContext:
+    components = components if components is not None else getattr(app.state, "components", None)
     ctx = ConsoleContext(
         store=store, settings=settings or ConsoleSettings(), replayer=replayer,
         pipeline=pipeline if pipeline is not None else getattr(app.state, "pipeline", None),
-        budgets=budgets, contracts=contracts,
+        budgets=budgets,
+        contracts=contracts if contracts is not None else getattr(components, "contracts", None),
+        components=components,
     )
     app.state.console = ctx
     return ctx
@@ -77,7 +82,7 @@ def context(request: Request) -> ConsoleContext:
         raise HTTPException(503, "the console has no store configured")
     ctx = ConsoleContext(
         store=store, pipeline=getattr(state, "pipeline", None),
-        contracts=getattr(components, "contracts", None),
+        contracts=getattr(components, "contracts", None), components=components,
     )
     state.console = ctx
     return ctx

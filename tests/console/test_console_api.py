@@ -160,18 +160,28 @@ async def test_replay_calls_pipeline_and_audits(app, seeded_store):
     assert d["audit"][0]["action"] == "replay"
 
 
-async def test_replay_without_pipeline_is_a_clear_503(seeded_store):
+async def test_replay_through_the_real_replay_is_audited(seeded_store):
     from conftest import make_app
 
     store, seeded = seeded_store
-    app = make_app(store, replayer=None)
+    app = make_app(store, replayer=None)  # found: gateway.pipeline's replay, else `gateway replay`'s
     c = await login(app, "otto")
-    r = await c.post(f"/console/api/messages/{seeded.rejected_declarations[0]}/replay", json={"reason": "try"})
-    if r.status_code == 200:  # the pipeline has a replay entry point by now: then it must be audited
-        assert store.list_audit(action="replay")
-    else:
-        assert r.status_code == 503 and "replay" in r.json()["detail"]
-        assert store.list_audit(action="replay") == []
+    mid = seeded.rejected_declarations[0]
+    r = await c.post(f"/console/api/messages/{mid}/replay", json={"reason": "bundle 2026-2 loaded"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    replayed = store.get_message(out["new_message_id"])
+    assert replayed.replay_of == mid and replayed.transport == "replay"
+    assert out["verdict"] == replayed.verdict
+    console_entries = [e for e in store.list_audit(action="replay") if e.actor == "otto"]
+    assert [(e.target, e.reason, e.details["new_message_id"]) for e in console_entries] == [
+        (mid, "bundle 2026-2 loaded", replayed.id)]
+
+
+async def test_replay_of_unknown_message_is_404(app):
+    c = await login(app, "otto")
+    r = await c.post("/console/api/messages/NOPE/replay", json={"reason": "why not"})
+    assert r.status_code == 404
 
 
 async def test_dead_letter_round_trip_and_republish(app, seeded_store):

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, FakeReplayer, make_app
+from conftest import PASSWORD, make_app
 
 from gateway.console.actions import find_replayer
 from gateway.testing import services
@@ -50,8 +50,9 @@ def server(seeded_store):
     import uvicorn
 
     store, seeded = seeded_store
-    replayer = find_replayer(None, None) or FakeReplayer(store)
-    app = make_app(store, replayer=replayer)
+    # the real replay: gateway.pipeline's when it has one, else `gateway replay`'s replay_message
+    assert find_replayer(None, None, store) is not None
+    app = make_app(store, replayer=None)
     port = services.free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
