@@ -251,13 +251,17 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
         .returning(t.declarations.c.id)
     ).scalar_one()
     p = t.prestaties
+    rows, credited = [], []
+    paths = _prestatie_paths(d) if rejected else {}
     # Credits first (OP366), so a credit and its replacing debit in one message work out.
     for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
         if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
             continue
-        is_rejected = element_path(pr.el) in rejected or element_path(pr.client_el) in rejected
-        conn.execute(
-            insert(p).values(
+        is_rejected = bool(rejected) and (
+            paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
+        )
+        rows.append(
+            dict(
                 message_id=message_id, declaration_id=declaration_id,
                 client_key=client_key(secret, pr.bsn), referentienummer=pr.referentienummer,
                 vorig_referentienummer=pr.vorig_referentienummer, debet_credit=pr.debet_credit or "D",
@@ -268,14 +272,40 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
             )
         )
         if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
-            conn.execute(
-                update(p)
-                .where(
-                    p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"],
-                    p.c.referentienummer == pr.vorig_referentienummer,
-                )
-                .values(credited=True)
+            credited.append(pr.vorig_referentienummer)
+    if rows:
+        conn.execute(insert(p), rows)  # one executemany for the whole declaration
+    for i in range(0, len(credited), 500):
+        conn.execute(
+            update(p)
+            .where(
+                p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"],
+                p.c.referentienummer.in_(credited[i : i + 500]),
             )
+            .values(credited=True)
+        )
+
+
+def _prestatie_paths(d: extract.Declaratie) -> dict[int, str]:
+    """Official paths of every Client and Prestatie, in one pass (element_path per element would
+    count siblings again for each of 100 000 prestaties)."""
+    from validators.paths import children
+
+    out: dict[int, str] = {}
+    clienten = [pr.client_el for pr in d.prestaties]
+    if not clienten:
+        return out
+    parent = clienten[0].getparent()
+    base = element_path(parent)
+    clients = children(parent, "Client")
+    for i, c in enumerate(clients, 1):
+        cpath = f"{base}/Client[{i}]" if len(clients) > 1 else f"{base}/Client"
+        out[id(c)] = cpath
+        group = children(c, "Prestaties")
+        items = children(group[0], "Prestatie") if group else []
+        for j, el in enumerate(items, 1):
+            out[id(el)] = f"{cpath}/Prestaties/Prestatie[{j}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
+    return out
 
 
 def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001

@@ -271,6 +271,7 @@ class Transaction:
         if message_id is None:
             raise RuntimeError("save_message first: state rows refer to their message")
         _apply_state(self.conn, self.store.secret, message_id, mtype, root, frozenset(rejected_prestatie_paths))
+        self.state.invalidate()
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
         """Add outbox rows (published later by the routing worker, or read from a party stream)."""

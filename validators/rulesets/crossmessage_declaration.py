@@ -19,14 +19,14 @@ from validators.issues import Issue
 from validators.paths import child
 from validators.rulesets.crossmessage_declaration_answer import tr304_answer
 from validators.rulesets.crossmessage_request import tr304_vow
-from validators.rulesets.crossmessage_support import between
+from validators.rulesets.crossmessage_support import between, declaratie
 
 MINUTE, HOUR = "01", "04"
 OUTPUT_UNITS = frozenset({"82", "83"})  # outputgericht: weeks count by Sundays (IV077)
 
 
 def _decl(ctx: RuleContext) -> extract.Declaratie:
-    return extract.declaratie(ctx.root)
+    return declaratie(ctx)
 
 
 def _with_allocation(ctx: RuleContext) -> Iterator[tuple[extract.Prestatie, object]]:
@@ -481,6 +481,10 @@ def _running_totals(ctx: RuleContext, unit_sum) -> Iterator[tuple[extract.Presta
     (earlier messages, then this message in document order)."""
     b = between(ctx)
     totals: dict[str, float] = {}
+    credits: dict[str, list[extract.Prestatie]] = {}
+    for c in _decl(ctx).prestaties:
+        if c.is_credit and c.toewijzingnummer and c.volume is not None:
+            credits.setdefault(c.toewijzingnummer, []).append(c)
     for p, a in _with_allocation(ctx):
         if p.volume is None:
             continue
@@ -489,9 +493,7 @@ def _running_totals(ctx: RuleContext, unit_sum) -> Iterator[tuple[extract.Presta
             stored = ctx.state.declared_volumes(b.law, b.gemeente, b.aanbieder, n)
             totals[n] = sum(unit_sum(v, u, a) for u, v in stored.items())
             # credits in this message lower the total before the debits count (OP366)
-            for c in _decl(ctx).prestaties:
-                if c.is_credit and c.toewijzingnummer == n and c.volume is not None:
-                    totals[n] -= unit_sum(c.volume, c.eenheid, a)
+            totals[n] -= sum(unit_sum(c.volume, c.eenheid, a) for c in credits.get(n, ()))
         totals[n] += unit_sum(p.volume, p.eenheid, a)
         yield p, a, totals[n]
 

@@ -14,7 +14,7 @@ from gateway.store import extract
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
-from validators.rulesets.crossmessage_support import between, header
+from validators.rulesets.crossmessage_support import between, declaratie, header
 
 NVT = "n.v.t."
 
@@ -22,7 +22,7 @@ NVT = "n.v.t."
 def _related(ctx: RuleContext):  # noqa: ANN202
     """The 323 this 325 answers, found by its DeclaratieNummer."""
     b = between(ctx)
-    d = extract.declaratie(ctx.root)
+    d = declaratie(ctx)
     found = ctx.state.declaration(b.law, b.aanbieder, d.nummer) if d.nummer else None
     return b, d, found
 
@@ -92,7 +92,7 @@ def _echoed(ctx: RuleContext):  # noqa: ANN202
     if ctx.state is None:
         return
     b = between(ctx)
-    for p in extract.declaratie(ctx.root).prestaties:
+    for p in declaratie(ctx).prestaties:
         if p.referentienummer:
             yield p, ctx.state.prestatie(b.law, b.aanbieder, p.referentienummer)
 

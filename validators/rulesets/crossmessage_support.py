@@ -40,3 +40,19 @@ def client_el(ctx: RuleContext):  # noqa: ANN201
 def dagtekening(ctx: RuleContext):  # noqa: ANN201
     """The message's Dagtekening, or today when it is unreadable."""
     return extract.header(ctx.root).dagtekening or ctx.today
+
+
+def declaratie(ctx: RuleContext) -> extract.Declaratie:
+    """The 323's Declaratie (or the 325's DeclaratieAntwoord), read once per message; the first
+    call also prefetches the state its prestaties need (StateView.prefetch_declaration)."""
+    d = ctx.extra.get("crossmessage.declaratie")
+    if d is None:
+        d = ctx.extra["crossmessage.declaratie"] = extract.declaratie(ctx.root)
+        prefetch = getattr(ctx.state, "prefetch_declaration", None)
+        if prefetch is not None:
+            b = between(ctx)
+            numbers = {p.toewijzingnummer for p in d.prestaties if p.toewijzingnummer}
+            refs = {p.referentienummer for p in d.prestaties if p.referentienummer}
+            refs |= {p.vorig_referentienummer for p in d.prestaties if p.vorig_referentienummer}
+            prefetch(b.law, b.gemeente, b.aanbieder, numbers, refs)
+    return d
