@@ -13,9 +13,9 @@ from datetime import date
 
 from lxml import etree
 
-from validators.engine import Rule
+from validators.engine import Rule, RuleContext
 from validators.issues import Issue
-from validators.paths import child, children, local_name, text
+from validators.paths import child, children, element_path, local_name, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -112,11 +112,73 @@ def body(root: etree._Element) -> etree._Element | None:
     return None
 
 
-def missing(rule: Rule, parent: etree._Element, name: str, text_: str) -> Issue:
+# --- issues with paths from one index ------------------------------------------------------
+
+
+class PathIndex:
+    """The report path of every element, computed in one pass over the tree.
+
+    `validators.paths.element_path` rescans the siblings of every step, which is quadratic when a
+    hostile message repeats one line 10,000 times and every copy gets an issue; with the index an
+    issue costs a dict lookup. Built lazily: a message without findings never pays for it.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self.paths: dict[etree._Element, str] = {}
+        stack = [(root, "/" + _local(root.tag))]
+        while stack:
+            el, path = stack.pop()
+            self.paths[el] = path
+            kids = [c for c in el.iterchildren(etree.Element)]
+            if not kids:
+                continue
+            counts: dict[str, int] = {}
+            for c in kids:
+                counts[c.tag] = counts.get(c.tag, 0) + 1
+            seen: dict[str, int] = {}
+            for c in kids:
+                name = _local(c.tag)
+                if counts[c.tag] == 1:
+                    stack.append((c, f"{path}/{name}"))
+                else:
+                    seen[c.tag] = seen.get(c.tag, 0) + 1
+                    stack.append((c, f"{path}/{name}[{seen[c.tag]}]"))
+
+
+def path_of(ctx: RuleContext, el: etree._Element) -> str:
+    """The report path of `el` (validators.paths format), from the run's shared index."""
+    index = ctx.extra.get("path_index")
+    if index is None:
+        index = ctx.extra["path_index"] = PathIndex(ctx.root)
+    found = index.paths.get(el)
+    return found if found is not None else element_path(el)
+
+
+def issue(
+    rule: Rule,
+    ctx: RuleContext,
+    el: etree._Element | None,
+    text_: str,
+    *,
+    class_el: etree._Element | None = None,
+) -> Issue:
+    """What `rule.issue(el, text)` gives, with paths from the index (linear in issues)."""
+    return Issue(
+        rule=rule.code,
+        severity=rule.severity,
+        path=path_of(ctx, el) if el is not None else None,
+        line=el.sourceline if el is not None else None,
+        text=text_,
+        retourcode=rule.retourcode,
+        class_path=path_of(ctx, class_el) if class_el is not None else None,
+    )
+
+
+def missing(rule: Rule, ctx: RuleContext, parent: etree._Element, name: str, text_: str) -> Issue:
     """An issue about an element that should be present: the path names where it belongs."""
-    issue = rule.issue(parent, text_)
-    issue.path = f"{issue.path}/{name}"
-    return issue
+    found = issue(rule, ctx, parent, text_)
+    found.path = f"{found.path}/{name}"
+    return found
 
 
 # --- logical keys (TR101) -----------------------------------------------------------------

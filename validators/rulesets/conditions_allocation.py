@@ -8,7 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from validators.common import descendants, is_filled, missing
+from validators.common import (
+    descendants,
+    is_filled,
+    issue,
+    missing,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -38,9 +43,9 @@ def cd005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         postcode, land = is_filled(adres, "Postcode"), is_filled(adres, "LandCode")
         if postcode and not land:
-            yield missing(r, adres, "LandCode", "LandCode is mandatory when Postcode is filled")
+            yield missing(r, ctx, adres, "LandCode", "LandCode is mandatory when Postcode is filled")
         elif land and not postcode:
-            yield r.issue(child(adres, "LandCode"), "LandCode must be empty without a Postcode")
+            yield issue(r, ctx, child(adres, "LandCode"), "LandCode must be empty without a Postcode")
 
 
 @rule(
@@ -57,9 +62,9 @@ def cd007(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     tolk = text(communicatie, "Vorm") == "1"
     taal = is_filled(communicatie, "Taal")
     if tolk and not taal:
-        yield missing(r, communicatie, "Taal", "Taal is mandatory when Vorm is 1 (tolk taal)")
+        yield missing(r, ctx, communicatie, "Taal", "Taal is mandatory when Vorm is 1 (tolk taal)")
     elif taal and not tolk:
-        yield r.issue(child(communicatie, "Taal"), "Taal must be empty unless Vorm is 1 (tolk taal)")
+        yield issue(r, ctx, child(communicatie, "Taal"), "Taal must be empty unless Vorm is 1 (tolk taal)")
 
 
 @rule(
@@ -73,7 +78,7 @@ def cd009(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         periode = child(contact, "Periode")
         if periode is not None and text(contact, "Soort") != "04":
-            yield r.issue(periode, "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)")
+            yield issue(r, ctx, periode, "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)")
 
 
 @rule(
@@ -87,7 +92,7 @@ def cd025(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         adres = child(contact, "Adres")
         if adres is not None and text(adres, "LandCode") == "NL" and not is_filled(adres, "Huis"):
-            yield missing(r, adres, "Huis", "Huis is mandatory when LandCode is NL")
+            yield missing(r, ctx, adres, "Huis", "Huis is mandatory when LandCode is NL")
 
 
 @rule(
@@ -102,9 +107,9 @@ def cd034(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if text(contact, "Soort") in ("01", "03") and not is_filled(contact, "Adres", "Postcode"):
             adres = child(contact, "Adres")
             if adres is None:
-                yield missing(r, contact, "Adres/Postcode", "Postcode is mandatory for Soort 01 or 03")
+                yield missing(r, ctx, contact, "Adres/Postcode", "Postcode is mandatory for Soort 01 or 03")
             else:
-                yield missing(r, adres, "Postcode", "Postcode is mandatory for Soort 01 or 03")
+                yield missing(r, ctx, adres, "Postcode", "Postcode is mandatory for Soort 01 or 03")
 
 
 @rule(
@@ -120,7 +125,7 @@ def cs089(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         postcode = child(adres, "Postcode")
         if text(adres, "LandCode") == "NL" and postcode is not None:
             if not _NL_POSTCODE.fullmatch((postcode.text or "").strip()):
-                yield r.issue(postcode, "Postcode is not a Dutch postcode (1234AB)")
+                yield issue(r, ctx, postcode, "Postcode is not a Dutch postcode (1234AB)")
 
 
 def _namen(ctx: RuleContext) -> list:
@@ -144,7 +149,9 @@ def cs050(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         allowed = ("1", "2", "3", "4") if is_filled(naam, "Partnernaam") else ("1", "6")
         if gebruik not in allowed:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(naam, "NaamGebruik"),
                 f"NaamGebruik {gebruik} not allowed {'with' if len(allowed) == 4 else 'without'} a Partnernaam",
             )
@@ -160,7 +167,7 @@ def cs050(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cs318(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     gebruik = child(child(child(ctx.root, "Client"), "Naam"), "NaamGebruik")
     if gebruik is not None and (gebruik.text or "").strip() == "6":
-        yield r.issue(gebruik, "NaamGebruik 6 (niet-natuurlijk persoon) is not allowed for the client")
+        yield issue(r, ctx, gebruik, "NaamGebruik 6 (niet-natuurlijk persoon) is not allowed for the client")
 
 
 def _toegewezen(ctx: RuleContext) -> list:
@@ -177,7 +184,9 @@ def _toegewezen(ctx: RuleContext) -> list:
 def cs335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for tp in _toegewezen(ctx):
         if text(tp, "RedenWijziging") == "13" and text(tp, "Einddatum") != text(tp, "Ingangsdatum"):
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(tp, "RedenWijziging"), "RedenWijziging 13 requires Einddatum equal to Ingangsdatum"
             )
 
@@ -192,4 +201,4 @@ def cs335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cs336(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for tp in _toegewezen(ctx):
         if text(tp, "RedenWijziging") == "01":
-            yield r.issue(child(tp, "RedenWijziging"), "RedenWijziging 01 must not be used")
+            yield issue(r, ctx, child(tp, "RedenWijziging"), "RedenWijziging 01 must not be used")

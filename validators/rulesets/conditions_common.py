@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import descendants, elfproef
+from validators.common import (
+    descendants,
+    elfproef,
+    issue,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -40,13 +44,13 @@ def cs002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for bsn in descendants(ctx.root, *_BSN_PATHS.get(ctx.mtype.number, ())):
         # The value is personal data: the text never repeats it.
         if not elfproef((bsn.text or "").strip()):
-            yield r.issue(bsn, "Bsn does not pass the 11-proef")
+            yield issue(r, ctx, bsn, "Bsn does not pass the 11-proef")
 
 
 def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> Iterator[Issue]:
     el = child(child(ctx.root, "Header"), name)
     if el is not None and (el.text or "").strip() != wanted:
-        yield r.issue(el, f"{name} must be {wanted}")
+        yield issue(r, ctx, el, f"{name} must be {wanted}")
 
 
 @rule(
@@ -98,7 +102,9 @@ def cs139(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             datum = (text(geboorte, "Datum") or "").strip()
             gebruik = text(geboorte, "DatumGebruik")
             if datum and not birthdate_agrees(datum, gebruik and gebruik.strip()):
-                yield r.issue(
+                yield issue(
+                    r,
+                    ctx,
                     child(geboorte, "DatumGebruik"),
                     f"DatumGebruik {gebruik} does not agree with Datum (unknown parts must be 01 or 1900)",
                 )

@@ -10,7 +10,16 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from validators.common import PrestatieRow, date_of, descendants, is_filled, missing, parse_int, prestatie_rows
+from validators.common import (
+    PrestatieRow,
+    date_of,
+    descendants,
+    is_filled,
+    issue,
+    missing,
+    parse_int,
+    prestatie_rows,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -36,7 +45,7 @@ def cs058(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for item in items:
         status = child(item, "StatusAanlevering")
         if status is not None and (status.text or "").strip() not in ("1", "3"):
-            yield r.issue(status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3")
+            yield issue(r, ctx, status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3")
 
 
 @rule(
@@ -49,7 +58,7 @@ def cs058(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd085(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     antwoord = child(ctx.root, "Antwoord")
     if text(antwoord, "VerzoekAntwoord") == "1" and not is_filled(antwoord, "RedenAfwijzingVerzoek"):
-        yield missing(r, antwoord, "RedenAfwijzingVerzoek", "RedenAfwijzingVerzoek is mandatory when rejecting")
+        yield missing(r, ctx, antwoord, "RedenAfwijzingVerzoek", "RedenAfwijzingVerzoek is mandatory when rejecting")
 
 
 @rule(
@@ -62,7 +71,9 @@ def cd085(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd086(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     antwoord = child(ctx.root, "Antwoord")
     if text(antwoord, "VerzoekAntwoord") == "2" and is_filled(antwoord, "RedenAfwijzingVerzoek"):
-        yield r.issue(
+        yield issue(
+            r,
+            ctx,
             child(antwoord, "RedenAfwijzingVerzoek"),
             "RedenAfwijzingVerzoek must be empty when the request is in onderzoek",
         )
@@ -82,9 +93,9 @@ def cd060(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if credit and not row.has(vorig):
             referentie = row.find("ProductReferentie")
             if referentie is not None:
-                yield missing(r, referentie, "VorigReferentieNummer", "a credit prestatie needs VorigReferentieNummer")
+                yield missing(r, ctx, referentie, "VorigReferentieNummer", "a credit prestatie needs VorigReferentieNummer")
         elif not credit and row.has(vorig):
-            yield r.issue(row.find(vorig), "VorigReferentieNummer must be empty on a debit prestatie")
+            yield issue(r, ctx, row.find(vorig), "VorigReferentieNummer must be empty on a debit prestatie")
 
 
 @rule(
@@ -99,9 +110,9 @@ def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         euros = row.get("Eenheid") == "83"
         tarief = row.has("ProductTarief")
         if not euros and not tarief:
-            yield missing(r, row.el, "ProductTarief", "ProductTarief is mandatory unless Eenheid is 83")
+            yield missing(r, ctx, row.el, "ProductTarief", "ProductTarief is mandatory unless Eenheid is 83")
         elif euros and tarief:
-            yield r.issue(row.find("ProductTarief"), "ProductTarief must be empty when Eenheid is 83")
+            yield issue(r, ctx, row.find("ProductTarief"), "ProductTarief must be empty when Eenheid is 83")
 
 
 @rule(
@@ -116,11 +127,11 @@ def cs100(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for name in ("Begindatum", "Einddatum"):
         value = date_of(periode, name)
         if value is not None and value < _EARLIEST_DECLARATION:
-            yield r.issue(child(periode, name), f"{name} {value} is before 2021-01-01")
+            yield issue(r, ctx, child(periode, name), f"{name} {value} is before 2021-01-01")
     for row in _rows(ctx):
         for name, value in (("Begindatum", row.begin), ("Einddatum", row.end)):
             if value is not None and value < _EARLIEST_DECLARATION:
-                yield r.issue(row.find(f"ProductPeriode/{name}"), f"{name} {value} is before 2021-01-01")
+                yield issue(r, ctx, row.find(f"ProductPeriode/{name}"), f"{name} {value} is before 2021-01-01")
 
 
 @rule(
@@ -133,14 +144,14 @@ def cs100(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cs319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     nummer = child(child(ctx.root, "Declaratie"), "DeclaratieNummer")
     if nummer is not None and not re.fullmatch(r"[A-Za-z0-9]+", nummer.text or ""):
-        yield r.issue(nummer, "DeclaratieNummer must consist of letters and digits only")
+        yield issue(r, ctx, nummer, "DeclaratieNummer must consist of letters and digits only")
 
 
-def _zero_is_debit(r: Rule, el, amount_name: str) -> Iterator[Issue]:
+def _zero_is_debit(r: Rule, ctx: RuleContext, el, amount_name: str) -> Iterator[Issue]:
     if el is None:
         return
     if parse_int(text(el, amount_name)) == 0 and (text(el, "DebetCredit") or "").strip() != "D":
-        yield r.issue(child(el, "DebetCredit"), f"{amount_name} is 0, so DebetCredit must be D")
+        yield issue(r, ctx, child(el, "DebetCredit"), f"{amount_name} is 0, so DebetCredit must be D")
 
 
 @rule(
@@ -152,12 +163,12 @@ def _zero_is_debit(r: Rule, el, amount_name: str) -> Iterator[Issue]:
 )
 def cs325(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     top = child(ctx.root, "Declaratie" if ctx.mtype.number == "323" else "DeclaratieAntwoord")
-    yield from _zero_is_debit(r, child(top, "TotaalIngediendBedrag"), "TotaalBedrag")
+    yield from _zero_is_debit(r, ctx, child(top, "TotaalIngediendBedrag"), "TotaalBedrag")
     if ctx.mtype.number == "325":
-        yield from _zero_is_debit(r, child(top, "TotaalToegekendBedrag"), "TotaalBedrag")
+        yield from _zero_is_debit(r, ctx, child(top, "TotaalToegekendBedrag"), "TotaalBedrag")
     for row in _rows(ctx):
         if parse_int(row.get("IngediendBedrag/Bedrag")) == 0 and row.get("IngediendBedrag/DebetCredit") != "D":
-            yield r.issue(row.find("IngediendBedrag/DebetCredit"), "Bedrag is 0, so DebetCredit must be D")
+            yield issue(r, ctx, row.find("IngediendBedrag/DebetCredit"), "Bedrag is 0, so DebetCredit must be D")
 
 
 @rule(
@@ -171,7 +182,9 @@ def cs337(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for row in _rows(ctx):
         begin, end = row.begin, row.end
         if begin and end and (begin.year, begin.month) != (end.year, end.month):
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 row.find("ProductPeriode/Einddatum"), f"Einddatum {end} is not in the month of Begindatum {begin}"
             )
 
@@ -189,7 +202,9 @@ def cs339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         bedrag, volume = parse_int(row.get("IngediendBedrag/Bedrag")), parse_int(row.get("GeleverdVolume"))
         if bedrag is not None and volume is not None and bedrag != volume:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 row.find("IngediendBedrag/Bedrag"),
                 f"Eenheid 83: IngediendBedrag {bedrag} must equal GeleverdVolume {volume}",
             )
@@ -209,4 +224,4 @@ def cs340(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     last = calendar.monthrange(begin.year, begin.month)[1]
     if begin.day != 1 or end != begin.replace(day=last):
-        yield r.issue(periode, f"DeclaratiePeriode {begin}..{end} is not one whole calendar month")
+        yield issue(r, ctx, periode, f"DeclaratiePeriode {begin}..{end} is not one whole calendar month")

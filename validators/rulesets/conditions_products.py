@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from validators.common import CUTOFF_2020, date_of, descendants, is_filled, missing
+from validators.common import (
+    CUTOFF_2020,
+    date_of,
+    descendants,
+    is_filled,
+    issue,
+    missing,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -76,7 +83,7 @@ def _open_or_after_2020(el, pc: ProductClass) -> bool:
 def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, WITH_PRODUCT):
         if is_filled(el, "Product", "Code") and not is_filled(el, "Omvang"):
-            yield missing(r, el, "Omvang", "Omvang is mandatory when Product/Code is filled")
+            yield missing(r, ctx, el, "Omvang", "Omvang is mandatory when Product/Code is filled")
 
 
 @rule(
@@ -89,7 +96,7 @@ def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Budget") and not is_filled(el, pc.end):
-            yield missing(r, el, pc.end, f"{pc.end} is mandatory when Budget is filled")
+            yield missing(r, ctx, el, pc.end, f"{pc.end} is mandatory when Budget is filled")
 
 
 @rule(
@@ -102,7 +109,7 @@ def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for pc, el in _items(ctx, ALL_FOUR):
         if text(el, "Omvang", "Frequentie") == "2" and not is_filled(el, pc.end):
-            yield missing(r, el, pc.end, f"{pc.end} is mandatory when Frequentie is 2 (per week)")
+            yield missing(r, ctx, el, pc.end, f"{pc.end} is mandatory when Frequentie is 2 (per week)")
 
 
 @rule(
@@ -115,7 +122,7 @@ def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Budget") and is_filled(el, "Omvang"):
-            yield r.issue(child(el, "Omvang"), "Omvang must be empty when Budget is filled")
+            yield issue(r, ctx, child(el, "Omvang"), "Omvang must be empty when Budget is filled")
 
 
 @rule(
@@ -128,7 +135,7 @@ def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Omvang") and is_filled(el, "Budget"):
-            yield r.issue(child(el, "Budget"), "Budget must be empty when Omvang is filled")
+            yield issue(r, ctx, child(el, "Budget"), "Budget must be empty when Omvang is filled")
 
 
 @rule(
@@ -141,13 +148,15 @@ def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd079(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, WITH_PRODUCT):
         if not is_filled(el, "Budget") and not is_filled(el, "Product"):
-            yield missing(r, el, "Product", "Product is mandatory when Budget is empty")
+            yield missing(r, ctx, el, "Product", "Product is mandatory when Budget is empty")
 
 
 def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> Iterator[Issue]:
     for _pc, el in _items(ctx, (pc,)):
         if is_filled(el, "Omvang") and not is_filled(el, "Product", "Code") and _open_or_after_2020(el, pc):
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(el, "Omvang"),
                 f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
             )
@@ -204,11 +213,11 @@ def cs003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             periode = child(contact, "Periode")
             begin, end = date_of(periode, "Begindatum"), date_of(periode, "Einddatum")
             if begin and end and end < begin:
-                yield r.issue(child(periode, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
+                yield issue(r, ctx, child(periode, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
     for pc, el in _items(ctx, ALL_FOUR):
         begin, end = date_of(el, pc.start), date_of(el, pc.end)
         if begin and end and end < begin:
-            yield r.issue(child(el, pc.end), f"{pc.end} {end} is before {pc.start} {begin}")
+            yield issue(r, ctx, child(el, pc.end), f"{pc.end} {end} is before {pc.start} {begin}")
 
 
 def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
@@ -217,7 +226,9 @@ def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
         if omvang is None or text(omvang, "Eenheid") not in _PERIOD_UNITS:
             continue
         if _open_or_after_2020(el, pc) and text(omvang, "Frequentie") not in _FREQUENTIES_FOR_PERIOD_UNITS:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(omvang, "Frequentie"),
                 f"Frequentie must be 2, 4 or 6 for Eenheid {text(omvang, 'Eenheid')}",
             )
@@ -267,10 +278,12 @@ def cd043(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         nummer, ingang = is_filled(el, "BeschikkingNummer"), is_filled(el, "BeschikkingIngangsdatum")
         if nummer and not ingang:
             yield missing(
-                r, el, "BeschikkingIngangsdatum", "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer"
+                r, ctx, el, "BeschikkingIngangsdatum", "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer"
             )
         elif ingang and not nummer:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(el, "BeschikkingIngangsdatum"),
                 "BeschikkingIngangsdatum must be empty without a BeschikkingNummer",
             )
@@ -291,7 +304,7 @@ def cd066(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             and is_filled(verwijzer, "ZorgverlenerCode")
             and is_filled(verwijzer, "Naam")
         ):
-            yield r.issue(child(verwijzer, "Naam"), "Naam must be empty when ZorgverlenerCode is filled")
+            yield issue(r, ctx, child(verwijzer, "Naam"), "Naam must be empty when ZorgverlenerCode is filled")
 
 
 @rule(
@@ -310,7 +323,7 @@ def cd067(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             and not is_filled(verwijzer, "ZorgverlenerCode")
             and not is_filled(verwijzer, "Naam")
         ):
-            yield missing(r, verwijzer, "Naam", "Naam is mandatory when ZorgverlenerCode is empty")
+            yield missing(r, ctx, verwijzer, "Naam", "Naam is mandatory when ZorgverlenerCode is empty")
 
 
 @rule(
@@ -328,7 +341,9 @@ def cd068(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             and text(verwijzer, "Type") not in _VERWIJZER_ZORGVERLENERS
             and is_filled(verwijzer, "ZorgverlenerCode")
         ):
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(verwijzer, "ZorgverlenerCode"),
                 f"ZorgverlenerCode must be empty for Verwijzer Type {text(verwijzer, 'Type')}",
             )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import OPEN_END, Period, date_of, descendants, is_filled, stacked
+from validators.common import (
+    OPEN_END,
+    Period,
+    date_of,
+    descendants,
+    is_filled,
+    issue,
+    stacked,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
@@ -34,7 +42,7 @@ def tr006(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         has_phone = is_filled(contact, "Telefoon")
         has_address = is_filled(contact, "Adres", "Huis") and is_filled(contact, "Adres", "Postcode")
         if not (has_phone or has_address):
-            yield r.issue(contact, "Contact has neither Telefoon nor both Huis and Postcode")
+            yield issue(r, ctx, contact, "Contact has neither Telefoon nor both Huis and Postcode")
 
 
 @rule(
@@ -50,7 +58,7 @@ def tr061(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     soorten = {(text(c, "Soort") or "").strip() for c in descendants(gegevens, "Contact")}
     if not soorten & _TR061_SOORTEN:
-        yield r.issue(gegevens, "no Contact with Soort 01, 02 or 03 (BRP, correspondentie or verblijf)")
+        yield issue(r, ctx, gegevens, "no Contact with Soort 01, 02 or 03 (BRP, correspondentie or verblijf)")
 
 
 def allocation_periods(root) -> list[Period]:
@@ -84,4 +92,4 @@ def allocation_periods(root) -> list[Period]:
 )
 def tr302(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, why in stacked(allocation_periods(ctx.root), wmo=ctx.mtype.standard == "iwmo"):
-        yield r.issue(p.el, f"stacked toewijzing: {why}")
+        yield issue(r, ctx, p.el, f"stacked toewijzing: {why}")

@@ -14,6 +14,7 @@ from validators.common import (
     dagtekening,
     date_of,
     descendants,
+    issue,
     parse_date,
     prestatie_rows,
     years_before,
@@ -68,7 +69,7 @@ def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     born = parse_date(text(datum_el))
     unknown = text(geboorte, "DatumGebruik") == "3" and text(datum_el) == "1900-01-01"
     if born is not None and not unknown and born < limit:
-        yield r.issue(datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}")
+        yield issue(r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}")
 
 
 @rule(
@@ -82,7 +83,7 @@ def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for stop in descendants(ctx.root, "Client", "StopProducten", "StopProduct"):
         begin, end = date_of(stop, "Begindatum"), date_of(stop, "Einddatum")
         if begin and end and end < begin:
-            yield r.issue(child(stop, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
+            yield issue(r, ctx, child(stop, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
 
 
 @rule(
@@ -100,15 +101,17 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         for el in descendants(ctx.root, *steps):
             value = parse_date(text(el))
             if value is None:
-                yield r.issue(el, f"{text(el)!r} is not an existing date")
+                yield issue(r, ctx, el, f"{text(el)!r} is not an existing date")
             elif value > dag:
-                yield r.issue(el, f"date {value} is after the message Dagtekening {dag}")
+                yield issue(r, ctx, el, f"date {value} is after the message Dagtekening {dag}")
     if ctx.mtype.number in _DECLARATION:
         for row in prestatie_rows(ctx.root, ctx.extra):
             if row.begin is None and row.has("ProductPeriode/Begindatum"):
-                yield r.issue(row.find("ProductPeriode/Begindatum"), "ProductPeriode Begindatum is not an existing date")
+                yield issue(r, ctx, row.find("ProductPeriode/Begindatum"), "ProductPeriode Begindatum is not an existing date")
             elif row.begin is not None and row.begin > dag:
-                yield r.issue(
+                yield issue(
+                    r,
+                    ctx,
                     row.find("ProductPeriode/Begindatum"),
                     f"date {row.begin} is after the message Dagtekening {dag}",
                 )
@@ -140,7 +143,7 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         else:
             continue
         where = period.find("ProductPeriode/Einddatum") if isinstance(period, PrestatieRow) else child(period, "Einddatum")
-        yield r.issue(where, why)
+        yield issue(r, ctx, where, why)
 
 
 @rule(
@@ -158,7 +161,9 @@ def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     limit = years_before(dd, 5)
     for row in prestatie_rows(ctx.root, ctx.extra):
         if row.end is not None and row.end < limit:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 row.find("ProductPeriode/Einddatum"),
                 f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
             )
@@ -178,7 +183,9 @@ def tr380(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for nieuw in descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct"):
         wanted = date_of(nieuw, "GewensteIngangsdatum")
         if wanted is not None and wanted <= dag:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(nieuw, "GewensteIngangsdatum"),
                 f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
             )

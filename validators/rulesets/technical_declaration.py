@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validators.common import date_of, later_duplicates, prestatie_rows, signed_amount
+from validators.common import (
+    date_of,
+    issue,
+    later_duplicates,
+    path_of,
+    prestatie_rows,
+    signed_amount,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, element_path
+from validators.paths import child
 
 # Level-3 rules that need no stored state: tools holding only the message may run them too.
 STATELESS_LEVEL3 = ("TR319",)
@@ -42,7 +49,7 @@ def _codes(el) -> list[str]:
 def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     vorige = ((row, (row.get(_VORIG),)) for row in _rows(ctx) if row.has(_VORIG))
     for dup, first in later_duplicates(vorige):
-        yield r.issue(dup.find(_VORIG), f"VorigReferentieNummer already used at {element_path(first.el)}")
+        yield issue(r, ctx, dup.find(_VORIG), f"VorigReferentieNummer already used at {path_of(ctx, first.el)}")
 
 
 @rule(
@@ -58,7 +65,7 @@ def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     nummers = {row.get("ProductReferentie/ReferentieNummer") for row in rows}
     for row in rows:
         if row.has(_VORIG) and row.get(_VORIG) in nummers:
-            yield r.issue(row.find(_VORIG), "credits a debit prestatie of the same message")
+            yield issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message")
 
 
 @rule(
@@ -75,7 +82,7 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     som = sum(row.signed for row in _rows(ctx))
     if som != totaal:
-        yield r.issue(totaal_el, f"TotaalIngediendBedrag is {totaal} but the prestaties add up to {som}")
+        yield issue(r, ctx, totaal_el, f"TotaalIngediendBedrag is {totaal} but the prestaties add up to {som}")
 
 
 @rule(
@@ -93,8 +100,10 @@ def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if row.get("IngediendBedrag/DebetCredit") == "D"
     )
     for dup, first in later_duplicates(debits):
-        yield r.issue(
-            dup.el, f"second debit for the same period, product and toewijzing as {element_path(first.el)}"
+        yield issue(
+            r,
+            ctx,
+            dup.el, f"second debit for the same period, product and toewijzing as {path_of(ctx, first.el)}"
         )
 
 
@@ -115,17 +124,19 @@ def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     toegekend = signed_amount(toegekend_el, "TotaalBedrag")
     if any(c not in _NOT_REJECTING for c in _codes(antwoord)):
         if child(antwoord, "Clienten") is not None:
-            yield r.issue(child(antwoord, "Clienten"), "DeclaratieAntwoord is rejected but lists Clienten")
+            yield issue(r, ctx, child(antwoord, "Clienten"), "DeclaratieAntwoord is rejected but lists Clienten")
         if toegekend not in (None, 0):
-            yield r.issue(toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
+            yield issue(r, ctx, toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
         return
     som = 0
     for row in _rows(ctx):
         som += row.signed
         if all(c in _NOT_REJECTING for c in _codes(row.el)):
-            yield r.issue(row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties")
+            yield issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties")
     if ingediend is not None and toegekend is not None and som != ingediend - toegekend:
-        yield r.issue(
+        yield issue(
+            r,
+            ctx,
             toegekend_el,
             f"rejected prestaties add up to {som}, but TotaalIngediendBedrag - TotaalToegekendBedrag "
             f"is {ingediend - toegekend}",
@@ -147,7 +158,9 @@ def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     for row in _rows(ctx):
         if row.end is not None and row.end > period_end:
-            yield r.issue(
+            yield issue(
+                r,
+                ctx,
                 child(row.el, "ProductPeriode"),
                 f"ProductPeriode ends {row.end}, after the DeclaratiePeriode ({period_end})",
                 class_el=row.el,

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.common import key_of
+from validators.common import (
+    issue,
+    key_of,
+    path_of,
+)
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import children, element_path
+from validators.paths import children
 
 
 @dataclass(frozen=True)
@@ -179,4 +183,4 @@ def tr101(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     seen: dict[int, dict[tuple, etree._Element]] = {}
     for spec in KEYS.get(ctx.mtype.number, ()):
         for cls, dup, first in _walk(ctx.root, (), spec, seen):
-            yield r.issue(dup, f"duplicate {cls.name}: same logical key as {element_path(first)}")
+            yield issue(r, ctx, dup, f"duplicate {cls.name}: same logical key as {path_of(ctx, first)}")

@@ -13,13 +13,15 @@ from validators.common import (
     Period,
     date_of,
     descendants,
+    issue,
     later_duplicates,
     missing,
+    path_of,
     stacked,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, element_path, text
+from validators.paths import child, text
 
 
 def _periods(items, start_name: str, end_name: str) -> list[Period]:
@@ -51,9 +53,11 @@ def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
     keyed = ((p, ((text(p, "ReferentieAanbieder") or "").strip(),)) for p in products)
     for dup, first in later_duplicates(keyed):
-        yield r.issue(
+        yield issue(
+            r,
+            ctx,
             child(dup, "ReferentieAanbieder"),
-            f"ReferentieAanbieder already used by {element_path(first)}",
+            f"ReferentieAanbieder already used by {path_of(ctx, first)}",
         )
 
 
@@ -69,7 +73,7 @@ def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
     periods = _periods(products, "ToewijzingIngangsdatum", "ToewijzingEinddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
-        yield r.issue(p.el, f"stacked request: {why}")
+        yield issue(r, ctx, p.el, f"stacked request: {why}")
 
 
 @rule(
@@ -84,7 +88,7 @@ def tr410(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     products = descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct")
     periods = _periods(products, "GewensteIngangsdatum", "Einddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
-        yield r.issue(p.el, f"stacked NieuwProduct: {why}")
+        yield issue(r, ctx, p.el, f"stacked NieuwProduct: {why}")
 
 
 @rule(
@@ -102,7 +106,7 @@ def tr352(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         descendants(verzoek, "OngewijzigdeProducten", "OngewijzigdProduct")
         or descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
     ):
-        yield r.issue(verzoek, "Verzoek has no OngewijzigdProduct and no TeWijzigenProduct")
+        yield issue(r, ctx, verzoek, "Verzoek has no OngewijzigdProduct and no TeWijzigenProduct")
 
 
 @rule(
@@ -120,7 +124,7 @@ def tr353(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
         or descendants(verzoek, "NieuweProducten", "NieuwProduct")
     ):
-        yield r.issue(verzoek, "Verzoek has no TeWijzigenProduct and no NieuwProduct")
+        yield issue(r, ctx, verzoek, "Verzoek has no TeWijzigenProduct and no NieuwProduct")
 
 
 @rule(
@@ -136,7 +140,7 @@ def tr377(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if antwoord is None:
         return
     if text(antwoord, "RedenAfwijzingVerzoek") == "8" and child(antwoord, "Woonplaatsbeginsel") is None:
-        yield missing(r, antwoord, "Woonplaatsbeginsel", "RedenAfwijzingVerzoek is 8 but Woonplaatsbeginsel is missing")
+        yield missing(r, ctx, antwoord, "Woonplaatsbeginsel", "RedenAfwijzingVerzoek is 8 but Woonplaatsbeginsel is missing")
 
 
 @rule(
@@ -151,4 +155,4 @@ def tr409(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     antwoord = child(ctx.root, "Antwoord")
     woonplaats = child(antwoord, "Woonplaatsbeginsel")
     if woonplaats is not None and text(antwoord, "RedenAfwijzingVerzoek") != "8":
-        yield r.issue(woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8")
+        yield issue(r, ctx, woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8")
