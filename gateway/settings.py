@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     kafka_idempotent: bool = Field(
         False, description="Use the idempotent producer (off for brokers without it, e.g. tansu)."
     )
+    kafka_create_topics: bool = Field(
+        True, description="Create topics before their first record (no reliance on auto-creation)."
+    )
+    kafka_partitions: int = Field(6, description="Partitions of topics the gateway creates.")
+    kafka_replication: int = Field(1, description="Replication factor of topics the gateway creates.")
     kafka_inbound_topic: str | None = Field(
         None, description="Topic to consume incoming messages from (same pipeline)."
     )

@@ -46,6 +46,7 @@ class OutboxPublisher:
         self.producer: Any = None
         self._stop = asyncio.Event()
         self.published = 0
+        self._topics: set[str] = set()  # topics known to exist on the broker we are connected to
 
     async def _ensure_producer(self) -> Any:
         if self.producer is not None:
@@ -72,26 +73,74 @@ class OutboxPublisher:
         self.producer = producer
         return producer
 
+    async def _create_topics(self, producer: Any, topics: set[str]) -> None:
+        """Create topics before their first record instead of relying on auto-creation: clusters
+        often disable it, and a broker creating a topic for concurrent first writes may lose one."""
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+        from aiokafka.errors import TopicAlreadyExistsError
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap,
+                                    request_timeout_ms=5000)
+        await admin.start()
+        try:
+            for topic in sorted(topics):
+                try:
+                    await admin.create_topics([NewTopic(topic, self.settings.kafka_partitions,
+                                                        self.settings.kafka_replication)])
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            await admin.close()
+        for topic in topics:
+            await producer.partitions_for(topic)  # wait until the producer's metadata has it
+        self._topics |= topics
+
     async def _drop_producer(self) -> None:
-        if self.producer is not None:
+        """Close the producer without letting it deliver anything later: batches it still holds
+        are abandoned (their rows stay in the outbox), so a half-closed producer can never resend
+        a stale record after newer ones once the broker is back."""
+        self._topics = set()
+        producer, self.producer = self.producer, None
+        if producer is None:
+            return
+        from aiokafka.errors import KafkaConnectionError
+
+        accumulator = getattr(producer, "_message_accumulator", None)
+        if accumulator is not None:
+            accumulator.fail_all(KafkaConnectionError("publisher reset: batch abandoned"))
+        try:
+            await asyncio.wait_for(producer.stop(), 10)
+        except Exception:
+            sender = getattr(getattr(producer, "_sender", None), "sender_task", None)
+            if sender is not None:
+                sender.cancel()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.producer.stop(), 5)
-            self.producer = None
+                await asyncio.wait_for(producer.client.close(), 5)
 
     async def publish_round(self) -> int:
-        """Claim a batch, publish it; the number of rows published."""
+        """Claim a batch, publish it; the number of rows published (-1: broker unreachable)."""
         try:
             # Connect before claiming: a broker that is down is not the rows' fault, so it must
             # not count as failed attempts (which dead-letter a row after ten).
             producer = await self._ensure_producer()
         except Exception as exc:
             log.warning("broker_unavailable", error=str(exc)[:200])
-            return 0
+            return -1
         rows = await anyio.to_thread.run_sync(
             lambda: self.store.claim_outbox(self.settings.outbox_batch, self.settings.outbox_lease_seconds)
         )
         if not rows:
             return 0
+        new_topics = {r.destination for r in rows} - self._topics
+        if new_topics and self.settings.kafka_create_topics:
+            try:
+                await self._create_topics(producer, new_topics)
+            except Exception as exc:  # leave the rows to their lease; retry after it
+                log.warning("topic_creation_failed", error=_describe(exc))
+                await self._drop_producer()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.settings.outbox_lease_seconds)
+                return 0
         groups: OrderedDict[tuple[str, str | None], list[Any]] = OrderedDict()
         for row in rows:
             groups.setdefault((row.destination, row.key), []).append(row)
@@ -116,7 +165,8 @@ class OutboxPublisher:
         await self._release(rows, done, failures)
         if failures:
             log.warning("publish_failed", failed=len(failures), published=len(done),
-                        error=_describe(failures[0][1]))
+                        error=_describe(failures[0][1]),
+                        rows=[(row.id, row.destination) for row, _ in failures][:20])
             await self._drop_producer()  # reconnect from scratch next round
             # Rows left unsent are leased until the lease ends; until then a later row of the same
             # key (beyond this batch) could be claimed before them. Wait the lease out.
@@ -149,9 +199,13 @@ class OutboxPublisher:
         while not self._stop.is_set():
             try:
                 n = await self.publish_round()
-                if n:
+                if n > 0:
                     backoff = self.settings.outbox_poll_seconds
                     continue
+                if n < 0:  # broker unreachable: back off, up to 2 s
+                    backoff = min(max(backoff * 2, 0.1), 2.0)
+                else:
+                    backoff = self.settings.outbox_poll_seconds
             except Exception:
                 log.error("publisher_round_failed", exc_info=True)
                 await self._drop_producer()
