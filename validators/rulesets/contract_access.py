@@ -55,6 +55,7 @@ def cr006(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if route != "accept":
         yield contract_issue(
             r,
+            ctx,
             idx,
             client,
             f"route {ctx.mtype.code} from provider {who.aanbieder} is not a regular access route for the "
@@ -74,6 +75,7 @@ def cr006(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if item.verwijzer_type not in allowed:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 _at(item.el, "Verwijzer", "Type"),
                 f"referrer {item.verwijzer_type} ({_COD327.get(item.verwijzer_type, '?')}) may not refer to "

@@ -85,6 +85,7 @@ def _declaration(r: Rule, ctx: RuleContext, agb: str, gemeente: str | None) -> I
         if total > limit and policy.above_ceiling == "refuse" and not policy.pay_running_care:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.el,
                 f"declared total {_euro(total)} of provider {agb}{where} for {ceiling.year} exceeds the "
@@ -96,6 +97,7 @@ def _declaration(r: Rule, ctx: RuleContext, agb: str, gemeente: str | None) -> I
             state = "exceeds the ceiling" if total > limit else "reached the warning level"
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.el,
                 f"declared total {_euro(total)} of provider {agb}{where} for {ceiling.year} {state} "
@@ -121,6 +123,7 @@ def _allocation(r: Rule, ctx: RuleContext, agb: str, gemeente: str | None) -> It
             refuse = policy.above_ceiling in ("refuse", "refuse_new_allocations")
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Code"),
                 f"provider {agb} has declared {_euro(total)} for {ceiling.year}, above its ceiling "
@@ -132,6 +135,7 @@ def _allocation(r: Rule, ctx: RuleContext, agb: str, gemeente: str | None) -> It
         elif total >= warn:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Code"),
                 f"provider {agb} has declared {_euro(total)} for {ceiling.year}: warning level "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gateway.contracts.index import BundleIndex
 from gateway.contracts.messages import Item, Parties, items, parties
 from gateway.contracts.models import Product, Tariff, TransitionMapping
+from validators.common import path_of
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
 
@@ -104,6 +105,7 @@ def resolved(ctx: RuleContext) -> list[Resolved]:
 
 def contract_issue(
     rule: Rule,
+    ctx: RuleContext,
     idx: BundleIndex,
     el,
     text: str,
@@ -112,16 +114,21 @@ def contract_issue(
     retourcode: str | None = None,
     action: str | None = None,
 ) -> Issue:
-    """An issue with the action the bundle chose for this rule: flag/review do not reject."""
+    """An issue with the action the bundle chose for this rule: flag/review do not reject.
+
+    Paths come from the run's shared one-pass index (validators.common.path_of), so a declaration
+    with 10,000 refused prestaties stays linear."""
     action = action or idx.action(rule.code)
-    issue = rule.issue(
-        el,
-        f"{text} [region {idx.bundle.region}, action {action}]",
-        class_el=class_el,
+    return Issue(
+        rule=rule.code,
         severity="error" if action == "reject" else "warning",
-        retourcode=retourcode,
+        path=path_of(ctx, el) if el is not None else None,
+        line=el.sourceline if el is not None else None,
+        text=f"{text} [region {idx.bundle.region}, action {action}]",
+        retourcode=retourcode or rule.retourcode,
+        class_path=path_of(ctx, class_el) if class_el is not None else None,
+        action=action,
     )
-    return issue.model_copy(update={"action": action})
 
 
 def product_name(r: Resolved) -> str:

@@ -36,6 +36,7 @@ def cr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         yield contract_issue(
             r,
+            ctx,
             res.idx,
             res.item.product_el("Code"),
             f"product {product_name(res)} is a no-show (missed appointment): never declarable, "
@@ -61,6 +62,7 @@ def cr005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             why = "paid as a lump sum" if p.lump_sum else "funded per task (taakgericht)"
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 res.item.product_el("Code"),
                 f"product {product_name(res)} is {why}: never declared per client",
@@ -92,6 +94,7 @@ def cr003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if not res.idx.allows_unit(units, item.unit):
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Eenheid"),
                 f"Eenheid {item.unit} is not a contracted unit of product {product_name(res)} ({', '.join(units)})",
@@ -107,6 +110,7 @@ def cr003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             per = f" ({_euro(tariff.per_hour_cents)} per hour / 60)" if tariff.per_hour_cents else ""
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Tarief"),
                 f"ProductTarief {_euro(item.tarief)} differs from the contract tariff {_euro(tariff.cents)}{per} "
@@ -119,6 +123,7 @@ def cr003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             if item.bedrag != expected:
                 yield contract_issue(
                     r,
+                    ctx,
                     res.idx,
                     item.product_el("IngediendBedrag"),
                     f"IngediendBedrag {_euro(item.bedrag)} is not GeleverdVolume {item.volume} x contract "
@@ -142,6 +147,7 @@ def _omvang(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if not res.idx.allows_unit(p.units, item.unit):
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 child(omvang, "Eenheid") if omvang is not None else item.el,
                 f"Eenheid {item.unit} is not a contracted unit of product {product_name(res)} ({', '.join(p.units)})",
@@ -151,6 +157,7 @@ def _omvang(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         elif p.frequencies and item.frequency is not None and item.frequency not in p.frequencies:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 child(omvang, "Frequentie") if omvang is not None else item.el,
                 f"Frequentie {item.frequency} is not a contracted frequency of product {product_name(res)} "

@@ -33,6 +33,7 @@ def cr001(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             if not res.contracted:
                 yield contract_issue(
                     r,
+                    ctx,
                     res.idx,
                     item.product_el("Categorie"),
                     f"provider {who.aanbieder} holds no contract for any product of category {item.category} "
@@ -43,6 +44,7 @@ def cr001(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         if res.product is None:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Code"),
                 f"product {product_name(res)} is not in the product list of region {res.idx.bundle.name}",
@@ -51,6 +53,7 @@ def cr001(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         elif not res.contracted:
             yield contract_issue(
                 r,
+                ctx,
                 res.idx,
                 item.product_el("Code"),
                 f"provider {who.aanbieder} holds no contract or exception for product {product_name(res)} "
@@ -74,6 +77,7 @@ def cr007(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         m = res.mapping
         yield contract_issue(
             r,
+            ctx,
             res.idx,
             res.item.product_el("Code"),
             f"old product code {m.old_code} was accepted until {m.until}; from then use "
@@ -105,6 +109,7 @@ def cr008(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         yield contract_issue(
             r,
+            ctx,
             res.idx,
             item.product_el("Code"),
             f"provider {who.aanbieder} is under a cliëntenstop on {day}: no new allocations",
