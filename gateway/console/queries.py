@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import and_, func, literal, or_, select, text, tuple_
+from sqlalchemy import and_, func, literal, literal_column, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
@@ -168,29 +168,39 @@ def distinct_senders(conn: Connection) -> list[str]:
 FREE_TEXT_CAP = 1000
 
 
-def free_text_statement(conn: Connection, f: LogFilter) -> Any:
-    """The ids of messages whose BerichtIdentificatie is q (ix_messages_ident).
+def free_text_statements(conn: Connection, f: LogFilter) -> list[Any]:
+    """Queries for the ids of messages whose BerichtIdentificatie is q (ix_messages_ident).
 
     ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we hand it
-    every sender that occurs (a loose index scan) and every type: IN lists it probes the index with.
+    the senders that occur (found by a loose index scan) and the types they can send: IN lists it
+    probes the index with. Gemeenten (4 digits) and aanbieders (8 digits) send different types,
+    so each gets its own query: half the probes of one senders x all types list.
     """
     m = t.messages.c
     senders = [f.sender] if f.sender else distinct_senders(conn)
-    codes = [f.code.upper()] if f.code else (
-        _codes_of_standard(f.standard) if f.standard else [x.code for x in ALL_TYPES]
-    )
-    return (
-        select(m.id)
-        .where(m.sender.in_(senders), m.code.in_(codes), m.identificatie == f.q)
-        .limit(FREE_TEXT_CAP)
-    )
+    types = [x for x in ALL_TYPES if (not f.standard or x.standard == f.standard.lower())
+             and (not f.code or x.code == f.code.upper())]
+    # the catalogue's sender role is who sends the type, retours included (an aanbieder sends 302)
+    by_role = {"gemeente": [s for s in senders if len(s) == 4], "aanbieder": [s for s in senders if len(s) != 4]}
+    out = []
+    for role, group in by_role.items():
+        codes = [x.code for x in types if x.sender_role == role]
+        if group and codes:
+            out.append(
+                select(m.id)
+                .where(m.sender.in_(group), m.code.in_(codes), m.identificatie == f.q)
+                .limit(FREE_TEXT_CAP)
+            )
+    return out
 
 
 def _free_text(conn: Connection, f: LogFilter) -> Any:
     """q as a message id (primary key) or a BerichtIdentificatie, resolved to ids first: one OR
     over both would lead PostgreSQL to a sequential scan."""
     m = t.messages.c
-    ids = {f.q} | set(conn.execute(free_text_statement(conn, f)).scalars())
+    ids = {f.q}
+    for stmt in free_text_statements(conn, f):
+        ids |= set(conn.execute(stmt).scalars())
     return m.id.in_(sorted(ids))
 
 
@@ -349,10 +359,22 @@ def chain(conn: Connection, msg: dict[str, Any], key_of: Any, limit: int = CHAIN
     return [_log_row(r) for r in ordered[:limit]]
 
 
+def replays_statement(conn: Connection, message_id: str) -> Any:
+    cond = t.messages.c.replay_of == message_id
+    if conn.dialect.name == "sqlite":
+        # Nearly every replay_of is NULL, so after ANALYZE SQLite's statistics make
+        # ix_messages_replay_of look useless and it scans the table; likelihood() says the term
+        # is rare, and it takes the index.
+        cond = func.likelihood(cond, literal_column("0.000001"))
+    # No ORDER BY either (SQLite would walk ix_messages_received for it): replays are few and
+    # sorted in Python.
+    return select(*LOG_COLUMNS).where(cond).limit(CHAIN_LIMIT)
+
+
 def replays_of(conn: Connection, message_id: str) -> list[dict[str, Any]]:
-    m = t.messages.c
-    stmt = select(*LOG_COLUMNS).where(m.replay_of == message_id).order_by(m.received_at, m.id)
-    return [_log_row(dict(r._mapping)) for r in conn.execute(stmt)]
+    rows = [dict(r._mapping) for r in conn.execute(replays_statement(conn, message_id))]
+    rows.sort(key=lambda r: (_aware(r["received_at"]), r["id"]))
+    return [_log_row(r) for r in rows]
 
 
 def audit_entries(

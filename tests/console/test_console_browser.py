@@ -108,7 +108,7 @@ def test_operator_filters_opens_rejected_declaration_replays_and_sees_audit(serv
 
     # filter: rejected declarations
     page.fill("#f-code", "JW323")
-    page.fill("#f-verdict", "rejected")
+    page.select_option("#f-verdict", "rejected")
     page.click("#apply")
     rows = page.locator("#log-rows tr")
     expect(rows).to_have_count(len(seeded.rejected_declarations))

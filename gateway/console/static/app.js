@@ -104,10 +104,13 @@ const FILTERS = [
   ["since", "From", "datetime-local"], ["until", "Until", "datetime-local"],
   ["standard", "Standard", ["", "ijw", "iwmo"]], ["code", "Message type", "text"],
   ["sender", "Sender", "text"], ["receiver", "Receiver", "text"],
-  ["verdict", "Verdict", "text"], ["rule", "Rule code", "text"],
+  ["verdict", "Verdict", ["", "accepted", "rejected", "flagged", "review", "transport_rejected"]], ["rule", "Rule code", "text"],
   ["contract_rule", "Contract rule", "text"], ["client_key", "Client chain (key)", "text"],
   ["q", "Message id / identificatie", "text"], ["dead_letter", "Dead letter", ["", "true", "false"]],
 ];
+
+const CODES = ["301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320", "323", "325"]
+  .flatMap((n) => ["JW" + n, "WMO" + n]);
 
 async function showLog(params) {
   const form = h("form", { class: "filters", id: "filters", onsubmit: (ev) => {
@@ -130,10 +133,11 @@ async function showLog(params) {
     if (Array.isArray(type)) {
       input = h("select", { name, id: "f-" + name }, type.map((o) => h("option", { value: o, selected: o === value }, o || "any")));
     } else {
-      input = h("input", { name, id: "f-" + name, type, value });
+      input = h("input", { name, id: "f-" + name, type, value, list: name === "code" ? "codes" : null });
     }
     form.append(h("label", {}, label, input));
   }
+  form.append(h("datalist", { id: "codes" }, CODES.map((c) => h("option", { value: c }))));
   form.append(h("div", {}, h("button", { type: "submit", id: "apply" }, "Filter"), " ",
     h("button", { type: "button", class: "secondary", onclick: () => { location.hash = "#/log"; } }, "Clear")));
 
