@@ -380,9 +380,50 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+def outbox_depths(store: Any) -> dict[str, tuple[int, float]]:
+    """{destination: (undelivered rows, age of the oldest in seconds)} from the store's outbox
+    (ix_outbox_pending). Party streams are read by the parties, not delivered: left out."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from gateway.store import tables as t
+
+    o = t.outbox.c
+    now = datetime.now(UTC)
+    out: dict[str, tuple[int, float]] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(o.destination, func.count(), func.min(o.created_at))
+            .where(o.published_at.is_(None), o.destination != "stream")
+            .group_by(o.destination)
+        )
+        for dest, n, oldest in rows:
+            if oldest is not None and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+            out[dest] = (int(n), max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
+    return out
+
+
+def _app_gauges(app: Any, m: Metrics) -> None:
+    """Gauges read from the running service at scrape time: in-flight messages, outbox depth."""
+    in_flight = getattr(app.state, "in_flight", None)
+    if in_flight is not None and hasattr(in_flight, "busy"):
+        m.queue_depth.labels("in_flight").set(in_flight.busy)
+    store = getattr(getattr(app.state, "components", None), "store", None)
+    if store is not None:
+        try:
+            m.set_outbox(outbox_depths(store))
+        except Exception:  # a store hiccup must not break the scrape; readiness reports it
+            get_logger("gateway.metrics").warning("outbox_depth_failed", exc_info=True)
+
+
 @router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
     m: Metrics = getattr(request.app.state, "metrics", metrics)
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(_app_gauges, request.app, m)
     await m.refresh()
     return Response(m.render(), media_type=CONTENT_TYPE_LATEST)
 

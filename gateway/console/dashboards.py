@@ -153,7 +153,7 @@ def outbox_lag(conn: Connection, now: datetime | None = None) -> list[dict[str, 
     now = now or datetime.now(timezone.utc)
     stmt = (
         select(o.destination, func.count().label("waiting"), func.min(o.created_at).label("oldest"))
-        .where(o.published_at.is_(None))
+        .where(o.published_at.is_(None), o.destination != "stream")  # streams are read, not delivered
         .group_by(o.destination)
     )
     return [

@@ -133,3 +133,34 @@ async def test_health_and_readiness(log_stream):
     # the app's own line inside the request carries the request id as well
     assert any(r.get("request_id") == "abc-123" for r in pinged)
     assert obs.find_bsns(log_stream.getvalue()) == []
+
+
+async def test_metrics_read_outbox_depth_and_in_flight_from_the_running_service(tmp_path):
+    import warnings
+    from types import SimpleNamespace
+
+    from gateway import samples
+    from gateway.store import OutboxRow, open_store
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store = open_store(f"sqlite:///{tmp_path / 'm.db'}", client_key_secret="m")
+    try:
+        raw = samples.allocation()
+        with store.transaction() as tx:
+            tx.save_message(raw=raw, verdict="accepted")
+            tx.enqueue([OutboxRow(destination="gw.ijw.12345678.jw301", payload=raw),
+                        OutboxRow(destination="gw.ijw.12345678.jw301", payload=raw),
+                        OutboxRow(destination="stream", payload=raw, party="12345678")])
+        app = make_app()
+        app.state.components = SimpleNamespace(store=store)
+        app.state.in_flight = SimpleNamespace(busy=3)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            body = (await c.get("/metrics")).text
+        assert 'gateway_outbox_depth{destination="gw.ijw.12345678.jw301"} 2.0' in body
+        assert 'destination="stream"' not in body
+        assert 'gateway_queue_depth{queue="in_flight"} 3.0' in body
+        [lag] = [line for line in body.splitlines() if line.startswith("gateway_outbox_lag_seconds{")]
+        assert 0 <= float(lag.split()[-1]) < 60
+    finally:
+        store.close()
