@@ -16,7 +16,6 @@ benchmarks call it directly.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,7 +30,7 @@ from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
 from validators.issues import Issue
-from validators.paths import child, element_path, local_name, text
+from validators.paths import child, local_name, text
 
 Verdict = Literal["accepted", "rejected", "flagged", "review", "transport_rejected"]
 LATER_LEVELS = ("crossmessage", "external", "contract")
@@ -120,30 +119,19 @@ def _new_identificatie() -> str:
 
 
 def transport_rejection(issues: list[Issue], code: str) -> TransportError:
-    """The first failing element, named clearly, plus every parse/XSD issue found."""
-    first = next((i for i in issues if i.severity == "error"), issues[0] if issues else None)
-    message = first.text if first else "message refused"
-    where = f" at {first.path}" if first and first.path else ""
-    try:  # the technical-rules engineer's model, when present, decides the hub-style code
-        from gateway.retour import TransportRejection
+    """The hubs' kind of transport error (BRS14 not well-formed, BRS13 not XSD-conform, IB004 not
+    a message we handle: gateway.retour.TransportRejection), naming the first failing element.
+    `code` is used when the issues are not level-1 findings (e.g. BRS06, too large)."""
+    from gateway.retour import transport_rejection as level1_rejection
 
-        tr = TransportRejection.from_issues(issues)  # type: ignore[attr-defined]
-        data = tr.model_dump()
-        return TransportError(
-            code=data.get("code", code),
-            message=data.get("message", f"{message}{where}"),
-            path=data.get("path", first.path if first else None),
-            line=data.get("line", first.line if first else None),
-            issues=[i.public() for i in issues],
-        )
-    except Exception:
-        return TransportError(
-            code=code,
-            message=f"{message}{where}",
-            path=first.path if first else None,
-            line=first.line if first else None,
-            issues=[i.public() for i in issues],
-        )
+    found = level1_rejection(issues)
+    if found is not None:
+        return TransportError(code=found.code, message=found.message, path=found.path,
+                              line=found.line, issues=found.issues)
+    first = issues[0] if issues else None
+    return TransportError(code=code, message=first.text if first else "message refused",
+                          path=first.path if first else None, line=first.line if first else None,
+                          issues=[i.public() for i in issues])
 
 
 class Pipeline:
@@ -179,7 +167,7 @@ class Pipeline:
                 rule="PARSE",
                 text=f"message is {len(raw)} bytes; at most {self.settings.max_message_bytes}",
             )
-            return self._store_transport(raw, [issue], "too_large", None, principal, received_at, transport)
+            return self._store_transport(raw, [issue], "BRS06", None, principal, received_at, transport)
 
         # identify + validate (levels 1 and 2)
         from validators.validate import validate_bytes
@@ -191,7 +179,7 @@ class Pipeline:
         transport_issues = [i for i in issues if i.rule in TRANSPORT_RULES and i.severity == "error"]
         if root is None or mtype is None:
             return self._store_transport(
-                raw, transport_issues or issues, "not_a_message", None, principal, received_at, transport
+                raw, transport_issues or issues, "IB004", None, principal, received_at, transport
             )
 
         route = header_route(root, mtype)
@@ -203,8 +191,8 @@ class Pipeline:
                 self._audit_refusal(party, mtype, route, exc)
                 raise
         if transport_issues:
-            code = "schema" if any(i.rule == "XSD" for i in transport_issues) else "not_a_message"
-            return self._store_transport(raw, transport_issues, code, mtype, principal, received_at, transport, route)
+            return self._store_transport(raw, transport_issues, "BRS13", mtype, principal, received_at,
+                                         transport, route)
 
         from gateway.store import ConflictError
 
@@ -386,24 +374,15 @@ class Pipeline:
         answer = _answer_type(mtype)
         if answer is None:
             return None, None
-        try:
-            retour_mod = importlib.import_module("gateway.retour")
-        except ModuleNotFoundError as exc:  # TEMPORARY until gateway/retour.py lands
-            if exc.name != "gateway.retour":
-                raise
-            from gateway.observability import get_logger
+        from gateway import retour as retour_mod
 
-            get_logger("gateway.pipeline").error("retour_builder_missing", code=mtype.code)
-            return None, None
-
-        rejecting = [i for i in issues if i.severity == "error"]
         if mtype.number == "323":
             data = retour_mod.build_declaratie_antwoord(
-                root, mtype, rejecting, identificatie=_new_identificatie(), today=today
+                root, mtype, issues, identificatie=_new_identificatie(), today=today
             )
         else:
             data = retour_mod.build_retour(
-                root, mtype, rejecting, identificatie_retour=_new_identificatie(), today=today
+                root, mtype, issues, identificatie_retour=_new_identificatie(), today=today
             )
         return data, answer
 
@@ -461,69 +440,35 @@ def _pair(mtype: MessageType, route: Route) -> tuple[str | None, str | None]:
 
 
 def decide(root: etree._Element, mtype: MessageType, issues: list[Issue]) -> tuple[Verdict, list[str]]:
-    """The verdict and, for a 323, the paths of the rejected prestaties (partial rejection).
+    """The verdict and, for a 323, the paths of its rejected prestaties (partial rejection).
 
-    Errors reject the message; for a 323 an error on a Prestatie rejects that prestatie, one on a
-    Client all its prestaties, anything else (Header, Declaratie, level 2) the whole declaration.
-    A 323 whose every prestatie is rejected is rejected. Warnings from contract rules flag the
-    message ("flagged") or send it to manual review ("review").
+    What rejects is what the retour says rejects (gateway.retour: errors with action reject), so
+    the verdict and the retour/325 always agree. A 323 is rejected when its Header or Declaratie
+    fails or every prestatie is rejected; otherwise the awarded prestaties go on. Contract
+    warnings flag the message ("flagged") or send it to manual review ("review").
     """
-    errors = [i for i in issues if i.severity == "error"]
+    from gateway.retour import declaratie_outcome, rejecting
+
     rejected: list[str] = []
-    if errors:
+    if rejecting(issues):
         if mtype.number != "323":
             return "rejected", []
-        whole, rejected = _declaration_rejections(root, errors)
-        if whole:
+        outcome = declaratie_outcome(root, issues)
+        rejected = [p.path for p in outcome.rejected_prestaties]
+        if outcome.status in ("rejected", "declaratie_rejected"):
             return "rejected", []
-        all_paths = [element_path(p) for p in _prestaties(root)]
-        if set(all_paths) <= set(rejected):
+        if len(rejected) == sum(1 for _ in _prestaties(root)):
             return "rejected", []
-    warnings = [i for i in issues if i.severity == "warning"]
-    if any(i.action == "review" for i in warnings):
+    flagged = [i for i in issues if i.action in ("flag", "review") and i.severity == "warning"]
+    if any(i.action == "review" for i in flagged):
         return "review", rejected
-    if any(i.action in ("flag", "review") for i in warnings):
+    if flagged:
         return "flagged", rejected
     return "accepted", rejected
 
 
 def _prestaties(root: etree._Element) -> list[etree._Element]:
     return [el for el in root.iter() if isinstance(el.tag, str) and local_name(el) == "Prestatie"]
-
-
-def _declaration_rejections(root: etree._Element, errors: list[Issue]) -> tuple[bool, list[str]]:
-    by_client: dict[str, list[str]] = {}
-    prestatie_paths: set[str] = set()
-    for p in _prestaties(root):
-        path = element_path(p)
-        prestatie_paths.add(path)
-        client_path = path.split("/Prestaties/", 1)[0]
-        by_client.setdefault(client_path, []).append(path)
-    rejected: set[str] = set()
-    for issue in errors:
-        where = issue.class_path or issue.path
-        if issue.retourcode == "0001" or not where:
-            return True, []
-        hit = _prefix_match(where, prestatie_paths)
-        if hit:
-            rejected.add(hit)
-            continue
-        client = _prefix_match(where, by_client)
-        if client:
-            rejected.update(by_client[client])
-            continue
-        return True, []
-    return False, sorted(rejected)
-
-
-def _prefix_match(path: str, candidates: set[str] | dict) -> str | None:
-    """The candidate that is `path` or an ancestor of it (linear in the path depth)."""
-    parts = path.split("/")
-    for n in range(len(parts), 1, -1):
-        prefix = "/".join(parts[:n])
-        if prefix in candidates:
-            return prefix
-    return None
 
 
 __all__ = ["Components", "Outcome", "Pipeline", "Refused", "build_components", "decide"]
