@@ -252,7 +252,7 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
     ).scalar_one()
     p = t.prestaties
     rows, credited = [], []
-    paths = _prestatie_paths(d) if rejected else {}
+    paths = extract.prestatie_paths(d) if rejected else {}
     # Credits first (OP366), so a credit and its replacing debit in one message work out.
     for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
         if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
@@ -284,28 +284,6 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
             )
             .values(credited=True)
         )
-
-
-def _prestatie_paths(d: extract.Declaratie) -> dict[int, str]:
-    """Official paths of every Client and Prestatie, in one pass (element_path per element would
-    count siblings again for each of 100 000 prestaties)."""
-    from validators.paths import children
-
-    out: dict[int, str] = {}
-    clienten = [pr.client_el for pr in d.prestaties]
-    if not clienten:
-        return out
-    parent = clienten[0].getparent()
-    base = element_path(parent)
-    clients = children(parent, "Client")
-    for i, c in enumerate(clients, 1):
-        cpath = f"{base}/Client[{i}]" if len(clients) > 1 else f"{base}/Client"
-        out[id(c)] = cpath
-        group = children(c, "Prestaties")
-        items = children(group[0], "Prestatie") if group else []
-        for j, el in enumerate(items, 1):
-            out[id(el)] = f"{cpath}/Prestaties/Prestatie[{j}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
-    return out
 
 
 def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from datetime import date
 
 from lxml import etree
 
-from validators.paths import child, children, text
+from validators.paths import child, children, element_path, text
 
 El = etree._Element
 
@@ -357,3 +357,23 @@ def _by_name(el: El | None) -> dict[str, El]:
 def _t(fields: dict[str, El], name: str) -> str | None:
     el = fields.get(name)
     return _s(el.text) if el is not None else None
+
+
+def prestatie_paths(d: extract.Declaratie) -> dict[int, str]:
+    """Official paths of every Client and Prestatie, in one pass (element_path per element would
+    count siblings again for each of 100 000 prestaties)."""
+    out: dict[int, str] = {}
+    clienten = [pr.client_el for pr in d.prestaties]
+    if not clienten:
+        return out
+    parent = clienten[0].getparent()
+    base = element_path(parent)
+    clients = children(parent, "Client")
+    for i, c in enumerate(clients, 1):
+        cpath = f"{base}/Client[{i}]" if len(clients) > 1 else f"{base}/Client"
+        out[id(c)] = cpath
+        group = children(c, "Prestaties")
+        items = children(group[0], "Prestatie") if group else []
+        for j, el in enumerate(items, 1):
+            out[id(el)] = f"{cpath}/Prestaties/Prestatie[{j}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
+    return out

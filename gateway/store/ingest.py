@@ -25,7 +25,7 @@ from gateway.store.apply import parties
 from gateway.store.store import Store, Transaction
 from validators import engine
 from validators.issues import Issue
-from validators.paths import element_path, local_name
+from validators.paths import local_name
 
 log = logging.getLogger(__name__)
 LATER_LEVELS: tuple[engine.Level, ...] = ("crossmessage", "external")
@@ -100,15 +100,27 @@ def decide(root: etree._Element, mtype: MessageType, issues: list[Issue]) -> tup
     if errors:
         if mtype.number != "323":
             return "rejected", []
-        prestaties = [element_path(el) for el in root.iter() if isinstance(el.tag, str) and local_name(el) == "Prestatie"]
+        d = extract.declaratie(root)
+        paths = extract.prestatie_paths(d)
+        prestaties = [paths[id(p.el)] for p in d.prestaties]
+        known = set(prestaties)
+        by_client: dict[str, list[str]] = {}
+        for path in prestaties:
+            by_client.setdefault(path.split("/Prestaties/", 1)[0], []).append(path)
+        chosen: set[str] = set()
         for issue in errors:
             where = issue.class_path or ""
-            hit = [p for p in prestaties if p == where or p.startswith(where + "/Prestaties/")]
-            if issue.retourcode == "0001" or "/Clienten/Client" not in where or not hit:
+            if issue.retourcode == "0001" or "/Clienten/Client" not in where:
                 return "rejected", []
-            rejected += [p for p in hit if p not in rejected]
-        if set(prestaties) <= set(rejected):
+            if where in known:
+                chosen.add(where)
+            elif where in by_client:  # an error on a Client rejects all its prestaties
+                chosen.update(by_client[where])
+            else:
+                return "rejected", []
+        if chosen >= known:
             return "rejected", []
+        rejected = [p for p in prestaties if p in chosen]
     if any(i.action == "review" for i in warnings):
         return "review", rejected
     if any(i.action == "flag" for i in warnings):

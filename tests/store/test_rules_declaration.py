@@ -189,3 +189,27 @@ def test_wmo_declaration_rules(store):
 def test_helpers_are_consistent():
     assert first_of_month(date(2026, 3, 14)) == date(2026, 3, 1)
     assert last_of_month(add_months(date(2026, 1, 31), 1)) == date(2026, 2, 28)
+
+
+def test_fast_prestatie_paths_equal_element_path():
+    from lxml import etree
+
+    from gateway.store import extract
+    from validators.paths import element_path
+
+    raw = samples.declaration(clients={A: [Prestatie(), Prestatie()], B: [Prestatie()]})
+    d = extract.declaratie(etree.fromstring(raw))
+    paths = extract.prestatie_paths(d)
+    assert [paths[id(p.el)] for p in d.prestaties] == [element_path(p.el) for p in d.prestaties]
+    assert {paths[id(p.client_el)] for p in d.prestaties} == {element_path(p.client_el) for p in d.prestaties}
+
+
+def test_partial_rejection_in_a_declaration_of_several_clients(allocated):
+    ok(allocated, samples.allocation(bsn=B, products=(Allocated(toewijzingnummer=2002),)))
+    raw = samples.declaration(clients={A: [Prestatie(referentienummer="A-1")],
+                                       B: [Prestatie(referentienummer="B-1", toewijzingnummer=2002),
+                                           Prestatie(referentienummer="B-2", toewijzingnummer=2002, categorie="46", code="46A01")]})
+    r = ok(allocated, raw)
+    assert r.rejected_paths == ["/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie[2]"]
+    paths = {(i.rule, i.path) for i in r.issues}
+    assert ("TR340", "/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie[2]/ProductCode") in paths

@@ -19,7 +19,7 @@ from validators.issues import Issue
 from validators.paths import child
 from validators.rulesets.crossmessage_declaration_answer import tr304_answer
 from validators.rulesets.crossmessage_request import tr304_vow
-from validators.rulesets.crossmessage_support import between, declaratie
+from validators.rulesets.crossmessage_support import between, declaratie, prestatie_issue
 
 MINUTE, HOUR = "01", "04"
 OUTPUT_UNITS = frozenset({"82", "83"})  # outputgericht: weeks count by Sundays (IV077)
@@ -110,7 +110,7 @@ def tr314(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     b = between(ctx)
     for p in _decl(ctx).prestaties:
         if p.referentienummer and ctx.state.prestatie(b.law, b.aanbieder, p.referentienummer) is not None:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductReferentie", "ReferentieNummer"),
                 f"ReferentieNummer {p.referentienummer} was already declared",
                 class_el=p.el,
@@ -135,7 +135,7 @@ def tr323(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             ctx.state.prestatie(b.law, b.aanbieder, p.vorig_referentienummer) if p.vorig_referentienummer else None
         )
         if debit is None or debit.debet_credit != "D" or debit.status != "accepted":
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductReferentie", "VorigReferentieNummer"),
                 f"no accepted debit prestatie {p.vorig_referentienummer} to credit",
                 class_el=p.el,
@@ -155,7 +155,7 @@ def tr390(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     b = between(ctx)
     for p in _decl(ctx).prestaties:
         if p.is_credit and p.vorig_referentienummer and ctx.state.credits_of(b.law, b.aanbieder, p.vorig_referentienummer):
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductReferentie", "VorigReferentieNummer"),
                 f"prestatie {p.vorig_referentienummer} was already credited",
                 class_el=p.el,
@@ -183,7 +183,7 @@ def tr389(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         )
         open_debits = [d for d in earlier if not d.credited and d.referentienummer not in credited_here]
         if open_debits:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductPeriode"),
                 f"prestatie {open_debits[0].referentienummer} for the same period, product and toewijzing "
                 "was not credited",
@@ -210,7 +210,7 @@ def tr338(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer) if p.toewijzingnummer else None
         if a is None or a.aanbieder != b.aanbieder:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ToewijzingNummer"),
                 f"no toewijzing {p.toewijzingnummer} of gemeente {b.gemeente} for aanbieder {b.aanbieder}",
                 class_el=p.el,
@@ -239,7 +239,7 @@ def tr304(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer)
         if a is not None and a.aanbieder == b.aanbieder and a.client_key != ctx.state.client_key(p.bsn):
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ToewijzingNummer"),
                 f"toewijzing {p.toewijzingnummer} belongs to another client",
                 class_el=p.el,
@@ -256,7 +256,7 @@ def tr304(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, a in _with_allocation(ctx):
         if a.categorie and p.categorie != a.categorie:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductCategorie"),
                 f"ProductCategorie {p.categorie} differs from {a.categorie} of toewijzing {a.toewijzingnummer}",
                 class_el=p.el,
@@ -273,7 +273,7 @@ def tr339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr340(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, a in _with_allocation(ctx):
         if a.code and p.code != a.code:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductCode"),
                 f"ProductCode {p.code} differs from {a.code} of toewijzing {a.toewijzingnummer}",
                 class_el=p.el,
@@ -292,7 +292,7 @@ def tr341(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # left to the contract rules).
     for p, a in _with_allocation(ctx):
         if a.eenheid and p.eenheid != a.eenheid and not (a.eenheid == HOUR and p.eenheid == MINUTE):
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "Eenheid"),
                 f"Eenheid {p.eenheid} does not fit Eenheid {a.eenheid} of toewijzing {a.toewijzingnummer}",
                 class_el=p.el,
@@ -309,7 +309,7 @@ def tr341(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr384(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, a in _with_allocation(ctx):
         if a.reden_wijziging == "13":
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ToewijzingNummer"), f"toewijzing {a.toewijzingnummer} was deleted (RedenWijziging 13)",
                 class_el=p.el,
             )
@@ -325,7 +325,7 @@ def tr384(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr307(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, a in _with_allocation(ctx):
         if p.periode_begin is not None and p.periode_begin < a.ingangsdatum:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductPeriode", "Begindatum"),
                 f"ProductPeriode begins {p.periode_begin}, before the toewijzing's Ingangsdatum {a.ingangsdatum}",
                 class_el=p.el,
@@ -342,7 +342,7 @@ def tr307(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr308(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for p, a in _with_allocation(ctx):
         if p.periode_eind is not None and a.einddatum is not None and p.periode_eind > a.einddatum:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductPeriode", "Einddatum"),
                 f"ProductPeriode ends {p.periode_eind}, after the toewijzing's Einddatum {a.einddatum}",
                 class_el=p.el,
@@ -369,7 +369,7 @@ def tr387(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         first = b.replace(day=1)
         expected = a.ingangsdatum if first < a.ingangsdatum <= _month_end(b) else first
         if b != expected and not b < a.ingangsdatum:  # before the Ingangsdatum is TR307's case
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductPeriode", "Begindatum"),
                 f"ProductPeriode should begin on {expected}",
                 class_el=p.el,
@@ -392,7 +392,7 @@ def tr388(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         end = a.einddatum
         expected = end if end is not None and e.replace(day=1) <= end < last else last
         if e != expected and not (end is not None and e > end):  # after the Einddatum is TR308's case
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "ProductPeriode", "Einddatum"),
                 f"ProductPeriode should end on {expected}",
                 class_el=p.el,
@@ -468,7 +468,7 @@ def tr321(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         else:
             limit = _max_in(a, p.periode_begin, p.periode_eind)
         if limit is not None and _in_alloc_units(p.volume, p.eenheid, a) > limit:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),
                 f"GeleverdVolume {p.volume} exceeds the {limit:g} allowed for this ProductPeriode "
                 f"by toewijzing {a.toewijzingnummer}",
@@ -515,7 +515,7 @@ def tr322(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue  # an open toewijzing has no total to exceed
         limit = a.volume if a.frequentie == "6" else _max_in(a, a.ingangsdatum, a.einddatum)
         if limit is not None and total > limit:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),
                 f"declared volume on toewijzing {a.toewijzingnummer} reaches {total:g}, more than the "
                 f"{limit:g} allowed over its term",
@@ -535,7 +535,7 @@ def tr369(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     for p, a, total in _running_totals(ctx, lambda v, _u, _a: v):
         if a.budget is not None and total > a.budget:
-            yield r.issue(
+            yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),
                 f"declared {total:g} on toewijzing {a.toewijzingnummer} exceeds its Budget {a.budget}",
                 class_el=p.el,

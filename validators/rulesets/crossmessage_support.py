@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.store import extract
-from validators.engine import RuleContext
-from validators.paths import child
+from validators.engine import Rule, RuleContext
+from validators.issues import Issue
+from validators.paths import child, element_path, local_name
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,33 @@ def declaratie(ctx: RuleContext) -> extract.Declaratie:
             refs |= {p.vorig_referentienummer for p in d.prestaties if p.vorig_referentienummer}
             prefetch(b.law, b.gemeente, b.aanbieder, numbers, refs)
     return d
+
+
+def _path(ctx: RuleContext, el) -> str:  # noqa: ANN001
+    """element_path, via the paths of the declaration's Clients and Prestaties computed once
+    (element_path counts siblings for every call: quadratic over 100 000 prestaties)."""
+    paths = ctx.extra.get("crossmessage.paths")
+    if paths is None:
+        paths = ctx.extra["crossmessage.paths"] = extract.prestatie_paths(declaratie(ctx))
+    steps = []
+    node = el
+    while node is not None:
+        known = paths.get(id(node))
+        if known is not None:
+            return "/".join([known, *reversed(steps)])
+        steps.append(local_name(node))  # below a Prestatie every element name is unique
+        node = node.getparent()
+    return element_path(el)
+
+
+def prestatie_issue(r: Rule, ctx: RuleContext, el, text: str, *, class_el) -> Issue:  # noqa: ANN001
+    """`r.issue(el, text, class_el=...)` for elements of a declaration's prestaties, fast."""
+    return Issue(
+        rule=r.code,
+        severity=r.severity,
+        path=_path(ctx, el),
+        line=el.sourceline,
+        text=text,
+        retourcode=r.retourcode,
+        class_path=_path(ctx, class_el),
+    )
