@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from conftest import open_test_store
+from console_helpers import open_test_store
 
 from gateway.cli import main
 from gateway.console import users

@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from conftest import PASSWORD, login
+from console_helpers import PASSWORD, login
 
 from gateway import observability
 from gateway.samples import BSNS
@@ -161,7 +161,7 @@ async def test_replay_calls_pipeline_and_audits(app, seeded_store):
 
 
 async def test_replay_through_the_real_replay_is_audited(seeded_store):
-    from conftest import make_app
+    from console_helpers import make_app
 
     store, seeded = seeded_store
     app = make_app(store, replayer=None)  # found: gateway.pipeline's replay, else `gateway replay`'s
@@ -209,7 +209,7 @@ async def test_dead_letter_round_trip_and_republish(app, seeded_store):
 
 
 async def test_proxy_header_login(seeded_store):
-    from conftest import make_app
+    from console_helpers import make_app
 
     from gateway.console.settings import ConsoleSettings
 

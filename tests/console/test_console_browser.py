@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, make_app
+from console_helpers import PASSWORD, make_app
 
 from gateway.console.actions import find_replayer
 from gateway.testing import services

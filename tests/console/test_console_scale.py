@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 
 import pytest
-from conftest import open_test_store
+from console_helpers import open_test_store
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
