@@ -2,8 +2,8 @@
 and schemathesis against our OpenAPI.
 
 Example counts are small by default (the normal test run); GATEWAY_FUZZ=long (set by
-benchmarks/faults_long.py) multiplies them. `fuzz_settings(n)` gives a test n examples by
-default and 20 x n in the long form; shrinking is bounded so a failure is reported quickly.
+benchmarks/faults_long.py) multiplies them by 10. `fuzz_settings(n)` gives a test n examples by
+default and 10 x n in the long form; shrinking is bounded so a failure is reported quickly.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SECRET = "fuzz-secret"
 
 def fuzz_settings(examples: int, **kwargs) -> settings:
     return settings(
-        max_examples=examples * (20 if LONG else 1),
+        max_examples=examples * (10 if LONG else 1),
         deadline=None,
         derandomize=not LONG,  # the CI run is reproducible; the long form explores
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
