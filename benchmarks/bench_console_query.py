@@ -18,6 +18,7 @@ from benchmarks.harness import Result, RunContext, benchmark
 # The budgets (median of the repeats, milliseconds, one query on the shared 2-core machine).
 LOG_BUDGET_MS = 250.0
 DETAIL_BUDGET_MS = 400.0
+DASHBOARD_BUDGET_MS = 2000.0  # the 24-hour dashboard: aggregates over ~33,000 messages
 REPEAT = 7
 BASELINE = "primary-key lookup (SELECT one message by id)"
 
@@ -96,6 +97,16 @@ def _measure_store(label: str, url: str, rows: int) -> tuple[list[dict[str, Any]
         out.append({"store": label, "query": "detail page (rejected declaration)", "rows_returned": 1,
                     "median_ms": med, "max_ms": mx, "budget_ms": DETAIL_BUDGET_MS,
                     "within_budget": med <= DETAIL_BUDGET_MS, "ratio": med / base_med, "full_scans": "n/a"})
+
+        def dashboard() -> None:
+            r = client.get("/console/api/dashboard", params={"hours": 24})
+            r.raise_for_status()
+            assert r.json()["per_hour"], "the dashboard saw no messages"
+
+        med, mx = _time(dashboard, repeat=3)
+        out.append({"store": label, "query": "dashboard, 24 hours", "rows_returned": 1,
+                    "median_ms": med, "max_ms": mx, "budget_ms": DASHBOARD_BUDGET_MS,
+                    "within_budget": med <= DASHBOARD_BUDGET_MS, "ratio": med / base_med, "full_scans": "n/a"})
         return out, timings
     finally:
         store.close()
@@ -129,14 +140,18 @@ def console_query(ctx: RunContext) -> Result:
     worst = max(budgeted, key=lambda r: r["median_ms"] / r["budget_ms"]) if budgeted else None
     headline = (
         f"{rows:,} messages: {len(budgeted) - len(over)}/{len(budgeted)} queries within budget "
-        f"(log {LOG_BUDGET_MS:.0f} ms, detail {DETAIL_BUDGET_MS:.0f} ms, median); "
-        + (f"slowest {worst['store']} '{worst['query']}' {worst['median_ms']:.1f} ms; " if worst else "")
+        f"(log {LOG_BUDGET_MS:.0f} ms, detail {DETAIL_BUDGET_MS:.0f} ms, dashboard {DASHBOARD_BUDGET_MS:.0f} ms, "
+        f"median); "
+        + (f"closest to its budget: {worst['store']} '{worst['query']}' {worst['median_ms']:.1f} ms; " if worst else "")
         + (f"full scans: {', '.join(scans)}" if scans else "no full scans")
     )
     if over:
         notes.append("over budget: " + "; ".join(over))
     notes.append("raw XML of the bulk rows is a short stand-in document: the log never reads it, the detail "
                  "page reads one row by primary key")
+    notes.append("the dashboard's indicators read the cross-message state tables, which the bulk load leaves "
+                 "empty: its figure covers the message aggregates (per hour, rules, rejection rate, retour "
+                 "latency, outbox lag), not the indicators at scale")
     return Result(
         measured=(f"{rows:,} synthetic messages (14 types, 440 parties, 30 days, 9% rejected with issue rows) "
                   f"bulk-loaded per store, then each console log filter and the detail page requested over HTTP "

@@ -12,7 +12,7 @@ from gateway.console import actions, dashboards, queries, sessions, users, xmlvi
 from gateway.console.auth import current_session, require
 from gateway.console.context import context
 from gateway.console.sessions import Session
-from gateway.observability import get_logger, metrics
+from gateway.observability import get_logger, mask_text, metrics
 
 router = APIRouter(prefix="/api")
 log = get_logger("gateway.console")
@@ -98,18 +98,12 @@ def _issues_with_lines(issues: list[dict[str, Any]], view: xmlview.XmlView) -> l
             "rule": i.get("rule"),
             "severity": i.get("severity", "error"),
             "path": path,
-            "text": xmlview_mask(i.get("text") or ""),
+            # issue texts may quote a value: BSNs are masked there as in the XML
+            "text": mask_text(i.get("text") or ""),
             "retourcode": i.get("retourcode"),
             "line": view.line_of(path),
         })
     return out
-
-
-def xmlview_mask(text: str) -> str:
-    # Issue texts may quote a value; the console masks BSNs there as in the XML.
-    from gateway.observability import mask_text
-
-    return mask_text(text)
 
 
 def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
