@@ -22,7 +22,7 @@ from lxml import etree
 from gateway.catalog import MessageType
 from gateway.store import extract
 from gateway.store.apply import parties
-from gateway.store.store import Store, Transaction
+from gateway.store.store import ConflictError, Store, Transaction
 from validators import engine
 from validators.issues import Issue
 from validators.paths import local_name
@@ -145,13 +145,48 @@ def ingest(
     outbox: Callable[[Transaction, str, str], Iterable[Any]] | None = None,
     retour: Callable[[list[Issue]], bytes | None] | None = None,
     record_state: Callable[[str], bool] = lambda verdict: verdict != "rejected",
+    retries: int = 3,
 ) -> IngestResult:
     """Judge and store one schema-valid message. `prior_issues` are its level-2 findings (when
     there are errors among them the later levels do not run). `outbox(tx, message_id, verdict)`
     returns the rows to enqueue; `retour(issues)` builds the retour to store with the message.
     `replay_of`/`exclude_message_id` re-judge a stored message without its own state;
     `record_state(verdict)` says whether the message's state is recorded (replay: only when a
-    rejected message is now accepted, as its state is already there otherwise)."""
+    rejected message is now accepted, as its state is already there otherwise). A ConflictError
+    (a unique constraint caught a race the locks did not cover) re-runs the whole transaction
+    up to `retries` times: the next run sees the winner's state and judges accordingly."""
+    for attempt in range(retries + 1):
+        try:
+            return _ingest_once(
+                store, raw, root, mtype, today=today, prior_issues=prior_issues, contracts=contracts,
+                received_at=received_at, transport=transport, received_by=received_by, replay_of=replay_of,
+                exclude_message_id=exclude_message_id, outbox=outbox, retour=retour, record_state=record_state,
+            )
+        except ConflictError:
+            if attempt == retries:
+                raise
+            log.info("ingest conflict on a %s, retrying", mtype.code)
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(
+    store: Store,
+    raw: bytes,
+    root: etree._Element,
+    mtype: MessageType,
+    *,
+    today: date,
+    prior_issues: Iterable[Issue],
+    contracts: Any,
+    received_at: datetime | None,
+    transport: str | None,
+    received_by: str | None,
+    replay_of: str | None,
+    exclude_message_id: str | set[str] | None,
+    outbox: Callable[[Transaction, str, str], Iterable[Any]] | None,
+    retour: Callable[[list[Issue]], bytes | None] | None,
+    record_state: Callable[[str], bool],
+) -> IngestResult:
     prior = list(prior_issues)
     sha = hashlib.sha256(raw).hexdigest()
     h = extract.header(root)

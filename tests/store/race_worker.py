@@ -2,8 +2,10 @@
 
     python tests/store/race_worker.py URL SCENARIO WHO ROUNDS START_AT [--no-locks]
 
-Waits until the wall clock reaches START_AT, then sends ROUNDS messages of SCENARIO as party WHO
-(0 or 1) and prints one JSON line per message: {"round": i, "verdict": ..., "codes": [...]}.
+Prepares its messages and a database connection, prints "ready" and waits for a line on stdin
+(START_AT = "stdin"), or for the wall clock to reach START_AT; then sends ROUNDS messages of
+SCENARIO as party WHO (0 or 1) and prints one JSON line per message:
+{"round": i, "verdict": ..., "codes": [...], "conflicts": n}.
 A ConflictError (a unique constraint caught a race) is retried, as the pipeline does.
 """
 
@@ -45,19 +47,24 @@ def message(scenario: str, who: int, i: int) -> bytes:
 
 
 def main() -> None:
-    url, scenario, who, rounds, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+    url, scenario, who, rounds, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     if "--no-locks" in sys.argv:
         ingest_mod.lock_keys = lambda store, mtype, root: []  # only the constraints stand guard
     store = open_store(url, client_key_secret=SECRET)
     msgs = [message(scenario, who, i) for i in range(rounds)]
-    time.sleep(max(0.0, start_at - time.time()))
+    store.count_messages()  # a warm pooled connection
+    if start_at == "stdin":
+        print("ready", flush=True)
+        sys.stdin.readline()
+    else:
+        time.sleep(max(0.0, float(start_at) - time.time()))
     for i, raw in enumerate(msgs):
         root = etree.fromstring(raw)
         mtype = by_namespace(etree.QName(root).namespace)
         conflicts = 0
         while True:
             try:
-                r = ingest_mod.ingest(store, raw, root, mtype, today=date.today())
+                r = ingest_mod.ingest(store, raw, root, mtype, today=date.today(), retries=0)
                 break
             except ConflictError:
                 conflicts += 1
