@@ -56,7 +56,11 @@ def pytest_configure(config) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     _prune(path.parent)
     path.write_text("")  # one file per run
-    observability.configure_logging(os.environ.get("GATEWAY_TEST_LOG_LEVEL", "INFO"))
+    # structlog goes through stdlib logging from here on; the JSON lines go to the file (and
+    # pytest's own log capture shows them per failing test), not to the terminal as well
+    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the run
+    _STATE["sink"] = sink
+    observability.configure_logging(os.environ.get("GATEWAY_TEST_LOG_LEVEL", "INFO"), stream=sink)
     _STATE["handler"] = observability.add_log_file(path, name="gateway-test-run")
     _STATE["path"] = path
 
