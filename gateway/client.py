@@ -130,6 +130,10 @@ class GatewayClient:
     def message(self, message_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/messages/{message_id}").json()
 
+    def chain(self, message_id: str) -> dict[str, Any]:
+        """The messages linked to this one (same client and allocations; a 325 and its 323)."""
+        return self._request("GET", f"/v1/messages/{message_id}/chain").json()
+
     def retour(self, message_id: str) -> bytes:
         return self._request("GET", f"/v1/messages/{message_id}/retour").content
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         description="Secret for keyed hashes of BSNs (client keys, partition keys). Default: a "
         "random secret kept in <data_dir>/hmac.secret. Set it when several instances share a store.",
     )
+    admin_token: str | None = Field(
+        None, description="Token for POST /v1/admin/contracts (X-Admin-Token); unset: endpoint off."
+    )
     tls_certfile: str | None = Field(None, description="Server certificate (PEM) to serve HTTPS.")
     tls_keyfile: str | None = Field(None, description="Private key (PEM) of the server certificate.")
     tls_client_ca: str | None = Field(
@@ -82,6 +85,9 @@ class Settings(BaseSettings):
     )
     kafka_create_topics: bool = Field(
         True, description="Create topics before their first record (no reliance on auto-creation)."
+    )
+    kafka_request_timeout_ms: int = Field(
+        5000, description="Producer request timeout; a record not acknowledged by then is retried."
     )
     kafka_partitions: int = Field(6, description="Partitions of topics the gateway creates.")
     kafka_replication: int = Field(1, description="Replication factor of topics the gateway creates.")

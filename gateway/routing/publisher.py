@@ -46,7 +46,6 @@ class OutboxPublisher:
         self.producer: Any = None
         self._stop = asyncio.Event()
         self.published = 0
-        self._topics: set[str] = set()  # topics known to exist on the broker we are connected to
 
     async def _ensure_producer(self) -> Any:
         if self.producer is not None:
@@ -55,7 +54,7 @@ class OutboxPublisher:
 
         kwargs: dict[str, Any] = dict(
             bootstrap_servers=self.settings.kafka_bootstrap,
-            request_timeout_ms=5000,
+            request_timeout_ms=self.settings.kafka_request_timeout_ms,
             retry_backoff_ms=200,
             linger_ms=5,
         )
@@ -93,13 +92,11 @@ class OutboxPublisher:
             await admin.close()
         for topic in topics:
             await producer.partitions_for(topic)  # wait until the producer's metadata has it
-        self._topics |= topics
 
     async def _drop_producer(self) -> None:
         """Close the producer without letting it deliver anything later: batches it still holds
         are abandoned (their rows stay in the outbox), so a half-closed producer can never resend
         a stale record after newer ones once the broker is back."""
-        self._topics = set()
         producer, self.producer = self.producer, None
         if producer is None:
             return
@@ -131,16 +128,21 @@ class OutboxPublisher:
         )
         if not rows:
             return 0
-        new_topics = {r.destination for r in rows} - self._topics
-        if new_topics and self.settings.kafka_create_topics:
+        # Which topics does the broker have now? (A broker may have restarted empty since the
+        # last round.) Topics are created before their first record, never by auto-creation.
+        if self.settings.kafka_create_topics:
             try:
-                await self._create_topics(producer, new_topics)
+                if not await producer.client.force_metadata_update():
+                    raise ConnectionError("no metadata from the broker")
+                missing = {r.destination for r in rows} - set(producer.client.cluster.topics())
+                if missing:
+                    await self._create_topics(producer, missing)
             except Exception as exc:  # leave the rows to their lease; retry after it
-                log.warning("topic_creation_failed", error=_describe(exc))
+                log.warning("broker_metadata_failed", error=_describe(exc))
                 await self._drop_producer()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.settings.outbox_lease_seconds)
-                return 0
+                return -1
         groups: OrderedDict[tuple[str, str | None], list[Any]] = OrderedDict()
         for row in rows:
             groups.setdefault((row.destination, row.key), []).append(row)

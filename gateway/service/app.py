@@ -74,10 +74,11 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
 
     errors.install(app)
     _observability(app, components)
-    from gateway.service import routes_messages, routes_streams
+    from gateway.service import routes_admin, routes_messages, routes_streams
 
     app.include_router(routes_messages.router)
     app.include_router(routes_streams.router)
+    app.include_router(routes_admin.router)
     _console(app)
     return app
 

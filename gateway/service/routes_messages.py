@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
@@ -25,6 +27,7 @@ from gateway.service.models import (
     MessageView,
     TransportRejected,
 )
+from validators.paths import child, text
 
 router = APIRouter(prefix="/v1", tags=["messages"])
 log = get_logger("gateway.ingress")
@@ -198,3 +201,82 @@ async def get_retour(message_id: str, request: Request, party: Party = Depends(c
         raise ApiError(404, "no_retour", f"message {message_id} has no retour "
                        "(transport rejections, retours and 325s get none)")
     return Response(r.retour, media_type="application/xml")
+
+
+class ChainEntry(BaseModel):
+    message_id: str
+    received_at: datetime
+    code: str | None
+    sender: str | None
+    receiver: str | None
+    verdict: str
+    allocation_numbers: list[str]
+
+
+class Chain(BaseModel):
+    """A client's chain as far as you are part of it: allocation -> start -> stop -> declaration
+    -> 325, linked by the client key (a keyed hash of the BSN) and the ToewijzingNummers; a 325
+    is linked to its 323 by DeclaratieIdentificatie."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "message_id": "01JD3Z8Q7W2V6N4K9M1B5C8X0R", "client_key": "5f1c...e2",
+        "declaration": None,
+        "messages": [{"message_id": "01JD3Z8Q7W2V6N4K9M1B5C8X0R", "received_at": "2026-11-22T10:15:00Z",
+                      "code": "JW301", "sender": "0513", "receiver": "12345678", "verdict": "accepted",
+                      "allocation_numbers": ["123456"]}]}})
+    message_id: str
+    client_key: str | None
+    declaration: str | None = Field(None, description="For a 325: the message id of its 323.")
+    messages: list[ChainEntry]
+
+
+def _chain(store: Any, record: Any, party: Party) -> Chain:
+    """Linked by the client key (messages of one client) and, for declarations (which may hold
+    several clients and carry no single key), by the ToewijzingNummers between the same pair."""
+    from sqlalchemy import or_, select
+
+    from gateway.store import tables as t
+
+    m = t.messages
+    pair = [p for p in (record.sender, record.receiver) if p]
+    declaration = None
+    with store.engine.connect() as conn:
+        # The recent messages between this gemeente and aanbieder (bounded: an API view).
+        rows = conn.execute(
+            select(m.c.id, m.c.code, m.c.client_key, m.c.allocation_numbers)
+            .where(m.c.sender.in_(pair), m.c.receiver.in_(pair), m.c.verdict != "transport_rejected",
+                   or_(m.c.replay_of.is_(None), m.c.id == record.id))
+            .order_by(m.c.received_at.desc()).limit(1000)
+        ).all()
+        if record.code and record.code.endswith("325") and record.raw:
+            root = etree.fromstring(record.raw, etree.XMLParser(resolve_entities=False, no_network=True))
+            ident = text(child(root, "Header"), "DeclaratieIdentificatie", "Identificatie")
+            declaration = conn.execute(
+                select(m.c.id).where(m.c.code.like("%323"), m.c.sender == record.receiver,
+                                     m.c.identificatie == ident).limit(1)
+            ).scalar()
+    numbers = set(record.allocation_numbers or [])
+    keys = {record.client_key} if record.client_key else set()
+    if not keys:
+        keys = {r[2] for r in rows if r[2] and numbers & set(r[3] or [])}
+    numbers |= {n for r in rows if r[2] in keys for n in (r[3] or [])}
+    ids = {r[0] for r in rows if (r[2] and r[2] in keys) or numbers & set(r[3] or [])}
+    ids |= {record.id} | ({declaration} if declaration else set())
+    related = [x for x in (store.get_message(i, with_bytes=False) for i in ids) if x is not None]
+    mine = sorted((r for r in related if party.party_id in (r.sender, r.receiver)),
+                  key=lambda r: (r.received_at, r.id))
+    return Chain(
+        message_id=record.id, client_key=record.client_key or (next(iter(keys)) if len(keys) == 1 else None),
+        declaration=declaration,
+        messages=[ChainEntry(message_id=r.id, received_at=r.received_at, code=r.code, sender=r.sender,
+                             receiver=r.receiver, verdict=r.verdict,
+                             allocation_numbers=list(r.allocation_numbers or [])) for r in mine],
+    )
+
+
+@router.get("/messages/{message_id}/chain", response_model=Chain,
+            responses={404: {"model": ErrorResponse}, 401: _ERRORS[401]}, summary="The client's chain")
+async def get_chain(message_id: str, request: Request, party: Party = Depends(current_party)) -> Chain:
+    """The messages linked to this one (same client and allocations; a 325 and its 323)."""
+    record = await _own_message(request, message_id, party)
+    return await in_thread(_chain, request.app.state.components.store, record, party)

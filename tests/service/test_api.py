@@ -197,3 +197,24 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     for name in ("MessageReceived", "TransportRejected", "ErrorResponse", "BatchResult", "StreamPage", "Ack"):
         assert "example" in schemas[name], name
     assert client.get("/docs").status_code == 200
+
+
+def test_contract_bundle_upload_needs_the_admin_token_and_reports_problems(app, client):
+    from gateway.contracts import BUNDLES_DIR
+    from gateway.pipeline import load_contracts
+
+    app.state.components.contracts = load_contracts(None)  # this test changes the registry
+    text = (BUNDLES_DIR / "midden-holland.yaml").read_text().replace('version: "2025.1"', 'version: "2025.9"')
+    url = "/v1/admin/contracts"
+    assert client.post(url, content=text).status_code == 404  # off without a token configured
+    app.state.settings.admin_token = "s3cret-admin"
+    r = client.post(url, content=text, headers={"X-Admin-Token": "wrong"})
+    assert r.status_code == 401
+    r = client.post(url, content=text, headers={"X-Admin-Token": "s3cret-admin", "X-Actor": "alice"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["region"], r.json()["version"], r.json()["loaded_by"]) == ("midden-holland", "2025.9", "alice")
+    assert "2025.9" in [b.bundle.version for b in app.state.components.contracts.versions("midden-holland")]
+    broken = text.replace("municipalities:", "municipalitiez:", 1)
+    r = client.post(url, content=broken, headers={"X-Admin-Token": "s3cret-admin"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bundle_refused"
+    assert r.json()["error"]["problems"] and "Traceback" not in r.text

@@ -80,7 +80,10 @@ def check_exactly_once_in_order(records, expected) -> int:
 
 @pytest.mark.parametrize("standard", ["ijw"])
 def test_broker_restart_during_load(standard, tmp_path, pg_url, broker, contracts):
-    settings = make_settings(tmp_path, store_url=pg_url, kafka_bootstrap=broker.bootstrap)
+    # A short request timeout: a record sent into the outage fails (and is resent from the outbox)
+    # instead of waiting for the new, empty broker, where tansu would auto-create its topic.
+    settings = make_settings(tmp_path, store_url=pg_url, kafka_bootstrap=broker.bootstrap,
+                             kafka_request_timeout_ms=1000)
     app = make_app(settings, contracts)
     keys = setup_parties(app)
     store = app.state.components.store

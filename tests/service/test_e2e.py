@@ -115,6 +115,11 @@ def test_full_cycle_over_http_kafka_and_postgres(standard, tmp_path, pg_url, bro
             clients["aanbieder"].send(samples.start(standard, bsn=samples.BSNS[43]))
         assert exc.value.status == 401 and exc.value.code == "revoked_key"
 
+        # The chain of the declaration, as the municipality sees it: the whole cycle, in order.
+        chain = clients["gemeente"].chain(receipts[-1].message_id)
+        assert [m["code"] for m in chain["messages"]] == expected_codes
+        assert [m["message_id"] for m in chain["messages"]] == [r.message_id for r in receipts]
+
         wait_until_published(store)
         # Streams: the municipality gets the provider's messages and the retour of its 301;
         # the provider gets the 301 and the retours of its messages, the 325 included.
