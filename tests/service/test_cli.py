@@ -1,0 +1,65 @@
+"""`gateway party` manages parties and keys; `gateway serve --help` documents every setting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from gateway.auth.keys import key_hash
+from gateway.cli import main
+from gateway.settings import Settings
+from gateway.store import open_store
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_party_add_key_revoke_list(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    base = ("party", "--store-url", url, "--data-dir", str(tmp_path))
+    code, out, _ = run(capsys, *base, "add", "12345678", "--name", "Zorg BV")
+    assert code == 0 and "added aanbieder 12345678" in out
+    key = out.strip().splitlines()[-1].split(": ", 1)[1]
+    store = open_store(url, client_key_secret=Settings(data_dir=tmp_path).secret())
+    found = store.find_api_key(key_hash(key))
+    assert found is not None and found.party_id == "12345678"
+    code, out, err = run(capsys, *base, "add", "12345678")
+    assert code == 2 and "exists" in err
+    code, out, err = run(capsys, *base, "add", "123", "--role", "gemeente")
+    assert code == 2 and "CBS code (4 digits)" in err
+    code, out, _ = run(capsys, *base, "add", "0513", "--no-key")
+    assert code == 0 and "API key" not in out
+    code, out, _ = run(capsys, *base, "key", "0513")
+    second = out.strip()
+    assert code == 0 and store.find_api_key(key_hash(second)).party_id == "0513"
+    code, out, _ = run(capsys, *base, "list", "--json")
+    rows = {r["party_id"]: r for r in json.loads(out)}
+    assert rows["0513"]["role"] == "gemeente" and rows["12345678"]["role"] == "aanbieder"
+    code, out, _ = run(capsys, *base, "revoke", "--key", found.key_id)
+    assert code == 0 and store.find_api_key(key_hash(key)) is None
+    code, out, _ = run(capsys, *base, "revoke", "0513")
+    assert code == 0 and store.find_api_key(key_hash(second)) is None
+    assert store.get_party("0513").revoked_at is not None
+    actions = [a.action for a in store.list_audit(limit=20)]
+    assert {"party_added", "api_key_created", "api_key_revoked", "party_revoked"} <= set(actions)
+    store.close()
+
+
+def test_serve_help_documents_every_setting():
+    out = subprocess.run([sys.executable, "-m", "gateway", "serve", "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0
+    for name in Settings.model_fields:
+        assert f"GATEWAY_{name.upper()}" in out.stdout, name
+
+
+def test_docs_describe_every_setting():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text()
+    for name in Settings.model_fields:
+        assert f"GATEWAY_{name.upper()}" in doc, name

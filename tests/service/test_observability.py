@@ -1,0 +1,51 @@
+"""Refusals are logged (as JSON lines, with a reason) and no log line carries a BSN in clear."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from gateway import samples
+from gateway.observability import configure_logging, find_bsns
+
+from .conftest import AANBIEDER
+
+
+@pytest.fixture
+def log_lines():
+    buf = io.StringIO()
+    configure_logging("INFO", stream=buf)
+    try:
+        yield lambda: [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
+    finally:
+        configure_logging("INFO", stream=sys.stderr)
+
+
+def test_refusals_are_logged_with_their_reason_and_no_bsn(app, client, keys, log_lines):
+    store = app.state.components.store
+    bsn = samples.BSNS[77]
+    h = {"Content-Type": "application/xml"}
+    client.post("/v1/messages", content=samples.start("ijw", bsn=bsn), headers={**h, "X-API-Key": "gwk_x_y"})
+    client.post("/v1/messages", content=samples.start("ijw", bsn=bsn, aanbieder="87654321"),
+                headers={**h, "X-API-Key": keys.aanbieder})
+    client.post("/v1/messages", content=samples.allocation("ijw", bsn=bsn), headers={**h, "X-API-Key": keys.aanbieder})
+    store.revoke_api_key(store.list_api_keys(AANBIEDER)[0].key_id)
+    client.post("/v1/messages", content=samples.start("ijw", bsn=bsn), headers={**h, "X-API-Key": keys.aanbieder})
+    # An accepted message too, so the test also covers the normal path's log lines.
+    r = client.post("/v1/messages", content=samples.allocation("ijw", bsn=bsn), headers={**h, "X-API-Key": keys.gemeente})
+    assert r.status_code == 202
+
+    lines = log_lines()
+    reasons = [line.get("reason") for line in lines if line.get("event") == "request_refused"]
+    assert reasons == ["unknown_key", "spoofed_sender", "wrong_role", "revoked_key"]
+    refused = [line for line in lines if line.get("event") == "message_refused"]
+    assert [line["reason"] for line in refused] == ["spoofed_sender", "wrong_role"]
+    assert all(line["party"] == AANBIEDER for line in refused)
+    processed = [line for line in lines if line.get("event") == "message_processed"]
+    assert processed and processed[-1]["message_id"] == r.json()["message_id"]
+    assert processed[-1]["client_key"]  # the chain is traceable in the logs
+    raw = "\n".join(json.dumps(line) for line in lines)
+    assert bsn not in raw and not find_bsns(raw)
