@@ -59,9 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="measure-"))
     setup_outcomes: dict[str, int] = {}
     with SUBJECTS[args.subject](work) as check:
+        setup_start = time.perf_counter()
         for f in sorted(args.setup.glob("*.xml")) if args.setup else ():
             o = check(f.read_bytes())
             setup_outcomes[o] = setup_outcomes.get(o, 0) + 1
+        setup_s = time.perf_counter() - setup_start
+        # progress on stderr: a caller that times out can tell set-up from the check
+        print(f"set-up done: {sum(setup_outcomes.values())} messages in {setup_s:.1f} s {setup_outcomes}",
+              file=sys.stderr, flush=True)
         raw = args.file.read_bytes()
         before = rss_kb()
         reset = _reset_peak()
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "subject": args.subject, "seconds": min(times), "all_seconds": times, "outcome": outcome,
         "bytes": len(raw), "rss_before_kb": before, "peak_rss_kb": peak, "peak_delta_kb": max(0, peak - before),
-        "peak_reset": reset, "setup_outcomes": setup_outcomes,
+        "peak_reset": reset, "setup_outcomes": setup_outcomes, "setup_seconds": setup_s,
     }))
     return 0
 
