@@ -24,6 +24,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import rss_kb
+from benchmarks.subjects import SUBJECTS
 
 
 def _reset_peak() -> bool:
@@ -39,7 +40,6 @@ def _peak_kb() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-from benchmarks.subjects import SUBJECTS
 
 
 def main(argv: list[str] | None = None) -> int:

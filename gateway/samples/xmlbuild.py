@@ -14,6 +14,7 @@ from gateway.catalog import MessageType, by_number
 # iJw 3.2 says 0.1.0 while iWmo 3.2 says 1.0.0 (digest §7.6 notes the discrepancy); we copy what the XSDs say.
 XSD_VERSIONS: dict[str, tuple[str, str]] = {"ijw": ("0.1.0", "0.1.0"), "iwmo": ("1.0.0", "1.0.0")}
 
+
 def unique_id(prefix: str = "", length: int = 12) -> str:
     """A fresh identifier of at most `length` characters (letters and digits only)."""
     raw = prefix + uuid.uuid4().hex
