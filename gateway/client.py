@@ -70,14 +70,22 @@ class GatewayClient:
         *,
         timeout: float = 60.0,
         retries: int = 5,
-        verify: Any = True,
-        cert: Any = None,
+        verify: Any = True,  # True, False, a CA bundle path or an ssl.SSLContext
+        cert: Any = None,  # client certificate for mutual TLS: (certfile, keyfile)
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.retries = retries
+        if cert is not None:  # mutual TLS: (certfile, keyfile) or a PEM with both
+            import ssl
+
+            ctx = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+            if verify is False:
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            ctx.load_cert_chain(*(cert if isinstance(cert, (tuple, list)) else (cert,)))
+            verify = ctx
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout,
-                                 verify=verify, cert=cert, transport=transport)
+                                 verify=verify, transport=transport)
 
     def __enter__(self) -> GatewayClient:
         return self

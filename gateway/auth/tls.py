@@ -27,25 +27,32 @@ def cert_fingerprint_of(scope: dict) -> str | None:
 
 
 class _WithCert:
-    def __init__(self, app: Any, fingerprint: str) -> None:
+    """Per connection: adds the peer certificate's fingerprint to every request's scope. It is
+    read at request time, because event loops such as uvloop call connection_made before the
+    TLS handshake has finished."""
+
+    def __init__(self, app: Any, transport: Any) -> None:
         self.app = app
-        self.fingerprint = fingerprint
+        self.transport = transport
+        self.fingerprint: str | None = None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
-            scope = dict(scope)
-            ext = dict(scope.get("extensions") or {})
-            ext["tls"] = {**ext.get("tls", {}), "client_cert_sha256": self.fingerprint}
-            scope["extensions"] = ext
+            if self.fingerprint is None:
+                self.fingerprint = peer_fingerprint(self.transport)
+            if self.fingerprint:
+                scope = dict(scope)
+                ext = dict(scope.get("extensions") or {})
+                ext["tls"] = {**ext.get("tls", {}), "client_cert_sha256": self.fingerprint}
+                scope["extensions"] = ext
         await self.app(scope, receive, send)
 
 
 class CertAwareH11Protocol(H11Protocol):
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        fingerprint = peer_fingerprint(transport)
-        if fingerprint:
-            self.app = _WithCert(self.app, fingerprint)
+        if transport.get_extra_info("ssl_object") is not None:
+            self.app = _WithCert(self.app, transport)
 
 
 def fingerprint_of_pem(pem: bytes) -> str:

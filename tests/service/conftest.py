@@ -89,15 +89,16 @@ def client(app) -> Iterator[httpx.Client]:
 class LiveServer:
     """uvicorn serving `app` on a free loopback port in a thread."""
 
-    def __init__(self, app, port: int | None = None) -> None:  # noqa: ANN001
+    def __init__(self, app, port: int | None = None, **config) -> None:  # noqa: ANN001, ANN003
         self.port = port or free_port()
+        self.scheme = "https" if config.get("ssl_certfile") else "http"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_config=None, lifespan="on"))
+                                                    log_config=None, lifespan="on", **config))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -114,6 +115,6 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live(app) -> Iterator[LiveServer]:  # noqa: ANN001
-    with LiveServer(app) as server:
+def live(app, **config) -> Iterator[LiveServer]:  # noqa: ANN001, ANN003
+    with LiveServer(app, **config) as server:
         yield server
