@@ -22,7 +22,19 @@ def current_session(request: Request) -> Session | None:
             except ValueError:
                 role = "viewer"  # an unknown role from the proxy gets the least
             return Session(user=user.strip()[:64], role=role, via="proxy")
-    return sessions.decode(request.cookies.get(sessions.COOKIE), ctx.secret)
+    session = sessions.decode(request.cookies.get(sessions.COOKIE), ctx.secret)
+    if session is None:
+        return None
+    # The cookie proves who logged in; the store says what they may do now. A disabled user or a
+    # changed role takes effect at once, not when the cookie expires (one primary-key lookup).
+    user = ctx.store.get_user(session.user)
+    if user is None or user.disabled_at is not None:
+        return None
+    try:
+        role = parse_role(user.role)
+    except ValueError:
+        return None
+    return Session(user=session.user, role=role, via=session.via)
 
 
 def require(permission: Permission):

@@ -9,6 +9,7 @@ import pytest
 from console_helpers import PASSWORD, login
 
 from gateway import observability
+from gateway.console import users
 from gateway.samples import BSNS
 
 
@@ -274,3 +275,36 @@ async def test_console_actions_log_lines_carry_no_bsn(app, seeded):
     out = stream.getvalue()
     assert "bsn_revealed" in out and "http_request" in out
     assert observability.find_bsns(out) == []
+
+
+async def test_role_change_and_disable_apply_to_open_sessions(app, seeded_store):
+    store, seeded = seeded_store
+    c = await login(app, "otto")
+    mid = seeded.rejected_declarations[0]
+    users.set_role(store, "otto", "viewer")
+    r = await c.post(f"/console/api/messages/{mid}/dead-letter", json={"dead": True, "reason": "stuck here"})
+    assert r.status_code == 403
+    users.disable(store, "otto")
+    assert (await c.get("/console/api/messages")).status_code == 401
+
+
+async def test_console_in_the_service_app(tmp_path):
+    from gateway.pipeline import build_components
+    from gateway.service import create_app
+    from gateway.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, hmac_secret="console-in-service")
+    app = create_app(settings, components=build_components(settings))
+    store = app.state.components.store
+    try:
+        users.add_user(store, "ops", PASSWORD, "operator")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            assert (await c.get("/console/")).status_code == 200
+            assert (await c.post("/console/api/login", json={"username": "ops", "password": PASSWORD})).status_code == 200
+            assert (await c.get("/console/api/messages")).json() == {"items": [], "next_cursor": None}
+            assert (await c.get("/console/api/dashboard")).status_code == 200
+            assert (await c.get("/healthz")).json() == {"status": "ok"}
+            assert (await c.get("/readyz")).status_code == 200
+            assert "gateway_http_request_seconds" in (await c.get("/metrics")).text
+    finally:
+        store.close()
