@@ -63,3 +63,42 @@ def test_docs_describe_every_setting():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text()
     for name in Settings.model_fields:
         assert f"GATEWAY_{name.upper()}" in doc, name
+
+
+def test_gateway_serve_embedded_default_in_a_subprocess(tmp_path):
+    """`gateway party add` then `gateway serve` (SQLite in the data dir, no broker) answers a
+    message over HTTP; the process stops cleanly on SIGTERM."""
+    import os
+    import time
+
+    import httpx
+
+    from gateway import samples
+    from gateway.testing.services import free_port
+
+    env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path / "var")}
+    add = subprocess.run([sys.executable, "-m", "gateway", "party", "add", "0599"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert add.returncode == 0, add.stderr
+    key = add.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "gateway serve did not start"
+            time.sleep(0.2)
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/messages", content=samples.allocation("ijw"),
+                       headers={"X-API-Key": key, "Content-Type": "application/xml"}, timeout=30)
+        assert r.status_code == 202 and r.json()["retour_code"] == "JW302", r.text
+        assert (tmp_path / "var" / "gateway.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert proc.returncode in (0, -15)
