@@ -286,10 +286,17 @@ class Metrics:
         seconds: float | None = None,
         rules: list[str] | tuple[str, ...] = (),
     ) -> None:
-        """Count one handled message; `rules` are the codes of its issues."""
+        """Count one handled message; `rules` are the codes of its issues.
+
+        The gateway answers a heen with its retour (or a 323 with its 325) in the same response,
+        so for those the processing time is also the retour latency. A transport rejection gets
+        no retour.
+        """
         self.messages.labels(standard, mtype, verdict).inc()
         if seconds is not None:
             self.processing_seconds.labels(mtype).observe(seconds)
+            if verdict != "transport_rejected" and _has_answer(mtype):
+                self.retour_latency_seconds.labels(mtype).observe(seconds)
         for code in rules:
             self.rule_failures.labels(code).inc()
 
@@ -316,6 +323,15 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _has_answer(code: str) -> bool:
+    from gateway.catalog import by_code
+
+    try:
+        return by_code(code).answered_by is not None
+    except KeyError:
+        return False
 
 
 metrics = Metrics()

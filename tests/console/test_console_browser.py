@@ -16,6 +16,8 @@ import pytest
 from console_helpers import PASSWORD, make_app
 
 from gateway.console.actions import find_replayer
+from gateway.samples import BSNS
+from gateway.store import MessageFilter
 from gateway.testing import services
 
 CHROMIUM = "/usr/bin/chromium"
@@ -132,7 +134,7 @@ def test_operator_filters_opens_rejected_declaration_replays_and_sees_audit(serv
     assert "TR341" in issues and "CR004" in issues and "Prestatie[2]/Eenheid" in issues
     xml = page.locator("pre#xml").inner_text()
     assert "<Bsn>******" in xml
-    assert not any(bsn in page.content() for bsn in __import__("gateway.samples", fromlist=["BSNS"]).BSNS)
+    assert not any(bsn in page.content() for bsn in BSNS)
     assert page.locator("#reveal").count() == 0  # an operator may not show BSNs
     shot(page, "message-rejected-declaration")
 
@@ -185,3 +187,14 @@ def test_privacy_officer_reveals_bsn_with_reason(server, browser):
     page.reload()
     page.wait_for_selector("#issues li")
     assert bsn not in page.locator("pre#xml").inner_text()
+
+    # from the chain to the allocation, and from there to the client's messages in the log
+    page.locator("#chain tbody tr").first.click()
+    page.wait_for_selector("#client-log")
+    assert "JW301" in page.locator("h1").inner_text()
+    page.click("#client-log")
+    rows = page.locator("#log-rows tr")
+    expect(rows.first).to_be_visible()
+    key = store.client_key(bsn)
+    assert "client_key=" + key in page.url
+    assert rows.count() == len(store.list_messages(MessageFilter(client_key=key), limit=500).items)

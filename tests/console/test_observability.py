@@ -92,6 +92,8 @@ async def test_metrics_endpoint_exposes_counts_and_outbox_depth():
     m: obs.Metrics = app.state.metrics
     m.record_message("ijw", "JW323", "rejected", 0.02, rules=["TR301", "CR001"])
     m.record_message("ijw", "JW323", "rejected", 0.03, rules=["TR301"])
+    m.record_message("ijw", "JW302", "accepted", 0.01)  # a retour gets no retour
+    m.record_message("ijw", "JW301", "transport_rejected", 0.01)  # nor does a transport rejection
     m.on_scrape(lambda mm: mm.set_outbox({"kafka:declarations": (7, 42.0)}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         await c.get("/ping")
@@ -101,6 +103,9 @@ async def test_metrics_endpoint_exposes_counts_and_outbox_depth():
     assert 'gateway_outbox_depth{destination="kafka:declarations"} 7.0' in body
     assert 'gateway_outbox_lag_seconds{destination="kafka:declarations"} 42.0' in body
     assert 'gateway_processing_seconds_count{type="JW323"} 2.0' in body
+    assert 'gateway_retour_latency_seconds_count{type="JW323"} 2.0' in body
+    assert 'gateway_retour_latency_seconds_count{type="JW302"}' not in body
+    assert 'gateway_retour_latency_seconds_count{type="JW301"}' not in body
     assert 'gateway_http_request_seconds_count{method="GET",route="/ping",status="2xx"} 1.0' in body
 
 

@@ -235,7 +235,10 @@ function renderMessage(d) {
       ["Identificatie", m.identificatie], ["Dagtekening", m.dagtekening], ["BSN", m.bsn], ["Transport", m.transport], ["Routing", m.routing_state],
       ["Dead letter", m.dead_letter ? "yes" : "no"], ["Replay of", m.replay_of], ["Retour id", m.retour_identificatie]]
       .flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v ?? "")]),
-    h("dt", {}, "Verdict"), h("dd", { id: "verdict" }, verdict(m.verdict)));
+    h("dt", {}, "Verdict"), h("dd", { id: "verdict" }, verdict(m.verdict)),
+    h("dt", {}, "Client"), h("dd", {}, m.client_key
+      ? h("a", { href: "#/log?client_key=" + encodeURIComponent(m.client_key), id: "client-log" }, "this client's messages in the log")
+      : h("span", { class: "muted" }, "several or none (see the chain below)")));
   const outbox = d.outbox.length ? h("table", { id: "outbox" }, h("thead", {}, h("tr", {}, ["#", "Destination", "Party", "Created", "Published", "Attempts", "Last error"].map((x) => h("th", {}, x)))),
     h("tbody", {}, d.outbox.map((o) => h("tr", {}, h("td", {}, o.id), h("td", { class: "mono" }, o.destination), h("td", {}, o.party || ""), h("td", { class: "mono" }, fmtTime(o.created_at)),
       h("td", { class: "mono" }, o.published_at ? fmtTime(o.published_at) : "waiting"), h("td", {}, o.attempts), h("td", {}, o.last_error || ""))))) : h("p", { class: "muted" }, "not routed");
