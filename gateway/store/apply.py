@@ -17,7 +17,6 @@ from gateway.catalog import MessageType
 from gateway.store import extract
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
-from validators.paths import element_path
 
 DELETE = "3"
 

@@ -10,14 +10,37 @@ from lxml import etree
 
 from gateway.catalog import by_namespace
 from gateway.store import open_store
+from gateway.store.tables import metadata
+from gateway.testing import services
 from gateway.store.ingest import IngestResult, ingest
 
 SECRET = "store-tests-secret"
 
 
-@pytest.fixture
-def store(store_url):
-    s = open_store(store_url, client_key_secret=SECRET)
+@pytest.fixture(scope="session")
+def _shared_pg():
+    """One PostgreSQL database for the store tests, emptied before each test (creating a
+    database per test costs most of the suite's time). The migration tests use fresh ones."""
+    reason = services.pg_available()
+    if reason:
+        if services.REQUIRE_SERVICES:
+            pytest.fail(f"required service missing: {reason}")
+        pytest.skip(reason)
+    with services.temporary_pg_database() as url:
+        open_store(url, client_key_secret=SECRET).close()
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    """A migrated store on both databases (the `store_url` pair, with a shared PostgreSQL)."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'gateway.db'}", client_key_secret=SECRET)
+    else:
+        s = open_store(request.getfixturevalue("_shared_pg"), client_key_secret=SECRET)
+        names = ", ".join(f'"{tbl.name}"' for tbl in metadata.sorted_tables)
+        with s.engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     try:
         yield s
     finally:
