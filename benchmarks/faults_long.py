@@ -193,7 +193,7 @@ def _headline(r: dict) -> str:
                 f"{f.get('consumed_distinct')} on Kafka ({f.get('redelivered')} redelivered)")
     if name == "broker_outage":
         return (f"{f.get('messages')} sent, backlog {f.get('backlog_at_restart')} rows after "
-                f"{f.get('outage_seconds_actual')} s down, drained in {f.get('after_restart_drain_seconds')} s, "
+                f"{f.get('outage_seconds_actual')} s down, drained {f.get('after_restart_drain_seconds')} s after the last send, "
                 f"{f.get('after_restart_consumed_distinct')}/{f.get('after_restart_kafka_rows')} seen after restart")
     if name == "db_outage":
         return (f"{f.get('acked')}/{f.get('messages')} acked after {f.get('outage_seconds_actual')} s refused + "
@@ -235,6 +235,12 @@ def write(results: list[dict], command: str, path: Path) -> None:
             lines.append(f"| {c['case']} | {c['endpoint']} | {c['expected']} | {', '.join(c['statuses'])} | "
                          f"{'yes' if c['healthy'] else 'NO'} | {c['rss_after_mb']} | {c['max_seconds']} |")
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+def rewrite_markdown(path: Path) -> None:
+    """Regenerate the Markdown from a result JSON (after a change to the table only)."""
+    doc = json.loads(path.read_text())
+    write(doc["results"], doc["command"], path)
 
 
 def main(argv: list[str] | None = None) -> int:
