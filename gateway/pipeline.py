@@ -35,6 +35,7 @@ from validators.paths import child, local_name, text
 Verdict = Literal["accepted", "rejected", "flagged", "review", "transport_rejected"]
 LATER_LEVELS = ("crossmessage", "external", "contract")
 TRANSPORT_RULES = {"PARSE", "DETECT", "XSD"}
+IDENTIFIER_RULES = frozenset({"TR056"})
 
 
 class TransportError(BaseModel):
@@ -233,11 +234,16 @@ class Pipeline:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
+            ctx = RuleContext(
+                root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today)
+            )
             if not level2_failed:
-                ctx = RuleContext(
-                    root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today)
-                )
                 issues = issues + run_later_rules(ctx)
+            else:
+                # Level 2 failed: nothing else runs, except the identifier check (TR056). The store
+                # registers the identifier of every message it answers, so a second message with
+                # the same Identificatie must be reported as such, not collide with the first.
+                issues = issues + run_later_rules(ctx, only=IDENTIFIER_RULES)
             verdict, rejected_paths = decide(root, mtype, issues)
             retour, retour_mtype = self._retour(root, mtype, issues, today)
             message_id = tx.save_message(
@@ -401,13 +407,16 @@ class Pipeline:
         return sorted(set(keys))
 
 
-def run_later_rules(ctx: Any) -> list[Issue]:
-    """Levels 3/4 and the contract rules, one rule at a time: a rule that raises fails closed
-    (an error under its own code, logged without message content), never a 500 for the sender."""
+def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]:
+    """Levels 3/4 and the contract rules (or only the rules `only` names), one rule at a time: a
+    rule that raises fails closed (an error under its own code, logged without message content),
+    never a 500 for the sender."""
     from validators import engine
 
     issues: list[Issue] = []
     for rule in engine.rules_for(ctx.mtype, LATER_LEVELS):
+        if only is not None and rule.code not in only:
+            continue
         try:
             issues.extend(rule.check(rule, ctx))
         except Exception:

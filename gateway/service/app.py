@@ -80,7 +80,40 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
     _console(app)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document says what the API really answers: invalid parameters or bodies get
+    400 with the one error shape (FastAPI would document 422 HTTPValidationError), and every
+    authenticated endpoint may answer 401."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        for path, ops in schema.get("paths", {}).items():
+            if not path.startswith("/v1/"):
+                continue
+            for op in ops.values():
+                responses = op.setdefault("responses", {})
+                validation = responses.get("422", {})
+                ref = (validation.get("content", {}).get("application/json", {})
+                       .get("schema", {}).get("$ref", ""))
+                if ref.endswith("/HTTPValidationError"):
+                    del responses["422"]
+                    responses["400"] = {"description": "Invalid parameters or body.",
+                                        "content": {"application/json": {"schema": error_ref}}}
+                responses.setdefault("401", {"description": "No, an unknown or a revoked credential.",
+                                             "content": {"application/json": {"schema": error_ref}}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _observability(app: FastAPI, components: Components) -> None:
