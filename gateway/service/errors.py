@@ -78,6 +78,12 @@ def install(app: FastAPI) -> None:
 
     from sqlalchemy import exc as sa_exc
 
+    from gateway.store import ConflictError
+
+    # A concurrent transaction kept winning the same unique constraint (the pipeline retried):
+    # nothing of this message was stored; a resend is answered normally or as a duplicate.
+    app.add_exception_handler(ConflictError, _store_unavailable)
+
     # PendingRollbackError: the connection died inside the message's transaction (a statement
     # before failed on it); nothing of that transaction was committed.
     for unavailable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,

@@ -218,3 +218,52 @@ def test_contract_bundle_upload_needs_the_admin_token_and_reports_problems(app, 
     r = client.post(url, content=broken, headers={"X-Admin-Token": "s3cret-admin"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "bundle_refused"
     assert r.json()["error"]["problems"] and "Traceback" not in r.text
+
+
+def test_review_verdict_is_not_routed_unless_configured(app, client, keys):
+    """Midden-Holland's bundle sends a provider-initiated WMO315 to manual review (CR006)."""
+    from .conftest import add_party
+
+    gouda = add_party(app.state.components.store, "0513", "gemeente")
+    xml = samples.request("iwmo", gemeente="0513", bsn=samples.BSNS[500])
+    body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
+    assert body["verdict"] == "review" and body["routed"] is False
+    assert any(i["rule"] == "CR006" and i["severity"] == "warning" for i in body["issues"])
+    assert stream(client, "0513", gouda) == []
+    assert [i["type"] for i in stream(client, AANBIEDER, keys.aanbieder)] == ["WMO316"]  # the retour
+    app.state.settings.route_review = True
+    xml = samples.request("iwmo", gemeente="0513", bsn=samples.BSNS[501])
+    body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
+    assert body["verdict"] == "review" and body["routed"] is True
+    assert [i["message_id"] for i in stream(client, "0513", gouda)] == [body["message_id"]]
+
+
+def test_declaration_with_one_bad_prestatie_is_partly_awarded_and_routed(client, keys):
+    bsn = samples.BSNS[502]
+    assert client.post("/v1/messages", content=samples.allocation("ijw", bsn=bsn),
+                       headers=auth(keys.gemeente)).json()["verdict"] == "accepted"
+    xml = samples.declaration("ijw", clients={bsn: [samples.Prestatie(),
+                                                    samples.Prestatie(toewijzingnummer=9999)]})
+    body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
+    assert body["verdict"] == "accepted" and body["routed"] is True and body["retour_code"] == "JW325"
+    assert [i["rule"] for i in body["issues"]] == ["TR338"]
+    assert "Prestatie[2]" in body["issues"][0]["path"]
+    from lxml import etree
+
+    answer = etree.fromstring(body["retour"].encode())
+    rejected = answer.findall(".//{*}Prestatie")
+    assert len(rejected) == 1  # only the rejected prestatie is listed (TR342)
+    assert rejected[0].find("{*}RetourCodes/{*}RetourCode").text == "9338"
+    assert [i["type"] for i in stream(client, GEMEENTE, keys.gemeente)][-1] == "JW323"
+
+
+def test_a_persistent_store_conflict_answers_503_with_retry_after(app, client, keys, monkeypatch):
+    from gateway.store import ConflictError
+
+    def conflict(*args, **kwargs):
+        raise ConflictError("unique constraint")
+
+    monkeypatch.setattr(app.state.pipeline, "_process_valid", conflict)
+    r = client.post("/v1/messages", content=samples.request("ijw"), headers=auth(keys.aanbieder))
+    assert r.status_code == 503 and "Retry-After" in r.headers
+    assert r.json()["error"]["code"] == "store_unavailable" and "Traceback" not in r.text
