@@ -397,7 +397,7 @@ def audit_entries(
 
 
 def facets(conn: Connection) -> dict[str, list[str]]:
-    """Choices for the filter form: verdicts, parties, rule codes (small, indexed lookups)."""
+    """Choices for the filter form: standards, message types and the registered parties."""
     parties = [dict(r._mapping) for r in conn.execute(
         select(t.parties.c.party_id, t.parties.c.role, t.parties.c.name).order_by(t.parties.c.party_id)
     )]
@@ -406,8 +406,3 @@ def facets(conn: Connection) -> dict[str, list[str]]:
         "codes": [x.code for x in ALL_TYPES],
         "parties": parties,
     }
-
-
-def count_rows(conn: Connection, table: Any) -> int:
-    """For tests and benchmarks only: never called by a console page."""
-    return conn.execute(select(func.count()).select_from(table)).scalar_one()

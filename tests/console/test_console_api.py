@@ -308,3 +308,10 @@ async def test_console_in_the_service_app(tmp_path):
             assert "gateway_http_request_seconds" in (await c.get("/metrics")).text
     finally:
         store.close()
+
+
+async def test_facets_offer_the_registered_parties(app):
+    c = await login(app, "vera")
+    f = (await c.get("/console/api/facets")).json()
+    assert {p["party_id"] for p in f["parties"]} >= {"0599", "12345678", "45678901"}
+    assert "WMO325" in f["codes"]

@@ -133,11 +133,16 @@ async function showLog(params) {
     if (Array.isArray(type)) {
       input = h("select", { name, id: "f-" + name }, type.map((o) => h("option", { value: o, selected: o === value }, o || "any")));
     } else {
-      input = h("input", { name, id: "f-" + name, type, value, list: name === "code" ? "codes" : null });
+      const list = name === "code" ? "codes" : (name === "sender" || name === "receiver") ? "parties" : null;
+      input = h("input", { name, id: "f-" + name, type, value, list });
     }
     form.append(h("label", {}, label, input));
   }
   form.append(h("datalist", { id: "codes" }, CODES.map((c) => h("option", { value: c }))));
+  const parties = h("datalist", { id: "parties" });
+  form.append(parties);
+  api("/facets").then((f) => parties.append(...f.parties.map((p) => h("option", { value: p.party_id }, `${p.party_id} ${p.name} (${p.role})`))))
+    .catch(() => {});
   form.append(h("div", {}, h("button", { type: "submit", id: "apply" }, "Filter"), " ",
     h("button", { type: "button", class: "secondary", onclick: () => { location.hash = "#/log"; } }, "Clear")));
 
