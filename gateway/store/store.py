@@ -243,15 +243,12 @@ class Transaction:
             and code
             and identificatie
         ):
-            try:
-                with self.conn.begin_nested():
-                    self.conn.execute(
-                        insert(t.message_identifiers).values(
-                            sender=sender, code=code, identificatie=identificatie, message_id=message_id
-                        )
-                    )
-            except IntegrityError as exc:
-                raise ConflictError(f"{code} {identificatie} of {sender} stored concurrently") from exc
+            # A concurrent duplicate violates the primary key: the transaction ends in ConflictError.
+            self.conn.execute(
+                insert(t.message_identifiers).values(
+                    sender=sender, code=code, identificatie=identificatie, message_id=message_id
+                )
+            )
         self.last_message_id = message_id
         return message_id
 
@@ -366,8 +363,12 @@ class Store:
         which serialises writers. A unique-constraint violation raises ConflictError."""
         with self._conn() as conn:
             if self.dialect == "postgresql":
-                for key in sorted(set(lock_keys)):
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
+                ids = [lock_id(key) for key in sorted(set(lock_keys))]
+                if ids:  # one round trip; unnest keeps the (sorted) order of the array
+                    conn.exec_driver_sql(
+                        "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS l(k, n) ORDER BY n",
+                        (ids,),
+                    )
             yield Transaction(self, conn)
 
     def state_view(self, conn: Connection, exclude_message_id: str | None = None) -> StateView:

@@ -41,3 +41,11 @@ def test_one_linear_chain():
     heads = script.get_heads()
     assert len(heads) == 1
     assert [r.revision for r in script.walk_revisions()][-1] == "0001"
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'wal.db'}", client_key_secret="x")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
