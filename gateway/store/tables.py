@@ -255,6 +255,7 @@ declarations = Table(
     # TR333: DeclaratieNummer unique per aanbieder per legal domain.
     UniqueConstraint("law", "aanbieder", "declaratienummer"),
     Index("ix_declarations_period", "law", "aanbieder", "periode_begin"),
+    Index("ix_declarations_ident", "law", "aanbieder", "identificatie"),  # TR337 (revision 0002)
 )
 
 prestaties = Table(

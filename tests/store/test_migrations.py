@@ -49,3 +49,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.close()
+
+
+def test_a_database_of_an_older_revision_is_upgraded(store_url):
+    from alembic import command
+
+    from gateway.store.engine import make_engine
+
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+    engine.dispose()
+    store = open_store(store_url, client_key_secret="x")
+    with store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, metadata) == []
+        assert ctx.get_current_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    store.close()
