@@ -213,3 +213,11 @@ def test_partial_rejection_in_a_declaration_of_several_clients(allocated):
     assert r.rejected_paths == ["/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie[2]"]
     paths = {(i.rule, i.path) for i in r.issues}
     assert ("TR340", "/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie[2]/ProductCode") in paths
+
+
+def test_tr321_iwmo_huishoudelijke_hulp_weekly_up_to_six_weeks(store):
+    hh = Allocated(categorie="01", code="01A01", volume=3, frequentie="2")
+    ok(store, samples.allocation("iwmo", products=(hh,)))
+    p = dict(categorie="01", code="01A01")
+    fails(store, declared(store, Prestatie(volume=19, **p), standard="iwmo"), "TR321")
+    ok(store, declared(store, Prestatie(volume=18, **p), standard="iwmo"))
