@@ -176,9 +176,12 @@ class OutboxPublisher:
                 await asyncio.wait_for(self._stop.wait(), self.settings.outbox_lease_seconds)
         self.published += len(done)
         if self.metrics is not None:
+            done_set = set(done)
             for row in rows:
-                ok = row.id in set(done)
-                self.metrics.routed.labels(row.destination.split(".", 1)[0], "ok" if ok else "error").inc()
+                # Label by message type, not topic: one topic per party would explode the series.
+                mtype = dict(row.headers).get("type", b"?")
+                label = f"kafka:{mtype.decode() if isinstance(mtype, bytes) else mtype}"
+                self.metrics.routed.labels(label, "ok" if row.id in done_set else "error").inc()
         return len(done)
 
     async def _release(self, rows: list[Any], done: list[int], failures: list[tuple[Any, Exception]]) -> None:

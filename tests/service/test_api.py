@@ -267,3 +267,10 @@ def test_a_persistent_store_conflict_answers_503_with_retry_after(app, client, k
     r = client.post("/v1/messages", content=samples.request("ijw"), headers=auth(keys.aanbieder))
     assert r.status_code == 503 and "Retry-After" in r.headers
     assert r.json()["error"]["code"] == "store_unavailable" and "Traceback" not in r.text
+
+
+def test_metrics_show_messages_and_outbox_depth(client, keys):
+    assert client.post("/v1/messages", content=samples.request("ijw"), headers=auth(keys.aanbieder)).status_code == 202
+    text = client.get("/metrics").text
+    assert 'gateway_messages_total{standard="ijw",type="JW315",verdict="accepted"} 1.0' in text
+    assert 'gateway_outbox_depth{destination="kafka"} 0.0' in text

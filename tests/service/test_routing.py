@@ -89,3 +89,30 @@ def test_correlation_of_a_declaration_answer_names_the_declaration():
     assert corr.answers == ident
     assert corr.declaratienummer == decl_root.find(".//{*}DeclaratieNummer").text
     assert corr.client_keys == []  # a fully awarded 325 lists no clients (only rejected ones)
+
+
+def test_json_and_xml_payloads_go_to_their_own_topics(tmp_path):
+    import json
+
+    from gateway.routing.plan import message_rows, retour_rows
+    from gateway.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9", payload_formats=["xml", "json"])
+    raw = samples.start("ijw")
+    root = etree.fromstring(raw)
+    mtype = by_code("JW305")
+    route = header_route(root, mtype)
+    corr = correlate(root, mtype, SECRET)
+    rows = message_rows(settings, SECRET, mtype, root, raw, "MSG1", route, corr)
+    assert [r.destination for r in rows] == ["stream", "gw.ijw.0599.jw305", "gw.ijw.0599.jw305.json"]
+    assert rows[0].party == "0599" and rows[1].party is None
+    assert rows[1].payload == raw
+    envelope = json.loads(rows[2].payload)
+    assert envelope["xml"].encode() == raw and envelope["headers"]["message-id"] == "MSG1"
+    headers = dict(rows[2].headers)
+    assert headers["content-type"] == b"application/json" and headers["type"] == b"JW305"
+    assert samples.BSNS[0].encode() not in b"".join(v for _, v in rows[1].headers)  # no BSN in headers
+    back = retour_rows(settings, SECRET, by_code("JW306"), root, b"<retour/>", "MSG1", route, corr)
+    assert [r.destination for r in back] == ["stream", "gw.ijw.12345678.jw306", "gw.ijw.12345678.jw306.json"]
+    assert back[0].party == "12345678" and dict(back[1].headers)["message-id"] == b"MSG1-R"
+    assert len({r.key for r in rows + back}) == 1  # the retour keeps the client's key
