@@ -116,7 +116,8 @@ def replay(
 ) -> list[Replayed]:
     """Replay the selected original messages (oldest first); returns what happened to each."""
     out = []
-    for original in list(store.iter_messages(since=since, codes=codes, ids=ids)):
+    # lazily, in keyset batches: replays are new rows the iteration skips (replay_of is set)
+    for original in store.iter_messages(since=since, codes=codes, ids=ids):
         if original.verdict == "transport_rejected" and not include_transport_rejected:
             continue
         out.append(replay_message(store, original, contracts=contracts, router=router))
