@@ -10,8 +10,8 @@ Nothing is sent twice:
 - state is recorded and routing rows are enqueued only when a message that was rejected is now
   accepted (it was never routed and never changed state). An accepted message that would now be
   rejected is only recorded: its state and what was routed stay, for an operator to follow up
-  (the console lists replays whose verdict changed).
-Output: one JSON line per message {"id", "code", "was", "now", "replay_id", "changed"}; a
+  (`changed` in the output; the replay rows carry replay_of).
+Output: one JSON line per message {"id", "code", "was", "now", "replay_id", "changed", "rules"}; a
 summary on stderr; an audit entry. Exit status 0, or 2 on a usage error.
 """
 
