@@ -274,3 +274,10 @@ def test_metrics_show_messages_and_outbox_depth(client, keys):
     text = client.get("/metrics").text
     assert 'gateway_messages_total{standard="ijw",type="JW315",verdict="accepted"} 1.0' in text
     assert 'gateway_outbox_depth{destination="kafka"} 0.0' in text
+
+
+def test_console_and_health_are_mounted(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").json()["status"] == "ready"
+    r = client.get("/console", follow_redirects=False)
+    assert r.status_code in (200, 302, 303, 307), r.status_code

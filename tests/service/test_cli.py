@@ -102,3 +102,19 @@ def test_gateway_serve_embedded_default_in_a_subprocess(tmp_path):
         proc.terminate()
         proc.wait(20)
     assert proc.returncode in (0, -15)
+
+
+def test_settings_file_environment_and_overrides(tmp_path, monkeypatch):
+    from gateway.settings import load_settings
+
+    f = tmp_path / "gateway.yaml"
+    f.write_text("port: 9001\nkafka_topic_prefix: region\npayload_formats: [xml, json]\n")
+    s = load_settings(f, data_dir=tmp_path)
+    assert (s.port, s.kafka_topic_prefix, s.payload_formats) == (9001, "region", ["xml", "json"])
+    monkeypatch.setenv("GATEWAY_PORT", "9002")  # the environment beats the file
+    assert load_settings(f, data_dir=tmp_path).port == 9002
+    assert load_settings(f, data_dir=tmp_path, port=9003).port == 9003  # options beat both
+    assert load_settings(data_dir=tmp_path).store_url == f"sqlite:///{(tmp_path / 'gateway.db').resolve()}"
+    # The HMAC secret is made once and kept.
+    first = load_settings(data_dir=tmp_path).secret()
+    assert len(first) == 64 and load_settings(data_dir=tmp_path).secret() == first
