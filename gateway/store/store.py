@@ -197,9 +197,14 @@ class Transaction:
             retour_identificatie = _retour_identificatie(retour)
         message_id = message_id or new_id()
         at = _db_time(received_at) or now_utc()
+        # A transport-rejected message can carry anything in its header: keep to the columns.
+        sender, receiver = _fit(sender, 16), _fit(receiver, 16)
+        identificatie, retour_identificatie = _fit(identificatie, 64), _fit(retour_identificatie, 64)
+        transport, received_by = _fit(transport, 16), _fit(received_by, 64)
         code = mtype.code if mtype is not None else None
-        sender = sender if sender is not None else (h.afzender if h else None)
-        identificatie = identificatie if identificatie is not None else (h.identificatie if h else None)
+        sender = _fit(sender if sender is not None else (h.afzender if h else None), 16)
+        receiver = _fit(receiver if receiver is not None else (h.ontvanger if h else None), 16)
+        identificatie = _fit(identificatie if identificatie is not None else (h.identificatie if h else None), 64)
         self.conn.execute(
             insert(t.messages).values(
                 id=message_id,
@@ -207,7 +212,7 @@ class Transaction:
                 standard=mtype.standard if mtype else None,
                 code=code,
                 sender=sender,
-                receiver=receiver if receiver is not None else (h.ontvanger if h else None),
+                receiver=receiver,
                 identificatie=identificatie,
                 dagtekening=dagtekening or (h.dagtekening if h else None),
                 raw=raw,
@@ -316,6 +321,10 @@ class Transaction:
                 at=now_utc(), actor=actor, action=action, target=target, reason=reason, details=details
             )
         )
+
+
+def _fit(value: str | None, size: int) -> str | None:
+    return value[:size] if value is not None else None
 
 
 def _retour_identificatie(retour: bytes) -> str | None:

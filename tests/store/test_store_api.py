@@ -176,3 +176,11 @@ def test_ids_sort_by_time():
     a, b = new_id(1_000), new_id(1_000)
     c = new_id(2_000)
     assert len(a) == 26 and a < b < c
+
+
+def test_transport_rejection_with_an_oversized_header_is_stored(store):
+    mid = store.save_transport_rejection(raw=b"<junk/>", sender="9" * 500, receiver="x" * 300,
+                                         identificatie="I" * 200, issues=[{"rule": "XSD", "text": "bad"}])
+    m = store.get_message(mid)
+    assert m.verdict == "transport_rejected" and m.sender == "9" * 16 and len(m.identificatie) == 64
+    assert store.list_messages(MessageFilter(rule="XSD")).items[0].id == mid
