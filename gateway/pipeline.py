@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import BaseModel, Field
@@ -32,6 +33,7 @@ from gateway.settings import Settings
 from validators.issues import Issue
 from validators.paths import child, local_name, text
 
+NL = ZoneInfo("Europe/Amsterdam")
 Verdict = Literal["accepted", "rejected", "flagged", "review", "transport_rejected"]
 LATER_LEVELS = ("crossmessage", "external", "contract")
 TRANSPORT_RULES = {"PARSE", "DETECT", "XSD"}
@@ -159,7 +161,8 @@ class Pipeline:
         Kafka topic) where the party named in the header is looked up instead.
         """
         received_at = received_at or _now()
-        today = today or received_at.date()
+        # The standard's dates are Dutch calendar dates (TR135 compares Dagtekening with "today").
+        today = today or received_at.astimezone(NL).date()
         principal = sender.party_id if sender else None
 
         # receive
@@ -359,7 +362,7 @@ class Pipeline:
             retour=same.retour,
             retour_code=retour_mtype.code if (retour_mtype and same.retour) else None,
             duplicate=True,
-            routed=same.verdict in ("accepted",) or self._routable(same.verdict),
+            routed=self._routable(same.verdict),
             correlation=correlation,
         )
 

@@ -116,3 +116,21 @@ def test_json_and_xml_payloads_go_to_their_own_topics(tmp_path):
     assert [r.destination for r in back] == ["stream", "gw.ijw.12345678.jw306", "gw.ijw.12345678.jw306.json"]
     assert back[0].party == "12345678" and dict(back[1].headers)["message-id"] == b"MSG1-R"
     assert len({r.key for r in rows + back}) == 1  # the retour keeps the client's key
+
+
+def test_pipeline_judges_dates_in_dutch_time(tmp_path):
+    """At 23:30 UTC it is already the next day in the Netherlands: a message dated that Dutch day
+    is not "in the future" (TR135)."""
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.auth.policy import Party
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+
+    pipeline = Pipeline(build_components(Settings(data_dir=tmp_path, hmac_secret="x")))
+    now = datetime.now(UTC).replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    dutch_day = (now + timedelta(hours=2)).date()
+    xml = samples.request("ijw", dagtekening=dutch_day)
+    outcome = pipeline.process(xml, Party(samples.AANBIEDER, "aanbieder"), now)
+    assert outcome.verdict == "accepted", outcome.issues
+    pipeline.c.store.close()
