@@ -6,7 +6,7 @@ import collections
 from datetime import date
 
 import pytest
-from conftest import assert_valid
+from schema_assert import assert_valid
 from lxml import etree
 
 from gateway.catalog import ALL, by_namespace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_valid
+from schema_assert import assert_valid
 from lxml import etree
 
 from gateway import samples
