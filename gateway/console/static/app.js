@@ -247,7 +247,7 @@ function renderMessage(d) {
   const outbox = d.outbox.length ? h("table", { id: "outbox" }, h("thead", {}, h("tr", {}, ["#", "Destination", "Party", "Created", "Published", "Attempts", "Last error"].map((x) => h("th", {}, x)))),
     h("tbody", {}, d.outbox.map((o) => h("tr", {}, h("td", {}, o.id), h("td", { class: "mono" }, o.destination), h("td", {}, o.party || ""), h("td", { class: "mono" }, fmtTime(o.created_at)),
       h("td", { class: "mono" }, o.published_at ? fmtTime(o.published_at) : "waiting"), h("td", {}, o.attempts), h("td", {}, o.last_error || ""))))) : h("p", { class: "muted" }, "not routed");
-  const audit = h("table", { id: "message-audit" }, h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Why", "Details"].map((x) => h("th", {}, x)))),
+  const audit = !d.audit.length ? h("p", { class: "muted", id: "message-audit" }, "no actions on this message yet") : h("table", { id: "message-audit" }, h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Why", "Details"].map((x) => h("th", {}, x)))),
     h("tbody", {}, d.audit.map((a) => h("tr", {}, h("td", { class: "mono" }, fmtTime(a.at)), h("td", {}, a.actor), h("td", {}, a.action), h("td", {}, a.reason || ""), h("td", { class: "mono" }, a.details && Object.keys(a.details).length ? JSON.stringify(a.details) : "")))));
   setMain(
     h("h1", {}, `${m.code || "Unidentified message"} `, h("span", { class: "mono muted" }, m.id), " ", verdict(m.verdict), d.revealed ? h("span", { class: "tag", id: "revealed" }, "BSN shown in full") : null),
