@@ -132,27 +132,7 @@ def _observability(app: FastAPI, components: Components) -> None:
 
     observability.add_readiness_check("store", store_ready, app)
 
-    def outbox_depth(m: Metrics) -> None:
-        """Outbox rows waiting for Kafka and the age of the oldest, refreshed on every scrape."""
-        from datetime import UTC, datetime
-
-        from sqlalchemy import func, select
-
-        from gateway.store import tables as t
-
-        o = t.outbox
-        with components.store.engine.connect() as conn:
-            count, oldest = conn.execute(
-                select(func.count(), func.min(o.c.created_at))
-                .where(o.c.published_at.is_(None), o.c.destination != "stream")
-            ).one()
-        lag = 0.0
-        if oldest is not None:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-            lag = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
-        m.set_outbox({"kafka": (int(count or 0), lag)})
-
-    app.state.metrics.on_scrape(outbox_depth)
+    # Outbox depth/lag and in-flight gauges are read at scrape time by observability itself.
 
 
 def _console(app: FastAPI) -> None:

@@ -273,7 +273,7 @@ def test_metrics_show_messages_and_outbox_depth(client, keys):
     assert client.post("/v1/messages", content=samples.request("ijw"), headers=auth(keys.aanbieder)).status_code == 202
     text = client.get("/metrics").text
     assert 'gateway_messages_total{standard="ijw",type="JW315",verdict="accepted"} 1.0' in text
-    assert 'gateway_outbox_depth{destination="kafka"} 0.0' in text
+    assert 'gateway_queue_depth{queue="in_flight"} 0.0' in text
 
 
 def test_console_and_health_are_mounted(client):
