@@ -6,8 +6,8 @@ sees every message exactly once, in order per partition key:
 - within a group the next row is only sent after the broker acknowledged the previous one, so a
   failure never lets a later message of the same client overtake an earlier one;
 - a failed row, and everything after it in its group, stays in the outbox for the next round.
-Several publishers (several gateway instances) may interleave rows of one key; run one per store
-when strict order matters (documented in docs/service.md).
+Several gateway instances on one PostgreSQL elect one publisher (gateway.routing.leader), so rows
+of one key are never sent by two instances at once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 
 from gateway.observability import get_logger
+from gateway.routing.leader import PublisherLease
 from gateway.settings import Settings
 
 log = get_logger("gateway.publisher")
@@ -46,6 +47,7 @@ class OutboxPublisher:
         self.producer: Any = None
         self._stop = asyncio.Event()
         self.published = 0
+        self.lease = PublisherLease(store)
 
     async def _ensure_producer(self) -> Any:
         if self.producer is not None:
@@ -203,6 +205,12 @@ class OutboxPublisher:
         backoff = self.settings.outbox_poll_seconds
         while not self._stop.is_set():
             try:
+                if not await anyio.to_thread.run_sync(self.lease.held):
+                    # Another instance publishes; stand by (and let go of the broker meanwhile).
+                    await self._drop_producer()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), max(1.0, self.settings.outbox_lease_seconds))
+                    continue
                 n = await self.publish_round()
                 if n > 0:
                     backoff = self.settings.outbox_poll_seconds
@@ -222,3 +230,4 @@ class OutboxPublisher:
     async def stop(self) -> None:
         self._stop.set()
         await self._drop_producer()
+        await anyio.to_thread.run_sync(self.lease.release)

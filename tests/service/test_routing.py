@@ -134,3 +134,24 @@ def test_pipeline_judges_dates_in_dutch_time(tmp_path):
     outcome = pipeline.process(xml, Party(samples.AANBIEDER, "aanbieder"), now)
     assert outcome.verdict == "accepted", outcome.issues
     pipeline.c.store.close()
+
+
+@pytest.mark.postgres
+def test_one_publisher_per_postgres_store(pg_url):
+    from gateway.routing.leader import PublisherLease
+    from gateway.store import open_store
+
+    a, b = open_store(pg_url, b"x"), open_store(pg_url, b"x")
+    first, second = PublisherLease(a), PublisherLease(b)
+    try:
+        assert first.held() is True
+        assert second.held() is False  # another instance is the publisher
+        assert first.held() is True  # still held, on its own connection
+        first.release()
+        assert second.held() is True  # taken over
+        assert first.held() is False
+    finally:
+        first.release()
+        second.release()
+        a.close()
+        b.close()

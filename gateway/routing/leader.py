@@ -1,0 +1,54 @@
+"""One outbox publisher per store: several gateway instances on one PostgreSQL each run a
+publisher task, but only the holder of a session advisory lock publishes, so rows of one key are
+never sent by two instances at once (which could interleave them). When the holder dies its
+connection closes, the lock is released and another instance takes over; leases on claimed rows
+make the hand-over safe. SQLite is single-instance: always the leader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from gateway.store.store import lock_id
+
+LOCK_KEY = "gateway:outbox-publisher"
+
+
+class PublisherLease:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._conn: Any = None
+
+    def held(self) -> bool:
+        """True when this process may publish (synchronous: call it in a worker thread)."""
+        if self.store.dialect != "postgresql":
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.exec_driver_sql("SELECT 1")
+                return True
+            except Exception:  # the connection (and with it the lock) is gone
+                self._close()
+        conn = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            got = bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (lock_id(LOCK_KEY),)).scalar())
+        except Exception:
+            conn.close()
+            return False
+        if got:
+            self._conn = conn
+        else:
+            conn.close()
+        return got
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (lock_id(LOCK_KEY),))
+            self._close()
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
+        self._conn = None
