@@ -33,7 +33,8 @@ class Settings(BaseSettings):
         "Use postgresql+psycopg://... for several instances.",
     )
     contracts: str | None = Field(
-        None, description="Directory (or file) of contract bundles; default: the demo bundle."
+        None, description="Directory of contract bundles (also GATEWAY_CONTRACTS_DIR); default: "
+        "the example bundles shipped with the package (Midden-Holland is the demo)."
     )
     schemas: str | None = Field(None, description="Directory of XSDs; default: the package's schemas.")
     settings_file: Path | None = Field(None, description="YAML file with any of these settings.")
@@ -41,8 +42,9 @@ class Settings(BaseSettings):
     # Identity and privacy.
     hmac_secret: str | None = Field(
         None,
-        description="Secret for keyed hashes of BSNs (client keys, partition keys). Default: a "
-        "random secret kept in <data_dir>/hmac.secret. Set it when several instances share a store.",
+        description="Secret for keyed hashes of BSNs (client keys, partition keys); also read from "
+        "GATEWAY_CLIENT_KEY_SECRET. Default: a random secret kept in <data_dir>/hmac.secret. "
+        "Set it when several instances share a store.",
     )
     admin_token: str | None = Field(
         None, description="Token for POST /v1/admin/contracts (X-Admin-Token); unset: endpoint off."
@@ -105,6 +107,11 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if self.store_url is None:
             self.store_url = f"sqlite:///{(self.data_dir / 'gateway.db').resolve()}"
+        # Names the deploy files and the store use for the same things.
+        if self.contracts is None and os.environ.get("GATEWAY_CONTRACTS_DIR"):
+            self.contracts = os.environ["GATEWAY_CONTRACTS_DIR"]
+        if self.hmac_secret is None and os.environ.get("GATEWAY_CLIENT_KEY_SECRET"):
+            self.hmac_secret = os.environ["GATEWAY_CLIENT_KEY_SECRET"]
         return self
 
     @classmethod
@@ -130,6 +137,14 @@ class Settings(BaseSettings):
             return self.hmac_secret.encode()
         path = self.data_dir / "hmac.secret"
         if not path.exists():
+            if self.store_url and not self.store_url.startswith("sqlite"):
+                import logging
+
+                # Each instance would make its own secret: client keys and partition keys would
+                # then differ between instances sharing this store.
+                logging.getLogger("gateway.settings").warning(
+                    "GATEWAY_HMAC_SECRET is not set for a shared store: using a local random secret"
+                )
             self.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
