@@ -147,7 +147,7 @@ def kill9(base: Path, store_url: str, bootstrap: str | None, *, messages: int = 
     try:
         loader = threading.Thread(target=lambda: answers.extend(
             run_load([gw.url], keys, sends, workers=workers, progress=progress, stats=stats,
-                     deadline_seconds=60 + messages / 5)))
+                     deadline_seconds=60 + messages / 5)), daemon=True)
         loader.start()
         restart_seconds = []
         for k in range(kills):
@@ -304,7 +304,7 @@ def db_outage(base: Path, pg_url: str, bootstrap: str | None, *, messages: int =
     try:
         loader = threading.Thread(target=lambda: answers.extend(
             run_load([gw.url], keys, sends, workers=workers, progress=progress, stats=stats,
-                     deadline_seconds=90 + outage_seconds * 2 + messages / 5)))
+                     deadline_seconds=90 + outage_seconds * 2 + messages / 5)), daemon=True)
         loader.start()
         steps = terminations + 1
         for k in range(terminations):
