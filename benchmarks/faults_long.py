@@ -80,14 +80,14 @@ def db_outage(work: Path, scale: float) -> dict:
                                    terminations=5, outage_seconds=15.0 * min(1.0, scale * 2)).as_dict()
 
 
-def _multi(n: int) -> Callable[[Path, float], dict]:
+def _multi(n: int, kill_one: bool = False) -> Callable[[Path, float], dict]:
     def run(work: Path, scale: float) -> dict:
         from gateway.testing.services import TansuBroker, temporary_pg_database
         from tests.faults import scenarios
 
         with TansuBroker() as broker, temporary_pg_database() as url:
             return scenarios.multi_process(work, url, broker.bootstrap, processes=n, clients=_n(500, scale),
-                                           races=_n(20, scale), workers=8).as_dict()
+                                           races=_n(20, scale), workers=8, kill_one=kill_one).as_dict()
     return run
 
 
@@ -176,6 +176,7 @@ SCENARIOS: dict[str, Callable[[Path, float], dict]] = {
     "db_outage": db_outage,
     "multi_process_2": _multi(2),
     "multi_process_4": _multi(4),
+    "multi_process_2_kill_one": _multi(2, kill_one=True),
     "hostile": hostile,
     "fuzz": fuzz,
 }
@@ -199,7 +200,9 @@ def _headline(r: dict) -> str:
         return (f"{f.get('acked')}/{f.get('messages')} acked after {f.get('outage_seconds_actual')} s refused + "
                 f"terminations; statuses {f.get('statuses_seen')}; probe {f.get('outage_probe', {}).get('status')}")
     if name.startswith("multi"):
-        return (f"{f.get('stored')} stored, races held: TR332 {f.get('tr332_races_held')}, "
+        killed = f"killed 1 of {r['params'].get('processes')} ({f.get('connection_errors')} connection errors), " \
+            if r["params"].get("kill_one") else ""
+        return (f"{killed}{f.get('stored')} stored, races held: TR332 {f.get('tr332_races_held')}, "
                 f"TR056 {f.get('tr056_races_held')}, duplicate {f.get('duplicate_races_held')}; "
                 f"{f.get('consumed_distinct')}/{f.get('kafka_rows')} on Kafka")
     if name == "hostile":
@@ -248,13 +251,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (default 1.0)")
     p.add_argument("--out", type=Path, default=RESULTS / "faults-long.json")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other scenarios' results already in --out (rerun a subset)")
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else list(SCENARIOS)
     unknown = set(names) - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     command = "benchmarks/faults_long.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = []
+    results: list[dict] = []
+    if args.merge and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        results = [r for r in previous["results"] if r["name"] not in names]
+        command = f"{previous['command']}; then {command.strip()}"
     for name in names:
         work = Path(tempfile.mkdtemp(prefix=f"faults-{name}-"))
         t0 = time.monotonic()
@@ -271,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         for v in r.get("violations", [])[:5]:
             print(f"    - {v[:300]}", flush=True)
         results.append(r)
+        results.sort(key=lambda x: list(SCENARIOS).index(x["name"]) if x["name"] in SCENARIOS else 99)
         write(results, command.strip(), args.out)  # after each scenario: a partial run still reports
         shutil.rmtree(work, ignore_errors=True)
     return 0 if all(r["passed"] for r in results) else 1

@@ -370,22 +370,37 @@ def _rules(a: Answer) -> set[str]:
 
 
 def multi_process(base: Path, pg_url: str, bootstrap: str, *, processes: int = 2, clients: int = 20,
-                  races: int = 3, workers: int = 4) -> Report:
+                  races: int = 3, workers: int = 4, kill_one: bool = False) -> Report:
     """`processes` gateways on one PostgreSQL and one broker, the client going round robin:
     a 301 through one process and its 305 through another are both accepted (shared state); the
     same ToewijzingNummer for different clients, the same Identificatie with different content,
     and the very same message, each sent at the same moment through every process, are accepted
-    exactly once; nothing is lost or stored twice, and every message is published once."""
+    exactly once; nothing is lost or stored twice, and every message is published once.
+    With `kill_one`, the first process is killed (-9) during the 301 load, the client fails over
+    to the others, and the process is restarted before the 305s (its leased outbox rows are taken
+    over by the other publishers when the lease ends)."""
     from gateway import samples
 
-    report = Report("multi_process", dict(processes=processes, clients=clients, races=races, workers=workers))
+    report = Report("multi_process", dict(processes=processes, clients=clients, races=races, workers=workers,
+                                          kill_one=kill_one))
     keys = harness.prepare_store(pg_url)
     stats = LoadStats()
     with harness.gateways(processes, base, pg_url, kafka_bootstrap=bootstrap) as procs:
         urls = [p.url for p in procs]
         t0 = time.monotonic()
         allocs = allocations(MIX, clients)
-        answers = run_load(urls, keys, allocs, workers=workers, stats=stats)
+        if kill_one:
+            progress, answers = Progress(), []
+            loader = threading.Thread(target=lambda: answers.extend(run_load(
+                urls, keys, allocs, workers=workers, stats=stats, progress=progress)), daemon=True)
+            loader.start()
+            progress.wait_for(clients // 3, timeout=60)
+            procs[0].kill9()
+            loader.join()
+            report.check(stats.connection_errors > 0, "the kill did not hit the load")
+            procs[0].start()
+        else:
+            answers = run_load(urls, keys, allocs, workers=workers, stats=stats)
         chain = starts(MIX, clients)
         # The 305s go round robin offset by one: each through another process than its 301.
         answers += run_load(urls[1:] + urls[:1], keys, chain, workers=workers, stats=stats)

@@ -20,3 +20,12 @@ def test_processes_share_one_store_and_broker(processes, tmp_path, pg_url, broke
                                      clients=20, races=3)
     assert_held(report)
     assert report.figures["tr332_races_held"] == 3
+
+
+def test_one_of_two_processes_killed_under_load(tmp_path, pg_url, broker):
+    """kill -9 of one process while the client goes round robin: the client fails over, the
+    survivor's publisher takes over the dead one's leased outbox rows, nothing is lost or doubled."""
+    report = scenarios.multi_process(tmp_path, pg_url, broker.bootstrap, processes=2, clients=60,
+                                     races=2, kill_one=True)
+    assert_held(report)
+    assert report.figures["connection_errors"] > 0
