@@ -306,11 +306,12 @@ def db_outage(base: Path, pg_url: str, bootstrap: str | None, *, messages: int =
             run_load([gw.url], keys, sends, workers=workers, progress=progress, stats=stats,
                      deadline_seconds=90 + outage_seconds * 2 + messages / 5)), daemon=True)
         loader.start()
-        steps = terminations + 1
+        # Terminations spread over the first half of the load, the refusal at its middle: half
+        # the messages are still to come, so the load itself meets the outage.
         for k in range(terminations):
-            progress.wait_for(messages * (k + 1) // (steps + 1), timeout=60)
+            progress.wait_for(messages * (k + 1) // (2 * (terminations + 1)), timeout=60)
             terminate_backends(dbname)
-        progress.wait_for(messages * steps // (steps + 1), timeout=60)
+        progress.wait_for(messages // 2, timeout=60)
         refuse_connections(dbname, True)
         t0 = time.monotonic()
         try:
