@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from gateway import samples
 from gateway.catalog import by_code
+from gateway.retour import build_declaratie_antwoord
 from gateway.store import OutboxRow
 from validators.issues import Issue
 from validators.paths import element_path
@@ -106,14 +107,20 @@ def seed(store, now: datetime | None = None, clients: int = 9) -> Seeded:
             root = etree.fromstring(bad)
             eenheid = _find(root, "Eenheid", 1)
             toewijzing = _find(root, "ToewijzingNummer", 1)
+            prestatie = eenheid.getparent()
+            # The findings the cross-message rule TR341 and the contract rule CR001 make on this
+            # line (their own tests prove that); the 325 is built by the real builder from them.
             issues = [
-                Issue(rule="TR341", path=element_path(eenheid), line=eenheid.sourceline, retourcode="8941",
-                      text=f"Eenheid {eenheid.text} differs from the toewijzing's eenheid 04 (client {bsn})"),
-                Issue(rule="CR004", path=element_path(toewijzing), line=toewijzing.sourceline,
+                Issue(rule="TR341", path=element_path(eenheid), line=eenheid.sourceline, retourcode="9341",
+                      class_path=element_path(prestatie),
+                      text=f"Eenheid {eenheid.text} does not fit the toegewezen eenheid 04 (client {bsn})"),
+                Issue(rule="CR001", path=element_path(toewijzing), line=toewijzing.sourceline,
+                      retourcode="S329", class_path=element_path(prestatie),
                       text=f"ToewijzingNummer {toewijzing.text}: product not contracted for this provider"),
             ]
-            mid = _save(store, bad, "JW323", "rejected", at, issues=issues,
-                        retour=samples.declaration_answer(bad, header_codes=["0001"]))
+            answer = build_declaratie_antwoord(root, by_code("JW323"), issues, identificatie=f"A{i:06d}",
+                                               today=at.date())
+            mid = _save(store, bad, "JW323", "rejected", at, issues=issues, retour=answer)
             out.rejected_declarations.append(mid)
             out.bad_paths[mid] = [i.path for i in issues]
             at += step

@@ -50,7 +50,7 @@ async def test_log_lists_newest_first_with_keyset_pages(app, seeded):
     [
         ({"code": "JW323", "verdict": "rejected"}, lambda m: m["code"] == "JW323" and m["verdict"] == "rejected"),
         ({"rule": "TR341"}, lambda m: "TR341" in m["rules"]),
-        ({"contract_rule": "CR004"}, lambda m: "CR004" in m["rules"]),
+        ({"contract_rule": "CR001"}, lambda m: "CR001" in m["rules"]),
         ({"sender": "23456789"}, lambda m: m["sender"] == "23456789"),
         ({"receiver": "34567890"}, lambda m: m["receiver"] == "34567890"),
         ({"standard": "ijw", "code": "JW301"}, lambda m: m["code"] == "JW301"),
@@ -93,9 +93,9 @@ async def test_detail_highlights_issue_lines_and_masks_bsn(app, seeded_store):
     assert by_rule["TR341"]["path"].endswith("Prestatie[2]/Eenheid")
     eenheid_line = lines[by_rule["TR341"]["line"] - 1]
     assert eenheid_line.strip() == "<Eenheid>14</Eenheid>"
-    tw_line = lines[by_rule["CR004"]["line"] - 1]
+    tw_line = lines[by_rule["CR001"]["line"] - 1]
     assert "<ToewijzingNummer>" in tw_line
-    assert d["highlight"] == sorted({by_rule["TR341"]["line"], by_rule["CR004"]["line"]})
+    assert d["highlight"] == sorted({by_rule["TR341"]["line"], by_rule["CR001"]["line"]})
     # the first Prestatie's Eenheid (04) is not highlighted
     first_eenheid = next(n for n, l in enumerate(lines, 1) if l.strip() == "<Eenheid>04</Eenheid>")
     assert first_eenheid not in d["highlight"]
@@ -231,7 +231,7 @@ async def test_dashboard_figures(app, seeded_store):
     d = (await c.get("/console/api/dashboard", params={"hours": 24})).json()
     total = sum(r["n"] for r in d["per_hour"])
     assert total == len(seeded.all_ids) + 1
-    assert {r["rule"] for r in d["top_rules"]} >= {"TR341", "CR004"}
+    assert {r["rule"] for r in d["top_rules"]} >= {"TR341", "CR001"}
     rates = {r["provider"]: r for r in d["rejection_rate"]}
     assert rates["12345678"]["rejected"] == 1 and 0 < rates["12345678"]["rate"] < 1
     assert {r["provider"] for r in d["waiting_times"]} == {"12345678", "23456789", "34567890"}

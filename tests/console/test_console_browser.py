@@ -2,7 +2,8 @@
 
 Log in, filter the log, open a rejected declaration, see the highlighted element and its rule,
 replay it, find the audit entry; a privacy officer shows a BSN (audited). Screenshots of the main
-pages go to docs/screenshots/ (set CONSOLE_SCREENSHOTS=0 to skip writing them).
+pages are always taken (a page that cannot render fails the test) and are written to
+docs/screenshots/ only with CONSOLE_SCREENSHOTS=1, so a test run leaves the tree clean.
 """
 
 from __future__ import annotations
@@ -78,9 +79,11 @@ def expect(locator):
 
 
 def shot(page, name: str) -> None:
-    if os.environ.get("CONSOLE_SCREENSHOTS", "1") != "0":
+    png = page.screenshot(full_page=True)
+    assert png.startswith(b"\x89PNG")
+    if os.environ.get("CONSOLE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        (SHOTS / f"{name}.png").write_bytes(png)
 
 
 def log_in(page, base: str, user: str) -> None:
@@ -131,7 +134,7 @@ def test_operator_filters_opens_rejected_declaration_replays_and_sees_audit(serv
     assert any(t.startswith("<ToewijzingNummer>") for t in hl_text)
     assert "<Eenheid>04</Eenheid>" not in hl_text
     issues = page.locator("#issues").inner_text()
-    assert "TR341" in issues and "CR004" in issues and "Prestatie[2]/Eenheid" in issues
+    assert "TR341" in issues and "CR001" in issues and "Prestatie[2]/Eenheid" in issues
     xml = page.locator("pre#xml").inner_text()
     assert "<Bsn>******" in xml
     assert not any(bsn in page.content() for bsn in BSNS)
