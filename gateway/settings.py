@@ -33,7 +33,7 @@ class Settings(BaseSettings):
         "Use postgresql+psycopg://... for several instances.",
     )
     contracts: str | None = Field(
-        None, description="Directory of contract bundles (also GATEWAY_CONTRACTS_DIR); default: "
+        None, description="Directory of contract bundles; default: "
         "the example bundles shipped with the package (Midden-Holland is the demo)."
     )
     schemas: str | None = Field(None, description="Directory of XSDs; default: the package's schemas.")
@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     # Identity and privacy.
     hmac_secret: str | None = Field(
         None,
-        description="Secret for keyed hashes of BSNs (client keys, partition keys); also read from "
-        "GATEWAY_CLIENT_KEY_SECRET. Default: a random secret kept in <data_dir>/hmac.secret. "
+        description="Secret for keyed hashes of BSNs (client keys, partition keys). "
+        "Default: a random secret kept in <data_dir>/hmac.secret. "
         "Set it when several instances share a store.",
     )
     admin_token: str | None = Field(
@@ -107,11 +107,6 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if self.store_url is None:
             self.store_url = f"sqlite:///{(self.data_dir / 'gateway.db').resolve()}"
-        # Names the deploy files and the store use for the same things.
-        if self.contracts is None and os.environ.get("GATEWAY_CONTRACTS_DIR"):
-            self.contracts = os.environ["GATEWAY_CONTRACTS_DIR"]
-        if self.hmac_secret is None and os.environ.get("GATEWAY_CLIENT_KEY_SECRET"):
-            self.hmac_secret = os.environ["GATEWAY_CLIENT_KEY_SECRET"]
         return self
 
     @classmethod

@@ -3,7 +3,7 @@
 `client_key` is HMAC-SHA256(secret, BSN), hex. It links the messages and state of one client
 without revealing the BSN; without the secret a 9-digit BSN cannot be recovered by trying all
 of them. The secret comes from `open_store(..., client_key_secret=)`, else the environment
-variable GATEWAY_CLIENT_KEY_SECRET. Changing it breaks the link with stored state, so it is part of
+variable GATEWAY_HMAC_SECRET (the service setting of the same name). Changing it breaks the link with stored state, so it is part of
 the deployment's keys, like a database password.
 
 `mask_bsn` is what the console shows: the last three digits only ("******782").
@@ -16,7 +16,7 @@ import hmac
 import os
 import warnings
 
-ENV_SECRET = "GATEWAY_CLIENT_KEY_SECRET"
+ENV_SECRET = "GATEWAY_HMAC_SECRET"
 # Only for development and tests; a deployment must set its own (the service settings do).
 DEV_SECRET = "gateway-development-client-key-secret-not-for-production"
 

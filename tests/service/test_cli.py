@@ -120,12 +120,12 @@ def test_settings_file_environment_and_overrides(tmp_path, monkeypatch):
     assert len(first) == 64 and load_settings(data_dir=tmp_path).secret() == first
 
 
-def test_deploy_names_for_the_secret_and_contracts_are_understood(tmp_path, monkeypatch):
+def test_the_hmac_secret_setting_is_the_stores_secret(tmp_path, monkeypatch):
     from gateway.settings import load_settings
+    from gateway.store.clientkey import ENV_SECRET, resolve_secret
 
-    monkeypatch.setenv("GATEWAY_CLIENT_KEY_SECRET", "from-the-deploy-files")
-    monkeypatch.setenv("GATEWAY_CONTRACTS_DIR", "/etc/gateway/contracts")
-    s = load_settings(data_dir=tmp_path)
-    assert s.secret() == b"from-the-deploy-files" and s.contracts == "/etc/gateway/contracts"
-    monkeypatch.setenv("GATEWAY_HMAC_SECRET", "ours-wins")
-    assert load_settings(data_dir=tmp_path).secret() == b"ours-wins"
+    monkeypatch.setenv("GATEWAY_HMAC_SECRET", "one-secret-for-all-replicas")
+    assert load_settings(data_dir=tmp_path).secret() == b"one-secret-for-all-replicas"
+    assert ENV_SECRET == "GATEWAY_HMAC_SECRET"
+    assert resolve_secret(None) == b"one-secret-for-all-replicas"
+
