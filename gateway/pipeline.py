@@ -414,6 +414,9 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
     """Levels 3/4 and the contract rules (or only the rules `only` names), one rule at a time: a
     rule that raises fails closed (an error under its own code, logged without message content),
     never a 500 for the sender."""
+    from sqlalchemy import exc as sa_exc
+
+    from gateway.store import ConflictError
     from validators import engine
 
     issues: list[Issue] = []
@@ -422,6 +425,11 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
             continue
         try:
             issues.extend(rule.check(rule, ctx))
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                sa_exc.TimeoutError, sa_exc.PendingRollbackError, ConflictError):
+            # The store failed, not the rule: the whole transaction aborts and the sender gets a
+            # 503 to resend, instead of a rejection the message did not earn.
+            raise
         except Exception:
             from gateway.observability import get_logger
 
