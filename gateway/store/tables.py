@@ -371,6 +371,8 @@ audit_log = Table(
     Column("reason", Text),
     Column("details", JSON),
     Index("ix_audit_log_at", "at", "id"),
+    # The console lists the audit entries of one message on its detail page.
+    Index("ix_audit_log_target", "target", "at"),
 )
 
 contract_bundles = Table(
