@@ -434,7 +434,11 @@ def _app_gauges(app: Any, m: Metrics) -> None:
             get_logger("gateway.metrics").warning("outbox_depth_failed", exc_info=True)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}},
+)
 async def metrics_endpoint(request: Request) -> Response:
     m: Metrics = getattr(request.app.state, "metrics", metrics)
     from starlette.concurrency import run_in_threadpool

@@ -14,7 +14,15 @@ from gateway.console.context import context
 from gateway.console.sessions import Session
 from gateway.observability import get_logger, mask_text, metrics
 
-router = APIRouter(prefix="/api")
+# Every console API answer may be one of these; documented so the OpenAPI matches what is served.
+_ERRORS = {
+    400: {"description": "Bad filter, cursor or action body"},
+    401: {"description": "Not logged in (or wrong credentials at login)"},
+    403: {"description": "The user's role does not allow this"},
+    404: {"description": "No such message"},
+    415: {"description": "Actions take application/json only"},
+}
+router = APIRouter(prefix="/api", responses=_ERRORS)
 log = get_logger("gateway.console")
 
 
