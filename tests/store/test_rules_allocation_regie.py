@@ -81,6 +81,50 @@ def test_tr019_start_needs_a_toewijzing_of_this_aanbieder_and_client(store, stan
     ok(store, samples.start(standard))
 
 
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr019_start_and_stop_copy_the_specific_product(store, standard):
+    cat, code = samples.DEFAULT_PRODUCT[standard]
+    other = "45A02" if standard == "ijw" else "02A02"
+    ok(store, samples.allocation(standard))
+    r = fails(store, samples.start(standard, products=(Started(code=other),)), "TR019")
+    assert r.issues[0].retourcode == "9019"
+    assert r.issues[0].path.endswith("/StartProduct/Product")
+    fails(store, samples.start(standard, products=(Started(code=None),)), "TR019")  # category only
+    fails(store, samples.start(standard, products=(Started(categorie=None, code=None),)), "TR019")
+    ok(store, samples.start(standard, products=(Started(categorie=cat, code=code),)))
+    fails(store, samples.stop(standard, products=(Stopped(code=other),)), "TR019")
+    ok(store, samples.stop(standard))
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr019_aspecific_toewijzing_start_carries_the_category_only(store, standard):
+    ok(store, samples.allocation(standard, products=(Allocated(code=None),)))
+    cat = samples.DEFAULT_PRODUCT[standard][0]
+    r = fails(store, samples.start(standard), "TR019")  # a code the toewijzing does not have
+    assert "aspecific" in r.issues[0].text
+    fails(store, samples.start(standard, products=(Started(categorie=None, code=None),)), "TR019")
+    ok(store, samples.start(standard, products=(Started(categorie=cat, code=None),)))
+    ok(store, samples.stop(standard, products=(Stopped(code=None),)))
+
+
+def test_tr019_generic_toewijzing_start_has_no_product(store):
+    generic = Allocated(categorie=None, code=None, budget=50000)
+    ok(store, samples.allocation(products=(generic,)))
+    r = fails(store, samples.start(products=(Started(code=None),)), "TR019")
+    assert "generic" in r.issues[0].text
+    ok(store, samples.start(products=(Started(categorie=None, code=None),)))
+    fails(store, samples.stop(), "TR019")
+    ok(store, samples.stop(products=(Stopped(categorie=None, code=None),)))
+
+
+def test_tr019_product_is_not_checked_on_a_delete(store):
+    # StatusAanlevering 3 gets no further content checks; TR063 judges the key.
+    ok(store, samples.allocation())
+    ok(store, samples.start())
+    r = fails(store, samples.start(products=(Started(status="3", code="45A02"),)), "TR063")
+    assert "TR019" not in r.codes
+
+
 def test_tr019_stop_needs_a_toewijzing(store):
     r = fails(store, samples.stop(), "TR019")
     assert r.issues[0].retourcode == "9019" and r.issues[0].class_path.endswith("/StopProduct")

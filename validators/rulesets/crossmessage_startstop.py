@@ -1,4 +1,4 @@
-"""Cross-message rules of start (305) and stop (307): TR019, TR063, TR071, TR074, TR326, TR382,
+"""Cross-message rules of start (305) and stop (307): TR019 (incl. the Product of IV075), TR063, TR071, TR074, TR326, TR382,
 TR413, TR414, TR415. Reported on the StartProduct / StopProduct.
 
 Items with StatusAanlevering 3 (delete) get only TR063 and TR071: "no further content checks".
@@ -45,7 +45,8 @@ def _ctx(ctx: RuleContext):  # noqa: ANN202
     retourcode="9019",
     level="crossmessage",
     messages=("305", "307"),
-    summary="A start/stop relates via ToewijzingNummer to a toewijzing of this aanbieder and client",
+    summary="A start/stop relates via ToewijzingNummer to a toewijzing of this aanbieder and client, "
+    "with the toegewezen Product (IV075)",
 )
 def tr019(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
@@ -62,6 +63,34 @@ def tr019(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 f"no toewijzing {item.toewijzingnummer} of gemeente {b.gemeente} for this aanbieder and client",
                 class_el=item.el,
             )
+            continue
+        wrong = _product_mismatch(item, a)
+        if wrong:
+            product = child(item.el, "Product")
+            yield r.issue(product if product is not None else item.el, wrong, class_el=item.el)
+
+
+def _product_text(categorie: str | None, code: str | None) -> str:
+    if not categorie and not code:
+        return "no Product"
+    return f"Product {categorie or '-'}/{code or '-'}"
+
+
+def _product_mismatch(item: extract.RegieItem, a) -> str | None:  # noqa: ANN001  (AllocationState)
+    """Why the item's Product is not the toegewezen Product (IV075), or None when it is.
+
+    The Product is copied from the toewijzing: specific = Categorie + Code, aspecific = Categorie
+    only, generic = no Product. So both fields must equal the toewijzing's, absent where it has none.
+    """
+    mine = (item.categorie or None, item.code or None)
+    theirs = (a.categorie or None, a.code or None)
+    if mine == theirs:
+        return None
+    kind = "specific" if theirs[1] else "aspecific" if theirs[0] else "generic"
+    return (
+        f"{_product_text(*mine)} differs from the {kind} toewijzing {a.toewijzingnummer} "
+        f"({_product_text(*theirs)}); a start or stop copies the toegewezen Product"
+    )
 
 
 @rule(
