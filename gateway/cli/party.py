@@ -11,12 +11,12 @@ import re
 import sys
 from pathlib import Path
 
+from gateway.cli.storeopts import add_store_options, open_store_from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("party", help="manage sending parties and their API keys / certificates")
-    p.add_argument("--settings", metavar="FILE", help="YAML settings file (for the store URL)")
-    p.add_argument("--store-url", help="store URL (default: from settings)")
-    p.add_argument("--data-dir", help="data directory (default ./var)")
+    add_store_options(p)
     ps = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     a = ps.add_parser("add", help="add a party and print its first API key")
@@ -40,17 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = ps.add_parser("list", help="list parties and their keys")
     ls.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
-
-
-def _store(args: argparse.Namespace):  # noqa: ANN202
-    from gateway.settings import load_settings
-    from gateway.store import open_store
-
-    overrides = {k: v for k, v in (("store_url", args.store_url), ("data_dir", args.data_dir)) if v}
-    settings = load_settings(args.settings, **overrides)
-    if settings.store_url.startswith("sqlite:///"):
-        Path(settings.store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return open_store(settings.store_url, client_key_secret=settings.secret())
 
 
 def _role_of(party_id: str, role: str | None) -> str:
@@ -81,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = open_store_from_args(args)
     if args.action == "add":
         role = _role_of(args.party_id, args.role)
         if _role_of(args.party_id, None) != role:

@@ -11,16 +11,15 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
+
+from gateway.cli.storeopts import add_store_options, open_store_from_args
 
 ROLE_HELP = "viewer | operator | privacy (privacy officer) | admin"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("user", help="manage operator console users")
-    p.add_argument("--settings", metavar="FILE", help="YAML settings file (for the store URL)")
-    p.add_argument("--store-url", help="store URL (default: from settings)")
-    p.add_argument("--data-dir", help="data directory (default ./var)")
+    add_store_options(p)
     us = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     a = us.add_parser("add", help="add a console user")
@@ -44,17 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _store(args: argparse.Namespace):  # noqa: ANN202
-    from gateway.settings import load_settings
-    from gateway.store import open_store
-
-    overrides = {k: v for k, v in (("store_url", args.store_url), ("data_dir", args.data_dir)) if v}
-    settings = load_settings(args.settings, **overrides)
-    if settings.store_url.startswith("sqlite:///"):
-        Path(settings.store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return open_store(settings.store_url, client_key_secret=settings.secret())
-
-
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -68,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from gateway.console import users
 
     try:
-        store = _store(args)
+        store = open_store_from_args(args)
     except Exception as exc:  # a clear line, not a traceback
         print(f"gateway user: cannot open the store: {exc}", file=sys.stderr)
         return 1
