@@ -6,7 +6,6 @@ Create Date: 2026-11-22 23:26:34.365175
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0002'
