@@ -8,14 +8,21 @@ question is what a sender sees over HTTP and what the server process survives.
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import httpx
 import pytest
 
+from gateway.testing.listener import ConnectionCounter
+
 from . import harness
-from .hostile_inputs import CASES, MB, Case, external_dtd, make_zip, parameter_entity, valid_301
+from .hostile_inputs import (
+    CASES,
+    MB,
+    Case,
+    external_dtd,
+    make_zip,
+    parameter_entity,
+    valid_301,
+)
 
 # A hostile request may make the server hold its input a few times over for a moment (a 25 MB
 # body, a 100 MB batch), but once answered the process must come back below this much above
@@ -88,40 +95,11 @@ def test_repeating_every_case_does_not_grow_memory(server):
     assert server.healthy()
 
 
-class _Listener:
-    """A loopback TCP server that counts connections: proves nothing is fetched."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(1)
-        self.sock.close()
-
-
 @pytest.mark.parametrize("build", [external_dtd, parameter_entity, lambda u: (
     b'<?xml version="1.0"?>\n<!DOCTYPE B [<!ENTITY x SYSTEM "' + u.encode() + b'">]>\n<B>&x;</B>')],
     ids=["external DTD", "parameter entity", "external entity"])
 def test_external_references_are_refused_and_never_fetched(server, build):
-    listener = _Listener()
+    listener = ConnectionCounter()
     try:
         url = f"http://127.0.0.1:{listener.port}/evil.dtd"
         for endpoint, body, ctype in (("/v1/messages", build(url), "application/xml"),
@@ -143,9 +121,9 @@ def test_external_references_are_refused_and_never_fetched(server, build):
 def test_hostile_entries_inside_a_valid_zip_are_refused_one_by_one(server):
     """A batch mixing a good message with hostile ones: the good one is accepted, each hostile
     entry gets its own clear refusal, the batch itself is answered 200."""
-    from .hostile_inputs import BILLION_LAUGHS, deep
-
     from gateway import samples
+
+    from .hostile_inputs import BILLION_LAUGHS, deep
 
     good = samples.allocation("iwmo", bsn=samples.BSNS[8100], products=(samples.Allocated(toewijzingnummer=880_100),))
     body = make_zip([("good.xml", good), ("laughs.xml", BILLION_LAUGHS), ("deep.xml", deep(150)),

@@ -5,15 +5,13 @@ Covers the hardened parser (gateway.xmlparse) and the validate API built on it.
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from gateway import samples, xmlparse
+from gateway.testing.listener import ConnectionCounter
 from gateway.xmlparse import MB, ParseLimits, hardened_parser, parse
 from schemas.registry import SchemaRegistry
 from validators.validate import validate_bytes
@@ -27,38 +25,9 @@ def registry() -> SchemaRegistry:
     return reg
 
 
-class _Listener:
-    """A loopback TCP server that counts connections: proves nothing was fetched."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(1)
-        self.sock.close()
-
-
 @pytest.fixture
 def listener():
-    server = _Listener()
+    server = ConnectionCounter()
     yield server
     server.close()
 
