@@ -221,3 +221,88 @@ def test_tr321_iwmo_huishoudelijke_hulp_weekly_up_to_six_weeks(store):
     p = dict(categorie="01", code="01A01")
     fails(store, declared(store, Prestatie(volume=19, **p), standard="iwmo"), "TR321")
     ok(store, declared(store, Prestatie(volume=18, **p), standard="iwmo"))
+
+
+# --- TR341 on aspecific and generic toewijzingen: the contract's unit ----------------------------
+
+CONTRACT = """\
+region: tr341-test
+name: TR341 test region
+version: "1"
+valid_from: 2020-01-01
+municipalities:
+  - {cbs: "0599", name: Rotterdam}
+lots:
+  - {id: jeugd, name: Jeugd, law: jeugd}
+  - {id: wmo, name: Wmo, law: wmo}
+products:
+  - {category: "45", code: 45A01, name: Begeleiding, lot: jeugd, law: jeugd, units: ["04"],
+     tariffs: [{euro: 75.00, unit: "04", valid_from: 2020-01-01}]}
+  - {category: "45", code: 45A02, name: Verblijf, lot: jeugd, law: jeugd, units: ["14"],
+     tariffs: [{euro: 75.00, unit: "14", valid_from: 2020-01-01}]}
+  - {category: "02", code: 02A01, name: Begeleiding, lot: wmo, law: wmo, units: ["04"],
+     tariffs: [{euro: 75.00, unit: "04", valid_from: 2020-01-01}]}
+providers:
+  - agb: "12345678"
+    name: Aanbieder
+    contracts:
+      - {lot: jeugd, valid_from: 2020-01-01}
+      - {lot: wmo, valid_from: 2020-01-01}
+"""
+
+
+@pytest.fixture
+def contracts():
+    from gateway.contracts import ContractRegistry
+
+    reg = ContractRegistry()
+    reg.load_text(CONTRACT, actor="test", source="tr341.yaml")
+    return reg
+
+
+def _judged(store, raw, contracts, verdict):
+    from tests.store.conftest import send
+
+    r = send(store, raw, contracts=contracts)
+    assert r.verdict == verdict, r.issues
+    return r
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr341_aspecific_toewijzing_uses_the_contract_unit(store, contracts, standard):
+    ok(store, samples.allocation(standard, products=(Allocated(code=None),)))
+    r = _judged(store, declared(store, Prestatie(eenheid="14", volume=2), standard=standard), contracts, "rejected")
+    tr341 = [i for i in r.issues if i.rule == "TR341"]
+    assert tr341 and tr341[0].retourcode == "9341" and "contracted unit (04)" in tr341[0].text
+    assert tr341[0].class_path.endswith("/Prestatie")
+    _judged(store, declared(store, Prestatie(volume=8), standard=standard), contracts, "accepted")
+
+
+def test_tr341_aspecific_allows_minutes_against_a_contract_in_hours(store, contracts):
+    ok(store, samples.allocation(products=(Allocated(code=None),)))
+    r = _judged(store, declared(store, Prestatie(eenheid="01", volume=60, tarief=125)), contracts, "accepted")
+    assert "TR341" not in r.codes
+
+
+def test_tr341_generic_toewijzing_uses_the_unit_of_the_declared_product(store, contracts):
+    generic = Allocated(categorie=None, code=None, budget=500000)
+    ok(store, samples.allocation(products=(generic,)))
+    # 45A02 is contracted per etmaal (14): hours do not fit it, etmalen do
+    r = _judged(store, declared(store, Prestatie(code="45A02", eenheid="04", volume=2)), contracts, "rejected")
+    assert "TR341" in r.codes
+    r = _judged(store, declared(store, Prestatie(code="45A02", eenheid="14", volume=2)), contracts, "accepted")
+    assert "TR341" not in r.codes
+
+
+def test_tr341_aspecific_without_contract_or_product_finds_nothing(store, contracts):
+    ok(store, samples.allocation(products=(Allocated(code=None),)))
+    # no registry: nothing to compare with
+    r = ok(store, declared(store, Prestatie(eenheid="14", volume=2)))
+    assert "TR341" not in r.codes
+    # a product the region does not list: CR001 may refuse it, TR341 has nothing to say
+    earlier = previous_month(previous_month()[0])
+    p = Prestatie(code="45A09", eenheid="14", volume=2, begindatum=earlier[0], einddatum=earlier[1])
+    from tests.store.conftest import send
+
+    r = send(store, declared(store, p), contracts=contracts)
+    assert "TR341" not in r.codes

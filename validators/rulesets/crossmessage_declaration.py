@@ -285,18 +285,54 @@ def tr340(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     retourcode="9341",
     level="crossmessage",
     messages=("323",),
-    summary="Eenheid fits the toewijzing's Eenheid (equal, or minutes against hours)",
+    summary="Eenheid fits the toewijzing's Eenheid (equal, or minutes against hours); for an aspecific "
+    "or generic toewijzing, the contract's Eenheid of the declared product",
 )
 def tr341(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    # Aspecific and generic toewijzingen have no Eenheid: their unit is the contract's (TR341 c-part,
-    # left to the contract rules).
     for p, a in _with_allocation(ctx):
-        if a.eenheid and p.eenheid != a.eenheid and not (a.eenheid == HOUR and p.eenheid == MINUTE):
+        if a.eenheid:
+            if p.eenheid != a.eenheid and not (a.eenheid == HOUR and p.eenheid == MINUTE):
+                yield prestatie_issue(r, ctx,
+                    _el(p, "Eenheid"),
+                    f"Eenheid {p.eenheid} does not fit Eenheid {a.eenheid} of toewijzing {a.toewijzingnummer}",
+                    class_el=p.el,
+                )
+            continue
+        # Aspecific and generic toewijzingen have no Omvang: the unit is the contract's (TR341
+        # toelichting). Without a contract registry, a region for the gemeente, or the product in
+        # its list, there is nothing to compare with: no finding.
+        units = _contract_units(ctx, p)
+        if units and p.eenheid and not (p.eenheid in units or (p.eenheid == MINUTE and HOUR in units)):
             yield prestatie_issue(r, ctx,
                 _el(p, "Eenheid"),
-                f"Eenheid {p.eenheid} does not fit Eenheid {a.eenheid} of toewijzing {a.toewijzingnummer}",
+                f"Eenheid {p.eenheid} is not the contracted unit ({', '.join(units)}) of product "
+                f"{p.categorie}/{p.code} on the {'aspecific' if a.categorie else 'generic'} "
+                f"toewijzing {a.toewijzingnummer}",
                 class_el=p.el,
             )
+
+
+def _contract_units(ctx: RuleContext, p: extract.Prestatie) -> list[str] | None:
+    """The units the region's contract sets for the declared product on its ProductPeriode, or None.
+
+    An old product code in transition counts as its new product (with the old tariffs' units
+    while the run-off has its own tariffs), as the contract rules read it (CR003, CR007)."""
+    lookup = getattr(ctx.contracts, "lookup", None)
+    if lookup is None or p.periode_begin is None or not p.code:
+        return None
+    idx = lookup(between(ctx).gemeente, p.periode_begin)
+    if idx is None:
+        return None
+    mapping = idx.transition(ctx.mtype.law, p.code)
+    if mapping is not None:
+        if p.periode_begin > mapping.until:
+            return None  # an expired old code is CR007's finding
+        if mapping.tariffs:
+            return sorted({t.unit for t in mapping.tariffs})
+        product = idx.product(mapping.new_category, mapping.new_code)
+    else:
+        product = idx.product(p.categorie, p.code, ctx.mtype.law)
+    return list(product.units) if product is not None else None
 
 
 @rule(
