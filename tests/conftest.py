@@ -66,3 +66,27 @@ def broker():
         yield b
     finally:
         b.stop()
+
+
+# With GATEWAY_REQUIRE_SERVICES=1 (.ci/run) a skipped test is a failure: every test must run.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if services.REQUIRE_SERVICES and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if services.REQUIRE_SERVICES and _skipped:
+        terminalreporter.write_line(
+            f"GATEWAY_REQUIRE_SERVICES=1 but {len(_skipped)} test(s) were skipped:", red=True
+        )
+        for line in _skipped[:50]:
+            terminalreporter.write_line(f"  {line}", red=True)

@@ -9,13 +9,12 @@ from datetime import date
 import pytest
 from lxml import etree
 
+import gateway.retour as retour
+import gateway.store as store_mod
 from gateway import samples
 from gateway.catalog import by_code
 from tests.contracts.conftest import GOUDA, GROENE_HART
 from validators.paths import text
-
-store_mod = pytest.importorskip("gateway.store")
-retour = pytest.importorskip("gateway.retour")
 
 P = samples.Prestatie
 NS = {"ijw": "http://www.istandaarden.nl/ijw/3_2/jw325/schema", "iwmo": "http://www.istandaarden.nl/iwmo/3_2/wmo325/schema"}

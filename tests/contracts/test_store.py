@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 from lxml import etree
 
+import gateway.store as store_mod
 from gateway import samples
 from gateway.catalog import by_code
 from gateway.contracts import BundleError, ContractRegistry
 from tests.contracts.conftest import GOUDA, GROENE_HART, MH
-
-store_mod = pytest.importorskip("gateway.store")
 
 
 @pytest.fixture
