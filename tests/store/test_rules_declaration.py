@@ -43,6 +43,45 @@ def test_tr318_no_period_before_the_last_one(allocated):
     ok(allocated, declared(allocated, Prestatie(begindatum=before[0], einddatum=before[1])))
 
 
+def _months_back(n: int) -> tuple[date, date]:
+    """(first, last day) of the calendar month n months before this one."""
+    first = add_months(first_of_month(date.today()), -n)
+    return first, last_of_month(first)
+
+
+def _in(month: tuple[date, date], **kw) -> Prestatie:
+    return Prestatie(begindatum=month[0], einddatum=month[1], **kw)
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr318_periods_follow_on_when_the_declaration_shows_care_in_between(store, standard):
+    m4, m3, m2, m1 = (_months_back(n) for n in (4, 3, 2, 1))
+    ok(store, samples.allocation(standard, products=(Allocated(ingangsdatum=m4[0]),)))
+    ok(store, declared(store, _in(m3), periode=m3, standard=standard))
+    # care in m2 declared with period m1: period m2 was skipped although care was delivered
+    r = fails(store, declared(store, _in(m2), _in(m1), periode=m1, standard=standard), "TR318")
+    issue = next(i for i in r.issues if i.rule == "TR318")
+    assert issue.retourcode == "8214" and issue.class_path.endswith("/Declaratie")
+    assert m2[0].strftime("%Y-%m") in issue.text
+    # no care shown in m2: a gap is allowed (TR318 toelichting)
+    ok(store, declared(store, _in(m1), periode=m1, standard=standard))
+    # late care of m2, declared once m1 was declared: allowed (IV090)
+    ok(store, declared(store, _in(m2), periode=m1, standard=standard))
+
+
+def test_tr318_earlier_care_is_no_evidence_for_a_gap(store):
+    m4, m3, m2 = (_months_back(n) for n in (4, 3, 2))
+    ok(store, samples.allocation(products=(Allocated(ingangsdatum=m4[0]),)))
+    ok(store, declared(store, _in(m4, referentienummer="P-M4"), periode=m4))
+    # period m2 after m4: care of m4 itself (a correction: credit and new debit) says nothing
+    # about m3, so the gap stands
+    credit = _in(m4, referentienummer="C-M4", vorig_referentienummer="P-M4", debet_credit="C")
+    r = ok(store, declared(store, credit, _in(m4, referentienummer="P-M4b", volume=6), periode=m2))
+    assert "TR318" not in r.codes
+    # going back to m3 now is IV090's case
+    fails(store, declared(store, _in(m3), periode=m3), "TR318")
+
+
 def test_tr314_referentienummer_unique(allocated):
     ok(allocated, declared(allocated, Prestatie(referentienummer="P-1")))
     r = fails(allocated, declared(allocated, Prestatie(referentienummer="P-1")), "TR314")

@@ -76,22 +76,49 @@ def tr333(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     retourcode="8214",
     level="crossmessage",
     messages=("323",),
-    summary="A DeclaratiePeriode is not earlier than the last one declared (periods follow on)",
+    summary="A DeclaratiePeriode is not earlier than the last one declared, and follows on from it when "
+    "the declaration itself shows care in the months between",
 )
 def tr318(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    # The rule's precondition ("care was delivered in every period") is not in the messages; what
-    # can be checked is IV090: a later declaration never goes back before the last period.
+    # "Care was delivered in every period" is in no message as such. What the gateway can see:
+    # (1) IV090: a declaration never goes back before the last DeclaratiePeriode;
+    # (2) a debit prestatie is evidence of care in the month of its ProductPeriode. A debit in this
+    #     declaration for a month strictly between the last DeclaratiePeriode and this one shows
+    #     care in a period that was skipped: the periods should have followed on (the TR318
+    #     example). Stored prestaties cannot show this: each lies within its own, earlier period.
     if ctx.state is None:
         return
     b = between(ctx)
     d = _decl(ctx)
     last = ctx.state.last_declaration_period(b.law, b.gemeente, b.aanbieder)
-    if d.periode_begin is not None and last is not None and d.periode_begin < last:
+    if d.periode_begin is None or last is None:
+        return
+    el = child(d.el, "DeclaratiePeriode")
+    if d.periode_begin < last:
+        yield r.issue(el, f"DeclaratiePeriode {d.periode_begin} lies before the last declared period {last}",
+                      class_el=d.el)
+        return
+    following = _month_after(last)
+    if d.periode_begin <= following:
+        return  # the same period again (a correction) or the next one
+    skipped = sorted({
+        p.periode_begin.replace(day=1)
+        for p in d.prestaties
+        if not p.is_credit and p.periode_begin is not None and last < p.periode_begin.replace(day=1) < d.periode_begin
+    })
+    if skipped:
+        months = ", ".join(m.strftime("%Y-%m") for m in skipped)
         yield r.issue(
-            child(d.el, "DeclaratiePeriode"),
-            f"DeclaratiePeriode {d.periode_begin} lies before the last declared period {last}",
+            el,
+            f"this declaration shows care in {months}, after the last declared period {last:%Y-%m} but "
+            f"before DeclaratiePeriode {d.periode_begin:%Y-%m}: with care in every period the "
+            f"DeclaratiePeriode follows on ({following:%Y-%m})",
             class_el=d.el,
         )
+
+
+def _month_after(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
 # --- references between prestaties ----------------------------------------------------------
