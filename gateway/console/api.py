@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from gateway.console import actions, dashboards, queries, sessions, users, xmlview
+from gateway.console import actions, dashboards, queries, sessions, statelookup, users, xmlview
 from gateway.console.auth import current_session, require
 from gateway.console.context import context
 from gateway.console.sessions import Session
@@ -124,6 +124,7 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         chain = queries.chain(conn, msg, ctx.store.client_key)
         replays = queries.replays_of(conn, message_id)
         audit = queries.audit_entries(conn, target=message_id, limit=50)
+        prestaties = statelookup.prestatie_counts(conn, msg)
     view = xmlview.render(msg["raw"], reveal=reveal)
     retour = xmlview.render(msg["retour"], reveal=reveal) if msg["retour"] else None
     issues = _issues_with_lines(msg["issues"], view)
@@ -134,6 +135,9 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
             "sha256": msg["sha256"],
             "received_by": msg["received_by"],
             "allocation_numbers": msg["allocation_numbers"],
+            # refused at the gateway (stored issues) or later by the gemeente's 325 (state)
+            "partly_rejected": queries.is_partly_rejected(msg) or bool(
+                prestaties and prestaties["rejected"] and msg["verdict"] != "rejected"),
         },
         "xml": view.text,
         "xml_error": view.error,
@@ -144,6 +148,8 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         "chain": chain,
         "replays": replays,
         "audit": audit,
+        # a 323's prestaties as the state holds them: {"total", "rejected"} (None for others)
+        "prestaties": prestaties,
         "revealed": reveal,
     }
 

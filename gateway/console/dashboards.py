@@ -2,7 +2,9 @@
 
 Message figures scan the window through ix_messages_received (a window of a day is a small part
 of a large store); indicators read the cross-message state tables (allocations, starts, stops,
-prestaties), which hold one row per product, not per message.
+prestaties), which hold one row per product, not per message. The day indicators are computed by
+the database as a histogram (provider, days, count): every row counts, and what comes back is at
+most providers x distinct day counts, whatever the size of the tables.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from lxml import etree
@@ -25,7 +27,6 @@ from validators.paths import child, text
 
 # Verdicts that mean "the message was refused" (gateway.pipeline.Verdict).
 REJECTED_VERDICTS = ("rejected", "transport_rejected")
-ROW_CAP = 50_000  # indicator rows read per request, so one dashboard cannot load a whole table
 
 
 def _hour(conn: Connection, col: Any) -> Any:
@@ -163,51 +164,77 @@ def outbox_lag(conn: Connection, now: datetime | None = None) -> list[dict[str, 
     ]
 
 
-def _days(a: date | None, b: date | None) -> int | None:
-    if a is None or b is None:
-        return None
-    return (b - a).days
+def _day_diff(conn: Connection, a: Any, b: Any) -> Any:
+    """Whole days from date a to date b, in SQL."""
+    if conn.dialect.name == "postgresql":
+        return b - a  # date - date is an integer there
+    return func.cast(func.julianday(b) - func.julianday(a), Integer)
+
+
+def _histogram_spread(rows: Any) -> list[dict[str, Any]]:
+    """(provider, days, n) rows -> per provider n, median, p90, max (negative days count as 0)."""
+    hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for provider, days, n in rows:
+        if days is not None:
+            hist[provider][max(int(days), 0)] += int(n)
+    out = []
+    for provider, counts in sorted(hist.items()):
+        total = sum(counts.values())
+        out.append({"provider": provider, "n": total, **_weighted_spread(counts, total)})
+    return out
+
+
+def _weighted_spread(counts: dict[int, int], total: int) -> dict[str, float]:
+    """The same median / p90 / max as _spread over the expanded values, from a histogram."""
+    ordered = sorted(counts.items())
+
+    def nth(k: int) -> int:  # the k-th value (0-based) of the sorted expansion
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if k < seen:
+                return value
+        return ordered[-1][0]
+
+    if total % 2:
+        median = float(nth(total // 2))
+    else:
+        median = (nth(total // 2 - 1) + nth(total // 2)) / 2
+    p90 = nth(min(total - 1, int(round(0.9 * (total - 1)))))
+    return {"median": round(median, 2), "p90": round(float(p90), 2), "max": round(float(ordered[-1][0]), 2)}
 
 
 def waiting_times(conn: Connection) -> list[dict[str, Any]]:
     """Days from allocation (Toewijzingsdatum, else Ingangsdatum) to the start of care, per provider."""
     a, s = t.allocations.c, t.starts.c
+    days = _day_diff(conn, func.coalesce(a.toewijzingsdatum, a.ingangsdatum), s.begindatum).label("days")
     stmt = (
-        select(a.aanbieder, a.toewijzingsdatum, a.ingangsdatum, s.begindatum)
+        select(a.aanbieder, days, func.count().label("n"))
         .select_from(t.allocations.join(t.starts, and_(
             s.law == a.law, s.gemeente == a.gemeente, s.aanbieder == a.aanbieder,
             s.client_key == a.client_key, s.toewijzingnummer == a.toewijzingnummer,
         )))
         .where(s.status == "active")
-        .limit(ROW_CAP)
+        .group_by(a.aanbieder, days)
     )
-    per: dict[str, list[float]] = defaultdict(list)
-    for r in conn.execute(stmt):
-        d = _days(r.toewijzingsdatum or r.ingangsdatum, r.begindatum)
-        if d is not None:
-            per[r.aanbieder].append(max(d, 0))
-    return [{"provider": k, "n": len(v), **_spread(v)} for k, v in sorted(per.items())]
+    return _histogram_spread(conn.execute(stmt))
 
 
 def care_durations(conn: Connection) -> list[dict[str, Any]]:
     """Days from start to stop of care per provider (active start and stop of the same product)."""
     s, p = t.starts.c, t.stops.c
+    days = _day_diff(conn, s.begindatum, p.einddatum).label("days")
     stmt = (
-        select(s.aanbieder, s.begindatum, p.einddatum)
+        select(s.aanbieder, days, func.count().label("n"))
         .select_from(t.starts.join(t.stops, and_(
             p.law == s.law, p.gemeente == s.gemeente, p.aanbieder == s.aanbieder,
             p.client_key == s.client_key, p.toewijzingnummer == s.toewijzingnummer,
             p.categorie == s.categorie, p.code == s.code, p.begindatum == s.begindatum,
         )))
         .where(s.status == "active", p.status == "active")
-        .limit(ROW_CAP)
+        .group_by(s.aanbieder, days)
     )
-    per: dict[str, list[float]] = defaultdict(list)
-    for r in conn.execute(stmt):
-        d = _days(r.begindatum, r.einddatum)
-        if d is not None:
-            per[r.aanbieder].append(max(d, 0))
-    return [{"provider": k, "n": len(v), **_spread(v)} for k, v in sorted(per.items())]
+    return _histogram_spread(conn.execute(stmt))
 
 
 def declared_against_budget(conn: Connection, year: int, ceilings: dict[str, int] | None) -> list[dict[str, Any]]:

@@ -271,6 +271,10 @@ def store_detail_subject(store: Any) -> str:
     return message_id
 
 
+BIG_TABLES = {"messages", "message_issues", "prestaties", "declarations", "allocations", "allocation_numbers",
+              "starts", "stops"}
+
+
 def full_scans(conn: Any, stmt: Any) -> tuple[list[str], str]:
     """(tables read by a full scan, the plan as text) for a SELECT, from EXPLAIN.
 
@@ -278,26 +282,56 @@ def full_scans(conn: Any, stmt: Any) -> tuple[list[str], str]:
     walk of an index (`SCAN messages USING INDEX ix_messages_received`) is no full scan: it stops
     after the page's rows.
     """
-    big = {"messages", "message_issues"}
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    sql = str(compiled)
+    return explain_sql(conn, str(compiled))
+
+
+def explain_sql(conn: Any, sql: str, params: Any = None) -> tuple[list[str], str]:
+    """full_scans for SQL text as the driver receives it (with its parameters)."""
     if conn.dialect.name == "postgresql":
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql.replace("%", "%%")).scalar()
+        if params is None:
+            sql = sql.replace("%", "%%")
+        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, params if params is not None else ()).scalar()
         plan = plan if isinstance(plan, list) else json.loads(plan)
         scans: list[str] = []
         lines: list[str] = []
 
         def walk(node: dict, depth: int = 0) -> None:
             lines.append("  " * depth + f"{node['Node Type']} {node.get('Relation Name', '')} {node.get('Index Name', '')}".rstrip())
-            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in big:
+            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in BIG_TABLES:
                 scans.append(node["Relation Name"])
             for sub in node.get("Plans", []):
                 walk(sub, depth + 1)
 
         walk(plan[0]["Plan"])
         return scans, "\n".join(lines)
-    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params if params is not None else ()).all()
     details = [r[-1] for r in rows]
     scans = [d.split()[1] for d in details
-             if d.startswith("SCAN ") and "USING" not in d and d.split()[1] in big]
+             if d.startswith("SCAN ") and "USING" not in d and d.split()[1] in BIG_TABLES]
     return scans, "\n".join(details)
+
+
+def scans_of_executed(engine: Engine, fn: Any) -> list[tuple[str, str]]:
+    """Run fn(conn) and EXPLAIN every SELECT it sent: [(full scan tables, plan)] of those that
+    read a large table by a full scan. Catches the lookups a filter runs before its page query."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            sent.append((statement, parameters))
+
+    with engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", capture)
+        try:
+            fn(conn)
+        finally:
+            event.remove(conn, "before_cursor_execute", capture)
+        out = []
+        for sql, params in sent:
+            scans, plan = explain_sql(conn, sql, params)
+            if scans:
+                out.append((", ".join(scans), sql + "\n" + plan))
+        return out

@@ -10,6 +10,9 @@ the page after a cursor starts strictly below it, so a page costs the same on pa
 - rule code / contract rule               ix_message_issues_rule_received, then messages by id
 - free text on ids                        the primary key, and ix_messages_ident (sender, code,
                                           identificatie) probed with every known sender and type
+- free text on numbers, client chain of   the state tables (gateway/console/statelookup.py) resolve
+  declarations and answers                them to message ids first, then the primary key
+- verdict "partly_rejected"               ix_messages_code_received on the 323 codes
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import and_, func, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy import Text, and_, cast, func, literal, literal_column, or_, select, text, tuple_, union_all
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
+from gateway.console import statelookup
 from gateway.store import tables as t
 
 MAX_PAGE = 200
@@ -61,7 +65,8 @@ class LogFilter(BaseModel):
     rule: str | None = None
     contract_rule: str | None = None
     client_key: str | None = None
-    q: str | None = Field(None, description="a message id or a BerichtIdentificatie")
+    q: str | None = Field(
+        None, description="a message id, BerichtIdentificatie, ToewijzingNummer or DeclaratieNummer")
     dead_letter: bool | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     cursor: str | None = None
@@ -135,15 +140,61 @@ def _message_conditions(conn: Connection, f: LogFilter) -> list[Any]:
         cond.append(m.sender == f.sender)
     if f.receiver:
         cond.append(m.receiver == f.receiver)
-    if f.verdict:
+    if f.verdict == PARTLY_REJECTED:
+        cond.append(_partly_rejected(f))
+    elif f.verdict:
         cond.append(m.verdict == f.verdict)
     if f.client_key:
-        cond.append(m.client_key == f.client_key)
+        cond.append(_client_chain(conn, f.client_key))
     if f.dead_letter is not None:
         cond.append(m.dead_letter == f.dead_letter)
     if f.q:
         cond.append(_free_text(conn, f))
     return cond
+
+
+# A 323 whose rejected prestaties were refused while the rest went through keeps verdict
+# "accepted" (or flagged/review) with error issues: the log calls it partly rejected.
+PARTLY_REJECTED = "partly_rejected"
+_NOT_REJECTED = ("accepted", "flagged", "review")
+# how the store serialises an error issue (json.dumps of Issue.public(): default separators)
+_ERROR_ISSUE = '%"severity": "error"%'
+
+
+def _partly_codes(f: LogFilter) -> list[str]:
+    return [x.code for x in ALL_TYPES if x.number == "323" and (not f.standard or x.standard == f.standard.lower())]
+
+
+def _partly_rejected(f: LogFilter) -> Any:
+    """Served by ix_messages_code_received on the 323 codes (a few percent of the traffic);
+    the verdict and the issues are checked on those rows."""
+    m = t.messages.c
+    codes = _partly_codes(f)
+    return and_(
+        m.code.in_(codes),
+        m.verdict.in_(_NOT_REJECTED),
+        cast(m.issues, Text).like(_ERROR_ISSUE),
+    )
+
+
+def is_partly_rejected(row: dict[str, Any]) -> bool:
+    return bool(
+        (row.get("code") or "").endswith("323")
+        and row.get("verdict") in _NOT_REJECTED
+        and any(isinstance(i, dict) and i.get("severity") == "error" for i in row.get("issues") or [])
+    )
+
+
+def _client_chain(conn: Connection, key: str) -> Any:
+    """The client's own messages (ix_messages_client_received) and the declarations holding its
+    prestaties with their answers, resolved to ids through the state tables first (one OR of the
+    client key and a short id list: both sides are index lookups)."""
+    m = t.messages.c
+    declarations = statelookup.declarations_of_clients(conn, [key])
+    ids = sorted(set(declarations) | set(statelookup.answers_of(conn, declarations)))
+    if not ids:
+        return m.client_key == key
+    return or_(m.client_key == key, m.id.in_(ids))
 
 
 # A loose index scan: the distinct senders, one index probe each (ix_messages_sender_received),
@@ -195,12 +246,14 @@ def free_text_statements(conn: Connection, f: LogFilter) -> list[Any]:
 
 
 def _free_text(conn: Connection, f: LogFilter) -> Any:
-    """q as a message id (primary key) or a BerichtIdentificatie, resolved to ids first: one OR
-    over both would lead PostgreSQL to a sequential scan."""
+    """q as a message id (primary key), a BerichtIdentificatie, a ToewijzingNummer or a
+    DeclaratieNummer, resolved to ids first: one OR over all would lead PostgreSQL to a
+    sequential scan."""
     m = t.messages.c
     ids = {f.q}
     for stmt in free_text_statements(conn, f):
         ids |= set(conn.execute(stmt).scalars())
+    ids |= statelookup.ids_for_number(conn, f.q, f.standard)
     return m.id.in_(sorted(ids))
 
 
@@ -231,7 +284,15 @@ def log_statement(conn: Connection, f: LogFilter) -> Any | None:
         at, mid = decode_cursor(f.cursor)
         stmt = stmt.where(tuple_(order_at, order_id) < tuple_(literal(_db_time(conn, at)), literal(mid)))
     # One extra row tells whether there is a next page.
-    return stmt.order_by(order_at.desc(), order_id.desc()).limit(f.limit + 1)
+    stmt = stmt.order_by(order_at.desc(), order_id.desc()).limit(f.limit + 1)
+    codes = _partly_codes(f)
+    if not rule and f.verdict == PARTLY_REJECTED and not f.code and len(codes) > 1:
+        # code IN (JW323, WMO323) would read every 323 and sort them: one ordered index walk per
+        # code (ix_messages_code_received), each stopping after a page, merged.
+        parts = [stmt.where(m.c.code == code).subquery().select() for code in codes]
+        merged = union_all(*parts).subquery()
+        return select(merged).order_by(merged.c.received_at.desc(), merged.c.id.desc()).limit(f.limit + 1)
+    return stmt
 
 
 def list_messages(conn: Connection, f: LogFilter) -> tuple[list[dict[str, Any]], str | None]:
@@ -272,6 +333,7 @@ def _log_row(r: dict[str, Any]) -> dict[str, Any]:
         "receiver": r["receiver"],
         "identificatie": r["identificatie"],
         "verdict": r["verdict"],
+        "partly_rejected": is_partly_rejected(r),
         "rules": _rules_of(r["issues"]),
         "bsn": r["bsn_masked"],
         "client_key": r["client_key"],
@@ -330,29 +392,31 @@ def chain(conn: Connection, msg: dict[str, Any], key_of: Any, limit: int = CHAIN
     """The messages of this message's client(s), oldest first: allocation -> start -> stop ->
     declaration -> answer.
 
-    Single-client messages carry a client key (ix_messages_client_received). A declaration names
-    several clients and has none, so we hash the BSNs it holds with the store's key (`key_of`) and
-    find declarations through the prestaties on the clients' toewijzingnummers
-    (ix_prestaties_allocation).
+    Single-client messages carry a client key (ix_messages_client_received). A declaration or its
+    answer names several clients and has none, so we hash the BSNs it holds with the store's key
+    (`key_of`); the declarations holding prestaties of those clients and their answers come from
+    the state tables (statelookup).
     """
     m = t.messages.c
     keys = [msg["client_key"]] if msg.get("client_key") else [k for k in map(key_of, _bsns_in(msg.get("raw"))) if k]
     rows: dict[str, dict[str, Any]] = {}
+    declaration = statelookup.declaration_answered(conn, msg) if (msg.get("code") or "").endswith("325") else None
+    if declaration is not None and not keys:
+        # a 325 that refused nothing names no client: its declaration's clients are the chain
+        keys = [k for k in map(key_of, _bsns_in(declaration["raw"])) if k]
     if keys:
-        stmt = select(*LOG_COLUMNS, m.allocation_numbers).where(m.client_key.in_(keys)).order_by(
-            m.received_at, m.id).limit(limit)
+        stmt = select(*LOG_COLUMNS).where(m.client_key.in_(keys)).order_by(m.received_at, m.id).limit(limit)
         for r in conn.execute(stmt):
             rows[r.id] = dict(r._mapping)
-    numbers = {str(n) for r in rows.values() for n in (r.get("allocation_numbers") or [])}
-    gemeenten = {p for r in rows.values() for p in (r["sender"], r["receiver"]) if p and len(p) == 4}
-    law = {"ijw": "jeugd", "iwmo": "wmo"}.get(msg.get("standard") or "", None)
-    if keys and numbers and gemeenten and law:
-        p = t.prestaties.c
-        decl_ids = select(p.message_id).where(
-            p.law == law, p.gemeente.in_(gemeenten), p.toewijzingnummer.in_(numbers), p.client_key.in_(keys)
-        ).distinct()
-        for r in conn.execute(select(*LOG_COLUMNS, m.allocation_numbers).where(m.id.in_(decl_ids)).limit(limit)):
-            rows[r.id] = dict(r._mapping)
+        declarations = statelookup.declarations_of_clients(conn, keys)
+        if msg.get("id") and (msg.get("code") or "").endswith("323"):
+            declarations.append(msg["id"])  # its own answers, also when it names no client (8001)
+        if declaration is not None:
+            declarations.append(declaration["id"])
+        ids = sorted(set(declarations) | set(statelookup.answers_of(conn, declarations)))
+        for i in range(0, len(ids), 500):
+            for r in conn.execute(select(*LOG_COLUMNS).where(m.id.in_(ids[i:i + 500]))):
+                rows[r.id] = dict(r._mapping)
     if msg.get("id") and msg["id"] not in rows:
         rows[msg["id"]] = {k: msg.get(k) for k in (c.name for c in LOG_COLUMNS)}
     ordered = sorted(rows.values(), key=lambda r: (_aware(r["received_at"]), r["id"]))

@@ -28,6 +28,7 @@ SILENT_PROVIDER = "45678901"  # allocations, never a declaration
 class Seeded:
     clients: int = 0
     rejected_declarations: list[str] = field(default_factory=list)
+    partly_rejected: list[str] = field(default_factory=list)  # accepted 323s with a prestatie refused
     accepted: list[str] = field(default_factory=list)
     all_ids: list[str] = field(default_factory=list)
     bad_paths: dict[str, list[str]] = field(default_factory=dict)  # message id -> issue paths
@@ -39,13 +40,13 @@ def _find(root: etree._Element, local: str, nth: int = 0) -> etree._Element:
 
 
 def _save(store, raw: bytes, code: str, verdict: str, at: datetime, issues=(), retour=None,
-          outbox: str | None = None, published: bool = False) -> str:
+          outbox: str | None = None, published: bool = False, rejected_paths=()) -> str:
     root = etree.fromstring(raw)
     mtype = by_code(code)
     with store.transaction() as tx:
         mid = tx.save_message(raw=raw, verdict=verdict, issues=list(issues), mtype=mtype, root=root,
                               received_at=at, retour=retour, transport="http")
-        tx.apply_state(mtype, root, accepted=verdict == "accepted")
+        tx.apply_state(mtype, root, accepted=verdict == "accepted", rejected_prestatie_paths=rejected_paths)
         if outbox and verdict == "accepted":
             receiver = tx.conn.execute(text("select receiver from messages where id = :i"), {"i": mid}).scalar_one()
             [oid] = tx.enqueue([OutboxRow(destination=outbox, payload=raw, key=mid[-8:], party=receiver,
@@ -124,6 +125,23 @@ def seed(store, now: datetime | None = None, clients: int = 9) -> Seeded:
             out.rejected_declarations.append(mid)
             out.bad_paths[mid] = [i.path for i in issues]
             at += step
+        if i == 0:
+            # Partly awarded: the second prestatie is refused (TR341), the first goes through, so
+            # the message is stored "accepted" with an error issue and a 325 echoing the refused one.
+            part = samples.declaration(aanbieder=provider, clients={bsn: [
+                samples.Prestatie(toewijzingnummer=nr), samples.Prestatie(toewijzingnummer=nr, eenheid="14")]})
+            root = etree.fromstring(part)
+            eenheid = _find(root, "Eenheid", 1)
+            prestatie = eenheid.getparent()
+            issues = [Issue(rule="TR341", path=element_path(eenheid), line=eenheid.sourceline, retourcode="9341",
+                            class_path=element_path(prestatie),
+                            text=f"Eenheid {eenheid.text} does not fit the toegewezen eenheid 04")]
+            answer = build_declaratie_antwoord(root, by_code("JW323"), issues, identificatie="P000001",
+                                               today=at.date())
+            mid = _save(store, part, "JW323", "accepted", at, issues=issues, retour=answer,
+                        rejected_paths=[element_path(prestatie)])
+            out.partly_rejected.append(mid)
+            at += step
     silent = samples.allocation(aanbieder=SILENT_PROVIDER, bsn=samples.BSNS[-1],
                                 products=(samples.Allocated(toewijzingnummer=3999),))
     out.accepted.append(_save(store, silent, "JW301", "accepted", at))
@@ -131,5 +149,5 @@ def seed(store, now: datetime | None = None, clients: int = 9) -> Seeded:
     with store.transaction() as tx:
         tx.save_message(raw=b"not xml", verdict="transport_rejected", received_at=at + step,
                         issues=[Issue(rule="PARSE", text="not well-formed XML")], transport="http")
-    out.all_ids = out.accepted + out.rejected_declarations
+    out.all_ids = out.accepted + out.rejected_declarations + out.partly_rejected
     return out

@@ -69,8 +69,9 @@ async def test_filter_by_chain_free_text_and_time(app, seeded_store):
     target = store.get_message(seeded.rejected_declarations[0])
     key = store.client_key(target.raw.decode().split("<Bsn>")[1].split("<")[0])
     chain = (await c.get("/console/api/messages", params={"client_key": key})).json()["items"]
-    assert {m["code"] for m in chain} >= {"JW301", "JW305"}
-    assert all(m["client_key"] == key for m in chain)
+    assert {m["code"] for m in chain} >= {"JW301", "JW305", "JW323", "JW325"}
+    # single-client messages by key; declarations and their answers through the state tables
+    assert all(m["client_key"] == key for m in chain if m["code"] not in ("JW323", "JW325"))
     by_ident = (await c.get("/console/api/messages", params={"q": target.identificatie})).json()["items"]
     assert [m["id"] for m in by_ident] == [target.id]
     by_id = (await c.get("/console/api/messages", params={"q": target.id})).json()["items"]
@@ -106,8 +107,9 @@ async def test_detail_highlights_issue_lines_and_masks_bsn(app, seeded_store):
     assert d["retour"] and "<" in d["retour"]
     codes = [m["code"] for m in d["chain"]]
     assert codes[:2] == ["JW301", "JW305"] and mid in [m["id"] for m in d["chain"]]
-    # the client's accepted declaration is found through its prestaties
-    assert codes.count("JW323") == 2
+    # the client's accepted and partly rejected declarations are found through their prestaties,
+    # the gemeente's 325 answering the accepted one through its DeclaratieIdentificatie
+    assert codes.count("JW323") == 3 and codes.count("JW325") == 1
     assert d["revealed"] is False
 
 

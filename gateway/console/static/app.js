@@ -60,6 +60,8 @@ async function api(path, options) {
 function can(permission) { return ME && ME.permissions.includes(permission); }
 function fmtTime(iso) { return iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "Z") : ""; }
 function verdict(v) { return h("span", { class: "verdict " + String(v || "").toLowerCase() }, v || "?"); }
+// An accepted 323 of which some prestaties were refused (stored issues, or the gemeente's 325).
+function partly(m) { return m.partly_rejected ? h("span", { class: "tag partly", title: "some prestaties were rejected" }, "partly rejected") : null; }
 function main() { return document.getElementById("main"); }
 function setMain(...nodes) { main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined)); }
 function parseHash() {
@@ -104,9 +106,9 @@ const FILTERS = [
   ["since", "From", "datetime-local"], ["until", "Until", "datetime-local"],
   ["standard", "Standard", ["", "ijw", "iwmo"]], ["code", "Message type", "text"],
   ["sender", "Sender", "text"], ["receiver", "Receiver", "text"],
-  ["verdict", "Verdict", ["", "accepted", "rejected", "flagged", "review", "transport_rejected"]], ["rule", "Rule code", "text"],
+  ["verdict", "Verdict", ["", "accepted", "partly_rejected", "rejected", "flagged", "review", "transport_rejected"]], ["rule", "Rule code", "text"],
   ["contract_rule", "Contract rule", "text"], ["client_key", "Client chain (key)", "text"],
-  ["q", "Message id / identificatie", "text"], ["dead_letter", "Dead letter", ["", "true", "false"]],
+  ["q", "Id / identificatie / toewijzing- or declaratienummer", "text"], ["dead_letter", "Dead letter", ["", "true", "false"]],
 ];
 
 const CODES = ["301", "302", "305", "306", "307", "308", "315", "316", "317", "318", "319", "320", "323", "325"]
@@ -164,7 +166,7 @@ async function showLog(params) {
       tbody.append(h("tr", { class: "clickable", dataset: { id: m.id }, onclick: () => { location.hash = "#/message/" + m.id; } },
         h("td", { class: "mono" }, fmtTime(m.received_at)), h("td", {}, m.code || "?"),
         h("td", { class: "mono" }, m.sender || ""), h("td", { class: "mono" }, m.receiver || ""),
-        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null),
+        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), partly(m), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null),
         h("td", {}, m.rules.map((r) => h("span", { class: "tag rule" }, r))),
         h("td", { class: "mono masked" }, m.bsn || ""), h("td", {}, m.routing_state || "")));
     }
@@ -225,7 +227,7 @@ function msgTable(rows, current, id) {
   return h("table", { id }, h("thead", {}, h("tr", {}, ["Received", "Type", "Sender", "Receiver", "Verdict", "Rules"].map((x) => h("th", {}, x)))),
     h("tbody", {}, rows.map((m) => h("tr", { class: "clickable" + (m.id === current ? " current" : ""), onclick: () => { location.hash = "#/message/" + m.id; } },
       h("td", { class: "mono" }, fmtTime(m.received_at)), h("td", {}, m.id === current ? h("strong", {}, m.code) : m.code),
-      h("td", { class: "mono" }, m.sender || ""), h("td", { class: "mono" }, m.receiver || ""), h("td", {}, verdict(m.verdict)),
+      h("td", { class: "mono" }, m.sender || ""), h("td", { class: "mono" }, m.receiver || ""), h("td", {}, verdict(m.verdict), partly(m)),
       h("td", {}, m.rules.map((r) => h("span", { class: "tag rule" }, r)))))));
 }
 
@@ -240,7 +242,9 @@ function renderMessage(d) {
       ["Identificatie", m.identificatie], ["Dagtekening", m.dagtekening], ["BSN", m.bsn], ["Transport", m.transport], ["Routing", m.routing_state],
       ["Dead letter", m.dead_letter ? "yes" : "no"], ["Replay of", m.replay_of], ["Retour id", m.retour_identificatie]]
       .flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v ?? "")]),
-    h("dt", {}, "Verdict"), h("dd", { id: "verdict" }, verdict(m.verdict)),
+    h("dt", {}, "Verdict"), h("dd", { id: "verdict" }, verdict(m.verdict), partly(m)),
+    d.prestaties ? h("dt", {}, "Prestaties") : null,
+    d.prestaties ? h("dd", { id: "prestaties" }, `${d.prestaties.total} stored, ${d.prestaties.rejected} rejected`) : null,
     h("dt", {}, "Client"), h("dd", {}, m.client_key
       ? h("a", { href: "#/log?client_key=" + encodeURIComponent(m.client_key), id: "client-log" }, "this client's messages in the log")
       : h("span", { class: "muted" }, "several or none (see the chain below)")));
@@ -250,7 +254,7 @@ function renderMessage(d) {
   const audit = !d.audit.length ? h("p", { class: "muted", id: "message-audit" }, "no actions on this message yet") : h("table", { id: "message-audit" }, h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Why", "Details"].map((x) => h("th", {}, x)))),
     h("tbody", {}, d.audit.map((a) => h("tr", {}, h("td", { class: "mono" }, fmtTime(a.at)), h("td", {}, a.actor), h("td", {}, a.action), h("td", {}, a.reason || ""), h("td", { class: "mono" }, a.details && Object.keys(a.details).length ? JSON.stringify(a.details) : "")))));
   setMain(
-    h("h1", {}, `${m.code || "Unidentified message"} `, h("span", { class: "mono muted" }, m.id), " ", verdict(m.verdict), d.revealed ? h("span", { class: "tag", id: "revealed" }, "BSN shown in full") : null),
+    h("h1", {}, `${m.code || "Unidentified message"} `, h("span", { class: "mono muted" }, m.id), " ", verdict(m.verdict), " ", partly(m), d.revealed ? h("span", { class: "tag", id: "revealed" }, "BSN shown in full") : null),
     actionBar(d),
     h("div", { class: "grid2" },
       h("div", {}, h("div", { class: "card" }, h("h2", {}, "Message"), d.xml_error ? h("p", { class: "rule" }, d.xml_error) : null, xmlBlock(d.xml, d.highlight, "xml"))),

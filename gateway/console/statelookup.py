@@ -1,0 +1,225 @@
+"""Find messages through the store's cross-message state tables (read-only).
+
+A declaration (323) names several clients and its answer (325) none on the messages row, so the
+client chain and the free-text search reach them through the state the store keeps per product:
+
+- a client's ToewijzingNummers: the `allocation_numbers` of its own messages
+  (ix_messages_client_received);
+- declarations holding the client's prestaties on those numbers: prestaties
+  (ix_prestaties_allocation: law, gemeente, toewijzingnummer), filtered on client_key;
+- a DeclaratieNummer: declarations (its unique key: law, aanbieder, declaratienummer), probed with
+  every aanbieder that sends (loose index scan) and both laws;
+- a ToewijzingNummer: allocation_numbers (primary key: law, gemeente, toewijzingnummer) gives the
+  owner's client key, whose messages carrying the number are the allocation, start, stop and
+  change requests; prestaties on the number give the declarations;
+- the answers (325) of a declaration: the store keeps no link from a 323 to the 325 that answers
+  it, so we read the gemeente's 325s to the aanbieder after the 323 (ix_messages_receiver_received,
+  at most ANSWER_SCAN of them) and keep those whose DeclaratieIdentificatie is the 323's.
+
+Every lookup is bounded (LOOKUP_CAP rows) so one search box entry cannot read a whole table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from gateway.catalog import ALL as ALL_TYPES
+from gateway.store import tables as t
+
+LOOKUP_CAP = 1000  # rows any one lookup reads
+ANSWER_SCAN = 50  # 325s per declaration read to find its answers
+LAW_OF = {"ijw": "jeugd", "iwmo": "wmo"}
+DECLARATION_CODES = {x.standard: x.code for x in ALL_TYPES if x.number == "323"}
+ANSWER_CODES = {x.standard: x.code for x in ALL_TYPES if x.number == "325"}
+STANDARD_OF_LAW = {v: k for k, v in LAW_OF.items()}
+
+
+def laws(standard: str | None) -> list[str]:
+    if standard:
+        law = LAW_OF.get(standard.lower())
+        return [law] if law else []
+    return list(LAW_OF.values())
+
+
+def client_numbers(conn: Connection, keys: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """{(law, gemeente): ToewijzingNummers} of the clients' own messages (301/305/307/317)."""
+    m = t.messages.c
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    keys = [k for k in keys if k]
+    if not keys:
+        return out
+    stmt = (
+        select(m.standard, m.sender, m.receiver, m.allocation_numbers)
+        .where(m.client_key.in_(keys))
+        .limit(LOOKUP_CAP)
+    )
+    for r in conn.execute(stmt):
+        law = LAW_OF.get(r.standard or "")
+        gemeente = next((p for p in (r.sender, r.receiver) if p and len(p) == 4), None)
+        numbers = [str(n) for n in (r.allocation_numbers or [])]
+        if law and gemeente and numbers:
+            out[(law, gemeente)].update(numbers)
+    return out
+
+
+def declarations_of_clients(conn: Connection, keys: Iterable[str]) -> list[str]:
+    """Message ids of the 323s holding prestaties of these clients (on their ToewijzingNummers)."""
+    keys = [k for k in keys if k]
+    p = t.prestaties.c
+    ids: set[str] = set()
+    for (law, gemeente), numbers in client_numbers(conn, keys).items():
+        stmt = (
+            select(p.message_id)
+            .where(p.law == law, p.gemeente == gemeente, p.toewijzingnummer.in_(sorted(numbers)),
+                   p.client_key.in_(keys))
+            .limit(LOOKUP_CAP)
+        )
+        ids.update(conn.execute(stmt).scalars())
+    return sorted(ids)
+
+
+def _header_declaratie_identificatie(raw: bytes | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return None
+    for el in root:
+        if isinstance(el.tag, str) and etree.QName(el).localname == "Header":
+            for h in el:
+                if isinstance(h.tag, str) and etree.QName(h).localname == "DeclaratieIdentificatie":
+                    for i in h:
+                        if isinstance(i.tag, str) and etree.QName(i).localname == "Identificatie":
+                            return (i.text or "").strip() or None
+    return None
+
+
+def answers_of(conn: Connection, declaration_ids: Iterable[str]) -> list[str]:
+    """Message ids of the 325s answering these 323s (DeclaratieIdentificatie = the 323's)."""
+    m = t.messages.c
+    ids = sorted(set(declaration_ids))[:LOOKUP_CAP]
+    if not ids:
+        return []
+    decls = conn.execute(
+        select(m.id, m.standard, m.sender, m.receiver, m.identificatie, m.received_at).where(m.id.in_(ids))
+    ).all()
+    out: set[str] = set()
+    for d in decls:
+        code = ANSWER_CODES.get(d.standard or "")
+        if not (code and d.sender and d.receiver and d.identificatie):
+            continue
+        # the 325 travels back: from the 323's receiver (gemeente) to its sender (aanbieder)
+        candidates = conn.execute(
+            select(m.id, m.raw)
+            .where(m.receiver == d.sender, m.received_at >= d.received_at, m.code == code, m.sender == d.receiver)
+            .order_by(m.receiver, m.received_at, m.id)
+            .limit(ANSWER_SCAN)
+        )
+        out.update(c.id for c in candidates if _header_declaratie_identificatie(c.raw) == d.identificatie)
+    return sorted(out)
+
+
+def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The 323 (id, raw) a stored 325 answers: its DeclaratieIdentificatie, sent by the 325's
+    receiver (ix_messages_ident: sender, code, identificatie)."""
+    m = t.messages.c
+    ident = _header_declaratie_identificatie(answer.get("raw"))
+    code = DECLARATION_CODES.get(answer.get("standard") or "")
+    if not (ident and code and answer.get("receiver")):
+        return None
+    row = conn.execute(
+        select(m.id, m.raw).where(m.sender == answer["receiver"], m.code == code, m.identificatie == ident)
+        .order_by(m.sender, m.code, m.identificatie).limit(1)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def _parties(conn: Connection) -> tuple[list[str], list[str]]:
+    """(gemeenten, aanbieders): the registered parties and every sender (loose index scan)."""
+    from gateway.console.queries import distinct_senders
+
+    found = set(distinct_senders(conn))
+    found.update(conn.execute(select(t.parties.c.party_id)).scalars())
+    return sorted(p for p in found if len(p) == 4), sorted(p for p in found if len(p) == 8)
+
+
+def ids_for_number(conn: Connection, q: str, standard: str | None = None) -> set[str]:
+    """Ids of the messages carrying `q` as a ToewijzingNummer or a DeclaratieNummer (their
+    declarations' answers included). Only accepted messages leave state, so a number that only a
+    rejected message carried is found through its client's messages, or not at all."""
+    q = q.strip()
+    wanted = laws(standard)
+    if not q or len(q) > 64 or not wanted:
+        return set()
+    gemeenten, aanbieders = _parties(conn)
+    ids: set[str] = set()
+    declaration_ids: set[str] = set()
+    if aanbieders:
+        d = t.declarations.c
+        declaration_ids.update(conn.execute(
+            select(d.message_id)
+            .where(d.law.in_(wanted), d.aanbieder.in_(aanbieders), d.declaratienummer == q)
+            .limit(LOOKUP_CAP)
+        ).scalars())
+    if gemeenten and len(q) <= 32:
+        n, p = t.allocation_numbers.c, t.prestaties.c
+        owners = conn.execute(
+            select(n.law, n.client_key, n.message_id)
+            .where(n.law.in_(wanted), n.gemeente.in_(gemeenten), n.toewijzingnummer == q)
+            .limit(LOOKUP_CAP)
+        ).all()
+        ids.update(o.message_id for o in owners)
+        if owners:
+            m = t.messages.c
+            for r in conn.execute(
+                select(m.id, m.allocation_numbers)
+                .where(m.client_key.in_(sorted({o.client_key for o in owners})))
+                .limit(LOOKUP_CAP)
+            ):
+                if q in {str(x) for x in (r.allocation_numbers or [])}:
+                    ids.add(r.id)
+        declaration_ids.update(conn.execute(
+            select(p.message_id)
+            .where(p.law.in_(wanted), p.gemeente.in_(gemeenten), p.toewijzingnummer == q)
+            .limit(LOOKUP_CAP)
+        ).scalars())
+    ids |= declaration_ids
+    ids.update(answers_of(conn, declaration_ids))
+    return ids
+
+
+def prestatie_counts(conn: Connection, msg: dict[str, Any]) -> dict[str, int] | None:
+    """{"total", "rejected"} prestaties of a stored 323 (rejected by the gateway or later by the
+    gemeente's 325), found by their ReferentieNummers (the prestaties' unique key); None when the
+    message is no 323 or left no state (it was rejected as a whole)."""
+    from gateway.catalog import by_code
+    from gateway.store import extract
+
+    code = msg.get("code") or ""
+    if not code.endswith("323") or not msg.get("raw") or not msg.get("sender"):
+        return None
+    try:
+        root = etree.fromstring(msg["raw"], etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return None
+    refs = [pr.referentienummer for pr in extract.declaratie(root).prestaties if pr.referentienummer]
+    law = by_code(code).law
+    p = t.prestaties.c
+    total = rejected = 0
+    for i in range(0, len(refs), 500):
+        for r in conn.execute(
+            select(p.status).where(p.law == law, p.aanbieder == msg["sender"], p.referentienummer.in_(refs[i:i + 500]),
+                                   p.message_id == msg["id"])
+        ):
+            total += 1
+            rejected += r.status == "rejected"
+    if total == 0:
+        return None
+    return {"total": total, "rejected": rejected}
