@@ -345,3 +345,67 @@ def test_tr341_aspecific_without_contract_or_product_finds_nothing(store, contra
 
     r = send(store, declared(store, p), contracts=contracts)
     assert "TR341" not in r.codes
+
+
+# --- TR321 / TR322: partial periods (IV076-IV078) and open-ended toewijzingen -------------------
+
+
+def _sundays_in(begin: date, end: date) -> int:
+    return sum(1 for n in range((end - begin).days + 1) if (begin + timedelta(days=n)).weekday() == 6)
+
+
+def _month_starting_on_a_weekday() -> int:
+    """How many months back (2..13) lies a month whose 1st is Monday..Saturday."""
+    return next(n for n in range(2, 14) if _months_back(n)[0].weekday() != 6)
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr321_output_weekly_last_broken_week_counts_with_the_last_sunday(store, standard):
+    # IV076/IV077 output: a toewijzing ending on a weekday gets its last (broken) week in the
+    # period of its last Sunday, and nothing in the period it ends in.
+    n = _month_starting_on_a_weekday()
+    end_month, before = _months_back(n), _months_back(n + 1)
+    end_day = end_month[0]  # a weekday: the last Sunday of the toewijzing lies in `before`
+    weekly = Allocated(ingangsdatum=_months_back(n + 2)[0], einddatum=end_day, volume=3, eenheid="82", frequentie="2")
+    ok(store, samples.allocation(standard, products=(weekly,)))
+    most = 3 * (_sundays_in(*before) + 1)
+    out = dict(eenheid="82")
+    r = fails(store, declared(store, _in(before, volume=most + 1, **out), periode=before, standard=standard), "TR321")
+    assert f"the {most} allowed" in next(i.text for i in r.issues if i.rule == "TR321")
+    ok(store, declared(store, _in(before, volume=most, **out), periode=before, standard=standard))
+    # the period holding only the broken last days has nothing left to declare
+    last = Prestatie(begindatum=end_day, einddatum=end_day, volume=1, **out)
+    fails(store, declared(store, last, periode=end_month, standard=standard), "TR321")
+
+
+def test_tr321_inspanning_broken_month_allows_the_full_monthly_volume(store):
+    # IV078 example 2: a toewijzing from the 14th of a month may declare the whole 15 hours there
+    m2 = _months_back(2)
+    ok(store, samples.allocation(products=(Allocated(ingangsdatum=m2[0] + timedelta(days=13), volume=15),)))
+    broken = Prestatie(begindatum=m2[0] + timedelta(days=13), einddatum=m2[1], volume=15)
+    ok(store, declared(store, broken, periode=m2))
+    over = Prestatie(begindatum=m2[0] + timedelta(days=13), einddatum=m2[1], volume=16)
+    fails(store, declared(store, over, periode=m2), "TR321")
+
+
+@pytest.mark.parametrize("standard", ["ijw", "iwmo"])
+def test_tr322_open_ended_toewijzing_counts_until_the_declaratieperiode(store, standard):
+    m4, m3, m2 = (_months_back(n) for n in (4, 3, 2))
+    open_ended = Allocated(ingangsdatum=m4[0], einddatum=None)  # 10 hours a month, no end
+    ok(store, samples.allocation(standard, products=(open_ended,)))
+    ok(store, declared(store, _in(m4, volume=10), periode=m4, standard=standard))
+    ok(store, declared(store, _in(m3, volume=10), periode=m3, standard=standard))
+    # a new version moves the Ingangsdatum to m2: 30 hours over a term of one month so far
+    moved = Allocated(ingangsdatum=m2[0], einddatum=None, toewijzingsdatum=date.today() - timedelta(days=1))
+    ok(store, samples.allocation(standard, products=(moved,)))
+    r = fails(store, declared(store, _in(m2, volume=10), periode=m2, standard=standard), "TR322")
+    assert "TR321" not in r.codes
+    assert "more than the 10 allowed" in next(i.text for i in r.issues if i.rule == "TR322")
+
+
+def test_tr322_open_ended_toewijzing_within_its_months_is_accepted(store):
+    m4, m3, m2 = (_months_back(n) for n in (4, 3, 2))
+    ok(store, samples.allocation(products=(Allocated(ingangsdatum=m4[0], einddatum=None),)))
+    for month in (m4, m3, m2):
+        r = ok(store, declared(store, _in(month, volume=10), periode=month))
+        assert "TR322" not in r.codes

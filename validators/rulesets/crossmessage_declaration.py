@@ -485,12 +485,19 @@ def _sundays(begin: date, end: date) -> int:
 
 
 def _weeks(a, begin: date, end: date) -> int:  # noqa: ANN001
-    """Weeks that count in [begin, end]: ISO weeks (inspanning), Sundays (+1 for a toewijzing
-    ending on another day, output) — IV076, IV077."""
+    """Weeks that count in [begin, end] (IV076, IV077). Inspanning: the (partial) ISO weeks.
+    Output: the Sundays, plus the last broken week of a toewijzing that does not end on a Sunday,
+    counted in the period holding the toewijzing's last Sunday (IV076 example 2: a toewijzing to
+    Friday 5 September gets its last week in August, and nothing in September)."""
     if a.eenheid in OUTPUT_UNITS:
         n = _sundays(begin, end)
-        if a.einddatum is not None and begin <= a.einddatum <= end and a.einddatum.weekday() != 6:
-            n += 1
+        end_day = a.einddatum
+        if end_day is not None and end_day.weekday() != 6:
+            last_sunday = end_day - timedelta(days=end_day.weekday() + 1)
+            if last_sunday < a.ingangsdatum:
+                last_sunday = end_day  # no Sunday in the whole toewijzing: its one broken week ends here
+            if begin <= last_sunday <= end:
+                n += 1
         return n
     return _iso_weeks(begin, end)
 
@@ -522,14 +529,22 @@ def _max_in(a, begin: date, end: date) -> float | None:  # noqa: ANN001
     summary="GeleverdVolume fits the toewijzing's Omvang for the ProductPeriode",
 )
 def tr321(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # IV078: a broken (partial) week or month at the toewijzing's start or end may hold up to the
+    # whole frequency volume (inspanning; for output the region agrees, and the full frequency
+    # volume is the most any such agreement allows). Periods count only within the toewijzing
+    # (IV077 "binnen de toewijzing"); a ProductPeriode outside it is TR307/TR308's finding.
     wmo = ctx.mtype.standard == "iwmo"
     for p, a in _with_allocation(ctx):
         if p.volume is None or p.periode_begin is None or p.periode_eind is None:
             continue
+        begin = max(p.periode_begin, a.ingangsdatum)
+        end = min(p.periode_eind, a.einddatum) if a.einddatum is not None else p.periode_eind
+        if begin > end:
+            continue
         if wmo and a.categorie == "01" and a.frequentie == "2" and a.volume is not None:
             limit = 6 * a.volume  # iWmo huishoudelijke hulp, weekly: up to 6 weeks' volume (IV077)
         else:
-            limit = _max_in(a, p.periode_begin, p.periode_eind)
+            limit = _max_in(a, begin, end)
         if limit is not None and _in_alloc_units(p.volume, p.eenheid, a) > limit:
             yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),
@@ -566,17 +581,23 @@ def _running_totals(ctx: RuleContext, unit_sum) -> Iterator[tuple[extract.Presta
     retourcode="9322",
     level="crossmessage",
     messages=("323",),
-    summary="The sum of declared volumes fits the toewijzing's Omvang over its whole term",
+    summary="The sum of declared volumes fits the toewijzing's Omvang over its whole term (an open term "
+    "until the end of the DeclaratiePeriode)",
 )
 def tr322(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
         return
+    # An open-ended toewijzing (no Einddatum; never weekly, CD076) has run, as far as anything
+    # can have been delivered, until the end of this DeclaratiePeriode: no prestatie lies later
+    # (TR319, IV090), so that is the term its total is measured over.
+    period_end = _decl(ctx).periode_eind
     for p, a, total in _running_totals(ctx, _in_alloc_units):
         if a.volume is None or a.frequentie is None:
             continue
-        if a.frequentie != "6" and a.einddatum is None:
-            continue  # an open toewijzing has no total to exceed
-        limit = a.volume if a.frequentie == "6" else _max_in(a, a.ingangsdatum, a.einddatum)
+        term_end = a.einddatum or period_end
+        if a.frequentie != "6" and (term_end is None or term_end < a.ingangsdatum):
+            continue
+        limit = a.volume if a.frequentie == "6" else _max_in(a, a.ingangsdatum, term_end)
         if limit is not None and total > limit:
             yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),
