@@ -123,6 +123,21 @@ are ours; each is covered by the tests named above.
   the element belongs, e.g. `/Bericht/Client/ToegewezenProducten/ToegewezenProduct/Omvang`.
 - **Retours**: `XsltVersie` is filled only when a version is given (`--xslt-versie`), since we do
   not run the official XSLT package. A retour and a 325 use CR/LF line endings (OP192).
+- **TR318** needs "care was delivered in every period", which no message states. We reject (8214
+  on the Declaratie) a DeclaratiePeriode before the last declared one (IV090), and one after a gap
+  when the declaration itself carries a debit prestatie in a month of that gap (care shown in a
+  skipped period). A gap without such evidence is accepted; a running start (305) is not taken as
+  evidence of care in every month.
+- **TR321/TR322**: for outputgericht toewijzingen IV078 leaves broken periods to a regional
+  agreement; we allow the full frequency volume, the inspanning rule. Weeks are counted as IV077
+  says (IV078's example 1 dates were moved to a year where that count differs). An open-ended
+  toewijzing's total (TR322) is measured from its Ingangsdatum to the end of the DeclaratiePeriode.
+- **TR341** for aspecific and generic toewijzingen compares with the unit the contract registry
+  gives the declared product (minutes against hours allowed). Without a registry, a region for the
+  gemeente or the product in its bundle there is no finding; CR003 (0611) may report the same unit.
+- **TR378** holds only the CBS list of 1 January 2026 (the material's). Codes of municipalities
+  merged before 2026 are refused, also for toewijzingen that started before the merger, which
+  TR378 allows: the material names no such codes (the Mutatieoverzicht describes the rule only).
 """
 
 
