@@ -103,6 +103,17 @@ def _answered_identificatie(raw: bytes, kind: str) -> str | None:
     return text(header, "BerichtIdentificatie", "Identificatie")
 
 
+def retour_latency_capped(conn: Connection, since: datetime, until: datetime) -> bool:
+    """True when the window holds more retours than retour_latency reads (it reads the newest
+    RETOUR_CAP): the page says so instead of presenting a part as the whole."""
+    m = t.messages.c
+    codes = [x.code for x in ALL_TYPES if x.kind in ("retour", "antwoord")]
+    over = conn.execute(
+        select(m.id).where(_window(conn, since, until), m.code.in_(codes)).offset(RETOUR_CAP).limit(1)
+    ).first()
+    return over is not None
+
+
 def retour_latency(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Per heen type: time from a heen to the retour (or 325) its receiver sent back.
 
@@ -288,6 +299,7 @@ def dashboard(conn: Connection, hours: int = 24, now: datetime | None = None,
         "top_rules": top_rules(conn, since, now),
         "rejection_rate": rejection_rate(conn, since, now),
         "retour_latency": retour_latency(conn, since, now),
+        "retour_latency_sample": RETOUR_CAP if retour_latency_capped(conn, since, now) else None,
         "outbox_lag": outbox_lag(conn, now),
         "waiting_times": waiting_times(conn),
         "care_durations": care_durations(conn),

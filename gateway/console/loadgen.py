@@ -60,8 +60,21 @@ def client_key(i: int) -> str:
     return hashlib.sha256(f"loadgen-client-{i}".encode()).hexdigest()
 
 
-def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str, Any], list[str]]]:
-    """(message row, its rule codes), oldest first."""
+def toewijzingnummer(client: int) -> str:
+    return f"{client:08d}"
+
+
+LAW = {"ijw": "jeugd", "iwmo": "wmo"}
+PARTLY_SHARE = 0.05  # accepted 323s with a refused prestatie
+
+
+def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str, Any], list[str], dict[str, list]]]:
+    """(message row, its rule codes, its state rows), oldest first.
+
+    A client belongs to one gemeente (client % gemeenten) and has one ToewijzingNummer; its
+    301/305/307 carry it, and every 323 that is not rejected holds 1-3 prestaties of clients of
+    its gemeente on their numbers (declarations and prestaties rows, as the store writes them),
+    so the client chain and the number search have declarations to find."""
     rnd = random.Random(plan.seed)
     now = now or datetime.now(UTC)
     start = now - timedelta(days=plan.days)
@@ -70,21 +83,54 @@ def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str
     numbers, weights = zip(*MIX.items(), strict=True)
     verdicts, vweights = zip(*VERDICTS, strict=True)
     step = span_ms / plan.rows
+    owned: set[tuple[str, str, str]] = set()
     start_ms = int(start.timestamp() * 1000)
     for i in range(plan.rows):
         ms = start_ms + int(i * step)
         standard = "ijw" if rnd.random() < 0.6 else "iwmo"
         mt = types[(standard, rnd.choices(numbers, weights)[0])]
-        g, a = gemeente(rnd.randrange(plan.gemeenten)), aanbieder(rnd.randrange(plan.aanbieders))
+        client = rnd.randrange(plan.clients)
+        gi = client % plan.gemeenten
+        g, a = gemeente(gi), aanbieder(rnd.randrange(plan.aanbieders))
         sender, receiver = (g, a) if mt.sender_role == "gemeente" else (a, g)
         verdict = rnd.choices(verdicts, vweights)[0]
         rules: list[str] = []
         if verdict in ("rejected", "transport_rejected", "flagged"):
             rules = sorted(set(rnd.choices(RULES, k=rnd.randint(1, 2))))
         single_client = mt.number not in ("323", "325")
-        ck = client_key(rnd.randrange(plan.clients)) if single_client else None
+        ck = client_key(client) if single_client else None
+        carried = [toewijzingnummer(client)] if mt.number in ("301", "305", "307") else []
         at = datetime.fromtimestamp(ms / 1000, UTC)
         mid = _encode(ms, 10) + _encode(rnd.getrandbits(80), 16)
+        issues = [{"rule": r, "severity": "error", "path": "/Bericht/Header", "text": f"synthetic {r}"} for r in rules]
+        state: dict[str, list] = {"declarations": [], "prestaties": [], "allocation_numbers": []}
+        if mt.number == "301" and verdict in ("accepted", "flagged") and (LAW[standard], g, carried[0]) not in owned:
+            owned.add((LAW[standard], g, carried[0]))  # TR332: the first allocation owns the number
+            state["allocation_numbers"].append({
+                "law": LAW[standard], "gemeente": g, "toewijzingnummer": carried[0], "aanbieder": a,
+                "client_key": ck, "message_id": mid})
+        if mt.number == "323" and verdict in ("accepted", "flagged"):
+            partly = verdict == "accepted" and rnd.random() < PARTLY_SHARE
+            if partly:
+                rules = ["TR341"]
+                issues = [{"rule": "TR341", "severity": "error", "text": "synthetic TR341",
+                           "path": "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[2]/Eenheid"}]
+            law = LAW[standard]
+            day = at.date().replace(day=1)
+            state["declarations"].append({
+                "id": i + 1, "message_id": mid, "law": law, "gemeente": g, "aanbieder": a,
+                "declaratienummer": f"D{i:011d}", "identificatie": f"L{i:011d}",
+                "periode_begin": day, "periode_eind": day})
+            clients = sorted({(rnd.randrange(plan.clients // plan.gemeenten) * plan.gemeenten + gi) % plan.clients
+                              for _ in range(rnd.randint(1, 3))})
+            if partly:  # one refused prestatie, one awarded: partly, not wholly rejected
+                clients = [clients[0], clients[0]] if len(clients) == 1 else clients
+            for j, c in enumerate(clients):
+                state["prestaties"].append({
+                    "message_id": mid, "declaration_id": i + 1, "law": law, "gemeente": g, "aanbieder": a,
+                    "client_key": client_key(c), "referentienummer": f"R{i:011d}-{j}", "debet_credit": "D",
+                    "toewijzingnummer": toewijzingnummer(c), "periode_begin": day, "periode_eind": day,
+                    "bedrag": 10_000, "status": "rejected" if partly and j == 0 else "accepted"})
         yield {
             "id": mid,
             "received_at": at,
@@ -97,19 +143,18 @@ def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str
             "raw": RAW,
             "sha256": hashlib.sha256(mid.encode()).hexdigest(),
             "verdict": verdict,
-            "issues": [{"rule": r, "severity": "error", "path": "/Bericht/Header", "text": f"synthetic {r}"}
-                       for r in rules],
+            "issues": issues,
             "retour": None,
             "retour_identificatie": None,
             "client_key": ck,
             "bsn_masked": f"******{rnd.randrange(1000):03d}" if ck else None,
-            "allocation_numbers": [],
+            "allocation_numbers": carried,
             "routing_state": "routed" if verdict == "accepted" else "none",
             "dead_letter": False,
             "replay_of": None,
             "transport": "http",
             "received_by": sender,
-        }, rules
+        }, rules, state
 
 
 def _parties(plan: Plan) -> list[dict[str, Any]]:
@@ -148,27 +193,57 @@ def _sqlite_value(col: str, v: Any) -> Any:
     return v
 
 
+DECLARATION_COLUMNS = ["id", "message_id", "law", "gemeente", "aanbieder", "declaratienummer", "identificatie",
+                       "periode_begin", "periode_eind"]
+NUMBER_COLUMNS = ["law", "gemeente", "toewijzingnummer", "aanbieder", "client_key", "message_id"]
+PRESTATIE_COLUMNS = ["message_id", "declaration_id", "law", "gemeente", "aanbieder", "client_key",
+                     "referentienummer", "debet_credit", "toewijzingnummer", "periode_begin", "periode_eind",
+                     "bedrag", "status"]
+
+
+def _insert_sql(table: str, columns: list[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def _load_sqlite(engine: Engine, plan: Plan, batch: int, now: datetime | None) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute("PRAGMA synchronous=OFF")
-        msg_sql = f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        msg_sql = _insert_sql("messages", COLUMNS)
         iss_sql = "INSERT INTO message_issues (message_id, rule, retourcode, received_at) VALUES (?, ?, ?, ?)"
+        decl_sql = _insert_sql("declarations", DECLARATION_COLUMNS)
+        pres_sql = _insert_sql("prestaties", PRESTATIE_COLUMNS)
+        num_sql = _insert_sql("allocation_numbers", NUMBER_COLUMNS)
+        numbers: list[tuple] = []
         msgs: list[tuple] = []
         issues: list[tuple] = []
+        decls: list[tuple] = []
+        prestaties: list[tuple] = []
+
+        def flush() -> None:
+            cur.executemany(msg_sql, msgs)
+            cur.executemany(iss_sql, issues)
+            cur.executemany(decl_sql, decls)
+            cur.executemany(pres_sql, prestaties)
+            cur.executemany(num_sql, numbers)
+            for rows in (msgs, issues, decls, prestaties, numbers):
+                rows.clear()
+
+        def plain(v: Any) -> Any:
+            return v.isoformat() if hasattr(v, "isoformat") else v
+
         cur.execute("BEGIN")
-        for row, rules in generate(plan, now):
+        for row, rules, state in generate(plan, now):
             msgs.append(tuple(_sqlite_value(c, row[c]) for c in COLUMNS))
             at = _sqlite_value("received_at", row["received_at"])
             issues.extend((row["id"], r, None, at) for r in rules)
+            decls.extend(tuple(plain(d[c]) for c in DECLARATION_COLUMNS) for d in state["declarations"])
+            prestaties.extend(tuple(plain(p[c]) for c in PRESTATIE_COLUMNS) for p in state["prestaties"])
+            numbers.extend(tuple(n[c] for c in NUMBER_COLUMNS) for n in state["allocation_numbers"])
             if len(msgs) >= batch:
-                cur.executemany(msg_sql, msgs)
-                cur.executemany(iss_sql, issues)
-                msgs, issues = [], []
-        if msgs:
-            cur.executemany(msg_sql, msgs)
-            cur.executemany(iss_sql, issues)
+                flush()
+        flush()
         cur.execute("COMMIT")
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
@@ -180,16 +255,31 @@ def _load_pg(engine: Engine, plan: Plan, batch: int, now: datetime | None) -> No
     try:
         dbapi = raw.driver_connection  # psycopg 3 connection
         with dbapi.cursor() as cur:
+            issue_rows: list[tuple] = []
+            decls: list[tuple] = []
+            prestaties: list[tuple] = []
+            numbers: list[tuple] = []
             with cur.copy(f"COPY messages ({', '.join(COLUMNS)}) FROM STDIN") as cp_msgs:
-                issue_rows: list[tuple] = []
-                for row, rules in generate(plan, now):
+                for row, rules, state in generate(plan, now):
                     cp_msgs.write_row(tuple(
                         json.dumps(row[c]) if c in ("issues", "allocation_numbers") else row[c] for c in COLUMNS
                     ))
                     issue_rows.extend((row["id"], r, None, row["received_at"]) for r in rules)
-            with cur.copy("COPY message_issues (message_id, rule, retourcode, received_at) FROM STDIN") as cp:
-                for r in issue_rows:
-                    cp.write_row(r)
+                    decls.extend(tuple(d[c] for c in DECLARATION_COLUMNS) for d in state["declarations"])
+                    prestaties.extend(tuple(p[c] for c in PRESTATIE_COLUMNS) for p in state["prestaties"])
+                    numbers.extend(tuple(n[c] for c in NUMBER_COLUMNS) for n in state["allocation_numbers"])
+            for table, columns, rows in (
+                ("message_issues", ["message_id", "rule", "retourcode", "received_at"], issue_rows),
+                ("declarations", DECLARATION_COLUMNS, decls),
+                ("prestaties", PRESTATIE_COLUMNS, prestaties),
+                ("allocation_numbers", NUMBER_COLUMNS, numbers),
+            ):
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+                    for r in rows:
+                        cp.write_row(r)
+            # the ids were given: move the sequence past them for the store's own inserts
+            cur.execute("SELECT setval(pg_get_serial_sequence('declarations', 'id'), "
+                        "(SELECT coalesce(max(id), 0) + 1 FROM declarations), false)")
         dbapi.commit()
     finally:
         raw.close()
@@ -219,6 +309,20 @@ def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[s
         mid = conn.execute(
             select(m.received_at, m.id).order_by(m.received_at.desc(), m.id.desc()).offset(plan.rows // 2).limit(1)
         ).first()
+        # a client of the newest declaration: its chain holds 301/305/307 and 323s
+        # (one whose own messages are stored too: its numbers are read from them)
+        declared = next(
+            (r for r in conn.execute(
+                select(t.prestaties.c.client_key, t.prestaties.c.toewijzingnummer)
+                .order_by(t.prestaties.c.id.desc()).limit(500)
+            ).all() if conn.execute(
+                select(m.id).where(m.client_key == r.client_key, m.code.in_(["JW301", "WMO301"])).limit(1)
+            ).first()),
+            None,
+        )
+        nummer = conn.execute(
+            select(t.declarations.c.declaratienummer).order_by(t.declarations.c.id.desc()).limit(1)
+        ).scalar()
     day_ago = now - timedelta(days=1)
     return {
         "newest page": {},
@@ -236,6 +340,10 @@ def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[s
         "page at the middle (cursor)": {"cursor": encode_cursor(mid.received_at, mid.id)},
         "rejected from a provider, 7 days": {
             "verdict": "rejected", "sender": rejecting, "since": (now - timedelta(days=7)).isoformat()},
+        "client chain with declarations": {"client_key": declared.client_key},
+        "free text ToewijzingNummer": {"q": declared.toewijzingnummer},
+        "free text DeclaratieNummer": {"q": nummer},
+        "verdict partly rejected": {"verdict": "partly_rejected"},
     }
 
 

@@ -200,4 +200,41 @@ def test_privacy_officer_reveals_bsn_with_reason(server, browser):
     expect(rows.first).to_be_visible()
     key = store.client_key(bsn)
     assert "client_key=" + key in page.url
-    assert rows.count() == len(store.list_messages(MessageFilter(client_key=key), limit=500).items)
+    own = len(store.list_messages(MessageFilter(client_key=key), limit=500).items)
+    # plus what the state tables add: the accepted and the partly rejected declaration and the
+    # gemeente's 325 (the rejected declaration left no state)
+    expect(rows).to_have_count(own + 3)
+    text = page.locator("#log-rows").inner_text()
+    assert text.count("JW323") == 2 and "JW325" in text and "partly rejected" in text
+
+
+def test_partly_rejected_declaration_in_log_and_detail_and_number_search(server, browser):
+    base, store, seeded = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "vera")
+    page.select_option("#f-verdict", "partly_rejected")
+    page.click("#apply")
+    rows = page.locator("#log-rows tr")
+    expect(rows).to_have_count(len(seeded.partly_rejected))
+    assert "accepted" in rows.first.inner_text() and "partly rejected" in rows.first.inner_text()
+    rows.first.click()
+    page.wait_for_selector("#prestaties")
+    assert page.locator("#prestaties").inner_text() == "2 stored, 1 rejected"
+    assert "partly rejected" in page.locator("h1").inner_text()
+    highlighted = [t.strip() for t in page.locator("pre#xml .ln.hl").all_inner_texts()]
+    assert highlighted == ["<Eenheid>14</Eenheid>"]
+    shot(page, "message-partly-rejected")
+
+    # a ToewijzingNummer typed in the search box finds the messages that carry it
+    page.goto(f"{base}/console/#/log")
+    page.wait_for_selector("#f-q")
+    page.fill("#f-q", "2000")
+    page.click("#apply")
+    rows = page.locator("#log-rows tr")
+    expect(rows).to_have_count(6)  # 301, 305, 307, two accepted 323s, the gemeente's 325
+    codes = sorted(rows.nth(i).locator("td").nth(1).inner_text() for i in range(6))
+    assert codes == ["JW301", "JW305", "JW307", "JW323", "JW323", "JW325"]
+    shot(page, "log-number-search")
+    assert errors == [], errors

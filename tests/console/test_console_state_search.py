@@ -202,3 +202,17 @@ def test_weighted_spread_matches_the_plain_one():
         for v in part:
             counts[v] = counts.get(v, 0) + 1
         assert dashboards._weighted_spread(counts, n) == dashboards._spread([float(v) for v in part]), part
+
+
+def test_retour_latency_says_when_it_read_a_sample(seeded_store, monkeypatch):
+    from datetime import UTC, datetime
+
+    store, _ = seeded_store
+    now = datetime.now(UTC)
+    with store.engine.connect() as conn:
+        full = dashboards.dashboard(conn, hours=24, now=now)
+        assert full["retour_latency_sample"] is None and full["retour_latency"]
+        monkeypatch.setattr(dashboards, "RETOUR_CAP", 2)
+        capped = dashboards.dashboard(conn, hours=24, now=now)
+    assert capped["retour_latency_sample"] == 2
+    assert sum(r["n"] for r in capped["retour_latency"]) <= 2 < sum(r["n"] for r in full["retour_latency"])
