@@ -117,6 +117,17 @@ def test_tr019_generic_toewijzing_start_has_no_product(store):
     ok(store, samples.stop(products=(Stopped(categorie=None, code=None),)))
 
 
+def test_tr019_no_start_on_a_deleted_toewijzing(store):
+    ok(store, samples.allocation())
+    ok(store, samples.allocation(products=(Allocated(einddatum=allocation_start(), reden_wijziging="13"),)))
+    r = fails(store, samples.start(), "TR019")
+    assert "deleted" in r.issues[0].text
+    # issued again (a later version without 13): it can be started
+    again = Allocated(toewijzingsdatum=allocation_start() - timedelta(days=1))
+    ok(store, samples.allocation(products=(again,)))
+    ok(store, samples.start())
+
+
 def test_tr019_product_is_not_checked_on_a_delete(store):
     # StatusAanlevering 3 gets no further content checks; TR063 judges the key.
     ok(store, samples.allocation())

@@ -64,6 +64,15 @@ def tr019(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 class_el=item.el,
             )
             continue
+        if ctx.mtype.number == "305" and a.deleted:
+            # RedenWijziging 13 counts as never sent: nothing to start. (A stop is left alone: it
+            # ends care that did start; TR382 ties it to that start.)
+            yield r.issue(
+                child(item.el, "ToewijzingNummer"),
+                f"toewijzing {item.toewijzingnummer} was deleted (RedenWijziging 13): it cannot be started",
+                class_el=item.el,
+            )
+            continue
         wrong = _product_mismatch(item, a)
         if wrong:
             product = child(item.el, "Product")
