@@ -1,5 +1,5 @@
-"""Cross-message rules of start (305) and stop (307): TR019 (incl. the Product of IV075), TR063, TR071, TR074, TR326, TR382,
-TR413, TR414, TR415. Reported on the StartProduct / StopProduct.
+"""Cross-message rules of start (305) and stop (307): TR019 (with the Product of IV075), TR063,
+TR071, TR074, TR326, TR382, TR413, TR414, TR415. Reported on the StartProduct / StopProduct.
 
 Items with StatusAanlevering 3 (delete) get only TR063 and TR071: "no further content checks".
 Keys: a start is (ToewijzingNummer, Product, Begindatum), a stop adds RedenBeeindiging and
