@@ -219,7 +219,7 @@ def distinct_senders(conn: Connection) -> list[str]:
 FREE_TEXT_CAP = 1000
 
 
-def free_text_statements(conn: Connection, f: LogFilter) -> list[Any]:
+def free_text_statements(conn: Connection, f: LogFilter, senders: list[str] | None = None) -> list[Any]:
     """Queries for the ids of messages whose BerichtIdentificatie is q (ix_messages_ident).
 
     ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we hand it
@@ -228,7 +228,8 @@ def free_text_statements(conn: Connection, f: LogFilter) -> list[Any]:
     so each gets its own query: half the probes of one senders x all types list.
     """
     m = t.messages.c
-    senders = [f.sender] if f.sender else distinct_senders(conn)
+    if senders is None:
+        senders = [f.sender] if f.sender else distinct_senders(conn)
     types = [x for x in ALL_TYPES if (not f.standard or x.standard == f.standard.lower())
              and (not f.code or x.code == f.code.upper())]
     # the catalogue's sender role is who sends the type, retours included (an aanbieder sends 302)
@@ -251,9 +252,10 @@ def _free_text(conn: Connection, f: LogFilter) -> Any:
     sequential scan."""
     m = t.messages.c
     ids = {f.q}
-    for stmt in free_text_statements(conn, f):
+    everyone = distinct_senders(conn)  # one loose index scan for both lookups
+    for stmt in free_text_statements(conn, f, [f.sender] if f.sender else everyone):
         ids |= set(conn.execute(stmt).scalars())
-    ids |= statelookup.ids_for_number(conn, f.q, f.standard)
+    ids |= statelookup.ids_for_number(conn, f.q, f.standard, everyone)
     return m.id.in_(sorted(ids))
 
 

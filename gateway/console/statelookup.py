@@ -141,16 +141,18 @@ def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, 
     return dict(row._mapping) if row else None
 
 
-def _parties(conn: Connection) -> tuple[list[str], list[str]]:
-    """(gemeenten, aanbieders): the registered parties and every sender (loose index scan)."""
+def _parties(conn: Connection, senders: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """(gemeenten, aanbieders): the registered parties and every sender (loose index scan, unless
+    the caller ran it already)."""
     from gateway.console.queries import distinct_senders
 
-    found = set(distinct_senders(conn))
+    found = set(distinct_senders(conn) if senders is None else senders)
     found.update(conn.execute(select(t.parties.c.party_id)).scalars())
     return sorted(p for p in found if len(p) == 4), sorted(p for p in found if len(p) == 8)
 
 
-def ids_for_number(conn: Connection, q: str, standard: str | None = None) -> set[str]:
+def ids_for_number(conn: Connection, q: str, standard: str | None = None,
+                   senders: Iterable[str] | None = None) -> set[str]:
     """Ids of the messages carrying `q` as a ToewijzingNummer or a DeclaratieNummer (their
     declarations' answers included). Only accepted messages leave state, so a number that only a
     rejected message carried is found through its client's messages, or not at all."""
@@ -158,7 +160,7 @@ def ids_for_number(conn: Connection, q: str, standard: str | None = None) -> set
     wanted = laws(standard)
     if not q or len(q) > 64 or not wanted:
         return set()
-    gemeenten, aanbieders = _parties(conn)
+    gemeenten, aanbieders = _parties(conn, senders)
     ids: set[str] = set()
     declaration_ids: set[str] = set()
     if aanbieders:
