@@ -116,6 +116,11 @@ async def test_partly_rejected_declaration_is_marked_and_filterable(app, seeded_
     accepted = (await c.get("/console/api/messages", params={"verdict": "accepted", "code": "JW323"})).json()["items"]
     assert {m["id"]: m["partly_rejected"] for m in accepted}[part] is True
     assert sum(m["partly_rejected"] for m in accepted) == 1
+    # combined with the other filters (type, standard, rule-driven scan)
+    for extra, expected in (({"code": "JW323"}, [part]), ({"code": "JW301"}, []), ({"standard": "iwmo"}, []),
+                            ({"standard": "ijw"}, [part]), ({"rule": "TR341"}, [part]), ({"rule": "CR001"}, [])):
+        got = (await c.get("/console/api/messages", params={"verdict": "partly_rejected", **extra})).json()["items"]
+        assert [m["id"] for m in got] == expected, extra
     d = (await c.get(f"/console/api/messages/{part}")).json()
     assert d["message"]["partly_rejected"] is True
     assert d["prestaties"] == {"total": 2, "rejected": 1}
