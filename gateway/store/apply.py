@@ -37,12 +37,17 @@ def apply_state(
     root: etree._Element,
     rejected_paths: set[str] | frozenset[str] = frozenset(),
     now: datetime | None = None,
+    declaratie: extract.Declaratie | None = None,
 ) -> None:
+    """`declaratie`: extract.declaratie(root) when the caller has it already (the 323 rules read
+    it too), so a large declaration is not read a second time."""
     law = mtype.law
     gemeente, aanbieder = parties(mtype, root)
     ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
     handler = _HANDLERS.get(mtype.number)
-    if handler is not None:
+    if handler is _declaration and declaratie is not None:
+        _declaration(conn, secret, message_id, root, ctx, set(rejected_paths), now or datetime.now(), declaratie)
+    elif handler is not None:
         handler(conn, secret, message_id, root, ctx, set(rejected_paths), now or datetime.now())
 
 
@@ -236,8 +241,8 @@ def _answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # no
     )
 
 
-def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  # noqa: ANN001
-    d = extract.declaratie(root)
+def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) -> None:  # noqa: ANN001
+    d = d if d is not None else extract.declaratie(root)
     h = extract.header(root)
     if not d.nummer or d.periode_begin is None or d.periode_eind is None:
         return
@@ -252,6 +257,7 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
     p = t.prestaties
     rows, credited = [], []
     paths = extract.prestatie_paths(d) if rejected else {}
+    keys: dict[str | None, str] = {}  # one keyed hash per client, not one per prestatie
     # Credits first (OP366), so a credit and its replacing debit in one message work out.
     for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
         if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
@@ -262,7 +268,8 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now) -> None:  
         rows.append(
             dict(
                 message_id=message_id, declaration_id=declaration_id,
-                client_key=client_key(secret, pr.bsn), referentienummer=pr.referentienummer,
+                client_key=keys[pr.bsn] if pr.bsn in keys else keys.setdefault(pr.bsn, client_key(secret, pr.bsn)),
+                referentienummer=pr.referentienummer,
                 vorig_referentienummer=pr.vorig_referentienummer, debet_credit=pr.debet_credit or "D",
                 toewijzingnummer=pr.toewijzingnummer, categorie=pr.categorie, code=pr.code,
                 periode_begin=pr.periode_begin, periode_eind=pr.periode_eind, volume=pr.volume,

@@ -130,6 +130,7 @@ class Transaction:
         self.conn = conn
         self.state = StateView(conn, store.secret)
         self.last_message_id: str | None = None
+        self._saved_pending: set[str] = set()  # saved with routing_state "pending" already
 
     def find_same_message(
         self, sender: str | None, code: str | None, identificatie: str | None, sha256: str
@@ -189,9 +190,9 @@ class Transaction:
         numbers: list[str] = []
         if root is not None:
             bsn = extract.client_bsn(root)
+            # lxml filters by local name in C ({*}: any namespace): a 323 has a million elements
             numbers = list(dict.fromkeys(
-                (el.text or "").strip() for el in root.iter()
-                if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "ToewijzingNummer" and el.text
+                (el.text or "").strip() for el in root.iter("{*}ToewijzingNummer") if el.text
             ))
         if retour is not None and retour_identificatie is None:
             retour_identificatie = _retour_identificatie(retour)
@@ -231,14 +232,15 @@ class Transaction:
             )
         )
         seen: set[str] = set()
+        issue_index = []
         for i in issue_rows:
             if i.get("rule") and i["rule"] not in seen:
                 seen.add(i["rule"])
-                self.conn.execute(
-                    insert(t.message_issues).values(
-                        message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at
-                    )
+                issue_index.append(
+                    dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
                 )
+        if issue_index:  # one executemany, not one statement per rule
+            self.conn.execute(insert(t.message_issues), issue_index)
         duplicate_id = any(i.get("rule") == "TR056" for i in issue_rows)
         if (
             verdict != "transport_rejected"
@@ -255,6 +257,8 @@ class Transaction:
                 )
             )
         self.last_message_id = message_id
+        if routing_state == "pending":
+            self._saved_pending.add(message_id)
         return message_id
 
     def apply_state(
@@ -264,45 +268,48 @@ class Transaction:
         accepted: bool = True,
         rejected_prestatie_paths: Iterable[str] = (),
         message_id: str | None = None,
+        declaratie: Any = None,
     ) -> None:
         """Record the state an accepted message creates (for a 323: its prestaties, the ones at
-        `rejected_prestatie_paths` as rejected). A rejected message changes no state."""
+        `rejected_prestatie_paths` as rejected). A rejected message changes no state.
+        `declaratie`: the message's extract.declaratie when the rules read it already."""
         if not accepted:
             return
         message_id = message_id or self.last_message_id
         if message_id is None:
             raise RuntimeError("save_message first: state rows refer to their message")
-        _apply_state(self.conn, self.store.secret, message_id, mtype, root, frozenset(rejected_prestatie_paths))
+        _apply_state(self.conn, self.store.secret, message_id, mtype, root, frozenset(rejected_prestatie_paths),
+                     declaratie=declaratie)
         self.state.invalidate()
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
         """Add outbox rows (published later by the routing worker, or read from a party stream)."""
-        ids = []
+        values = []
         for row in rows:
             if not isinstance(row, OutboxRow):
                 row = OutboxRow.model_validate(row if isinstance(row, dict) else row, from_attributes=True)
             message_id = row.message_id or self.last_message_id
             if message_id is None:
                 raise RuntimeError("enqueue needs a message id")
-            ids.append(
-                self.conn.execute(
-                    insert(t.outbox)
-                    .values(
-                        message_id=message_id,
-                        party=row.party,
-                        destination=row.destination,
-                        key=row.key,
-                        headers=_headers_out(row.headers),
-                        payload=row.payload,
-                        created_at=now_utc(),
-                    )
-                    .returning(t.outbox.c.id)
-                ).scalar_one()
-            )
-        if ids:
+            values.append(dict(
+                message_id=message_id,
+                party=row.party,
+                destination=row.destination,
+                key=row.key,
+                headers=_headers_out(row.headers),
+                payload=row.payload,
+                created_at=now_utc(),
+            ))
+        if not values:
+            return []
+        # One statement for all rows (insertmanyvalues), ids in the order of the rows.
+        ids = list(self.conn.execute(
+            insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True), values
+        ).scalars())
+        if self.last_message_id and self.last_message_id not in self._saved_pending:
             self.conn.execute(
                 update(t.messages)
-                .where(t.messages.c.id.in_({self.last_message_id} if self.last_message_id else set()))
+                .where(t.messages.c.id == self.last_message_id)
                 .where(t.messages.c.routing_state == "none")
                 .values(routing_state="pending")
             )

@@ -76,7 +76,8 @@ messages = Table(
     Index("ix_messages_receiver_received", "receiver", "received_at", "id"),
     Index("ix_messages_verdict_received", "verdict", "received_at", "id"),
     Index("ix_messages_client_received", "client_key", "received_at", "id"),
-    Index("ix_messages_ident", "sender", "code", "identificatie"),
+    # the idempotency lookup: equality on the first three, earliest first (revision 0004)
+    Index("ix_messages_ident_received", "sender", "code", "identificatie", "received_at", "id"),
     Index("ix_messages_replay_of", "replay_of"),
 )
 
@@ -286,6 +287,7 @@ prestaties = Table(
     UniqueConstraint("law", "aanbieder", "referentienummer"),
     Index("ix_prestaties_allocation", "law", "gemeente", "toewijzingnummer"),
     Index("ix_prestaties_vorig", "law", "aanbieder", "vorig_referentienummer"),
+    Index("ix_prestaties_aanbieder_allocation", "law", "aanbieder", "toewijzingnummer"),  # debits (0004)
     Index("ix_prestaties_budget", "aanbieder", "periode_begin"),
 )
 
