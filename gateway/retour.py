@@ -205,13 +205,15 @@ _STEP = re.compile(r"^([A-Za-z_][\w.-]*)(?:\[(\d+)\])?$")
 class PathResolver:
     """Finds the element of the heen a report path names (/Bericht/Client/X[2]/Y).
 
-    Child lists are cached per element, so resolving one path per prestatie of a large
-    declaration stays linear instead of rescanning siblings for every issue.
+    Child lists are cached per element and resolved paths per path (a prefix is resolved once),
+    so resolving one path per prestatie of a large declaration stays linear instead of
+    rescanning siblings, or walking from the root again, for every issue.
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         self._kids: dict[tuple[int, str], list[etree._Element]] = {}
+        self._found: dict[str, etree._Element | None] = {}
 
     def _children(self, node: etree._Element, name: str) -> list[etree._Element]:
         key = (id(node), name)
@@ -223,21 +225,25 @@ class PathResolver:
     def __call__(self, path: str | None) -> etree._Element | None:
         if not path:
             return None
-        steps = [s for s in path.split("/") if s]
-        if not steps or steps[0] != local_name(self.root):
-            return None
-        node = self.root
-        for step in steps[1:]:
+        try:
+            return self._found[path]
+        except KeyError:
+            pass
+        parent_path, _, step = path.rstrip("/").rpartition("/")
+        if not parent_path.strip("/"):  # the root step
+            node = self.root if step and step == local_name(self.root) else None
+        else:
+            parent = self(parent_path)
             m = _STEP.match(step)
-            if not m:
-                return None
-            found = self._children(node, m[1])
-            index = int(m[2] or 1)
-            if index > len(found):
-                return None
-            node = found[index - 1]
+            node = None
+            if parent is not None and m:
+                found = self._children(parent, m[1])
+                index = int(m[2] or 1)
+                if 0 < index <= len(found):
+                    node = found[index - 1]
+        if len(self._found) < 1_000_000:  # bounded: paths come from our own issues, but still
+            self._found[path] = node
         return node
-
 
 def resolve_path(root: etree._Element, path: str | None) -> etree._Element | None:
     """The element of the heen a report path names, or None."""
@@ -394,6 +400,14 @@ class _Assessment:
     prestaties: dict[etree._Element, list[str]]  # every rejected prestatie with its codes
     ingediend: int
     toegekend: int
+    paths: dict[etree._Element, str] = field(default_factory=dict)  # of the rejected prestaties
+    prestatie_count: int = 0  # all prestaties of the 323 (counted only when they are assessed)
+
+
+def assess_declaratie(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
+    """What the 325 will say about a 323, computed once: pass it to `declaratie_outcome` and
+    `build_declaratie_antwoord` (the pipeline needs both; a large 323 is then assessed once)."""
+    return _assess(root, issues)
 
 
 def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
@@ -404,25 +418,42 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     da_codes = [c for el, cs in placed.classes.items() if local_name(el) == "Declaratie" for c in cs]
     clients = {el: cs for el, cs in placed.classes.items() if local_name(el) == "Client"}
     prestaties: dict[etree._Element, list[str]] = {}
+    paths: dict[etree._Element, str] = {}
+    count = 0
     if not header and not da_codes:
-        for client in children(child(declaratie, "Clienten"), "Client"):
+        clienten = child(declaratie, "Clienten")
+        all_clients = children(clienten, "Client") if clienten is not None else []
+        base = element_path(clienten) if all_clients else ""
+        for ci, client in enumerate(all_clients, 1):
             client_rejected = any(c not in (OK, NOT_ASSESSED) for c in clients.get(client, []))
-            for p in children(child(client, "Prestaties"), "Prestatie"):
+            cpath = f"{base}/Client[{ci}]" if len(all_clients) > 1 else f"{base}/Client"
+            group = child(client, "Prestaties")
+            items = children(group, "Prestatie") if group is not None else []
+            count += len(items)
+            for pi, p in enumerate(items, 1):
                 own = placed.classes.get(p)
                 if own:
                     prestaties[p] = own
                 elif client_rejected:
                     prestaties[p] = [NOT_ASSESSED]
+                else:
+                    continue
+                # the report path, built from the positions at hand (element_path would count
+                # the siblings again for each rejected prestatie)
+                paths[p] = f"{cpath}/Prestaties/Prestatie[{pi}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
     if header or da_codes:
         toegekend = 0
     else:
         toegekend = ingediend - sum(signed_amount(child(p, "IngediendBedrag")) or 0 for p in prestaties)
-    return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend)
+    return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend, paths, count)
 
 
-def declaratie_outcome(root: etree._Element, issues: Sequence[Issue]) -> DeclarationOutcome:
-    """The 325's verdict on a 323, without building the message."""
-    a = _assess(root, issues)
+def declaratie_outcome(
+    root: etree._Element, issues: Sequence[Issue], *, assessment: _Assessment | None = None
+) -> DeclarationOutcome:
+    """The 325's verdict on a 323, without building the message (`assessment`: from
+    `assess_declaratie` on the same root and issues, to avoid assessing twice)."""
+    a = assessment or _assess(root, issues)
     if a.header:
         status = "rejected"
     elif a.declaratie:
@@ -436,8 +467,8 @@ def declaratie_outcome(root: etree._Element, issues: Sequence[Issue]) -> Declara
         header_codes=a.header,
         declaratie_codes=a.declaratie,
         rejected_prestaties=[
-            RejectedPrestatie(
-                path=element_path(p),
+            RejectedPrestatie.model_construct(  # our own values, already of the right types
+                path=a.paths.get(p) or element_path(p),
                 referentienummer=text(p, "ProductReferentie", "ReferentieNummer"),
                 codes=codes,
             )
@@ -456,6 +487,7 @@ def build_declaratie_antwoord(
     identificatie: str,
     today: date,
     xslt_versie: str | None = None,
+    assessment: _Assessment | None = None,
 ) -> bytes:
     """The 325 answering a 323. The gemeente sends it: Afzender is the 323's Ontvanger.
 
@@ -467,7 +499,7 @@ def build_declaratie_antwoord(
     if mtype.number != "323":
         raise RetourNotPossible(f"{mtype.code} is not answered by a declaratie-antwoord")
     answer = by_number(mtype.standard, "325", mtype.release)
-    a = _assess(root, issues)
+    a = assessment or _assess(root, issues)
     w = _Writer(mtype, answer)
     out = w.root()
     src = child(root, "Header")

@@ -41,6 +41,9 @@ class Report:
     root: etree._Element | None = field(default=None, repr=False)  # not serialised
     issues: list[Issue] = field(default_factory=list)
     schema_valid: bool = False  # parsed, detected and XSD-valid (level 1 passed)
+    # What the level-2 rules cached about the tree (RuleContext.extra: prestatie rows, the path
+    # index): the pipeline hands it to the later rules so a large 323 is read once, not twice.
+    rule_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -61,10 +64,13 @@ class Report:
         }
 
 
-def run_in_message_rules(root: etree._Element, mtype: MessageType, today: date) -> list[Issue]:
+def run_in_message_rules(
+    root: etree._Element, mtype: MessageType, today: date, cache: dict | None = None
+) -> list[Issue]:
     """Level-2 rules, one at a time, so that a broken rule cannot hide the others. A rule that
-    raises fails closed (an error under its own code) and is logged without message content."""
-    ctx = engine.RuleContext(root=root, mtype=mtype, today=today)
+    raises fails closed (an error under its own code) and is logged without message content.
+    `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed)."""
+    ctx = engine.RuleContext(root=root, mtype=mtype, today=today, extra=cache if cache is not None else {})
     issues: list[Issue] = []
     for rule in engine.rules_for(mtype, engine.IN_MESSAGE_LEVELS):
         try:
@@ -120,5 +126,7 @@ def validate_bytes(
         return report
     report.schema_valid = True
     if run_rules:
-        report.issues.extend(run_in_message_rules(parsed.root, found.mtype, today or today_nl()))
+        report.issues.extend(
+            run_in_message_rules(parsed.root, found.mtype, today or today_nl(), report.rule_cache)
+        )
     return report
