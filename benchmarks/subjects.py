@@ -117,6 +117,9 @@ def pipeline_postgres(work: Path) -> Iterator[Check]:
         yield check
 
 
+# Subjects that remember what they judged: a repeat needs a fresh instance (benchmarks.measure).
+STATEFUL = frozenset({"pipeline_sqlite", "pipeline_postgres"})
+
 SUBJECTS: dict[str, Callable[[Path], contextlib.AbstractContextManager[Check]]] = {
     "lxml_floor": lxml_floor,
     "validate_bytes": validate_bytes,
