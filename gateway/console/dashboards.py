@@ -118,7 +118,7 @@ def retour_latency(conn: Connection, since: datetime, until: datetime) -> list[d
     """Per heen type: time from a heen to the retour (or 325) its receiver sent back.
 
     The pipeline stores a retour under its own IdentificatieRetour, so we read which heen it
-    answers from its header, then find that heen through ix_messages_ident
+    answers from its header, then find that heen through ix_messages_ident_received
     (sender = the retour's receiver, heen code, identificatie)."""
     m = t.messages.c
     answer_codes = {x.code: x for x in ALL_TYPES if x.kind in ("retour", "antwoord")}

@@ -8,7 +8,7 @@ the page after a cursor starts strictly below it, so a page costs the same on pa
 - message type                            ix_messages_code_received
 - sender / receiver / verdict / client    ix_messages_{sender,receiver,verdict,client}_received
 - rule code / contract rule               ix_message_issues_rule_received, then messages by id
-- free text on ids                        the primary key, and ix_messages_ident (sender, code,
+- free text on ids                        the primary key, and ix_messages_ident_received (sender, code,
                                           identificatie) probed with every known sender and type
 - free text on numbers, client chain of   the state tables (gateway/console/statelookup.py) resolve
   declarations and answers                them to message ids first, then the primary key
@@ -225,9 +225,9 @@ FREE_TEXT_CAP = 1000
 
 
 def free_text_statements(conn: Connection, f: LogFilter, senders: list[str] | None = None) -> list[Any]:
-    """Queries for the ids of messages whose BerichtIdentificatie is q (ix_messages_ident).
+    """Queries for the ids of messages whose BerichtIdentificatie is q (ix_messages_ident_received).
 
-    ix_messages_ident starts with (sender, code); PostgreSQL 15 has no skip scan, so we hand it
+    ix_messages_ident_received starts with (sender, code); PostgreSQL 15 has no skip scan, so we hand it
     the senders that occur (found by a loose index scan) and the types they can send: IN lists it
     probes the index with. Gemeenten (4 digits) and aanbieders (8 digits) send different types,
     so each gets its own query: half the probes of one senders x all types list.

@@ -128,7 +128,7 @@ def answers_of(conn: Connection, declaration_ids: Iterable[str]) -> list[str]:
 
 def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, Any] | None:
     """The 323 (id, raw) a stored 325 answers: its DeclaratieIdentificatie, sent by the 325's
-    receiver (ix_messages_ident: sender, code, identificatie)."""
+    receiver (ix_messages_ident_received: sender, code, identificatie)."""
     m = t.messages.c
     ident = _header_declaratie_identificatie(answer.get("raw"))
     code = DECLARATION_CODES.get(answer.get("standard") or "")
