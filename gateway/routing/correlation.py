@@ -54,19 +54,14 @@ def _ordered(values: list[str]) -> list[str]:
 
 
 def bsns(root: etree._Element) -> list[str]:
-    return _ordered([(el.text or "").strip() for el in root.iter() if _is(el, "Bsn")])
-
-
-def _is(el: etree._Element, name: str) -> bool:
-    return isinstance(el.tag, str) and local_name(el) == name
+    # lxml filters by name in C: a 323 with 10,000 prestaties has ~300,000 elements to skip.
+    return _ordered([(el.text or "").strip() for el in root.iter("{*}Bsn")])
 
 
 def correlate(root: etree._Element, mtype: MessageType, secret: bytes) -> Correlation:
     numbers: list[str] = []
     refs: list[str] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in root.iter("{*}ToewijzingNummer", "{*}ReferentieAanbieder"):
         name = local_name(el)
         if name == "ToewijzingNummer":
             numbers.append((el.text or "").strip())
