@@ -3,10 +3,7 @@
 A declaration (323) names several clients and its answer (325) none on the messages row, so the
 client chain and the free-text search reach them through the state the store keeps per product:
 
-- a client's ToewijzingNummers: the `allocation_numbers` of its own messages
-  (ix_messages_client_received);
-- declarations holding the client's prestaties on those numbers: prestaties
-  (ix_prestaties_allocation: law, gemeente, toewijzingnummer), filtered on client_key;
+- declarations holding a client's prestaties: prestaties by client key (ix_prestaties_client);
 - a DeclaratieNummer: declarations (its unique key: law, aanbieder, declaratienummer), probed with
   every aanbieder that sends (loose index scan) and both laws;
 - a ToewijzingNummer: allocation_numbers (primary key: law, gemeente, toewijzingnummer) gives the
@@ -21,7 +18,6 @@ Every lookup is bounded (LOOKUP_CAP rows) so one search box entry cannot read a 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,41 +43,15 @@ def laws(standard: str | None) -> list[str]:
     return list(LAW_OF.values())
 
 
-def client_numbers(conn: Connection, keys: Iterable[str]) -> dict[tuple[str, str], set[str]]:
-    """{(law, gemeente): ToewijzingNummers} of the clients' own messages (301/305/307/317)."""
-    m = t.messages.c
-    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+def declarations_of_clients(conn: Connection, keys: Iterable[str]) -> list[str]:
+    """Message ids of the 323s holding prestaties of these clients (ix_prestaties_client), also
+    when the client's allocation never passed through the gateway."""
     keys = [k for k in keys if k]
     if not keys:
-        return out
-    stmt = (
-        select(m.standard, m.sender, m.receiver, m.allocation_numbers)
-        .where(m.client_key.in_(keys))
-        .limit(LOOKUP_CAP)
-    )
-    for r in conn.execute(stmt):
-        law = LAW_OF.get(r.standard or "")
-        gemeente = next((p for p in (r.sender, r.receiver) if p and len(p) == 4), None)
-        numbers = [str(n) for n in (r.allocation_numbers or [])]
-        if law and gemeente and numbers:
-            out[(law, gemeente)].update(numbers)
-    return out
-
-
-def declarations_of_clients(conn: Connection, keys: Iterable[str]) -> list[str]:
-    """Message ids of the 323s holding prestaties of these clients (on their ToewijzingNummers)."""
-    keys = [k for k in keys if k]
+        return []
     p = t.prestaties.c
-    ids: set[str] = set()
-    for (law, gemeente), numbers in client_numbers(conn, keys).items():
-        stmt = (
-            select(p.message_id)
-            .where(p.law == law, p.gemeente == gemeente, p.toewijzingnummer.in_(sorted(numbers)),
-                   p.client_key.in_(keys))
-            .limit(LOOKUP_CAP)
-        )
-        ids.update(conn.execute(stmt).scalars())
-    return sorted(ids)
+    stmt = select(p.message_id).where(p.client_key.in_(keys)).distinct().limit(LOOKUP_CAP)
+    return sorted(conn.execute(stmt).scalars())
 
 
 def _header_declaratie_identificatie(raw: bytes | None) -> str | None:

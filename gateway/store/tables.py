@@ -289,6 +289,8 @@ prestaties = Table(
     Index("ix_prestaties_vorig", "law", "aanbieder", "vorig_referentienummer"),
     Index("ix_prestaties_aanbieder_allocation", "law", "aanbieder", "toewijzingnummer"),  # debits (0004)
     Index("ix_prestaties_budget", "aanbieder", "periode_begin"),
+    # The console finds a client's declarations even when its allocation is not stored (0005).
+    Index("ix_prestaties_client", "client_key", "message_id"),
 )
 
 # --- routing ----------------------------------------------------------------------------------
