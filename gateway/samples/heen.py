@@ -188,13 +188,9 @@ def start(
     products: Sequence[Started] | None = None,
 ) -> bytes:
     """A 305 (start zorg) from the aanbieder."""
-    b, root = _builder(standard, "305")
-    heen_header(b, root, gemeente=gemeente, aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening)
-    c = _short_client(b, root, bsn, geboortedatum or default_birth_date(standard))
-    group = b.el(c, "StartProducten")
-    for item in products if products is not None else (Started(),):
-        _start_stop_item(b, group, "StartProduct", resolve(item, standard))
-    return serialize(root)
+    return _regie(standard, "305", "StartProduct", (Started(),) if products is None else products, gemeente=gemeente,
+                  aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening, bsn=bsn,
+                  geboortedatum=geboortedatum)
 
 
 def stop(
@@ -209,12 +205,21 @@ def stop(
     products: Sequence[Stopped] | None = None,
 ) -> bytes:
     """A 307 (stop zorg) from the aanbieder."""
-    b, root = _builder(standard, "307")
+    return _regie(standard, "307", "StopProduct", (Stopped(),) if products is None else products, gemeente=gemeente,
+                  aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening, bsn=bsn,
+                  geboortedatum=geboortedatum)
+
+
+def _regie(standard: str, number: str, item_name: str, products: Sequence[Started | Stopped], *,
+           gemeente: str, aanbieder: str, identificatie: str | None, dagtekening: date | None,
+           bsn: str, geboortedatum: date | None) -> bytes:
+    """A start (305) or stop (307): the same header and client, then one item per product."""
+    b, root = _builder(standard, number)
     heen_header(b, root, gemeente=gemeente, aanbieder=aanbieder, identificatie=identificatie, dagtekening=dagtekening)
     c = _short_client(b, root, bsn, geboortedatum or default_birth_date(standard))
-    group = b.el(c, "StopProducten")
-    for item in products if products is not None else (Stopped(),):
-        _start_stop_item(b, group, "StopProduct", resolve(item, standard))
+    group = b.el(c, item_name.replace("Product", "Producten"))
+    for item in products:
+        _start_stop_item(b, group, item_name, resolve(item, standard))
     return serialize(root)
 
 
