@@ -14,15 +14,15 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.engine import Connection
-
-from lxml import etree
 
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.catalog import by_code
 from gateway.console.queries import _aware, _db_time
 from gateway.store import tables as t
+from gateway.xmlparse import hardened_parser
 from validators.paths import child, text
 
 # Verdicts that mean "the message was refused" (gateway.pipeline.Verdict).
@@ -93,7 +93,7 @@ RETOUR_CAP = 5_000  # newest retours per request whose heen we look up
 def _answered_identificatie(raw: bytes, kind: str) -> str | None:
     """The BerichtIdentificatie of the heen a retour / 325 answers (read from its header)."""
     try:
-        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        root = etree.fromstring(raw, hardened_parser())
     except etree.XMLSyntaxError:
         return None
     header = child(root, "Header")

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.console import statelookup
 from gateway.store import tables as t
+from gateway.xmlparse import hardened_parser
 
 MAX_PAGE = 200
 CHAIN_LIMIT = 200
@@ -385,7 +386,7 @@ def _bsns_in(raw: bytes | None, cap: int = 20) -> list[str]:
     if not raw:
         return []
     try:
-        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        root = etree.fromstring(raw, hardened_parser())
     except etree.XMLSyntaxError:
         return []
     found = [

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.store import tables as t
+from gateway.xmlparse import hardened_parser
 
 LOOKUP_CAP = 1000  # rows any one lookup reads
 ANSWER_SCAN = 50  # 325s per declaration read to find its answers
@@ -58,7 +59,7 @@ def _header_declaratie_identificatie(raw: bytes | None) -> str | None:
     if not raw:
         return None
     try:
-        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        root = etree.fromstring(raw, hardened_parser())
     except etree.XMLSyntaxError:
         return None
     for el in root:
@@ -178,7 +179,7 @@ def prestatie_counts(conn: Connection, msg: dict[str, Any]) -> dict[str, int] | 
     if not code.endswith("323") or not msg.get("raw") or not msg.get("sender"):
         return None
     try:
-        root = etree.fromstring(msg["raw"], etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        root = etree.fromstring(msg["raw"], hardened_parser())
     except etree.XMLSyntaxError:
         return None
     refs = [pr.referentienummer for pr in extract.declaratie(root).prestaties if pr.referentienummer]

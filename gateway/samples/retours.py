@@ -14,6 +14,7 @@ from lxml import etree
 
 from gateway.catalog import by_namespace
 from gateway.samples.xmlbuild import Builder, message_type, serialize, today, unique_id, versions
+from gateway.xmlparse import hardened_parser
 from validators.paths import child, children, local_name, text
 
 # The classes that carry RetourCodes in a retour body, per heen number (from the JW30x retour XSDs).
@@ -28,7 +29,7 @@ RETOUR_CLASSES: dict[str, frozenset[str]] = {
 
 
 def _parse(message: bytes) -> etree._Element:
-    return etree.fromstring(message, etree.XMLParser(resolve_entities=False, no_network=True))
+    return etree.fromstring(message, hardened_parser())
 
 
 def _copy_into(b: Builder, src: etree._Element, parent: etree._Element, classes: frozenset[str], code: str) -> None:

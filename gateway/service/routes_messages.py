@@ -27,6 +27,7 @@ from gateway.service.models import (
     MessageView,
     TransportRejected,
 )
+from gateway.xmlparse import hardened_parser
 from validators.paths import child, text
 
 router = APIRouter(prefix="/v1", tags=["messages"])
@@ -249,7 +250,7 @@ def _chain(store: Any, record: Any, party: Party) -> Chain:
             .order_by(m.c.received_at.desc()).limit(1000)
         ).all()
         if record.code and record.code.endswith("325") and record.raw:
-            root = etree.fromstring(record.raw, etree.XMLParser(resolve_entities=False, no_network=True))
+            root = etree.fromstring(record.raw, hardened_parser())
             ident = text(child(root, "Header"), "DeclaratieIdentificatie", "Identificatie")
             declaration = conn.execute(
                 select(m.c.id).where(m.c.code.like("%323"), m.c.sender == record.receiver,

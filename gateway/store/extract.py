@@ -359,7 +359,7 @@ def _t(fields: dict[str, El], name: str) -> str | None:
     return _s(el.text) if el is not None else None
 
 
-def prestatie_paths(d: extract.Declaratie) -> dict[int, str]:
+def prestatie_paths(d: Declaratie) -> dict[int, str]:
     """Official paths of every Client and Prestatie, in one pass (element_path per element would
     count siblings again for each of 100 000 prestaties)."""
     out: dict[int, str] = {}

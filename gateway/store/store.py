@@ -42,6 +42,7 @@ from gateway.store.records import (
     UserRecord,
 )
 from gateway.store.state import StateView
+from gateway.xmlparse import hardened_parser
 
 VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
 STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
@@ -336,7 +337,7 @@ def _fit(value: str | None, size: int) -> str | None:
 
 def _retour_identificatie(retour: bytes) -> str | None:
     try:
-        root = etree.fromstring(retour, etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.fromstring(retour, hardened_parser())
     except etree.XMLSyntaxError:
         return None
     from validators.paths import child, text
