@@ -33,6 +33,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from gateway import clock
+
 # ---------------------------------------------------------------------------------------------
 # BSN masking
 
@@ -399,14 +401,14 @@ async def readyz(request: Request) -> JSONResponse:
 def outbox_depths(store: Any) -> dict[str, tuple[int, float]]:
     """{destination: (undelivered rows, age of the oldest in seconds)} from the store's outbox
     (ix_outbox_pending). Party streams are read by the parties, not delivered: left out."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from sqlalchemy import func, select
 
     from gateway.store import tables as t
 
     o = t.outbox.c
-    now = datetime.now(UTC)
+    now = clock.now()
     out: dict[str, tuple[int, float]] = {}
     with store.engine.connect() as conn:
         rows = conn.execute(

@@ -20,13 +20,14 @@ import gc
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import BaseModel, Field
 
+from gateway import clock
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
 from gateway.routing import plan
@@ -115,7 +116,7 @@ def load_contracts(location: str | None, store: Any = None) -> Any:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _new_identificatie() -> str:

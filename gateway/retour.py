@@ -31,6 +31,7 @@ from typing import Literal
 from lxml import etree
 from pydantic import BaseModel
 
+from gateway import clock
 from gateway.catalog import MessageType, by_number
 from validators.common import signed_amount
 from validators.issues import Issue
@@ -563,7 +564,7 @@ def _checked(out: etree._Element, answer: MessageType) -> bytes:
     be the largest allocation of the whole pipeline."""
     from validators import engine
 
-    ctx = engine.RuleContext(root=out, mtype=answer, today=date.today())
+    ctx = engine.RuleContext(root=out, mtype=answer, today=clock.today())
     registry = engine.load_all()
     problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
     if problems:  # our own bug: never send a 325 the aanbieder must reject

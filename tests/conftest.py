@@ -6,15 +6,38 @@ GATEWAY_REQUIRE_SERVICES=1 (as in .ci/run), where they fail instead.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from gateway import clock
 from gateway.testing import services
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 OFFICIAL = SHARED / "istandaarden"
+
+
+def pytest_configure(config):
+    """GATEWAY_TEST_DATE (an ISO date) runs the whole suite as if it were that day.
+
+    Set before collection, so module constants such as TODAY = clock.today() see it, and put in
+    GATEWAY_CLOCK so a gateway that a test starts as a subprocess runs on the same date. Without
+    it the suite runs on the real date: it must pass on any day (tests/test_reference_dates.py
+    runs the date-sensitive modules on a month end, a leap day and a year boundary).
+    """
+    reference = os.environ.get("GATEWAY_TEST_DATE")
+    if reference:
+        os.environ["GATEWAY_CLOCK"] = reference
+    clock.set_clock(os.environ.get("GATEWAY_CLOCK") or None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_clock():
+    """Every test starts on the run's reference date, whatever an earlier test did to the clock."""
+    clock.set_clock(os.environ.get("GATEWAY_CLOCK") or None)
+    yield
 
 
 def _unavailable(reason: str) -> None:

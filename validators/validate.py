@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from gateway import clock
 from gateway.catalog import MessageType
 from gateway.detect import detect
 from gateway.xmlparse import ParseLimits, parse
@@ -28,7 +29,7 @@ NL = ZoneInfo("Europe/Amsterdam")
 
 def today_nl() -> date:
     """The Dutch calendar date: the standard's dates are local dates without a time zone."""
-    return datetime.now(NL).date()
+    return clock.today()
 
 
 @dataclass

@@ -15,11 +15,17 @@ import sys
 import uuid
 from datetime import date
 
-from gateway.retour import RetourNotPossible, build_declaratie_antwoord, build_retour, transport_rejection
+from gateway import clock
+from gateway.retour import (
+    RetourNotPossible,
+    build_declaratie_antwoord,
+    build_retour,
+    transport_rejection,
+)
 from validators import engine
 from validators.issues import Issue
 from validators.rulesets.technical_declaration import STATELESS_LEVEL3
-from validators.validate import today_nl, validate_bytes
+from validators.validate import validate_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"gateway retour: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    today = args.today or today_nl()
+    today = args.today or clock.today()
     report = validate_bytes(raw, today=today)
     rejection = transport_rejection(report.issues, report.message)
     if rejection is not None or report.mtype is None or report.root is None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from gateway import clock
 from gateway.store import tables as t
 
 # Where a dead-lettered message's unpublished rows are parked (the store's own convention,
@@ -31,7 +32,7 @@ class ActionError(Exception):
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _audit(conn: Any, actor: str, action: str, target: str | None, reason: str | None,

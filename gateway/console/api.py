@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from gateway.console import actions, dashboards, queries, sessions, statelookup, users, xmlview
+from gateway import clock
+from gateway.console import (
+    actions,
+    dashboards,
+    queries,
+    sessions,
+    statelookup,
+    users,
+    xmlview,
+)
 from gateway.console.auth import current_session, require
 from gateway.console.context import context
 from gateway.console.sessions import Session
@@ -222,7 +230,7 @@ def audit(request: Request, target: str | None = None, limit: int = Query(100, g
 def dashboard(request: Request, hours: int = Query(24, ge=1, le=24 * 31),
               session: Session = Depends(require("read"))) -> dict[str, Any]:
     ctx = context(request)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     ceilings = ctx.ceilings(now.year)
     with ctx.engine.connect() as conn:
         return dashboards.dashboard(conn, hours=hours, now=now, ceilings=ceilings)

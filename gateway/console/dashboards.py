@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.engine import Connection
 
+from gateway import clock
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.catalog import by_code
 from gateway.console.queries import _aware, _db_time
@@ -162,7 +163,7 @@ def _spread(values: list[float]) -> dict[str, float]:
 def outbox_lag(conn: Connection, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per destination: rows waiting and the age of the oldest (ix_outbox_pending)."""
     o = t.outbox.c
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     stmt = (
         select(o.destination, func.count().label("waiting"), func.min(o.created_at).label("oldest"))
         .where(o.published_at.is_(None), o.destination != "stream")  # streams are read, not delivered
@@ -290,7 +291,7 @@ def silent_providers(conn: Connection) -> list[dict[str, Any]]:
 
 def dashboard(conn: Connection, hours: int = 24, now: datetime | None = None,
               ceilings: dict[str, int] | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     since = now - timedelta(hours=hours)
     return {
         "since": since.isoformat(),

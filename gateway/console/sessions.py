@@ -10,8 +10,9 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from dataclasses import dataclass
+
+from gateway import clock
 
 COOKIE = "gw_console"
 
@@ -30,7 +31,7 @@ def _sign(secret: bytes, data: str) -> str:
 def encode(session: Session, secret: bytes, ttl_seconds: int, now: float | None = None) -> str:
     payload = json.dumps({"u": session.user, "r": session.role, "v": session.via}, separators=(",", ":"))
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-    expires = int((now or time.time()) + ttl_seconds)
+    expires = int((now or clock.timestamp()) + ttl_seconds)
     data = f"{body}.{expires}"
     return f"{data}.{_sign(secret, data)}"
 
@@ -43,7 +44,7 @@ def decode(cookie: str | None, secret: bytes, now: float | None = None) -> Sessi
     if not hmac.compare_digest(sig, _sign(secret, f"{body}.{expires}")):
         return None
     try:
-        if int(expires) < (now or time.time()):
+        if int(expires) < (now or clock.timestamp()):
             return None
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         return Session(user=str(data["u"]), role=str(data["r"]), via=str(data.get("v", "password")))

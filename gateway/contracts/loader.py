@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from gateway import clock
 from gateway.contracts import consistency
 from gateway.contracts.index import BundleIndex
 from gateway.contracts.models import Bundle
@@ -25,7 +26,7 @@ class LoadedBundle:
     sha256: str
     text: str
     actor: str = "startup"
-    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    loaded_at: datetime = field(default_factory=clock.now)
 
     @property
     def key(self) -> tuple[str, str]:

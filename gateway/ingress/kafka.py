@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 
+from gateway import clock
 from gateway.auth.policy import Refused
 from gateway.observability import bind_message, get_logger
 from gateway.settings import Settings
@@ -52,7 +52,7 @@ class InboundConsumer:
         raw = record.value or b""
         try:
             outcome = await anyio.to_thread.run_sync(
-                lambda: self.pipeline.process(raw, None, datetime.now(UTC), transport="kafka")
+                lambda: self.pipeline.process(raw, None, clock.now(), transport="kafka")
             )
             with bind_message(outcome.message_id):
                 log.info("kafka_message_processed", code=outcome.code, verdict=outcome.verdict,

@@ -8,6 +8,7 @@ from datetime import date
 
 from lxml import etree
 
+from gateway import clock
 from gateway.catalog import MessageType, by_number
 
 # The versions the official XSDs state in their xs:appinfo (BasisschemaXsdVersie, BerichtXsdVersie).
@@ -22,7 +23,7 @@ def unique_id(prefix: str = "", length: int = 12) -> str:
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def first_of_month(d: date) -> date:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import clock
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
 from gateway.ingress.zipbatch import ZipLimits, unpack
@@ -89,10 +90,10 @@ def rejected(outcome: Outcome) -> TransportRejected:
 async def _process(request: Request, raw: bytes, party: Party, transport: str) -> Outcome:
     pipeline = request.app.state.pipeline
     metrics = getattr(request.app.state, "metrics", None)
-    started = datetime.now(UTC)
+    started = clock.now()
     outcome: Outcome = await in_thread(pipeline.process, raw, party, started, transport=transport)
     if metrics is not None:
-        seconds = (datetime.now(UTC) - started).total_seconds()
+        seconds = (clock.now() - started).total_seconds()
         standard = by_code(outcome.code).standard if outcome.code else "unknown"
         metrics.record_message(
             standard, outcome.code or "unknown", outcome.verdict, seconds,

@@ -13,6 +13,7 @@ from lxml import etree
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from gateway import clock
 from gateway.catalog import MessageType
 from gateway.store import extract
 from gateway.store import tables as t
@@ -46,9 +47,9 @@ def apply_state(
     ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
     handler = _HANDLERS.get(mtype.number)
     if handler is _declaration and declaratie is not None:
-        _declaration(conn, secret, message_id, root, ctx, set(rejected_paths), now or datetime.now(), declaratie)
+        _declaration(conn, secret, message_id, root, ctx, set(rejected_paths), now or clock.now(), declaratie)
     elif handler is not None:
-        handler(conn, secret, message_id, root, ctx, set(rejected_paths), now or datetime.now())
+        handler(conn, secret, message_id, root, ctx, set(rejected_paths), now or clock.now())
 
 
 def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001

@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from gateway import clock
 from gateway.catalog import MessageType
 from gateway.store import extract
 from gateway.store import tables as t
@@ -53,7 +54,7 @@ class ConflictError(RuntimeError):
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _utc(dt: datetime | None) -> datetime | None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 import console_seed
-from bsn_log_check import pytest_configure, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
+import pytest
+from bsn_log_check import (  # noqa: F401
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 from console_helpers import PASSWORD, ROLES, FakeReplayer, make_app, open_test_store
+
 from gateway.console import users
+
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory):

@@ -8,12 +8,12 @@ rejected declarations are what the browser test opens, highlights and replays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from lxml import etree
 from sqlalchemy import text
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_code
 from gateway.retour import build_declaratie_antwoord
 from gateway.store import OutboxRow
@@ -72,7 +72,7 @@ def _save_retour(store, heen: bytes, code: str, at: datetime) -> str:
 
 def seed(store, now: datetime | None = None, clients: int = 9) -> Seeded:
     """Store the flow; times spread over the last hours so the dashboard has a shape."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out = Seeded(clients=clients)
     store.add_party(samples.GEMEENTE, "gemeente", "Gemeente Voorbeeld")
     for p in (*PROVIDERS, SILENT_PROVIDER):

@@ -11,6 +11,7 @@ from console_helpers import login
 from lxml import etree
 from sqlalchemy import insert, select
 
+from gateway import clock
 from gateway.console import dashboards, loadgen, queries
 from gateway.store import tables as t
 
@@ -210,10 +211,9 @@ def test_weighted_spread_matches_the_plain_one():
 
 
 def test_retour_latency_says_when_it_read_a_sample(seeded_store, monkeypatch):
-    from datetime import UTC, datetime
 
     store, _ = seeded_store
-    now = datetime.now(UTC)
+    now = clock.now()
     with store.engine.connect() as conn:
         full = dashboards.dashboard(conn, hours=24, now=now)
         assert full["retour_latency_sample"] is None and full["retour_latency"]

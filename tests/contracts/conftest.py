@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from lxml import etree
 
+from gateway import clock
 from gateway.catalog import by_code
 from gateway.contracts import BUNDLES_DIR, ContractRegistry, default_registry
 from validators import engine
@@ -49,7 +50,7 @@ def run(registry, code: str, xml: bytes, *, state=None, today: date | None = Non
     """The contract-level issues of one message."""
     root = etree.fromstring(xml)
     ctx = engine.RuleContext(
-        root=root, mtype=by_code(code), today=today or date.today(), state=state, contracts=registry
+        root=root, mtype=by_code(code), today=today or clock.today(), state=state, contracts=registry
     )
     return engine.run(ctx, levels=("contract",))
 

@@ -10,7 +10,13 @@ import jsonschema
 import pytest
 import yaml
 
-from gateway.contracts import BUNDLES_DIR, BundleError, ContractRegistry, default_registry, parse_bundle
+from gateway.contracts import (
+    BUNDLES_DIR,
+    BundleError,
+    ContractRegistry,
+    default_registry,
+    parse_bundle,
+)
 from gateway.contracts.schema import SCHEMA_PATH, bundle_schema, schema_text
 
 MH = BUNDLES_DIR / "midden-holland.yaml"

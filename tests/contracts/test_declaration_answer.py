@@ -4,14 +4,12 @@ those three lines with the contract codes and awards the rest."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from lxml import etree
 
 import gateway.retour as retour
 import gateway.store as store_mod
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_code
 from tests.contracts.conftest import GOUDA, GROENE_HART
 from validators.paths import text
@@ -45,9 +43,9 @@ def test_cr001_cr002_cr003_325_rejects_exactly_the_contract_violations(tmp_path,
     def judge(number, xml):
         root = etree.fromstring(xml)
         mtype = by_code(f"{code}{number}")
-        level2 = engine.run(engine.RuleContext(root, mtype, date.today()))
+        level2 = engine.run(engine.RuleContext(root, mtype, clock.today()))
         assert [i for i in level2 if i.severity == "error"] == [], level2
-        return root, mtype, ingest(store, xml, root, mtype, today=date.today(), prior_issues=level2, contracts=registry)
+        return root, mtype, ingest(store, xml, root, mtype, today=clock.today(), prior_issues=level2, contracts=registry)
 
     for alloc in allocations:
         assert judge("301", alloc)[2].verdict == "accepted"
@@ -77,7 +75,7 @@ def test_cr001_cr002_cr003_325_rejects_exactly_the_contract_violations(tmp_path,
     )
 
     answer = etree.fromstring(
-        retour.build_declaratie_antwoord(root, mtype, result.issues, identificatie="A325TEST01", today=date.today())
+        retour.build_declaratie_antwoord(root, mtype, result.issues, identificatie="A325TEST01", today=clock.today())
     )
     ns = {"a": NS[std]}
     rejected = {

@@ -7,7 +7,18 @@ from datetime import date
 import pytest
 
 from gateway import samples
-from tests.contracts.conftest import CODE, GOUDA, GROENE_HART, HS_CENTRUM, MH, NL, NO_SHOW, PRODUCT, run, variant
+from tests.contracts.conftest import (
+    CODE,
+    GOUDA,
+    GROENE_HART,
+    HS_CENTRUM,
+    MH,
+    NL,
+    NO_SHOW,
+    PRODUCT,
+    run,
+    variant,
+)
 
 STANDARDS = ("ijw", "iwmo")
 P = samples.Prestatie

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 import gateway.store as store_mod
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_code
 from gateway.contracts import BundleError, ContractRegistry
 from tests.contracts.conftest import GOUDA, GROENE_HART, MH
@@ -50,7 +50,7 @@ def _ingest(store, registry, code, xml):
     from gateway.store.ingest import ingest
 
     root = etree.fromstring(xml)
-    return ingest(store, xml, root, by_code(code), today=date.today(), contracts=registry)
+    return ingest(store, xml, root, by_code(code), today=clock.today(), contracts=registry)
 
 
 @pytest.mark.parametrize("std", ["ijw", "iwmo"])

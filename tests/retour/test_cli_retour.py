@@ -7,7 +7,7 @@ import json
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.cli import main
 from gateway.samples.xmlbuild import previous_month
 from validators.paths import child, children, text
@@ -22,12 +22,12 @@ def _run(tmp_path, capsysbinary, data: bytes, *args: str) -> tuple[int, bytes, s
 
 
 def test_cli_prints_accepting_retour(tmp_path, capsysbinary):
-    rc, out, err = _run(tmp_path, capsysbinary, samples.build("JW305"), "--id", "R42", "--today", "2026-12-01")
+    rc, out, err = _run(tmp_path, capsysbinary, samples.build("JW305"), "--id", "R42", "--today", clock.today().isoformat())
     assert rc == 0 and err == ""
     root = etree.fromstring(out)
     h = child(root, "Header")
     assert text(h, "BerichtCode") == "439" and text(h, "IdentificatieRetour") == "R42"
-    assert text(h, "DagtekeningRetour") == "2026-12-01" and child(h, "RetourCodes") is None
+    assert text(h, "DagtekeningRetour") == clock.today().isoformat() and child(h, "RetourCodes") is None
 
 
 def test_cli_level2_rejection(tmp_path, capsysbinary):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_code
-from gateway.retour import RetourNotPossible, build_declaratie_antwoord, declaratie_outcome
+from gateway.retour import (
+    RetourNotPossible,
+    build_declaratie_antwoord,
+    declaratie_outcome,
+)
 from schemas.registry import SchemaRegistry, default_registry
 from validators import engine
 from validators.common import signed_amount
@@ -19,7 +21,7 @@ from validators.validate import validate_bytes
 from validators.xsd import validate_tree
 
 STANDARDS = ("ijw", "iwmo")
-TODAY = date(2026, 11, 23)
+TODAY = clock.today()
 CL = "/Bericht/Declaratie/Clienten/Client"
 
 
@@ -83,7 +85,7 @@ def test_fully_awarded_8001(standard, official):
     # The gemeente sends the 325: it is the 323's receiver.
     assert (text(h, "Afzender"), text(h, "Ontvanger")) == (text(sh, "Ontvanger"), text(sh, "Afzender"))
     assert text(h, "BerichtIdentificatie", "Identificatie") == "A0001"
-    assert text(h, "BerichtIdentificatie", "Dagtekening") == "2026-11-23"
+    assert text(h, "BerichtIdentificatie", "Dagtekening") == TODAY.isoformat()
     assert text(h, "DeclaratieIdentificatie", "Identificatie") == text(sh, "BerichtIdentificatie", "Identificatie")
     assert text(h, "XsdVersieDeclaratie", "BerichtXsdVersie") == text(sh, "XsdVersie", "BerichtXsdVersie")
     da = child(out, "DeclaratieAntwoord")

@@ -7,9 +7,14 @@ from datetime import date
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import MessageType, by_code
-from gateway.retour import RetourNotPossible, TransportRejection, build_retour, transport_rejection
+from gateway.retour import (
+    RetourNotPossible,
+    TransportRejection,
+    build_retour,
+    transport_rejection,
+)
 from schemas.registry import SchemaRegistry, default_registry
 from validators.issues import Issue
 from validators.paths import child, children, text
@@ -18,7 +23,7 @@ from validators.xsd import validate_tree
 
 STANDARDS = ("ijw", "iwmo")
 HEEN = ("301", "305", "307", "315", "317", "319")
-TODAY = date(2026, 11, 23)
+TODAY = clock.today()
 
 
 def code_of(standard: str, number: str) -> str:
@@ -70,7 +75,7 @@ def test_accepted_retour_is_header_only_without_codes(standard, number, official
                  ("XsdVersie", "BerichtXsdVersie"), ("XsdVersie", "BasisschemaXsdVersie")):
         assert text(h, *path) == text(sh, *path)
     assert text(h, "IdentificatieRetour") == "R0001"
-    assert text(h, "DagtekeningRetour") == "2026-11-23"
+    assert text(h, "DagtekeningRetour") == TODAY.isoformat()
     assert text(h, "XsdVersieRetour", "BerichtXsdVersie") == ("0.1.0" if standard == "ijw" else "1.0.0")
     assert data.count(b"\r\n") > 5 and b"\n" not in data.replace(b"\r\n", b"")  # CR/LF (OP192)
 

@@ -11,6 +11,7 @@ from datetime import date
 
 from lxml import etree
 
+from gateway import clock
 from gateway.catalog import MessageType, by_namespace
 from gateway.samples.xmlbuild import BASIS_PARENTS
 from schemas.registry import default_registry
@@ -108,7 +109,7 @@ class Msg:
             assert self.xsd_issues() == [], [i.text for i in self.xsd_issues()]
         r = engine.load_all()[code]
         assert r.applies_to(self.mtype), f"{code} does not apply to {self.mtype.code}"
-        ctx = engine.RuleContext(root=self.root, mtype=self.mtype, today=today or date.today())
+        ctx = engine.RuleContext(root=self.root, mtype=self.mtype, today=today or clock.today())
         return list(r.check(r, ctx))
 
     def paths(self, code: str, **kw) -> list[str | None]:

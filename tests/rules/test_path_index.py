@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import ALL, by_code
 from gateway.testing.schema_corpus import valid_documents
 from validators import engine
@@ -35,7 +34,7 @@ def test_tr101_tr416_on_a_declaration_repeating_one_line():
     prestaties = root.find(".//{*}Prestaties")
     for _ in range(2999):
         prestaties.append(copy.deepcopy(prestaties[0]))
-    ctx = engine.RuleContext(root=root, mtype=by_code("JW323"), today=date.today())
+    ctx = engine.RuleContext(root=root, mtype=by_code("JW323"), today=clock.today())
     rules = engine.load_all()
     for code in ("TR101", "TR416"):
         issues = list(rules[code].check(rules[code], ctx))

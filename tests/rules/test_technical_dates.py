@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 from rule_helpers import STANDARDS, Msg
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.samples.xmlbuild import previous_month
 
-TODAY = date.today()
+TODAY = clock.today()
 TOMORROW = TODAY + timedelta(days=1)
 CLIENT_BUILDERS = {
     "301": samples.allocation,

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from rule_helpers import STANDARDS, Msg
 
-from gateway import samples
+from gateway import clock, samples
 from validators import engine
 
 AP = "/Bericht/Client/AangevraagdeProducten/AangevraagdProduct"
 NP = "/Bericht/Client/Verzoek/NieuweProducten/NieuwProduct"
-NEXT_YEAR = date.today().year + 1
+NEXT_YEAR = clock.today().year + 1
 
 
 @pytest.mark.parametrize("standard", STANDARDS)

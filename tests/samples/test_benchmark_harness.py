@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.harness import Benchmark, Result, RunContext, markdown_table, run_one, write_result, write_summary
+from benchmarks.harness import (
+    Benchmark,
+    Result,
+    RunContext,
+    markdown_table,
+    run_one,
+    write_result,
+    write_summary,
+)
 from benchmarks.subjects import lxml_floor
-
 from gateway import samples
 
 

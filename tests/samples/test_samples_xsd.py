@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from schema_assert import assert_valid
 from lxml import etree
+from schema_assert import assert_valid
 
 from gateway import samples
 from gateway.catalog import ALL, by_code

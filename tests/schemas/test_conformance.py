@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from official_xsd import prepare
+from xsd_structure_compare import structure
 
 from gateway import catalog
 from gateway.testing import schema_corpus
 from schemas import generate
-
-from official_xsd import prepare
-from xsd_structure_compare import structure
 
 OURS = Path(generate.__file__).resolve().parent
 CODES = [t.code for t in catalog.ALL]

@@ -1,12 +1,11 @@
 """A failing rule rejects under its own code; a failing store aborts the message instead."""
 
-from datetime import date
 
 import pytest
 from lxml import etree
 from sqlalchemy import exc as sa_exc
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_code
 from gateway.pipeline import run_later_rules
 from validators import engine
@@ -32,7 +31,7 @@ def failing_rule():
 
 def _ctx() -> RuleContext:
     root = etree.fromstring(samples.build("JW305"))
-    return RuleContext(root=root, mtype=by_code("JW305"), today=date.today())
+    return RuleContext(root=root, mtype=by_code("JW305"), today=clock.today())
 
 
 def test_a_rule_that_raises_rejects_under_its_own_code(failing_rule):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.auth.policy import Party, Refused, check_sender, header_route, may_send
 from gateway.catalog import ALL, by_code
 from gateway.routing.correlation import correlate
@@ -121,14 +121,14 @@ def test_json_and_xml_payloads_go_to_their_own_topics(tmp_path):
 def test_pipeline_judges_dates_in_dutch_time(tmp_path):
     """At 23:30 UTC it is already the next day in the Netherlands: a message dated that Dutch day
     is not "in the future" (TR135)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from gateway.auth.policy import Party
     from gateway.pipeline import Pipeline, build_components
     from gateway.settings import Settings
 
     pipeline = Pipeline(build_components(Settings(data_dir=tmp_path, hmac_secret="x")))
-    now = datetime.now(UTC).replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    now = clock.now().replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
     dutch_day = (now + timedelta(hours=2)).date()
     xml = samples.request("ijw", dagtekening=dutch_day)
     outcome = pipeline.process(xml, Party(samples.AANBIEDER, "aanbieder"), now)

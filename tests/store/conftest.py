@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from lxml import etree
 
+from gateway import clock
 from gateway.catalog import by_namespace
 from gateway.store import open_store
+from gateway.store.ingest import IngestResult, ingest
 from gateway.store.tables import metadata
 from gateway.testing import services
-from gateway.store.ingest import IngestResult, ingest
 
 SECRET = "store-tests-secret"
 
@@ -56,7 +57,7 @@ def parse(raw: bytes):
 
 def send(store, raw: bytes, today: date | None = None, **kw) -> IngestResult:
     root, mtype = parse(raw)
-    return ingest(store, raw, root, mtype, today=today or date.today(), **kw)
+    return ingest(store, raw, root, mtype, today=today or clock.today(), **kw)
 
 
 def codes(result: IngestResult) -> set[str]:

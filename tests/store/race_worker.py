@@ -14,14 +14,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lxml import etree  # noqa: E402
 
-from gateway import samples  # noqa: E402
+from gateway import (
+    clock,
+    samples,  # noqa: E402
+)
 from gateway.catalog import by_namespace  # noqa: E402
 from gateway.store import ConflictError, open_store  # noqa: E402
 from gateway.store import ingest as ingest_mod  # noqa: E402
@@ -64,7 +67,7 @@ def main() -> None:
         conflicts = 0
         while True:
             try:
-                r = ingest_mod.ingest(store, raw, root, mtype, today=date.today(), retries=0)
+                r = ingest_mod.ingest(store, raw, root, mtype, today=clock.today(), retries=0)
                 break
             except ConflictError:
                 conflicts += 1

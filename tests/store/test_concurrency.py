@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.store import open_store
 from tests.store.conftest import SECRET, send
 
@@ -91,7 +90,7 @@ def test_sqlite_serialises_writers(tmp_path):
     url = f"sqlite:///{tmp_path / 'race.db'}"
     open_store(url, client_key_secret=SECRET).close()
     exactly_one_accepted(race(url, "allocation"), "TR332")
-    assert date.today()  # (the worker judges with today's date)
+    assert clock.today()  # (the worker judges with today's date)
 
 
 def test_constraints_stop_what_the_rules_did_not_see(store):

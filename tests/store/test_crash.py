@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import date
 
 from sqlalchemy import func, select
 
+from gateway import clock
 from gateway.store import open_store
 from gateway.store import tables as t
 from tests.store.conftest import SECRET, send
@@ -57,7 +57,7 @@ def test_kill_9_mid_stream_leaves_no_half_stored_message(store_url):
         assert {f"C{i}" for i in acked} <= idents
         # the sender sends everything again: stored ones are recognised, the rest is processed once
         for i in range(max(acked) + 5):
-            r = send(store, message("stream", 0, i), today=date.today())
+            r = send(store, message("stream", 0, i), today=clock.today())
             assert r.verdict == "accepted"
             assert r.duplicate == (f"C{i}" in idents)
         assert _count(store, t.messages) == max(stored, max(acked) + 5)

@@ -3,11 +3,11 @@ in the future) and TR378 (CBS gemeente code), on both stores."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.store import tables as t
 from tests.store.conftest import send
 from tests.store.test_rules_allocation_regie import fails, ok
@@ -58,7 +58,7 @@ def test_tr056_same_identificatie_other_bytes(store):
 
 
 def test_tr135_dagtekening_not_in_the_future(store):
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
     r = fails(store, samples.allocation(dagtekening=tomorrow), "TR135")
     assert r.issues[0].retourcode == "8848"
     r = send(store, samples.allocation(dagtekening=tomorrow), today=tomorrow)

@@ -9,7 +9,14 @@ from datetime import timedelta
 import pytest
 
 from gateway import samples
-from gateway.samples import BSNS, Allocated, Prestatie, Started, Stopped, allocation_start
+from gateway.samples import (
+    BSNS,
+    Allocated,
+    Prestatie,
+    Started,
+    Stopped,
+    allocation_start,
+)
 from tests.store.conftest import send
 
 A, B = BSNS[0], BSNS[1]

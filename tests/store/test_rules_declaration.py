@@ -8,9 +8,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.samples import BSNS, Allocated, Prestatie, allocation_start
-from gateway.samples.xmlbuild import add_months, first_of_month, last_of_month, previous_month
+from gateway.samples.xmlbuild import (
+    add_months,
+    first_of_month,
+    last_of_month,
+    previous_month,
+)
 from gateway.store import tables as t
 from tests.store.test_rules_allocation_regie import fails, ok
 
@@ -45,7 +50,7 @@ def test_tr318_no_period_before_the_last_one(allocated):
 
 def _months_back(n: int) -> tuple[date, date]:
     """(first, last day) of the calendar month n months before this one."""
-    first = add_months(first_of_month(date.today()), -n)
+    first = add_months(first_of_month(clock.today()), -n)
     return first, last_of_month(first)
 
 
@@ -396,7 +401,7 @@ def test_tr322_open_ended_toewijzing_counts_until_the_declaratieperiode(store, s
     ok(store, declared(store, _in(m4, volume=10), periode=m4, standard=standard))
     ok(store, declared(store, _in(m3, volume=10), periode=m3, standard=standard))
     # a new version moves the Ingangsdatum to m2: 30 hours over a term of one month so far
-    moved = Allocated(ingangsdatum=m2[0], einddatum=None, toewijzingsdatum=date.today() - timedelta(days=1))
+    moved = Allocated(ingangsdatum=m2[0], einddatum=None, toewijzingsdatum=clock.today() - timedelta(days=1))
     ok(store, samples.allocation(standard, products=(moved,)))
     r = fails(store, declared(store, _in(m2, volume=10), periode=m2, standard=standard), "TR322")
     assert "TR321" not in r.codes

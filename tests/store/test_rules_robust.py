@@ -4,17 +4,16 @@ element removed (or emptied) is judged against a populated store without an exce
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 import pytest
 from lxml import etree
 
-from gateway import samples
+from gateway import clock, samples
 from gateway.catalog import by_namespace
 from gateway.store import open_store
+from tests.store.conftest import SECRET, send
 from validators import engine
 from validators.paths import local_name
-from tests.store.conftest import SECRET, send
 
 HEEN = [
     samples.allocation(),
@@ -62,7 +61,7 @@ def test_no_rule_raises_on_damaged_messages(populated, raw):
     assert rules
     for name, tree in _variants(raw):
         with populated.transaction() as tx:
-            ctx = engine.RuleContext(tree, mtype, date.today(), state=tx.state)
+            ctx = engine.RuleContext(tree, mtype, clock.today(), state=tx.state)
             for r in rules:
                 try:
                     list(r.check(r, ctx))

@@ -1,0 +1,72 @@
+"""The gateway's one clock: every part of the product asks it for the time, and tests set it.
+
+`now()` is an aware UTC datetime, `today()` the Dutch calendar date (the standard's dates are
+local dates without a time zone). `GATEWAY_CLOCK` (an ISO date or datetime) fixes the clock of a
+whole process, so a test can fix it for a gateway it starts as a subprocess too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+NL = ZoneInfo("Europe/Amsterdam")
+
+# (fixed instant, system instant when it was fixed): a fixed clock still runs, from the fixed
+# instant on, so durations and session expiry keep working under a test's date.
+_fixed: tuple[datetime, datetime] | None = None
+
+
+def _parse(value: date | datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        # A bare date means mid-morning in the Netherlands: far from both midnights.
+        value = datetime.combine(value, time(10, 0), NL)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=NL)
+    return value.astimezone(UTC)
+
+
+def set_clock(value: date | datetime | str | None) -> None:
+    """Fix the clock at `value` (it runs on from there); None gives back the system clock."""
+    global _fixed
+    _fixed = None if value is None else (_parse(value), datetime.now(UTC))
+
+
+def now() -> datetime:
+    """The current instant, aware, in UTC."""
+    system = datetime.now(UTC)
+    if _fixed is None:
+        return system
+    at, since = _fixed
+    return at + (system - since)
+
+
+def today() -> date:
+    """Today's date in the Netherlands."""
+    return now().astimezone(NL).date()
+
+
+def timestamp() -> float:
+    """Seconds since the epoch, for expiry times (sessions, back-off)."""
+    return now().timestamp()
+
+
+@contextmanager
+def fixed(value: date | datetime | str) -> Iterator[None]:
+    """Within the block the clock stands at `value` (and runs on from there)."""
+    global _fixed
+    before = _fixed
+    set_clock(value)
+    try:
+        yield
+    finally:
+        _fixed = before
+
+
+if os.environ.get("GATEWAY_CLOCK"):
+    set_clock(os.environ["GATEWAY_CLOCK"])
