@@ -87,6 +87,7 @@ class Components:
 def build_components(settings: Settings, *, store: Any = None, contracts: Any = None) -> Components:
     """Open the store and load schemas and contracts as the settings say."""
     from gateway.store import open_store
+    from schemas.registry import default_registry
 
     secret = settings.secret()
     if store is None:
@@ -104,6 +105,9 @@ def build_components(settings: Settings, *, store: Any = None, contracts: Any = 
         registry = SchemaRegistry.load(settings.schemas)
     if contracts is None:
         contracts = load_contracts(settings.contracts, store)
+    # Compile every schema before the first message: a schema compiled lazily under load is a
+    # moment in which the gateway cannot judge a message (and a broken set must stop the start).
+    (registry or default_registry()).check()
     return Components(store=store, settings=settings, secret=secret, registry=registry, contracts=contracts)
 
 
@@ -464,13 +468,14 @@ def _collector_paused(pause: bool):  # noqa: ANN202
 
 
 def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]:
-    """Levels 3/4 and the contract rules (or only the rules `only` names), one rule at a time: a
-    rule that raises fails closed (an error under its own code, logged without message content),
-    never a 500 for the sender."""
+    """Levels 3/4 and the contract rules (or only the rules `only` names). A rule that raises is the
+    gateway's failure, never the message's: a store error propagates as it is (the transaction
+    aborts, 503), any other error as RuleFailed (503 too), logged without message content."""
     from sqlalchemy import exc as sa_exc
 
     from gateway.store import ConflictError
     from validators import engine
+    from validators.faults import RuleFailed
 
     issues: list[Issue] = []
     for rule in engine.rules_for(ctx.mtype, LATER_LEVELS):
@@ -480,17 +485,13 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
             issues.extend(rule.check(rule, ctx))
         except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
                 sa_exc.TimeoutError, sa_exc.PendingRollbackError, ConflictError):
-            # The store failed, not the rule: the whole transaction aborts and the sender gets a
-            # 503 to resend, instead of a rejection the message did not earn.
             raise
-        except Exception:
+        except Exception as exc:
             from gateway.observability import get_logger
 
             get_logger("gateway.pipeline").error("rule_failed", rule=rule.code, code=ctx.mtype.code,
-                                                 exc_info=True)
-            issues.append(Issue(rule=rule.code, retourcode=rule.retourcode,
-                                text=f"Rule {rule.code} could not be evaluated (internal error); "
-                                     "the message was not accepted"))
+                                                 error=type(exc).__name__)
+            raise RuleFailed(rule.code, ctx.mtype.code) from exc
     return issues
 
 

@@ -20,6 +20,7 @@ from gateway.detect import detect
 from gateway.xmlparse import ParseLimits, parse
 from schemas.registry import SchemaDirError, SchemaRegistry, default_registry
 from validators import engine
+from validators.faults import RuleFailed, SchemaUnavailable
 from validators.issues import Issue, has_errors
 from validators.xsd import validate_tree
 
@@ -68,24 +69,17 @@ class Report:
 def run_in_message_rules(
     root: etree._Element, mtype: MessageType, today: date, cache: dict | None = None
 ) -> list[Issue]:
-    """Level-2 rules, one at a time, so that a broken rule cannot hide the others. A rule that
-    raises fails closed (an error under its own code) and is logged without message content.
+    """Level-2 rules. A rule that raises is the gateway's defect, not a finding: it is logged
+    without message content and raised as RuleFailed, so the sender gets no verdict it did not earn.
     `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed)."""
     ctx = engine.RuleContext(root=root, mtype=mtype, today=today, extra=cache if cache is not None else {})
     issues: list[Issue] = []
     for rule in engine.rules_for(mtype, engine.IN_MESSAGE_LEVELS):
         try:
             issues.extend(rule.check(rule, ctx))
-        except Exception:  # a bug in a rule must not become a stack trace for the sender
-            log.exception("rule %s raised on a %s message", rule.code, mtype.code)
-            issues.append(
-                Issue(
-                    rule=rule.code,
-                    text=f"Rule {rule.code} could not be evaluated (internal error); "
-                    "the message was not accepted",
-                    retourcode=rule.retourcode,
-                )
-            )
+        except Exception as exc:
+            log.error("rule %s raised %s on a %s message", rule.code, type(exc).__name__, mtype.code)
+            raise RuleFailed(rule.code, mtype.code) from exc
     return issues
 
 
@@ -97,7 +91,8 @@ def validate_bytes(
     run_rules: bool = True,
     limits: ParseLimits | None = None,
 ) -> Report:
-    """Validate one message given as bytes. Never raises for bad input: everything is an Issue."""
+    """Validate one message given as bytes. Never raises for bad input: everything about the
+    message is an Issue. Raises GatewayFault when the gateway itself cannot judge it."""
     registry = registry or default_registry()
     report = Report()
     parsed = parse(raw, limits)
@@ -117,10 +112,7 @@ def validate_bytes(
         compiled = registry.schema(found.mtype)
     except (KeyError, SchemaDirError) as exc:
         log.error("no usable schema for %s: %s", found.mtype.code, exc)
-        report.issues.append(
-            Issue(rule="XSD", text=f"The schema for {found.mtype.code} is not available on this gateway")
-        )
-        return report
+        raise SchemaUnavailable(found.mtype.code, type(exc).__name__) from exc
     xsd_issues = validate_tree(parsed.root, compiled)
     report.issues.extend(xsd_issues)
     if xsd_issues:

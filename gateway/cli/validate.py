@@ -2,8 +2,9 @@
 
 Files or directories (recursively *.xml). With --json one JSON object per file per line:
 {"file", "standard", "message", "valid", "issues": [{"rule", "severity", "path", "line", "text"}]}.
-Exit status 0 when every file is valid, 1 when any is not, 2 on a usage error. Output follows
-the order of the arguments, each directory's files sorted by path, whatever the parallelism.
+Exit status 0 when every file is valid, 1 when any is not, 2 on a usage error or when the gateway
+itself failed on a file (an INTERNAL issue, not a verdict on the file). Output follows the order
+of the arguments, each directory's files sorted by path, whatever the parallelism.
 Many files are spread over a process pool (both cores), in chunks.
 """
 
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="validate iJw/iWmo message files (XSD and in-message rules)",
         description="Validate message files or directories (recursively *.xml): parsing, "
         "detection, XSD (level 1) and in-message rules (level 2). Exit status 0 when all "
-        "files are valid, 1 when any is not, 2 on a usage error.",
+        "files are valid, 1 when any is not, 2 on a usage error or an internal failure.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="message file or directory")
     p.add_argument(
@@ -122,6 +123,7 @@ def _init(registry: SchemaRegistry, run_rules: bool, today: date | None) -> None
 def validate_file(name: str) -> dict:
     """The public JSON object for one file; never raises."""
     from gateway.xmlparse import DEFAULT_LIMITS, size_issue
+    from validators.faults import GatewayFault
     from validators.issues import Issue
     from validators.validate import validate_bytes
 
@@ -144,8 +146,9 @@ def validate_file(name: str) -> dict:
         report = validate_bytes(
             raw, _state["registry"], today=_state["today"], run_rules=_state["run_rules"]
         )
-    except Exception as exc:  # a bug of ours: report it for this file and carry on
-        issue = Issue(rule="INTERNAL", text=f"Internal error while validating: {type(exc).__name__}")
+    except Exception as exc:  # a fault of ours, not a finding: report it for this file, carry on, exit 2
+        issue = Issue(rule="INTERNAL", text=f"Internal error while validating: {exc}"
+                      if isinstance(exc, GatewayFault) else f"Internal error while validating: {type(exc).__name__}")
         return {"file": name, "standard": None, "message": None, "valid": False, "issues": [issue.public()]}
     return report.public(name)
 
@@ -250,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress = _Progress(len(files), not args.quiet)
     invalid = 0
+    faults = 0  # files the gateway could not judge: status 2, not 1
     out = sys.stdout
     try:
         for done, result in enumerate(
@@ -257,6 +261,8 @@ def run(args: argparse.Namespace) -> int:
         ):
             if not result["valid"]:
                 invalid += 1
+            if any(i["rule"] == "INTERNAL" for i in result["issues"]):
+                faults += 1
             if args.json:
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
             else:
@@ -276,4 +282,4 @@ def run(args: argparse.Namespace) -> int:
         print(summary)
     elif progress.shown:
         print(summary, file=sys.stderr)
-    return 1 if invalid else 0
+    return 2 if faults else 1 if invalid else 0

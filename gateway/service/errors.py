@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth.policy import Refused
 from gateway.ingress.zipbatch import ZipRejected
+from validators.faults import GatewayFault
 
 
 class ApiError(Exception):
@@ -75,6 +76,19 @@ def install(app: FastAPI) -> None:
                        "duplicate)"),
             503, headers={"Retry-After": retry},
         )
+
+    async def _fault(request: Request, exc: GatewayFault) -> JSONResponse:
+        # The gateway could not judge the message (schema not loaded, a rule's defect): it is not the
+        # sender's fault, so no verdict and no retour; nothing was stored, resending is safe.
+        log.error("gateway_fault", path=request.url.path, fault=exc.code, error=str(exc))
+        retry = str(getattr(request.app.state.settings, "retry_after_seconds", 2))
+        return JSONResponse(
+            error_body(exc.code, f"{exc}; this is the gateway's fault, not your message's. Nothing "
+                       f"was stored: please resend after {retry} s"),
+            503, headers={"Retry-After": retry},
+        )
+
+    app.add_exception_handler(GatewayFault, _fault)
 
     from sqlalchemy import exc as sa_exc
 

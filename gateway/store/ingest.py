@@ -18,12 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.catalog import MessageType
 from gateway.store import extract
 from gateway.store.apply import parties
 from gateway.store.store import ConflictError, Store, Transaction
 from validators import engine
+from validators.faults import RuleFailed
 from validators.issues import Issue
 from validators.paths import local_name
 
@@ -74,20 +76,16 @@ def lock_keys(store: Store, mtype: MessageType, root: etree._Element) -> list[st
 
 
 def run_rules(ctx: engine.RuleContext, levels: Iterable[engine.Level] = LATER_LEVELS) -> list[Issue]:
-    """Rules one at a time; one that raises fails closed under its own code (no content logged)."""
+    """Rules one at a time; one that raises is the gateway's failure (RuleFailed), not a finding."""
     issues: list[Issue] = []
     for r in engine.rules_for(ctx.mtype, levels):
         try:
             issues.extend(r.check(r, ctx))
-        except Exception:
-            log.exception("rule %s raised on a %s message", r.code, ctx.mtype.code)
-            issues.append(
-                Issue(
-                    rule=r.code,
-                    text=f"Rule {r.code} could not be evaluated (internal error); the message was not accepted",
-                    retourcode=r.retourcode,
-                )
-            )
+        except (SQLAlchemyError, ConflictError):
+            raise  # the store failed, not the rule: the transaction aborts
+        except Exception as exc:
+            log.error("rule %s raised %s on a %s message", r.code, type(exc).__name__, ctx.mtype.code)
+            raise RuleFailed(r.code, ctx.mtype.code) from exc
     return issues
 
 

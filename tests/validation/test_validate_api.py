@@ -10,6 +10,7 @@ from validation_helpers import find, mutate
 from gateway import catalog, samples
 from validators import engine
 from validators.engine import Rule
+from validators.faults import RuleFailed, SchemaUnavailable
 from validators.issues import Issue
 from validators.validate import Report, validate_bytes
 
@@ -58,9 +59,10 @@ def test_run_rules_false_stops_after_the_schema(registry, probe):
     assert probe == [] and report.valid
 
 
-def test_a_rule_that_raises_fails_closed_and_others_still_run(registry, probe, monkeypatch):
+def test_a_rule_that_raises_is_a_gateway_fault_not_a_verdict(registry, probe, monkeypatch):
+    """A defect in a rule must not reject the sender's message: no Issue, a RuleFailed naming the rule."""
     def broken(rule, ctx):
-        raise RuntimeError("bug")
+        raise RuntimeError("bug with 999999990 inside")
 
     monkeypatch.setitem(
         engine.REGISTRY,
@@ -68,11 +70,19 @@ def test_a_rule_that_raises_fails_closed_and_others_still_run(registry, probe, m
         Rule(code="ZZ902", retourcode="0001", level="condition", messages=frozenset({"305"}),
              summary="broken", check=broken),
     )
-    report = validate_bytes(samples.build("JW305"), registry)
-    by_rule = {i.rule: i for i in report.issues}
-    assert "ZZ901" in by_rule and "ZZ902" in by_rule
-    assert by_rule["ZZ902"].severity == "error" and "internal error" in by_rule["ZZ902"].text
-    assert "Traceback" not in by_rule["ZZ902"].text
+    with pytest.raises(RuleFailed) as raised:
+        validate_bytes(samples.build("JW305"), registry)
+    assert raised.value.rule == "ZZ902" and "internal error" in str(raised.value)
+    assert "999999990" not in str(raised.value)  # no message content in what a sender may see
+
+
+def test_a_schema_that_is_not_loaded_is_a_gateway_fault_not_a_verdict(registry, monkeypatch):
+    def missing(mtype):
+        raise KeyError(mtype.code)
+
+    monkeypatch.setattr(registry, "schema", missing)
+    with pytest.raises(SchemaUnavailable, match="JW305"):
+        validate_bytes(samples.build("JW305"), registry)
 
 
 def test_today_defaults_to_the_dutch_date(registry, probe):
