@@ -490,7 +490,7 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
             from gateway.observability import get_logger
 
             get_logger("gateway.pipeline").error("rule_failed", rule=rule.code, code=ctx.mtype.code,
-                                                 error=type(exc).__name__)
+                                                 error=type(exc).__name__, exc_info=True)
             raise RuleFailed(rule.code, ctx.mtype.code) from exc
     return issues
 

@@ -78,7 +78,7 @@ def run_in_message_rules(
         try:
             issues.extend(rule.check(rule, ctx))
         except Exception as exc:
-            log.error("rule %s raised %s on a %s message", rule.code, type(exc).__name__, mtype.code)
+            log.exception("rule %s raised %s on a %s message", rule.code, type(exc).__name__, mtype.code)
             raise RuleFailed(rule.code, mtype.code) from exc
     return issues
 

@@ -22,19 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import (
-    Text,
-    and_,
-    cast,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-    text,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import Text, and_, cast, func, literal, literal_column, or_, select, text, tuple_, union_all
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES

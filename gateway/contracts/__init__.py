@@ -6,12 +6,7 @@
 """
 
 from gateway.contracts.loader import LoadedBundle, parse_bundle
-from gateway.contracts.registry import (
-    BUNDLES_DIR,
-    DEFAULT_REGION,
-    ContractRegistry,
-    default_registry,
-)
+from gateway.contracts.registry import BUNDLES_DIR, DEFAULT_REGION, ContractRegistry, default_registry
 from gateway.contracts.yamlsource import BundleError, Problem
 
 __all__ = [

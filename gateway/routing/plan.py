@@ -9,7 +9,6 @@ the row comes from (for a retour: the heen it answers).
 from __future__ import annotations
 
 import json
-
 from lxml import etree
 
 from gateway.auth.policy import Route

@@ -8,13 +8,7 @@ from datetime import date
 from gateway.samples.bsn import BSNS
 from gateway.samples.heen import allocation
 from gateway.samples.params import DEFAULT_PRODUCT, DEFAULT_TARIEF, Allocated
-from gateway.samples.xmlbuild import (
-    XSD_VERSIONS,
-    message_type,
-    previous_month,
-    today,
-    unique_id,
-)
+from gateway.samples.xmlbuild import XSD_VERSIONS, message_type, previous_month, today, unique_id
 
 # `{p}` is the basisschema prefix: children of ProductReferentie, ProductPeriode and IngediendBedrag
 # live in the basisschema namespace.

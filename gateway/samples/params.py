@@ -15,13 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Final
 
-from gateway.samples.xmlbuild import (
-    add_months,
-    last_of_month,
-    previous_month,
-    today,
-    unique_id,
-)
+from gateway.samples.xmlbuild import add_months, last_of_month, previous_month, today, unique_id
 
 AUTO: Final = "<auto>"
 

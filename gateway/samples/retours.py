@@ -13,14 +13,7 @@ from datetime import date
 from lxml import etree
 
 from gateway.catalog import by_namespace
-from gateway.samples.xmlbuild import (
-    Builder,
-    message_type,
-    serialize,
-    today,
-    unique_id,
-    versions,
-)
+from gateway.samples.xmlbuild import Builder, message_type, serialize, today, unique_id, versions
 from gateway.xmlparse import hardened_parser
 from validators.paths import child, children, local_name, text
 

@@ -14,13 +14,7 @@ from fastapi.responses import StreamingResponse
 from gateway.auth.policy import Party
 from gateway.service.deps import current_party, in_thread
 from gateway.service.errors import ApiError
-from gateway.service.models import (
-    Ack,
-    AckResult,
-    ErrorResponse,
-    StreamEntry,
-    StreamPage,
-)
+from gateway.service.models import Ack, AckResult, ErrorResponse, StreamEntry, StreamPage
 
 router = APIRouter(prefix="/v1/streams", tags=["streams"])
 _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse,

@@ -84,7 +84,7 @@ def run_rules(ctx: engine.RuleContext, levels: Iterable[engine.Level] = LATER_LE
         except (SQLAlchemyError, ConflictError):
             raise  # the store failed, not the rule: the transaction aborts
         except Exception as exc:
-            log.error("rule %s raised %s on a %s message", r.code, type(exc).__name__, ctx.mtype.code)
+            log.exception("rule %s raised %s on a %s message", r.code, type(exc).__name__, ctx.mtype.code)
             raise RuleFailed(r.code, ctx.mtype.code) from exc
     return issues
 

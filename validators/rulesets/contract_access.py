@@ -16,11 +16,7 @@ from datetime import date
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
-from validators.rulesets.contract_common import (
-    contract_issue,
-    message_parties,
-    resolved,
-)
+from validators.rulesets.contract_common import contract_issue, message_parties, resolved
 
 _COD327 = {
     "01": "gemeente",

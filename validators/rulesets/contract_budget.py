@@ -22,12 +22,7 @@ from decimal import Decimal
 
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.rulesets.contract_common import (
-    Resolved,
-    contract_issue,
-    message_parties,
-    resolved,
-)
+from validators.rulesets.contract_common import Resolved, contract_issue, message_parties, resolved
 
 
 def _cents(euro: Decimal) -> int:

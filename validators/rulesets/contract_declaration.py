@@ -15,12 +15,7 @@ from collections.abc import Iterator
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child
-from validators.rulesets.contract_common import (
-    contract_issue,
-    message_parties,
-    product_name,
-    resolved,
-)
+from validators.rulesets.contract_common import contract_issue, message_parties, product_name, resolved
 
 
 def _euro(cents: int | None) -> str:

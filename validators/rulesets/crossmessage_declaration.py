@@ -19,11 +19,7 @@ from validators.issues import Issue
 from validators.paths import child
 from validators.rulesets.crossmessage_declaration_answer import tr304_answer
 from validators.rulesets.crossmessage_request import tr304_vow
-from validators.rulesets.crossmessage_support import (
-    between,
-    declaratie,
-    prestatie_issue,
-)
+from validators.rulesets.crossmessage_support import between, declaratie, prestatie_issue
 
 MINUTE, HOUR = "01", "04"
 OUTPUT_UNITS = frozenset({"82", "83"})  # outputgericht: weeks count by Sundays (IV077)

@@ -5,8 +5,9 @@ Revises:
 Create Date: 2026-11-22 22:41:41.360856
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None

@@ -7,6 +7,7 @@ Create Date: 2026-11-22 23:26:34.365175
 
 from alembic import op
 
+
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
