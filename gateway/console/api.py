@@ -51,13 +51,27 @@ class DeadLetter(Reason):
     dead: bool = True
 
 
-@router.post("/login")
+@router.post("/login", responses={429: {"description": "Too many wrong passwords: wait Retry-After seconds"}})
 def login(body: Login, request: Request, response: Response) -> dict[str, str]:
     ctx = context(request)
+    address = request.client.host if request.client else None
+    wait = ctx.login_throttle.wait_seconds(body.username, address)
+    if wait:
+        # Refused before the password is checked: guessing during a back-off learns nothing.
+        log.warning("console_login_throttled", address=address, retry_after=wait)
+        raise HTTPException(429, f"too many wrong passwords; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
     role = users.authenticate(ctx.store, body.username, body.password)
     if role is None:
-        log.info("console_login_failed")  # no user name: failed names are often passwords
+        backoff = ctx.login_throttle.failed(body.username, address)
+        # No user name in the log: failed names are often passwords. The audit names the user only
+        # when it exists, for the same reason.
+        log.info("console_login_failed", address=address, backoff_seconds=backoff)
+        known = ctx.store.get_user(body.username.strip()) if body.username.strip() else None
+        ctx.store.audit("console", "console_login_failed", target=known.username if known else None,
+                        details={"address": address, "backoff_seconds": backoff})
         raise HTTPException(401, "wrong user name or password")
+    ctx.login_throttle.succeeded(body.username)
     session = Session(user=body.username.strip(), role=role)
     response.set_cookie(
         sessions.COOKIE,

@@ -14,6 +14,7 @@ from fastapi import HTTPException, Request
 
 from gateway.console.actions import Replayer, find_replayer
 from gateway.console.settings import ConsoleSettings
+from gateway.console.throttle import LoginThrottle, Policy
 
 
 @dataclass
@@ -26,6 +27,13 @@ class ConsoleContext:
     budgets: Any = None
     contracts: Any = None  # gateway.contracts registry, for budget ceilings and replay
     components: Any = None  # gateway.pipeline.Components, when the service runs the console
+    login_throttle: LoginThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.login_throttle = LoginThrottle(Policy(
+            free_failures=s.login_free_failures, address_free_failures=s.login_address_free_failures,
+            base_seconds=s.login_backoff_base_seconds, max_seconds=s.login_backoff_max_seconds))
 
     @property
     def engine(self) -> Any:

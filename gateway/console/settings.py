@@ -17,6 +17,13 @@ class ConsoleSettings(BaseSettings):
         "on restart); set it when several instances serve the console.",
     )
     session_ttl_seconds: int = Field(8 * 3600, description="How long a login lasts.")
+    login_free_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row for one user name before logins for it back off.")
+    login_address_free_failures: int = Field(
+        20, ge=1, description="Wrong passwords from one client address before logins from it back off.")
+    login_backoff_base_seconds: float = Field(
+        1.0, gt=0, description="First back-off; it doubles with every further wrong password.")
+    login_backoff_max_seconds: float = Field(900.0, gt=0, description="Longest back-off.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
     trusted_user_header: str | None = Field(
         None,

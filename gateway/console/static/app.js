@@ -51,7 +51,9 @@ async function api(path, options) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (res.status === 401 && !path.startsWith("/login")) { ME = null; showLogin(); throw new Error("log in first"); }
   if (!res.ok) {
-    const msg = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : res.statusText;
+    // FastAPI's {"detail"} (console-only hosts) or the service's {"error": {"message"}}
+    const detail = data && (data.detail || (data.error && data.error.message));
+    const msg = detail ? (typeof detail === "string" ? detail : JSON.stringify(detail)) : res.statusText;
     throw new Error(msg);
   }
   return data;
