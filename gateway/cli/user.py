@@ -46,8 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    if not sys.stdin.isatty():
+        # getpass would fall back to reading stdin with a warning, or die on EOF with a traceback
+        raise ValueError("no terminal to ask the password on; pipe it in with --password-stdin, "
+                         f'e.g. echo "$PW" | gateway user {args.action} {args.username} ... --password-stdin')
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        raise ValueError("no password given (end of input)") from None
+    if again != first:
         raise ValueError("the passwords differ")
     return first
 

@@ -55,3 +55,18 @@ def test_user_lifecycle(tmp_path, monkeypatch, capsys):
     finally:
         store.close()
     assert run(tmp_path, monkeypatch, capsys, "passwd", "nobody", "--password-stdin", stdin="whatever pass\n")[0] == 2
+
+
+def test_user_add_without_a_terminal_points_to_password_stdin(tmp_path):
+    """A newcomer scripting `gateway user add` gets a clear line, not getpass's EOFError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "user", "--data-dir", str(tmp_path), "add", "ops", "--role", "admin"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "GATEWAY_HMAC_SECRET": "cli-user-test-secret"},
+    )
+    assert proc.returncode == 2
+    assert "--password-stdin" in proc.stderr and "Traceback" not in proc.stderr
