@@ -44,7 +44,7 @@ class Receipt(BaseModel):
     sender: str | None = None
     receiver: str | None = None
     duplicate: bool = False
-    routed: bool = False
+    routing_state: str = "not_routed"
     issues: list[dict[str, Any]] = Field(default_factory=list)
     retour_code: str | None = None
     retour: bytes | None = None
@@ -111,13 +111,14 @@ class GatewayClient:
     # -- sending ---------------------------------------------------------------------------
 
     def send(self, xml: bytes) -> Receipt:
-        """Send one message; the receipt carries the verdict and the retour (bytes)."""
+        """Send one message; the receipt carries the verdict and the retour as the file (bytes,
+        CR/LF line endings as OP192 requires; the JSON answer carries it with LF)."""
         r = self._request("POST", "/v1/messages", content=xml,
                           headers={"Content-Type": "application/xml"})
         data = r.json()
         retour = data.pop("retour", None)
         data.pop("links", None)
-        return Receipt(**data, retour=retour.encode("utf-8") if retour else None)
+        return Receipt(**data, retour=retour.replace("\n", "\r\n").encode("utf-8") if retour else None)
 
     def send_batch(self, messages: Iterable[tuple[str, bytes]] | bytes) -> dict[str, Any]:
         """Send a zip (bytes) or (name, xml) pairs zipped here; the per-entry results."""

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.routing.correlation import Correlation
+from gateway.routing.status import RoutingState
 
 _ISSUE_EXAMPLE = {
     "rule": "TR019", "severity": "error",
@@ -53,7 +54,7 @@ class MessageReceived(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"example": {
         "message_id": "01JD3Z8Q7W2V6N4K9M1B5C8X0R", "verdict": "rejected", "code": "JW305",
-        "sender": "12345678", "receiver": "0513", "duplicate": False, "routed": False,
+        "sender": "12345678", "receiver": "0513", "duplicate": False, "routing_state": "not_routed",
         "issues": [_ISSUE_EXAMPLE], "retour_code": "JW306",
         "retour": "<?xml version='1.0' encoding='UTF-8'?><Bericht xmlns=...>...</Bericht>",
         "correlation": {"client_keys": ["5f1c...e2"], "toewijzingnummers": ["123456"],
@@ -66,10 +67,15 @@ class MessageReceived(BaseModel):
     sender: str | None
     receiver: str | None
     duplicate: bool = Field(description="The same message was received before: same answer.")
-    routed: bool = Field(description="Handed to the receiver's stream / topics.")
+    routing_state: RoutingState = Field(description=(
+        "not_routed (nothing handed on) | outbox_written (stored for the receiver's Kafka topics, not "
+        "published yet) | published (on the receiver's stream and topics). GET /v1/messages/{id} "
+        "follows it on: consumed (the receiver acknowledged it on its stream) or dead_letter."))
     issues: list[dict[str, Any]]
     retour_code: str | None = Field(description="JW302 ... JW320, or JW325 for a declaration.")
-    retour: str | None = Field(description="The retourbericht (or 325) as XML.")
+    retour: str | None = Field(description=(
+        "The retourbericht (or 325) as XML text with LF line endings, to read. The file to forward "
+        "(UTF-8, CR/LF line endings as OP192 requires) is GET /v1/messages/{id}/retour."))
     correlation: Correlation
     links: dict[str, str]
 
@@ -79,7 +85,7 @@ class MessageView(BaseModel):
         "message_id": "01JD3Z8Q7W2V6N4K9M1B5C8X0R", "received_at": "2026-11-22T10:15:00Z",
         "code": "JW301", "sender": "0513", "receiver": "12345678", "verdict": "accepted",
         "identificatie": "A1B2C3", "issues": [], "retour_available": True,
-        "client_key": "5f1c...e2", "allocation_numbers": ["123456"], "routing_state": "queued",
+        "client_key": "5f1c...e2", "allocation_numbers": ["123456"], "routing_state": "published",
         "transport": "http"}})
     message_id: str
     received_at: datetime
@@ -92,7 +98,8 @@ class MessageView(BaseModel):
     retour_available: bool
     client_key: str | None
     allocation_numbers: list[str]
-    routing_state: str
+    routing_state: RoutingState = Field(description=(
+        "not_routed | outbox_written | published | consumed | dead_letter (gateway.routing.status)"))
     transport: str | None
 
 

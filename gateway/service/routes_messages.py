@@ -16,6 +16,7 @@ from gateway.catalog import by_code
 from gateway.ingress.zipbatch import ZipLimits, unpack
 from gateway.observability import bind_message, get_logger
 from gateway.pipeline import Outcome
+from gateway.routing.status import routing_state, routing_state_at_answer
 from gateway.service.bodies import read_limited
 from gateway.service.deps import current_party, in_thread
 from gateway.service.errors import ApiError
@@ -56,7 +57,7 @@ _ZIP_BODY = {
 }
 
 
-def received(outcome: Outcome) -> MessageReceived:
+def received(outcome: Outcome, kafka: bool) -> MessageReceived:
     mid = outcome.message_id or ""
     links = {"self": f"/v1/messages/{mid}"}
     if outcome.retour is not None:
@@ -68,10 +69,11 @@ def received(outcome: Outcome) -> MessageReceived:
         sender=outcome.sender,
         receiver=outcome.receiver,
         duplicate=outcome.duplicate,
-        routed=outcome.routed,
+        routing_state=routing_state_at_answer(outcome.routed, kafka),
         issues=outcome.issues,
         retour_code=outcome.retour_code,
-        retour=outcome.retour.decode("utf-8") if outcome.retour else None,
+        # LF inside JSON, like every other text in it; the CR/LF file is GET .../retour
+        retour=outcome.retour.decode("utf-8").replace("\r\n", "\n") if outcome.retour else None,
         correlation=outcome.correlation,
         links=links,
     )
@@ -126,7 +128,7 @@ async def post_message(request: Request, party: Party = Depends(current_party)) 
         outcome = await _process(request, raw, party, "http")
     if outcome.verdict == "transport_rejected":
         return JSONResponse(rejected(outcome).model_dump(mode="json"), 422)
-    return received(outcome)
+    return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
 
 
 @router.post(
@@ -188,7 +190,9 @@ async def get_message(message_id: str, request: Request, party: Party = Depends(
         issues=[{k: i.get(k) for k in ("rule", "severity", "path", "line", "text")} for i in r.issues],
         retour_available=r.retour is not None or r.retour_identificatie is not None,
         client_key=r.client_key, allocation_numbers=list(r.allocation_numbers or []),
-        routing_state=r.routing_state, transport=r.transport,
+        routing_state=routing_state(r.routing_state, r.receiver,
+                                    request.app.state.components.store.deliveries(r.id)),
+        transport=r.transport,
     )
 
 

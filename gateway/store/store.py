@@ -642,6 +642,16 @@ class Store:
             for r in rows
         ]
 
+    def deliveries(self, message_id: str) -> list[tuple[str, str | None, bool]]:
+        """(destination, party, done) of every outbox row of a message: a Kafka row is done when
+        published, a stream row when its party acknowledged it."""
+        o = t.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o.c.destination, o.c.party, o.c.published_at).where(o.c.message_id == message_id)
+            ).all()
+        return [(d, p, published is not None) for d, p, published in rows]
+
     def stream_offset(self, party: str) -> int:
         with self.engine.connect() as conn:
             value = conn.execute(

@@ -29,7 +29,7 @@ def test_accepted_message_is_routed_to_the_receiver(client, keys):
     r = client.post("/v1/messages", content=samples.allocation("ijw"), headers=auth(keys.gemeente))
     assert r.status_code == 202, r.text
     body = r.json()
-    assert body["verdict"] == "accepted" and body["code"] == "JW301" and body["routed"] is True
+    assert body["verdict"] == "accepted" and body["code"] == "JW301" and body["routing_state"] == "published"
     assert body["sender"] == GEMEENTE and body["receiver"] == AANBIEDER
     items = stream(client, AANBIEDER, keys.aanbieder)
     assert [(i["type"], i["message_id"]) for i in items] == [("JW301", body["message_id"])]
@@ -227,14 +227,14 @@ def test_review_verdict_is_not_routed_unless_configured(app, client, keys):
     gouda = add_party(app.state.components.store, "0513", "gemeente")
     xml = samples.request("iwmo", gemeente="0513", bsn=samples.BSNS[500])
     body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
-    assert body["verdict"] == "review" and body["routed"] is False
+    assert body["verdict"] == "review" and body["routing_state"] == "not_routed"
     assert any(i["rule"] == "CR006" and i["severity"] == "warning" for i in body["issues"])
     assert stream(client, "0513", gouda) == []
     assert [i["type"] for i in stream(client, AANBIEDER, keys.aanbieder)] == ["WMO316"]  # the retour
     app.state.settings.route_review = True
     xml = samples.request("iwmo", gemeente="0513", bsn=samples.BSNS[501])
     body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
-    assert body["verdict"] == "review" and body["routed"] is True
+    assert body["verdict"] == "review" and body["routing_state"] == "published"
     assert [i["message_id"] for i in stream(client, "0513", gouda)] == [body["message_id"]]
 
 
@@ -245,7 +245,7 @@ def test_declaration_with_one_bad_prestatie_is_partly_awarded_and_routed(client,
     xml = samples.declaration("ijw", clients={bsn: [samples.Prestatie(),
                                                     samples.Prestatie(toewijzingnummer=9999)]})
     body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
-    assert body["verdict"] == "accepted" and body["routed"] is True and body["retour_code"] == "JW325"
+    assert body["verdict"] == "accepted" and body["routing_state"] == "published" and body["retour_code"] == "JW325"
     assert [i["rule"] for i in body["issues"]] == ["TR338"]
     assert "Prestatie[2]" in body["issues"][0]["path"]
     from lxml import etree
@@ -281,3 +281,34 @@ def test_console_and_health_are_mounted(client):
     assert client.get("/readyz").json()["status"] == "ready"
     r = client.get("/console", follow_redirects=False)
     assert r.status_code in (200, 302, 303, 307), r.status_code
+
+
+def test_routing_state_names_what_happened(client, keys):
+    """not_routed / published on the answer; GET follows it to consumed once the receiver acks."""
+    r = client.post("/v1/messages", content=samples.allocation("ijw"), headers=auth(keys.gemeente)).json()
+    assert r["routing_state"] == "published"  # no Kafka here: on the receiver's stream at once
+    view = lambda mid: client.get(f"/v1/messages/{mid}", headers={"X-API-Key": keys.gemeente}).json()  # noqa: E731
+    assert view(r["message_id"])["routing_state"] == "published"
+    # The gemeente acknowledging the retour on its own stream does not make the message consumed.
+    own = stream(client, GEMEENTE, keys.gemeente)
+    client.post(f"/v1/streams/{GEMEENTE}/ack", json={"position": own[-1]["position"]},
+                headers={"X-API-Key": keys.gemeente})
+    assert view(r["message_id"])["routing_state"] == "published"
+    item = stream(client, AANBIEDER, keys.aanbieder)[-1]
+    client.post(f"/v1/streams/{AANBIEDER}/ack", json={"position": item["position"]},
+                headers={"X-API-Key": keys.aanbieder})
+    assert view(r["message_id"])["routing_state"] == "consumed"
+
+    # A start for a toewijzing nobody issued is rejected: nothing goes to the gemeente.
+    rejected = client.post("/v1/messages", content=samples.start("ijw", products=(samples.Started(toewijzingnummer=424242),)),
+                           headers=auth(keys.aanbieder)).json()
+    assert rejected["verdict"] == "rejected" and rejected["routing_state"] == "not_routed"
+    assert view(rejected["message_id"])["routing_state"] == "not_routed"
+
+
+def test_retour_is_lf_in_json_and_crlf_as_the_file(client, keys):
+    body = client.post("/v1/messages", content=samples.allocation("ijw"), headers=auth(keys.gemeente)).json()
+    assert "\r" not in body["retour"] and body["retour"].count("\n") > 3
+    file = client.get(body["links"]["retour"], headers={"X-API-Key": keys.gemeente})
+    assert file.status_code == 200 and file.headers["content-type"].startswith("application/xml")
+    assert b"\r\n" in file.content and file.content.replace(b"\r\n", b"\n") == body["retour"].encode()
