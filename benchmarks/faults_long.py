@@ -56,6 +56,30 @@ def kill9_postgres(work: Path, scale: float) -> dict:
                                kills=5).as_dict()
 
 
+def kill9_repeat(work: Path, scale: float) -> dict:
+    """The CI-sized kill -9 scenario (80 messages, one kill mid-load) 20 times in a row on SQLite:
+    a restart must never turn into a refused message (a 4xx for the gateway's own state)."""
+    from gateway.testing.services import TansuBroker
+    from tests.faults import scenarios
+
+    runs, violations, refused = [], [], 0
+    for i in range(max(1, round(20 * scale))):
+        run_dir = work / f"run{i}"
+        run_dir.mkdir()
+        with TansuBroker() as broker:
+            r = scenarios.kill9(run_dir, f"sqlite:///{run_dir / 'gateway.db'}", broker.bootstrap,
+                                messages=80, kills=1).as_dict()
+        statuses = r["figures"].get("statuses_seen", {})
+        refused += sum(n for status, n in statuses.items() if str(status).startswith("4"))
+        runs.append({"run": i + 1, "passed": r["passed"], "statuses": statuses,
+                     "connection_errors": r["figures"].get("connection_errors")})
+        violations += [f"run {i + 1}: {v}" for v in r["violations"]]
+    return {"scenario": "kill9_repeat", "params": {"runs": len(runs), "messages": 80, "kills": 1},
+            "figures": {"runs": runs, "refused": refused,
+                        "runs_passed": sum(1 for r in runs if r["passed"])},
+            "violations": violations, "passed": not violations}
+
+
 def broker_outage(work: Path, scale: float) -> dict:
     from gateway.testing.services import TansuBroker, temporary_pg_database
     from tests.faults import scenarios
@@ -171,6 +195,7 @@ def fuzz(work: Path, scale: float) -> dict:
 SCENARIOS: dict[str, Callable[[Path, float], dict]] = {
     "kill9_sqlite": kill9_sqlite,
     "kill9_postgres": kill9_postgres,
+    "kill9_repeat": kill9_repeat,
     "broker_outage": broker_outage,
     "db_outage": db_outage,
     "multi_process_2": _multi(2),
@@ -204,6 +229,9 @@ def _headline(r: dict) -> str:
         return (f"{killed}{f.get('stored')} stored, races held: TR332 {f.get('tr332_races_held')}, "
                 f"TR056 {f.get('tr056_races_held')}, duplicate {f.get('duplicate_races_held')}; "
                 f"{f.get('consumed_distinct')}/{f.get('kafka_rows')} on Kafka")
+    if name == "kill9_repeat":
+        return (f"{f.get('runs_passed')}/{r['params'].get('runs')} runs held, {f.get('refused')} messages "
+                "refused with a 4xx")
     if name == "hostile":
         return (f"{r['params'].get('cases')} cases x {r['params'].get('repeats')}: RSS {f.get('rss_start_mb')} -> "
                 f"{f.get('rss_end_mb')} MB, peak {f.get('rss_peak_mb')} MB")
