@@ -89,11 +89,17 @@ def find_bsns(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Logging
 
+def _timestamp(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """ISO UTC time from the gateway's one clock (structlog's TimeStamper reads the system's)."""
+    event["timestamp"] = clock.now().isoformat().replace("+00:00", "Z")
+    return event
+
+
 _SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    _timestamp,
     structlog.processors.StackInfoRenderer(),
     # Render tracebacks to text before masking, so a BSN inside an exception message is masked too.
     structlog.processors.format_exc_info,

@@ -56,7 +56,7 @@ def _fresh_id(prefix: str) -> str:
 
 
 def _stateless_level3(report) -> list[Issue]:
-    ctx = engine.RuleContext(root=report.root, mtype=report.mtype, today=date.today())
+    ctx = engine.RuleContext(root=report.root, mtype=report.mtype, today=clock.today())
     rules = engine.load_all()
     return [i for code in STATELESS_LEVEL3 if rules[code].applies_to(report.mtype)
             for i in rules[code].check(rules[code], ctx)]
