@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from gateway import clock
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.store import tables as t
 from gateway.store.ids import _encode
@@ -76,7 +77,7 @@ def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str
     its gemeente on their numbers (declarations and prestaties rows, as the store writes them),
     so the client chain and the number search have declarations to find."""
     rnd = random.Random(plan.seed)
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     start = now - timedelta(days=plan.days)
     span_ms = plan.days * 86_400_000
     types = {(m.standard, m.number): m for m in ALL_TYPES}
@@ -158,7 +159,7 @@ def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str
 
 
 def _parties(plan: Plan) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
+    now = clock.now()
     return [{"party_id": gemeente(i), "role": "gemeente", "name": f"Gemeente {i}", "created_at": now}
             for i in range(plan.gemeenten)] + [
         {"party_id": aanbieder(i), "role": "aanbieder", "name": f"Aanbieder {i}", "created_at": now}
@@ -295,7 +296,7 @@ def scenarios(plan: Plan, engine: Engine, now: datetime | None = None) -> dict[s
 
     from gateway.console.queries import encode_cursor
 
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     m = t.messages.c
     with engine.connect() as conn:
         some = conn.execute(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
+
+from gateway import clock
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _lock = threading.Lock()
@@ -26,7 +27,7 @@ def _encode(value: int, length: int) -> str:
 def new_id(now_ms: int | None = None) -> str:
     global _last
     with _lock:
-        ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        ms = now_ms if now_ms is not None else int(clock.timestamp() * 1000)
         last_ms, last_rand = _last
         if ms <= last_ms:
             ms, rand = last_ms, last_rand + 1  # same millisecond: keep increasing
