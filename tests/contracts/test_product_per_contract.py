@@ -81,7 +81,9 @@ def test_cr001_unknown_product_code_is_refused(registry):
 
 
 def test_cr001_municipality_outside_the_providers_contract(registry):
-    hbh = {"categorie": "01", "code": "01H01"}
+    # Within the HbH contract (until 2026-12-31) and before Gouwe's cliëntenstop, whatever today is.
+    hbh = {"categorie": "01", "code": "01H01", "ingangsdatum": date(2026, 6, 1), "einddatum": date(2026, 9, 30),
+           "toewijzingsdatum": date(2026, 5, 25)}
     assert run(registry, "WMO301", _alloc("iwmo", GOUWE, gemeente=GOUDA, **hbh)) == []
     issues = run(registry, "WMO301", _alloc("iwmo", GOUWE, gemeente=KRIMPENERWAARD, **hbh))
     assert [i.rule for i in issues] == ["CR001"] and KRIMPENERWAARD in issues[0].text

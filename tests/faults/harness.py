@@ -107,7 +107,10 @@ class GatewayProcess:
         return self.proc.pid
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "OTEL_"))}
+        # The gateway's settings come from this harness alone, but the clock is the run's: a
+        # suite run as another day (GATEWAY_TEST_DATE) needs its gateways on that day too.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("GATEWAY_", "OTEL_")) or k == "GATEWAY_CLOCK"}
         env.update(
             GATEWAY_HMAC_SECRET=SECRET,
             GATEWAY_OUTBOX_POLL_SECONDS="0.05",
