@@ -112,16 +112,29 @@ def rule(
     return register
 
 
+_LOADED: set[str] = set()  # "in-message" and/or "all": the rule modules imported so far
+
+
+def load(levels: Iterable[Level] = ALL_LEVELS) -> dict[str, Rule]:
+    """Import the rule modules `levels` need (for in-message levels only technical_* and
+    conditions_*, see validators.rulesets) and return the registry."""
+    group = "in-message" if set(levels) <= set(IN_MESSAGE_LEVELS) else "all"
+    if group not in _LOADED and "all" not in _LOADED:
+        from validators import rulesets
+
+        rulesets.import_modules(rulesets.IN_MESSAGE_MODULES if group == "in-message" else None)
+        _LOADED.add(group)
+    return REGISTRY
+
+
 def load_all() -> dict[str, Rule]:
     """Import every rule module so the registry is complete."""
-    import validators.rulesets  # noqa: F401  (the package imports its rule modules)
-
-    return REGISTRY
+    return load(ALL_LEVELS)
 
 
 def rules_for(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> list[Rule]:
     wanted = set(levels)
-    return [r for r in load_all().values() if r.level in wanted and r.applies_to(mtype)]
+    return [r for r in load(wanted).values() if r.level in wanted and r.applies_to(mtype)]
 
 
 def run(ctx: RuleContext, levels: Iterable[Level] = IN_MESSAGE_LEVELS) -> list[Issue]:
