@@ -26,6 +26,7 @@ HEAVY = (
     "sqlalchemy",
     "alembic",
     "aiokafka",
+    "pydantic",
     "pydantic_settings",
     "gateway.store",
     "gateway.settings",
