@@ -15,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lxml import etree
 
 from gateway.catalog import MessageType
 from validators.issues import Issue, Severity
 from validators.paths import element_path
+
+if TYPE_CHECKING:
+    from validators.contract_view import ContractLookup
+    from validators.state import StateReader
 
 Level = Literal["xslt", "condition", "crossmessage", "external", "contract"]
 IN_MESSAGE_LEVELS: tuple[Level, ...] = ("xslt", "condition")
@@ -35,9 +39,10 @@ class RuleContext:
     root: etree._Element
     mtype: MessageType
     today: date
-    # Level 3 rules get a view on stored state (gateway.store), contract rules the contract registry.
-    state: Any = None
-    contracts: Any = None
+    # Level 3 rules read stored state, contract rules the region's bundles, through interfaces
+    # defined here in validators/ (gateway.store and gateway.contracts implement them).
+    state: StateReader | None = None
+    contracts: ContractLookup | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

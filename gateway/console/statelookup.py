@@ -173,7 +173,7 @@ def prestatie_counts(conn: Connection, msg: dict[str, Any]) -> dict[str, int] | 
     gemeente's 325), found by their ReferentieNummers (the prestaties' unique key); None when the
     message is no 323 or left no state (it was rejected as a whole)."""
     from gateway.catalog import by_code
-    from gateway.store import extract
+    from validators import extract
 
     code = msg.get("code") or ""
     if not code.endswith("323") or not msg.get("raw") or not msg.get("sender"):

@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from gateway.catalog import MessageType
-from gateway.store import extract
+from validators import extract
 from gateway.store.apply import parties
 from gateway.store.store import ConflictError, Store, Transaction
 from validators import engine
