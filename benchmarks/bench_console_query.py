@@ -1,7 +1,7 @@
 """The console at a million stored messages: every log filter and the detail page, answered over
 HTTP (in-process ASGI, login cookie and all) on SQLite and PostgreSQL, against a recorded budget.
 
-Rows are bulk-loaded with gateway.console.loadgen (executemany / COPY); the detail page is measured
+Rows are bulk-loaded with benchmarks/loadgen.py (executemany / COPY); the detail page is measured
 on a real rejected declaration stored through the store's API. Each query's plan is checked with
 EXPLAIN: none may read `messages` or `message_issues` by a full scan.
 """
@@ -47,7 +47,8 @@ def _measure_store(label: str, url: str, rows: int) -> tuple[list[dict[str, Any]
     from sqlalchemy import select
 
     from gateway import console
-    from gateway.console import loadgen, queries, users
+    from benchmarks import loadgen
+    from gateway.console import queries, users
     from gateway.console.settings import ConsoleSettings
     from gateway.store import tables as t
 
@@ -114,7 +115,7 @@ def _measure_store(label: str, url: str, rows: int) -> tuple[list[dict[str, Any]
 
 @benchmark("console_query", "Console at a million messages: log filters and detail page")
 def console_query(ctx: RunContext) -> Result:
-    from gateway.testing import services
+    from testsupport import services
 
     rows = 100_000 if ctx.quick else 1_000_000
     results: list[dict[str, Any]] = []

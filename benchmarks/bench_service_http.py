@@ -65,7 +65,7 @@ def _store_url(kind: str) -> Iterator[str | None]:
     if kind == "sqlite":
         yield None
         return
-    from gateway.testing import services
+    from testsupport import services
 
     reason = services.pg_available()
     if reason:
@@ -78,7 +78,7 @@ def _store_url(kind: str) -> Iterator[str | None]:
 def _server(work: Path, store_url: str | None, bootstrap: str | None) -> Iterator[tuple[str, Any, dict]]:
     from gateway.settings import Settings
     from gateway.store import open_store
-    from gateway.testing.services import free_port
+    from testsupport.services import free_port
 
     data = work / "var"
     settings = Settings(data_dir=data, store_url=store_url, hmac_secret=SECRET)
@@ -180,7 +180,7 @@ def _pct(values: list[float], q: float) -> float:
 
 @benchmark("service_http", "Service over HTTP: throughput and latency from a second process")
 def service_http(ctx: RunContext) -> Result:
-    from gateway.testing.services import ServiceUnavailable, TansuBroker
+    from testsupport.services import ServiceUnavailable, TansuBroker
 
     n = 60 if ctx.quick else 600
     rows: list[dict[str, Any]] = []

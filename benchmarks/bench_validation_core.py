@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks.harness import Result, RunContext, benchmark
 from benchmarks.subjects import SUBJECTS, probe
-from gateway.testing.corpus import write_corpus
+from testsupport.corpus import write_corpus
 
 BASELINE = "lxml_floor"
 
@@ -74,7 +74,7 @@ def validation_core(ctx: RunContext) -> Result:
         headline = f"only {', '.join(measured) or 'nothing'} measured"
     return Result(
         measured=(
-            f"{n} valid messages from gateway.testing.corpus.write_corpus(seed=0): chronological per-client "
+            f"{n} valid messages from testsupport.corpus.write_corpus(seed=0): chronological per-client "
             "stories covering all 28 message types of iJw and iWmo 3.2 "
             f"({size / n / 1024:.1f} KiB on average), processed one after the other in one thread, "
             f"best of {repeats} pass(es) (one for the pipeline subjects); each pipeline pass starts on an empty store. "

@@ -39,7 +39,7 @@ def _n(base: int, scale: float) -> int:
 # -- scenarios -----------------------------------------------------------------------------------
 
 def kill9_sqlite(work: Path, scale: float) -> dict:
-    from gateway.testing.services import TansuBroker
+    from testsupport.services import TansuBroker
     from tests.faults import scenarios
 
     with TansuBroker() as broker:
@@ -48,7 +48,7 @@ def kill9_sqlite(work: Path, scale: float) -> dict:
 
 
 def kill9_postgres(work: Path, scale: float) -> dict:
-    from gateway.testing.services import TansuBroker, temporary_pg_database
+    from testsupport.services import TansuBroker, temporary_pg_database
     from tests.faults import scenarios
 
     with TansuBroker() as broker, temporary_pg_database() as url:
@@ -81,7 +81,7 @@ def kill9_repeat(work: Path, scale: float) -> dict:
 
 
 def broker_outage(work: Path, scale: float) -> dict:
-    from gateway.testing.services import TansuBroker, temporary_pg_database
+    from testsupport.services import TansuBroker, temporary_pg_database
     from tests.faults import scenarios
 
     broker = TansuBroker().start()
@@ -95,7 +95,7 @@ def broker_outage(work: Path, scale: float) -> dict:
 
 
 def db_outage(work: Path, scale: float) -> dict:
-    from gateway.testing.services import TansuBroker, temporary_pg_database
+    from testsupport.services import TansuBroker, temporary_pg_database
     from tests.faults import scenarios
 
     with TansuBroker() as broker, temporary_pg_database() as url:
@@ -105,7 +105,7 @@ def db_outage(work: Path, scale: float) -> dict:
 
 def _multi(n: int, kill_one: bool = False) -> Callable[[Path, float], dict]:
     def run(work: Path, scale: float) -> dict:
-        from gateway.testing.services import TansuBroker, temporary_pg_database
+        from testsupport.services import TansuBroker, temporary_pg_database
         from tests.faults import scenarios
 
         with TansuBroker() as broker, temporary_pg_database() as url:

@@ -65,7 +65,7 @@ def validate_bytes(work: Path) -> Iterator[Check]:
 
 def _parties() -> list[tuple[str, str]]:
     from gateway import samples
-    from gateway.testing.corpus import AANBIEDERS, GEMEENTEN
+    from testsupport.corpus import AANBIEDERS, GEMEENTEN
 
     gemeenten = {*GEMEENTEN, samples.GEMEENTE}
     aanbieders = {*AANBIEDERS, samples.AANBIEDER}
@@ -107,7 +107,7 @@ def pipeline_sqlite(work: Path) -> Iterator[Check]:
 
 @contextlib.contextmanager
 def pipeline_postgres(work: Path) -> Iterator[Check]:
-    from gateway.testing import services
+    from testsupport import services
 
     reason = services.pg_available()
     if reason:

@@ -21,27 +21,50 @@ refuses such messages instead.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
 from lxml import etree
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from validators.issues import Issue, Severity
 
 MB = 1024 * 1024
 
 
-class ParseLimits(BaseSettings):
-    """Parser limits, settable from the environment (GATEWAY_XML_MAX_BYTES, ...)."""
+def _bom_severity(value: str) -> Literal["error", "warning"]:
+    value = value.strip().lower()
+    if value not in ("error", "warning"):
+        raise ValueError(f"GATEWAY_XML_BOM_SEVERITY must be 'error' or 'warning', not {value!r}")
+    return value  # type: ignore[return-value]
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_XML_", frozen=True)
 
-    max_bytes: int = 25 * MB
-    max_depth: int = 100
-    bom_severity: Literal["error", "warning"] = "warning"
+def _from_env(name: str, default, convert):  # noqa: ANN001, ANN202
+    """A field whose default is read from GATEWAY_XML_<NAME> when the limits are made."""
+
+    def factory():  # noqa: ANN202
+        raw = os.environ.get(f"GATEWAY_XML_{name.upper()}")
+        return default if raw is None else convert(raw)
+
+    return field(default_factory=factory)
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Parser limits, settable from the environment (GATEWAY_XML_MAX_BYTES, ...).
+
+    A plain dataclass, not a pydantic settings class: every `gateway validate` imports this
+    module, and pydantic-settings alone would cost a third of the command's start-up."""
+
+    max_bytes: int = _from_env("max_bytes", 25 * MB, int)
+    max_depth: int = _from_env("max_depth", 100, int)
+    bom_severity: Literal["error", "warning"] = _from_env("bom_severity", "warning", _bom_severity)
+
+    def __post_init__(self) -> None:
+        if self.bom_severity not in ("error", "warning"):
+            raise ValueError(f"bom_severity must be 'error' or 'warning', not {self.bom_severity!r}")
 
 
 DEFAULT_LIMITS = ParseLimits()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway import clock
-from gateway.testing import services
+from testsupport import services
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

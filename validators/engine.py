@@ -15,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lxml import etree
 
 from gateway.catalog import MessageType
 from validators.issues import Issue, Severity
 from validators.paths import element_path
+
+if TYPE_CHECKING:
+    from validators.contract_view import ContractLookup
+    from validators.state import StateReader
 
 Level = Literal["xslt", "condition", "crossmessage", "external", "contract"]
 IN_MESSAGE_LEVELS: tuple[Level, ...] = ("xslt", "condition")
@@ -35,9 +39,10 @@ class RuleContext:
     root: etree._Element
     mtype: MessageType
     today: date
-    # Level 3 rules get a view on stored state (gateway.store), contract rules the contract registry.
-    state: Any = None
-    contracts: Any = None
+    # Level 3 rules read stored state, contract rules the region's bundles, through interfaces
+    # defined here in validators/ (gateway.store and gateway.contracts implement them).
+    state: StateReader | None = None
+    contracts: ContractLookup | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,16 +117,29 @@ def rule(
     return register
 
 
+_LOADED: set[str] = set()  # "in-message" and/or "all": the rule modules imported so far
+
+
+def load(levels: Iterable[Level] = ALL_LEVELS) -> dict[str, Rule]:
+    """Import the rule modules `levels` need (for in-message levels only technical_* and
+    conditions_*, see validators.rulesets) and return the registry."""
+    group = "in-message" if set(levels) <= set(IN_MESSAGE_LEVELS) else "all"
+    if group not in _LOADED and "all" not in _LOADED:
+        from validators import rulesets
+
+        rulesets.import_modules(rulesets.IN_MESSAGE_MODULES if group == "in-message" else None)
+        _LOADED.add(group)
+    return REGISTRY
+
+
 def load_all() -> dict[str, Rule]:
     """Import every rule module so the registry is complete."""
-    import validators.rulesets  # noqa: F401  (the package imports its rule modules)
-
-    return REGISTRY
+    return load(ALL_LEVELS)
 
 
 def rules_for(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> list[Rule]:
     wanted = set(levels)
-    return [r for r in load_all().values() if r.level in wanted and r.applies_to(mtype)]
+    return [r for r in load(wanted).values() if r.level in wanted and r.applies_to(mtype)]
 
 
 def run(ctx: RuleContext, levels: Iterable[Level] = IN_MESSAGE_LEVELS) -> list[Issue]:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 Severity = Literal["error", "warning"]
 # What the gateway does with a message that has this issue (contract bundles choose per rule).
 Action = Literal["reject", "flag", "review"]
+_SEVERITIES = frozenset(get_args(Severity))
+_ACTIONS = frozenset(get_args(Action))
 
 
-class Issue(BaseModel):
+@dataclass(kw_only=True)
+class Issue:
     """A problem found in a message.
 
     `rule` is "PARSE", "XSD", "DETECT" or an official rule code (TR101, CS139, CD034) or one of
     ours (CR001). `path` is in the official report format
     (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`).
+
+    A plain dataclass: every `gateway validate` and every message creates these, and a pydantic
+    model would cost the command a fifth of its start-up and each issue a validation pass.
     """
 
     rule: str
@@ -25,9 +30,15 @@ class Issue(BaseModel):
     line: int | None = None
     text: str
     # Internal fields, not part of the CLI JSON: where the retourcode goes and which one.
-    retourcode: str | None = Field(default=None, exclude=True)
-    class_path: str | None = Field(default=None, exclude=True)
-    action: Action = Field(default="reject", exclude=True)
+    retourcode: str | None = None
+    class_path: str | None = None
+    action: Action = "reject"
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITIES:
+            raise ValueError(f"severity must be one of {sorted(_SEVERITIES)}, not {self.severity!r}")
+        if self.action not in _ACTIONS:
+            raise ValueError(f"action must be one of {sorted(_ACTIONS)}, not {self.action!r}")
 
     def public(self) -> dict:
         """The issue as the CLI's JSON and the API show it."""

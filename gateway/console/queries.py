@@ -22,11 +22,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Text, and_, cast, func, literal, literal_column, or_, select, text, tuple_, union_all
+from sqlalchemy import Text, and_, cast, func, literal, literal_column, or_, select, tuple_, union_all
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.console import statelookup
+from gateway.console.statelookup import distinct_senders
 from gateway.store import tables as t
 from gateway.xmlparse import hardened_parser
 
@@ -201,25 +202,6 @@ def _client_chain(conn: Connection, key: str) -> Any:
     if not ids:
         return m.client_key == key
     return or_(m.client_key == key, m.id.in_(ids))
-
-
-# A loose index scan: the distinct senders, one index probe each (ix_messages_sender_received),
-# instead of DISTINCT over the whole table. Plain SQL that SQLite and PostgreSQL both run.
-_DISTINCT_SENDERS = text(
-    """
-    WITH RECURSIVE s(sender) AS (
-        SELECT min(sender) FROM messages
-        UNION ALL
-        SELECT (SELECT min(m.sender) FROM messages m WHERE m.sender > s.sender) FROM s
-        WHERE s.sender IS NOT NULL
-    )
-    SELECT sender FROM s WHERE sender IS NOT NULL
-    """
-)
-
-
-def distinct_senders(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute(_DISTINCT_SENDERS)]
 
 
 FREE_TEXT_CAP = 1000

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from gateway.catalog import ALL as ALL_TYPES
@@ -112,11 +112,28 @@ def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, 
     return dict(row._mapping) if row else None
 
 
+# A loose index scan: the distinct senders, one index probe each (ix_messages_sender_received),
+# instead of DISTINCT over the whole table. Plain SQL that SQLite and PostgreSQL both run.
+_DISTINCT_SENDERS = text(
+    """
+    WITH RECURSIVE s(sender) AS (
+        SELECT min(sender) FROM messages
+        UNION ALL
+        SELECT (SELECT min(m.sender) FROM messages m WHERE m.sender > s.sender) FROM s
+        WHERE s.sender IS NOT NULL
+    )
+    SELECT sender FROM s WHERE sender IS NOT NULL
+    """
+)
+
+
+def distinct_senders(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(_DISTINCT_SENDERS)]
+
+
 def _parties(conn: Connection, senders: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
     """(gemeenten, aanbieders): the registered parties and every sender (loose index scan, unless
     the caller ran it already)."""
-    from gateway.console.queries import distinct_senders
-
     found = set(distinct_senders(conn) if senders is None else senders)
     found.update(conn.execute(select(t.parties.c.party_id)).scalars())
     return sorted(p for p in found if len(p) == 4), sorted(p for p in found if len(p) == 8)
@@ -173,7 +190,7 @@ def prestatie_counts(conn: Connection, msg: dict[str, Any]) -> dict[str, int] | 
     gemeente's 325), found by their ReferentieNummers (the prestaties' unique key); None when the
     message is no 323 or left no state (it was rejected as a whole)."""
     from gateway.catalog import by_code
-    from gateway.store import extract
+    from validators import extract
 
     code = msg.get("code") or ""
     if not code.endswith("323") or not msg.get("raw") or not msg.get("sender"):

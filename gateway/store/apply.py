@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from gateway import clock
 from gateway.catalog import MessageType
-from gateway.store import extract
+from validators import extract
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
 

@@ -21,7 +21,7 @@ from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.catalog import MessageType
-from gateway.store import extract
+from validators import extract
 from gateway.store.apply import parties
 from gateway.store.store import ConflictError, Store, Transaction
 from validators import engine

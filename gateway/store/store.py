@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway import clock
 from gateway.catalog import MessageType
-from gateway.store import extract
+from validators import extract
 from gateway.store import tables as t
 from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret

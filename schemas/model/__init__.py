@@ -2,7 +2,7 @@
 
 `basisschema("ijw")` and `message_schema("JW301")` return `Schema` objects; `schemas.generate`
 writes them as XSD files, `mappers` builds typed models from them and
-`gateway.testing.schema_corpus` generates valid and invalid messages from them.
+`testsupport.schema_corpus` generates valid and invalid messages from them.
 """
 
 from .basis import basisschema

@@ -19,7 +19,7 @@ from console_helpers import PASSWORD, make_app
 from gateway.console.actions import find_replayer
 from gateway.samples import BSNS
 from gateway.store import MessageFilter
-from gateway.testing import services
+from testsupport import services
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

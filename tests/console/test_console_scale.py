@@ -18,8 +18,9 @@ from console_helpers import open_test_store
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from benchmarks import loadgen
 from gateway import console
-from gateway.console import loadgen, queries, users
+from gateway.console import queries, users
 from gateway.console.settings import ConsoleSettings
 from gateway.store import tables as t
 

@@ -11,8 +11,9 @@ from console_helpers import login
 from lxml import etree
 from sqlalchemy import insert, select
 
+from benchmarks import loadgen
 from gateway import clock
-from gateway.console import dashboards, loadgen, queries
+from gateway.console import dashboards, queries
 from gateway.store import tables as t
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.testing.services import free_port
+from testsupport.services import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "faults-test-secret"  # the HMAC secret every process of one test shares

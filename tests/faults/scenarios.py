@@ -181,7 +181,7 @@ def broker_outage(base: Path, store_url: str, broker, *, before: int = 20, durin
     memory) on the same port. The gateway keeps answering 202; the outbox keeps what it could
     not publish; after the restart the backlog drains and a consumer of the new broker sees every
     message stored since the outage exactly once (after dedup) and nothing from before it."""
-    from gateway.testing.services import TansuBroker
+    from testsupport.services import TansuBroker
 
     report = Report("broker_outage", dict(store=store_url.split(":")[0], before=before, during=during,
                                           after=after, outage_seconds=outage_seconds, workers=workers))
@@ -249,7 +249,7 @@ def broker_outage(base: Path, store_url: str, broker, *, before: int = 20, durin
 def _pg_admin(sql: str, *params: Any) -> None:
     import psycopg
 
-    from gateway.testing.services import PG_ADMIN_URL
+    from testsupport.services import PG_ADMIN_URL
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql, params or None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.testing.listener import ConnectionCounter
+from testsupport.listener import ConnectionCounter
 
 from . import harness
 from .hostile_inputs import (

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from gateway import samples, xmlparse
-from gateway.testing.listener import ConnectionCounter
+from testsupport.listener import ConnectionCounter
 from gateway.xmlparse import MB, ParseLimits, hardened_parser, parse
 from schemas.registry import SchemaRegistry
 from validators.validate import validate_bytes

@@ -11,7 +11,7 @@ from lxml import etree
 
 import mappers
 from gateway import catalog
-from gateway.testing import schema_corpus
+from testsupport import schema_corpus
 from schemas import generate
 
 CODES = [t.code for t in catalog.ALL]

@@ -15,7 +15,7 @@ from gateway.retour import (
     build_retour,
     resolve_path,
 )
-from gateway.testing.schema_corpus import valid_documents
+from testsupport.schema_corpus import valid_documents
 from schemas.registry import default_registry
 from validators import engine
 from validators.issues import Issue

@@ -9,7 +9,7 @@ from lxml import etree
 
 from gateway import clock, samples
 from gateway.catalog import ALL, by_code
-from gateway.testing.schema_corpus import valid_documents
+from testsupport.schema_corpus import valid_documents
 from validators import engine
 from validators.common import PathIndex
 from validators.paths import element_path

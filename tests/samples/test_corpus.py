@@ -10,7 +10,7 @@ from schema_assert import assert_valid
 
 from gateway import clock
 from gateway.catalog import ALL, by_namespace
-from gateway.testing.corpus import DEFECTS, describe, write_corpus
+from testsupport.corpus import DEFECTS, describe, write_corpus
 from validators import engine
 
 

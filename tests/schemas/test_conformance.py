@@ -16,7 +16,7 @@ from official_xsd import prepare
 from xsd_structure_compare import structure
 
 from gateway import catalog
-from gateway.testing import schema_corpus
+from testsupport import schema_corpus
 from schemas import generate
 
 OURS = Path(generate.__file__).resolve().parent

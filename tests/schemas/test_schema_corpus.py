@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from gateway import catalog
-from gateway.testing import schema_corpus, xsd_regex
+from testsupport import schema_corpus, xsd_regex
 from schemas import generate
 
 CODES = [t.code for t in catalog.ALL]

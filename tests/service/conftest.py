@@ -18,7 +18,7 @@ from gateway import samples
 from gateway.auth.keys import key_hash, new_key
 from gateway.service import create_app
 from gateway.settings import Settings
-from gateway.testing.services import free_port
+from testsupport.services import free_port
 
 GEMEENTE = samples.GEMEENTE
 AANBIEDER = samples.AANBIEDER

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gateway import samples
 from gateway.client import GatewayClient
 from gateway.store import tables as t
-from gateway.testing.services import TansuBroker
+from testsupport.services import TansuBroker
 
 from .conftest import live, make_app, make_settings, setup_parties
 from .test_e2e import consume, wait_until_published

@@ -74,7 +74,7 @@ def test_gateway_serve_embedded_default_in_a_subprocess(tmp_path):
     import httpx
 
     from gateway import samples
-    from gateway.testing.services import free_port
+    from testsupport.services import free_port
 
     env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path / "var")}
     add = subprocess.run([sys.executable, "-m", "gateway", "party", "add", "0599"], env=env,

@@ -13,7 +13,7 @@ from gateway.catalog import by_namespace
 from gateway.store import open_store
 from gateway.store.ingest import IngestResult, ingest
 from gateway.store.tables import metadata
-from gateway.testing import services
+from testsupport import services
 
 SECRET = "store-tests-secret"
 

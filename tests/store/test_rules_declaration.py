@@ -238,7 +238,7 @@ def test_helpers_are_consistent():
 def test_fast_prestatie_paths_equal_element_path():
     from lxml import etree
 
-    from gateway.store import extract
+    from validators import extract
     from validators.paths import element_path
 
     raw = samples.declaration(clients={A: [Prestatie(), Prestatie()], B: [Prestatie()]})

@@ -1,7 +1,7 @@
 """Shared by the contract rules (CR001..): which bundle and product apply to each item, and
 how an issue gets the action the region chose.
 
-`ctx.contracts` is a `gateway.contracts.ContractRegistry` (anything with `lookup(gemeente, on)`);
+`ctx.contracts` is a `validators.contract_view.ContractLookup` (gateway.contracts implements it);
 without it, or for a municipality in no region, the contract rules find nothing. Items are
 resolved once per message and cached in `ctx.extra`.
 """
@@ -9,10 +9,10 @@ resolved once per message and cached in `ctx.extra`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from gateway.contracts.index import BundleIndex
-from gateway.contracts.messages import Item, Parties, items, parties
-from gateway.contracts.models import Product, Tariff, TransitionMapping
+from validators.contract_items import Item, Parties, items, parties
+from validators.contract_view import ContractIndex, ContractProduct, ContractTransition
 from validators.common import path_of
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
@@ -23,15 +23,15 @@ _CACHE = "contract_items"
 @dataclass
 class Resolved:
     item: Item
-    idx: BundleIndex
-    product: Product | None  # the (new) product; None when unknown or an expired old code
-    mapping: TransitionMapping | None = None  # set when the message used an old product code
+    idx: ContractIndex
+    product: ContractProduct | None  # the (new) product; None when unknown or an expired old code
+    mapping: ContractTransition | None = None  # set when the message used an old product code
     expired: bool = False  # an old code past its cut-off (CR007)
     contracted: bool = False  # provider holds a contract or an exception for it (CR001)
     aspecific: bool = False  # category only (no ProductCode): contracted = some product of it
 
     @property
-    def tariffs(self) -> list[Tariff]:
+    def tariffs(self) -> list[Any]:
         if self.mapping is not None and self.mapping.tariffs:
             return self.mapping.tariffs
         return self.product.tariffs if self.product is not None else []
@@ -106,7 +106,7 @@ def resolved(ctx: RuleContext) -> list[Resolved]:
 def contract_issue(
     rule: Rule,
     ctx: RuleContext,
-    idx: BundleIndex,
+    idx: ContractIndex,
     el,
     text: str,
     *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.store import extract
+from validators import extract
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child

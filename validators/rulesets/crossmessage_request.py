@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from gateway.store import extract
+from validators import extract
 from validators.common import OPEN_END, Period, stacked
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue

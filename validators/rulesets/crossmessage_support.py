@@ -1,14 +1,14 @@
 """Helpers of the cross-message rules: who the message is between, and in which legal domain.
 
-The rules read earlier messages through `ctx.state` (gateway.store.StateView). Without a state
-(e.g. `gateway validate` on a single file) the state-based rules report nothing.
+The rules read earlier messages through `ctx.state` (a validators.state.StateReader). Without a
+state (e.g. `gateway validate` on a single file) the state-based rules report nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.store import extract
+from validators import extract
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
 from validators.paths import child, element_path, local_name
@@ -45,7 +45,7 @@ def dagtekening(ctx: RuleContext):  # noqa: ANN201
 
 def declaratie(ctx: RuleContext) -> extract.Declaratie:
     """The 323's Declaratie (or the 325's DeclaratieAntwoord), read once per message; the first
-    call also prefetches the state its prestaties need (StateView.prefetch_declaration)."""
+    call also prefetches the state its prestaties need (validators.state.Prefetching)."""
     d = ctx.extra.get("crossmessage.declaratie")
     if d is None:
         d = ctx.extra["crossmessage.declaratie"] = extract.declaratie(ctx.root)

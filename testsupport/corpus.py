@@ -224,10 +224,10 @@ def write_corpus(directory: Path | str, n: int, *, seed: int = 0, invalid_ratio:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m gateway.testing.corpus DIR N [--seed S] [--invalid-ratio R]"""
+    """python -m testsupport.corpus DIR N [--seed S] [--invalid-ratio R]"""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m gateway.testing.corpus", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m testsupport.corpus", description=main.__doc__)
     ap.add_argument("directory", type=Path)
     ap.add_argument("n", type=int)
     ap.add_argument("--seed", type=int, default=0)
