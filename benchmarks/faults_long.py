@@ -59,7 +59,7 @@ def kill9_postgres(work: Path, scale: float) -> dict:
 def kill9_repeat(work: Path, scale: float) -> dict:
     """The CI-sized kill -9 scenario (80 messages, one kill mid-load) 20 times in a row on SQLite:
     a restart must never turn into a refused message (a 4xx for the gateway's own state)."""
-    from gateway.testing.services import TansuBroker
+    from testsupport.services import TansuBroker
     from tests.faults import scenarios
 
     runs, violations, refused = [], [], 0
