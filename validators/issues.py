@@ -16,12 +16,16 @@ class Issue(BaseModel):
 
     `rule` is "PARSE", "XSD", "DETECT" or an official rule code (TR101, CS139, CD034) or one of
     ours (CR001). `path` is in the official report format
-    (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`).
+    (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`). `locations` are all
+    the places of the finding as the official report lists them (the Locaties of its Fout: the
+    element and the other existing elements the check compared, in document order); `path` is the
+    first of them. An issue made with a path only has that one location.
     """
 
     rule: str
     severity: Severity = "error"
     path: str | None = None
+    locations: list[str] = Field(default_factory=list)
     line: int | None = None
     text: str
     # Internal fields, not part of the CLI JSON: where the retourcode goes and which one.
@@ -35,9 +39,15 @@ class Issue(BaseModel):
             "rule": self.rule,
             "severity": self.severity,
             "path": self.path,
+            "locations": self.all_locations,
             "line": self.line,
             "text": self.text,
         }
+
+
+    @property
+    def all_locations(self) -> list[str]:
+        return self.locations or ([self.path] if self.path else [])
 
 
 def has_errors(issues: list[Issue]) -> bool:
