@@ -48,8 +48,11 @@ def conformance(ctx: RunContext) -> Result:
         {"scope": "all (code, Locatie) pairs", "rule": "*", **outcome.pairs.as_dict()},
         {"scope": "per message, codes only", "rule": "*", **outcome.codes.as_dict()},
     ]
-    for rule, tally in sorted(outcome.per_rule.items()):
-        rows.append({"scope": "rule", "rule": rule, **tally.as_dict()})
+    checked = {s: official.rule_names(s) for s in ("ijw", "iwmo")}
+    for rule in sorted(set(outcome.per_rule) | set(checked["ijw"]) | set(checked["iwmo"])):
+        standards = ", ".join(s for s in ("ijw", "iwmo") if rule in checked[s]) or "no"
+        rows.append({"scope": "rule", "rule": rule, "official_checks": standards,
+                     **outcome.per_rule.get(rule, compare.Tally()).as_dict()})
     p, c = outcome.pairs, outcome.codes
     notes = [
         f"{outcome.messages:,} messages, {outcome.messages_equal:,} with exactly the official report; "
@@ -67,7 +70,7 @@ def conformance(ctx: RunContext) -> Result:
         "report as a set of (code, Locatie) pairs, and per message as a set of codes.",
         baseline="the official stylesheet's report",
         ratio_meaning="recall = agreeing pairs / official pairs, precision = agreeing pairs / our pairs",
-        columns=["scope", "rule", "agree", "official_only", "ours_only", "recall", "precision"],
+        columns=["scope", "rule", "official_checks", "agree", "official_only", "ours_only", "recall", "precision"],
         rows=rows,
         headline=f"{outcome.messages:,} messages: pairs recall {p.recall:.3f} / precision {p.precision:.3f}; "
         f"per message (codes) recall {c.recall:.3f} / precision {c.precision:.3f}",
