@@ -498,7 +498,7 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
 def _public(issue: Any) -> dict[str, Any]:
     if isinstance(issue, Issue):
         return issue.public()
-    return {k: issue.get(k) for k in ("rule", "severity", "path", "line", "text")}
+    return {k: issue.get(k) for k in ("rule", "severity", "path", "locations", "line", "text")}
 
 
 def _answer_type(mtype: MessageType) -> MessageType | None:

@@ -15,7 +15,7 @@ from lxml import etree
 
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
-from validators.paths import child, children, element_path, local_name, text
+from validators.paths import PathIndex, child, children, local_name, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -115,43 +115,17 @@ def body(root: etree._Element) -> etree._Element | None:
 # --- issues with paths from one index ------------------------------------------------------
 
 
-class PathIndex:
-    """The report path of every element, computed in one pass over the tree.
-
-    `validators.paths.element_path` rescans the siblings of every step, which is quadratic when a
-    hostile message repeats one line 10,000 times and every copy gets an issue; with the index an
-    issue costs a dict lookup. Built lazily: a message without findings never pays for it.
-    """
-
-    def __init__(self, root: etree._Element) -> None:
-        self.paths: dict[etree._Element, str] = {}
-        stack = [(root, "/" + _local(root.tag))]
-        while stack:
-            el, path = stack.pop()
-            self.paths[el] = path
-            kids = [c for c in el.iterchildren(etree.Element)]
-            if not kids:
-                continue
-            counts: dict[str, int] = {}
-            for c in kids:
-                counts[c.tag] = counts.get(c.tag, 0) + 1
-            seen: dict[str, int] = {}
-            for c in kids:
-                name = _local(c.tag)
-                if counts[c.tag] == 1:
-                    stack.append((c, f"{path}/{name}"))
-                else:
-                    seen[c.tag] = seen.get(c.tag, 0) + 1
-                    stack.append((c, f"{path}/{name}[{seen[c.tag]}]"))
+def path_index(ctx: RuleContext) -> PathIndex:
+    """The run's shared path index (validators.paths), made on first use."""
+    index = ctx.extra.get("path_index")
+    if index is None:
+        index = ctx.extra["path_index"] = PathIndex(ctx.root)
+    return index
 
 
 def path_of(ctx: RuleContext, el: etree._Element) -> str:
     """The report path of `el` (validators.paths format), from the run's shared index."""
-    index = ctx.extra.get("path_index")
-    if index is None:
-        index = ctx.extra["path_index"] = PathIndex(ctx.root)
-    found = index.paths.get(el)
-    return found if found is not None else element_path(el)
+    return path_index(ctx).path(el)
 
 
 def issue(
@@ -160,17 +134,22 @@ def issue(
     el: etree._Element | None,
     text_: str,
     *,
+    also: Iterable[etree._Element | None] = (),
     class_el: etree._Element | None = None,
 ) -> Issue:
-    """What `rule.issue(el, text)` gives, with paths from the index (linear in issues)."""
+    """An issue of `rule` at `el` and the other existing elements its check compared (`also`),
+    with paths from the run's index: `locations` in document order, `path` the first of them."""
+    index = path_index(ctx)
+    locations = index.locations([el, *also]) if also else ([index.path(el)] if el is not None else [])
     return Issue(
         rule=rule.code,
         severity=rule.severity,
-        path=path_of(ctx, el) if el is not None else None,
+        path=locations[0] if locations else None,
+        locations=locations,
         line=el.sourceline if el is not None else None,
         text=text_,
         retourcode=rule.retourcode,
-        class_path=path_of(ctx, class_el) if class_el is not None else None,
+        class_path=index.path(class_el) if class_el is not None else None,
     )
 
 
@@ -178,6 +157,7 @@ def missing(rule: Rule, ctx: RuleContext, parent: etree._Element, name: str, tex
     """An issue about an element that should be present: the path names where it belongs."""
     found = issue(rule, ctx, parent, text_)
     found.path = f"{found.path}/{name}"
+    found.locations = [found.path]
     return found
 
 

@@ -21,7 +21,7 @@ from lxml import etree
 
 from gateway.catalog import MessageType
 from validators.issues import Issue, Severity
-from validators.paths import element_path
+from validators.paths import PathIndex, element_path
 
 if TYPE_CHECKING:
     from validators.contract_view import ContractLookup
@@ -68,15 +68,20 @@ class Rule:
         el: etree._Element | None,
         text: str,
         *,
+        also: Iterable[etree._Element | None] = (),
         class_el: etree._Element | None = None,
         severity: Severity | None = None,
         retourcode: str | None = None,
     ) -> Issue:
-        """An issue of this rule at element `el`; `class_el` is the class that carries the retourcode."""
+        """An issue of this rule at element `el` and the other existing elements its check compared
+        (`also`: all become `locations`, in document order); `class_el` is the class that carries
+        the retourcode. For a rule run, validators.common.issue shares the run's path index."""
+        locations = PathIndex().locations([el, *also]) if also else []
         return Issue(
             rule=self.code,
             severity=severity or self.severity,
-            path=element_path(el) if el is not None else None,
+            path=locations[0] if locations else (element_path(el) if el is not None else None),
+            locations=locations,
             line=el.sourceline if el is not None else None,
             text=text,
             retourcode=retourcode or self.retourcode,

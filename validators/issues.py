@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 Severity = Literal["error", "warning"]
@@ -18,7 +18,10 @@ class Issue:
 
     `rule` is "PARSE", "XSD", "DETECT" or an official rule code (TR101, CS139, CD034) or one of
     ours (CR001). `path` is in the official report format
-    (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`).
+    (`/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`). `locations` are all
+    the places of the finding as the official report lists them (the Locaties of its Fout: the
+    element and the other existing elements the check compared, in document order); `path` is the
+    first of them. An issue made with a path only has that one location.
 
     A plain dataclass: every `gateway validate` and every message creates these, and a pydantic
     model would cost the command a fifth of its start-up and each issue a validation pass.
@@ -27,6 +30,7 @@ class Issue:
     rule: str
     severity: Severity = "error"
     path: str | None = None
+    locations: list[str] = field(default_factory=list)
     line: int | None = None
     text: str
     # Internal fields, not part of the CLI JSON: where the retourcode goes and which one.
@@ -46,9 +50,14 @@ class Issue:
             "rule": self.rule,
             "severity": self.severity,
             "path": self.path,
+            "locations": self.all_locations,
             "line": self.line,
             "text": self.text,
         }
+
+    @property
+    def all_locations(self) -> list[str]:
+        return self.locations or ([self.path] if self.path else [])
 
 
 def has_errors(issues: list[Issue]) -> bool:

@@ -1,14 +1,27 @@
-"""Element paths in the official report format.
+"""Element paths in the official report format, one mechanism for the whole project.
 
 `/Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Einddatum`: local names only, and an
-index only where an element has siblings of the same name.
+index only where an element has siblings of the same name (the official printXPath).
+
+A path step needs the element's position among its parent's children, so the children of a parent
+are numbered in one pass (`_number`) and that numbering is kept:
+- `PathIndex` keeps it for one tree whose structure no longer changes (a rule run: the rules share
+  one index in RuleContext.extra), with every path it built, so n issues cost O(n + depth);
+- `element_path` keeps it for the last few parents in a small LRU that re-numbers a parent whose
+  first or last child changed (trees being built or edited: samples, retours).
+Either way a message with thousands of same-named siblings is numbered once, not per issue.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from lxml import etree
+
+# child -> (ordinal among the parent's element children, 1-based index among same-named
+# siblings or 0 when the name does not repeat)
+Numbering = dict[etree._Element, tuple[int, int]]
 
 
 def local_name(el: etree._Element) -> str:
@@ -18,65 +31,102 @@ def local_name(el: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-# Sibling positions per parent, computed in one pass over its children: without this every path
-# step rescans all siblings, which is quadratic when a 323 with thousands of prestaties gets an
-# issue on each. Small LRU: it holds strong references, lxml elements take no weak ones.
-# The cached entry is checked against the parent's first and last child (both O(1) in lxml,
-# unlike len(), which walks the children) so an appended or removed sibling re-indexes.
-_POSITIONS: OrderedDict[etree._Element, tuple[tuple, dict[etree._Element, int]]] = OrderedDict()
-_POSITIONS_MAX = 16
-
-
-def _positions(parent: etree._Element) -> dict[etree._Element, int]:
-    """child -> 1-based index among same-named siblings; 0 for a name that does not repeat."""
-    try:
-        size: tuple = (parent[0], parent[-1])
-    except IndexError:
-        size = ()
-    hit = _POSITIONS.get(parent)
-    if hit is not None and hit[0] == size:
-        _POSITIONS.move_to_end(parent)
-        return hit[1]
+def _number(parent: etree._Element) -> Numbering:
+    """Number the element children of `parent` in one pass (two over the children list)."""
+    kids = [c for c in parent if isinstance(c.tag, str)]
     counts: dict[str, int] = {}
-    for c in parent:
-        if isinstance(c.tag, str):
-            counts[c.tag] = counts.get(c.tag, 0) + 1
+    for c in kids:
+        counts[c.tag] = counts.get(c.tag, 0) + 1
     seen: dict[str, int] = {}
-    positions: dict[etree._Element, int] = {}
-    for c in parent:
-        if not isinstance(c.tag, str):
-            continue
+    out: Numbering = {}
+    for i, c in enumerate(kids):
         if counts[c.tag] > 1:
             seen[c.tag] = seen.get(c.tag, 0) + 1
-            positions[c] = seen[c.tag]
+            out[c] = (i, seen[c.tag])
         else:
-            positions[c] = 0
-    _POSITIONS[parent] = (size, positions)
-    if len(_POSITIONS) > _POSITIONS_MAX:
-        _POSITIONS.popitem(last=False)
-    return positions
+            out[c] = (i, 0)
+    return out
 
 
-def _step(el: etree._Element) -> str:
-    name = local_name(el)
-    parent = el.getparent()
-    if parent is None:
-        return name
-    positions = _positions(parent)
-    index = positions.get(el)
-    if index is None:
-        # The parent changed in the middle since it was indexed: index it again.
-        _POSITIONS.pop(parent, None)
-        index = _positions(parent).get(el)
+def _step(name: str, index: int) -> str:
     return f"{name}[{index}]" if index else name
 
 
+class PathIndex:
+    """Paths and document order of the elements of one (no longer changing) tree, built lazily:
+    a parent's children are numbered on the first path through it, each path is built once."""
+
+    def __init__(self, root: etree._Element | None = None) -> None:
+        self._numbering: dict[etree._Element, Numbering] = {}
+        self._paths: dict[etree._Element, str] = {}
+
+    def _numbers(self, el: etree._Element, parent: etree._Element) -> tuple[int, int]:
+        numbering = self._numbering.get(parent)
+        if numbering is None:
+            numbering = self._numbering[parent] = _number(parent)
+        return numbering[el]
+
+    def path(self, el: etree._Element) -> str:
+        found = self._paths.get(el)
+        if found is not None:
+            return found
+        parent = el.getparent()
+        if parent is None:
+            found = "/" + local_name(el)
+        else:
+            found = f"{self.path(parent)}/{_step(local_name(el), self._numbers(el, parent)[1])}"
+        self._paths[el] = found
+        return found
+
+    def order(self, el: etree._Element) -> tuple[int, ...]:
+        """A key that sorts elements in document order (the ordinals along the ancestor chain)."""
+        key = []
+        node = el
+        parent = node.getparent()
+        while parent is not None:
+            key.append(self._numbers(node, parent)[0])
+            node, parent = parent, parent.getparent()
+        return tuple(reversed(key))
+
+    def locations(self, elements: Iterable[etree._Element | None]) -> list[str]:
+        """The official Locatie list of a finding: every given element that exists, once, in
+        document order (the stylesheet's node-set union)."""
+        unique = {id(e): e for e in elements if e is not None}
+        ordered = sorted(unique.values(), key=self.order)
+        return [self.path(e) for e in ordered]
+
+
+# The numbering of the last few parents for element_path, checked against the parent's first and
+# last child (both O(1) in lxml, unlike len(), which walks the children) so that an appended or
+# removed sibling re-numbers. Small LRU: it holds strong references, lxml elements take no weak ones.
+_RECENT: OrderedDict[etree._Element, tuple[tuple, Numbering]] = OrderedDict()
+_RECENT_MAX = 16
+
+
+def _recent_numbers(el: etree._Element, parent: etree._Element) -> tuple[int, int]:
+    try:
+        ends: tuple = (parent[0], parent[-1])
+    except IndexError:
+        ends = ()
+    hit = _RECENT.get(parent)
+    if hit is not None and hit[0] == ends and el in hit[1]:
+        _RECENT.move_to_end(parent)
+        return hit[1][el]
+    numbering = _number(parent)
+    _RECENT[parent] = (ends, numbering)
+    if len(_RECENT) > _RECENT_MAX:
+        _RECENT.popitem(last=False)
+    return numbering[el]
+
+
 def element_path(el: etree._Element) -> str:
+    """The report path of `el` in a tree that may still change."""
     steps = []
     node: etree._Element | None = el
     while node is not None:
-        steps.append(_step(node))
-        node = node.getparent()
+        parent = node.getparent()
+        steps.append(_step(local_name(node), _recent_numbers(node, parent)[1]) if parent is not None else local_name(node))
+        node = parent
     return "/" + "/".join(reversed(steps))
 
 

@@ -1,7 +1,9 @@
 """`gateway validate [--schemas DIR] [--json] PATH...`: validate message files.
 
 Files or directories (recursively *.xml). With --json one JSON object per file per line:
-{"file", "standard", "message", "valid", "issues": [{"rule", "severity", "path", "line", "text"}]}.
+{"file", "standard", "message", "valid",
+ "issues": [{"rule", "severity", "path", "locations", "line", "text"}]}: `locations` lists every
+place of a finding as the official report's Locaties do, `path` is the first.
 Exit status 0 when every file is valid, 1 when any is not, 2 on a usage error or when the gateway
 itself failed on a file (an INTERNAL issue, not a verdict on the file). Output follows the order
 of the arguments, each directory's files sorted by path, whatever the parallelism.
@@ -205,6 +207,7 @@ def _human(result: dict) -> str:
             if part
         )
         lines.append(f"    {i['severity']:<7} {i['rule']:<6} {where + ': ' if where else ''}{i['text']}")
+        lines.extend(f"{'':<22}also {loc}" for loc in (i.get("locations") or [])[1:])
     return "\n".join(lines)
 
 

@@ -187,7 +187,7 @@ async def get_message(message_id: str, request: Request, party: Party = Depends(
     return MessageView(
         message_id=r.id, received_at=r.received_at, code=r.code, sender=r.sender, receiver=r.receiver,
         verdict=r.verdict, identificatie=r.identificatie,
-        issues=[{k: i.get(k) for k in ("rule", "severity", "path", "line", "text")} for i in r.issues],
+        issues=[{k: i.get(k) for k in ("rule", "severity", "path", "locations", "line", "text")} for i in r.issues],
         retour_available=r.retour is not None or r.retour_identificatie is not None,
         client_key=r.client_key, allocation_numbers=list(r.allocation_numbers or []),
         routing_state=routing_state(r.routing_state, r.receiver,

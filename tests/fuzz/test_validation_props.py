@@ -29,7 +29,7 @@ VERDICTS = {"accepted", "rejected", "flagged", "review", "transport_rejected"}
 
 def assert_issue_shape(issue: Issue) -> None:
     public = issue.public()
-    assert set(public) == {"rule", "severity", "path", "line", "text"}
+    assert set(public) == {"rule", "severity", "path", "locations", "line", "text"}
     assert RULE.match(public["rule"]), public
     assert public["severity"] in ("error", "warning")
     assert public["path"] is None or PATH.match(public["path"]), public

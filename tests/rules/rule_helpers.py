@@ -114,3 +114,7 @@ class Msg:
 
     def paths(self, code: str, **kw) -> list[str | None]:
         return [i.path for i in self.issues(code, **kw)]
+
+    def locations(self, code: str, **kw) -> list[list[str]]:
+        """Every issue's locations (the official report's Locaties of each Fout)."""
+        return [i.all_locations for i in self.issues(code, **kw)]

@@ -23,7 +23,7 @@ def alloc(standard, **kw) -> Msg:
 def test_cd005_landcode_with_postcode_only(standard):
     assert alloc(standard).issues("CD005") == []
     msg = alloc(standard).drop(f"{ADRES}/LandCode")
-    assert msg.paths("CD005") == [f"/Bericht/{ADRES}/LandCode"]
+    assert msg.locations("CD005") == [[f"/Bericht/{ADRES}/Postcode"]]  # never the absent element
     msg = alloc(standard)
     msg.set(f"{CONTACT}/Soort", "02")  # no Postcode needed (CD034)
     msg.drop(f"{ADRES}/Postcode")
@@ -46,12 +46,12 @@ def test_cd007_taal_only_with_tolk_taal(standard):
     for vorm, taal, expected in [
         ("1", "Pools", []),
         ("2", None, []),
-        ("1", None, ["/Bericht/Client/Communicatie/Taal"]),
-        ("2", "Pools", ["/Bericht/Client/Communicatie/Taal"]),
+        ("1", None, [["/Bericht/Client/Communicatie/Vorm"]]),
+        ("2", "Pools", [["/Bericht/Client/Communicatie/Vorm", "/Bericht/Client/Communicatie/Taal"]]),
     ]:
         msg = alloc(standard)
         _communicatie(msg, vorm, taal)
-        assert msg.paths("CD007") == expected, (vorm, taal)
+        assert msg.locations("CD007") == expected, (vorm, taal)
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -60,7 +60,7 @@ def test_cd009_periode_only_for_temporary_address(standard):
     periode = msg.new(msg.at(CONTACT), "Periode")
     periode.append(msg.new(periode, "Begindatum", date(2026, 1, 1)))
     msg.at(CONTACT).append(periode)
-    assert msg.paths("CD009") == [f"/Bericht/{CONTACT}/Periode"]
+    assert msg.locations("CD009") == [[f"/Bericht/{CONTACT}/Soort", f"/Bericht/{CONTACT}/Periode"]]
     msg.set(f"{CONTACT}/Soort", "04")
     assert msg.issues("CD009") == []
 
@@ -69,7 +69,7 @@ def test_cd009_periode_only_for_temporary_address(standard):
 def test_cd025_huis_mandatory_for_nl(standard):
     assert alloc(standard).issues("CD025") == []
     msg = alloc(standard).drop(f"{ADRES}/Huis")
-    assert msg.paths("CD025") == [f"/Bericht/{ADRES}/Huis"]
+    assert msg.locations("CD025") == [[f"/Bericht/{ADRES}/LandCode"]]
     msg.set(f"{ADRES}/LandCode", "DE")
     assert msg.issues("CD025") == []
 
@@ -80,7 +80,7 @@ def test_cd034_postcode_mandatory_for_brp_and_stay_address(standard, soort):
     msg = alloc(standard).set(f"{CONTACT}/Soort", soort)
     assert msg.issues("CD034") == []
     msg.drop(f"{ADRES}/Postcode")
-    assert msg.paths("CD034") == [f"/Bericht/{ADRES}/Postcode"]
+    assert msg.locations("CD034") == [[f"/Bericht/{CONTACT}/Soort"]]
     msg.set(f"{CONTACT}/Soort", "02")
     assert msg.issues("CD034") == []
 
@@ -88,9 +88,10 @@ def test_cd034_postcode_mandatory_for_brp_and_stay_address(standard, soort):
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_cs089_dutch_postcode_format(standard):
     assert alloc(standard).issues("CS089") == []
-    for bad in ("3011 AB", "3011ab", "0123AB", "301AB"):
+    assert alloc(standard).set(f"{ADRES}/Postcode", "3011ab").issues("CS089") == []  # letters of either case
+    for bad in ("3011 AB", "0123AB", "301AB"):
         msg = alloc(standard).set(f"{ADRES}/Postcode", bad)
-        assert msg.paths("CS089") == [f"/Bericht/{ADRES}/Postcode"], bad
+        assert msg.locations("CS089") == [[f"/Bericht/{ADRES}/Postcode", f"/Bericht/{ADRES}/LandCode"]], bad
     msg = alloc(standard).set(f"{ADRES}/Postcode", "B-1000").set(f"{ADRES}/LandCode", "BE")
     assert msg.issues("CS089") == []
 
@@ -106,7 +107,8 @@ def test_cs050_naamgebruik_with_and_without_partnernaam(standard):
     msg.at("Client/Relaties/Relatie/Naam/Geslachtsnaam").addnext(partner)
     assert msg.issues("CS050") == []
     msg.set("Client/Relaties/Relatie/Naam/NaamGebruik", "6")
-    assert msg.paths("CS050") == ["/Bericht/Client/Relaties/Relatie/Naam/NaamGebruik"]
+    naam = "/Bericht/Client/Relaties/Relatie/Naam"
+    assert msg.locations("CS050") == [[f"{naam}/Partnernaam", f"{naam}/NaamGebruik"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -125,9 +127,11 @@ def test_cs335_reason_13_only_when_removed(standard):
     removed = samples.Allocated(ingangsdatum=d, einddatum=d, reden_wijziging="13")
     assert alloc(standard, products=(removed,)).issues("CS335") == []
     shortened = samples.Allocated(ingangsdatum=d, einddatum=date(2026, 3, 1), reden_wijziging="13")
-    assert alloc(standard, products=(shortened,)).paths("CS335") == [f"/Bericht/{TP}/RedenWijziging"]
+    assert alloc(standard, products=(shortened,)).locations("CS335") == [
+        [f"/Bericht/{TP}/Ingangsdatum", f"/Bericht/{TP}/Einddatum"]
+    ]
     open_end = samples.Allocated(ingangsdatum=d, einddatum=None, reden_wijziging="13")
-    assert alloc(standard, products=(open_end,)).paths("CS335") == [f"/Bericht/{TP}/RedenWijziging"]
+    assert alloc(standard, products=(open_end,)).locations("CS335") == [[f"/Bericht/{TP}/Ingangsdatum"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)

@@ -11,6 +11,8 @@ from rule_helpers import STANDARDS, Msg
 
 from gateway import samples
 
+PERIODE = "/Bericht/Client/Contactgegevens/Contact/Periode"
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -55,7 +57,7 @@ ids = lambda k: k.name  # noqa: E731
 @pytest.mark.parametrize("kind", WITH_PRODUCT, ids=ids)
 def test_cd041_omvang_mandatory_with_product_code(standard, kind):
     assert kind.build(standard).issues("CD041") == []
-    assert kind.build(standard, volume=None).paths("CD041") == [f"{kind.path}/Omvang"]
+    assert kind.build(standard, volume=None).locations("CD041") == [[f"{kind.path}/Product/Code"]]
     aspecific = kind.build(standard, code=None, volume=None)
     assert aspecific.issues("CD041") == []
 
@@ -65,7 +67,7 @@ def test_cd041_omvang_mandatory_with_product_code(standard, kind):
 def test_cd075_end_mandatory_with_budget(standard, kind):
     assert kind.build(standard, volume=None, budget=50000).issues("CD075") == []
     msg = kind.build(standard, volume=None, budget=50000, einddatum=None)
-    assert msg.paths("CD075") == [f"{kind.path}/{kind.end}"]
+    assert msg.locations("CD075") == [[f"{kind.path}/Budget"]]  # never the absent end
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -74,15 +76,15 @@ def test_cd076_end_mandatory_with_weekly_frequency(standard, kind):
     assert kind.build(standard, einddatum=None, frequentie="4").issues("CD076") == []
     assert kind.build(standard, frequentie="2").issues("CD076") == []
     msg = kind.build(standard, einddatum=None, frequentie="2")
-    assert msg.paths("CD076") == [f"{kind.path}/{kind.end}"]
+    assert msg.locations("CD076") == [[f"{kind.path}/Omvang/Frequentie"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 @pytest.mark.parametrize("kind", ALL_FOUR, ids=ids)
 def test_cd077_cd078_omvang_and_budget_exclude_each_other(standard, kind):
     both = kind.build(standard, volume=10, eenheid="04", frequentie="4", budget=50000)
-    assert both.paths("CD077") == [f"{kind.path}/Omvang"]
-    assert both.paths("CD078") == [f"{kind.path}/Budget"]
+    assert both.locations("CD077") == [[f"{kind.path}/Omvang", f"{kind.path}/Budget"]]
+    assert both.locations("CD078") == [[f"{kind.path}/Omvang", f"{kind.path}/Budget"]]
     only_budget = kind.build(standard, volume=None, budget=50000)
     assert only_budget.issues("CD077") == [] and only_budget.issues("CD078") == []
     only_omvang = kind.build(standard)
@@ -94,7 +96,7 @@ def test_cd077_cd078_omvang_and_budget_exclude_each_other(standard, kind):
 def test_cd079_product_mandatory_without_budget(standard, kind):
     assert kind.build(standard, categorie=None, code=None, volume=None, budget=50000).issues("CD079") == []
     msg = kind.build(standard, categorie=None, code=None, volume=None)
-    assert msg.paths("CD079") == [f"{kind.path}/Product"]
+    assert msg.locations("CD079") == [[kind.path]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -118,7 +120,9 @@ def test_cs003_end_not_before_start(standard, kind):
     start = date(2030, 3, 1)
     assert kind.build(standard, start=start, einddatum=start).issues("CS003") == []
     msg = kind.build(standard, start=start, einddatum=date(2030, 2, 28))
-    assert msg.paths("CS003") == [f"{kind.path}/{kind.end}"]
+    [locations] = msg.locations("CS003")  # the end date and the start it is compared with
+    assert locations[-1] == f"{kind.path}/{kind.end}" and len(locations) == 2
+    assert locations[0].rsplit("/", 1)[1] in ("Ingangsdatum", "ToewijzingIngangsdatum", "GewensteIngangsdatum")
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -130,7 +134,7 @@ def test_cs003_contact_periode(standard):
     periode.append(msg.new(periode, "Begindatum", date(2026, 5, 1)))
     periode.append(msg.new(periode, "Einddatum", date(2026, 4, 30)))
     contact.append(periode)
-    assert msg.paths("CS003") == ["/Bericht/Client/Contactgegevens/Contact/Periode/Einddatum"]
+    assert msg.locations("CS003") == [[f"{PERIODE}/Begindatum", f"{PERIODE}/Einddatum"]]
     msg.set("Client/Contactgegevens/Contact/Periode/Einddatum", "2026-05-01")
     assert msg.issues("CS003") == []
 
@@ -160,7 +164,7 @@ def test_cd043_beschikking_ingangsdatum_with_beschikkingnummer(standard):
     assert AANGEVRAAGD.build(standard).issues("CD043") == []
     both = AANGEVRAAGD.build(standard, beschikkingnummer=123, beschikking_ingangsdatum=date(2026, 1, 1))
     assert both.issues("CD043") == []
-    assert AANGEVRAAGD.build(standard, beschikkingnummer=123).paths("CD043") == [f"{AP}/BeschikkingIngangsdatum"]
+    assert AANGEVRAAGD.build(standard, beschikkingnummer=123).locations("CD043") == [[f"{AP}/BeschikkingNummer"]]
     only_date = AANGEVRAAGD.build(standard, beschikking_ingangsdatum=date(2026, 1, 1))
     assert only_date.paths("CD043") == [f"{AP}/BeschikkingIngangsdatum"]
 
@@ -169,7 +173,7 @@ def test_cd043_beschikking_ingangsdatum_with_beschikkingnummer(standard):
 def test_cd066_no_name_when_agb_code_given(standard):
     assert AANGEVRAAGD.build(standard).issues("CD066") == []
     msg = AANGEVRAAGD.build(standard, verwijzer_naam="Dr. Visser", verwijzer_zorgverlenercode="01234567")
-    assert msg.paths("CD066") == [f"{AP}/Verwijzer/Naam"]
+    assert msg.locations("CD066") == [[f"{AP}/Verwijzer/{n}" for n in ("Type", "Naam", "ZorgverlenerCode")]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -177,7 +181,7 @@ def test_cd066_no_name_when_agb_code_given(standard):
 def test_cd067_name_when_no_agb_code(standard, type_):
     assert AANGEVRAAGD.build(standard, verwijzer_type=type_, verwijzer_naam="Dr. Visser").issues("CD067") == []
     msg = AANGEVRAAGD.build(standard, verwijzer_type=type_, verwijzer_naam=None, verwijzer_zorgverlenercode=None)
-    assert msg.paths("CD067") == [f"{AP}/Verwijzer/Naam"]
+    assert msg.locations("CD067") == [[f"{AP}/Verwijzer/Type"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -185,4 +189,4 @@ def test_cd067_name_when_no_agb_code(standard, type_):
 def test_cd068_no_agb_code_for_other_referrers(standard, type_):
     assert AANGEVRAAGD.build(standard, verwijzer_type=type_, verwijzer_naam="Gemeente").issues("CD068") == []
     msg = AANGEVRAAGD.build(standard, verwijzer_type=type_, verwijzer_zorgverlenercode="01234567")
-    assert msg.paths("CD068") == [f"{AP}/Verwijzer/ZorgverlenerCode"]
+    assert msg.locations("CD068") == [[f"{AP}/Verwijzer/Type", f"{AP}/Verwijzer/ZorgverlenerCode"]]

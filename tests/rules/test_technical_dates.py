@@ -34,14 +34,14 @@ def test_tr002_birth_date_older_than_120_years(standard, number):
     build = CLIENT_BUILDERS[number]
     assert Msg(build(standard, geboortedatum=years_ago(120))).issues("TR002") == []
     old = Msg(build(standard, geboortedatum=years_ago(120, days=1)))
-    assert old.paths("TR002") == ["/Bericht/Client/Geboortedatum/Datum"]
+    assert old.locations("TR002") == [["/Bericht/Header/BerichtIdentificatie/Dagtekening", "/Bericht/Client/Geboortedatum/Datum"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 @pytest.mark.parametrize("number", sorted(CLIENT_BUILDERS))
 def test_tr002_unknown_birth_date_is_exempt(standard, number):
     msg = Msg(CLIENT_BUILDERS[number](standard, geboortedatum=date(1900, 1, 1)))
-    assert msg.paths("TR002") == ["/Bericht/Client/Geboortedatum/Datum"]
+    assert msg.paths("TR002") == ["/Bericht/Header/BerichtIdentificatie/Dagtekening"]
     msg.add_after("Client/Geboortedatum/Datum", "DatumGebruik", "3")
     assert msg.issues("TR002") == []
 

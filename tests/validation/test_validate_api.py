@@ -106,7 +106,7 @@ def test_public_form_has_exactly_the_cli_keys(registry):
     assert list(public) == ["file", "standard", "message", "valid", "issues"]
     assert public["file"] == "dir/x.xml" and public["standard"] == "iwmo" and public["message"] == "WMO305"
     assert public["valid"] is False
-    assert list(public["issues"][0]) == ["rule", "severity", "path", "line", "text"]
+    assert list(public["issues"][0]) == ["rule", "severity", "path", "locations", "line", "text"]
 
 
 def test_warnings_alone_keep_a_message_valid():

@@ -16,7 +16,7 @@ from gateway.cli import validate as cli_validate
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = ["file", "standard", "message", "valid", "issues"]
-ISSUE_KEYS = ["rule", "severity", "path", "line", "text"]
+ISSUE_KEYS = ["rule", "severity", "path", "locations", "line", "text"]
 
 
 def write_corpus(root: Path, n: int) -> dict[str, tuple[bool, str | None]]:

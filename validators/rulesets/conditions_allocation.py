@@ -18,8 +18,12 @@ from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
 
-# CS089: the Dutch postcode as the iStandaarden write it: 4 digits (no leading 0), 2 capitals, no space.
-_NL_POSTCODE = re.compile(r"[1-9][0-9]{3}[A-Z]{2}")
+# CS089: the Dutch postcode format of the official check: 4 digits (no leading 0), 2 letters, no space.
+_NL_POSTCODE = re.compile(r"[1-9][0-9]{3}[A-Za-z]{2}")
+
+
+# CD005, CD007, CD025, CS089 and CS050 match on basisschema elements in the official set, so they also run
+# on the JW302 / WMO302, which echoes the 301's client.
 
 
 def _contacts(ctx: RuleContext) -> list:
@@ -33,7 +37,7 @@ def _contacts(ctx: RuleContext) -> list:
     "CD005",
     retourcode="0001",
     level="condition",
-    messages=("301",),
+    messages=("301", "302"),
     summary="Adres LandCode is mandatory when Postcode is filled, otherwise empty.",
 )
 def cd005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
@@ -43,7 +47,7 @@ def cd005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         postcode, land = is_filled(adres, "Postcode"), is_filled(adres, "LandCode")
         if postcode and not land:
-            yield missing(r, ctx, adres, "LandCode", "LandCode is mandatory when Postcode is filled")
+            yield issue(r, ctx, child(adres, "Postcode"), "LandCode is mandatory when Postcode is filled")
         elif land and not postcode:
             yield issue(r, ctx, child(adres, "LandCode"), "LandCode must be empty without a Postcode")
 
@@ -52,7 +56,7 @@ def cd005(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "CD007",
     retourcode="0001",
     level="condition",
-    messages=("301",),
+    messages=("301", "302"),
     summary="Communicatie Taal is mandatory when Vorm is 1 (tolk taal), otherwise empty.",
 )
 def cd007(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
@@ -61,10 +65,11 @@ def cd007(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     tolk = text(communicatie, "Vorm") == "1"
     taal = is_filled(communicatie, "Taal")
+    vorm, taal_el = child(communicatie, "Vorm"), child(communicatie, "Taal")
     if tolk and not taal:
-        yield missing(r, ctx, communicatie, "Taal", "Taal is mandatory when Vorm is 1 (tolk taal)")
+        yield issue(r, ctx, vorm, "Taal is mandatory when Vorm is 1 (tolk taal)")
     elif taal and not tolk:
-        yield issue(r, ctx, child(communicatie, "Taal"), "Taal must be empty unless Vorm is 1 (tolk taal)")
+        yield issue(r, ctx, taal_el, "Taal must be empty unless Vorm is 1 (tolk taal)", also=[vorm])
 
 
 @rule(
@@ -78,21 +83,24 @@ def cd009(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         periode = child(contact, "Periode")
         if periode is not None and text(contact, "Soort") != "04":
-            yield issue(r, ctx, periode, "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)")
+            yield issue(
+                r, ctx, periode, "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)",
+                also=[child(contact, "Soort")],
+            )
 
 
 @rule(
     "CD025",
     retourcode="0001",
     level="condition",
-    messages=("301",),
+    messages=("301", "302"),
     summary="Adres Huis is mandatory when LandCode is NL.",
 )
 def cd025(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         adres = child(contact, "Adres")
-        if adres is not None and text(adres, "LandCode") == "NL" and not is_filled(adres, "Huis"):
-            yield missing(r, ctx, adres, "Huis", "Huis is mandatory when LandCode is NL")
+        if adres is not None and text(adres, "LandCode") == "NL" and not is_filled(adres, "Huis", "Huisnummer"):
+            yield issue(r, ctx, child(adres, "LandCode"), "Huis is mandatory when LandCode is NL")
 
 
 @rule(
@@ -105,27 +113,25 @@ def cd025(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd034(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         if text(contact, "Soort") in ("01", "03") and not is_filled(contact, "Adres", "Postcode"):
-            adres = child(contact, "Adres")
-            if adres is None:
-                yield missing(r, ctx, contact, "Adres/Postcode", "Postcode is mandatory for Soort 01 or 03")
-            else:
-                yield missing(r, ctx, adres, "Postcode", "Postcode is mandatory for Soort 01 or 03")
+            yield issue(r, ctx, child(contact, "Soort"), "Postcode is mandatory for Soort 01 or 03")
 
 
 @rule(
     "CS089",
     retourcode="0001",
     level="condition",
-    messages=("301",),
+    messages=("301", "302"),
     summary="When LandCode is NL, Postcode has the Dutch format (4 digits, 2 capital letters).",
 )
 def cs089(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for contact in _contacts(ctx):
         adres = child(contact, "Adres")
         postcode = child(adres, "Postcode")
-        if text(adres, "LandCode") == "NL" and postcode is not None:
-            if not _NL_POSTCODE.fullmatch((postcode.text or "").strip()):
-                yield issue(r, ctx, postcode, "Postcode is not a Dutch postcode (1234AB)")
+        # an absent Postcode has no Dutch format either (CD005 also reports it)
+        if text(adres, "LandCode") == "NL" and not _NL_POSTCODE.fullmatch(text(postcode) or ""):
+            yield issue(
+                r, ctx, child(adres, "LandCode"), "Postcode is not a Dutch postcode (1234AB)", also=[postcode]
+            )
 
 
 def _namen(ctx: RuleContext) -> list:
@@ -139,7 +145,7 @@ def _namen(ctx: RuleContext) -> list:
     "CS050",
     retourcode="0001",
     level="condition",
-    messages=("301",),
+    messages=("301", "302"),
     summary="NaamGebruik is 1-4 when Partnernaam is filled, otherwise 1 or 6.",
 )
 def cs050(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
@@ -154,6 +160,7 @@ def cs050(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 ctx,
                 child(naam, "NaamGebruik"),
                 f"NaamGebruik {gebruik} not allowed {'with' if len(allowed) == 4 else 'without'} a Partnernaam",
+                also=[child(naam, "Partnernaam")],
             )
 
 
@@ -185,9 +192,8 @@ def cs335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for tp in _toegewezen(ctx):
         if text(tp, "RedenWijziging") == "13" and text(tp, "Einddatum") != text(tp, "Ingangsdatum"):
             yield issue(
-                r,
-                ctx,
-                child(tp, "RedenWijziging"), "RedenWijziging 13 requires Einddatum equal to Ingangsdatum"
+                r, ctx, child(tp, "Ingangsdatum"), "RedenWijziging 13 requires Einddatum equal to Ingangsdatum",
+                also=[child(tp, "Einddatum")],
             )
 
 

@@ -25,12 +25,17 @@ _BSN_PATHS = {
     "323": ("Declaratie", "Clienten", "Client", "Bsn"),
     "325": ("DeclaratieAntwoord", "Clienten", "Client", "Bsn"),
 }
+# The official set matches these constraints on the basisschema elements alone, so they also run
+# on the retourberichten, which echo the heen body.
+_RETOUR_OF = {"301": "302", "305": "306", "307": "308", "315": "316", "317": "318", "319": "320"}
+_BSN_PATHS.update({_RETOUR_OF[n]: p for n, p in list(_BSN_PATHS.items()) if n in _RETOUR_OF})
 _GEBOORTEDATUM_PATHS = {
     "301": [("Client", "Geboortedatum"), ("Client", "Relaties", "Relatie", "Geboortedatum")],
     "305": [("Client", "Geboortedatum")],
     "307": [("Client", "Geboortedatum")],
     "315": [("Client", "Geboortedatum")],
 }
+_GEBOORTEDATUM_PATHS.update({_RETOUR_OF[n]: p for n, p in list(_GEBOORTEDATUM_PATHS.items())})
 
 
 @rule(
@@ -105,6 +110,7 @@ def cs139(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 yield issue(
                     r,
                     ctx,
-                    child(geboorte, "DatumGebruik"),
+                    child(geboorte, "Datum"),
                     f"DatumGebruik {gebruik} does not agree with Datum (unknown parts must be 01 or 1900)",
+                    also=[child(geboorte, "DatumGebruik")],
                 )

@@ -83,7 +83,7 @@ def _open_or_after_2020(el, pc: ProductClass) -> bool:
 def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, WITH_PRODUCT):
         if is_filled(el, "Product", "Code") and not is_filled(el, "Omvang"):
-            yield missing(r, ctx, el, "Omvang", "Omvang is mandatory when Product/Code is filled")
+            yield issue(r, ctx, child(child(el, "Product"), "Code"), "Omvang is mandatory when Product/Code is filled")
 
 
 @rule(
@@ -96,7 +96,7 @@ def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Budget") and not is_filled(el, pc.end):
-            yield missing(r, ctx, el, pc.end, f"{pc.end} is mandatory when Budget is filled")
+            yield issue(r, ctx, child(el, "Budget"), f"{pc.end} is mandatory when Budget is filled")
 
 
 @rule(
@@ -109,7 +109,9 @@ def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for pc, el in _items(ctx, ALL_FOUR):
         if text(el, "Omvang", "Frequentie") == "2" and not is_filled(el, pc.end):
-            yield missing(r, ctx, el, pc.end, f"{pc.end} is mandatory when Frequentie is 2 (per week)")
+            yield issue(
+                r, ctx, child(child(el, "Omvang"), "Frequentie"), f"{pc.end} is mandatory when Frequentie is 2 (per week)"
+            )
 
 
 @rule(
@@ -122,7 +124,9 @@ def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Budget") and is_filled(el, "Omvang"):
-            yield issue(r, ctx, child(el, "Omvang"), "Omvang must be empty when Budget is filled")
+            yield issue(
+                r, ctx, child(el, "Omvang"), "Omvang must be empty when Budget is filled", also=[child(el, "Budget")]
+            )
 
 
 @rule(
@@ -135,7 +139,9 @@ def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, ALL_FOUR):
         if is_filled(el, "Omvang") and is_filled(el, "Budget"):
-            yield issue(r, ctx, child(el, "Budget"), "Budget must be empty when Omvang is filled")
+            yield issue(
+                r, ctx, child(el, "Budget"), "Budget must be empty when Omvang is filled", also=[child(el, "Omvang")]
+            )
 
 
 @rule(
@@ -148,7 +154,7 @@ def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd079(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for _pc, el in _items(ctx, WITH_PRODUCT):
         if not is_filled(el, "Budget") and not is_filled(el, "Product"):
-            yield missing(r, ctx, el, "Product", "Product is mandatory when Budget is empty")
+            yield issue(r, ctx, el, "Product is mandatory when Budget is empty")
 
 
 def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> Iterator[Issue]:
@@ -213,11 +219,20 @@ def cs003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             periode = child(contact, "Periode")
             begin, end = date_of(periode, "Begindatum"), date_of(periode, "Einddatum")
             if begin and end and end < begin:
-                yield issue(r, ctx, child(periode, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
-    for pc, el in _items(ctx, ALL_FOUR):
-        begin, end = date_of(el, pc.start), date_of(el, pc.end)
+                yield issue(
+                    r, ctx, child(periode, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}",
+                    also=[child(periode, "Begindatum")],
+                )
+    # An Einddatum without its start date is not flagged: the rule compares with the start date
+    # "indien van toepassing" (the official stylesheet flags it; known_differences.toml).
+    beschikkingen = [(b, "Ingangsdatum", "Einddatum") for b in descendants(ctx.root, "Client", "Beschikking")]
+    products = [(el, pc.start, pc.end) for pc, el in _items(ctx, ALL_FOUR)]
+    for el, start, end_name in beschikkingen + products:
+        begin, end = date_of(el, start), date_of(el, end_name)
         if begin and end and end < begin:
-            yield issue(r, ctx, child(el, pc.end), f"{pc.end} {end} is before {pc.start} {begin}")
+            yield issue(
+                r, ctx, child(el, end_name), f"{end_name} {end} is before {start} {begin}", also=[child(el, start)]
+            )
 
 
 def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
@@ -277,8 +292,8 @@ def cd043(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for el in _aangevraagd(ctx):
         nummer, ingang = is_filled(el, "BeschikkingNummer"), is_filled(el, "BeschikkingIngangsdatum")
         if nummer and not ingang:
-            yield missing(
-                r, ctx, el, "BeschikkingIngangsdatum", "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer"
+            yield issue(
+                r, ctx, child(el, "BeschikkingNummer"), "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer"
             )
         elif ingang and not nummer:
             yield issue(
@@ -304,7 +319,10 @@ def cd066(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             and is_filled(verwijzer, "ZorgverlenerCode")
             and is_filled(verwijzer, "Naam")
         ):
-            yield issue(r, ctx, child(verwijzer, "Naam"), "Naam must be empty when ZorgverlenerCode is filled")
+            yield issue(
+                r, ctx, child(verwijzer, "Naam"), "Naam must be empty when ZorgverlenerCode is filled",
+                also=[child(verwijzer, "ZorgverlenerCode"), child(verwijzer, "Type")],
+            )
 
 
 @rule(
@@ -323,7 +341,7 @@ def cd067(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             and not is_filled(verwijzer, "ZorgverlenerCode")
             and not is_filled(verwijzer, "Naam")
         ):
-            yield missing(r, ctx, verwijzer, "Naam", "Naam is mandatory when ZorgverlenerCode is empty")
+            yield issue(r, ctx, child(verwijzer, "Type"), "Naam is mandatory when ZorgverlenerCode is empty")
 
 
 @rule(
@@ -346,4 +364,5 @@ def cd068(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 ctx,
                 child(verwijzer, "ZorgverlenerCode"),
                 f"ZorgverlenerCode must be empty for Verwijzer Type {text(verwijzer, 'Type')}",
+                also=[child(verwijzer, "Type")],
             )

@@ -54,22 +54,25 @@ _TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {"323": [("Declaratie", "Decl
     "TR002",
     retourcode="0001",
     level="xslt",
-    messages=("301", "305", "307", "315"),
-    summary="Client Geboortedatum is not more than 120 years before the Dagtekening, unless unknown.",
+    # the retours echo the Geboortedatum and the official set checks it there too
+    messages=("301", "302", "305", "306", "307", "308", "315", "316"),
+    summary="Every Geboortedatum (client, relatie) is not more than 120 years before the Dagtekening, unless unknown.",
 )
 def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
         return
+    dag_el = child(child(child(ctx.root, "Header"), "BerichtIdentificatie"), "Dagtekening")
     limit = years_before(dag, 120)
-    geboorte = child(child(ctx.root, "Client"), "Geboortedatum")
-    if geboorte is None:
-        return
-    datum_el = child(geboorte, "Datum")
-    born = parse_date(text(datum_el))
-    unknown = text(geboorte, "DatumGebruik") == "3" and text(datum_el) == "1900-01-01"
-    if born is not None and not unknown and born < limit:
-        yield issue(r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}")
+    client = child(ctx.root, "Client")
+    for geboorte in [child(client, "Geboortedatum"), *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
+        if geboorte is None:
+            continue
+        datum_el = child(geboorte, "Datum")
+        born = parse_date(text(datum_el))
+        unknown = text(geboorte, "DatumGebruik") == "3" and text(datum_el) == "1900-01-01"
+        if born is not None and not unknown and born < limit:
+            yield issue(r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}", also=[dag_el])
 
 
 @rule(
