@@ -20,7 +20,9 @@ DATE_SENSITIVE = [
     "tests/samples",
     "tests/validation/test_validate_api.py",
     "tests/store/test_rules_declaration.py",
+    "tests/store/test_rules_declaration_answer.py",
     "tests/store/test_rules_allocation_regie.py",
+    "tests/store/test_rules_requests.py",
     "tests/contracts",
 ]
 
