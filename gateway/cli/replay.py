@@ -182,10 +182,17 @@ def main(args: argparse.Namespace) -> int:
     except Exception:
         contracts = None
     router = _rows_for(settings, store.secret) if settings is not None else None
-    results = replay(
-        store, since=since, codes=args.code, ids=args.id, contracts=contracts, router=router,
-        actor=f"cli:{getpass.getuser()}", include_transport_rejected=args.include_transport_rejected,
-    )
+    from validators.faults import GatewayFault
+
+    try:
+        results = replay(
+            store, since=since, codes=args.code, ids=args.id, contracts=contracts, router=router,
+            actor=f"cli:{getpass.getuser()}", include_transport_rejected=args.include_transport_rejected,
+        )
+    except GatewayFault as exc:  # the gateway's defect, not a verdict: stop, change nothing more
+        print(f"gateway replay: stopped: {exc}; the messages before it were replayed", file=sys.stderr)
+        store.close()
+        return 1
     for r in results:
         print(json.dumps(asdict(r)))
     changed = sum(r.changed for r in results)
