@@ -304,6 +304,11 @@ class SchemaRegistry:
                     self._compiled[key] = compiled
         return compiled
 
+    def missing(self) -> list[str]:
+        """The message types whose schema is not compiled yet (empty once `check()` ran)."""
+        return [m.code for m in self.types()
+                if (m.standard, m.release, m.number) not in self._compiled]
+
     def check(self) -> None:
         """Compile every schema now, so a broken directory fails at start-up, not mid-run."""
         for mtype in self.types():

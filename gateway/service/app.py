@@ -132,6 +132,26 @@ def _observability(app: FastAPI, components: Components) -> None:
 
     observability.add_readiness_check("store", store_ready, app)
 
+    def schemas_ready() -> bool | str:
+        from schemas.registry import default_registry
+
+        missing = (components.registry or default_registry()).missing()
+        return True if not missing else f"schemas not compiled: {', '.join(missing[:5])}"
+
+    def rules_ready() -> bool | str:
+        from validators import engine
+
+        return True if engine.load_all() else "no rules loaded"
+
+    def contracts_ready() -> bool | str:
+        return True if components.contracts is not None else "no contract registry"
+
+    # Loaded before the service takes its first message (build_components); a failed check here
+    # means a process that should not be receiving traffic.
+    observability.add_readiness_check("schemas", schemas_ready, app)
+    observability.add_readiness_check("rules", rules_ready, app)
+    observability.add_readiness_check("contracts", contracts_ready, app)
+
     # Outbox depth/lag and in-flight gauges are read at scrape time by observability itself.
 
 

@@ -88,3 +88,18 @@ def test_a_fault_in_one_zip_entry_answers_503_for_the_batch(app, client, keys, m
     r = client.post("/v1/batches", content=buf.getvalue(),
                     headers={**auth(keys.gemeente), "Content-Type": "application/zip"})
     _assert_fault(r, "rule_failed")
+
+
+def test_readiness_names_what_is_loaded(client):
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) >= {"store", "schemas", "rules", "contracts"}
+
+
+def test_readiness_says_when_schemas_are_not_compiled(app, client, monkeypatch):
+    from schemas.registry import default_registry
+
+    registry = app.state.components.registry or default_registry()
+    monkeypatch.setattr(registry, "missing", lambda: ["JW301"])
+    r = client.get("/readyz")
+    assert r.status_code == 503 and "JW301" in r.json()["checks"]["schemas"]["reason"]
