@@ -211,6 +211,9 @@ SCENARIOS: dict[str, Callable[[Path, float], dict]] = {
 def _headline(r: dict) -> str:
     f = r.get("figures", {})
     name = r["name"]
+    if name == "kill9_repeat":
+        return (f"{f.get('runs_passed')}/{r['params'].get('runs')} runs held, {f.get('refused')} messages "
+                "refused with a 4xx")
     if name.startswith("kill9"):
         return (f"{f.get('acked')}/{f.get('messages')} acked, {f.get('stored')} stored, "
                 f"{len(f.get('restart_seconds', []))} kills, {f.get('in_doubt')} in doubt "
@@ -229,9 +232,6 @@ def _headline(r: dict) -> str:
         return (f"{killed}{f.get('stored')} stored, races held: TR332 {f.get('tr332_races_held')}, "
                 f"TR056 {f.get('tr056_races_held')}, duplicate {f.get('duplicate_races_held')}; "
                 f"{f.get('consumed_distinct')}/{f.get('kafka_rows')} on Kafka")
-    if name == "kill9_repeat":
-        return (f"{f.get('runs_passed')}/{r['params'].get('runs')} runs held, {f.get('refused')} messages "
-                "refused with a 4xx")
     if name == "hostile":
         return (f"{r['params'].get('cases')} cases x {r['params'].get('repeats')}: RSS {f.get('rss_start_mb')} -> "
                 f"{f.get('rss_end_mb')} MB, peak {f.get('rss_peak_mb')} MB")
