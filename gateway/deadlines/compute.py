@@ -10,7 +10,7 @@ term starts is not in the messages, e.g. a definitive stop after a temporary one
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from gateway.deadlines import calendar
@@ -36,6 +36,10 @@ class Fact:
     reden_beeindiging: str | None = None  # 307
     allocated: date | None = None  # 305: arrival of the 301 of its toewijzing (retroactive allocations)
     after_temporary_stop: bool = False  # 307: a temporary stop of the same delivery came before
+    # ReferentieAanbieder of the request(s) a 315/317 makes or a 301/319 answers: an answer closes
+    # the request it names (a 319 carries no client). Empty: matched by client instead.
+    references: frozenset[str] = frozenset()
+    verzoek_antwoord: str | None = None  # 319: 1 afgewezen, 2 in onderzoek
 
 
 @dataclass
@@ -72,7 +76,25 @@ def due_date(due: Due, start: date) -> date:
 class _Open:
     status: Status
     ob: Obligation
-    closers: set[str] = field(default_factory=set)
+    references: frozenset[str] = frozenset()
+
+
+def _same_case(w: _Open, f: Fact) -> bool:
+    """The closing message answers the opening one: the same request reference, or (when either
+    carries none) the same client."""
+    if w.references and f.references:
+        return bool(w.references & f.references)
+    return f.client_key is not None and f.client_key == w.status.client_key
+
+
+def _matches(cond: dict[str, list[str]], f: Fact) -> bool:
+    return all(getattr(f, k, None) in v for k, v in cond.items())
+
+
+def _closes(o: Obligation, f: Fact) -> bool:
+    """A closer's conditions apply only where the closer has that field (a 301 has no
+    VerzoekAntwoord)."""
+    return all(getattr(f, k, None) is None or getattr(f, k) in v for k, v in o.close_if.items())
 
 
 def evaluate(facts: Iterable[Fact], today: date, soon: int = 2, obligations: Iterable[Obligation] | None = None) -> list[Status]:
@@ -86,14 +108,14 @@ def evaluate(facts: Iterable[Fact], today: date, soon: int = 2, obligations: Ite
         for w in waiting:
             s = w.status
             if s.closed_by is None and f.kind in w.ob.closes and f.standard == s.standard and (
-                f.sender == s.party and f.receiver == s.counterparty and f.client_key == s.client_key
+                f.sender == s.party and f.receiver == s.counterparty and _same_case(w, f) and _closes(w.ob, f)
             ):
                 s.closed_by, s.closed = f.message_id, f.received
                 s.state = "met" if f.received <= s.due else "late"  # type: ignore[operator]
                 break
         waiting = [w for w in waiting if w.status.closed_by is None]
         for o in obs:
-            if f.kind not in o.opens or f.standard not in o.standards:
+            if f.kind not in o.opens or f.standard not in o.standards or not _matches(o.when, f):
                 continue
             if o.check == "arrival":
                 out.append(_on_arrival(o, f))
@@ -105,7 +127,7 @@ def evaluate(facts: Iterable[Fact], today: date, soon: int = 2, obligations: Ite
                 s.closed_by, s.closed, s.state = f.message_id, f.received, "met"
                 s.note = "answered by its own retourbericht"
             else:
-                waiting.append(_Open(s, o))
+                waiting.append(_Open(s, o, f.references))
             out.append(s)
     for s in out:
         if s.closed_by is None and s.state == "open" and s.due is not None:

@@ -37,6 +37,23 @@ def load(store, since: date, until: date | None = None) -> list[Fact]:
         ).all()
         rows = [r for r in rows if r.code and r.code[-3:] in HEEN and r.verdict != "transport_rejected"]
         ids = [r.id for r in rows if r.code.endswith(("305", "307"))]
+        refs: dict[str, set[str]] = {}
+        antwoord: dict[str, str] = {}
+        linked = [r.id for r in rows if r.code.endswith(("301", "315", "317", "319"))]
+        for chunk in _chunks(linked, 500):
+            for q in (
+                select(t.requests.c.message_id, t.requests.c.referentie_aanbieder).where(t.requests.c.message_id.in_(chunk)),
+                select(t.allocations.c.message_id, t.allocations.c.referentie_aanbieder)
+                .where(t.allocations.c.message_id.in_(chunk), t.allocations.c.referentie_aanbieder.is_not(None)),
+            ):
+                for mid, ref in conn.execute(q):
+                    refs.setdefault(mid, set()).add(ref)
+            for mid, ref, va in conn.execute(
+                select(t.answers.c.message_id, t.answers.c.referentie_aanbieder, t.answers.c.verzoek_antwoord)
+                .where(t.answers.c.message_id.in_(chunk))
+            ):
+                refs.setdefault(mid, set()).add(ref)
+                antwoord[mid] = va
         starts = {}
         stops = {}
         allocated: dict[tuple, date] = {}
@@ -86,6 +103,8 @@ def load(store, since: date, until: date | None = None) -> list[Fact]:
                 einddatum=stop.einddatum if stop is not None else None,
                 reden_beeindiging=stop.reden_beeindiging if stop is not None else None,
                 after_temporary_stop=r.id in temporary,
+                references=frozenset(refs.get(r.id, ())),
+                verzoek_antwoord=antwoord.get(r.id),
             )
         )
     return facts

@@ -44,6 +44,10 @@ class Obligation(_Model):
     closes: list[str]
     due: Due
     check: Literal["open", "arrival"]
+    # Only messages whose field has one of the values open it (e.g. a 319 "in onderzoek").
+    when: dict[str, list[str]] = {}
+    # A closing message that has the field must have one of the values.
+    close_if: dict[str, list[str]] = {}
     tracked: bool = True
     why: str | None = None
     source: Source

@@ -110,13 +110,17 @@ class Refresher:
     def __init__(self, min_interval: float = 30.0) -> None:
         self.min_interval = min_interval
         self._last: float | None = None
+        self._day: date | None = None
         self._lock = threading.Lock()
 
     def maybe(self, store, today: date | None = None) -> ScanResult | None:
+        """Scan unless one ran less than `min_interval` seconds ago on the same day (a new day
+        changes states without any new message)."""
+        today = today or clock.today()
         with self._lock:
             now = _time.monotonic()
-            if self._last is not None and now - self._last < self.min_interval:
+            if self._last is not None and self._day == today and now - self._last < self.min_interval:
                 return None
             result = refresh(store, today=today)
-            self._last = _time.monotonic()
+            self._last, self._day = _time.monotonic(), today
             return result

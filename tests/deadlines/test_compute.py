@@ -145,7 +145,34 @@ def test_a_definitive_stop_after_a_temporary_one_is_not_judged_by_its_end_date()
     assert s.state == "not_assessed" and "definitive stop after a temporary stop" in s.note
 
 
+def test_an_answer_closes_the_request_it_names():
+    """A 319 carries no client: it closes the request whose ReferentieAanbieder it names."""
+    first = msg("315", date(2026, 3, 2), references=frozenset({"VOT-A"}))
+    second = msg("315", date(2026, 3, 2), references=frozenset({"VOT-B"}))
+    answer = msg("319", date(2026, 3, 3), client=None, references=frozenset({"VOT-B"}), verzoek_antwoord="1")
+    statuses = compute.evaluate([first, second, answer], date(2026, 3, 20))
+    assert one(statuses, "antwoord-verzoek-om-toewijzing", first).state == "overdue"
+    assert one(statuses, "antwoord-verzoek-om-toewijzing", second).closed_by == answer.message_id
+
+
+def test_in_onderzoek_needs_a_decision_within_eight_weeks():
+    request = msg("315", date(2026, 3, 2), references=frozenset({"VOT-A"}))
+    onderzoek = msg("319", date(2026, 3, 4), client=None, references=frozenset({"VOT-A"}), verzoek_antwoord="2")
+    again = msg("319", date(2026, 3, 20), client=None, references=frozenset({"VOT-A"}), verzoek_antwoord="2")
+    statuses = compute.evaluate([request, onderzoek, again], date(2026, 4, 29))
+    s = one(statuses, "besluit-na-onderzoek", onderzoek)
+    # Another "in onderzoek" is no decision; 56 days after 4 March is 29 April.
+    assert (s.party, s.due, s.state) == (GEMEENTE, date(2026, 4, 29), "due_soon")
+    decision = msg("301", date(2026, 5, 6), references=frozenset({"VOT-A"}))
+    statuses = compute.evaluate([request, onderzoek, again, decision], date(2026, 5, 6))
+    s = one(statuses, "besluit-na-onderzoek", onderzoek)
+    assert (s.closed_by, s.state) == (decision.message_id, "late")
+    # A rejection 319 ("1") decides too.
+    rejected = msg("319", date(2026, 4, 1), client=None, references=frozenset({"VOT-A"}), verzoek_antwoord="1")
+    assert one(compute.evaluate([request, onderzoek, rejected], date(2026, 5, 6)), "besluit-na-onderzoek", onderzoek).state == "met"
+
+
 def test_untracked_obligations_open_nothing():
-    answer = msg("319", date(2026, 3, 2))
-    statuses = compute.evaluate([answer], date(2026, 9, 1))
-    assert not [s for s in statuses if s.obligation in ("besluit-na-onderzoek", "afwijzing-woonplaatsbeginsel")]
+    request = msg("315", date(2026, 3, 2))
+    statuses = compute.evaluate([request], date(2026, 9, 1))
+    assert not [s for s in statuses if s.obligation == "afwijzing-woonplaatsbeginsel"]
