@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `--help` lists them. A module that is not there yet is skipped.
-SUBCOMMANDS = ("serve", "validate", "retour", "replay", "party", "contracts", "user")
+SUBCOMMANDS = ("serve", "validate", "retour", "replay", "party", "contracts", "user", "deadlines")
 
 
 def build_parser() -> argparse.ArgumentParser:
