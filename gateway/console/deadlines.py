@@ -17,7 +17,14 @@ from gateway.deadlines import queries, scan
 from gateway.deadlines.rules import by_id
 
 router = APIRouter(prefix="/api")
-_refresher = scan.Refresher()
+
+
+def _refresher(request: Request) -> scan.Refresher:
+    """One per app (and so per store), shared with the API's deadline reads."""
+    state = request.app.state
+    if getattr(state, "deadline_refresher", None) is None:
+        state.deadline_refresher = scan.Refresher()
+    return state.deadline_refresher
 
 
 def _municipality(row: dict) -> str | None:
@@ -38,7 +45,7 @@ def deadlines(
     session: Session = Depends(require("read")),
 ) -> dict[str, Any]:
     ctx = context(request)
-    _refresher.maybe(ctx.store)
+    _refresher(request).maybe(ctx.store)
     states = [s for s in state if s in queries.STATES] or list(queries.UNRESOLVED)
     rows = queries.list_obligations(ctx.store, states=states, obligation=obligation or None, limit=1000)
     registry = ctx.contracts
