@@ -35,8 +35,14 @@ def test_cited_sections_exist_in_the_plan_notes(path):
     if not notes.is_file():
         pytest.skip(f"reference notes not present at {notes}")
     headings = {re.sub(r"^#+\s*", "", line).strip() for line in notes.read_text().splitlines() if line.startswith("#")}
-    for code, cite in b.rule_sources.items():
-        assert cite.section in headings, f"{path.name}: {code} cites {cite.section!r}, not a heading of {notes.name}"
+    cited = [(f"rule_sources.{code}", c) for code, c in b.rule_sources.items()]
+    cited += [(f"lots.{lot.id}", lot.source) for lot in b.lots]
+    cited += [(f"transition[{i}]", m.source) for i, m in enumerate(b.transition)]
+    cited += [(f"access.{law}", a.source) for law, a in b.access.items()]
+    cited.append(("budget", b.budget.source))
+    for where, cite in cited:
+        if cite is not None:
+            assert cite.section in headings, f"{path.name}: {where} cites {cite.section!r}, not a heading of {notes.name}"
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
