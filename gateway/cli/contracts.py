@@ -1,6 +1,7 @@
 """`gateway contracts`: check and list regional contract bundles.
 
-    gateway contracts check FILE...        exit 1 and print every located problem when one is refused
+    gateway contracts check FILE...        exit 1 and print every located problem when one is refused;
+                                           a .csv FILE is a product and tariff list, checked row by row
     gateway contracts list [--dir DIR]     the regions and versions a directory of bundles holds
     gateway contracts schema [--write]     the published JSON schema of a bundle
     gateway contracts hash-client          read a BSN on stdin, print its client_hash for a bundle
@@ -14,14 +15,18 @@ import sys
 
 from gateway.contracts import BUNDLES_DIR, BundleError, ContractRegistry
 from gateway.contracts.clients import client_hash
+from gateway.contracts import productlist
 from gateway.contracts.loader import load_file
+from gateway.contracts.models import example_values, uncited_rules
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("contracts", help="check and list regional contract bundles")
     csub = p.add_subparsers(dest="contracts_command", metavar="ACTION")
 
-    check = csub.add_parser("check", help="validate bundle files (schema and consistency)")
+    check = csub.add_parser(
+        "check", help="validate bundle files (schema and consistency) and product lists (*.csv, row by row)"
+    )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_check)
 
@@ -41,11 +46,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
+def _check_product_list(path: str) -> bool:
+    """Report a product list CSV: one line per bad row (file:line: reason), then a summary."""
+    plist = productlist.read_file(path)
+    for problem in plist.problems:
+        print(problem, file=sys.stderr)
+    bad = len({p.line for p in plist.problems})
+    if plist.ok:
+        print(f"{path}: ok: {plist.lines} rows, {len(plist.codes())} products")
+    else:
+        print(f"{path}: refused: {bad} bad row(s) of {plist.lines}", file=sys.stderr)
+    return plist.ok
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Each file alone, then all together (a municipality may be in one region only)."""
     failed = False
     loaded = []
     for path in args.files:
+        if path.lower().endswith(".csv"):
+            failed |= not _check_product_list(path)
+            continue
         try:
             lb = load_file(path, actor="cli")
         except BundleError as exc:
@@ -64,10 +85,15 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             continue
         b = lb.bundle
+        examples = example_values(b)
         print(
             f"{lb.source}: ok: {b.region} {b.version} from {b.valid_from}, {len(b.municipalities)} municipalities, "
-            f"{len(b.products)} products, {len(b.providers)} providers{' (example data)' if b.example else ''}"
+            f"{len(b.products)} products{' (list from CSV)' if b.product_list else ''}, {len(b.providers)} providers"
+            f"{f', {len(examples)} example values' if examples else ''}"
         )
+        # Not an error (a bundle may be uploaded before its sources are written up), but visible.
+        for code in uncited_rules(b):
+            print(f"{lb.source}: note: rule {code} cites no section of the procurement plan (rule_sources)")
     return 1 if failed else 0
 
 
@@ -93,6 +119,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "products": len(b.products),
                 "providers": len(b.providers),
                 "example": b.example,
+                "example_values": len(example_values(b)),
+                "uncited_rules": uncited_rules(b),
                 "source": lb.source,
             }
         )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.console import api, pages
+from gateway.console import api, deadlines, pages
 from gateway.console.context import ConsoleContext, setup
 from gateway.console.settings import ConsoleSettings
 
 router = APIRouter(prefix="/console", tags=["console"])
 router.include_router(pages.router)
 router.include_router(api.router)
+router.include_router(deadlines.router)
 
 __all__ = ["router", "setup", "ConsoleContext", "ConsoleSettings"]

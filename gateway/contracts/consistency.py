@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from gateway.contracts.models import Bundle, Period, Tariff
+from gateway.contracts.codes import PRODUCT_CATEGORIES
+from gateway.contracts.models import Bundle, Period, Tariff, example_values
 
 Finding = tuple[tuple[Any, ...], str]
 
 # Valid ProductCategorie per law (JZ020 for iJw, WMO020 for iWmo).
-CATEGORIES: dict[str, frozenset[str]] = {
-    "jeugd": frozenset([str(n) for n in range(31, 39)] + [str(n) for n in range(40, 56)]),
-    "wmo": frozenset(f"{n:02d}" for n in range(1, 19)),
-}
+CATEGORIES: dict[str, frozenset[str]] = {law: frozenset(codes) for law, codes in PRODUCT_CATEGORIES.items()}
 
 
 def check(bundle: Bundle) -> list[Finding]:
@@ -31,6 +29,9 @@ def check(bundle: Bundle) -> list[Finding]:
         _exceptions,
         _ceilings,
         _transition,
+        _example_values,
+        _citations,
+        _product_list,
     ):
         findings.extend(fn(bundle))
     return findings
@@ -189,3 +190,56 @@ def _transition(b: Bundle) -> Iterator[Finding]:
                 if t.unit not in new.units:
                     yield loc + ("tariffs", k, "unit"), f"tariff unit {t.unit} is not one of the new product's units"
         yield from _tariff_overlaps(m.tariffs, loc + ("tariffs",))
+
+
+def _example_values(b: Bundle) -> Iterator[Finding]:
+    """The bundle flag must tell the truth: a real bundle holds no invented value, and an example
+    bundle marks each invented value itself."""
+    marked = example_values(b)
+    if not b.example:
+        for path in marked:
+            yield _loc(path) + ("example",), (
+                "marked as an example value but the bundle says example: false; give the real value "
+                "or mark the bundle example: true"
+            )
+    elif not marked:
+        yield ("example",), "example: true but no value is marked example: mark each invented value"
+
+
+def _loc(path: str) -> tuple[Any, ...]:
+    """products[3].tariffs[0] -> ("products", 3, "tariffs", 0)."""
+    out: list[Any] = []
+    for part in path.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        out.append(name)
+        if index:
+            out.append(int(index))
+    return tuple(out)
+
+
+def _citations(b: Bundle) -> Iterator[Finding]:
+    if b.plan is not None:
+        return
+    cited: list[tuple[tuple[Any, ...], Any]] = [(("rule_sources", code), c) for code, c in b.rule_sources.items()]
+    cited += [(("lots", i, "source"), lot.source) for i, lot in enumerate(b.lots)]
+    cited += [(("transition", i, "source"), m.source) for i, m in enumerate(b.transition)]
+    cited += [(("access", law, "source"), a.source) for law, a in b.access.items()]
+    cited.append((("budget", "source"), b.budget.source))
+    for loc, c in cited:
+        if c is not None and not c.document:
+            yield loc, "a citation names its document (or the bundle names it once in plan.document)"
+
+
+def _product_list(b: Bundle) -> Iterator[Finding]:
+    pl = b.product_list
+    if pl is None:
+        return
+    if (pl.file is None) == (pl.csv is None):
+        yield ("product_list",), "give exactly one of file (a CSV beside the bundle) or csv (its text)"
+    lots = {lot.id: lot for lot in b.lots}
+    for category, lot_id in pl.lots.items():
+        lot = lots.get(lot_id)
+        if lot is None:
+            yield ("product_list", "lots", category), f"unknown lot {lot_id!r}"
+        elif category not in CATEGORIES[lot.law]:
+            yield ("product_list", "lots", category), f"category {category} is not a {lot.law} ProductCategorie"

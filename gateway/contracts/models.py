@@ -57,6 +57,25 @@ class Period(_Model):
         return self.valid_from <= end_b and other.valid_from <= end_a
 
 
+class Citation(_Model):
+    """Where in the region's procurement plan a rule comes from: document and section heading.
+
+    `document` defaults to the bundle's `plan.document`; `at` is the plan's own page or line
+    reference (e.g. "000:L554-555"), `quote` the words the rule rests on."""
+
+    section: str = Field(min_length=1)
+    document: str | None = None
+    at: str | None = None
+    quote: str | None = None
+
+
+class Plan(_Model):
+    """The procurement plan a bundle implements, and the notes that summarise it by section."""
+
+    document: str = Field(min_length=1)
+    notes: str | None = None  # the research notes whose section headings the citations use
+
+
 class Municipality(_Model):
     cbs: Cbs
     name: str
@@ -72,6 +91,7 @@ class Lot(_Model):
     # Verwijzer types allowed on a request (x315) for products of this lot; empty = the law's policy.
     referrers: list[VerwijzerType] = []
     note: str | None = None
+    source: Citation | None = None
 
 
 class Tariff(Period):
@@ -80,6 +100,7 @@ class Tariff(Period):
     euro: Euro
     unit: Eenheid
     providers: list[Agb] = []
+    example: bool = False  # an invented amount: the plan gives no tariffs
     note: str | None = None
 
 
@@ -102,7 +123,7 @@ class Product(_Model):
     lump_sum: bool = False
     # A missed appointment: never declarable (the tariff already covers the occasional no-show).
     no_show: bool = False
-    example: bool = False  # code or tariff invented where the plan is silent
+    example: bool = False  # the product code is invented where the plan is silent
     note: str | None = None
 
 
@@ -120,6 +141,7 @@ class Provider(_Model):
     contracts: list[ContractLine] = []
     # Cliëntenstop: no new allocations in these periods, running care continues.
     client_stop: list[Period] = []
+    example: bool = False  # an invented provider (AGB, name, contract lines)
     note: str | None = None
 
 
@@ -136,6 +158,7 @@ class ExceptionContract(Period):
     client_hash: ClientHash | None = None
     toewijzing_nummer: Annotated[str, StringConstraints(pattern=r"^\S{1,20}$")] | None = None
     approved_by: str | None = None
+    example: bool = False
 
 
 class BudgetCeiling(_Model):
@@ -146,6 +169,7 @@ class BudgetCeiling(_Model):
     warning_fraction: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.70")
     municipality: Cbs | None = None  # None: the provider's total in the region
     lots: list[Slug] = []  # informative: the lots the ceiling was set for
+    example: bool = False  # an invented amount
 
     @property
     def warning_level(self) -> Decimal:
@@ -159,6 +183,7 @@ class BudgetPolicy(_Model):
     above_ceiling: Literal["refuse_new_allocations", "flag", "refuse"] = "flag"
     # Care already running is paid even above the ceiling (VNG contract standard, Midden-Holland).
     pay_running_care: bool = True
+    source: Citation | None = None
 
 
 class TransitionMapping(_Model):
@@ -172,7 +197,9 @@ class TransitionMapping(_Model):
     until: date
     # The old contract's tariffs for the run-off; empty: the new product's tariffs apply.
     tariffs: list[Tariff] = []
+    example: bool = False  # an invented mapping or cut-off date
     note: str | None = None
+    source: Citation | None = None
 
 
 class AccessPolicy(_Model):
@@ -181,6 +208,21 @@ class AccessPolicy(_Model):
     referrers: list[VerwijzerType] = ["01", "02", "03", "04", "05", "06", "08"]
     # Per message number ("315", "317"): what happens to that route.
     routes: dict[Literal["315", "317"], RouteAction] = {}
+    source: Citation | None = None
+
+
+class ProductList(_Model):
+    """The region's real product and tariff list, from a CSV export (gateway.contracts.productlist).
+
+    `file` names a CSV beside the bundle file; `csv` holds the text itself (how the store and the
+    API keep it: a bundle loaded from a file is stored with its list inlined). Exactly one of both."""
+
+    file: str | None = None
+    csv: str | None = None
+    # The lot of a listed product the bundle does not list itself (by ProductCategorie), unless
+    # the CSV has a lot column.
+    lots: dict[Category, Slug] = {}
+    source: Citation | None = None
 
 
 RuleCode = Literal[RULE_CODES]  # type: ignore[valid-type]
@@ -195,7 +237,7 @@ class Bundle(_Model):
     version: str = Field(min_length=1, max_length=40)
     valid_from: date
     valid_to: date | None = None
-    example: bool = False  # the bundle holds invented codes/tariffs (see each `example` flag)
+    example: bool = False  # the bundle holds invented values (each one has its own `example` flag)
     description: str | None = None
     municipalities: list[Municipality] = Field(min_length=1)
     lots: list[Lot] = Field(min_length=1)
@@ -207,9 +249,35 @@ class Bundle(_Model):
     transition: list[TransitionMapping] = []
     access: dict[Law, AccessPolicy] = {}
     rules: dict[RuleCode, Action] = {}  # type: ignore[valid-type]
+    # The procurement plan and, per rule, the section it implements.
+    plan: Plan | None = None
+    rule_sources: dict[RuleCode, Citation] = {}  # type: ignore[valid-type]
+    product_list: ProductList | None = None
     # Salt for client_hash in exceptions (gateway.contracts.clients.client_hash).
     client_hash_salt: str | None = Field(default=None, min_length=8)
 
     @property
     def period(self) -> Period:
         return Period(valid_from=self.valid_from, valid_to=self.valid_to)
+
+
+def example_values(bundle: Bundle) -> list[str]:
+    """The YAML paths of every value marked `example: true` (invented where the plan is silent)."""
+    out: list[str] = []
+    for i, p in enumerate(bundle.products):
+        if p.example:
+            out.append(f"products[{i}]")
+        out += [f"products[{i}].tariffs[{k}]" for k, t in enumerate(p.tariffs) if t.example]
+    out += [f"providers[{i}]" for i, p in enumerate(bundle.providers) if p.example]
+    out += [f"exceptions[{i}]" for i, e in enumerate(bundle.exceptions) if e.example]
+    out += [f"budget_ceilings[{i}]" for i, c in enumerate(bundle.budget_ceilings) if c.example]
+    for i, m in enumerate(bundle.transition):
+        if m.example:
+            out.append(f"transition[{i}]")
+        out += [f"transition[{i}].tariffs[{k}]" for k, t in enumerate(m.tariffs) if t.example]
+    return out
+
+
+def uncited_rules(bundle: Bundle) -> list[str]:
+    """Rules the bundle configures without citing the plan section they implement."""
+    return sorted(code for code in bundle.rules if code not in bundle.rule_sources)

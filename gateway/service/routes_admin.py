@@ -27,6 +27,9 @@ class BundleLoaded(BaseModel):
     products: int = 0
     providers: int = 0
     example: bool = False
+    example_values: int = 0  # values marked example: true (invented where the plan is silent)
+    uncited_rules: list[str] = []  # rules configured without the plan section they implement
+    product_list: bool = False  # the products come (partly) from the region's CSV list
     sha256: str
     loaded_by: str
     loaded_at: str

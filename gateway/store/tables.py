@@ -392,3 +392,32 @@ contract_bundles = Table(
     UniqueConstraint("region", "version"),
     Index("ix_contract_bundles_region", "region", "effective_from"),
 )
+
+# --- deadlines (gateway.deadlines) -------------------------------------------------------------
+
+# One row per obligation a stored message opens (OP090, OP271, ...): who must act by when, and
+# the message that closed it. Filled by gateway.deadlines.scan from the stored messages.
+obligations = Table(
+    "obligations",
+    metadata,
+    _id(),
+    Column("obligation", String(40), nullable=False),  # id in gateway/deadlines/obligations.yaml
+    Column("op", String(16), nullable=False),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),  # opened it
+    Column("kind", String(8), nullable=False),  # message number of the opening message
+    Column("standard", String(8), nullable=False),
+    Column("party", String(16), nullable=False),  # who must act
+    Column("counterparty", String(16), nullable=False),
+    Column("client_key", String(64)),
+    Column("opened", Date, nullable=False),
+    Column("due", Date),
+    Column("state", String(16), nullable=False),  # open | due_soon | overdue | met | late | not_assessed
+    Column("closed_by", String(26)),
+    Column("closed", Date),
+    Column("note", String(200)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("overdue_notified_at", DateTime(timezone=True)),  # the party's stream got the event
+    UniqueConstraint("obligation", "message_id", name="uq_obligations_message"),
+    Index("ix_obligations_party", "party", "state", "due"),
+    Index("ix_obligations_state", "state", "due"),
+)

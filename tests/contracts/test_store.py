@@ -60,10 +60,12 @@ def test_cr004_budget_ceiling_on_stored_totals(store, std):
     Midden-Holland pays running care (flag); a region that refuses above the ceiling rejects it."""
     year = samples.previous_month()[0].year
     ceiling = f'{{provider: "12345678", year: {year}, ceiling_euro: 1000}}'
-    text = MH.read_text().replace(
-        '{provider: "12345678", year: 2026, ceiling_euro: 400000, warning_fraction: 0.70, lots: [ambulant-jeugd, dagbesteding-jeugd]}',
-        ceiling,
+    mh_ceiling = (
+        '{provider: "12345678", year: 2026, ceiling_euro: 400000, warning_fraction: 0.70, '
+        "lots: [ambulant-jeugd, dagbesteding-jeugd], example: true}"
     )
+    assert mh_ceiling in MH.read_text()
+    text = MH.read_text().replace(mh_ceiling, ceiling)
     pays = ContractRegistry()
     pays.load_text(text, actor="test")
     refuses = ContractRegistry()

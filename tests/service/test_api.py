@@ -213,6 +213,8 @@ def test_contract_bundle_upload_needs_the_admin_token_and_reports_problems(app, 
     r = client.post(url, content=text, headers={"X-Admin-Token": "s3cret-admin", "X-Actor": "alice"})
     assert r.status_code == 200, r.text
     assert (r.json()["region"], r.json()["version"], r.json()["loaded_by"]) == ("midden-holland", "2025.9", "alice")
+    # Every rule cites its plan section; the invented values are counted, one by one.
+    assert r.json()["uncited_rules"] == [] and r.json()["example_values"] > 50 and r.json()["product_list"] is False
     assert "2025.9" in [b.bundle.version for b in app.state.components.contracts.versions("midden-holland")]
     broken = text.replace("municipalities:", "municipalitiez:", 1)
     r = client.post(url, content=broken, headers={"X-Admin-Token": "s3cret-admin"})

@@ -381,6 +381,37 @@ async function showAudit(params) {
     ["Details", (a) => a.details && Object.keys(a.details).length ? JSON.stringify(a.details) : ""]], "audit"));
 }
 
+// ---- deadlines -------------------------------------------------------------------------------
+
+async function showDeadlines(params) {
+  const q = new URLSearchParams();
+  for (const k of ["region", "party", "obligation"]) if (params.get(k)) q.set(k, params.get(k));
+  const states = params.getAll("state").length ? params.getAll("state") : ["overdue", "due_soon"];
+  states.forEach((st) => q.append("state", st));
+  const d = await api("/deadlines?" + q.toString());
+  const region = h("select", { id: "d-region" }, h("option", { value: "" }, "all regions"),
+    d.facets.regions.map((r) => h("option", { value: r, selected: r === params.get("region") }, r)));
+  const party = h("input", { id: "d-party", placeholder: "party (CBS or AGB)", size: 16, value: params.get("party") || "" });
+  const obligation = h("select", { id: "d-obligation" }, h("option", { value: "" }, "all obligations"),
+    d.facets.obligations.map((o) => h("option", { value: o.id, selected: o.id === params.get("obligation") }, `${o.op} ${o.id}`)));
+  const state = h("select", { id: "d-state", multiple: true, size: 3 },
+    d.facets.states.map((st) => h("option", { value: st, selected: states.includes(st) }, st)));
+  const apply = h("button", { id: "d-apply", onclick: () => {
+    const p = new URLSearchParams();
+    if (region.value) p.set("region", region.value);
+    if (party.value.trim()) p.set("party", party.value.trim());
+    if (obligation.value) p.set("obligation", obligation.value);
+    for (const o of state.selectedOptions) p.append("state", o.value);
+    location.hash = "#/deadlines?" + p.toString();
+  } }, "Apply");
+  setMain(h("h1", {}, "Deadlines ", h("span", { class: "muted" }, "on " + d.today)),
+    h("div", { class: "filters" }, region, party, obligation, state, apply),
+    simpleTable(d.items, [["Due", (r) => r.due || ""], ["State", (r) => h("span", { class: "verdict " + r.state }, r.state)],
+      ["Obligation", (r) => h("span", { title: r.title || "" }, `${r.op} ${r.obligation}`)], ["Must act", (r) => r.party],
+      ["Toward", (r) => r.counterparty], ["Region", (r) => r.region || ""], ["Opened by", (r) => h("a", { href: "#/message/" + r.message_id, class: "mono" }, `${r.kind} ${r.message_id}`)],
+      ["Opened", (r) => r.opened], ["Closed", (r) => r.closed_by ? h("a", { href: "#/message/" + r.closed_by, class: "mono" }, r.closed) : ""]], "deadline-rows"));
+}
+
 // ---- routing ---------------------------------------------------------------------------------
 
 async function route() {
@@ -393,6 +424,7 @@ async function route() {
     if (page === "message" && parts[1]) await showMessage(decodeURIComponent(parts[1]));
     else if (page === "dashboard") await showDashboard(params);
     else if (page === "audit") await showAudit(params);
+    else if (page === "deadlines") await showDeadlines(params);
     else await showLog(params);
   } catch (e) { if (ME) toast(e.message, true); }
 }
