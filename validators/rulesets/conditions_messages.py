@@ -142,7 +142,7 @@ def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     retourcode="0001",
     level="condition",
     messages=("323",),
-    summary="DeclaratiePeriode and ProductPeriode dates are on or after 2021-01-01.",
+    summary="DeclaratiePeriode and ProductPeriode start (Begindatum) on or after 2021-01-01.",
 )
 def cs100(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # A period "is filled with a date" from 2021 on when it starts then: the Begindatum is checked
