@@ -112,14 +112,15 @@ def test_cs058_status_1_or_3_only(standard):
 def test_cd085_reason_required_when_rejected(standard):
     assert Msg(samples.answer(standard, verzoek_antwoord="1", reden_afwijzing="3")).issues("CD085") == []
     msg = Msg(samples.answer(standard, verzoek_antwoord="1"))
-    assert msg.paths("CD085") == ["/Bericht/Antwoord/RedenAfwijzingVerzoek"]
+    # The missing reason has no Locatie: the VerzoekAntwoord that demands it is the one.
+    assert msg.locations("CD085") == [["/Bericht/Antwoord/VerzoekAntwoord"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_cd086_no_reason_while_in_onderzoek(standard):
     assert Msg(samples.answer(standard, verzoek_antwoord="2")).issues("CD086") == []
     msg = Msg(samples.answer(standard, verzoek_antwoord="2", reden_afwijzing="3"))
-    assert msg.paths("CD086") == ["/Bericht/Antwoord/RedenAfwijzingVerzoek"]
+    assert msg.locations("CD086") == [["/Bericht/Antwoord/VerzoekAntwoord", "/Bericht/Antwoord/RedenAfwijzingVerzoek"]]
 
 
 def decl(standard, *prestaties, **kw) -> Msg:
@@ -130,10 +131,13 @@ def decl(standard, *prestaties, **kw) -> Msg:
 def test_cd060_vorig_referentienummer_for_credits_only(standard):
     ok = decl(standard, samples.Prestatie(referentienummer="C1", vorig_referentienummer="D0", debet_credit="C"))
     assert ok.issues("CD060") == []
+    # The DebetCredit is flagged, with the VorigReferentieNummer when there is one.
     credit = decl(standard, samples.Prestatie(referentienummer="C1", debet_credit="C"))
-    assert credit.paths("CD060") == [f"/Bericht/{PR}/ProductReferentie/VorigReferentieNummer"]
+    assert credit.locations("CD060") == [[f"/Bericht/{PR}/IngediendBedrag/DebetCredit"]]
     debit = decl(standard, samples.Prestatie(referentienummer="D1", vorig_referentienummer="D0"))
-    assert debit.paths("CD060") == [f"/Bericht/{PR}/ProductReferentie/VorigReferentieNummer"]
+    assert debit.locations("CD060") == [
+        [f"/Bericht/{PR}/ProductReferentie/VorigReferentieNummer", f"/Bericht/{PR}/IngediendBedrag/DebetCredit"]
+    ]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -142,8 +146,8 @@ def test_cd060_in_325(standard):
     msg = Msg(samples.declaration_answer(d, rejected={"D1": ["9307"]}))
     assert msg.issues("CD060") == []
     msg.set("DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/IngediendBedrag/DebetCredit", "C")
-    assert msg.paths("CD060") == [
-        "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/ProductReferentie/VorigReferentieNummer"
+    assert msg.locations("CD060") == [
+        ["/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/IngediendBedrag/DebetCredit"]
     ]
 
 
@@ -151,10 +155,11 @@ def test_cd060_in_325(standard):
 def test_cd087_tarief_unless_euros(standard):
     assert decl(standard, samples.Prestatie()).issues("CD087") == []
     assert decl(standard, samples.Prestatie(eenheid="83", volume=5000)).issues("CD087") == []
+    # The condition is on the Eenheid: it is flagged, with the ProductTarief when there is one.
     no_tarief = decl(standard, samples.Prestatie(tarief=None, bedrag=60000))
-    assert no_tarief.paths("CD087") == [f"/Bericht/{PR}/ProductTarief"]
+    assert no_tarief.locations("CD087") == [[f"/Bericht/{PR}/Eenheid"]]
     euros_with_tarief = decl(standard, samples.Prestatie(eenheid="83", volume=5000, tarief=1, bedrag=5000))
-    assert euros_with_tarief.paths("CD087") == [f"/Bericht/{PR}/ProductTarief"]
+    assert euros_with_tarief.locations("CD087") == [[f"/Bericht/{PR}/Eenheid", f"/Bericht/{PR}/ProductTarief"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -164,11 +169,10 @@ def test_cs100_declaration_dates_from_2021(standard):
         samples.Prestatie(begindatum=date(2020, 12, 1), einddatum=date(2020, 12, 31)),
         periode=(date(2020, 12, 1), date(2020, 12, 31)),
     )
-    assert old.paths("CS100") == [
-        "/Bericht/Declaratie/DeclaratiePeriode/Begindatum",
-        "/Bericht/Declaratie/DeclaratiePeriode/Einddatum",
-        f"/Bericht/{PR}/ProductPeriode/Begindatum",
-        f"/Bericht/{PR}/ProductPeriode/Einddatum",
+    # A period is checked by its Begindatum: one finding per period, not one per date.
+    assert old.locations("CS100") == [
+        ["/Bericht/Declaratie/DeclaratiePeriode/Begindatum"],
+        [f"/Bericht/{PR}/ProductPeriode/Begindatum"],
     ]
     first = decl(
         standard,
@@ -191,9 +195,10 @@ def test_cs325_zero_amount_is_debit(standard):
     zero = samples.Prestatie(volume=0)
     assert decl(standard, zero).issues("CS325") == []
     msg = decl(standard, samples.Prestatie(volume=0, debet_credit="C", vorig_referentienummer="X"), totaal=(0, "C"))
-    assert msg.paths("CS325") == [
-        "/Bericht/Declaratie/TotaalIngediendBedrag/DebetCredit",
-        f"/Bericht/{PR}/IngediendBedrag/DebetCredit",
+    # The amount and its DebetCredit are both the Locaties.
+    assert msg.locations("CS325") == [
+        ["/Bericht/Declaratie/TotaalIngediendBedrag/TotaalBedrag", "/Bericht/Declaratie/TotaalIngediendBedrag/DebetCredit"],
+        [f"/Bericht/{PR}/IngediendBedrag/Bedrag", f"/Bericht/{PR}/IngediendBedrag/DebetCredit"],
     ]
 
 
@@ -203,39 +208,57 @@ def test_cs325_in_325(standard):
     msg = Msg(samples.declaration_answer(d, rejected={"D1": ["9307"]}))
     assert msg.issues("CS325") == []  # everything rejected: TotaalToegekendBedrag 0 D
     msg.set("DeclaratieAntwoord/TotaalToegekendBedrag/DebetCredit", "C")
-    assert msg.paths("CS325") == ["/Bericht/DeclaratieAntwoord/TotaalToegekendBedrag/DebetCredit"]
+    assert msg.locations("CS325") == [
+        [
+            "/Bericht/DeclaratieAntwoord/TotaalToegekendBedrag/TotaalBedrag",
+            "/Bericht/DeclaratieAntwoord/TotaalToegekendBedrag/DebetCredit",
+        ]
+    ]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_cs337_productperiode_within_one_month(standard):
     assert decl(standard, samples.Prestatie()).issues("CS337") == []
     begin, end = previous_month()
+    both = [[f"/Bericht/{PR}/ProductPeriode/Begindatum", f"/Bericht/{PR}/ProductPeriode/Einddatum"]]
     across = samples.Prestatie(begindatum=date(begin.year - 1, 12, 31), einddatum=date(begin.year, 1, 1))
-    assert decl(standard, across).paths("CS337") == [f"/Bericht/{PR}/ProductPeriode/Einddatum"]
+    assert decl(standard, across).locations("CS337") == both
     year_apart = samples.Prestatie(begindatum=date(2024, 3, 1), einddatum=date(2025, 3, 1))
-    assert decl(standard, year_apart).paths("CS337") == [f"/Bericht/{PR}/ProductPeriode/Einddatum"]
+    assert decl(standard, year_apart).locations("CS337") == both
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_cs339_euros_amount_equals_volume(standard):
     assert decl(standard, samples.Prestatie(eenheid="83", volume=5000)).issues("CS339") == []
     msg = decl(standard, samples.Prestatie(eenheid="83", volume=5000, bedrag=5001))
-    assert msg.paths("CS339") == [f"/Bericht/{PR}/IngediendBedrag/Bedrag"]
+    assert msg.locations("CS339") == [[f"/Bericht/{PR}/GeleverdVolume", f"/Bericht/{PR}/IngediendBedrag/Bedrag"]]
     # Other units are TR346's business (level 4), not CS339's.
     assert decl(standard, samples.Prestatie(volume=2, bedrag=1)).issues("CS339") == []
 
 
+BEGIN = "/Bericht/Declaratie/DeclaratiePeriode/Begindatum"
+END = "/Bericht/Declaratie/DeclaratiePeriode/Einddatum"
+
+
 @pytest.mark.parametrize("standard", STANDARDS)
 @pytest.mark.parametrize(
-    ("begin", "end", "ok"),
+    ("begin", "end", "expected"),
     [
-        (date(2025, 2, 1), date(2025, 2, 28), True),
-        (date(2024, 2, 1), date(2024, 2, 29), True),
-        (date(2024, 2, 1), date(2024, 2, 28), False),
-        (date(2025, 2, 2), date(2025, 2, 28), False),
-        (date(2025, 1, 1), date(2025, 2, 28), False),
+        (date(2025, 2, 1), date(2025, 2, 28), []),
+        (date(2024, 2, 1), date(2024, 2, 29), []),
+        (date(2024, 12, 1), date(2024, 12, 31), []),
+        # one of the two findings: not the whole month
+        (date(2024, 2, 1), date(2024, 2, 28), [[BEGIN, END]]),
+        (date(2025, 1, 1), date(2025, 2, 28), [[BEGIN, END]]),
+        # a month from a later day: it does not start on the 1st
+        (date(2025, 2, 2), date(2025, 3, 1), [[BEGIN]]),
+        # both: a later start and not a month long
+        (date(2025, 2, 2), date(2025, 2, 28), [[BEGIN], [BEGIN, END]]),
+        # 31 January plus a month runs on to 3 March (2 March in a leap year)
+        (date(2025, 1, 31), date(2025, 3, 2), [[BEGIN]]),
+        (date(2025, 1, 31), date(2025, 2, 28), [[BEGIN], [BEGIN, END]]),
     ],
 )
-def test_cs340_declaratieperiode_one_calendar_month(standard, begin, end, ok):
+def test_cs340_declaratieperiode_one_calendar_month(standard, begin, end, expected):
     msg = decl(standard, samples.Prestatie(begindatum=begin, einddatum=begin), periode=(begin, end))
-    assert msg.paths("CS340") == ([] if ok else ["/Bericht/Declaratie/DeclaratiePeriode"])
+    assert msg.locations("CS340") == expected

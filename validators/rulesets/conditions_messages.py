@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from validators.common import (
     PrestatieRow,
@@ -16,7 +16,6 @@ from validators.common import (
     descendants,
     is_filled,
     issue,
-    missing,
     parse_int,
     prestatie_rows,
 )
@@ -58,7 +57,10 @@ def cs058(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def cd085(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     antwoord = child(ctx.root, "Antwoord")
     if text(antwoord, "VerzoekAntwoord") == "1" and not is_filled(antwoord, "RedenAfwijzingVerzoek"):
-        yield missing(r, ctx, antwoord, "RedenAfwijzingVerzoek", "RedenAfwijzingVerzoek is mandatory when rejecting")
+        # The Locatie is the VerzoekAntwoord that demands the reason: a missing element has none.
+        yield issue(
+            r, ctx, child(antwoord, "VerzoekAntwoord"), "RedenAfwijzingVerzoek is mandatory when rejecting"
+        )
 
 
 @rule(
@@ -76,6 +78,7 @@ def cd086(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             ctx,
             child(antwoord, "RedenAfwijzingVerzoek"),
             "RedenAfwijzingVerzoek must be empty when the request is in onderzoek",
+            also=[child(antwoord, "VerzoekAntwoord")],
         )
 
 
@@ -87,15 +90,23 @@ def cd086(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="VorigReferentieNummer is mandatory when IngediendBedrag DebetCredit is C, otherwise empty.",
 )
 def cd060(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # Both directions compare the DebetCredit with the VorigReferentieNummer: the Locaties are
+    # the DebetCredit and, when it is there, the VorigReferentieNummer.
     vorig = "ProductReferentie/VorigReferentieNummer"
     for row in _rows(ctx):
         credit = row.get("IngediendBedrag/DebetCredit") == "C"
         if credit and not row.has(vorig):
-            referentie = row.find("ProductReferentie")
-            if referentie is not None:
-                yield missing(r, ctx, referentie, "VorigReferentieNummer", "a credit prestatie needs VorigReferentieNummer")
+            yield issue(
+                r, ctx, row.find("IngediendBedrag/DebetCredit"), "a credit prestatie needs VorigReferentieNummer"
+            )
         elif not credit and row.has(vorig):
-            yield issue(r, ctx, row.find(vorig), "VorigReferentieNummer must be empty on a debit prestatie")
+            yield issue(
+                r,
+                ctx,
+                row.find("IngediendBedrag/DebetCredit"),
+                "VorigReferentieNummer must be empty on a debit prestatie",
+                also=[row.find(vorig)],
+            )
 
 
 @rule(
@@ -106,13 +117,24 @@ def cd060(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="ProductTarief is mandatory when Eenheid is not 83 (euro's), otherwise empty.",
 )
 def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # The condition is on the Eenheid: the Locaties are the Eenheid and, when it is there, the
+    # ProductTarief. Without an Eenheid (the XSD requires one) there is nothing to compare.
     for row in _rows(ctx):
-        euros = row.get("Eenheid") == "83"
+        eenheid = row.get("Eenheid")
+        if eenheid is None:
+            continue
+        euros = eenheid == "83"
         tarief = row.has("ProductTarief")
         if not euros and not tarief:
-            yield missing(r, ctx, row.el, "ProductTarief", "ProductTarief is mandatory unless Eenheid is 83")
+            yield issue(r, ctx, row.find("Eenheid"), "ProductTarief is mandatory unless Eenheid is 83")
         elif euros and tarief:
-            yield issue(r, ctx, row.find("ProductTarief"), "ProductTarief must be empty when Eenheid is 83")
+            yield issue(
+                r,
+                ctx,
+                row.find("Eenheid"),
+                "ProductTarief must be empty when Eenheid is 83",
+                also=[row.find("ProductTarief")],
+            )
 
 
 @rule(
@@ -120,18 +142,20 @@ def cd087(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     retourcode="0001",
     level="condition",
     messages=("323",),
-    summary="DeclaratiePeriode and ProductPeriode dates are on or after 2021-01-01.",
+    summary="DeclaratiePeriode and ProductPeriode start (Begindatum) on or after 2021-01-01.",
 )
 def cs100(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # A period "is filled with a date" from 2021 on when it starts then: the Begindatum is checked
+    # (an Einddatum before its Begindatum is TR137's finding, not a second CS100).
     periode = child(child(ctx.root, "Declaratie"), "DeclaratiePeriode")
-    for name in ("Begindatum", "Einddatum"):
-        value = date_of(periode, name)
-        if value is not None and value < _EARLIEST_DECLARATION:
-            yield issue(r, ctx, child(periode, name), f"{name} {value} is before 2021-01-01")
+    value = date_of(periode, "Begindatum")
+    if value is not None and value < _EARLIEST_DECLARATION:
+        yield issue(r, ctx, child(periode, "Begindatum"), f"Begindatum {value} is before 2021-01-01")
     for row in _rows(ctx):
-        for name, value in (("Begindatum", row.begin), ("Einddatum", row.end)):
-            if value is not None and value < _EARLIEST_DECLARATION:
-                yield issue(r, ctx, row.find(f"ProductPeriode/{name}"), f"{name} {value} is before 2021-01-01")
+        if row.begin is not None and row.begin < _EARLIEST_DECLARATION:
+            yield issue(
+                r, ctx, row.find("ProductPeriode/Begindatum"), f"Begindatum {row.begin} is before 2021-01-01"
+            )
 
 
 @rule(
@@ -148,10 +172,17 @@ def cs319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _zero_is_debit(r: Rule, ctx: RuleContext, el, amount_name: str) -> Iterator[Issue]:
+    # The check compares the amount with its DebetCredit: both are the Locaties.
     if el is None:
         return
     if parse_int(text(el, amount_name)) == 0 and (text(el, "DebetCredit") or "").strip() != "D":
-        yield issue(r, ctx, child(el, "DebetCredit"), f"{amount_name} is 0, so DebetCredit must be D")
+        yield issue(
+            r,
+            ctx,
+            child(el, "DebetCredit"),
+            f"{amount_name} is 0, so DebetCredit must be D",
+            also=[child(el, amount_name)],
+        )
 
 
 @rule(
@@ -168,7 +199,13 @@ def cs325(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         yield from _zero_is_debit(r, ctx, child(top, "TotaalToegekendBedrag"), "TotaalBedrag")
     for row in _rows(ctx):
         if parse_int(row.get("IngediendBedrag/Bedrag")) == 0 and row.get("IngediendBedrag/DebetCredit") != "D":
-            yield issue(r, ctx, row.find("IngediendBedrag/DebetCredit"), "Bedrag is 0, so DebetCredit must be D")
+            yield issue(
+                r,
+                ctx,
+                row.find("IngediendBedrag/DebetCredit"),
+                "Bedrag is 0, so DebetCredit must be D",
+                also=[row.find("IngediendBedrag/Bedrag")],
+            )
 
 
 @rule(
@@ -179,13 +216,16 @@ def cs325(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="ProductPeriode Einddatum lies in the same calendar month and year as its Begindatum.",
 )
 def cs337(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # The check compares the two dates of the ProductPeriode: both are its Locaties.
     for row in _rows(ctx):
         begin, end = row.begin, row.end
         if begin and end and (begin.year, begin.month) != (end.year, end.month):
             yield issue(
                 r,
                 ctx,
-                row.find("ProductPeriode/Einddatum"), f"Einddatum {end} is not in the month of Begindatum {begin}"
+                row.find("ProductPeriode/Einddatum"),
+                f"Einddatum {end} is not in the month of Begindatum {begin}",
+                also=[row.find("ProductPeriode/Begindatum")],
             )
 
 
@@ -207,6 +247,7 @@ def cs339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 ctx,
                 row.find("IngediendBedrag/Bedrag"),
                 f"Eenheid 83: IngediendBedrag {bedrag} must equal GeleverdVolume {volume}",
+                also=[row.find("GeleverdVolume")],
             )
 
 
@@ -218,10 +259,27 @@ def cs339(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="DeclaratiePeriode is exactly one whole calendar month.",
 )
 def cs340(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # Two findings, as the period can fail in two ways: it does not start on the first of a month
+    # (the Begindatum), and it does not end the day before the same day a month later (both dates).
+    # Together they say "exactly one whole calendar month".
     periode = child(child(ctx.root, "Declaratie"), "DeclaratiePeriode")
     begin, end = date_of(periode, "Begindatum"), date_of(periode, "Einddatum")
     if begin is None or end is None:
         return
-    last = calendar.monthrange(begin.year, begin.month)[1]
-    if begin.day != 1 or end != begin.replace(day=last):
-        yield issue(r, ctx, periode, f"DeclaratiePeriode {begin}..{end} is not one whole calendar month")
+    begin_el, end_el = child(periode, "Begindatum"), child(periode, "Einddatum")
+    if begin.day != 1:
+        yield issue(r, ctx, begin_el, f"DeclaratiePeriode Begindatum {begin} is not the first day of a month")
+    if end + timedelta(days=1) != month_later(begin):
+        yield issue(
+            r, ctx, begin_el, f"DeclaratiePeriode {begin}..{end} is not one whole calendar month", also=[end_el]
+        )
+
+
+def month_later(d: date) -> date:
+    """The same day a month later; a day the next month lacks runs on into the month after
+    (31 January -> 3 March in a common year), so only a period that starts on the 1st can pass."""
+    year, month = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+    overflow = d.day - calendar.monthrange(year, month)[1]
+    if overflow <= 0:
+        return d.replace(year=year, month=month)
+    return date(year, month, calendar.monthrange(year, month)[1]) + timedelta(days=overflow)

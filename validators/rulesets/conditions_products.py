@@ -160,11 +160,13 @@ def cd079(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> Iterator[Issue]:
     for _pc, el in _items(ctx, (pc,)):
         if is_filled(el, "Omvang") and not is_filled(el, "Product", "Code") and _open_or_after_2020(el, pc):
+            # The Locaties: the Omvang and the end date the condition read (when there is one).
             yield issue(
                 r,
                 ctx,
                 child(el, "Omvang"),
                 f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
+                also=[child(el, pc.end)],
             )
 
 
@@ -241,11 +243,14 @@ def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
         if omvang is None or text(omvang, "Eenheid") not in _PERIOD_UNITS:
             continue
         if _open_or_after_2020(el, pc) and text(omvang, "Frequentie") not in _FREQUENTIES_FOR_PERIOD_UNITS:
+            # The condition is on the Eenheid: the Locaties are the Eenheid, the Frequentie and
+            # the end date the condition read (when there is one).
             yield issue(
                 r,
                 ctx,
-                child(omvang, "Frequentie"),
+                child(omvang, "Eenheid"),
                 f"Frequentie must be 2, 4 or 6 for Eenheid {text(omvang, 'Eenheid')}",
+                also=[child(omvang, "Frequentie"), child(el, pc.end)],
             )
 
 
