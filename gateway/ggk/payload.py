@@ -72,11 +72,13 @@ def _version(value: str | None) -> str:
 
 def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope)."""
+    too_big = xmlparse.size_issue(len(raw))
+    if too_big:
+        raise fail("PAYLOAD_TOO_LARGE", f"payload: {too_big.text}")
     parsed = xmlparse.parse(raw)
     if not parsed.ok:
         first = next(i for i in parsed.issues if i.severity == "error")
-        code = "PAYLOAD_TOO_LARGE" if "the limit is" in first.text else "PAYLOAD_NOT_XML"
-        raise fail(code, f"payload: {first.text}", line=first.line)
+        raise fail("PAYLOAD_NOT_XML", f"payload: {first.text}", line=first.line)
     found = detect.detect(parsed.root, registry)
     if not found.ok:
         first = found.issues[0]

@@ -81,9 +81,7 @@ def decode_base64(el: etree._Element) -> bytes:
     except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
         raise fail("PAYLOAD_BASE64", f"the payload ({etree.QName(el).localname}) is not valid base64: {exc}",
                    line=el.sourceline) from None
-    if len(payload) > MAX_ENVELOPE_BYTES:
-        raise fail("PAYLOAD_TOO_LARGE", f"the decoded payload is {_size(len(payload))}; the limit is 25 MB")
-    return payload
+    return payload  # never larger than the envelope, whose size is already checked
 
 
 def _envelope(root: etree._Element, berichtcode: str) -> Envelope:

@@ -2,7 +2,7 @@
 the translation of its findings into envelope errors.
 
 One compiled schema checks all five roots: the two envelopes (koppelvlak namespace) and Fo01, Fo03,
-Bv03 (StUF namespace). A finding on a (cross)referentienummer's pattern is IB009, on a berichtcode
+Bv03 (StUF namespace). A finding on a (cross)referentienummer's value (pattern, length) is IB009, on a berichtcode
 IB240, on the base64 payload PAYLOAD_BASE64; anything else is ENVELOPE_SCHEMA.
 """
 
@@ -36,7 +36,7 @@ def _tidy(message: str) -> str:
 
 def _classify(path: str, message: str) -> str:
     name = path.rsplit("/", 1)[-1]
-    if name in ("referentienummer", "crossRefnummer") and "[facet 'pattern']" in message:
+    if name in ("referentienummer", "crossRefnummer") and "[facet '" in message:
         return "REFERENCE_NOT_UUID4"
     if name == "berichtcode" and ("[facet 'enumeration']" in message or "fixed value" in message):
         return "BERICHTCODE"
