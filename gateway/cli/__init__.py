@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "party": "manage sending parties and their API keys / certificates",
     "contracts": "check and list regional contract bundles",
     "user": "manage operator console users",
+    "ggk": "wrap a message in a StUF-GGk envelope, or check and unwrap one",
 }
 
 
