@@ -85,20 +85,25 @@ class ParseResult:
 _local = threading.local()
 
 
-def hardened_parser() -> etree.XMLParser:
+def hardened_parser(huge_text: bool = False) -> etree.XMLParser:
     """An lxml parser with DTDs, entity expansion, network and huge trees off (one per thread,
-    because lxml parsers must not be shared between threads)."""
-    parser = getattr(_local, "parser", None)
+    because lxml parsers must not be shared between threads).
+
+    `huge_text` lifts libxml2's 10 MB limit on a single text node (XML_PARSE_HUGE) and nothing
+    else of ours: a StUF envelope carries its whole payload as one base64 text node of up to
+    25 MB. DOCTYPEs stay refused, the size and depth limits of `parse` still apply."""
+    name = "huge_parser" if huge_text else "parser"
+    parser = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
             resolve_entities=False,
             load_dtd=False,
             dtd_validation=False,
             no_network=True,
-            huge_tree=False,
+            huge_tree=huge_text,
             collect_ids=False,
         )
-        _local.parser = parser
+        setattr(_local, name, parser)
     return parser
 
 
@@ -231,8 +236,9 @@ def size_issue(size: int, limits: ParseLimits | None = None) -> Issue | None:
     return _issue(f"Document is {_size(size)}; the limit is {_size(limits.max_bytes)} (OP179)")
 
 
-def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
-    """Parse message bytes into an lxml root element, or explain why not."""
+def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = False) -> ParseResult:
+    """Parse message bytes into an lxml root element, or explain why not (`huge_text`: see
+    `hardened_parser`; only for StUF envelopes)."""
     limits = limits or DEFAULT_LIMITS
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParseResult(None, [_issue("Message must be given as bytes")])
@@ -257,7 +263,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
     if problem:
         return ParseResult(None, warnings + [problem])
     try:
-        root = etree.fromstring(raw, hardened_parser())
+        root = etree.fromstring(raw, hardened_parser(huge_text))
     except etree.XMLSyntaxError as exc:
         text, line = _syntax_text(exc)
         return ParseResult(None, warnings + [_issue(text, line)])

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "contracts": "check and list regional contract bundles",
     "user": "manage operator console users",
     "deadlines": "obligations of the exchange: overdue and due-soon lists",
+    "ggk": "wrap a message in a StUF-GGk envelope, or check and unwrap one",
 }
 
 

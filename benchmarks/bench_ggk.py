@@ -1,0 +1,89 @@
+"""What a StUF-GGk envelope costs: `ggk.unwrap` (envelope parse, our schema, base64, payload parse,
+detection, envelope rules) and `ggk.wrap` (payload parse, detection, build, schema check),
+against parsing the bare message with the hardened parser (xmlparse.parse) in the same run.
+
+The payload parse inside unwrap replaces the bare message's own parse in the pipeline, so what an
+envelope adds is unwrap - parse; the last column puts that next to `validate_bytes` (XSD and
+in-message rules of the bare message), the least the pipeline does with any message. Round-robin
+over the subjects, median of the repeats.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.harness import Result, RunContext, benchmark
+
+BASELINE = "parse bare (xmlparse.parse)"
+
+
+def _messages(quick: bool) -> dict[str, bytes]:
+    from gateway import samples
+
+    out = {"JW301 (default)": samples.build("JW301"), "WMO315 (default)": samples.build("WMO315")}
+    for n in (100, 1_000) if quick else (100, 1_000, 10_000):
+        out[f"JW323, {n:,} prestaties"] = samples.large_declaration("ijw", n)
+    return out
+
+
+def _median_seconds(subjects: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(repeats):
+        for name, fn in subjects.items():  # round robin: load on the shared machine hits all alike
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+@benchmark("ggk", "StUF-GGk envelope: unwrap and wrap against parsing the bare message")
+def ggk_envelope(ctx: RunContext) -> Result:
+    from gateway import ggk, xmlparse
+    from validators.validate import validate_bytes
+
+    rows = []
+    for name, bare in _messages(ctx.quick).items():
+        envelope = ggk.wrap(bare)
+        assert ggk.unwrap(envelope).envelope.payload == bare
+        big = len(bare) > 1_000_000
+        repeats = (3 if big else 15) if ctx.quick else (7 if big else 51)
+        t = _median_seconds({
+            BASELINE: lambda: xmlparse.parse(bare),
+            "unwrap": lambda: ggk.unwrap(envelope),
+            "wrap": lambda: ggk.wrap(bare),
+            "validate_bytes (bare)": lambda: validate_bytes(bare),
+        }, repeats)
+        base = t[BASELINE]
+        rows.append({
+            "message": name,
+            "bare KB": round(len(bare) / 1024, 1),
+            "envelope KB": round(len(envelope) / 1024, 1),
+            "parse bare ms": round(base * 1000, 3),
+            "unwrap ms": round(t["unwrap"] * 1000, 3),
+            "wrap ms": round(t["wrap"] * 1000, 3),
+            "unwrap / parse": round(t["unwrap"] / base, 2),
+            "(unwrap + wrap) / parse": round((t["unwrap"] + t["wrap"]) / base, 2),
+            "added by envelope / validate_bytes": f"{(t['unwrap'] - base) / t['validate_bytes (bare)']:.1%}",
+        })
+    worst = max(rows, key=lambda r: r["unwrap / parse"])
+    added = max(float(r["added by envelope / validate_bytes"].rstrip("%")) for r in rows)
+    return Result(
+        measured="Per message: ggk.unwrap of its Di01 (envelope parse with the hardened parser, our "
+        "envelope schema, strict base64 decode, payload parse and detection, functie/version/party "
+        "checks) and ggk.wrap of the bare message (parse, detect, build, schema check of the result); "
+        "for context validate_bytes of the bare message (XSD + in-message rules). In-process, median "
+        "of round-robin repeats.",
+        baseline=BASELINE + " of the same bare message",
+        ratio_meaning="subject time / baseline time (1.0 = as fast as parsing the bare message); the "
+        "last column is (unwrap - parse bare) / validate_bytes: what the envelope adds to the cheapest "
+        "verdict the pipeline gives a message",
+        columns=list(rows[0]),
+        rows=rows,
+        headline=f"unwrap = up to {worst['unwrap / parse']}x parsing the bare message ({worst['message']}); "
+        f"the envelope adds at most {added:.1f}% to validate_bytes",
+        notes=["The payload parse inside unwrap is the parse the pipeline does anyway, so a pipeline "
+               "that takes the parsed payload from unwrap pays only the difference."],
+    )

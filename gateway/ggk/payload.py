@@ -1,0 +1,126 @@
+"""The payload of a Di01/Du01 as an iJw/iWmo message, and the envelope rules that need it.
+
+The payload goes through the same hardened parser as a bare message (no DOCTYPE, so no DTD or
+entities; UTF-8; the 25 MB limit) and the same detection. Then the envelope must agree with it:
+
+- stuurgegevens.functie is the payload's message type (WMO301, JW302, ...); a Di01 carries a
+  heenbericht, a Du01 a retour (302..320) or declaratie-antwoord (325);
+- functieVersie/functieSubversie are the payload's BerichtVersie/BerichtSubversie (0003/0002 for
+  a 3.2 message);
+- zender.organisatie is the payload's sender, ontvanger.organisatie its receiver: Afzender and
+  Ontvanger of its Header, except in a retour (302..320), which keeps the heenbericht's Header
+  unchanged (IV028), so there the sender is the Ontvanger. A Du01 may be signed by VECOZO, IB or
+  RINIS instead of the sender (spec 2.1.03: they send Du01s themselves).
+
+Whether the payload meets its own XSD and rules is the pipeline's verdict, not this module's; a
+payload that fails its XSD is answered with a Fo01 StUF055 (`gateway.ggk.build.fo01`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from gateway import detect, xmlparse
+from gateway.catalog import MessageType
+from gateway.ggk.errors import fail
+from gateway.ggk.model import CHAIN_PARTIES, Envelope
+from validators.paths import child, text
+
+if TYPE_CHECKING:
+    from schemas.registry import SchemaRegistry
+
+
+@dataclass
+class Payload:
+    """The parsed payload: the pipeline can go on from `root` without parsing it again."""
+
+    raw: bytes
+    root: etree._Element
+    mtype: MessageType
+    afzender: str
+    ontvanger: str
+    versie: str  # the Header's BerichtVersie / BerichtSubversie as the envelope writes them: 0003
+    subversie: str
+
+    @property
+    def swapped(self) -> bool:
+        """A retour keeps its heenbericht's Afzender/Ontvanger (IV028); a 325 does not."""
+        return self.mtype.kind == "retour"
+
+    @property
+    def sender(self) -> str:
+        return self.ontvanger if self.swapped else self.afzender
+
+    @property
+    def receiver(self) -> str:
+        return self.afzender if self.swapped else self.ontvanger
+
+    def field_of(self, role: str) -> str:
+        """Which Header element names the sender / receiver, for error texts."""
+        sender_field = "Ontvanger" if self.swapped else "Afzender"
+        receiver_field = "Afzender" if self.swapped else "Ontvanger"
+        return sender_field if role == "sender" else receiver_field
+
+
+def _version(value: str | None) -> str:
+    value = (value or "").strip()
+    return value.zfill(4) if value.isdigit() and len(value) <= 4 else value
+
+
+def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
+    """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope)."""
+    too_big = xmlparse.size_issue(len(raw))
+    if too_big:
+        raise fail("PAYLOAD_TOO_LARGE", f"payload: {too_big.text}")
+    parsed = xmlparse.parse(raw)
+    if not parsed.ok:
+        first = next(i for i in parsed.issues if i.severity == "error")
+        raise fail("PAYLOAD_NOT_XML", f"payload: {first.text}", line=first.line)
+    found = detect.detect(parsed.root, registry)
+    if not found.ok:
+        first = found.issues[0]
+        raise fail("PAYLOAD_UNKNOWN", f"payload: {first.text}", line=first.line)
+    header = child(parsed.root, "Header")
+    return Payload(
+        raw=bytes(raw),
+        root=parsed.root,
+        mtype=found.mtype,
+        afzender=(text(child(header, "Afzender")) or "").strip(),
+        ontvanger=(text(child(header, "Ontvanger")) or "").strip(),
+        versie=_version(text(child(header, "BerichtVersie"))),
+        subversie=_version(text(child(header, "BerichtSubversie"))),
+    )
+
+
+def open_payload(envelope: Envelope, registry: SchemaRegistry | None = None) -> Payload:
+    """The envelope's payload as a message, checked against the envelope. Raises EnvelopeError."""
+    sg, params = envelope.stuurgegevens, envelope.parameters
+    if params.bestand != "xml":
+        raise fail("PAYLOAD_UNKNOWN", f"the payload is a tekstBestand ('{params.bestandsnaam}'), "
+                   "not an iJw/iWmo message (those travel as xmlBestand)")
+    payload = message(envelope.payload, registry)
+    code = payload.mtype.code
+    if sg.functie != code:
+        raise fail("FUNCTIE_MISMATCH", f"stuurgegevens.functie is '{sg.functie}' but the payload is a {code}")
+    retour = payload.mtype.kind != "heen"
+    if envelope.berichtcode == "Di01" and retour:
+        raise fail("FUNCTIE_MISMATCH", f"a {code} is a retourbericht: it travels in a ggk0210-Du01, not a Di01")
+    if envelope.berichtcode == "Du01" and not retour:
+        raise fail("FUNCTIE_MISMATCH", f"a {code} is a heenbericht: it travels in a ggk0210-Di01, not a Du01")
+    if (params.functie_versie, params.functie_subversie) != (payload.versie, payload.subversie):
+        raise fail("VERSIE_MISMATCH", f"functieVersie/functieSubversie are {params.functie_versie}/"
+                   f"{params.functie_subversie} but the payload's BerichtVersie/BerichtSubversie are "
+                   f"{payload.versie}/{payload.subversie}")
+    zender = (sg.zender.organisatie or "").strip()
+    signed_by_chain = envelope.berichtcode == "Du01" and zender in CHAIN_PARTIES
+    if zender != payload.sender and not signed_by_chain:
+        raise fail("ZENDER_MISMATCH", f"zender.organisatie is '{zender}' but the payload's sender "
+                   f"(Header/{payload.field_of('sender')}) is '{payload.sender}'")
+    ontvanger = (sg.ontvanger.organisatie or "").strip()
+    if ontvanger != payload.receiver:
+        raise fail("ONTVANGER_MISMATCH", f"ontvanger.organisatie is '{ontvanger}' but the payload's "
+                   f"receiver (Header/{payload.field_of('receiver')}) is '{payload.receiver}'")
+    return payload

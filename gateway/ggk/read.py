@@ -1,0 +1,159 @@
+"""Reading an envelope: bytes -> a typed Di01/Du01 (payload decoded), Fo01, Fo03 or Bv03, or an
+EnvelopeError that says why not.
+
+Order: size (IB007) before anything is parsed; the hardened parser (no DTD, no entities, UTF-8
+only, depth limit; only libxml2's per-text-node limit is lifted, for the base64 payload); the root;
+our schema; then the base64 payload decoded (strictly, whitespace allowed as XML Schema allows it).
+What the payload itself is (iJw/iWmo, functie, versions, parties) is `gateway.ggk.payload`.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterator
+
+from lxml import etree
+
+from gateway import xmlparse
+from gateway.ggk import schema
+from gateway.ggk.errors import fail
+from gateway.ggk.model import (
+    ROOTS,
+    Bevestiging,
+    Envelope,
+    Fout,
+    Parameters,
+    Stuurgegevens,
+    Systeem,
+)
+
+MB = xmlparse.MB
+# "Maximum grootte van het ggk0210-Di01 bericht inclusief deze base64 inhoud is 25 MegaByte."
+MAX_ENVELOPE_BYTES = 25 * MB
+_WHITESPACE = b" \t\r\n"
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB"
+
+
+def _children(el: etree._Element) -> Iterator[etree._Element]:
+    return (c for c in el if isinstance(c.tag, str))
+
+
+def _fields(el: etree._Element) -> dict[str, etree._Element]:
+    return {etree.QName(c).localname: c for c in _children(el)}
+
+
+def _text(el: etree._Element | None) -> str | None:
+    return None if el is None else (el.text or "")
+
+
+def _systeem(el: etree._Element) -> Systeem:
+    f = _fields(el)
+    return Systeem(
+        organisatie=_text(f.get("organisatie")),
+        applicatie=_text(f["applicatie"]) or "",
+        administratie=_text(f.get("administratie")),
+        gebruiker=_text(f.get("gebruiker")),
+    )
+
+
+def _stuurgegevens(el: etree._Element, berichtcode: str) -> Stuurgegevens:
+    f = _fields(el)
+    return Stuurgegevens(
+        berichtcode=berichtcode,  # an empty Fo01/Fo03/Bv03 berichtcode takes its fixed value
+        zender=_systeem(f["zender"]),
+        ontvanger=_systeem(f["ontvanger"]),
+        referentienummer=_text(f["referentienummer"]) or "",
+        tijdstip_bericht=_text(f["tijdstipBericht"]) or "",
+        cross_refnummer=_text(f.get("crossRefnummer")),
+        functie=_text(f.get("functie")),
+    )
+
+
+def decode_base64(el: etree._Element) -> bytes:
+    """The payload bytes; XML Schema's base64Binary allows whitespace between the characters."""
+    text = el.text or ""
+    try:
+        data = text.encode("ascii").translate(None, _WHITESPACE)
+        payload = binascii.a2b_base64(data, strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
+        raise fail("PAYLOAD_BASE64", f"the payload ({etree.QName(el).localname}) is not valid base64: {exc}",
+                   line=el.sourceline) from None
+    return payload  # never larger than the envelope, whose size is already checked
+
+
+def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
+    f = _fields(root)
+    p = _fields(f["parameters"])
+    bestand = next(_children(p["bericht"]))
+    kind = "xml" if etree.QName(bestand).localname == "xmlBestand" else "tekst"
+    return Envelope(
+        berichtcode=berichtcode,
+        stuurgegevens=_stuurgegevens(f["stuurgegevens"], berichtcode),
+        parameters=Parameters(
+            applicatie_versie=p["applicatieVersie"].text,
+            applicatie_subversie=p["applicatieSubversie"].text,
+            functie_versie=p["functieVersie"].text,
+            functie_subversie=p["functieSubversie"].text,
+            bestand=kind,
+            bestandsnaam=bestand.get("bestandsnaam"),
+        ),
+        payload=decode_base64(bestand),
+    )
+
+
+def _fout(root: etree._Element, berichtcode: str) -> Fout:
+    f = _fields(root)
+    body = _fields(f["body"])
+    details_xml = body.get("detailsXML")
+    return Fout(
+        berichtcode=berichtcode,
+        stuurgegevens=_stuurgegevens(f["stuurgegevens"], berichtcode),
+        code=_text(body["code"]) or "",
+        plek=body["plek"].text,
+        omschrijving=_text(body["omschrijving"]) or "",
+        details=_text(body.get("details")),
+        details_xml=None if details_xml is None else b"".join(
+            etree.tostring(c, encoding="UTF-8") for c in _children(details_xml)
+        ),
+    )
+
+
+def parse_envelope(raw: bytes) -> tuple[etree._Element, str]:
+    """The checked root element and its berichtcode (size, hardened parse, root, schema)."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise fail("ENVELOPE_NOT_XML", "an envelope must be given as bytes")
+    if len(raw) > MAX_ENVELOPE_BYTES:
+        raise fail("ENVELOPE_TOO_LARGE", f"the envelope is {_size(len(raw))}; the limit is 25 MB, payload included")
+    limits = xmlparse.ParseLimits(max_bytes=MAX_ENVELOPE_BYTES, max_depth=xmlparse.DEFAULT_LIMITS.max_depth,
+                                  bom_severity=xmlparse.DEFAULT_LIMITS.bom_severity)
+    parsed = xmlparse.parse(bytes(raw), limits, huge_text=True)
+    if not parsed.ok:
+        first = next(i for i in parsed.issues if i.severity == "error")
+        raise fail("ENVELOPE_NOT_XML", first.text, line=first.line)
+    root = parsed.root
+    qname = etree.QName(root)
+    berichtcode = ROOTS.get((qname.namespace or "", qname.localname))
+    if berichtcode is None:
+        bare = qname.localname == "Bericht" and (qname.namespace or "").startswith("http://www.istandaarden.nl/")
+        what = "a bare iJw/iWmo message" if bare else f"'{qname.localname[:60]}' in namespace '{(qname.namespace or '')[:100]}'"
+        raise fail("NOT_AN_ENVELOPE", f"the root element is {what}, not a StUF envelope "
+                   "(ggk0210-Di01, ggk0210-Du01) or a StUF Fo01, Fo03 or Bv03", line=root.sourceline)
+    found = schema.findings(root)
+    if found:
+        first = found[0]
+        more = f" ({len(found) - 1} more finding(s))" if len(found) > 1 else ""
+        raise fail(first.code, first.text + more, path=first.path, line=first.line)
+    return root, berichtcode
+
+
+def read(raw: bytes) -> Envelope | Fout | Bevestiging:
+    """Check and read one StUF message of the chain. Raises EnvelopeError."""
+    root, berichtcode = parse_envelope(raw)
+    if berichtcode in ("Di01", "Du01"):
+        return _envelope(root, berichtcode)
+    if berichtcode in ("Fo01", "Fo03"):
+        return _fout(root, berichtcode)
+    return Bevestiging(berichtcode=berichtcode, stuurgegevens=_stuurgegevens(_fields(root)["stuurgegevens"], berichtcode))
