@@ -19,6 +19,7 @@ import contextlib
 import gc
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -97,6 +98,7 @@ def build_components(settings: Settings, *, store: Any = None, contracts: Any = 
                 parents=True, exist_ok=True
             )
         store = open_store(settings.store_url, client_key_secret=secret)
+        store.max_group, store.group_leaders = settings.group_commit_max, settings.group_commit_leaders
     registry = None
     if settings.schemas:
         from schemas.registry import SchemaRegistry
@@ -146,6 +148,7 @@ class Pipeline:
     def __init__(self, components: Components) -> None:
         self.c = components
         self.settings = components.settings
+        self._parties: dict[str, tuple[Any, float]] = {}  # party id -> (record, valid until)
 
     # -- the chain -------------------------------------------------------------------------
 
@@ -241,6 +244,7 @@ class Pipeline:
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
+        from gateway.store import extract
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
         from validators.issues import has_errors
@@ -255,6 +259,10 @@ class Pipeline:
         level2 = issues
 
         def judge_and_store(tx: Any) -> Outcome:
+            with extract.remembered(root):  # in the thread that runs the group
+                return judge(tx)
+
+        def judge(tx: Any) -> Outcome:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
@@ -330,9 +338,20 @@ class Pipeline:
     # -- steps -----------------------------------------------------------------------------
 
     def _party_from_header(self, route: Route) -> Party:
+        """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
+        once per `party_cache_seconds` per party: a month-end burst is thousands of messages from
+        a few dozen parties. A revocation takes effect within that time."""
         if not route.sender:
             raise Refused(403, "the message names no sender", "unknown_party")
-        found = self.c.store.get_party(route.sender)
+        now = time.monotonic()
+        hit = self._parties.get(route.sender)
+        if hit is not None and hit[1] > now:
+            found = hit[0]
+        else:
+            found = self.c.store.get_party(route.sender)
+            ttl = getattr(self.settings, "party_cache_seconds", 0)
+            if ttl > 0:
+                self._parties[route.sender] = (found, now + ttl)
         if found is None or getattr(found, "revoked_at", None):
             raise Refused(403, f"sender {route.sender} is not a known party", "unknown_party")
         return Party(found.party_id, found.role, getattr(found, "name", ""))
