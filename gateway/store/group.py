@@ -31,6 +31,7 @@ Work = Callable[[Any], Any]  # (Transaction) -> result
 class _Unit:
     keys: frozenset[str]
     work: Work
+    probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -62,9 +63,10 @@ class GroupCommit:
         self._running = 0
         self._busy: set[str] = set()  # lock keys of the groups running now
 
-    def run(self, lock_keys: Iterable[str], work: Work) -> Any:
-        """Run `work(tx)` in a (possibly shared) transaction; returns its result after the commit."""
-        unit = _Unit(frozenset(lock_keys), work)
+    def run(self, lock_keys: Iterable[str], work: Work, probe: tuple | None = None) -> Any:
+        """Run `work(tx)` in a (possibly shared) transaction; returns its result after the commit.
+        `probe`: what its tx.find_same_message will ask, so the group asks it in one query."""
+        unit = _Unit(frozenset(lock_keys), work, probe)
         with self._cond:
             self._queue.append(unit)
             while not unit.done:
@@ -129,6 +131,8 @@ class GroupCommit:
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
         with self.store.group_transaction(keys) as batch:
+            if len(group) > 1:
+                batch.prefetch_same(u.probe for u in group if u.probe is not None)
             for unit in group:
                 results.append(unit.work(batch.transaction()))
         s = self.stats

@@ -164,6 +164,17 @@ _SAME_MESSAGE_NO_SENDER = (
     .limit(1)
 )
 
+_SAME_MESSAGES = (
+    select(t.messages)
+    .where(
+        tuple_(t.messages.c.sender, t.messages.c.code, t.messages.c.identificatie).in_(
+            bindparam("idents", expanding=True)),
+        t.messages.c.replay_of.is_(None),
+        t.messages.c.verdict != "transport_rejected",
+    )
+    .order_by(t.messages.c.received_at, t.messages.c.id)
+)
+
 
 class Writes:
     """Rows of a group of messages, written at the end of their shared transaction with one
@@ -196,13 +207,15 @@ class Transaction:
     With `writes` (a group commit) the rows are collected there and written when the group's
     transaction ends, instead of at once; reads see the state as the group found it."""
 
-    def __init__(self, store: Store, conn: Connection, writes: Writes | None = None):
+    def __init__(self, store: Store, conn: Connection, writes: Writes | None = None,
+                 same: dict[tuple, Any] | None = None):
         self.store = store
         self.conn = conn
         self.state = StateView(conn, store.secret)
         self.last_message_id: str | None = None
         self._saved_pending: set[str] = set()  # saved with routing_state "pending" already
         self._writes = writes
+        self._same = same if same is not None else {}
 
     def _write(self, stmt: Any, params: Any, kind: str) -> None:
         if self._writes is None:
@@ -218,6 +231,9 @@ class Transaction:
         """The earlier delivery of exactly this message (same sender, type, id and bytes), if any.
         Transport rejections do not count: such a message was never received in the standard's
         sense (OP286), and replays are not deliveries."""
+        probe = (sender, code, identificatie, sha256)
+        if probe in self._same:  # looked up with the rest of its group (Batch.prefetch_same)
+            return self._same[probe]
         params = dict(code=code, identificatie=identificatie, sha256=sha256)
         if sender is None:  # "= NULL" matches nothing; the query said IS NULL
             row = self.conn.execute(_SAME_MESSAGE_NO_SENDER, params).mappings().first()
@@ -430,9 +446,27 @@ class Batch:
         self.store = store
         self.conn = conn
         self.writes = Writes()
+        self.same: dict[tuple, MessageRecord | None] = {}  # earlier deliveries, looked up at once
 
     def transaction(self) -> Transaction:
-        return Transaction(self.store, self.conn, self.writes)
+        return Transaction(self.store, self.conn, self.writes, self.same)
+
+    def prefetch_same(self, probes: Iterable[tuple[str | None, str | None, str | None, str]]) -> None:
+        """The idempotency lookup of every message of the group in one query: probes are
+        (sender, code, identificatie, sha256). Units of a group have disjoint lock keys, so no
+        two of them are the same message and none of them stores what another looks up."""
+        wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
+        if not wanted:
+            return
+        rows = self.conn.execute(
+            _SAME_MESSAGES, dict(idents=sorted({p[:3] for p in wanted}))
+        ).mappings().all()
+        for p in wanted:
+            self.same[p] = None
+        for row in rows:  # ordered: the earliest delivery of each probe wins
+            key = (row["sender"], row["code"], row["identificatie"], row["sha256"])
+            if key in wanted and self.same.get(key) is None:
+                self.same[key] = _row_to_message(row, with_bytes=True)
 
 
 _GROUP_LOCK = threading.Lock()
@@ -844,6 +878,13 @@ class Store:
             ).mappings().first()
         return _api_key(r) if r else None
 
+    def find_key_party(self, key_hash: str) -> PartyRecord | None:
+        """The party of the live key with this sha256 hash, when the party is live too: what
+        every request asks, in one prepared query (None: look closer with find_api_key)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(_KEY_PARTY, dict(key_hash=key_hash)).mappings().first()
+        return _party(r) if r else None
+
     def list_api_keys(self, party_id: str | None = None) -> list[ApiKeyRecord]:
         k = t.api_keys
         q = select(k).order_by(k.c.created_at)
@@ -1005,6 +1046,14 @@ class Store:
         b = t.contract_bundles
         found = self._bundles(b.c.region == region, b.c.effective_from <= on)
         return found[-1] if found else None
+
+
+_KEY_PARTY = (
+    select(t.parties)
+    .join(t.api_keys, t.api_keys.c.party_id == t.parties.c.party_id)
+    .where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None),
+           t.parties.c.revoked_at.is_(None))
+)
 
 
 def _party(r: Any) -> PartyRecord:
