@@ -125,7 +125,8 @@ def _server(work: Path, store_url: str | None, bootstrap: str | None,
            "--log-level", "WARNING"]
     url = f"http://127.0.0.1:{port}"
     try:
-        with _process(cmd, env, url, "/healthz"):
+        with _process(cmd, env, url, "/healthz") as proc:
+            store.server_pid = proc.pid  # for the oversized-upload check (one worker)
             yield url, store, keys
     finally:
         store.close()
@@ -145,7 +146,7 @@ def _echo(workers: int) -> Iterator[tuple[str, dict]]:
 
 
 def _requests(messages: list[tuple[str, bytes]], keys: dict[str, str]) -> list[Request]:
-    return [Request("/v1/messages", xml, {"Content-Type": "application/xml", "X-API-Key": keys.get(role, "-")})
+    return [Request("/v1/messages", xml, {"Content-Type": "application/xml", "X-API-Key": str(keys.get(role, "-"))})
             for role, xml in messages]
 
 
@@ -162,6 +163,7 @@ def service_http(ctx: RunContext) -> Result:
     rows: list[dict[str, Any]] = []
     unavailable: dict[str, str] = {}
     echo_rate: dict[int, float] = {}
+    oversized: dict[str, Any] | None = None
     for kind, workers in variants:
         label = f"{kind}, {workers} worker{'s' if workers > 1 else ''}"
         work = ctx.work_dir / f"{kind}-{workers}"
@@ -179,6 +181,8 @@ def service_http(ctx: RunContext) -> Result:
                                             keep_bodies=True)
                 paced = httpload.open_loop(host, int(port), reqs[WARMUP + n:], RATE, connections=4 * CONNECTIONS,
                                            keep_bodies=True)
+                if kind == "sqlite" and oversized is None:
+                    oversized = _oversized(url, keys["aanbieder"], keys["pid"])
         except Exception as exc:  # the variant is listed as not measured, with the reason
             unavailable[label] = f"{type(exc).__name__}: {exc}"
             continue
@@ -211,6 +215,17 @@ def service_http(ctx: RunContext) -> Result:
                          f"p99 {r[f'at_{RATE}_p99_ms']} ms at {RATE} msg/s")
     if echo_rate:
         parts.append("echo " + " / ".join(f"{v:,.0f}" for v in echo_rate.values()) + " msg/s")
+    notes = []
+    if oversized:
+        parts.append(f"a 1,000,000-prestatie JW323 ({oversized['bytes'] / 1e6:,.0f} MB): {oversized['status']} "
+                     f"{oversized['code']} in {oversized['seconds']:.1f} s, server peak "
+                     f"+{oversized['server_peak_growth_MB']:.0f} MB")
+        notes.append(f"Oversized upload (sqlite variant): a JW323 the size of one with 1,000,000 prestaties "
+                     f"({oversized['bytes']:,} bytes), streamed without Content-Length; answer "
+                     f"{oversized['status']} `{oversized['code']}`: \"{oversized['message']}\"; "
+                     f"{oversized['seconds']:.2f} s; the server's peak resident memory grew by "
+                     f"{oversized['server_peak_growth_MB']:.0f} MB. The limit is GATEWAY_MAX_MESSAGE_BYTES "
+                     "(default 25 MiB, the hubs' limit).")
     headline = "; ".join(parts) if best else "not measured"
     return Result(
         measured=(
@@ -230,7 +245,7 @@ def service_http(ctx: RunContext) -> Result:
         rows=rows,
         headline=headline,
         unavailable=unavailable,
-        notes=["The machine has 2 cores shared with other work (see the load average), and the load "
+        notes=notes + ["The machine has 2 cores shared with other work (see the load average), and the load "
                "generator runs on them too: compare ratios, not absolute figures.",
                "SQLite serialises writers; its variant runs one worker. With PostgreSQL each worker is a "
                "process with its own group committer; advisory locks keep their groups apart.",
@@ -239,7 +254,55 @@ def service_http(ctx: RunContext) -> Result:
     )
 
 
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _peak_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _oversized(url: str, key: str, pid: int, prestaties: int = 1_000_000) -> dict[str, Any]:
+    """POST a JW323 the size of one with `prestaties` prestaties, streamed without a length
+    (so the server cannot refuse it from the header and must count while reading): the answer,
+    how long it took and how much the server's peak memory grew."""
+    import httpx
+
+    from gateway import samples
+
+    sample = samples.large_declaration("ijw", 1000)
+    head, _, tail = sample.partition(b"<Client>")
+    body_block = b"<Client>" + tail.rsplit(b"</Clienten>", 1)[0]
+    size = len(head) + len(body_block) * (prestaties // 1000)
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for _ in range(prestaties // 1000):
+            yield body_block
+
+    try:  # reset the server's high-water mark, so the upload's own growth shows (Linux)
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+    before = _rss_kb(pid)
+    start = time.perf_counter()
+    try:
+        r = httpx.post(f"{url}/v1/messages", content=chunks(), timeout=120,
+                       headers={"Content-Type": "application/xml", "X-API-Key": key})
+        status, error = r.status_code, r.json().get("error", {})
+    except httpx.HTTPError as exc:  # the server may close the upload after answering
+        status, error = None, {"code": type(exc).__name__, "message": str(exc)}
+    return {"bytes": size, "status": status, "code": error.get("code"), "message": error.get("message"),
+            "seconds": time.perf_counter() - start, "server_peak_growth_MB": (_peak_kb(pid) - before) / 1024}
+
+
 @contextlib.contextmanager
 def _gateway(work: Path, kind: str, workers: int) -> Iterator[tuple[str, dict]]:
-    with _store_url(kind) as store_url, _server(work, store_url, None, workers) as (url, _store, keys):
-        yield url, keys
+    with _store_url(kind) as store_url, _server(work, store_url, None, workers) as (url, store, keys):
+        yield url, dict(keys, pid=store.server_pid)

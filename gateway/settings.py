@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         1, description="Server processes (uvicorn workers) sharing the port; use PostgreSQL for "
         "more than one. Each process has its own group committer."
     )
+    pipeline_threads: int = Field(
+        8, description="Threads per process that run the pipeline (its work holds the GIL: a "
+        "few suffice; messages beyond them wait, up to max_in_flight)."
+    )
     group_commit_max: int = Field(
         64, description="Most messages sharing one store transaction (group commit); 1 turns it off."
     )
