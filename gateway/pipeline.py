@@ -333,7 +333,8 @@ class Pipeline:
         # store: concurrent messages share one transaction (group commit); the answer comes after
         # the commit, so a 2xx still means stored.
         return self._store_group().run(self._lock_keys(mtype, route, correlation, identificatie),
-                                       judge_and_store, (route.sender, mtype.code, identificatie, sha))
+                                       judge_and_store, (route.sender, mtype.code, identificatie, sha),
+                                       alone=len(raw) >= GC_PAUSE_BYTES)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -483,7 +484,7 @@ class _OneByOne:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def run(self, lock_keys: list[str], work: Any, probe: Any = None) -> Any:
+    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False) -> Any:
         with self.store.transaction(lock_keys) as tx:
             return work(tx)
 

@@ -32,6 +32,7 @@ class _Unit:
     keys: frozenset[str]
     work: Work
     probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
+    alone: bool = False  # a large message: judged in a group of its own, holding up no other
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -63,10 +64,13 @@ class GroupCommit:
         self._running = 0
         self._busy: set[str] = set()  # lock keys of the groups running now
 
-    def run(self, lock_keys: Iterable[str], work: Work, probe: tuple | None = None) -> Any:
+    def run(self, lock_keys: Iterable[str], work: Work, probe: tuple | None = None, *,
+            alone: bool = False) -> Any:
         """Run `work(tx)` in a (possibly shared) transaction; returns its result after the commit.
-        `probe`: what its tx.find_same_message will ask, so the group asks it in one query."""
-        unit = _Unit(frozenset(lock_keys), work, probe)
+        `probe`: what its tx.find_same_message will ask, so the group asks it in one query.
+        `alone`: run it in a transaction of its own (a large declaration takes seconds: the
+        messages that would share its group should not wait for it)."""
+        unit = _Unit(frozenset(lock_keys), work, probe, alone)
         with self._cond:
             self._queue.append(unit)
             while not unit.done:
@@ -99,10 +103,13 @@ class GroupCommit:
         for unit in list(self._queue):
             if len(group) >= self.max_group:
                 break
-            if unit.keys & blocked or unit.keys & taken:
+            if unit.keys & blocked or unit.keys & taken or (unit.alone and group):
                 blocked |= unit.keys  # a later unit with one of these keys waits behind this one
                 continue
             group.append(unit)
+            if unit.alone:
+                self._queue.remove(unit)
+                break
             taken |= unit.keys
             self._queue.remove(unit)
         return group

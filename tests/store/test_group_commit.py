@@ -193,3 +193,32 @@ def test_a_conflict_in_a_group_is_the_conflicting_message_s_own(store):
     with pytest.raises(ConflictError):
         bad.result()
     assert _stored(store, good.result())
+
+
+def test_a_large_message_gets_a_group_of_its_own(store):
+    group = GroupCommit(store, max_group=64)
+    gate = _Gate(group, 3)
+    seen: dict[str, int] = {}
+
+    def unit(name: str, alone: bool = False):  # noqa: ANN202
+        def work(tx):  # noqa: ANN001, ANN202
+            seen[name] = group.stats.groups
+        return lambda: group.run([name], work, alone=alone)
+
+    opener = threading.Thread(target=group.run, args=(["gate"], gate))
+    opener.start()
+    threading.Event().wait(0.05)
+    threads = []
+    for call in (unit("small1"), unit("big", alone=True), unit("small2")):
+        before = len(group._queue)
+        th = threading.Thread(target=call)
+        th.start()
+        threads.append(th)
+        for _ in range(2000):
+            if len(group._queue) != before or not th.is_alive():
+                break
+            threading.Event().wait(0.001)
+    for th in threads + [opener]:
+        th.join()
+    assert seen["small1"] == seen["small2"] != seen["big"]
+    assert group.stats.largest == 2
