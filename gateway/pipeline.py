@@ -351,7 +351,7 @@ class Pipeline:
         else:
             found = self.c.store.get_party(route.sender)
             ttl = getattr(self.settings, "party_cache_seconds", 0)
-            if ttl > 0:
+            if ttl > 0 and found is not None:  # a party added a moment ago is known at once
                 self._parties[route.sender] = (found, now + ttl)
         if found is None or getattr(found, "revoked_at", None):
             raise Refused(403, f"sender {route.sender} is not a known party", "unknown_party")
