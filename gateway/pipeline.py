@@ -19,6 +19,7 @@ import contextlib
 import gc
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -98,6 +99,7 @@ def build_components(settings: Settings, *, store: Any = None, contracts: Any = 
                 parents=True, exist_ok=True
             )
         store = open_store(settings.store_url, client_key_secret=secret)
+        store.max_group, store.group_leaders = settings.group_commit_max, settings.group_commit_leaders
     registry = None
     if settings.schemas:
         from schemas.registry import SchemaRegistry
@@ -150,6 +152,7 @@ class Pipeline:
     def __init__(self, components: Components) -> None:
         self.c = components
         self.settings = components.settings
+        self._parties: dict[str, tuple[Any, float]] = {}  # party id -> (record, valid until)
 
     # -- the chain -------------------------------------------------------------------------
 
@@ -245,6 +248,7 @@ class Pipeline:
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
+        from validators import extract
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
         from validators.issues import has_errors
@@ -256,8 +260,13 @@ class Pipeline:
             identificatie = text(header, "IdentificatieRetour") or identificatie
         correlation = correlate(root, mtype, self.c.secret)
         level2_failed = has_errors(issues)
+        level2 = issues
 
-        with self.c.store.transaction(self._lock_keys(mtype, route, correlation)) as tx:
+        def judge_and_store(tx: Any) -> Outcome:
+            with extract.remembered(root):  # in the thread that runs the group
+                return judge(tx)
+
+        def judge(tx: Any) -> Outcome:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
@@ -266,16 +275,16 @@ class Pipeline:
                 extra=dict(rule_cache or {}),
             )
             if not level2_failed:
-                issues = issues + run_later_rules(ctx)
+                found = level2 + run_later_rules(ctx)
             else:
                 # Level 2 failed: nothing else runs, except the identifier check (TR056). The store
                 # registers the identifier of every message it answers, so a second message with
                 # the same Identificatie must be reported as such, not collide with the first.
-                issues = issues + run_later_rules(ctx, only=IDENTIFIER_RULES)
-            assessment = _assessment(root, mtype, issues)
-            verdict, rejected_paths = decide(root, mtype, issues, assessment=assessment)
+                found = level2 + run_later_rules(ctx, only=IDENTIFIER_RULES)
+            assessment = _assessment(root, mtype, found)
+            verdict, rejected_paths = decide(root, mtype, found, assessment=assessment)
             retour_id = _new_identificatie()
-            retour, retour_mtype = self._retour(root, mtype, issues, today, assessment, retour_id)
+            retour, retour_mtype = self._retour(root, mtype, found, today, assessment, retour_id)
             # The id is chosen first so the outbox rows can be planned before the message is
             # saved: it is then saved as "pending" at once, not updated afterwards.
             message_id = new_id()
@@ -298,7 +307,7 @@ class Pipeline:
                 receiver=route.receiver,
                 identificatie=identificatie,
                 verdict=verdict,
-                issues=issues,
+                issues=found,
                 retour=retour,
                 retour_identificatie=retour_id if retour is not None else None,
                 transport=transport,
@@ -312,25 +321,42 @@ class Pipeline:
                                declaratie=ctx.extra.get("crossmessage.declaratie"))
             if rows:
                 tx.enqueue(rows)
-        return Outcome(
-            message_id=message_id,
-            verdict=verdict,
-            code=mtype.code,
-            sender=route.sender,
-            receiver=route.receiver,
-            issues=[i.public() for i in issues],
-            retour=retour,
-            retour_code=retour_mtype.code if retour_mtype else None,
-            routed=routed,
-            correlation=correlation,
-        )
+            return Outcome(
+                message_id=message_id,
+                verdict=verdict,
+                code=mtype.code,
+                sender=route.sender,
+                receiver=route.receiver,
+                issues=[i.public() for i in found],
+                retour=retour,
+                retour_code=retour_mtype.code if retour_mtype else None,
+                routed=routed,
+                correlation=correlation,
+            )
+
+        # store: concurrent messages share one transaction (group commit); the answer comes after
+        # the commit, so a 2xx still means stored.
+        return self._store_group().run(self._lock_keys(mtype, route, correlation, identificatie),
+                                       judge_and_store, (route.sender, mtype.code, identificatie, sha),
+                                       alone=len(raw) >= GC_PAUSE_BYTES)
 
     # -- steps -----------------------------------------------------------------------------
 
     def _party_from_header(self, route: Route) -> Party:
+        """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
+        once per `party_cache_seconds` per party: a month-end burst is thousands of messages from
+        a few dozen parties. A revocation takes effect within that time."""
         if not route.sender:
             raise Refused(403, "the message names no sender", "unknown_party")
-        found = self.c.store.get_party(route.sender)
+        now = time.monotonic()
+        hit = self._parties.get(route.sender)
+        if hit is not None and hit[1] > now:
+            found = hit[0]
+        else:
+            found = self.c.store.get_party(route.sender)
+            ttl = getattr(self.settings, "party_cache_seconds", 0)
+            if ttl > 0 and found is not None:  # a party added a moment ago is known at once
+                self._parties[route.sender] = (found, now + ttl)
         if found is None or getattr(found, "revoked_at", None):
             raise Refused(403, f"sender {route.sender} is not a known party", "unknown_party")
         return Party(found.party_id, found.role, getattr(found, "name", ""))
@@ -432,11 +458,20 @@ class Pipeline:
             )
         return data, answer
 
-    def _lock_keys(self, mtype: MessageType, route: Route, corr: Correlation) -> list[str]:
-        """Advisory locks: everything the rules of this message read and write."""
+    def _store_group(self) -> Any:
+        """The store's group committer; a store without one gets a transaction per message."""
+        group = getattr(self.c.store, "group_commit", None)
+        return group() if group is not None else _OneByOne(self.c.store)
+
+    def _lock_keys(self, mtype: MessageType, route: Route, corr: Correlation,
+                   identificatie: str | None = None) -> list[str]:
+        """Advisory locks: everything the rules of this message read and write. Messages with
+        disjoint keys are independent: they may be judged at the same moment (other processes)
+        or in one group transaction. The identifier key is per Identificatie (TR056 and the
+        duplicate check read only that), so one sender's messages can share a group."""
         law = mtype.law
         gemeente, aanbieder = _pair(mtype, route)
-        keys = [f"sender:{route.sender}:{mtype.code}"]
+        keys = [f"sender:{route.sender}:{mtype.code}:{identificatie}"]
         keys += [f"client:{law}:{gemeente}:{aanbieder}:{k}" for k in corr.client_keys]
         keys += [f"gemeente:{gemeente}:toewijzing:{law}:{n}" for n in corr.toewijzingnummers]
         keys += [f"aanbieder:{aanbieder}:referentie:{law}:{r}" for r in corr.referenties]
@@ -445,6 +480,17 @@ class Pipeline:
         if mtype.number == "323":
             keys.append(f"aanbieder:{aanbieder}:budget")
         return sorted(set(keys))
+
+
+class _OneByOne:
+    """A transaction per message, for stores without group commit."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False) -> Any:
+        with self.store.transaction(lock_keys) as tx:
+            return work(tx)
 
 
 # From this size on, the cyclic garbage collector pauses while the message is processed.

@@ -70,6 +70,26 @@ class Settings(BaseSettings):
         100 * 1024 * 1024, description="Most uncompressed bytes in one zip batch (zip bomb guard)."
     )
     max_zip_ratio: int = Field(200, description="Highest compression ratio of a zip entry.")
+    party_cache_seconds: float = Field(
+        5.0, description="How long the party a trusted channel's message names (replay, inbound "
+        "Kafka) is remembered; a revocation takes effect within it. 0: look it up every time."
+    )
+
+    # Throughput.
+    workers: int = Field(
+        1, description="Server processes (uvicorn workers) sharing the port; use PostgreSQL for "
+        "more than one. Each process has its own group committer."
+    )
+    pipeline_threads: int = Field(
+        8, description="Threads per process that run the pipeline (its work holds the GIL: a "
+        "few suffice; messages beyond them wait, up to max_in_flight)."
+    )
+    group_commit_max: int = Field(
+        64, description="Most messages sharing one store transaction (group commit); 1 turns it off."
+    )
+    group_commit_leaders: int = Field(
+        2, description="PostgreSQL: groups committed at the same time per process (SQLite: 1)."
+    )
 
     # Routing.
     route_flagged: bool = Field(True, description="Route messages flagged by contract rules.")

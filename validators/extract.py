@@ -6,6 +6,9 @@ the schema and in-message rules have already judged the message's form.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -50,7 +53,30 @@ class Header:
     xsd_versie: dict[str, str | None]
 
 
+_remembered = threading.local()
+
+
+@contextlib.contextmanager
+def remembered(root: El) -> Iterator[None]:
+    """While the block runs in this thread, `header(root)` is read once (the store, the routing
+    plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
+    the block: no tree is kept alive by a cache."""
+    previous = getattr(_remembered, "entry", None)
+    _remembered.entry = (root, _read_header(root))
+    try:
+        yield
+    finally:
+        _remembered.entry = previous
+
+
 def header(root: El) -> Header:
+    entry = getattr(_remembered, "entry", None)
+    if entry is not None and entry[0] is root:
+        return entry[1]
+    return _read_header(root)
+
+
+def _read_header(root: El) -> Header:
     h = child(root, "Header")
     xsd = child(h, "XsdVersie")
     return Header(

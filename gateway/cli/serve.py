@@ -4,11 +4,12 @@ bundles, no broker, 127.0.0.1:8080)."""
 from __future__ import annotations
 
 import argparse
+import os
 import ssl
 
 from gateway.settings import describe, load_settings
 
-OVERRIDES = ("host", "port", "data_dir", "store_url", "contracts", "kafka_bootstrap")
+OVERRIDES = ("host", "port", "data_dir", "store_url", "contracts", "kafka_bootstrap", "workers")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store-url", help="SQLAlchemy URL of the store (default SQLite in --data-dir)")
     p.add_argument("--contracts", help="directory of contract bundles (default: the demo bundles)")
     p.add_argument("--kafka-bootstrap", help="Kafka bootstrap servers (default: none, streams only)")
+    p.add_argument("--workers", type=int,
+                   help="server processes sharing the port (default 1; use PostgreSQL for more)")
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=run)
 
@@ -45,7 +48,6 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     settings = settings_from_args(args)
-    app = create_app(settings)
     kwargs: dict = {}
     if settings.tls_certfile:
         kwargs.update(ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile)
@@ -62,5 +64,28 @@ def run(args: argparse.Namespace) -> int:
         store=settings.store_url.split("@")[-1], kafka=settings.kafka_bootstrap,
         tls=bool(settings.tls_certfile),
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, **kwargs)
+    if settings.workers > 1:
+        # Each worker process builds its own app (and group committer) from the same settings:
+        # the environment carries them, including the options given on this command line.
+        settings.secret()  # a generated secret is created once, here, not raced by the workers
+        for name in OVERRIDES:
+            value = getattr(settings, name)
+            if value is not None:
+                os.environ[f"GATEWAY_{name.upper()}"] = str(value)
+        if getattr(args, "settings", None):
+            os.environ["GATEWAY_SETTINGS_FILE"] = str(args.settings)
+        os.environ["GATEWAY_LOG_LEVEL"] = args.log_level
+        uvicorn.run("gateway.cli.serve:worker_app", factory=True, workers=settings.workers,
+                    host=settings.host, port=settings.port, log_config=None, **kwargs)
+        return 0
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, **kwargs)
     return 0
+
+
+def worker_app():  # noqa: ANN201
+    """The app of one worker process of `gateway serve --workers N` (settings from the environment)."""
+    from gateway.observability import configure_logging
+    from gateway.service import create_app
+
+    configure_logging(os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
+    return create_app(load_settings())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from lxml import etree
@@ -89,11 +90,23 @@ def rejected(outcome: Outcome) -> TransportRejected:
     )
 
 
+def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
+    """The threads that run the pipeline. Its work holds the GIL; more threads than a few only
+    add switching, while the messages beyond them wait (in flight, bounded) and the store's group
+    commit still sees them arrive together."""
+    limiter = getattr(request.app.state, "pipeline_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.pipeline_limiter = anyio.CapacityLimiter(
+            request.app.state.settings.pipeline_threads)
+    return limiter
+
+
 async def _process(request: Request, raw: bytes, party: Party, transport: str) -> Outcome:
     pipeline = request.app.state.pipeline
     metrics = getattr(request.app.state, "metrics", None)
     started = clock.now()
-    outcome: Outcome = await in_thread(pipeline.process, raw, party, started, transport=transport)
+    outcome: Outcome = await anyio.to_thread.run_sync(
+        lambda: pipeline.process(raw, party, started, transport=transport), limiter=_pipeline_threads(request))
     if metrics is not None:
         seconds = (clock.now() - started).total_seconds()
         standard = by_code(outcome.code).standard if outcome.code else "unknown"

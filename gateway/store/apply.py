@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lxml import etree
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from gateway import clock
@@ -58,7 +58,8 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
         if not a.toewijzingnummer or a.ingangsdatum is None:
             continue
         conn.execute(
-            insert(t.allocations).values(
+            _INSERT[t.allocations],
+            dict(
                 message_id=message_id,
                 client_key=ck,
                 toewijzingnummer=a.toewijzingnummer,
@@ -75,32 +76,24 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
                 toewijzingsdatum=a.toewijzingsdatum,
                 toewijzingstijd=a.toewijzingstijd,
                 **ctx,
-            )
+            ),
         )
-        n = t.allocation_numbers
         owner = conn.execute(
-            select(n.c.aanbieder, n.c.client_key).where(
-                n.c.law == ctx["law"], n.c.gemeente == ctx["gemeente"], n.c.toewijzingnummer == a.toewijzingnummer
-            )
+            _NUMBER_OWNER, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer)
         ).first()
         if owner is None or tuple(owner) != (ctx["aanbieder"], ck):
             # A second owner can only come from a race past TR332: the primary key refuses it.
             conn.execute(
-                insert(n).values(
+                _INSERT[t.allocation_numbers],
+                dict(
                     law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer,
                     aanbieder=ctx["aanbieder"], client_key=ck, message_id=message_id,
-                )
+                ),
             )
         if a.referentie_aanbieder:  # a 301 honouring a VOT/VOW closes the request (TR374)
-            r = t.requests
             conn.execute(
-                update(r)
-                .where(
-                    r.c.law == ctx["law"],
-                    r.c.aanbieder == ctx["aanbieder"],
-                    r.c.referentie_aanbieder == a.referentie_aanbieder,
-                )
-                .values(status="toegewezen")
+                _REQUEST_ALLOCATED,
+                dict(r_law=ctx["law"], r_aanbieder=ctx["aanbieder"], r_referentie=a.referentie_aanbieder),
             )
 
 
@@ -131,7 +124,8 @@ def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noq
             continue
         stopped = _active_stop_exists(conn, ctx, ck, item)
         conn.execute(
-            insert(s).values(
+            _INSERT[s],
+            dict(
                 message_id=message_id,
                 client_key=ck,
                 toewijzingnummer=item.toewijzingnummer or "",
@@ -142,13 +136,21 @@ def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noq
                 status="active",
                 actual=not stopped,
                 **ctx,
-            )
+            ),
         )
 
 
+def _key_params(ctx, ck, item) -> dict:  # noqa: ANN001
+    """The parameters of `_KEY_WHERE` (the statements of _PREPARED)."""
+    return dict(
+        k_law=ctx["law"], k_gemeente=ctx["gemeente"], k_aanbieder=ctx["aanbieder"], k_client_key=ck,
+        k_toewijzingnummer=item.toewijzingnummer or "", k_categorie=item.categorie or "",
+        k_code=item.code or "", k_begindatum=item.begindatum,
+    )
+
+
 def _active_stop_exists(conn, ctx, ck, item) -> bool:  # noqa: ANN001
-    st = t.stops
-    return conn.execute(select(st.c.id).where(*_key_where(st, ctx, ck, item)).limit(1)).first() is not None
+    return conn.execute(_ACTIVE_STOP, _key_params(ctx, ck, item)).first() is not None
 
 
 def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
@@ -180,7 +182,8 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                     conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=True))
             continue
         conn.execute(
-            insert(st).values(
+            _INSERT[st],
+            dict(
                 message_id=message_id,
                 client_key=ck,
                 toewijzingnummer=item.toewijzingnummer or "",
@@ -191,9 +194,9 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                 einddatum=item.einddatum,
                 status="active",
                 **ctx,
-            )
+            ),
         )
-        conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=False))
+        conn.execute(_START_NOT_ACTUAL, _key_params(ctx, ck, item))
 
 
 def _vot(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
@@ -201,10 +204,11 @@ def _vot(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: 
     for p in extract.requested_products(root):
         if p.referentie_aanbieder:
             conn.execute(
-                insert(t.requests).values(
+                _INSERT[t.requests],
+                dict(
                     message_id=message_id, client_key=ck, kind="315",
                     referentie_aanbieder=p.referentie_aanbieder, status="pending", created_at=now, **ctx,
-                )
+                ),
             )
 
 
@@ -213,10 +217,11 @@ def _vow(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: 
     v = extract.verzoek(root)
     if v.referentie_aanbieder:
         conn.execute(
-            insert(t.requests).values(
+            _INSERT[t.requests],
+            dict(
                 message_id=message_id, client_key=ck, kind="317",
                 referentie_aanbieder=v.referentie_aanbieder, status="pending", created_at=now, **ctx,
-            )
+            ),
         )
 
 
@@ -225,10 +230,11 @@ def _answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # no
     if not a.referentie_aanbieder or not a.verzoek_antwoord:
         return
     conn.execute(
-        insert(t.answers).values(
+        _INSERT[t.answers],
+        dict(
             message_id=message_id, referentie_aanbieder=a.referentie_aanbieder,
             verzoek_antwoord=a.verzoek_antwoord, reden_afwijzing=a.reden_afwijzing, **ctx,
-        )
+        ),
     )
     r = t.requests
     status = "afgewezen" if a.verzoek_antwoord == "1" else "onderzoek"
@@ -333,6 +339,37 @@ def _declaratie_accepted(root: etree._Element) -> bool:
     ) is not None else []
     return all(c in ("0200", "8001", "0233") for c in codes)
 
+
+# Statements built once (the hot ones); values travel as parameters.
+_INSERT = {table: insert(table) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
+                                              t.requests, t.answers)}
+_NUMBER_OWNER = select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
+    t.allocation_numbers.c.law == bindparam("law"),
+    t.allocation_numbers.c.gemeente == bindparam("gemeente"),
+    t.allocation_numbers.c.toewijzingnummer == bindparam("toewijzingnummer"),
+)
+_REQUEST_ALLOCATED = (
+    update(t.requests)
+    .where(
+        t.requests.c.law == bindparam("r_law"),
+        t.requests.c.aanbieder == bindparam("r_aanbieder"),
+        t.requests.c.referentie_aanbieder == bindparam("r_referentie"),
+    )
+    .values(status="toegewezen")
+)
+
+
+def _key_where_params(table):  # noqa: ANN001, ANN202
+    """`_key_where` with parameters (named k_<column>, see `_key_params`)."""
+    return [
+        *(table.c[c] == bindparam(f"k_{c}") for c in ("law", "gemeente", "aanbieder", "client_key",
+                                                      "toewijzingnummer", "categorie", "code", "begindatum")),
+        table.c.status == "active",
+    ]
+
+
+_ACTIVE_STOP = select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1)
+_START_NOT_ACTUAL = update(t.starts).where(*_key_where_params(t.starts)).values(actual=False)
 
 _HANDLERS = {
     "301": _allocation,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from gateway.store import tables as t
@@ -23,6 +26,16 @@ from gateway.store.records import (
     StartState,
     StopState,
 )
+
+
+# Statements built once per (query, with or without excluded messages): SQLAlchemy reuses their
+# compiled form, and values travel as parameters. Building them per call cost more than running them.
+_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def _eq(table: Any, names: Iterable[str]) -> list[Any]:
+    """`column = :column` for each name (the parameter is named after the column)."""
+    return [table.c[n] == bindparam(n) for n in names]
 
 
 class StateView:
@@ -54,6 +67,21 @@ class StateView:
             key = self._keys[bsn] = client_key(self._secret, bsn)
         return key
 
+    def _run(self, name: str, table: Any, build: Callable[[], Any], **params: Any) -> Any:
+        """Execute the statement `build()` (made once per name), leaving out rows of the excluded
+        messages (replay) through an expanding parameter."""
+        excluded = self._exclude
+        key = (name, bool(excluded))
+        stmt = _STATEMENTS.get(key)
+        if stmt is None:
+            stmt = build()
+            if excluded:
+                stmt = stmt.where(table.c.message_id.notin_(bindparam("excluded_ids", expanding=True)))
+            _STATEMENTS[key] = stmt
+        if excluded:
+            params["excluded_ids"] = [excluded] if isinstance(excluded, str) else sorted(excluded)
+        return self._conn.execute(stmt, params)
+
     def _not_excluded(self, table):  # noqa: ANN001
         excluded = self.exclude_message_id
         if not excluded:
@@ -66,13 +94,10 @@ class StateView:
 
     def identifier_used(self, sender: str, code: str, identificatie: str) -> bool:
         mi = t.message_identifiers
-        row = self._conn.execute(
-            select(mi.c.message_id).where(
-                mi.c.sender == sender,
-                mi.c.code == code,
-                mi.c.identificatie == identificatie,
-                self._not_excluded(mi),
-            )
+        row = self._run(
+            "identifier_used", mi,
+            lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
+            sender=sender, code=code, identificatie=identificatie,
         ).first()
         return row is not None
 
@@ -92,13 +117,29 @@ class StateView:
             )
         return list(latest.values())
 
+    def _current_allocations_by(self, name: str, names: tuple[str, ...], **params: Any) -> list[AllocationState]:
+        """`_current_allocations` on equality of `names`, with a prepared statement."""
+        a = t.allocations
+        rows = self._run(
+            name, a,
+            lambda: select(a).where(*_eq(a, names)).order_by(
+                a.c.toewijzingnummer, a.c.toewijzingsdatum, a.c.toewijzingstijd, a.c.id),
+            **params,
+        ).mappings()
+        latest: dict[tuple, AllocationState] = {}
+        for r in rows:  # ordered ascending: the last one per number is the current version
+            latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
+                **{k: r[k] for k in AllocationState.model_fields}
+            )
+        return list(latest.values())
+
     def allocation(self, law: str, gemeente: str, toewijzingnummer: str) -> AllocationState | None:
         """The current version of a ToegewezenProduct, whoever it was given to."""
         key = ("allocation", law, gemeente, toewijzingnummer)
         if key not in self._cache:
-            a = t.allocations
-            found = self._current_allocations(
-                a.c.law == law, a.c.gemeente == gemeente, a.c.toewijzingnummer == toewijzingnummer
+            found = self._current_allocations_by(
+                "allocation", ("law", "gemeente", "toewijzingnummer"),
+                law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
             )
             self._cache[key] = found[0] if found else None
         return self._cache[key]  # type: ignore[return-value]
@@ -106,35 +147,26 @@ class StateView:
     def allocation_owner(self, law: str, gemeente: str, toewijzingnummer: str) -> tuple[str, str] | None:
         """(aanbieder, client_key) the number was first issued to (TR332)."""
         n = t.allocation_numbers
-        row = self._conn.execute(
-            select(n.c.aanbieder, n.c.client_key).where(
-                n.c.law == law,
-                n.c.gemeente == gemeente,
-                n.c.toewijzingnummer == toewijzingnummer,
-                self._not_excluded(n),
-            )
+        row = self._run(
+            "allocation_owner", n,
+            lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
+            law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
         ).first()
         return (row[0], row[1]) if row else None
 
     def client_allocations(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[AllocationState]:
-        a = t.allocations
-        return self._current_allocations(
-            a.c.law == law,
-            a.c.gemeente == gemeente,
-            a.c.aanbieder == aanbieder,
-            a.c.client_key == self.client_key(bsn),
+        return self._current_allocations_by(
+            "client_allocations", ("law", "gemeente", "aanbieder", "client_key"),
+            law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
         )
 
     def allocation_with_referentie(self, law: str, aanbieder: str, referentie: str) -> bool:
         """Was a 301 with this ReferentieAanbieder sent before (TR359, TR379)?"""
         a = t.allocations
-        row = self._conn.execute(
-            select(a.c.id).where(
-                a.c.law == law,
-                a.c.aanbieder == aanbieder,
-                a.c.referentie_aanbieder == referentie,
-                self._not_excluded(a),
-            ).limit(1)
+        row = self._run(
+            "allocation_with_referentie", a,
+            lambda: select(a.c.id).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).limit(1),
+            law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
         ).first()
         return row is not None
 
@@ -157,10 +189,14 @@ class StateView:
     ) -> list[StartState]:
         """Active (not deleted) starts of the client, optionally of one allocation."""
         s = t.starts
-        rows = self._conn.execute(
-            select(s)
-            .where(*self._regie_where(s, law, gemeente, aanbieder, bsn, toewijzingnummer), s.c.status == "active")
-            .order_by(s.c.id)
+        names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
+        params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
+        if toewijzingnummer is not None:
+            params["toewijzingnummer"] = toewijzingnummer
+        rows = self._run(
+            f"starts:{len(names)}", s,
+            lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
+            **params,
         ).mappings()
         return [StartState(**{k: r[k] for k in StartState.model_fields}) for r in rows]
 
@@ -169,10 +205,14 @@ class StateView:
     ) -> list[StopState]:
         """Active (not deleted) stops of the client, optionally of one allocation."""
         s = t.stops
-        rows = self._conn.execute(
-            select(s)
-            .where(*self._regie_where(s, law, gemeente, aanbieder, bsn, toewijzingnummer), s.c.status == "active")
-            .order_by(s.c.id)
+        names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
+        params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
+        if toewijzingnummer is not None:
+            params["toewijzingnummer"] = toewijzingnummer
+        rows = self._run(
+            f"stops:{len(names)}", s,
+            lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
+            **params,
         ).mappings()
         return [StopState(**{k: r[k] for k in StopState.model_fields}) for r in rows]
 
@@ -180,42 +220,29 @@ class StateView:
 
     def request(self, law: str, aanbieder: str, referentie: str) -> RequestState | None:
         r = t.requests
-        row = self._conn.execute(
-            select(r).where(
-                r.c.law == law,
-                r.c.aanbieder == aanbieder,
-                r.c.referentie_aanbieder == referentie,
-                self._not_excluded(r),
-            )
+        row = self._run(
+            "request", r, lambda: select(r).where(*_eq(r, ("law", "aanbieder", "referentie_aanbieder"))),
+            law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
         ).mappings().first()
         return RequestState(**{k: row[k] for k in RequestState.model_fields}) if row else None
 
     def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
         """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
         r = t.requests
-        rows = self._conn.execute(
-            select(r).where(
-                r.c.law == law,
-                r.c.gemeente == gemeente,
-                r.c.aanbieder == aanbieder,
-                r.c.client_key == self.client_key(bsn),
-                r.c.status.in_(("pending", "onderzoek")),
-                self._not_excluded(r),
-            )
+        rows = self._run(
+            "open_requests", r,
+            lambda: select(r).where(*_eq(r, ("law", "gemeente", "aanbieder", "client_key")),
+                                    r.c.status.in_(("pending", "onderzoek"))),
+            law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
         ).mappings()
         return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
 
     def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
         a = t.answers
-        rows = self._conn.execute(
-            select(a)
-            .where(
-                a.c.law == law,
-                a.c.aanbieder == aanbieder,
-                a.c.referentie_aanbieder == referentie,
-                self._not_excluded(a),
-            )
-            .order_by(a.c.id)
+        rows = self._run(
+            "answers", a,
+            lambda: select(a).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).order_by(a.c.id),
+            law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
         ).mappings()
         return [AnswerState(**{k: row[k] for k in AnswerState.model_fields}) for row in rows]
 
@@ -223,37 +250,29 @@ class StateView:
 
     def declaration(self, law: str, aanbieder: str, declaratienummer: str) -> DeclarationState | None:
         d = t.declarations
-        row = self._conn.execute(
-            select(d).where(
-                d.c.law == law,
-                d.c.aanbieder == aanbieder,
-                d.c.declaratienummer == declaratienummer,
-                self._not_excluded(d),
-            )
+        row = self._run(
+            "declaration", d, lambda: select(d).where(*_eq(d, ("law", "aanbieder", "declaratienummer"))),
+            law=law, aanbieder=aanbieder, declaratienummer=declaratienummer,
         ).mappings().first()
         return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
 
     def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
         """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
         d = t.declarations
-        row = self._conn.execute(
-            select(d).where(
-                d.c.law == law,
-                d.c.aanbieder == aanbieder,
-                d.c.identificatie == identificatie,
-                self._not_excluded(d),
-            ).order_by(d.c.id)
+        row = self._run(
+            "declaration_by_identificatie", d,
+            lambda: select(d).where(*_eq(d, ("law", "aanbieder", "identificatie"))).order_by(d.c.id),
+            law=law, aanbieder=aanbieder, identificatie=identificatie,
         ).mappings().first()
         return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
 
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
         d = t.declarations
-        return self._conn.execute(
-            select(func.max(d.c.periode_begin)).where(
-                d.c.law == law, d.c.gemeente == gemeente, d.c.aanbieder == aanbieder,
-                self._not_excluded(d),
-            )
+        return self._run(
+            "last_declaration_period", d,
+            lambda: select(func.max(d.c.periode_begin)).where(*_eq(d, ("law", "gemeente", "aanbieder"))),
+            law=law, gemeente=gemeente, aanbieder=aanbieder,
         ).scalar()
 
     def _prestaties(self, *where) -> list[PrestatieState]:  # noqa: ANN002

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -124,15 +125,105 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("invalid cursor") from exc
 
 
-class Transaction:
-    """One message's unit of work: read state, store the message and its effects, or nothing."""
+# Statements built once: SQLAlchemy then reuses their compiled form, and building a statement per
+# message cost more than running it (issue 14). Values are passed as parameters.
+_INSERT_MESSAGE = insert(t.messages)
+_INSERT_ISSUES = insert(t.message_issues)
+_INSERT_IDENTIFIER = insert(t.message_identifiers)
+_INSERT_OUTBOX = insert(t.outbox)
+_INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
+_MARK_PENDING = (
+    update(t.messages)
+    .where(t.messages.c.id == bindparam("mid"), t.messages.c.routing_state == "none")
+    .values(routing_state="pending")
+)
+_SAME_MESSAGE = (
+    select(t.messages)
+    .where(
+        t.messages.c.sender == bindparam("sender"),
+        t.messages.c.code == bindparam("code"),
+        t.messages.c.identificatie == bindparam("identificatie"),
+        t.messages.c.sha256 == bindparam("sha256"),
+        t.messages.c.replay_of.is_(None),
+        t.messages.c.verdict != "transport_rejected",
+    )
+    .order_by(t.messages.c.received_at, t.messages.c.id)
+    .limit(1)
+)
+_SAME_MESSAGE_NO_SENDER = (
+    select(t.messages)
+    .where(
+        t.messages.c.sender.is_(None),
+        t.messages.c.code == bindparam("code"),
+        t.messages.c.identificatie == bindparam("identificatie"),
+        t.messages.c.sha256 == bindparam("sha256"),
+        t.messages.c.replay_of.is_(None),
+        t.messages.c.verdict != "transport_rejected",
+    )
+    .order_by(t.messages.c.received_at, t.messages.c.id)
+    .limit(1)
+)
 
-    def __init__(self, store: Store, conn: Connection):
+_SAME_MESSAGES = (
+    select(t.messages)
+    .where(
+        tuple_(t.messages.c.sender, t.messages.c.code, t.messages.c.identificatie).in_(
+            bindparam("idents", expanding=True)),
+        t.messages.c.replay_of.is_(None),
+        t.messages.c.verdict != "transport_rejected",
+    )
+    .order_by(t.messages.c.received_at, t.messages.c.id)
+)
+
+
+class Writes:
+    """Rows of a group of messages, written at the end of their shared transaction with one
+    executemany per table (gateway.store.group). State changes run in message order after the
+    message rows (their foreign keys point at them)."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.issues: list[dict[str, Any]] = []
+        self.identifiers: list[dict[str, Any]] = []
+        self.later: list[Any] = []  # callables (conn) -> None: state, in message order
+        self.outbox: list[dict[str, Any]] = []
+
+    def flush(self, conn: Connection) -> None:
+        if self.messages:
+            conn.execute(_INSERT_MESSAGE, self.messages)
+        if self.issues:
+            conn.execute(_INSERT_ISSUES, self.issues)
+        if self.identifiers:
+            conn.execute(_INSERT_IDENTIFIER, self.identifiers)
+        for write in self.later:
+            write(conn)
+        if self.outbox:
+            conn.execute(_INSERT_OUTBOX, self.outbox)
+
+
+class Transaction:
+    """One message's unit of work: read state, store the message and its effects, or nothing.
+
+    With `writes` (a group commit) the rows are collected there and written when the group's
+    transaction ends, instead of at once; reads see the state as the group found it."""
+
+    def __init__(self, store: Store, conn: Connection, writes: Writes | None = None,
+                 same: dict[tuple, Any] | None = None):
         self.store = store
         self.conn = conn
         self.state = StateView(conn, store.secret)
         self.last_message_id: str | None = None
         self._saved_pending: set[str] = set()  # saved with routing_state "pending" already
+        self._writes = writes
+        self._same = same if same is not None else {}
+
+    def _write(self, stmt: Any, params: Any, kind: str) -> None:
+        if self._writes is None:
+            self.conn.execute(stmt, params)
+        elif isinstance(params, list):
+            getattr(self._writes, kind).extend(params)
+        else:
+            getattr(self._writes, kind).append(params)
 
     def find_same_message(
         self, sender: str | None, code: str | None, identificatie: str | None, sha256: str
@@ -140,20 +231,14 @@ class Transaction:
         """The earlier delivery of exactly this message (same sender, type, id and bytes), if any.
         Transport rejections do not count: such a message was never received in the standard's
         sense (OP286), and replays are not deliveries."""
-        m = t.messages
-        row = self.conn.execute(
-            select(m)
-            .where(
-                m.c.sender == sender,
-                m.c.code == code,
-                m.c.identificatie == identificatie,
-                m.c.sha256 == sha256,
-                m.c.replay_of.is_(None),
-                m.c.verdict != "transport_rejected",
-            )
-            .order_by(m.c.received_at, m.c.id)
-            .limit(1)
-        ).mappings().first()
+        probe = (sender, code, identificatie, sha256)
+        if probe in self._same:  # looked up with the rest of its group (Batch.prefetch_same)
+            return self._same[probe]
+        params = dict(code=code, identificatie=identificatie, sha256=sha256)
+        if sender is None:  # "= NULL" matches nothing; the query said IS NULL
+            row = self.conn.execute(_SAME_MESSAGE_NO_SENDER, params).mappings().first()
+        else:
+            row = self.conn.execute(_SAME_MESSAGE, dict(params, sender=sender)).mappings().first()
         return _row_to_message(row, with_bytes=True) if row else None
 
     def save_message(
@@ -208,8 +293,9 @@ class Transaction:
         sender = _fit(sender if sender is not None else (h.afzender if h else None), 16)
         receiver = _fit(receiver if receiver is not None else (h.ontvanger if h else None), 16)
         identificatie = _fit(identificatie if identificatie is not None else (h.identificatie if h else None), 64)
-        self.conn.execute(
-            insert(t.messages).values(
+        self._write(
+            _INSERT_MESSAGE,
+            dict(
                 id=message_id,
                 received_at=at,
                 standard=mtype.standard if mtype else None,
@@ -231,7 +317,8 @@ class Transaction:
                 replay_of=replay_of,
                 transport=transport,
                 received_by=received_by,
-            )
+            ),
+            "messages",
         )
         seen: set[str] = set()
         issue_index = []
@@ -242,7 +329,7 @@ class Transaction:
                     dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
                 )
         if issue_index:  # one executemany, not one statement per rule
-            self.conn.execute(insert(t.message_issues), issue_index)
+            self._write(_INSERT_ISSUES, issue_index, "issues")
         duplicate_id = any(i.get("rule") == "TR056" for i in issue_rows)
         if (
             verdict != "transport_rejected"
@@ -253,10 +340,10 @@ class Transaction:
             and identificatie
         ):
             # A concurrent duplicate violates the primary key: the transaction ends in ConflictError.
-            self.conn.execute(
-                insert(t.message_identifiers).values(
-                    sender=sender, code=code, identificatie=identificatie, message_id=message_id
-                )
+            self._write(
+                _INSERT_IDENTIFIER,
+                dict(sender=sender, code=code, identificatie=identificatie, message_id=message_id),
+                "identifiers",
             )
         self.last_message_id = message_id
         if routing_state == "pending":
@@ -280,8 +367,13 @@ class Transaction:
         message_id = message_id or self.last_message_id
         if message_id is None:
             raise RuntimeError("save_message first: state rows refer to their message")
-        _apply_state(self.conn, self.store.secret, message_id, mtype, root, frozenset(rejected_prestatie_paths),
-                     declaratie=declaratie)
+        rejected = frozenset(rejected_prestatie_paths)
+        if self._writes is not None:
+            secret = self.store.secret
+            self._writes.later.append(lambda conn: _apply_state(conn, secret, message_id, mtype, root, rejected,
+                                                                declaratie=declaratie))
+            return
+        _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie)
         self.state.invalidate()
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
@@ -304,17 +396,17 @@ class Transaction:
             ))
         if not values:
             return []
+        pending = self.last_message_id and self.last_message_id not in self._saved_pending
+        if self._writes is not None:  # written with the group; their ids are not known yet
+            self._writes.outbox.extend(values)
+            if pending:
+                mid = self.last_message_id
+                self._writes.later.append(lambda conn: conn.execute(_MARK_PENDING, dict(mid=mid)))
+            return []
         # One statement for all rows (insertmanyvalues), ids in the order of the rows.
-        ids = list(self.conn.execute(
-            insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True), values
-        ).scalars())
-        if self.last_message_id and self.last_message_id not in self._saved_pending:
-            self.conn.execute(
-                update(t.messages)
-                .where(t.messages.c.id == self.last_message_id)
-                .where(t.messages.c.routing_state == "none")
-                .values(routing_state="pending")
-            )
+        ids = list(self.conn.execute(_INSERT_OUTBOX_RETURNING, values).scalars())
+        if pending:
+            self.conn.execute(_MARK_PENDING, dict(mid=self.last_message_id))
         return ids
 
     def audit(
@@ -347,13 +439,49 @@ def _retour_identificatie(retour: bytes) -> str | None:
     return text(h, "IdentificatieRetour") or text(h, "BerichtIdentificatie", "Identificatie")
 
 
+class Batch:
+    """The shared transaction of a group of messages."""
+
+    def __init__(self, store: Store, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.writes = Writes()
+        self.same: dict[tuple, MessageRecord | None] = {}  # earlier deliveries, looked up at once
+
+    def transaction(self) -> Transaction:
+        return Transaction(self.store, self.conn, self.writes, self.same)
+
+    def prefetch_same(self, probes: Iterable[tuple[str | None, str | None, str | None, str]]) -> None:
+        """The idempotency lookup of every message of the group in one query: probes are
+        (sender, code, identificatie, sha256). Units of a group have disjoint lock keys, so no
+        two of them are the same message and none of them stores what another looks up."""
+        wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
+        if not wanted:
+            return
+        rows = self.conn.execute(
+            _SAME_MESSAGES, dict(idents=sorted({p[:3] for p in wanted}))
+        ).mappings().all()
+        for p in wanted:
+            self.same[p] = None
+        for row in rows:  # ordered: the earliest delivery of each probe wins
+            key = (row["sender"], row["code"], row["identificatie"], row["sha256"])
+            if key in wanted and self.same.get(key) is None:
+                self.same[key] = _row_to_message(row, with_bytes=True)
+
+
+_GROUP_LOCK = threading.Lock()
+
+
 class Store:
     """The store. Thread-safe: each call uses its own pooled connection."""
 
-    def __init__(self, engine: Engine, secret: bytes):
+    def __init__(self, engine: Engine, secret: bytes, *, max_group: int = 64, group_leaders: int = 2):
         self.engine = engine
         self.secret = secret
         self.dialect = engine.dialect.name
+        self.max_group = max_group
+        self.group_leaders = group_leaders
+        self._group: Any = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -375,19 +503,45 @@ class Store:
                 raise ConflictError(str(exc.orig)) from exc
 
     @contextmanager
-    def transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Transaction]:
-        """One unit of work. PostgreSQL: transaction-scoped advisory locks on `lock_keys` (taken
-        in sorted order, so two transactions never deadlock on them); SQLite: BEGIN IMMEDIATE,
-        which serialises writers. A unique-constraint violation raises ConflictError."""
+    def _locked(self, lock_keys: Iterable[str]) -> Iterator[Connection]:
         with self._conn() as conn:
             if self.dialect == "postgresql":
-                ids = [lock_id(key) for key in sorted(set(lock_keys))]
+                ids = sorted({lock_id(key) for key in lock_keys})
                 if ids:  # one round trip; unnest keeps the (sorted) order of the array
                     conn.exec_driver_sql(
                         "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS l(k, n) ORDER BY n",
                         (ids,),
                     )
+            yield conn
+
+    @contextmanager
+    def transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Transaction]:
+        """One unit of work. PostgreSQL: transaction-scoped advisory locks on `lock_keys` (taken
+        in sorted order of their ids, so two transactions never deadlock on them); SQLite: BEGIN
+        IMMEDIATE, which serialises writers. A unique-constraint violation raises ConflictError."""
+        with self._locked(lock_keys) as conn:
             yield Transaction(self, conn)
+
+    @contextmanager
+    def group_transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Batch]:
+        """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
+        gives each its Transaction; their rows are written, together, before the commit."""
+        with self._locked(lock_keys) as conn:
+            batch = Batch(self, conn)
+            yield batch
+            batch.writes.flush(conn)
+
+    def group_commit(self) -> Any:
+        """This store's group committer (one per store, shared by every pipeline on it)."""
+        with _GROUP_LOCK:
+            if self._group is None:
+                from gateway.store.group import GroupCommit
+
+                # SQLite serialises writers: one group at a time. PostgreSQL: a few groups at
+                # once on their own connections overlap their round trips.
+                leaders = 1 if self.dialect == "sqlite" else self.group_leaders
+                self._group = GroupCommit(self, max_group=self.max_group, leaders=leaders)
+            return self._group
 
     def state_view(self, conn: Connection, exclude_message_id: str | None = None) -> StateView:
         return StateView(conn, self.secret, exclude_message_id)
@@ -734,6 +888,13 @@ class Store:
             ).mappings().first()
         return _api_key(r) if r else None
 
+    def find_key_party(self, key_hash: str) -> PartyRecord | None:
+        """The party of the live key with this sha256 hash, when the party is live too: what
+        every request asks, in one prepared query (None: look closer with find_api_key)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(_KEY_PARTY, dict(key_hash=key_hash)).mappings().first()
+        return _party(r) if r else None
+
     def list_api_keys(self, party_id: str | None = None) -> list[ApiKeyRecord]:
         k = t.api_keys
         q = select(k).order_by(k.c.created_at)
@@ -895,6 +1056,14 @@ class Store:
         b = t.contract_bundles
         found = self._bundles(b.c.region == region, b.c.effective_from <= on)
         return found[-1] if found else None
+
+
+_KEY_PARTY = (
+    select(t.parties)
+    .join(t.api_keys, t.api_keys.c.party_id == t.parties.c.party_id)
+    .where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None),
+           t.parties.c.revoked_at.is_(None))
+)
 
 
 def _party(r: Any) -> PartyRecord:

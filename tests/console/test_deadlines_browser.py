@@ -20,7 +20,7 @@ from gateway.console.settings import ConsoleSettings
 from gateway.contracts import default_registry
 from gateway.samples import Requested
 from gateway.store.ingest import ingest
-from gateway.testing import services
+from testsupport import services
 
 pytestmark = pytest.mark.browser
 

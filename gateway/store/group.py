@@ -1,0 +1,150 @@
+"""Group commit: concurrent messages share one store transaction.
+
+Each caller hands its unit of work (a function of a `Transaction`) to `GroupCommit.run`. One of
+the waiting callers, the leader, takes the queued units whose lock keys overlap neither each
+other nor a group still running, runs them one after the other in one transaction, writes their
+buffered rows with one executemany per table, and commits. Only then does each caller get its
+result: "2xx means stored" holds, and the commit (an fsync on SQLite, a round trip on PostgreSQL)
+is paid once per group instead of once per message.
+
+Why buffering is safe: units in one group have disjoint lock keys, so none reads state another
+writes (the same assumption that lets two gateway processes judge them at the same moment), and
+a unit whose keys meet those of an earlier waiting unit waits behind it (per-key order holds).
+
+A failure of the shared transaction is nobody's verdict: each unit of the group is then run
+again in a transaction of its own, and only its own failure reaches its caller (a conflict is
+retried by the pipeline, a store outage becomes a 503).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Work = Callable[[Any], Any]  # (Transaction) -> result
+
+
+@dataclass(eq=False)
+class _Unit:
+    keys: frozenset[str]
+    work: Work
+    probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
+    alone: bool = False  # a large message: judged in a group of its own, holding up no other
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class GroupStats:
+    """What the committer did (benchmarks and tests read it)."""
+
+    groups: int = 0
+    units: int = 0
+    largest: int = 0
+    split: int = 0  # groups whose shared transaction failed and whose units ran alone
+    sizes: dict[int, int] = field(default_factory=dict)
+
+
+class GroupCommit:
+    """Runs units of work in shared transactions; `leaders` groups may run at once (PostgreSQL:
+    each on its own connection, their advisory locks keep them apart; SQLite: writers serialise
+    anyway, so one)."""
+
+    def __init__(self, store: Any, *, max_group: int = 64, leaders: int = 1) -> None:
+        self.store = store
+        self.max_group = max(1, max_group)
+        self.leaders = max(1, leaders)
+        self.stats = GroupStats()
+        self._cond = threading.Condition()
+        self._queue: deque[_Unit] = deque()
+        self._running = 0
+        self._busy: set[str] = set()  # lock keys of the groups running now
+
+    def run(self, lock_keys: Iterable[str], work: Work, probe: tuple | None = None, *,
+            alone: bool = False) -> Any:
+        """Run `work(tx)` in a (possibly shared) transaction; returns its result after the commit.
+        `probe`: what its tx.find_same_message will ask, so the group asks it in one query.
+        `alone`: run it in a transaction of its own (a large declaration takes seconds: the
+        messages that would share its group should not wait for it)."""
+        unit = _Unit(frozenset(lock_keys), work, probe, alone)
+        with self._cond:
+            self._queue.append(unit)
+            while not unit.done:
+                group = self._take() if self._running < self.leaders else []
+                if not group:
+                    self._cond.wait()
+                    continue
+                self._running += 1
+                keys = frozenset().union(*(u.keys for u in group))
+                self._busy |= keys
+                self._cond.release()
+                try:
+                    self._run_group(group, keys)
+                finally:
+                    self._cond.acquire()
+                    self._running -= 1
+                    self._busy -= keys
+                    for u in group:
+                        u.done = True
+                    self._cond.notify_all()
+        if unit.error is not None:
+            raise unit.error
+        return unit.result
+
+    def _take(self) -> list[_Unit]:
+        """The oldest waiting units that can share a transaction (called holding the lock)."""
+        group: list[_Unit] = []
+        taken: set[str] = set()
+        blocked = set(self._busy)  # keys of running groups and of units left waiting
+        for unit in list(self._queue):
+            if len(group) >= self.max_group:
+                break
+            if unit.keys & blocked or unit.keys & taken or (unit.alone and group):
+                blocked |= unit.keys  # a later unit with one of these keys waits behind this one
+                continue
+            group.append(unit)
+            if unit.alone:
+                self._queue.remove(unit)
+                break
+            taken |= unit.keys
+            self._queue.remove(unit)
+        return group
+
+    def _run_group(self, group: list[_Unit], keys: frozenset[str]) -> None:
+        try:
+            results = self._attempt(group, keys)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].error = exc
+            else:
+                self.stats.split += 1
+                for unit in group:
+                    try:
+                        unit.result = self._attempt([unit], unit.keys)[0]
+                    except Exception as alone:
+                        unit.error = alone
+            return
+        except BaseException as exc:  # e.g. KeyboardInterrupt: no caller may wait for ever
+            for unit in group:
+                unit.error = exc
+            raise
+        for unit, result in zip(group, results, strict=True):
+            unit.result = result
+
+    def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
+        results = []
+        with self.store.group_transaction(keys) as batch:
+            if len(group) > 1:
+                batch.prefetch_same(u.probe for u in group if u.probe is not None)
+            for unit in group:
+                results.append(unit.work(batch.transaction()))
+        s = self.stats
+        s.groups += 1
+        s.units += len(group)
+        s.largest = max(s.largest, len(group))
+        s.sizes[len(group)] = s.sizes.get(len(group), 0) + 1
+        return results
