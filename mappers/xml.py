@@ -15,7 +15,6 @@ from lxml import etree
 from pydantic import ValidationError
 
 from gateway import catalog, xmlparse
-from schemas.model import Complex
 
 from . import leaf
 from .models import SPECS, MessageModel, code_of, model_for
@@ -56,9 +55,9 @@ def _read(node: etree._Element, cls: type[MessageModel], path: str) -> MessageMo
         if qn.namespace != spec.child_namespace:
             raise MappingError(f"{path}/{qn.localname}: wrong namespace {qn.namespace}")
         child_path = f"{path}/{qn.localname}"
-        field_type = spec.schema.resolve(decl.type)
-        if isinstance(field_type, Complex):
-            value: object = _read(child, spec.classes[decl.name], child_path)
+        cls_of_child = spec.classes.get(decl.name)  # complex children have a class, leaves a type
+        if cls_of_child is not None:
+            value = _read(child, cls_of_child, child_path)
         else:
             if len(child):
                 raise MappingError(f"{child_path}: a value was expected, not elements")
