@@ -236,3 +236,28 @@ def test_client_follows_the_stream_typed(tmp_path, contracts):
             assert isinstance(item.model, ijw.JW301Bericht) and item.model == mappers.from_xml(xml)
     finally:
         app.state.components.store.close()
+
+
+@pytest.mark.broker
+def test_json_topic_on_a_real_broker_carries_the_typed_view(tmp_path, broker, contracts):
+    import asyncio
+
+    from .test_e2e import consume, wait_until_published
+
+    settings = make_settings(tmp_path, kafka_bootstrap=broker.bootstrap, payload_formats=["xml", "json"])
+    app = make_app(settings, contracts)
+    keys = setup_parties(app)
+    xml = samples.allocation("ijw")
+    try:
+        with live(app) as server:
+            with GatewayClient(server.url, keys.gemeente) as gw:
+                mid = gw.send(xml).message_id
+            wait_until_published(app.state.components.store)
+            records = asyncio.run(consume(broker.bootstrap, [f"gw.ijw.{AANBIEDER}.jw301.json"], expected=1))
+    finally:
+        app.state.components.store.close()
+    [record] = records
+    assert dict(record.headers)["content-type"] == b"application/json"
+    body = json.loads(record.value)
+    assert body["headers"]["message-id"] == mid and body["type"] == "JW301"
+    assert mappers.from_view(body) == mappers.from_xml(xml)
