@@ -1,26 +1,27 @@
-"""Typed pydantic models for every message, built at import time from `schemas.model`.
+"""The typed classes of every message (generated into mappers/generated/) and how they map to XML.
 
-One class per complex type: `model_for("JW301")` is the `Bericht` of a JW301, its fields are the
-child elements by their element names (`Header`, `Client`), and so on down the tree. Values keep
-their lexical XML form as `str` (a leading zero, a `+` or surrounding whitespace stays as sent),
-optional elements are `None` when absent and repeating elements are lists.
+One class per complex type: `model_for("JW301")` is `mappers.generated.ijw.JW301Bericht`, its
+fields are the child elements by their element names (`Header`, `Client`), and so on down the
+tree. Leaves are typed: int, `Eurocents` (an int), date, time, an Enum per code list (`LDT_Geslacht`),
+or str. Optional elements are `None` when absent and repeating elements are lists.
 """
 
 from __future__ import annotations
 
+import builtins
+import types
+import typing
 from dataclasses import dataclass
-from typing import Any, Optional
-
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from datetime import date, time
+from enum import Enum
+from importlib import import_module
+from typing import Any
 
 from gateway import catalog
-from schemas.model import Complex, Element, Schema, message_schema
+from schemas.model import Complex, Schema, message_schema
 
-
-class MessageModel(BaseModel):
-    """Base of every generated class; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
+from .base import MessageModel
+from .naming import complex_class, module_name
 
 
 @dataclass(frozen=True)
@@ -30,66 +31,58 @@ class ClassSpec:
     schema: Schema
     type: Complex
     child_namespace: str
-    classes: dict[str, type[MessageModel]]  # element name -> class, for complex children
+    classes: dict[str, builtins.type[MessageModel]]  # element name -> class, for complex children
+    leaves: dict[str, Any]  # element name -> str | int | date | time | an Enum class
 
 
 SPECS: dict[type[MessageModel], ClassSpec] = {}
 _ROOTS: dict[str, type[MessageModel]] = {}
 _BY_ROOT: dict[type[MessageModel], str] = {}
+_LEAF_TYPES = (str, int, date, time)
 
 
-# A BSN is personal data: keep it out of reprs (and so out of logs and tracebacks).
-_PRIVATE_TYPES = {"LDT_BurgerServicenummer"}
+def _leaf(annotation: Any) -> Any:
+    """The leaf type inside Optional[...] / list[...] / Annotated[...]."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is None:
+            break
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        else:  # Optional (Union with None) or list
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if annotation in _LEAF_TYPES or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return annotation
+    raise TypeError(f"unexpected leaf type {annotation!r}")
 
 
-def _field(decl: Element, annotation: Any) -> tuple[Any, Any]:
-    repr_ = not (isinstance(decl.type, str) and decl.type in _PRIVATE_TYPES)
-    if decl.repeats:
-        return (list[annotation], Field(min_length=decl.min_occurs, max_length=decl.max_occurs, repr=repr_))
-    if decl.optional:
-        return (Optional[annotation], Field(None, repr=repr_))
-    return (annotation, Field(..., repr=repr_))
-
-
-class _Factory:
-    def __init__(self, code: str, schema: Schema, basis_cache: dict[str, type[MessageModel]]):
-        self.code = code
-        self.schema = schema
-        self.basis_cache = basis_cache  # CDT_* classes, shared by all messages of a standard
-        self.local: dict[str, type[MessageModel]] = {}
-
-    def model(self, decl_type: Complex | str) -> type[MessageModel]:
-        if isinstance(decl_type, str):  # a basisschema complex type
-            if decl_type not in self.basis_cache:
-                ct = self.schema.complex(decl_type)
-                std = self.schema.standard.capitalize()
-                self.basis_cache[decl_type] = self._build(f"{std}{decl_type}", ct, self.schema.basis.namespace)
-            return self.basis_cache[decl_type]
-        if decl_type.name not in self.local:
-            self.local[decl_type.name] = self._build(f"{self.code}{decl_type.name}", decl_type, self.schema.namespace)
-        return self.local[decl_type.name]
-
-    def _build(self, class_name: str, ct: Complex, child_ns: str) -> type[MessageModel]:
-        fields = {}
-        classes = {}
-        for decl in ct.children:
-            target = self.schema.resolve(decl.type)
-            annotation: Any = str
-            if isinstance(target, Complex):
-                annotation = classes[decl.name] = self.model(decl.type)
-            fields[decl.name] = _field(decl, annotation)
-        cls = create_model(class_name, __base__=MessageModel, __doc__=ct.doc or ct.name, **fields)
-        SPECS[cls] = ClassSpec(self.schema, ct, child_ns, classes)
+def _register(module: types.ModuleType, code: str, schema: Schema, decl_type: Complex | str) -> type[MessageModel]:
+    cls = getattr(module, complex_class(code, schema, decl_type))
+    if cls in SPECS:
         return cls
+    ct = schema.complex(decl_type) if isinstance(decl_type, str) else decl_type
+    ns = schema.basis.namespace if isinstance(decl_type, str) and schema.basis else schema.namespace
+    classes: dict[str, type[MessageModel]] = {}
+    leaves: dict[str, Any] = {}
+    for decl in ct.children:
+        target = schema.resolve(decl.type)
+        if isinstance(target, Complex):
+            ref = decl.type if isinstance(decl.type, str) else target
+            classes[decl.name] = _register(module, code, schema, ref)
+        else:
+            leaves[decl.name] = _leaf(cls.model_fields[decl.name].annotation)
+    if set(cls.model_fields) != {d.name for d in ct.children}:
+        raise RuntimeError(f"{cls.__name__} is out of date: run python -m mappers.generate")
+    SPECS[cls] = ClassSpec(schema, ct, ns, classes, leaves)
+    return cls
 
 
 def _build_all() -> None:
-    basis: dict[str, dict[str, type[MessageModel]]] = {s: {} for s in catalog.STANDARDS}
     for mtype in catalog.ALL:
+        module = import_module(f"mappers.generated.{module_name(mtype.standard)}")
         schema = message_schema(mtype.code)
-        factory = _Factory(mtype.code, schema, basis[mtype.standard])
-        root = factory.model(schema.root.type)
-        root.__name__ = root.__qualname__ = f"{mtype.code}Bericht"
+        assert schema.root is not None and isinstance(schema.root.type, Complex)
+        root = _register(module, mtype.code, schema, schema.root.type)
         _ROOTS[mtype.code] = root
         _BY_ROOT[root] = mtype.code
 
@@ -109,4 +102,3 @@ def code_of(model: MessageModel | type[MessageModel]) -> str:
         return _BY_ROOT[cls]
     except KeyError:
         raise TypeError(f"{cls.__name__} is not a whole message (Bericht) model") from None
-

@@ -1,18 +1,22 @@
 """XML <-> typed message models: `from_xml` and `to_xml`.
 
 Lossless for schema-valid messages: element order follows the schema, absent optional elements
-stay absent and every value keeps its lexical form. Invalid structure raises `MappingError`
-with a path in the official report format; it never guesses.
+stay absent and every value keeps its lexical form (a `+5` or `007` read from XML is written back
+as received while the field still holds that value). Invalid structure, or a value that is not of
+its field's type (a date that is no date, a code not in its code list), raises `MappingError` with
+a path in the official report format; it never guesses.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
 
 from gateway import catalog, xmlparse
-from schemas.model import Complex
 
+from . import leaf
 from .models import SPECS, MessageModel, code_of, model_for
 
 
@@ -34,7 +38,8 @@ def _parse(raw: bytes) -> etree._Element:
 
 def _read(node: etree._Element, cls: type[MessageModel], path: str) -> MessageModel:
     spec = SPECS[cls]
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
+    lexical: dict[Any, str] = {}
     children = [c for c in node if isinstance(c.tag, str)]
     if node.text and node.text.strip():
         raise MappingError(f"{path}: unexpected text")
@@ -50,13 +55,19 @@ def _read(node: etree._Element, cls: type[MessageModel], path: str) -> MessageMo
         if qn.namespace != spec.child_namespace:
             raise MappingError(f"{path}/{qn.localname}: wrong namespace {qn.namespace}")
         child_path = f"{path}/{qn.localname}"
-        field_type = spec.schema.resolve(decl.type)
-        if isinstance(field_type, Complex):
-            value: object = _read(child, spec.classes[decl.name], child_path)
+        cls_of_child = spec.classes.get(decl.name)  # complex children have a class, leaves a type
+        if cls_of_child is not None:
+            value = _read(child, cls_of_child, child_path)
         else:
             if len(child):
                 raise MappingError(f"{child_path}: a value was expected, not elements")
-            value = child.text or ""
+            try:
+                value, spelled = leaf.read(spec.leaves[decl.name], child.text or "")
+            except leaf.LeafError as exc:
+                raise MappingError(f"{child_path}: {exc}") from None
+            if spelled is not None:
+                key = (decl.name, len(values.get(decl.name, ()))) if decl.repeats else decl.name
+                lexical[key] = spelled
         if decl.repeats:
             values.setdefault(decl.name, []).append(value)
         elif decl.name in values:
@@ -64,11 +75,14 @@ def _read(node: etree._Element, cls: type[MessageModel], path: str) -> MessageMo
         else:
             values[decl.name] = value
     try:
-        return cls(**values)
+        model = cls(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "/".join(str(p) for p in first["loc"] if isinstance(p, str))
         raise MappingError(f"{path}/{where}: {first['msg']}") from None
+    if lexical:
+        model._lexical = lexical
+    return model
 
 
 def from_xml(source: bytes | str | etree._Element | etree._ElementTree) -> MessageModel:
@@ -97,12 +111,16 @@ def _write(parent: etree._Element, model: MessageModel) -> None:
         value = getattr(model, decl.name)
         if value is None:
             continue
-        for item in value if decl.repeats else [value]:
+        for i, item in enumerate(value if decl.repeats else [value]):
             child = etree.SubElement(parent, f"{{{ns}}}{decl.name}")
             if isinstance(item, MessageModel):
                 _write(child, item)
+                continue
+            spelled = model._lexical.get((decl.name, i) if decl.repeats else decl.name)
+            if spelled is not None and leaf.same(spec.leaves[decl.name], spelled, item):
+                child.text = spelled
             else:
-                child.text = item
+                child.text = leaf.write(item)
 
 
 def to_element(model: MessageModel) -> etree._Element:

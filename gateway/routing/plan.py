@@ -8,11 +8,11 @@ the row comes from (for a retour: the heen it answers).
 
 from __future__ import annotations
 
-import json
 from lxml import etree
 
 from gateway.auth.policy import Route
 from gateway.catalog import MessageType
+from gateway.routing import json_payload
 from gateway.routing.correlation import Correlation, bsns
 from gateway.routing.partition import client_partition_key, reference_partition_key
 from gateway.routing.topics import topic_for
@@ -68,9 +68,8 @@ def _payloads(settings: Settings, headers: dict[str, str], xml: bytes) -> list[t
     for fmt in settings.payload_formats:
         if fmt == "xml":
             out.append(("xml", xml))
-        else:
-            envelope = {"headers": headers, "xml": xml.decode("utf-8")}
-            out.append(("json", json.dumps(envelope, ensure_ascii=False).encode()))
+        else:  # the typed view (gateway.routing.json_payload)
+            out.append(("json", json_payload.envelope(headers, xml)))
     return out
 
 

@@ -74,9 +74,10 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
 
     errors.install(app)
     _observability(app, components)
-    from gateway.service import routes_admin, routes_deadlines, routes_messages, routes_streams
+    from gateway.service import routes_admin, routes_content, routes_deadlines, routes_messages, routes_streams
 
     app.include_router(routes_messages.router)
+    app.include_router(routes_content.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
     routes_deadlines.install(app)

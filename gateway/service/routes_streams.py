@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -15,8 +16,11 @@ from gateway.auth.policy import Party
 from gateway.service.deps import current_party, in_thread
 from gateway.service.errors import ApiError
 from gateway.service.models import Ack, AckResult, ErrorResponse, StreamEntry, StreamPage
+from gateway.service.typed_views import JsonStreamPage, json_entry
 
 router = APIRouter(prefix="/v1/streams", tags=["streams"])
+_FORMAT = Query("xml", description="xml: each entry's message as XML text; json: its typed view "
+                                   "(`content`), see GET /v1/messages/{id}/content.")
 _ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse,
                                                  "description": "Another party's stream."}}
 
@@ -45,20 +49,25 @@ async def _read(request: Request, party: str, after: int | None, limit: int) -> 
     return start, acked, [_entry(i) for i in items]
 
 
-@router.get("/{party_id}", response_model=StreamPage, responses=_ERRORS, summary="Read your stream")
+@router.get("/{party_id}", response_model=StreamPage | JsonStreamPage, responses=_ERRORS,
+            summary="Read your stream")
 async def read_stream(
     party_id: str,
     request: Request,
     after: int | None = Query(None, ge=0, description="Read after this position; default: your acked position."),
     limit: int = Query(100, ge=1, le=1000),
+    format: Literal["xml", "json"] = _FORMAT,
     party: Party = Depends(current_party),
-) -> StreamPage:
+) -> StreamPage | JsonStreamPage:
     """Messages routed to you (accepted, and flagged ones if the gateway routes those) and the
     retours / 325s of the messages you sent, in order. Ack a position when processed."""
     _own(party_id, party)
     start, acked, items = await _read(request, party_id, after, limit)
-    return StreamPage(party=party_id, after=start, acked=acked,
-                      next_after=items[-1].position if items else start, items=items)
+    next_after = items[-1].position if items else start
+    if format == "json":
+        typed = await in_thread(lambda: [json_entry(i) for i in items])
+        return JsonStreamPage(party=party_id, after=start, acked=acked, next_after=next_after, items=typed)
+    return StreamPage(party=party_id, after=start, acked=acked, next_after=next_after, items=items)
 
 
 @router.post("/{party_id}/ack", response_model=AckResult, responses=_ERRORS, summary="Acknowledge")
@@ -79,6 +88,7 @@ async def sse(
     request: Request,
     after: int | None = Query(None, ge=0),
     last_event_id: str | None = Header(None, description="Resume after this position (SSE reconnect)."),
+    format: Literal["xml", "json"] = _FORMAT,
     party: Party = Depends(current_party),
 ) -> StreamingResponse:
     """Server-Sent Events: every stream entry as it arrives; reconnecting with Last-Event-ID resumes."""
@@ -93,7 +103,8 @@ async def sse(
         idle = 0.0
         while not await request.is_disconnected():
             start, _, items = await _read(request, party_id, position, 100)
-            for item in items:
+            entries = await in_thread(lambda: [json_entry(i) for i in items]) if format == "json" else items
+            for item in entries:
                 yield (f"id: {item.position}\nevent: message\n"
                        f"data: {json.dumps(item.model_dump(mode='json'))}\n\n").encode()
             position = items[-1].position if items else start

@@ -190,7 +190,8 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in ("/v1/messages", "/v1/batches", "/v1/messages/{message_id}",
-                 "/v1/messages/{message_id}/retour", "/v1/streams/{party_id}",
+                 "/v1/messages/{message_id}/retour", "/v1/messages/{message_id}/content",
+                 "/v1/streams/{party_id}",
                  "/v1/streams/{party_id}/ack", "/v1/streams/{party_id}/sse"):
         assert path in paths, path
     schemas = spec["components"]["schemas"]

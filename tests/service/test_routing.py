@@ -108,7 +108,8 @@ def test_json_and_xml_payloads_go_to_their_own_topics(tmp_path):
     assert rows[0].party == "0599" and rows[1].party is None
     assert rows[1].payload == raw
     envelope = json.loads(rows[2].payload)
-    assert envelope["xml"].encode() == raw and envelope["headers"]["message-id"] == "MSG1"
+    assert envelope["type"] == "JW305" and envelope["content"]["Header"]["BerichtCode"] == "438"
+    assert envelope["headers"]["message-id"] == "MSG1"  # the typed view: tests/service/test_typed_views.py
     headers = dict(rows[2].headers)
     assert headers["content-type"] == b"application/json" and headers["type"] == b"JW305"
     assert samples.BSNS[0].encode() not in b"".join(v for _, v in rows[1].headers)  # no BSN in headers

@@ -1,0 +1,1 @@
+"""Generated typed message classes, one module per standard (see mappers.generate)."""
