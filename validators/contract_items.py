@@ -12,6 +12,7 @@ from datetime import date
 from lxml import etree
 
 from gateway.catalog import MessageType
+from validators.extract import as_date
 from validators.paths import child, children, text
 
 
@@ -60,15 +61,6 @@ def parties(root: etree._Element, mtype: MessageType) -> Parties:
     return Parties(gemeente=ontvanger, aanbieder=afzender)
 
 
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -92,13 +84,13 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     el=tp,
                     category=text(tp, "Product", "Categorie"),
                     code=text(tp, "Product", "Code"),
-                    on=_date(text(tp, "Ingangsdatum")),
+                    on=as_date(text(tp, "Ingangsdatum")),
                     bsn=bsn,
                     toewijzing_nummer=text(tp, "ToewijzingNummer"),
                     unit=text(tp, "Omvang", "Eenheid"),
                     frequency=text(tp, "Omvang", "Frequentie"),
                     initial=not text(tp, "RedenWijziging"),
-                    decided_on=_date(text(tp, "Toewijzingsdatum")),
+                    decided_on=as_date(text(tp, "Toewijzingsdatum")),
                 )
             )
     elif n in ("305", "307"):
@@ -109,7 +101,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     el=sp,
                     category=text(sp, "Product", "Categorie"),
                     code=text(sp, "Product", "Code"),
-                    on=_date(text(sp, "Begindatum")),
+                    on=as_date(text(sp, "Begindatum")),
                     bsn=bsn,
                     toewijzing_nummer=text(sp, "ToewijzingNummer"),
                     deleted=text(sp, "StatusAanlevering") == "3",
@@ -122,7 +114,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     el=ap,
                     category=text(ap, "Product", "Categorie"),
                     code=text(ap, "Product", "Code"),
-                    on=_date(text(ap, "ToewijzingIngangsdatum")),
+                    on=as_date(text(ap, "ToewijzingIngangsdatum")),
                     bsn=bsn,
                     unit=text(ap, "Omvang", "Eenheid"),
                     frequency=text(ap, "Omvang", "Frequentie"),
@@ -138,7 +130,7 @@ def items(root: etree._Element, mtype: MessageType) -> list[Item]:
                     el=np_,
                     category=text(np_, "Product", "Categorie"),
                     code=text(np_, "Product", "Code"),
-                    on=_date(text(np_, "GewensteIngangsdatum")),
+                    on=as_date(text(np_, "GewensteIngangsdatum")),
                     bsn=bsn,
                     unit=text(np_, "Omvang", "Eenheid"),
                     frequency=text(np_, "Omvang", "Frequentie"),
@@ -180,7 +172,7 @@ def _prestaties(root: etree._Element) -> list[Item]:
                     el=p,
                     category=_t(k, "ProductCategorie"),
                     code=_t(k, "ProductCode"),
-                    on=_date(_t(k, "ProductPeriode", "Begindatum")),
+                    on=as_date(_t(k, "ProductPeriode", "Begindatum")),
                     bsn=bsn,
                     toewijzing_nummer=_t(k, "ToewijzingNummer"),
                     unit=_t(k, "Eenheid"),
