@@ -570,8 +570,8 @@ def _assessment(root: etree._Element, mtype: MessageType, issues: list[Issue]) -
 
 def decide(
     root: etree._Element, mtype: MessageType, issues: list[Issue], *, assessment: Any = None
-) -> tuple[Verdict, list[str]]:
-    """The verdict and, for a 323, the paths of its rejected prestaties (partial rejection).
+) -> tuple[Verdict, dict[str, list[str]]]:
+    """The verdict and, for a 323, its rejected prestaties (partial rejection): path -> retourcodes.
 
     What rejects is what the retour says rejects (gateway.retour: errors with action reject), so
     the verdict and the retour/325 always agree. A 323 is rejected when its Header or Declaratie
@@ -580,16 +580,16 @@ def decide(
     """
     from gateway.retour import declaratie_outcome, rejecting
 
-    rejected: list[str] = []
+    rejected: dict[str, list[str]] = {}
     if rejecting(issues):
         if mtype.number != "323":
-            return "rejected", []
+            return "rejected", {}
         outcome = declaratie_outcome(root, issues, assessment=assessment)
-        rejected = [p.path for p in outcome.rejected_prestaties]
+        rejected = {p.path: p.codes for p in outcome.rejected_prestaties}
         if outcome.status in ("rejected", "declaratie_rejected"):
-            return "rejected", []
+            return "rejected", {}
         if len(rejected) == _prestatie_count(root):
-            return "rejected", []
+            return "rejected", {}
     flagged = [i for i in issues if i.action in ("flag", "review") and i.severity == "warning"]
     if any(i.action == "review" for i in flagged):
         return "review", rejected

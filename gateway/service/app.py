@@ -74,12 +74,20 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
 
     errors.install(app)
     _observability(app, components)
-    from gateway.service import routes_admin, routes_content, routes_deadlines, routes_messages, routes_streams
+    from gateway.service import (
+        routes_admin,
+        routes_content,
+        routes_deadlines,
+        routes_declarations,
+        routes_messages,
+        routes_streams,
+    )
 
     app.include_router(routes_messages.router)
     app.include_router(routes_content.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_declarations.router)
     routes_deadlines.install(app)
     _console(app)
     _document_errors(app)

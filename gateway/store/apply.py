@@ -7,6 +7,7 @@ rolls the whole message back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from lxml import etree
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from gateway import clock
 from gateway.catalog import MessageType
 from validators import extract
+from validators.paths import child
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
 
@@ -36,20 +38,22 @@ def apply_state(
     message_id: str,
     mtype: MessageType,
     root: etree._Element,
-    rejected_paths: set[str] | frozenset[str] = frozenset(),
+    rejected_paths: Mapping[str, list[str]] | Iterable[str] = frozenset(),
     now: datetime | None = None,
     declaratie: extract.Declaratie | None = None,
 ) -> None:
-    """`declaratie`: extract.declaratie(root) when the caller has it already (the 323 rules read
+    """`rejected_paths`: the rejected prestaties of a 323 (paths, or path -> retourcodes).
+    `declaratie`: extract.declaratie(root) when the caller has it already (the 323 rules read
     it too), so a large declaration is not read a second time."""
     law = mtype.law
     gemeente, aanbieder = parties(mtype, root)
     ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
+    rejected = dict(rejected_paths) if isinstance(rejected_paths, Mapping) else dict.fromkeys(rejected_paths, [])
     handler = _HANDLERS.get(mtype.number)
     if handler is _declaration and declaratie is not None:
-        _declaration(conn, secret, message_id, root, ctx, set(rejected_paths), now or clock.now(), declaratie)
+        _declaration(conn, secret, message_id, root, ctx, rejected, now or clock.now(), declaratie)
     elif handler is not None:
-        handler(conn, secret, message_id, root, ctx, set(rejected_paths), now or clock.now())
+        handler(conn, secret, message_id, root, ctx, rejected, now or clock.now())
 
 
 def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
@@ -269,6 +273,7 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
     for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
         if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
             continue
+        codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
         is_rejected = bool(rejected) and (
             paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
         )
@@ -282,6 +287,9 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
                 periode_begin=pr.periode_begin, periode_eind=pr.periode_eind, volume=pr.volume,
                 eenheid=pr.eenheid, tarief=pr.tarief, bedrag=pr.bedrag or 0,
                 status="rejected" if is_rejected else "accepted", **ctx,
+                retourcodes=list(codes or []) if is_rejected else None,
+                granted=0 if is_rejected else _granted(pr.debet_credit, pr.bedrag),
+                decided_by=message_id,
             )
         )
         if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
@@ -299,8 +307,9 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
         )
 
 
-def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
-    """A gemeente's 325: the echoed prestaties (or, with no clients, all of them) were rejected."""
+def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
+    """A gemeente's 325: the echoed prestaties (or, with no clients, all of them) were rejected.
+    The 325 is linked to its 323 and each rejected prestatie keeps the codes that rejected it."""
     d = extract.declaratie(root)
     if not d.nummer:
         return
@@ -312,14 +321,23 @@ def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) ->
     ).scalar()
     if declaration_id is None:
         return
-    refs = [pr.referentienummer for pr in d.prestaties if pr.referentienummer]
+    conn.execute(update(decl).where(decl.c.id == declaration_id)
+                 .values(answer_message_id=message_id, answered_at=now))
+    codes = {pr.referentienummer: _rejecting_codes(pr.el) for pr in d.prestaties if pr.referentienummer}
     where = [p.c.declaration_id == declaration_id]
-    if refs:
-        where.append(p.c.referentienummer.in_(refs))
+    if codes:
+        where.append(p.c.referentienummer.in_(list(codes)))
     elif _declaratie_accepted(root):
         return
     rejected = conn.execute(select(p.c.vorig_referentienummer, p.c.debet_credit).where(*where)).all()
-    conn.execute(update(p).where(*where).values(status="rejected"))
+    if codes:
+        for ref, found in codes.items():
+            conn.execute(update(p).where(*where, p.c.referentienummer == ref).values(
+                status="rejected", retourcodes=found, granted=0, decided_by=message_id))
+    else:
+        whole = _rejecting_codes(child(root, "DeclaratieAntwoord"))
+        conn.execute(update(p).where(*where).values(
+            status="rejected", retourcodes=whole, granted=0, decided_by=message_id))
     for vorig, dc in rejected:  # a rejected credit no longer cancels its debit
         if dc == "C" and vorig:
             conn.execute(
@@ -327,6 +345,22 @@ def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, _now) ->
                 .where(p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"], p.c.referentienummer == vorig)
                 .values(credited=False)
             )
+
+
+def _granted(debet_credit: str | None, bedrag: int | None) -> int:
+    """The amount a prestatie is granted, signed: a credit takes back what its debit got."""
+    return -(bedrag or 0) if debet_credit == "C" else (bedrag or 0)
+
+
+def _rejecting_codes(el: etree._Element | None) -> list[str]:
+    """The retourcodes on an element of a 325, without the 'fine' and 'not assessed' codes."""
+    from validators.paths import children
+
+    if el is None:
+        return []
+    found = [(c.text or "").strip() for c in children(child(el, "RetourCodes"), "RetourCode")] \
+        if child(el, "RetourCodes") is not None else []
+    return [c for c in found if c not in ("0200", "8001", "0233")]
 
 
 def _declaratie_accepted(root: etree._Element) -> bool:

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -355,19 +355,21 @@ class Transaction:
         mtype: MessageType,
         root: etree._Element,
         accepted: bool = True,
-        rejected_prestatie_paths: Iterable[str] = (),
+        rejected_prestatie_paths: Mapping[str, list[str]] | Iterable[str] = (),
         message_id: str | None = None,
         declaratie: Any = None,
     ) -> None:
         """Record the state an accepted message creates (for a 323: its prestaties, the ones at
-        `rejected_prestatie_paths` as rejected). A rejected message changes no state.
+        `rejected_prestatie_paths` as rejected, with their retourcodes when it maps path -> codes).
+        A rejected message changes no state.
         `declaratie`: the message's extract.declaratie when the rules read it already."""
         if not accepted:
             return
         message_id = message_id or self.last_message_id
         if message_id is None:
             raise RuntimeError("save_message first: state rows refer to their message")
-        rejected = frozenset(rejected_prestatie_paths)
+        rejected = (dict(rejected_prestatie_paths) if isinstance(rejected_prestatie_paths, Mapping)
+                    else frozenset(rejected_prestatie_paths))
         if self._writes is not None:
             secret = self.store.secret
             self._writes.later.append(lambda conn: _apply_state(conn, secret, message_id, mtype, root, rejected,

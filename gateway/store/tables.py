@@ -253,6 +253,9 @@ declarations = Table(
     Column("periode_begin", Date, nullable=False),
     Column("periode_eind", Date, nullable=False),
     Column("xsd_versie", JSON),
+    # The municipality's 325 that answered it, when one came (revision 0007).
+    Column("answer_message_id", String(26)),
+    Column("answered_at", DateTime(timezone=True)),
     # TR333: DeclaratieNummer unique per aanbieder per legal domain.
     UniqueConstraint("law", "aanbieder", "declaratienummer"),
     Index("ix_declarations_period", "law", "aanbieder", "periode_begin"),
@@ -283,6 +286,12 @@ prestaties = Table(
     Column("bedrag", BigInteger, nullable=False),  # eurocent, unsigned as in the message
     Column("status", String(10), nullable=False),  # accepted | rejected
     Column("credited", Boolean, nullable=False, server_default=text("false")),
+    # The outcome as a fact (revision 0007): the retourcodes that rejected it, the amount granted
+    # (eurocent; 0 when rejected) and the message that decided: the 323 itself (the gateway's
+    # check) or the municipality's 325.
+    Column("retourcodes", JSON),
+    Column("granted", BigInteger),
+    Column("decided_by", String(26)),
     # TR314: ReferentieNummer unique per aanbieder per legal domain, all versions.
     UniqueConstraint("law", "aanbieder", "referentienummer"),
     Index("ix_prestaties_allocation", "law", "gemeente", "toewijzingnummer"),
