@@ -9,9 +9,8 @@ client chain and the free-text search reach them through the state the store kee
 - a ToewijzingNummer: allocation_numbers (primary key: law, gemeente, toewijzingnummer) gives the
   owner's client key, whose messages carrying the number are the allocation, start, stop and
   change requests; prestaties on the number give the declarations;
-- the answers (325) of a declaration: the store keeps no link from a 323 to the 325 that answers
-  it, so we read the gemeente's 325s to the aanbieder after the 323 (ix_messages_receiver_received,
-  at most ANSWER_SCAN of them) and keep those whose DeclaratieIdentificatie is the 323's.
+- the answer (325) of a declaration: the link the store keeps when the 325 arrives
+  (declarations.answer_message_id, by ix_declarations_message).
 
 Every lookup is bounded (LOOKUP_CAP rows) so one search box entry cannot read a whole table.
 """
@@ -30,7 +29,6 @@ from gateway.store import tables as t
 from gateway.xmlparse import hardened_parser
 
 LOOKUP_CAP = 1000  # rows any one lookup reads
-ANSWER_SCAN = 50  # 325s per declaration read to find its answers
 LAW_OF = {"ijw": "jeugd", "iwmo": "wmo"}
 DECLARATION_CODES = {x.standard: x.code for x in ALL_TYPES if x.number == "323"}
 ANSWER_CODES = {x.standard: x.code for x in ALL_TYPES if x.number == "325"}
@@ -73,28 +71,15 @@ def _header_declaratie_identificatie(raw: bytes | None) -> str | None:
 
 
 def answers_of(conn: Connection, declaration_ids: Iterable[str]) -> list[str]:
-    """Message ids of the 325s answering these 323s (DeclaratieIdentificatie = the 323's)."""
-    m = t.messages.c
+    """Message ids of the 325s that answered these 323s (linked when each 325 arrived)."""
     ids = sorted(set(declaration_ids))[:LOOKUP_CAP]
     if not ids:
         return []
-    decls = conn.execute(
-        select(m.id, m.standard, m.sender, m.receiver, m.identificatie, m.received_at).where(m.id.in_(ids))
+    d = t.declarations.c
+    rows = conn.execute(
+        select(d.answer_message_id).where(d.message_id.in_(ids), d.answer_message_id.is_not(None))
     ).all()
-    out: set[str] = set()
-    for d in decls:
-        code = ANSWER_CODES.get(d.standard or "")
-        if not (code and d.sender and d.receiver and d.identificatie):
-            continue
-        # the 325 travels back: from the 323's receiver (gemeente) to its sender (aanbieder)
-        candidates = conn.execute(
-            select(m.id, m.raw)
-            .where(m.receiver == d.sender, m.received_at >= d.received_at, m.code == code, m.sender == d.receiver)
-            .order_by(m.receiver, m.received_at, m.id)
-            .limit(ANSWER_SCAN)
-        )
-        out.update(c.id for c in candidates if _header_declaratie_identificatie(c.raw) == d.identificatie)
-    return sorted(out)
+    return sorted({r[0] for r in rows})
 
 
 def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, Any] | None:

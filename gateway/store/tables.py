@@ -260,6 +260,7 @@ declarations = Table(
     UniqueConstraint("law", "aanbieder", "declaratienummer"),
     Index("ix_declarations_period", "law", "aanbieder", "periode_begin"),
     Index("ix_declarations_ident", "law", "aanbieder", "identificatie"),  # TR337 (revision 0002)
+    Index("ix_declarations_message", "message_id"),  # a 323's answer, for the console (0007)
 )
 
 prestaties = Table(

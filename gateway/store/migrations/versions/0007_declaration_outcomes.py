@@ -19,6 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table('declarations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('answer_message_id', sa.String(length=26), nullable=True))
         batch_op.add_column(sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_declarations_message', ['message_id'], unique=False)
     with op.batch_alter_table('prestaties', schema=None) as batch_op:
         batch_op.add_column(sa.Column('retourcodes', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('granted', sa.BigInteger(), nullable=True))
@@ -31,5 +32,6 @@ def downgrade() -> None:
         batch_op.drop_column('granted')
         batch_op.drop_column('retourcodes')
     with op.batch_alter_table('declarations', schema=None) as batch_op:
+        batch_op.drop_index('ix_declarations_message')
         batch_op.drop_column('answered_at')
         batch_op.drop_column('answer_message_id')
