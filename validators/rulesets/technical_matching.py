@@ -1,0 +1,45 @@
+"""Matching a value against the elements before it, as the official rule-check compares them
+(helpers for TR315, TR316, TR383 and TR416; no rules here).
+
+The official checks are pairwise: every element looks back at the earlier ones with the same
+value and each pair becomes a Fout. The report, as a set of Locaties, is then: the later element
+and every earlier one it matched. `Earlier` gives the same set in one pass: a dict from value to
+the earlier elements; a finding names the first of them and those no finding named yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+
+from lxml import etree
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def normalize_space(value: str | None) -> str:
+    """XPath normalize-space: XML whitespace stripped at both ends and collapsed inside."""
+    return _XML_SPACE.sub(" ", value or "").strip(" \t\r\n")
+
+
+class Earlier:
+    """The elements seen so far, by value: the first of each value, and the ones no finding names yet."""
+
+    def __init__(self) -> None:
+        self._first: dict[Hashable, etree._Element] = {}
+        self._unnamed: dict[Hashable, list[etree._Element]] = {}
+
+    def add(self, key: Hashable, el: etree._Element, *, named: bool = False) -> None:
+        """Remember `el` under `key`; `named` when a finding already lists it."""
+        if key not in self._first:
+            self._first[key] = el
+        elif not named:
+            self._unnamed.setdefault(key, []).append(el)
+
+    def match(self, key: Hashable) -> list[etree._Element]:
+        """The first earlier element with `key` and those no finding named yet; empty when there is
+        none. Linear over a run: each element is handed out at most once besides the first."""
+        first = self._first.get(key)
+        if first is None:
+            return []
+        return [first, *self._unnamed.pop(key, ())]
