@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validators.common import (
+    PrestatieRow,
     dagtekening,
+    date_of,
     descendants,
     issue,
     parse_date,
@@ -109,18 +111,18 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag_el = _dagtekening_el(ctx.root)
     dates = [el for steps in _TR134_DATES.get(ctx.mtype.number, []) for el in descendants(ctx.root, *steps)]
     rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
-    for el in dates:
-        yield from _tr134_one(r, ctx, el, parse_date(text(el)), dag, dag_el)
-    for row in rows:
-        if row.has("ProductPeriode/Begindatum"):
-            yield from _tr134_one(r, ctx, row.find("ProductPeriode/Begindatum"), row.begin, dag, dag_el)
-
-
-def _tr134_one(r: Rule, ctx: RuleContext, el, value, dag, dag_el) -> Iterator[Issue]:
-    if value is None:
-        yield issue(r, ctx, el, f"{text(el)!r} is not an existing date")
-    elif value > dag:
-        yield issue(r, ctx, el, f"date {value} is after the message Dagtekening {dag}", also=[dag_el])
+    # (date element or prestatie row, value): a row's element is looked up on a finding only
+    found = [(el, parse_date(text(el))) for el in dates]
+    found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
+    for where, value in found:
+        if isinstance(where, PrestatieRow):
+            if not where.has("ProductPeriode/Begindatum"):
+                continue
+            where = where.find("ProductPeriode/Begindatum")
+        if value is None:
+            yield issue(r, ctx, where, f"{text(where)!r} is not an existing date")
+        elif value > dag:
+            yield issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el])
 
 
 @rule(
@@ -135,25 +137,28 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # are the Locaties) and Einddatum <= Dagtekening (Einddatum and the Header's Dagtekening).
     dag = dagtekening(ctx.root)
     dag_el = _dagtekening_el(ctx.root)
-    periods = [
-        (child(p, "Begindatum"), child(p, "Einddatum"))
+    # (period element or prestatie row, begin, end); elements are looked up on a finding only
+    periods: list = [
+        (p, date_of(p, "Begindatum"), date_of(p, "Einddatum"))
         for steps in _TR137_PERIODS.get(ctx.mtype.number, [])
         for p in descendants(ctx.root, *steps)
     ]
     if ctx.mtype.number in _DECLARATION:
-        periods += [
-            (row.find("ProductPeriode/Begindatum"), row.find("ProductPeriode/Einddatum"))
-            for row in prestatie_rows(ctx.root, ctx.extra)
-            if row.end is not None
-        ]
-    for begin_el, end_el in periods:
-        end = parse_date(text(end_el))
+        periods += [(row, row.begin, row.end) for row in prestatie_rows(ctx.root, ctx.extra)]
+    for period, begin, end in periods:
         if end is None:
             continue
-        begin = parse_date(text(begin_el))
-        if begin is not None and end < begin:
+        before = begin is not None and end < begin
+        late = dag is not None and end > dag
+        if not (before or late):
+            continue
+        if isinstance(period, PrestatieRow):
+            begin_el, end_el = period.find("ProductPeriode/Begindatum"), period.find("ProductPeriode/Einddatum")
+        else:
+            begin_el, end_el = child(period, "Begindatum"), child(period, "Einddatum")
+        if before:
             yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
-        if dag is not None and end > dag:
+        if late:
             yield issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
 
 

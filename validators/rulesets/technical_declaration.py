@@ -77,25 +77,29 @@ def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # Either order counts: a VorigReferentieNummer equal to an earlier prestatie's
     # ReferentieNummer, a ReferentieNummer equal to an earlier VorigReferentieNummer, or both in
     # one prestatie. The finding names the ReferentieNummer and the VorigReferentieNummer.
+    # The matchers hold rows; elements are looked up on a finding only.
     refs, vorige = Earlier(), Earlier()
     for row in _rows(ctx):
-        ref = row.find(_REF) if row.has(_REF) else None
-        vorig = row.find(_VORIG) if row.has(_VORIG) else None
-        ref_value = normalize_space(ref.text) if ref is not None else ""
-        vorig_value = normalize_space(vorig.text) if vorig is not None else ""
-        vorig_named = ref_named = ref_value == vorig_value
-        if vorig is not None and (matched := refs.match(vorig_value)):
+        ref_raw, vorig_raw = row.values.get(_REF), row.values.get(_VORIG)
+        ref_value = normalize_space(ref_raw) if ref_raw is not None else ""
+        vorig_value = normalize_space(vorig_raw) if vorig_raw is not None else ""
+        same = ref_value == vorig_value
+        vorig_named = ref_named = same
+        if vorig_raw is not None and (matched := refs.match(vorig_value)):
             vorig_named = True
-            yield issue(r, ctx, vorig, "credits a debit prestatie of the same message", also=matched)
-        if ref is not None and (matched := vorige.match(ref_value)):
+            yield issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message",
+                        also=[m.find(_REF) for m in matched])
+        if ref_raw is not None and (matched := vorige.match(ref_value)):
             ref_named = True
-            yield issue(r, ctx, ref, "is credited by an earlier prestatie of the same message", also=matched)
-        if ref_value == vorig_value:
-            yield issue(r, ctx, ref, "ReferentieNummer equals its own VorigReferentieNummer", also=[vorig])
-        if ref is not None:
-            refs.add(ref.text or "", ref, named=ref_named)
-        if vorig is not None:
-            vorige.add(vorig.text or "", vorig, named=vorig_named)
+            yield issue(r, ctx, row.find(_REF), "is credited by an earlier prestatie of the same message",
+                        also=[m.find(_VORIG) for m in matched])
+        if same:
+            yield issue(r, ctx, row.find(_REF), "ReferentieNummer equals its own VorigReferentieNummer",
+                        also=[row.find(_VORIG)])
+        if ref_raw is not None:
+            refs.add(ref_raw, row, named=ref_named)
+        if vorig_raw is not None:
+            vorige.add(vorig_raw, row, named=vorig_named)
 
 
 @rule(
@@ -149,7 +153,7 @@ def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             client, earlier = row.client, Earlier()
         key = tuple(row.values.get(f) for f in fields)
         side = row.values.get("IngediendBedrag/DebetCredit")
-        if None in key or normalize_space(side) != "D":
+        if None in key or (side != "D" and normalize_space(side) != "D"):
             continue
         matched = earlier.match(key) if side == "D" else []
         if matched:

@@ -11,32 +11,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-
-from lxml import etree
+from typing import Any
 
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def normalize_space(value: str | None) -> str:
     """XPath normalize-space: XML whitespace stripped at both ends and collapsed inside."""
-    return _XML_SPACE.sub(" ", value or "").strip(" \t\r\n")
+    if not value:
+        return ""
+    if " " not in value and "\t" not in value and "\n" not in value and "\r" not in value:
+        return value  # the common case, without the regex (called per prestatie)
+    return _XML_SPACE.sub(" ", value).strip(" \t\r\n")
 
 
 class Earlier:
     """The elements seen so far, by value: the first of each value, and the ones no finding names yet."""
 
     def __init__(self) -> None:
-        self._first: dict[Hashable, etree._Element] = {}
-        self._unnamed: dict[Hashable, list[etree._Element]] = {}
+        self._first: dict[Hashable, Any] = {}
+        self._unnamed: dict[Hashable, list[Any]] = {}
 
-    def add(self, key: Hashable, el: etree._Element, *, named: bool = False) -> None:
-        """Remember `el` under `key`; `named` when a finding already lists it."""
+    def add(self, key: Hashable, el: Any, *, named: bool = False) -> None:
+        """Remember `el` (an element, or what leads to one) under `key`; `named` when a finding
+        already lists it."""
         if key not in self._first:
             self._first[key] = el
         elif not named:
             self._unnamed.setdefault(key, []).append(el)
 
-    def match(self, key: Hashable) -> list[etree._Element]:
+    def match(self, key: Hashable) -> list[Any]:
         """The first earlier element with `key` and those no finding named yet; empty when there is
         none. Linear over a run: each element is handed out at most once besides the first."""
         first = self._first.get(key)
