@@ -251,7 +251,6 @@ class Pipeline:
         from validators import extract
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
-        from validators.issues import has_errors
 
         sha = hashlib.sha256(raw).hexdigest()
         header = child(root, "Header")
@@ -259,7 +258,9 @@ class Pipeline:
         if mtype.kind == "retour":
             identificatie = text(header, "IdentificatieRetour") or identificatie
         correlation = correlate(root, mtype, self.c.secret)
-        level2_failed = has_errors(issues)
+        # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
+        # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
+        level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
         level2 = issues
 
         def judge_and_store(tx: Any) -> Outcome:

@@ -101,19 +101,23 @@ DIFFERENCES = """\
 The official level-2 reference (the XSLT package) is not part of the material, so these choices
 are ours; each is covered by the tests named above.
 
-- **Element bindings of TR134, TR137, TR335, TR380.** The TR texts name no elements. We check:
-  TR134 on Client (and 301 Relatie) Geboortedatum, 301 Toewijzingsdatum, 305 StartProduct
-  Begindatum, 307 StopProduct Einddatum, 323 DeclaratieDagtekening and ProductPeriode Begindatum
-  (323 and 325); TR137 on the Einddatum of DeclaratiePeriode (323) and ProductPeriode (323, 325);
-  TR335 on Prestatie ProductPeriode Einddatum; TR380 on NieuwProduct GewensteIngangsdatum (OP343).
-  TR002 checks the Client's Geboortedatum only, as its text says.
+- **Element bindings of TR134, TR137, TR335, TR380.** The TR texts name no elements; we check the
+  elements the official rule-check checks: TR134 on Client (and 301 Relatie) Geboortedatum, 301
+  Toewijzingsdatum, 305 StartProduct Begindatum, 307 StopProduct Einddatum, 323
+  DeclaratiePeriode Begindatum and ProductPeriode Begindatum (323 and 325); TR137 on the
+  DeclaratiePeriode (323) and ProductPeriode (323, 325); TR335 on Prestatie ProductPeriode
+  Einddatum; TR380 on NieuwProduct GewensteIngangsdatum (OP343). TR002 checks the Client's
+  Geboortedatum only, as its text says.
 - **TR319** is classed berichtoverstijgend (retourcode 9319 on the Prestatie, a partial
-  rejection in the 325) but needs only the message: it is registered at level "crossmessage" with
-  its official retourcode and runs without stored state (also in `gateway retour`). A prestatie
-  breaks it when its ProductPeriode ends after the DeclaratiePeriode.
-- **Which location is reported.** TR101, TR315, TR383 and TR416 report the second and later
-  occurrences of a key (the first is legitimate); TR302, TR386 and TR410 report every product
-  that stacks with another, since neither is "first".
+  rejection in the 325) but compares only dates of the message, and the official rule-check runs
+  it with the in-message rules: it is an in-message rule here (so `gateway validate` reports it)
+  with its own retourcode 9319, which rejects only its Prestatie and does not stop the later
+  levels. A prestatie breaks it when its ProductPeriode begins or ends after the DeclaratiePeriode.
+- **Which locations are reported.** As in the official report, a finding lists every element its
+  check compared: TR101 all members of a group of duplicates (siblings only, values as written),
+  TR315/TR316/TR416 the later element and the earlier ones it matches (TR416 within a Client),
+  TR383 the earlier ReferentieAanbieder that is used again, TR302, TR386 and TR410 every product
+  that stacks with another.
 - **TR342** also reports a listed Prestatie that carries only 0200/8001 (the rule's own text:
   only rejected prestaties are listed), besides the sum and the rejected-DeclaratieAntwoord case.
 - **CS089**: the material does not define the Dutch postcode format; we use four digits without a

@@ -1,7 +1,8 @@
 """`gateway retour FILE [--today YYYY-MM-DD] [--id ID]`: the retourbericht (or 325) for a heenbericht.
 
-Validates the file like `gateway validate` (parse, detect, XSD, in-message rules; plus TR319, the
-one level-3 rule that needs no stored state) and prints the answer on stdout: the retour
+Validates the file like `gateway validate` (parse, detect, XSD, in-message rules, TR319 with its
+9319 on the Prestatie among them; plus any level-3 rule that needs no stored state, listed in
+technical_declaration.STATELESS_LEVEL3, none at present) and prints the answer on stdout: the retour
 302/306/308/316/318/320 for a 301/305/307/315/317/319, the declaratie-antwoord 325 for a 323.
 The findings go to stderr, one per line. Exit status 0 when an answer was printed (accepting or
 rejecting), 1 when the message fails level 1 (no retour exists: the transport rejection is

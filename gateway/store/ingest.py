@@ -195,7 +195,8 @@ def _ingest_once(
             if same is not None:
                 return IngestResult(same.id, same.verdict, list(same.issues), duplicate=True)
         issues = list(prior)
-        if not any(i.severity == "error" for i in prior):
+        # later levels run unless level 2 failed (0001); TR319's 9319 rejects only its Prestatie
+        if not any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in prior):
             tx.state.exclude_message_id = exclude_message_id
             ctx = engine.RuleContext(root, mtype, today, state=tx.state, contracts=contracts)
             issues += run_rules(ctx, levels)

@@ -42,7 +42,14 @@ def test_tr061_client_needs_brp_correspondence_or_stay_address(standard):
     msg.drop("Client/Contactgegevens/Contact/Adres/Postcode")  # keep CD034/CD005 out of the way
     msg.drop("Client/Contactgegevens/Contact/Adres/LandCode")
     msg.drop("Client/Contactgegevens/Contact/Adres/Huis")
-    assert msg.paths("TR061") == ["/Bericht/Client/Contactgegevens"]
+    # at every Contact the check looked at
+    assert msg.locations("TR061") == [["/Bericht/Client/Contactgegevens/Contact"]]
+    second = msg.copy_after("Client/Contactgegevens/Contact")
+    second.find("{*}Soort").text = "05"
+    assert msg.locations("TR061", schema_valid=False) == [
+        ["/Bericht/Client/Contactgegevens/Contact[1]", "/Bericht/Client/Contactgegevens/Contact[2]"]
+    ]
+    msg.drop("Client/Contactgegevens/Contact[2]")
     msg.set("Client/Contactgegevens/Contact/Soort", "02")
     assert msg.issues("TR061") == []
 

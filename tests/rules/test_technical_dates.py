@@ -1,4 +1,7 @@
-"""Date rules: TR002, TR018, TR134, TR137, TR335, TR380 — a message that breaks each, one that keeps it."""
+"""Date rules: TR002, TR018, TR134, TR137, TR335, TR380 — a message that breaks each, one that keeps it.
+
+Every finding lists the dates it compared (the Header Dagtekening too), as the official report does."""
+
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from gateway.samples.xmlbuild import previous_month
 
 TODAY = clock.today()
 TOMORROW = TODAY + timedelta(days=1)
+DAG = "/Bericht/Header/BerichtIdentificatie/Dagtekening"
 CLIENT_BUILDERS = {
     "301": samples.allocation,
     "305": samples.start,
@@ -53,26 +57,32 @@ def test_tr018_stop_einddatum_before_begindatum(standard):
     assert Msg(samples.stop(standard, products=(same_day,))).issues("TR018") == []
     bad = samples.Stopped(begindatum=TODAY - timedelta(days=10), einddatum=TODAY - timedelta(days=11))
     msg = Msg(samples.stop(standard, products=(samples.Stopped(), bad)))
-    assert msg.paths("TR018") == ["/Bericht/Client/StopProducten/StopProduct[2]/Einddatum"]
+    stop = "/Bericht/Client/StopProducten/StopProduct[2]"
+    assert msg.locations("TR018") == [[f"{stop}/Begindatum", f"{stop}/Einddatum"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_tr134_dates_after_dagtekening(standard):
     future_allocation = samples.Allocated(toewijzingsdatum=TOMORROW)
     msg = Msg(samples.allocation(standard, products=(future_allocation,)))
-    assert msg.paths("TR134") == ["/Bericht/Client/ToegewezenProducten/ToegewezenProduct/Toewijzingsdatum"]
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Client/ToegewezenProducten/ToegewezenProduct/Toewijzingsdatum"]]
 
     msg = Msg(samples.start(standard, products=(samples.Started(begindatum=TOMORROW),)))
-    assert msg.paths("TR134") == ["/Bericht/Client/StartProducten/StartProduct/Begindatum"]
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Client/StartProducten/StartProduct/Begindatum"]]
 
     msg = Msg(samples.stop(standard, products=(samples.Stopped(einddatum=TOMORROW),)))
-    assert msg.paths("TR134") == ["/Bericht/Client/StopProducten/StopProduct/Einddatum"]
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Client/StopProducten/StopProduct/Einddatum"]]
 
     msg = Msg(samples.request(standard, geboortedatum=TOMORROW))
-    assert msg.paths("TR134") == ["/Bericht/Client/Geboortedatum/Datum"]
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Client/Geboortedatum/Datum"]]
 
+    # In the 323 the official binding is DeclaratiePeriode/Begindatum, not DeclaratieDagtekening.
     msg = Msg(samples.declaration(standard, declaratie_dagtekening=TOMORROW))
-    assert msg.paths("TR134") == ["/Bericht/Declaratie/DeclaratieDagtekening"]
+    assert msg.issues("TR134") == []
+    msg = Msg(samples.declaration(standard))
+    msg.set("Declaratie/DeclaratiePeriode/Begindatum", TOMORROW)
+    msg.set("Declaratie/DeclaratiePeriode/Einddatum", TOMORROW + timedelta(days=1))
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Declaratie/DeclaratiePeriode/Begindatum"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -82,7 +92,7 @@ def test_tr134_relatie_birth_date_and_dagtekening_itself(standard):
     geboorte = msg.new(relatie, "Geboortedatum")
     geboorte.append(msg.new(geboorte, "Datum", TOMORROW))
     msg.at("Client/Relaties/Relatie/Soort").addnext(geboorte)
-    assert msg.paths("TR134") == ["/Bericht/Client/Relaties/Relatie/Geboortedatum/Datum"]
+    assert msg.locations("TR134") == [[DAG, "/Bericht/Client/Relaties/Relatie/Geboortedatum/Datum"]]
     # A date equal to the Dagtekening is allowed.
     msg.set("Header/BerichtIdentificatie/Dagtekening", TOMORROW)
     assert msg.issues("TR134") == []
@@ -96,16 +106,18 @@ def test_tr134_productperiode_begin_after_dagtekening_323_and_325(standard):
     first_of_last_month = previous_month()[0]
     msg.set("Header/BerichtIdentificatie/Dagtekening", first_of_last_month - timedelta(days=1))
     msg.set("Declaratie/DeclaratieDagtekening", first_of_last_month - timedelta(days=1))
-    assert msg.paths("TR134") == [
-        "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Begindatum"
+    # the DeclaratiePeriode starts on the same day as the prestatie: both are after the Dagtekening
+    assert msg.locations("TR134") == [
+        [DAG, "/Bericht/Declaratie/DeclaratiePeriode/Begindatum"],
+        [DAG, "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Begindatum"],
     ]
 
     ref = Msg(decl).at("Declaratie/Clienten/Client/Prestaties/Prestatie/ProductReferentie/ReferentieNummer").text
     answer = Msg(samples.declaration_answer(decl, rejected={ref: ["9307"]}))
     assert answer.issues("TR134") == []
     answer.set("Header/BerichtIdentificatie/Dagtekening", first_of_last_month - timedelta(days=1))
-    assert answer.paths("TR134") == [
-        "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Begindatum"
+    assert answer.locations("TR134") == [
+        [DAG, "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Begindatum"]
     ]
 
 
@@ -116,18 +128,19 @@ def test_tr137_period_end_before_begin_or_after_dagtekening(standard):
     assert msg.issues("TR137") == []
     begin = previous_month()[0]
     msg.set("Declaratie/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Einddatum", begin - timedelta(days=1))
-    assert msg.paths("TR137") == ["/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Einddatum"]
+    periode = "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie/ProductPeriode"
+    assert msg.locations("TR137") == [[f"{periode}/Begindatum", f"{periode}/Einddatum"]]
 
     msg = Msg(decl)
     msg.set("Declaratie/DeclaratiePeriode/Einddatum", TOMORROW)
-    assert msg.paths("TR137") == ["/Bericht/Declaratie/DeclaratiePeriode/Einddatum"]
+    assert msg.locations("TR137") == [[DAG, "/Bericht/Declaratie/DeclaratiePeriode/Einddatum"]]
 
     ref = msg.at("Declaratie/Clienten/Client/Prestaties/Prestatie/ProductReferentie/ReferentieNummer").text
     answer = Msg(samples.declaration_answer(decl, rejected={ref: ["9307"]}))
     assert answer.issues("TR137") == []
     answer.set("Header/BerichtIdentificatie/Dagtekening", begin + timedelta(days=2))
-    assert answer.paths("TR137") == [
-        "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Einddatum"
+    assert answer.locations("TR137") == [
+        [DAG, "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie/ProductPeriode/Einddatum"]
     ]
 
 
@@ -140,13 +153,14 @@ def test_tr335_productperiode_more_than_5_years_old(standard):
     assert Msg(samples.declaration(standard, clients={samples.BSNS[0]: [ok]}, **kw)).issues("TR335") == []
     old = samples.Prestatie(begindatum=date(2021, 3, 1), einddatum=date(2021, 3, 14))
     msg = Msg(samples.declaration(standard, clients={samples.BSNS[0]: [ok, old]}, **kw))
-    assert msg.paths("TR335") == [
-        "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[2]/ProductPeriode/Einddatum"
-    ]
+    assert msg.locations("TR335") == [[
+        "/Bericht/Declaratie/DeclaratieDagtekening",
+        "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[2]/ProductPeriode/Einddatum",
+    ]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_tr380_new_product_must_start_after_dagtekening(standard):
     assert Msg(samples.change_request(standard, new=(samples.NewProduct(),))).issues("TR380") == []
     msg = Msg(samples.change_request(standard, new=(samples.NewProduct(gewenste_ingangsdatum=TODAY),)))
-    assert msg.paths("TR380") == ["/Bericht/Client/Verzoek/NieuweProducten/NieuwProduct/GewensteIngangsdatum"]
+    assert msg.locations("TR380") == [[DAG, "/Bericht/Client/Verzoek/NieuweProducten/NieuwProduct/GewensteIngangsdatum"]]

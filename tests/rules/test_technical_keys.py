@@ -1,4 +1,6 @@
-"""TR101: no duplicate lines (a class's logical key plus its parents' keys is unique), every message."""
+"""TR101: no duplicate lines (same-named siblings of a class do not share its logical key), every message.
+
+One finding per group of duplicates with every member as a location, as the official Fout lists them."""
 
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ def test_tr101_301_toewijzingnummer_relatie_and_contact(standard):
     msg.copy_after("Client/ToegewezenProducten/ToegewezenProduct")
     msg.copy_after("Client/Relaties/Relatie")
     msg.copy_after("Client/Contactgegevens/Contact")
-    assert msg.paths("TR101") == [
-        f"{C}/Relaties/Relatie[2]",
-        f"{C}/Contactgegevens/Contact[2]",
-        f"{C}/ToegewezenProducten/ToegewezenProduct[2]",
+    assert msg.locations("TR101") == [
+        [f"{C}/Relaties/Relatie[1]", f"{C}/Relaties/Relatie[2]"],
+        [f"{C}/Contactgegevens/Contact[1]", f"{C}/Contactgegevens/Contact[2]"],
+        [f"{C}/ToegewezenProducten/ToegewezenProduct[1]", f"{C}/ToegewezenProducten/ToegewezenProduct[2]"],
     ]
     # Different keys are no duplicates.
     msg.set("Client/ToegewezenProducten/ToegewezenProduct[2]/ToewijzingNummer", 99)
@@ -38,7 +40,7 @@ def test_tr101_305_start_key_without_status(standard):
     start = samples.Started()
     msg = Msg(samples.start(standard, products=(start, samples.Started(status="3"))))
     # StatusAanlevering is not part of the key: delete + new with one key collide.
-    assert msg.paths("TR101") == [f"{C}/StartProducten/StartProduct[2]"]
+    assert msg.locations("TR101") == [[f"{C}/StartProducten/StartProduct[1]", f"{C}/StartProducten/StartProduct[2]"]]
     later = samples.Started(begindatum=start.begindatum + timedelta(days=1))
     assert Msg(samples.start(standard, products=(start, later))).issues("TR101") == []
 
@@ -48,7 +50,7 @@ def test_tr101_307_stop_key_includes_reason_and_end(standard):
     stop = samples.Stopped()
     assert Msg(samples.stop(standard, products=(stop,))).issues("TR101") == []
     msg = Msg(samples.stop(standard, products=(stop, samples.Stopped())))
-    assert msg.paths("TR101") == [f"{C}/StopProducten/StopProduct[2]"]
+    assert msg.locations("TR101") == [[f"{C}/StopProducten/StopProduct[1]", f"{C}/StopProducten/StopProduct[2]"]]
     other_end = samples.Stopped(einddatum=stop.einddatum - timedelta(days=1))
     assert Msg(samples.stop(standard, products=(stop, other_end))).issues("TR101") == []
     other_reason = samples.Stopped(reden_beeindiging="20")
@@ -60,7 +62,9 @@ def test_tr101_315_referentie_aanbieder(standard):
     msg = Msg(samples.request(standard))
     assert msg.issues("TR101") == []
     msg.copy_after("Client/AangevraagdeProducten/AangevraagdProduct")
-    assert msg.paths("TR101") == [f"{C}/AangevraagdeProducten/AangevraagdProduct[2]"]
+    assert msg.locations("TR101") == [
+        [f"{C}/AangevraagdeProducten/AangevraagdProduct[1]", f"{C}/AangevraagdeProducten/AangevraagdProduct[2]"]
+    ]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -76,7 +80,7 @@ def test_tr101_317_products(standard):
     msg.copy_after(f"{v}/OngewijzigdeProducten/OngewijzigdProduct")
     msg.copy_after(f"{v}/TeWijzigenProducten/TeWijzigenProduct")
     msg.copy_after(f"{v}/NieuweProducten/NieuwProduct")
-    assert msg.paths("TR101") == [
+    assert [locs[1] for locs in msg.locations("TR101")] == [
         f"/Bericht/{v}/OngewijzigdeProducten/OngewijzigdProduct[2]",
         f"/Bericht/{v}/TeWijzigenProducten/TeWijzigenProduct[2]",
         f"/Bericht/{v}/NieuweProducten/NieuwProduct[2]",
@@ -89,16 +93,20 @@ def test_tr101_323_client_and_prestatie(standard):
         samples.BSNS[0]: [samples.Prestatie(referentienummer="A"), samples.Prestatie(referentienummer="B", toewijzingnummer=2)],
         samples.BSNS[1]: [samples.Prestatie(referentienummer="A", toewijzingnummer=3)],
     }))
-    # The same ReferentieNummer under another client has another combined key (TR314 is level 3).
+    # The same ReferentieNummer under another client is no duplicate (TR314 is level 3).
     assert msg.issues("TR101") == []
     msg.set("Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]/ProductReferentie/ReferentieNummer", "A")
-    assert msg.paths("TR101") == ["/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]"]
+    p1 = "/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie"
+    assert msg.locations("TR101") == [[f"{p1}[1]", f"{p1}[2]"]]
+    # Two clients with one Bsn are duplicates; their prestaties are still compared per Client only.
     msg.set("Declaratie/Clienten/Client[2]/Bsn", samples.BSNS[0])
-    assert msg.paths("TR101") == [
-        "/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]",
-        "/Bericht/Declaratie/Clienten/Client[2]",
-        "/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie",
+    assert msg.locations("TR101") == [
+        [f"{p1}[1]", f"{p1}[2]"],
+        ["/Bericht/Declaratie/Clienten/Client[1]", "/Bericht/Declaratie/Clienten/Client[2]"],
     ]
+    # Key values compare as written, as the official check does: " A" is another value than "A".
+    msg.set("Declaratie/Clienten/Client[1]/Prestaties/Prestatie[2]/ProductReferentie/ReferentieNummer", " A")
+    assert [locs[0] for locs in msg.locations("TR101")] == ["/Bericht/Declaratie/Clienten/Client[1]"]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -109,7 +117,8 @@ def test_tr101_325_prestatie(standard):
     msg = Msg(samples.declaration_answer(d, rejected={"A": ["9307"], "B": ["9308"]}))
     assert msg.issues("TR101") == []
     msg.set("DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie[2]/ProductReferentie/ReferentieNummer", "A")
-    assert msg.paths("TR101") == ["/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie[2]"]
+    p = "/Bericht/DeclaratieAntwoord/Clienten/Client/Prestaties/Prestatie"
+    assert msg.locations("TR101") == [[f"{p}[1]", f"{p}[2]"]]
 
 
 @pytest.mark.parametrize("standard", STANDARDS)
@@ -119,7 +128,10 @@ def test_tr101_and_tr416_large_declaration_scales(standard):
     assert msg.issues("TR101", schema_valid=False) == []
     assert msg.issues("TR416", schema_valid=False) == []
     prestaties = msg.root.findall(".//{*}Prestatie")
-    last, first = prestaties[-1], prestaties[0]
+    # the last prestatie repeats the first of its own Client (TR416 compares within a Client)
+    last = prestaties[-1]
+    first = last.getparent().find("{*}Prestatie")
+    assert first is not last
     for name in ("ToewijzingNummer", "ProductCategorie", "ProductCode"):
         last.find(f"{{*}}{name}").text = first.find(f"{{*}}{name}").text
     for name in ("Begindatum", "Einddatum"):

@@ -22,7 +22,13 @@ def test_tr383_referentie_aanbieder_unique_per_requested_product(standard):
     assert Msg(samples.request(standard, products=(a, b))).issues("TR383") == []
     c = samples.Requested(referentie_aanbieder="REF1", ingangsdatum=date(NEXT_YEAR, 3, 1), einddatum=date(NEXT_YEAR, 3, 31))
     msg = Msg(samples.request(standard, products=(a, b, c)))
-    assert msg.paths("TR383") == [f"{AP}[3]/ReferentieAanbieder"]
+    # The official report lists the earlier product whose value is used again, not the later one.
+    assert msg.locations("TR383") == [[f"{AP}[1]/ReferentieAanbieder"]]
+    # A, A, A: the first two (each compared with a later one).
+    msg = Msg(samples.request(standard, products=(a, b, c, c)))
+    assert sorted({loc for locs in msg.locations("TR383") for loc in locs}) == [
+        f"{AP}[1]/ReferentieAanbieder", f"{AP}[3]/ReferentieAanbieder"
+    ]
 
 
 def _req(nr, start, end, cat=samples.AUTO, code=samples.AUTO, **kw):
@@ -97,7 +103,10 @@ def test_tr377_woonplaatsbeginsel_required_with_reason_8():
 def test_tr409_woonplaatsbeginsel_only_with_reason_8():
     assert Msg(samples.answer("ijw", verzoek_antwoord="1", reden_afwijzing="5")).issues("TR409") == []
     bad = Msg(samples.answer("ijw", verzoek_antwoord="1", reden_afwijzing="5", woonplaatsbeginsel="0363"))
-    assert bad.paths("TR409") == ["/Bericht/Antwoord/Woonplaatsbeginsel"]
+    assert bad.locations("TR409") == [["/Bericht/Antwoord/RedenAfwijzingVerzoek", "/Bericht/Antwoord/Woonplaatsbeginsel"]]
+    # Without a RedenAfwijzingVerzoek the rule does not apply (the official rule-check starts from it).
+    bad.drop("Antwoord/RedenAfwijzingVerzoek")
+    assert bad.issues("TR409", schema_valid=False) == []
 
 
 def test_tr377_tr409_do_not_apply_to_iwmo():

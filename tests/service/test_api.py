@@ -260,6 +260,30 @@ def test_declaration_with_one_bad_prestatie_is_partly_awarded_and_routed(client,
     assert [i["type"] for i in stream(client, GEMEENTE, keys.gemeente)][-1] == "JW323"
 
 
+def test_declaration_with_a_tr319_prestatie_still_gets_the_later_levels(client, keys):
+    """TR319 (in-message, 9319 on its Prestatie) is no level-2 failure: the cross-message rules
+    still judge the other prestaties, and the 325 rejects both failing ones."""
+    from gateway.samples.xmlbuild import previous_month
+
+    bsn = samples.BSNS[503]
+    assert client.post("/v1/messages", content=samples.allocation("ijw", bsn=bsn),
+                       headers=auth(keys.gemeente)).json()["verdict"] == "accepted"
+    prev = previous_month(previous_month()[0])
+    xml = samples.declaration("ijw", periode=prev, clients={bsn: [
+        samples.Prestatie(referentienummer="GOOD", begindatum=prev[0], einddatum=prev[1]),
+        samples.Prestatie(referentienummer="LATE"),
+        samples.Prestatie(referentienummer="BAD", begindatum=prev[0], einddatum=prev[1], toewijzingnummer=9999),
+    ]})
+    body = client.post("/v1/messages", content=xml, headers=auth(keys.aanbieder)).json()
+    assert body["verdict"] == "accepted" and body["retour_code"] == "JW325"
+    assert sorted(i["rule"] for i in body["issues"]) == ["TR319", "TR338"]
+    from lxml import etree
+
+    answer = etree.fromstring(body["retour"].encode())
+    codes = [p.find("{*}RetourCodes/{*}RetourCode").text for p in answer.findall(".//{*}Prestatie")]
+    assert codes == ["9319", "9338"]
+
+
 def test_a_persistent_store_conflict_answers_503_with_retry_after(app, client, keys, monkeypatch):
     from gateway.store import ConflictError
 

@@ -414,3 +414,23 @@ def test_tr322_open_ended_toewijzing_within_its_months_is_accepted(store):
     for month in (m4, m3, m2):
         r = ok(store, declared(store, _in(month, volume=10), periode=month))
         assert "TR322" not in r.codes
+
+
+def test_tr319_in_message_rejects_its_prestatie_and_the_later_levels_still_run(allocated):
+    """TR319 runs with the in-message rules but carries 9319 on its Prestatie: it is no level-2
+    failure, so the cross-message rules still judge the other prestaties (TR338 here)."""
+    from tests.store.conftest import send
+    from validators.validate import validate_bytes
+
+    begin, _ = previous_month()
+    prev = previous_month(begin)
+    raw = declared(allocated, Prestatie(referentienummer="GOOD", begindatum=prev[0], einddatum=prev[1]),
+                   Prestatie(referentienummer="LATE"),  # last month: after the DeclaratiePeriode
+                   Prestatie(referentienummer="BAD", begindatum=prev[0], einddatum=prev[1], toewijzingnummer=9999),
+                   periode=prev)
+    level2 = validate_bytes(raw, today=clock.today()).issues
+    assert [(i.rule, i.retourcode) for i in level2] == [("TR319", "9319")]
+    r = send(allocated, raw, prior_issues=level2)
+    assert r.verdict == "accepted" and {"TR319", "TR338"} <= r.codes
+    prestatie = "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie"
+    assert r.rejected_paths == [f"{prestatie}[2]", f"{prestatie}[3]"]

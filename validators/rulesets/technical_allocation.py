@@ -56,9 +56,17 @@ def tr061(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     gegevens = child(child(ctx.root, "Client"), "Contactgegevens")
     if gegevens is None:
         return
-    soorten = {(text(c, "Soort") or "").strip() for c in descendants(gegevens, "Contact")}
+    contacts = descendants(gegevens, "Contact")
+    soorten = {(text(c, "Soort") or "").strip() for c in contacts}
     if not soorten & _TR061_SOORTEN:
-        yield issue(r, ctx, gegevens, "no Contact with Soort 01, 02 or 03 (BRP, correspondentie or verblijf)")
+        # at every Contact it looked at, as the official report lists them
+        yield issue(
+            r,
+            ctx,
+            contacts[0] if contacts else gegevens,
+            "no Contact with Soort 01, 02 or 03 (BRP, correspondentie or verblijf)",
+            also=contacts[1:],
+        )
 
 
 def allocation_periods(root) -> list[Period]:

@@ -1,8 +1,9 @@
 """Date rules of the xslt class: TR002, TR018, TR134, TR137, TR335, TR380 (level 2, retourcode 0001).
 
-The TR texts do not name their elements; the bindings below follow the digest's reading of the
-standard (see docs/rules.md, "Element bindings"). Dates are compared with the message's own
+The TR texts do not name their elements; the bindings below are those of the official rule-check
+(see docs/rules.md, "Element bindings"). Dates are compared with the message's own
 Header/BerichtIdentificatie/Dagtekening, never with the system clock (that is TR135, level 4).
+Each finding lists the dates it compared (the Dagtekening too), as the official report does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child, text
 
-# Element paths below the root per message number, as (class path..., date element path...).
+# The dates TR134 checks, per message number, as element paths below the root (the official
+# rule-check's binding: the TR text names no elements). In 323 and 325 the Prestaties'
+# ProductPeriode/Begindatum come on top, read from the prestatie rows.
 _TR134_DATES: dict[str, list[tuple[str, ...]]] = {
     "301": [
         ("Client", "Geboortedatum", "Datum"),
@@ -39,15 +42,19 @@ _TR134_DATES: dict[str, list[tuple[str, ...]]] = {
         ("Client", "StopProducten", "StopProduct", "Einddatum"),
     ],
     "315": [("Client", "Geboortedatum", "Datum")],
-    "323": [("Declaratie", "DeclaratieDagtekening")],
+    "323": [("Declaratie", "DeclaratiePeriode", "Begindatum")],
     "325": [],
 }
-# In 323 and 325 TR134 also covers every Prestatie's ProductPeriode/Begindatum (read from the rows).
 _DECLARATION = ("323", "325")
 
 # Periods whose Einddatum TR137 checks (Begindatum <= Einddatum <= Dagtekening).
 # (The ProductPeriode of every Prestatie, in 323 and 325, comes from the rows.)
 _TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {"323": [("Declaratie", "DeclaratiePeriode")], "325": []}
+
+
+def _dagtekening_el(root):
+    """Header/BerichtIdentificatie/Dagtekening, the element the date rules compare with."""
+    return child(child(child(root, "Header"), "BerichtIdentificatie"), "Dagtekening")
 
 
 @rule(
@@ -62,7 +69,7 @@ def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
         return
-    dag_el = child(child(child(ctx.root, "Header"), "BerichtIdentificatie"), "Dagtekening")
+    dag_el = _dagtekening_el(ctx.root)
     limit = years_before(dag, 120)
     client = child(ctx.root, "Client")
     for geboorte in [child(client, "Geboortedatum"), *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
@@ -84,9 +91,10 @@ def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 )
 def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     for stop in descendants(ctx.root, "Client", "StopProducten", "StopProduct"):
-        begin, end = date_of(stop, "Begindatum"), date_of(stop, "Einddatum")
+        begin_el, end_el = child(stop, "Begindatum"), child(stop, "Einddatum")
+        begin, end = parse_date(text(begin_el)), parse_date(text(end_el))
         if begin and end and end < begin:
-            yield issue(r, ctx, child(stop, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}")
+            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
 
 
 @rule(
@@ -100,24 +108,21 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
         return
-    for steps in _TR134_DATES.get(ctx.mtype.number, []):
-        for el in descendants(ctx.root, *steps):
-            value = parse_date(text(el))
-            if value is None:
-                yield issue(r, ctx, el, f"{text(el)!r} is not an existing date")
-            elif value > dag:
-                yield issue(r, ctx, el, f"date {value} is after the message Dagtekening {dag}")
-    if ctx.mtype.number in _DECLARATION:
-        for row in prestatie_rows(ctx.root, ctx.extra):
-            if row.begin is None and row.has("ProductPeriode/Begindatum"):
-                yield issue(r, ctx, row.find("ProductPeriode/Begindatum"), "ProductPeriode Begindatum is not an existing date")
-            elif row.begin is not None and row.begin > dag:
-                yield issue(
-                    r,
-                    ctx,
-                    row.find("ProductPeriode/Begindatum"),
-                    f"date {row.begin} is after the message Dagtekening {dag}",
-                )
+    dag_el = _dagtekening_el(ctx.root)
+    dates = [el for steps in _TR134_DATES.get(ctx.mtype.number, []) for el in descendants(ctx.root, *steps)]
+    rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
+    # (date element or prestatie row, value): a row's element is looked up on a finding only
+    found = [(el, parse_date(text(el))) for el in dates]
+    found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
+    for where, value in found:
+        if isinstance(where, PrestatieRow):
+            if not where.has("ProductPeriode/Begindatum"):
+                continue
+            where = where.find("ProductPeriode/Begindatum")
+        if value is None:
+            yield issue(r, ctx, where, f"{text(where)!r} is not an existing date")
+        elif value > dag:
+            yield issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el])
 
 
 @rule(
@@ -128,25 +133,33 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="Period Einddatum is on or after its Begindatum and not after the message Dagtekening.",
 )
 def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # Two checks, as the official rule-check makes them: Begindatum <= Einddatum (both dates
+    # are the Locaties) and Einddatum <= Dagtekening (Einddatum and the Header's Dagtekening).
     dag = dagtekening(ctx.root)
-    periods = [
+    dag_el = _dagtekening_el(ctx.root)
+    # (period element or prestatie row, begin, end); elements are looked up on a finding only
+    periods: list = [
         (p, date_of(p, "Begindatum"), date_of(p, "Einddatum"))
         for steps in _TR137_PERIODS.get(ctx.mtype.number, [])
         for p in descendants(ctx.root, *steps)
     ]
-    rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
-    periods += [(row, row.begin, row.end) for row in rows]
+    if ctx.mtype.number in _DECLARATION:
+        periods += [(row, row.begin, row.end) for row in prestatie_rows(ctx.root, ctx.extra)]
     for period, begin, end in periods:
         if end is None:
             continue
-        if begin is not None and end < begin:
-            why = f"Einddatum {end} is before Begindatum {begin}"
-        elif dag is not None and end > dag:
-            why = f"Einddatum {end} is after the message Dagtekening {dag}"
-        else:
+        before = begin is not None and end < begin
+        late = dag is not None and end > dag
+        if not (before or late):
             continue
-        where = period.find("ProductPeriode/Einddatum") if isinstance(period, PrestatieRow) else child(period, "Einddatum")
-        yield issue(r, ctx, where, why)
+        if isinstance(period, PrestatieRow):
+            begin_el, end_el = period.find("ProductPeriode/Begindatum"), period.find("ProductPeriode/Einddatum")
+        else:
+            begin_el, end_el = child(period, "Begindatum"), child(period, "Einddatum")
+        if before:
+            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
+        if late:
+            yield issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
 
 
 @rule(
@@ -157,8 +170,8 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="Prestatie ProductPeriode Einddatum is not more than 5 years before the DeclaratieDagtekening.",
 )
 def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    declaratie = child(ctx.root, "Declaratie")
-    dd = date_of(declaratie, "DeclaratieDagtekening")
+    dd_el = child(child(ctx.root, "Declaratie"), "DeclaratieDagtekening")
+    dd = parse_date(text(dd_el))
     if dd is None:
         return
     limit = years_before(dd, 5)
@@ -169,6 +182,7 @@ def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 ctx,
                 row.find("ProductPeriode/Einddatum"),
                 f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
+                also=[dd_el],
             )
 
 
@@ -183,12 +197,15 @@ def tr380(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
         return
+    dag_el = _dagtekening_el(ctx.root)
     for nieuw in descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct"):
-        wanted = date_of(nieuw, "GewensteIngangsdatum")
+        wanted_el = child(nieuw, "GewensteIngangsdatum")
+        wanted = parse_date(text(wanted_el))
         if wanted is not None and wanted <= dag:
             yield issue(
                 r,
                 ctx,
-                child(nieuw, "GewensteIngangsdatum"),
+                wanted_el,
                 f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
+                also=[dag_el],
             )

@@ -1,9 +1,12 @@
 """Rules of the declaration (323) and its answer (325) that need only the message itself.
 
-xslt class (level 2, 0001): TR315, TR316, TR342, TR358, TR416.
+xslt class (level 2): TR315, TR316, TR319, TR342, TR358, TR416. Each finding lists the elements
+its check compared, as the official report does.
+
 TR319 is classed berichtoverstijgend by the standard (retourcode 9319 on the Prestatie, a partial
-rejection) but needs nothing beyond the message: it is registered at level "crossmessage" with its
-official retourcode so the 325 rejects just the prestatie, and runs without stored state.
+rejection), but it compares only dates of the message itself and the official rule-check runs it
+with the in-message rules: it is an in-message rule here, so `gateway validate` reports it, and it
+keeps its retourcode 9319 on the Prestatie so the 325 rejects just that prestatie.
 Every check is one pass with a dict or set: a 323 with 10,000 prestaties stays linear.
 """
 
@@ -12,20 +15,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validators.common import (
-    date_of,
     issue,
-    later_duplicates,
+    parse_date,
+    parse_int,
     path_of,
     prestatie_rows,
     signed_amount,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child
+from validators.paths import child, children, text
+from validators.rulesets.technical_matching import Earlier, normalize_space
 
-# Level-3 rules that need no stored state: tools holding only the message may run them too.
-STATELESS_LEVEL3 = ("TR319",)
+# Level-3 rules that need no stored state, for tools holding only the message (gateway retour):
+# none left since TR319 runs with the in-message rules.
+STATELESS_LEVEL3: tuple[str, ...] = ()
 
+_REF = "ProductReferentie/ReferentieNummer"
 _VORIG = "ProductReferentie/VorigReferentieNummer"
 # RetourCodes that do not reject (TR342: a listed prestatie must carry a rejection).
 _NOT_REJECTING = frozenset({"0200", "8001"})
@@ -47,9 +53,16 @@ def _codes(el) -> list[str]:
     summary="Prestatie VorigReferentieNummer is unique within the message.",
 )
 def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    vorige = ((row, (row.get(_VORIG),)) for row in _rows(ctx) if row.has(_VORIG))
-    for dup, first in later_duplicates(vorige):
-        yield issue(r, ctx, dup.find(_VORIG), f"VorigReferentieNummer already used at {path_of(ctx, first.el)}")
+    # Each VorigReferentieNummer against those of the earlier prestaties (all clients), at both.
+    earlier = Earlier()
+    for row in _rows(ctx):
+        if not row.has(_VORIG):
+            continue
+        vorig = row.find(_VORIG)
+        matched = earlier.match(normalize_space(vorig.text))
+        if matched:
+            yield issue(r, ctx, vorig, f"VorigReferentieNummer already used at {path_of(ctx, matched[0])}", also=matched)
+        earlier.add(vorig.text or "", vorig, named=bool(matched))
 
 
 @rule(
@@ -61,11 +74,32 @@ def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     "ReferentieNummer in the message.",
 )
 def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    rows = _rows(ctx)
-    nummers = {row.get("ProductReferentie/ReferentieNummer") for row in rows}
-    for row in rows:
-        if row.has(_VORIG) and row.get(_VORIG) in nummers:
-            yield issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message")
+    # Either order counts: a VorigReferentieNummer equal to an earlier prestatie's
+    # ReferentieNummer, a ReferentieNummer equal to an earlier VorigReferentieNummer, or both in
+    # one prestatie. The finding names the ReferentieNummer and the VorigReferentieNummer.
+    # The matchers hold rows; elements are looked up on a finding only.
+    refs, vorige = Earlier(), Earlier()
+    for row in _rows(ctx):
+        ref_raw, vorig_raw = row.values.get(_REF), row.values.get(_VORIG)
+        ref_value = normalize_space(ref_raw) if ref_raw is not None else ""
+        vorig_value = normalize_space(vorig_raw) if vorig_raw is not None else ""
+        same = ref_value == vorig_value
+        vorig_named = ref_named = same
+        if vorig_raw is not None and (matched := refs.match(vorig_value)):
+            vorig_named = True
+            yield issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message",
+                        also=[m.find(_REF) for m in matched])
+        if ref_raw is not None and (matched := vorige.match(ref_value)):
+            ref_named = True
+            yield issue(r, ctx, row.find(_REF), "is credited by an earlier prestatie of the same message",
+                        also=[m.find(_VORIG) for m in matched])
+        if same:
+            yield issue(r, ctx, row.find(_REF), "ReferentieNummer equals its own VorigReferentieNummer",
+                        also=[row.find(_VORIG)])
+        if ref_raw is not None:
+            refs.add(ref_raw, row, named=ref_named)
+        if vorig_raw is not None:
+            vorige.add(vorig_raw, row, named=vorig_named)
 
 
 @rule(
@@ -77,12 +111,27 @@ def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 )
 def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     totaal_el = child(child(ctx.root, "Declaratie"), "TotaalIngediendBedrag")
-    totaal = signed_amount(totaal_el, "TotaalBedrag")
-    if totaal is None:
+    dc_el, bedrag_el = child(totaal_el, "DebetCredit"), child(totaal_el, "TotaalBedrag")
+    dc = normalize_space(text(dc_el))
+    if dc not in ("D", "C"):
         return
-    som = sum(row.signed for row in _rows(ctx))
-    if som != totaal:
-        yield issue(r, ctx, totaal_el, f"TotaalIngediendBedrag is {totaal} but the prestaties add up to {som}")
+    rows = _rows(ctx)
+    som = 0
+    for row in rows:
+        amount = parse_int(row.values.get("IngediendBedrag/Bedrag")) or 0
+        side = row.values.get("IngediendBedrag/DebetCredit")
+        som += amount if side == "D" else -amount if side == "C" else 0
+    # The total as written must be the sum as a plain number (the official check compares the
+    # text: a leading zero or a sign the side contradicts does not match).
+    expected = str(som if dc == "D" else -som)
+    if normalize_space(text(bedrag_el)) != expected:
+        yield issue(
+            r,
+            ctx,
+            bedrag_el,
+            f"TotaalIngediendBedrag is {text(bedrag_el)} {dc} but the prestaties add up to {som}",
+            also=[dc_el, *(row.find("IngediendBedrag") for row in rows)],
+        )
 
 
 @rule(
@@ -91,20 +140,28 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     level="xslt",
     messages=("323",),
     summary="At most one debit Prestatie per ProductPeriode, ProductCategorie, ProductCode and "
-    "ToewijzingNummer in a message.",
+    "ToewijzingNummer within a Client.",
 )
 def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    debits = (
-        (row, (row.begin, row.end, row.get("ProductCategorie"), row.get("ProductCode"), row.get("ToewijzingNummer")))
-        for row in _rows(ctx)
-        if row.get("IngediendBedrag/DebetCredit") == "D"
-    )
-    for dup, first in later_duplicates(debits):
-        yield issue(
-            r,
-            ctx,
-            dup.el, f"second debit for the same period, product and toewijzing as {path_of(ctx, first.el)}"
-        )
+    # Per Client (the official check compares a prestatie with its preceding siblings), values
+    # as written, every key element present.
+    fields = ("ProductPeriode/Begindatum", "ProductPeriode/Einddatum", "ProductCategorie", "ProductCode", "ToewijzingNummer")
+    earlier: Earlier | None = None
+    client = None
+    for row in _rows(ctx):
+        if row.client is not client:
+            client, earlier = row.client, Earlier()
+        key = tuple(row.values.get(f) for f in fields)
+        side = row.values.get("IngediendBedrag/DebetCredit")
+        if None in key or (side != "D" and normalize_space(side) != "D"):
+            continue
+        matched = earlier.match(key) if side == "D" else []
+        if matched:
+            yield issue(
+                r, ctx, row.el, f"second debit for the same period, product and toewijzing as {path_of(ctx, matched[0])}",
+                also=matched,
+            )
+        earlier.add(key, row.el, named=bool(matched))
 
 
 @rule(
@@ -113,55 +170,62 @@ def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     level="xslt",
     messages=("325",),
     summary="A 325 lists only rejected prestaties: their signed sum equals TotaalIngediendBedrag minus "
-    "TotaalToegekendBedrag; a rejected DeclaratieAntwoord has no Clienten and awards 0.",
+    "TotaalToegekendBedrag; a rejected DeclaratieAntwoord awards 0.",
 )
 def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     antwoord = child(ctx.root, "DeclaratieAntwoord")
     if antwoord is None:
         return
-    ingediend = signed_amount(child(antwoord, "TotaalIngediendBedrag"), "TotaalBedrag")
+    ingediend_el = child(antwoord, "TotaalIngediendBedrag")
     toegekend_el = child(antwoord, "TotaalToegekendBedrag")
+    ingediend = signed_amount(ingediend_el, "TotaalBedrag")
     toegekend = signed_amount(toegekend_el, "TotaalBedrag")
     if any(c not in _NOT_REJECTING for c in _codes(antwoord)):
-        if child(antwoord, "Clienten") is not None:
-            yield issue(r, ctx, child(antwoord, "Clienten"), "DeclaratieAntwoord is rejected but lists Clienten")
-        if toegekend not in (None, 0):
+        if toegekend != 0:
             yield issue(r, ctx, toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
         return
     som = 0
     for row in _rows(ctx):
         som += row.signed
         if all(c in _NOT_REJECTING for c in _codes(row.el)):
+            # The rule's own text; the official rule-check compares the sums only.
             yield issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties")
-    if ingediend is not None and toegekend is not None and som != ingediend - toegekend:
+    if ingediend is None or toegekend is None or som != ingediend - toegekend:
         yield issue(
             r,
             ctx,
             toegekend_el,
             f"rejected prestaties add up to {som}, but TotaalIngediendBedrag - TotaalToegekendBedrag "
-            f"is {ingediend - toegekend}",
+            f"is {None if ingediend is None or toegekend is None else ingediend - toegekend}",
+            also=[ingediend_el],
         )
 
 
 @rule(
     "TR319",
     retourcode="9319",
-    level="crossmessage",
+    level="xslt",
     messages=("323",),
-    summary="A prestatie's ProductPeriode lies within the current or an earlier DeclaratiePeriode "
-    "(evaluated in-message).",
+    summary="A prestatie's ProductPeriode lies within the current or an earlier DeclaratiePeriode.",
 )
 def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    declaratie = child(ctx.root, "Declaratie")
-    period_end = date_of(declaratie, "DeclaratiePeriode", "Einddatum")
+    eind_el = child(child(child(ctx.root, "Declaratie"), "DeclaratiePeriode"), "Einddatum")
+    period_end = parse_date(text(eind_el))
     if period_end is None:
         return
     for row in _rows(ctx):
-        if row.end is not None and row.end > period_end:
+        # the ProductPeriode dates after the end of the DeclaratiePeriode, and that end
+        late = [
+            row.find(key)
+            for key, value in (("ProductPeriode/Begindatum", row.begin), ("ProductPeriode/Einddatum", row.end))
+            if value is not None and value > period_end
+        ]
+        if late:
             yield issue(
                 r,
                 ctx,
-                child(row.el, "ProductPeriode"),
+                late[-1],
                 f"ProductPeriode ends {row.end}, after the DeclaratiePeriode ({period_end})",
+                also=[eind_el, *late],
                 class_el=row.el,
             )

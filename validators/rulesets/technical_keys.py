@@ -1,8 +1,9 @@
 """TR101: no duplicate lines (xslt class, level 2, retourcode 0001).
 
-For every class, its logical key combined with the keys of its parent classes is unique within
-the message. The keys are the "Sleutelelement" flags of the standard's CD/CS/RS tables. One dict
-per class: linear in the size of the message.
+No two same-named sibling elements of a class share its logical key (the values as written; an
+absent key element is a value of its own), as the official check compares them: siblings only, so
+prestaties under different Client elements are never duplicates of each other. The keys are the
+"Sleutelelement" flags of the standard's CD/CS/RS tables. One dict per parent: linear.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.common import (
-    issue,
-    key_of,
-    path_of,
-)
+from validators.common import issue, path_index
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import children
+from validators.paths import child, children
 
 
 @dataclass(frozen=True)
@@ -151,25 +148,35 @@ KEYS: dict[str, tuple[KeyedClass, ...]] = {
 }
 
 
-def _walk(
-    parent: etree._Element,
-    parent_key: tuple,
-    spec: KeyedClass,
-    seen: dict[int, dict[tuple, etree._Element]],
-) -> Iterator[tuple[KeyedClass, etree._Element, etree._Element]]:
-    nodes = [parent]
-    for step in spec.steps:
-        nodes = [c for n in nodes for c in children(n, step)]
-    first = seen.setdefault(id(spec), {})
-    for el in nodes:
-        key = parent_key + key_of(el, spec.key)
-        earlier = first.get(key)
-        if earlier is None:
-            first[key] = el
-        else:
-            yield spec, el, earlier
-        for sub in spec.subclasses:
-            yield from _walk(el, key, sub, seen)
+def _raw_key(el: etree._Element, parts: tuple[tuple[str, ...], ...]) -> tuple[str | None, ...]:
+    """The key values as written (the official check compares text exactly: " 0" is not "0"),
+    None where the element is absent."""
+    out = []
+    for steps in parts:
+        node: etree._Element | None = el
+        for name in steps:
+            node = child(node, name)
+        out.append(None if node is None else (node.text or ""))
+    return tuple(out)
+
+
+def _groups(parent: etree._Element, spec: KeyedClass) -> Iterator[tuple[KeyedClass, list[etree._Element]]]:
+    """Per parent element, the same-named siblings of each class grouped by their own key (the
+    official check compares siblings only, not with the parents' keys); groups of two or more."""
+    holders = [parent]
+    for step in spec.steps[:-1]:
+        holders = [c for h in holders for c in children(h, step)]
+    for holder in holders:
+        by_key: dict[tuple, list[etree._Element]] = {}
+        members = children(holder, spec.steps[-1])
+        for el in members:
+            by_key.setdefault(_raw_key(el, spec.key), []).append(el)
+        for group in by_key.values():
+            if len(group) > 1:
+                yield spec, group
+        for el in members:
+            for sub in spec.subclasses:
+                yield from _groups(el, sub)
 
 
 @rule(
@@ -177,10 +184,15 @@ def _walk(
     retourcode="0001",
     level="xslt",
     messages=tuple(KEYS),
-    summary="No duplicate lines: each class's logical key, with its parents' keys, is unique in the message.",
+    summary="No duplicate lines: same-named sibling classes do not share their logical key.",
 )
 def tr101(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    seen: dict[int, dict[tuple, etree._Element]] = {}
-    for spec in KEYS.get(ctx.mtype.number, ()):
-        for cls, dup, first in _walk(ctx.root, (), spec, seen):
-            yield issue(r, ctx, dup, f"duplicate {cls.name}: same logical key as {path_of(ctx, first)}")
+    # One finding per group of duplicates, at every member (the official Fout of the group's last
+    # member lists it and all earlier ones), in document order of that last member.
+    found = [g for spec in KEYS.get(ctx.mtype.number, ()) for g in _groups(ctx.root, spec)]
+    index = path_index(ctx)
+    found.sort(key=lambda g: index.order(g[1][-1]))
+    for cls, group in found:
+        yield issue(
+            r, ctx, group[-1], f"duplicate {cls.name}: {len(group)} with the same logical key", also=group[:-1]
+        )

@@ -14,14 +14,14 @@ from validators.common import (
     date_of,
     descendants,
     issue,
-    later_duplicates,
     missing,
     path_of,
     stacked,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import child, children, text
+from validators.rulesets.technical_matching import Earlier, normalize_space
 
 
 def _periods(items, start_name: str, end_name: str) -> list[Period]:
@@ -50,15 +50,24 @@ def _periods(items, start_name: str, end_name: str) -> list[Period]:
     summary="ReferentieAanbieder is unique per AangevraagdProduct within the message.",
 )
 def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
-    keyed = ((p, ((text(p, "ReferentieAanbieder") or "").strip(),)) for p in products)
-    for dup, first in later_duplicates(keyed):
-        yield issue(
-            r,
-            ctx,
-            child(dup, "ReferentieAanbieder"),
-            f"ReferentieAanbieder already used by {path_of(ctx, first)}",
-        )
+    # The official check reports the earlier occurrences of a value (each later product compares
+    # its value with the products before it and flags theirs): A, A, A lists the first two.
+    for lijst in descendants(ctx.root, "Client", "AangevraagdeProducten"):
+        earlier = Earlier()
+        for p in children(lijst, "AangevraagdProduct"):
+            ref = child(p, "ReferentieAanbieder")
+            if ref is None:
+                continue
+            flagged = earlier.match(normalize_space(ref.text))
+            if flagged:
+                yield issue(
+                    r,
+                    ctx,
+                    flagged[0],
+                    f"ReferentieAanbieder is used again by {path_of(ctx, p)}",
+                    also=flagged[1:],
+                )
+            earlier.add(ref.text or "", ref)  # never named as the later one: TR383 lists earlier ones
 
 
 @rule(
@@ -152,7 +161,12 @@ def tr377(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="If RedenAfwijzingVerzoek is not 8 (Woonplaatsbeginsel), the class Woonplaatsbeginsel is absent.",
 )
 def tr409(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    # Only a RedenAfwijzingVerzoek other than 8 forbids the class: without a reason (an accepted
+    # request) the rule does not apply, as in the official rule-check.
     antwoord = child(ctx.root, "Antwoord")
+    reden = child(antwoord, "RedenAfwijzingVerzoek")
     woonplaats = child(antwoord, "Woonplaatsbeginsel")
-    if woonplaats is not None and text(antwoord, "RedenAfwijzingVerzoek") != "8":
-        yield issue(r, ctx, woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8")
+    if reden is not None and woonplaats is not None and (reden.text or "").strip() != "8":
+        yield issue(
+            r, ctx, woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8", also=[reden]
+        )
