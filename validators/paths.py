@@ -24,11 +24,32 @@ from lxml import etree
 Numbering = dict[etree._Element, tuple[int, int]]
 
 
+_LOCAL: dict[str, str] = {}
+_WILD: dict[str, str] = {}
+_MEMO_MAX = 10_000  # tags and names may come from outside: keep the memos bounded
+
+
 def local_name(el: etree._Element) -> str:
     tag = el.tag
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL.get(tag)
+    if name is None:
+        if len(_LOCAL) > _MEMO_MAX:
+            _LOCAL.clear()
+        name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
+
+
+def any_ns(name: str) -> str:
+    """`{*}name`: the Clark-notation tag that matches `name` in any (or no) namespace, for lxml's
+    C-level tag filters (iterchildren, iter, find)."""
+    tag = _WILD.get(name)
+    if tag is None:
+        if len(_WILD) > _MEMO_MAX:
+            _WILD.clear()
+        tag = _WILD[name] = "{*}" + name
+    return tag
 
 
 def _number(parent: etree._Element) -> Numbering:
@@ -130,17 +151,22 @@ def element_path(el: etree._Element) -> str:
     return "/" + "/".join(reversed(steps))
 
 
+# The lookups below filter by tag in lxml's C code (`iterchildren("{*}Name")`): a Python scan that
+# reads every child's tag and splits off its namespace costs several times as much, and rules make
+# about a hundred lookups per message.
+
+
 def children(el: etree._Element, name: str) -> list[etree._Element]:
-    """Child elements with local name `name` (namespace-agnostic, as all message elements share one)."""
-    return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
+    """Child elements with local name `name` (namespace-agnostic: a message's elements are in its
+    own namespace or in the basisschema's)."""
+    return list(el.iterchildren(_WILD.get(name) or any_ns(name)))
 
 
 def child(el: etree._Element | None, name: str) -> etree._Element | None:
     if el is None:
         return None
-    for c in el:
-        if isinstance(c.tag, str) and local_name(c) == name:
-            return c
+    for c in el.iterchildren(_WILD.get(name) or any_ns(name)):
+        return c
     return None
 
 
@@ -148,9 +174,12 @@ def text(el: etree._Element | None, *names: str) -> str | None:
     """Text of the descendant reached by following `names`, or None when absent."""
     node = el
     for name in names:
-        node = child(node, name)
         if node is None:
             return None
-    if node is None or node.text is None:
+        for node in node.iterchildren(_WILD.get(name) or any_ns(name)):
+            break
+        else:
+            return None
+    if node is None:
         return None
     return node.text
