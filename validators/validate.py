@@ -74,7 +74,7 @@ def run_in_message_rules(
     `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed)."""
     ctx = engine.RuleContext(root=root, mtype=mtype, today=today, extra=cache if cache is not None else {})
     issues: list[Issue] = []
-    for rule in engine.rules_for(mtype, engine.IN_MESSAGE_LEVELS):
+    for rule in engine.plan(mtype, engine.IN_MESSAGE_LEVELS):
         try:
             issues.extend(rule.check(rule, ctx))
         except Exception as exc:
