@@ -119,6 +119,7 @@ _WIDE_STARTS = {
     b"\x00\x00\x00<": "UTF-32 (big endian)",
 }
 _DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
+_FIRST = re.compile(rb"[ \t\n\r\x0b\x0c]*(.)", re.S)  # the first byte that bytes.lstrip() keeps
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -139,7 +140,8 @@ def _encoding_issue(raw: bytes) -> Issue | None:
     wide = _WIDE_STARTS.get(raw[:4])
     if wide:
         return _issue(f"Document looks {wide} encoded; messages must be UTF-8 (OP192)")
-    if raw.lstrip()[:1] != b"<":
+    first = _FIRST.match(raw)  # not raw.lstrip(): that copies a 50 MB declaration
+    if first is None or first.group(1) != b"<":
         return _issue("Not an XML document: it does not start with '<'", 1)
     decl = _DECL.match(raw)
     if decl:
@@ -197,8 +199,14 @@ def _too_deep(max_depth: int) -> etree.XPath:
     return etree.XPath("(/" + "/".join(["*"] * (max_depth + 1)) + ")[1]")
 
 
+# A message is about 8 levels deep: one short query proves most documents far within the limit.
+_SHALLOW = 16
+
+
 def _depth_issue(root: etree._Element, max_depth: int) -> Issue | None:
     """Refuse elements nested deeper than max_depth."""
+    if max_depth > _SHALLOW and not _too_deep(_SHALLOW)(root):
+        return None  # no element on level _SHALLOW + 1, so none deeper either
     found = _too_deep(max_depth)(root)
     if not found:
         return None
@@ -240,7 +248,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None) -> ParseResult:
     too_big = size_issue(len(raw), limits)
     if too_big:
         return ParseResult(None, [too_big])
-    if not raw.strip():
+    if not raw or raw.isspace():  # as `not raw.strip()`, without copying the document
         return ParseResult(None, [_issue("Empty document: no XML content")])
     warnings: list[Issue] = []
     if raw.startswith(b"\xef\xbb\xbf"):
