@@ -119,6 +119,13 @@ _WIDE_STARTS = {
     b"\x00\x00\x00<": "UTF-32 (big endian)",
 }
 _DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
+# XML declarations that _prolog_issue would accept at a glance (lxml and most senders write these).
+_UTF8_DECLS = tuple(
+    f"<?xml version={q}1.0{q} encoding={q}{e}{q}{end}".encode()
+    for q in "'\""
+    for e in ("UTF-8", "utf-8")
+    for end in ("?>", " standalone='yes'?>" if q == "'" else ' standalone="yes"?>')
+)
 _FIRST = re.compile(rb"[ \t\n\r\x0b\x0c]*(.)", re.S)  # the first byte that bytes.lstrip() keeps
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 
@@ -131,6 +138,27 @@ def _position(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 def _encoding_issue(raw: bytes) -> Issue | None:
+    if raw.startswith(_UTF8_DECLS):
+        pass  # the declaration nearly every message starts with: no BOM, no other encoding
+    else:
+        problem = _prolog_issue(raw)
+        if problem:
+            return problem
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        return _issue(
+            f"Invalid UTF-8 byte 0x{raw[exc.start]:02X} at line {line}, column {column}; "
+            "messages must be UTF-8 (OP192)",
+            line,
+        )
+    return None
+
+
+def _prolog_issue(raw: bytes) -> Issue | None:
+    """A byte order mark or wide encoding, a first byte that is not '<', or an XML declaration
+    that names another encoding than UTF-8."""
     for bom in _UTF32_BOMS:
         if raw.startswith(bom):
             return _issue("Document is UTF-32 encoded (byte order mark); messages must be UTF-8 (OP192)")
@@ -152,15 +180,6 @@ def _encoding_issue(raw: bytes) -> Issue | None:
                 return _issue(
                     f"XML declaration says encoding '{name}'; messages must be UTF-8 (OP192)", 1
                 )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _position(raw, exc.start)
-        return _issue(
-            f"Invalid UTF-8 byte 0x{raw[exc.start]:02X} at line {line}, column {column}; "
-            "messages must be UTF-8 (OP192)",
-            line,
-        )
     return None
 
 
