@@ -185,8 +185,20 @@ def missing(rule: Rule, ctx: RuleContext, parent: etree._Element, name: str, tex
 
 
 def key_of(el: etree._Element, parts: Iterable[tuple[str, ...]]) -> tuple[str | None, ...]:
-    """The values of the key elements (each a path of names below `el`), None where absent."""
-    return tuple((text(el, *p) or "").strip() or None for p in parts)
+    """The values of the key elements (each a path of names below `el`), None where absent.
+    Paths that share their first step (ProductReferentie/ReferentieNummer and .../VorigReferentieNummer)
+    look that step up once: TR101 reads the key of every Prestatie of a declaration."""
+    values = []
+    first_name = first = None
+    for p in parts:
+        if len(p) > 1:
+            if p[0] != first_name:
+                first_name, first = p[0], child(el, p[0])
+            value = text(first, *p[1:]) if first is not None else None
+        else:
+            value = text(el, *p)
+        values.append((value or "").strip() or None)
+    return tuple(values)
 
 
 def later_duplicates(

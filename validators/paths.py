@@ -166,6 +166,7 @@ _NO_GROUPS: dict[str, list[etree._Element]] = {}
 
 
 _MEMO = "memo"  # the scope's key for derived values (a key no element equals)
+_FULL = "full"  # present once the scope groups no more parents
 
 
 class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
@@ -193,6 +194,7 @@ def _groups(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]] 
     found = scope.get(el)
     if found is None:
         if len(scope) > _SCOPE_PARENTS:
+            scope[_FULL] = True
             return None
         found = {}
         local = _LOCAL
@@ -213,7 +215,7 @@ def children(el: etree._Element, name: str) -> list[etree._Element]:
     own namespace or in the basisschema's)."""
     scope = _SCOPE.get()
     if scope is not None:
-        groups = scope.get(el) or _groups(scope, el)
+        groups = scope.get(el) or (None if _FULL in scope else _groups(scope, el))
         if groups is not None:
             return list(groups.get(name, ()))
     return list(el.iterchildren(_WILD.get(name) or any_ns(name)))
@@ -224,7 +226,7 @@ def child(el: etree._Element | None, name: str) -> etree._Element | None:
         return None
     scope = _SCOPE.get()
     if scope is not None:
-        groups = scope.get(el) or _groups(scope, el)
+        groups = scope.get(el) or (None if _FULL in scope else _groups(scope, el))
         if groups is not None:
             same = groups.get(name)
             return same[0] if same else None
@@ -240,7 +242,7 @@ def text(el: etree._Element | None, *names: str) -> str | None:
     for name in names:  # child(), inlined: the rules read a few hundred values per message
         if node is None:
             return None
-        groups = (scope.get(node) or _groups(scope, node)) if scope is not None else None
+        groups = (scope.get(node) or (None if _FULL in scope else _groups(scope, node))) if scope is not None else None
         if groups is not None:
             same = groups.get(name)
             node = same[0] if same else None
