@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,6 +54,29 @@ def _run(name: str, work: Path, messages: list[bytes], senders: int = 1) -> tupl
         return time.perf_counter() - start, outcomes
 
 
+def _interleaved(name: str, work: Path, messages: list[bytes], passes: int) -> tuple[float, float, collections.Counter]:
+    """(median seconds per pass of `name`, of the baseline, outcomes): both subjects take turns on
+    chunks of 50 messages, so load from other work on the shared machine hits them alike."""
+    chunks = [messages[i:i + 50] for i in range(0, len(messages), 50)]
+    mine, base = [], []
+    with SUBJECTS[name](work / name) as check, SUBJECTS[BASELINE](work / BASELINE) as floor:
+        for _ in range(passes):
+            outcomes: collections.Counter = collections.Counter()
+            t_mine = t_base = 0.0
+            for chunk in chunks:
+                start = time.perf_counter()
+                for raw in chunk:
+                    floor(raw)
+                t_base += time.perf_counter() - start
+                start = time.perf_counter()
+                for raw in chunk:
+                    outcomes[check(raw)] += 1
+                t_mine += time.perf_counter() - start
+            mine.append(t_mine)
+            base.append(t_base)
+    return statistics.median(mine), statistics.median(base), outcomes
+
+
 @benchmark("validation_core", "Validation core: throughput for a mix of all message types")
 def validation_core(ctx: RunContext) -> Result:
     n = 280 if ctx.quick else 2800
@@ -63,6 +87,7 @@ def validation_core(ctx: RunContext) -> Result:
     rows, unavailable = [], {}
     baseline_rate = None
     probed: dict[str, str | None] = {}
+    interleaved_ratio = None
     for name, (subject, senders) in ROWS.items():
         if ctx.options.get("subjects") and subject not in ctx.options["subjects"] and name != BASELINE:
             continue
@@ -71,6 +96,19 @@ def validation_core(ctx: RunContext) -> Result:
         if probed[subject]:
             unavailable[name] = probed[subject]
             continue
+        if name == "validate_bytes":
+            # the cheap in-process subject takes turns with the baseline (median of 5 passes)
+            try:
+                seconds, floor_s, outcomes = _interleaved(name, ctx.work_dir / f"{name}-interleaved", messages, 5)
+            except Exception as exc:
+                unavailable[name] = f"failed during the run: {type(exc).__name__}: {str(exc)[:300]}"
+                continue
+            rows.append({
+                "subject": "validate_bytes (interleaved)", "messages": n, "best_s": seconds, "msg_per_s": n / seconds,
+                "MB_per_s": size / seconds / 1e6, "ratio": floor_s / seconds,
+                "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+            })
+            interleaved_ratio = floor_s / seconds
         runs = []
         # a pipeline pass takes minutes on a shared machine: one pass of each, three of the cheap ones
         for r in range(1 if subject.startswith("pipeline") else repeats):
@@ -96,13 +134,16 @@ def validation_core(ctx: RunContext) -> Result:
             "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
         })
     for row in rows:
-        row["ratio"] = row["msg_per_s"] / baseline_rate if baseline_rate else None
+        if not row["subject"].endswith("(interleaved)"):
+            row["ratio"] = row["msg_per_s"] / baseline_rate if baseline_rate else None
     measured = [r["subject"] for r in rows]
-    best_other = [r for r in rows if r["subject"] != BASELINE]
+    best_other = [r for r in rows if r["subject"] != BASELINE and not r["subject"].endswith("(interleaved)")]
     if baseline_rate and best_other:
         headline = "; ".join(
             f"{r['subject']} {r['msg_per_s']:,.0f} msg/s = {r['ratio']:.2g}x the lxml floor "
             f"({1 / r['ratio']:.0f}x slower)" for r in best_other) + f"; floor {baseline_rate:,.0f} msg/s"
+        if interleaved_ratio is not None:
+            headline += f"; validate_bytes interleaved with the floor: {interleaved_ratio:.2f}x (target >= 0.35)"
     else:
         headline = f"only {', '.join(measured) or 'nothing'} measured"
     return Result(
@@ -125,6 +166,10 @@ def validation_core(ctx: RunContext) -> Result:
         notes=[
             "The machine has 2 cores shared with other work; see the load average. Ratios are taken in "
             "the same run, so they are steadier than the absolute figures.",
+            "'validate_bytes (interleaved)': validate_bytes and the floor take turns on chunks of 50 messages, "
+            "5 passes; its best_s is the median pass and its ratio the floor's median pass / its own. Best-of-3 "
+            "sequential passes favour the short floor pass on a loaded machine (it more often fits between other "
+            "work); the interleaved figure is the one the target (>= 0.35x) is judged on.",
             "`outcomes` counts what each subject said about the messages: the valid corpus should come out "
             "'valid' / 'accepted' throughout; anything else points at a disagreement worth a look.",
         ],

@@ -82,12 +82,40 @@ def _message_type(
     return registry.message_type(standard, release, number)
 
 
+# What detect() recognised without a registry (the catalogue never changes); with a registry the
+# memo is the registry's own (SchemaRegistry.detected).
+_DETECTED: dict[tuple[str, str], MessageType] = {}
+_MEMO_MAX = 1_000  # keys come from outside (any namespace, any code): only successes are kept
+
+
+def _berichtcode(root: etree._Element) -> str:
+    code_el = child(child(root, "Header"), "BerichtCode")
+    return _short((code_el.text or "").strip(), 20) if code_el is not None else ""
+
+
 def detect(root: etree._Element, registry: SchemaRegistry | None = None) -> Detection:
     """Tell standard, release and message type from the root namespace and BerichtCode.
 
-    Without a registry only the catalogue's release (3.2) counts as held.
+    Without a registry only the catalogue's release (3.2) counts as held. A (root tag,
+    BerichtCode) pair recognised before is answered from a memo: the answer depends on nothing else.
     """
     tag = root.tag if isinstance(root.tag, str) else ""
+    memo = _DETECTED if registry is None else getattr(registry, "detected", None)
+    if memo is None:
+        return _detect(root, tag, registry)
+    key = (tag, _berichtcode(root))
+    known = memo.get(key)
+    if known is not None:
+        return Detection(known, [], known.standard, known.code)
+    found = _detect(root, tag, registry)
+    if found.mtype is not None:
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        memo[key] = found.mtype
+    return found
+
+
+def _detect(root: etree._Element, tag: str, registry: SchemaRegistry | None) -> Detection:
     name = local_name(root)
     namespace = _short(tag[1:].split("}", 1)[0]) if tag.startswith("{") else ""
     if name != "Bericht":

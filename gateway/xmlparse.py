@@ -124,6 +124,14 @@ _WIDE_STARTS = {
     b"\x00\x00\x00<": "UTF-32 (big endian)",
 }
 _DECL = re.compile(rb"<\?xml\s[^>]*?\?>")
+# XML declarations that _prolog_issue would accept at a glance (lxml and most senders write these).
+_UTF8_DECLS = tuple(
+    f"<?xml version={q}1.0{q} encoding={q}{e}{q}{end}".encode()
+    for q in "'\""
+    for e in ("UTF-8", "utf-8")
+    for end in ("?>", " standalone='yes'?>" if q == "'" else ' standalone="yes"?>')
+)
+_FIRST = re.compile(rb"[ \t\n\r\x0b\x0c]*(.)", re.S)  # the first byte that bytes.lstrip() keeps
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -135,6 +143,27 @@ def _position(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 def _encoding_issue(raw: bytes) -> Issue | None:
+    if raw.startswith(_UTF8_DECLS):
+        pass  # the declaration nearly every message starts with: no BOM, no other encoding
+    else:
+        problem = _prolog_issue(raw)
+        if problem:
+            return problem
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        return _issue(
+            f"Invalid UTF-8 byte 0x{raw[exc.start]:02X} at line {line}, column {column}; "
+            "messages must be UTF-8 (OP192)",
+            line,
+        )
+    return None
+
+
+def _prolog_issue(raw: bytes) -> Issue | None:
+    """A byte order mark or wide encoding, a first byte that is not '<', or an XML declaration
+    that names another encoding than UTF-8."""
     for bom in _UTF32_BOMS:
         if raw.startswith(bom):
             return _issue("Document is UTF-32 encoded (byte order mark); messages must be UTF-8 (OP192)")
@@ -144,7 +173,8 @@ def _encoding_issue(raw: bytes) -> Issue | None:
     wide = _WIDE_STARTS.get(raw[:4])
     if wide:
         return _issue(f"Document looks {wide} encoded; messages must be UTF-8 (OP192)")
-    if raw.lstrip()[:1] != b"<":
+    first = _FIRST.match(raw)  # not raw.lstrip(): that copies a 50 MB declaration
+    if first is None or first.group(1) != b"<":
         return _issue("Not an XML document: it does not start with '<'", 1)
     decl = _DECL.match(raw)
     if decl:
@@ -155,15 +185,6 @@ def _encoding_issue(raw: bytes) -> Issue | None:
                 return _issue(
                     f"XML declaration says encoding '{name}'; messages must be UTF-8 (OP192)", 1
                 )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _position(raw, exc.start)
-        return _issue(
-            f"Invalid UTF-8 byte 0x{raw[exc.start]:02X} at line {line}, column {column}; "
-            "messages must be UTF-8 (OP192)",
-            line,
-        )
     return None
 
 
@@ -202,8 +223,14 @@ def _too_deep(max_depth: int) -> etree.XPath:
     return etree.XPath("(/" + "/".join(["*"] * (max_depth + 1)) + ")[1]")
 
 
+# A message is about 8 levels deep: one short query proves most documents far within the limit.
+_SHALLOW = 16
+
+
 def _depth_issue(root: etree._Element, max_depth: int) -> Issue | None:
     """Refuse elements nested deeper than max_depth."""
+    if max_depth > _SHALLOW and not _too_deep(_SHALLOW)(root):
+        return None  # no element on level _SHALLOW + 1, so none deeper either
     found = _too_deep(max_depth)(root)
     if not found:
         return None
@@ -246,7 +273,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
     too_big = size_issue(len(raw), limits)
     if too_big:
         return ParseResult(None, [too_big])
-    if not raw.strip():
+    if not raw or raw.isspace():  # as `not raw.strip()`, without copying the document
         return ParseResult(None, [_issue("Empty document: no XML content")])
     warnings: list[Issue] = []
     if raw.startswith(b"\xef\xbb\xbf"):

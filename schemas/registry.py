@@ -187,6 +187,9 @@ class SchemaRegistry:
         self._files: dict[Key, SchemaFile] = {}
         self._compiled: dict[Key, CompiledSchema] = {}
         self._lock = threading.Lock()
+        # (root tag, BerichtCode) -> message type, for messages gateway.detect recognised: the
+        # files never change after loading, so neither does the answer.
+        self.detected: dict[tuple[str, str], MessageType] = {}
         for folder in self.dirs:
             self._load_dir(folder, require)
 

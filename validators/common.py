@@ -7,6 +7,7 @@ return None for a value they cannot read, and rules then skip that location rath
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,11 +16,14 @@ from lxml import etree
 
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
-from validators.paths import PathIndex, child, children, local_name, text
+from validators.paths import PathIndex, child, children, local_name, scope_memo, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
 WMO_OVERLAP_CATEGORIES = frozenset({"11", "12", "13", "14"})
+_ELFPROEF_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+# Paths followed per rule run that validators.paths.scope_memo keeps (a bound for huge messages).
+_MEMO_MAX = 4096
 # Dates after which the "Omvang empty without Code" conditions apply (CD080, CD095, CD096, CS338, CS343).
 CUTOFF_2020 = date(2020, 12, 31)
 
@@ -51,7 +55,13 @@ def parse_int(value: str | None) -> int | None:
 
 def dagtekening(root: etree._Element) -> date | None:
     """Header/BerichtIdentificatie/Dagtekening: the reference date of most date rules."""
-    return date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+    memo = scope_memo()
+    if memo is None:
+        return date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+    key = ("dagtekening", root)
+    if key not in memo:
+        memo[key] = date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+    return memo[key]
 
 
 def years_before(d: date, years: int) -> date:
@@ -86,8 +96,7 @@ def elfproef(bsn: str) -> bool:
     """The BSN 11-proef (CS002): 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11."""
     if len(bsn) != 9 or not bsn.isdigit():
         return False
-    digits = [int(c) for c in bsn]
-    total = sum(w * d for w, d in zip(range(9, 1, -1), digits[:8], strict=True)) - digits[8]
+    total = sum(map(operator.mul, _ELFPROEF_WEIGHTS, map(int, bsn)))
     return total % 11 == 0
 
 
@@ -95,12 +104,23 @@ def elfproef(bsn: str) -> bool:
 
 
 def descendants(el: etree._Element | None, *names: str) -> list[etree._Element]:
-    """Elements reached by following `names` from `el`, where every step may match many children."""
+    """Elements reached by following `names` from `el`, where every step may match many children.
+    In a rule run (validators.paths.fixed_trees) each path is followed once: many rules of a
+    message walk the same classes (products, contacts)."""
     if el is None:
         return []
+    memo = scope_memo()
+    if memo is not None:
+        key = (el, names)
+        found = memo.get(key)
+        if found is not None:
+            return list(found)
     nodes = [el]
     for name in names:
         nodes = [c for n in nodes for c in children(n, name)]
+    if memo is not None and len(memo) < _MEMO_MAX:
+        memo[key] = nodes
+        return list(nodes)
     return nodes
 
 
@@ -165,8 +185,20 @@ def missing(rule: Rule, ctx: RuleContext, parent: etree._Element, name: str, tex
 
 
 def key_of(el: etree._Element, parts: Iterable[tuple[str, ...]]) -> tuple[str | None, ...]:
-    """The values of the key elements (each a path of names below `el`), None where absent."""
-    return tuple((text(el, *p) or "").strip() or None for p in parts)
+    """The values of the key elements (each a path of names below `el`), None where absent.
+    Paths that share their first step (ProductReferentie/ReferentieNummer and .../VorigReferentieNummer)
+    look that step up once: TR101 reads the key of every Prestatie of a declaration."""
+    values = []
+    first_name = first = None
+    for p in parts:
+        if len(p) > 1:
+            if p[0] != first_name:
+                first_name, first = p[0], child(el, p[0])
+            value = text(first, *p[1:]) if first is not None else None
+        else:
+            value = text(el, *p)
+        values.append((value or "").strip() or None)
+    return tuple(values)
 
 
 def later_duplicates(

@@ -89,7 +89,51 @@ class Rule:
         )
 
 
-REGISTRY: dict[str, Rule] = {}
+class _Registry(dict[str, "Rule"]):
+    """The rules by code. Every change bumps `version`, so the prepared plans (`rules_for`) that
+    were resolved from an older registry are resolved again (tests add and remove probe rules)."""
+
+    version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: str, value: Rule) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def pop(self, *args):  # noqa: ANN002, ANN201
+        try:
+            return super().pop(*args)
+        finally:
+            self._changed()
+
+    def popitem(self) -> tuple[str, Rule]:
+        try:
+            return super().popitem()
+        finally:
+            self._changed()
+
+    def setdefault(self, key: str, default: Rule) -> Rule:  # type: ignore[override]
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self._changed()
+
+    def update(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+
+REGISTRY: _Registry = _Registry()
 
 
 def rule(
@@ -142,14 +186,37 @@ def load_all() -> dict[str, Rule]:
     return load(ALL_LEVELS)
 
 
-def rules_for(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> list[Rule]:
+# Prepared rule plans: (standard, message number, levels) -> (registry version, the rules that
+# apply, in registry order). Resolved once per message type instead of filtering every rule per
+# message; the key holds just what Rule.applies_to reads.
+_PLANS: dict[tuple, tuple[int, tuple[Rule, ...]]] = {}
+
+
+def plan(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> tuple[Rule, ...]:
+    """The rules of `levels` that apply to `mtype`, resolved once per registry version."""
+    if not isinstance(levels, tuple | frozenset):
+        levels = frozenset(levels)
+    key = (mtype.standard, mtype.number, levels)
+    found = _PLANS.get(key)
+    if found is not None and found[0] == REGISTRY.version:
+        return found[1]
     wanted = set(levels)
-    return [r for r in load(wanted).values() if r.level in wanted and r.applies_to(mtype)]
+    registry = load(wanted)  # may import rule modules, which changes the version
+    version = REGISTRY.version
+    rules = tuple(r for r in registry.values() if r.level in wanted and r.applies_to(mtype))
+    if len(_PLANS) > 1_000:  # message types come from the schema registry: few, but stay bounded
+        _PLANS.clear()
+    _PLANS[key] = (version, rules)
+    return rules
+
+
+def rules_for(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> list[Rule]:
+    return list(plan(mtype, levels))
 
 
 def run(ctx: RuleContext, levels: Iterable[Level] = IN_MESSAGE_LEVELS) -> list[Issue]:
     """Apply every rule of `levels` that applies to the message; issues in document order per rule."""
     issues: list[Issue] = []
-    for r in rules_for(ctx.mtype, levels):
+    for r in plan(ctx.mtype, levels):
         issues.extend(r.check(r, ctx))
     return issues

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextvars import ContextVar
 
 from lxml import etree
 
@@ -24,11 +25,32 @@ from lxml import etree
 Numbering = dict[etree._Element, tuple[int, int]]
 
 
+_LOCAL: dict[str, str] = {}
+_WILD: dict[str, str] = {}
+_MEMO_MAX = 10_000  # tags and names may come from outside: keep the memos bounded
+
+
 def local_name(el: etree._Element) -> str:
     tag = el.tag
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL.get(tag)
+    if name is None:
+        if len(_LOCAL) > _MEMO_MAX:
+            _LOCAL.clear()
+        name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
+
+
+def any_ns(name: str) -> str:
+    """`{*}name`: the Clark-notation tag that matches `name` in any (or no) namespace, for lxml's
+    C-level tag filters (iterchildren, iter, find)."""
+    tag = _WILD.get(name)
+    if tag is None:
+        if len(_WILD) > _MEMO_MAX:
+            _WILD.clear()
+        tag = _WILD[name] = "{*}" + name
+    return tag
 
 
 def _number(parent: etree._Element) -> Numbering:
@@ -130,27 +152,102 @@ def element_path(el: etree._Element) -> str:
     return "/" + "/".join(reversed(steps))
 
 
+# The lookups below filter by tag in lxml's C code (`iterchildren("{*}Name")`): a Python scan that
+# reads every child's tag and splits off its namespace costs several times as much.
+#
+# Within `fixed_trees()` (a rule run: rules only read the tree) the children of a parent are
+# grouped by local name on the first lookup below it, and later lookups are dictionary reads: the
+# rules of one message ask about the same few parents (Header, Client, a product) dozens of times.
+# Only the first _SCOPE_PARENTS parents are grouped, so a 100,000-prestatie declaration does not
+# keep a million element proxies alive; lookups below further parents go to lxml as without scope.
+_SCOPE: ContextVar[dict | None] = ContextVar("validators.paths scope", default=None)
+_SCOPE_PARENTS = 512
+_NO_GROUPS: dict[str, list[etree._Element]] = {}
+
+
+_MEMO = "memo"  # the scope's key for derived values (a key no element equals)
+_FULL = "full"  # present once the scope groups no more parents
+
+
+class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
+    """Within the block no tree that is looked at changes: child lookups are memoised per parent.
+    (A class rather than @contextmanager: it is entered once per message.)"""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _SCOPE.set({_MEMO: {}})
+
+    def __exit__(self, *exc: object) -> None:
+        _SCOPE.reset(self._token)
+
+
+def scope_memo() -> dict | None:
+    """Within `fixed_trees()`, a dict for values derived from the trees (validators.common keeps
+    the elements a path reaches there); None outside it."""
+    scope = _SCOPE.get()
+    return scope[_MEMO] if scope is not None else None
+
+
+def _groups(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]] | None:
+    """The element children of `el` by local name, from the scope or made now (None past the cap)."""
+    found = scope.get(el)
+    if found is None:
+        if len(scope) > _SCOPE_PARENTS:
+            scope[_FULL] = True
+            return None
+        found = {}
+        local = _LOCAL
+        for c in el.iterchildren(etree.Element):
+            tag = c.tag
+            name = local.get(tag) or local_name(c)
+            same = found.get(name)
+            if same is None:
+                found[name] = [c]
+            else:
+                same.append(c)
+        scope[el] = found or _NO_GROUPS
+    return found
+
+
 def children(el: etree._Element, name: str) -> list[etree._Element]:
-    """Child elements with local name `name` (namespace-agnostic, as all message elements share one)."""
-    return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
+    """Child elements with local name `name` (namespace-agnostic: a message's elements are in its
+    own namespace or in the basisschema's)."""
+    scope = _SCOPE.get()
+    if scope is not None:
+        groups = scope.get(el) or (None if _FULL in scope else _groups(scope, el))
+        if groups is not None:
+            return list(groups.get(name, ()))
+    return list(el.iterchildren(_WILD.get(name) or any_ns(name)))
 
 
 def child(el: etree._Element | None, name: str) -> etree._Element | None:
     if el is None:
         return None
-    for c in el:
-        if isinstance(c.tag, str) and local_name(c) == name:
-            return c
+    scope = _SCOPE.get()
+    if scope is not None:
+        groups = scope.get(el) or (None if _FULL in scope else _groups(scope, el))
+        if groups is not None:
+            same = groups.get(name)
+            return same[0] if same else None
+    for c in el.iterchildren(_WILD.get(name) or any_ns(name)):
+        return c
     return None
 
 
 def text(el: etree._Element | None, *names: str) -> str | None:
     """Text of the descendant reached by following `names`, or None when absent."""
     node = el
-    for name in names:
-        node = child(node, name)
+    scope = _SCOPE.get()
+    for name in names:  # child(), inlined: the rules read a few hundred values per message
         if node is None:
             return None
-    if node is None or node.text is None:
+        groups = (scope.get(node) or (None if _FULL in scope else _groups(scope, node))) if scope is not None else None
+        if groups is not None:
+            same = groups.get(name)
+            node = same[0] if same else None
+        else:
+            node = next(node.iterchildren(_WILD.get(name) or any_ns(name)), None)
+    if node is None:
         return None
     return node.text

@@ -22,6 +22,7 @@ from schemas.registry import SchemaDirError, SchemaRegistry, default_registry
 from validators import engine
 from validators.faults import RuleFailed, SchemaUnavailable
 from validators.issues import Issue, has_errors
+from validators.paths import fixed_trees
 from validators.xsd import validate_tree
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,13 @@ def run_in_message_rules(
     `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed)."""
     ctx = engine.RuleContext(root=root, mtype=mtype, today=today, extra=cache if cache is not None else {})
     issues: list[Issue] = []
-    for rule in engine.rules_for(mtype, engine.IN_MESSAGE_LEVELS):
-        try:
-            issues.extend(rule.check(rule, ctx))
-        except Exception as exc:
-            log.exception("rule %s raised %s on a %s message", rule.code, type(exc).__name__, mtype.code)
-            raise RuleFailed(rule.code, mtype.code) from exc
+    with fixed_trees():
+        for rule in engine.plan(mtype, engine.IN_MESSAGE_LEVELS):
+            try:
+                issues.extend(rule.check(rule, ctx))
+            except Exception as exc:
+                log.exception("rule %s raised %s on a %s message", rule.code, type(exc).__name__, mtype.code)
+                raise RuleFailed(rule.code, mtype.code) from exc
     return issues
 
 
