@@ -128,6 +128,8 @@ def _issues_with_lines(issues: list[dict[str, Any]], view: xmlview.XmlView) -> l
             "rule": i.get("rule"),
             "severity": i.get("severity", "error"),
             "path": path,
+            # every place of the finding, as the official report's Locaties (path is the first)
+            "locations": list(i.get("locations") or ([path] if path else [])),
             # issue texts may quote a value: BSNs are masked there as in the XML
             "text": mask_text(i.get("text") or ""),
             "retourcode": i.get("retourcode"),

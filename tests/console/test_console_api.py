@@ -92,6 +92,7 @@ async def test_detail_highlights_issue_lines_and_masks_bsn(app, seeded_store):
     lines = d["xml"].splitlines()
     by_rule = {i["rule"]: i for i in d["issues"]}
     assert by_rule["TR341"]["path"].endswith("Prestatie[2]/Eenheid")
+    assert by_rule["TR341"]["locations"] == [by_rule["TR341"]["path"]]  # an issue with one place
     eenheid_line = lines[by_rule["TR341"]["line"] - 1]
     assert eenheid_line.strip() == "<Eenheid>14</Eenheid>"
     tw_line = lines[by_rule["CR001"]["line"] - 1]
@@ -317,3 +318,19 @@ async def test_facets_offer_the_registered_parties(app):
     f = (await c.get("/console/api/facets")).json()
     assert {p["party_id"] for p in f["parties"]} >= {"0599", "12345678", "45678901"}
     assert "WMO325" in f["codes"]
+
+
+async def test_detail_lists_every_location_of_an_issue(app, seeded_store):
+    from gateway import samples
+    from validators.issues import Issue
+
+    store, _ = seeded_store
+    locs = ["/Bericht/Client/Geboortedatum/Datum", "/Bericht/Client/Geboortedatum/DatumGebruik"]
+    with store.transaction() as tx:
+        mid = tx.save_message(raw=samples.allocation("ijw"), verdict="rejected", transport="http",
+                              issues=[Issue(rule="CS139", path=locs[0], locations=locs, text="x")],
+                              sender="0513", receiver="12345678", identificatie="LOC1")
+    c = await login(app, "vera")
+    d = (await c.get(f"/console/api/messages/{mid}")).json()
+    [issue] = d["issues"]
+    assert issue["path"] == locs[0] and issue["locations"] == locs

@@ -238,7 +238,8 @@ function renderMessage(d) {
   const issues = h("ul", { class: "issues", id: "issues" }, d.issues.length ? d.issues.map((i) => h("li", {},
     h("span", { class: "rule" }, i.rule), " ", i.retourcode ? h("span", { class: "tag" }, "retourcode " + i.retourcode) : null,
     i.line ? h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); const el = document.getElementById("xml-L" + i.line); if (el) el.scrollIntoView({ block: "center" }); } }, ` line ${i.line}`) : null,
-    h("div", {}, i.text), i.path ? h("div", { class: "mono muted" }, i.path) : null)) : [h("li", { class: "muted" }, "no issues")]);
+    h("div", {}, i.text), i.path ? h("div", { class: "mono muted" }, i.path) : null,
+    ...(i.locations || []).slice(1).map((loc) => h("div", { class: "mono muted also" }, "also " + loc)))) : [h("li", { class: "muted" }, "no issues")]);
   const meta = h("dl", { class: "kv" },
     ...[["Id", m.id], ["Received", fmtTime(m.received_at)], ["Type", m.code], ["Standard", m.standard], ["Sender", m.sender], ["Receiver", m.receiver],
       ["Identificatie", m.identificatie], ["Dagtekening", m.dagtekening], ["BSN", m.bsn], ["Transport", m.transport], ["Routing", m.routing_state],
