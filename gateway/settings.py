@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         16, description="Messages processed at the same time; beyond it the API answers 503."
     )
     retry_after_seconds: int = Field(2, description="Retry-After sent with 429/503 answers.")
+    deadline_scan_seconds: float = Field(
+        60.0, ge=0, description="How often the service brings the deadline obligations up to date (and "
+        "puts overdue events on the parties' streams) without anyone asking; 0: only when read.")
     max_message_bytes: int = Field(25 * 1024 * 1024, description="Largest single message (bytes).")
     max_zip_bytes: int = Field(25 * 1024 * 1024, description="Largest zip batch (compressed bytes).")
     max_zip_entries: int = Field(30, description="Most messages in one zip batch.")

@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task] = []
         workers = []
+        if settings.deadline_scan_seconds:
+            tasks.append(asyncio.create_task(_watch_deadlines(app, settings.deadline_scan_seconds),
+                                             name="deadline-watch"))
         if settings.kafka_bootstrap:
             from gateway.routing.publisher import OutboxPublisher
 
@@ -92,6 +95,21 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     _console(app)
     _document_errors(app)
     return app
+
+
+async def _watch_deadlines(app: FastAPI, every: float) -> None:
+    """Obligations become overdue with time, not with messages: scan on a timer too, so the overdue
+    event reaches the party's stream even when nobody reads the list (first scan after `every`)."""
+    from gateway.observability import get_logger
+    from gateway.service import routes_deadlines
+
+    log = get_logger("gateway.deadlines")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(routes_deadlines.refresh, app)
+        except Exception as exc:  # the store may be away for a moment; the next round catches up
+            log.warning("deadline_scan_failed", error=type(exc).__name__)
 
 
 def _document_errors(app: FastAPI) -> None:

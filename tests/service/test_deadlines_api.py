@@ -74,3 +74,30 @@ def test_the_obligations_are_published_with_their_source(client):
     items = client.get("/v1/deadlines/obligations").json()
     stop = next(i for i in items if i["id"] == "stopbericht")
     assert stop["op"] == "OP272" and "tijdelijke stop" in stop["source"]["quote"]
+
+
+def test_the_service_announces_an_overdue_obligation_without_being_asked(tmp_path, contracts):
+    """The timer scan: nobody reads the deadline list, the overdue event still reaches the stream."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from .conftest import make_app, make_settings, setup_parties
+
+    app = make_app(make_settings(tmp_path, deadline_scan_seconds=0.1), contracts)
+    keys = setup_parties(app)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            with clock.fixed("2026-04-23T10:00:00+02:00"):
+                xml = samples.request("ijw", products=[Requested(referentie_aanbieder="VOT-TIMER-1")])
+                assert client.post("/v1/messages", content=xml, headers={"X-API-Key": keys.aanbieder}).status_code == 202
+            with clock.fixed("2026-05-04T10:00:00+02:00"):
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    events = [e for e in _stream(client, keys.gemeente) if e["type"] == "obligation.overdue"]
+                    if events:
+                        break
+                    time.sleep(0.1)
+                assert len(events) == 1
+    finally:
+        app.state.components.store.close()
