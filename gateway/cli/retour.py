@@ -1,8 +1,7 @@
 """`gateway retour FILE [--today YYYY-MM-DD] [--id ID]`: the retourbericht (or 325) for a heenbericht.
 
 Validates the file like `gateway validate` (parse, detect, XSD, in-message rules, TR319 with its
-9319 on the Prestatie among them; plus any level-3 rule that needs no stored state, listed in
-technical_declaration.STATELESS_LEVEL3, none at present) and prints the answer on stdout: the retour
+9319 on the Prestatie among them) and prints the answer on stdout: the retour
 302/306/308/316/318/320 for a 301/305/307/315/317/319, the declaratie-antwoord 325 for a 323.
 The findings go to stderr, one per line. Exit status 0 when an answer was printed (accepting or
 rejecting), 1 when the message fails level 1 (no retour exists: the transport rejection is
@@ -23,9 +22,6 @@ from gateway.retour import (
     build_retour,
     transport_rejection,
 )
-from validators import engine
-from validators.issues import Issue
-from validators.rulesets.technical_declaration import STATELESS_LEVEL3
 from validators.validate import validate_bytes
 
 
@@ -56,13 +52,6 @@ def _fresh_id(prefix: str) -> str:
     return (prefix + uuid.uuid4().hex)[:12]
 
 
-def _stateless_level3(report) -> list[Issue]:
-    ctx = engine.RuleContext(root=report.root, mtype=report.mtype, today=clock.today())
-    rules = engine.load_all()
-    return [i for code in STATELESS_LEVEL3 if rules[code].applies_to(report.mtype)
-            for i in rules[code].check(rules[code], ctx)]
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         with open(args.file, "rb") as fh:
@@ -78,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
             print(rejection.model_dump_json(), file=sys.stderr)
         return 1
     issues = list(report.issues)
-    if not any(i.retourcode == "0001" and i.severity == "error" for i in issues):
-        issues += _stateless_level3(report)
     for i in issues:
         print(f"{i.rule} {i.severity} {i.path or '-'}: {i.text}", file=sys.stderr)
     try:

@@ -24,12 +24,8 @@ from validators.common import (
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, children, text
+from validators.paths import child, text
 from validators.rulesets.technical_matching import Earlier, normalize_space
-
-# Level-3 rules that need no stored state, for tools holding only the message (gateway retour):
-# none left since TR319 runs with the in-message rules.
-STATELESS_LEVEL3: tuple[str, ...] = ()
 
 _REF = "ProductReferentie/ReferentieNummer"
 _VORIG = "ProductReferentie/VorigReferentieNummer"
