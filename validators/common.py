@@ -15,6 +15,7 @@ from datetime import date
 from lxml import etree
 
 from validators.engine import Rule, RuleContext
+from validators.extract import as_date
 from validators.issues import Issue
 from validators.paths import PathIndex, child, children, local_name, scope_memo, text
 
@@ -31,13 +32,7 @@ CUTOFF_2020 = date(2020, 12, 31)
 # --- values -------------------------------------------------------------------------------
 
 
-def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
+parse_date = as_date  # one reading of a date for the rules and the store's extracts
 
 
 def date_of(el: etree._Element | None, *names: str) -> date | None:
