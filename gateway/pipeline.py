@@ -1,6 +1,7 @@
 """The one visible chain a message goes through:
 
-    receive -> identify -> validate (schema, in-message, cross-message, contract) -> store -> route -> retour
+    receive (open a StUF-GGk envelope) -> identify -> validate (schema, in-message, cross-message,
+    contract) -> store -> route -> retour (in a Du01 when the message came in a Di01)
 
 `Pipeline.process(raw, sender, received_at)` runs it for one message and returns an `Outcome`. It is
 synchronous (the store is): the async service calls it in a worker thread, `gateway replay` and the
@@ -11,6 +12,10 @@ benchmarks call it directly.
 - level 2 failure (xslt, condities): retour with 0001 in the Header; nothing else runs.
 - otherwise the cross-message, external and contract rules run inside one store transaction, which
   also stores the message, its verdict and retour, the state change and the outbox rows.
+- an enveloped message (Di01/Du01, gateway.ggk.ingress): a refused envelope raises EnvelopeError
+  (nothing stored); otherwise its payload runs the chain above, parsed once, and the envelope is
+  stored with it, with the Du01 around its retour or, for a payload failing its XSD, a Fo01
+  StUF055 instead. A referentienummer the zender used before for another envelope: IB216.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pydantic import BaseModel, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
+from gateway.ggk import ingress
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
@@ -67,6 +73,7 @@ class Outcome(BaseModel):
     retour_code: str | None = None
     retour_message_id: str | None = None
     transport_error: TransportError | None = None
+    envelope: dict[str, Any] | None = None  # the StUF-GGk envelope's data (ggk.ingress.Received.summary)
     duplicate: bool = False
     routed: bool = False
     correlation: Correlation = Field(default_factory=Correlation)
@@ -183,8 +190,16 @@ class Pipeline:
             )
             return self._store_transport(raw, [issue], "BRS06", None, principal, received_at, transport)
 
+        envelope = ingress.receive(raw, self.c.registry)  # None: a bare message
+        if envelope is not None:
+            ingress.check_zender(envelope, sender)
+            again = self._same_envelope(envelope)
+            if again is not None:
+                return again
+            raw = envelope.payload.raw
+
         with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
-            return self._process(raw, sender, received_at, transport, today, principal)
+            return self._process(raw, sender, received_at, transport, today, principal, envelope)
 
     def _process(
         self,
@@ -194,11 +209,15 @@ class Pipeline:
         transport: str,
         today: date,
         principal: str | None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         # identify + validate (levels 1 and 2)
-        from validators.validate import validate_bytes
+        from validators.validate import validate_bytes, validate_root
 
-        report = validate_bytes(raw, self.c.registry, today=today)
+        if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
+            report = validate_root(envelope.payload.root, self.c.registry, today=today)
+        else:
+            report = validate_bytes(raw, self.c.registry, today=today)
         root = getattr(report, "root", None)
         mtype: MessageType | None = getattr(report, "mtype", None)
         issues: list[Issue] = list(report.issues)
@@ -218,14 +237,19 @@ class Pipeline:
                 raise
         if transport_issues:
             return self._store_transport(raw, transport_issues, "BRS13", mtype, principal, received_at,
-                                         transport, route)
+                                         transport, route, envelope)
 
         from gateway.store import ConflictError
 
         for attempt in range(3):
+            if envelope is not None and attempt:
+                # the conflict may have been another envelope with the same referentienummer
+                again = self._same_envelope(envelope)
+                if again is not None:
+                    return again
             try:
                 return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport,
-                                           getattr(report, "rule_cache", None) or {})
+                                           getattr(report, "rule_cache", None) or {}, envelope)
             except ConflictError:
                 # Another transaction stored a conflicting row first (same identificatie, same
                 # allocation number...). The rules see it on the next attempt and answer accordingly.
@@ -245,6 +269,7 @@ class Pipeline:
         today: date,
         transport: str,
         rule_cache: dict[str, Any] | None = None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
@@ -316,6 +341,9 @@ class Pipeline:
                 routing_state="pending" if rows else "none",
             )
             accepted = verdict != "rejected"
+            summary = None
+            if envelope is not None:
+                summary = self._save_envelope(tx, message_id, envelope, retour)
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -333,6 +361,7 @@ class Pipeline:
                 retour_code=retour_mtype.code if retour_mtype else None,
                 routed=routed,
                 correlation=correlation,
+                envelope=summary,
             )
 
         # store: concurrent messages share one transaction (group commit); the answer comes after
@@ -342,6 +371,47 @@ class Pipeline:
                                        alone=len(raw) >= GC_PAUSE_BYTES)
 
     # -- steps -----------------------------------------------------------------------------
+
+    def _same_envelope(self, envelope: ingress.Received) -> Outcome | None:
+        """IB216: the zender's referentienummer was used before. The very same envelope again is
+        answered as the first time (duplicate); another envelope under it is refused."""
+        found = self.c.store.find_envelope(envelope.zender, envelope.referentienummer)
+        if found is None:
+            return None
+        if found["envelope_sha256"] != envelope.sha256:
+            raise ingress.reused(
+                f"zender {envelope.zender} used referentienummer {envelope.referentienummer} before, "
+                "for another envelope; every envelope needs a new one")
+        record = self.c.store.get_message(found["message_id"])
+        stored = self.c.store.get_envelope(found["message_id"]) or {}
+        error = None
+        if record.verdict == "transport_rejected":
+            first = (record.issues or [{}])[0]
+            error = TransportError(code="BRS13", message=first.get("text") or "message refused",
+                                   path=first.get("path"), line=first.get("line"))
+        retour_mtype = None
+        if record.retour and record.code:
+            from gateway.catalog import by_code
+
+            retour_mtype = _answer_type(by_code(record.code))
+        return Outcome(
+            message_id=record.id, verdict=record.verdict, code=record.code, sender=record.sender,
+            receiver=record.receiver, issues=[_public(i) for i in (record.issues or [])],
+            retour=record.retour, retour_code=retour_mtype.code if retour_mtype else None,
+            transport_error=error, duplicate=True, routed=self._routable(record.verdict),
+            envelope=envelope.summary(stored.get("answer_code"), stored.get("answer_referentienummer")),
+        )
+
+    def _save_envelope(self, tx: Any, message_id: str, envelope: ingress.Received,
+                       retour: bytes | None) -> dict[str, Any]:
+        """Store the envelope with its message, and the Du01 around the retour (a Du01 received
+        carries a retour itself and gets none)."""
+        answer = ref = code = None
+        if retour is not None and envelope.envelope.berichtcode == "Di01":
+            answer, ref = ingress.retour_du01(envelope, retour)
+            code = "Du01"
+        tx.save_envelope(message_id, envelope.row(answer, code, ref))
+        return envelope.summary(code, ref)
 
     def _party_from_header(self, route: Route) -> Party:
         """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
@@ -388,8 +458,14 @@ class Pipeline:
         received_at: datetime,
         transport: str,
         route: Route | None = None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         error = transport_rejection(issues, code)
+        row = summary = None
+        if envelope is not None:
+            # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour.
+            fo01, ref = ingress.payload_fo01(envelope, error.message)
+            row, summary = envelope.row(fo01, "Fo01", ref), envelope.summary("Fo01", ref)
         message_id = self.c.store.save_transport_rejection(
             received_at=received_at,
             raw=raw,
@@ -400,6 +476,7 @@ class Pipeline:
             issues=issues,
             transport=transport,
             received_by=principal,
+            envelope=row,
         )
         return Outcome(
             message_id=message_id,
@@ -409,6 +486,7 @@ class Pipeline:
             receiver=route.receiver if route else None,
             issues=[i.public() for i in issues],
             transport_error=error,
+            envelope=summary,
         )
 
     def _duplicate(self, same: Any, mtype: MessageType, route: Route, correlation: Correlation) -> Outcome:
