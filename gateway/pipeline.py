@@ -192,7 +192,11 @@ class Pipeline:
 
         envelope = ingress.receive(raw, self.c.registry)  # None: a bare message
         if envelope is not None:
-            ingress.check_zender(envelope, sender)
+            try:
+                ingress.check_zender(envelope, sender)
+            except Refused as exc:
+                self._audit_envelope_refusal(sender, envelope, exc)
+                raise
             again = self._same_envelope(envelope)
             if again is not None:
                 return again
@@ -401,6 +405,24 @@ class Pipeline:
             transport_error=error, duplicate=True, routed=self._routable(record.verdict),
             envelope=envelope.summary(stored.get("answer_code"), stored.get("answer_referentienummer")),
         )
+
+    def _audit_envelope_refusal(self, party: Party, envelope: ingress.Received, exc: Refused) -> None:
+        """A spoofed zender is recorded like a spoofed Afzender (no message content)."""
+        from gateway.observability import get_logger
+
+        get_logger("gateway.pipeline").warning(
+            "message_refused", party=party.party_id, code=envelope.envelope.stuurgegevens.functie,
+            reason=exc.code, envelope_zender=envelope.zender,
+        )
+        try:
+            self.c.store.audit(
+                actor=party.party_id, action="message_refused",
+                target=envelope.envelope.stuurgegevens.functie or "envelope", reason=exc.reason,
+                details={"code": exc.code, "envelope_zender": envelope.zender,
+                         "referentienummer": envelope.referentienummer},
+            )
+        except Exception:  # auditing must never turn a 403 into a 500
+            get_logger("gateway.pipeline").error("audit_failed", exc_info=True)
 
     def _save_envelope(self, tx: Any, message_id: str, envelope: ingress.Received,
                        retour: bytes | None) -> dict[str, Any]:

@@ -99,7 +99,11 @@ def rejected(outcome: Outcome) -> TransportRejected:
 
 def rejected_body(outcome: Outcome) -> dict[str, Any]:
     """The 422 body; `envelope` and `links` only for an enveloped message."""
-    return rejected(outcome).model_dump(mode="json", exclude_none=outcome.envelope is None)
+    body = rejected(outcome).model_dump(mode="json")
+    if outcome.envelope is None:  # the bare message's 422 keeps its shape
+        body.pop("envelope")
+        body.pop("links")
+    return body
 
 
 def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:

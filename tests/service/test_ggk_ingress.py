@@ -111,6 +111,7 @@ def test_a_payload_failing_its_xsd_gets_a_fo01_stuf055_never_a_retour(app, clien
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["verdict"] == "transport_rejected" and "Begindatum" in body["error"]["path"]
+    assert set(body) == {"error", "message_id", "verdict", "issues", "envelope", "links"}
     assert body["envelope"]["answer"] == "Fo01"
     mid = body["message_id"]
     h = {"X-API-Key": keys.aanbieder}
@@ -175,6 +176,8 @@ def test_zender_must_be_the_authenticated_party(app, client, keys):
     r = client.post("/v1/messages", content=ggk.wrap(samples.allocation("ijw")), headers=auth(keys.aanbieder))
     assert r.status_code == 403 and r.json()["error"]["code"] == "spoofed_sender"
     assert GEMEENTE in r.json()["error"]["message"] and count(app) == 0
+    (audit,) = [a for a in app.state.components.store.list_audit(limit=20) if a.action == "message_refused"]
+    assert audit.actor == AANBIEDER and audit.details["envelope_zender"] == GEMEENTE
 
 
 def test_a_reused_referentienummer_is_ib216_and_the_same_envelope_a_duplicate(app, client, keys):
@@ -256,3 +259,9 @@ def test_a_zip_batch_holds_envelopes_and_bare_messages(app, client, keys):
     assert entries[0]["status"] == 202 and entries[0]["code"] == "JW301"
     assert entries[1]["status"] == 422 and entries[1]["error"]["code"] == "PAYLOAD_BASE64"
     assert count(app) == 1
+
+
+def test_a_bare_transport_rejection_keeps_its_shape(client, keys):
+    bad = samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1)
+    r = client.post("/v1/messages", content=bad, headers=auth(keys.aanbieder))
+    assert r.status_code == 422 and set(r.json()) == {"error", "message_id", "verdict", "issues"}
