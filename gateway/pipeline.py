@@ -197,9 +197,6 @@ class Pipeline:
             except Refused as exc:
                 self._audit_envelope_refusal(sender, envelope, exc)
                 raise
-            again = self._same_envelope(envelope)
-            if again is not None:
-                return again
             raw = envelope.payload.raw
 
         with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
@@ -246,11 +243,6 @@ class Pipeline:
         from gateway.store import ConflictError
 
         for attempt in range(3):
-            if envelope is not None and attempt:
-                # the conflict may have been another envelope with the same referentienummer
-                again = self._same_envelope(envelope)
-                if again is not None:
-                    return again
             try:
                 return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport,
                                            getattr(report, "rule_cache", None) or {}, envelope)
@@ -297,6 +289,11 @@ class Pipeline:
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
+            if envelope is not None:  # IB216, in the transaction (its lock key keeps it alone)
+                again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
+                                                                       envelope.referentienummer))
+                if again is not None:
+                    return again
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
@@ -370,16 +367,19 @@ class Pipeline:
 
         # store: concurrent messages share one transaction (group commit); the answer comes after
         # the commit, so a 2xx still means stored.
-        return self._store_group().run(self._lock_keys(mtype, route, correlation, identificatie),
+        keys = self._lock_keys(mtype, route, correlation, identificatie)
+        if envelope is not None:
+            keys = sorted({*keys, f"envelope:{envelope.zender}:{envelope.referentienummer}"})
+        return self._store_group().run(keys,
                                        judge_and_store, (route.sender, mtype.code, identificatie, sha),
                                        alone=len(raw) >= GC_PAUSE_BYTES)
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _same_envelope(self, envelope: ingress.Received) -> Outcome | None:
-        """IB216: the zender's referentienummer was used before. The very same envelope again is
-        answered as the first time (duplicate); another envelope under it is refused."""
-        found = self.c.store.find_envelope(envelope.zender, envelope.referentienummer)
+    def _same_envelope(self, envelope: ingress.Received, found: dict[str, Any] | None) -> Outcome | None:
+        """IB216: `found` is the envelope stored under this zender's referentienummer, if any.
+        The very same envelope again is answered as the first time (duplicate); another envelope
+        under it is refused (EnvelopeError REFERENCE_REUSED)."""
         if found is None:
             return None
         if found["envelope_sha256"] != envelope.sha256:
@@ -485,6 +485,10 @@ class Pipeline:
         error = transport_rejection(issues, code)
         row = summary = None
         if envelope is not None:
+            again = self._same_envelope(
+                envelope, self.c.store.find_envelope(envelope.zender, envelope.referentienummer))
+            if again is not None:
+                return again
             # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour.
             fo01, ref = ingress.payload_fo01(envelope, error.message)
             row, summary = envelope.row(fo01, "Fo01", ref), envelope.summary("Fo01", ref)

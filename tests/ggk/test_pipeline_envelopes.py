@@ -72,14 +72,16 @@ def test_a_concurrent_reuse_of_a_referentienummer_ends_in_ib216(tmp_path, monkey
         ref = str(uuid.uuid4())
         first = pipeline.process(ggk.wrap(samples.allocation("ijw"), referentienummer=ref), None)
         assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
-        real = store.find_envelope
+        from gateway.store import Transaction
+
+        real = Transaction.find_envelope
         calls = []
 
-        def not_yet_committed(zender, referentienummer):  # noqa: ANN001, ANN202
+        def not_yet_committed(tx, zender, referentienummer):  # noqa: ANN001, ANN202
             calls.append(referentienummer)
-            return None if len(calls) == 1 else real(zender, referentienummer)
+            return None if len(calls) == 1 else real(tx, zender, referentienummer)
 
-        monkeypatch.setattr(store, "find_envelope", not_yet_committed)
+        monkeypatch.setattr(Transaction, "find_envelope", not_yet_committed)
         second = ggk.wrap(samples.allocation("ijw", identificatie="ANDERE2"), referentienummer=ref)
         with pytest.raises(ggk.EnvelopeError) as caught:
             pipeline.process(second, None)

@@ -265,3 +265,12 @@ def test_a_bare_transport_rejection_keeps_its_shape(client, keys):
     bad = samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1)
     r = client.post("/v1/messages", content=bad, headers=auth(keys.aanbieder))
     assert r.status_code == 422 and set(r.json()) == {"error", "message_id", "verdict", "issues"}
+
+
+def test_the_same_refused_payload_envelope_again_is_stored_once(app, client, keys):
+    di01 = ggk.wrap(samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1))
+    first = client.post("/v1/messages", content=di01, headers=auth(keys.aanbieder))
+    again = client.post("/v1/messages", content=di01, headers=auth(keys.aanbieder))
+    assert first.status_code == again.status_code == 422, again.text
+    assert again.json()["message_id"] == first.json()["message_id"] and count(app) == 1
+    assert again.json()["envelope"]["answer"] == "Fo01"
