@@ -131,6 +131,11 @@ _INSERT_MESSAGE = insert(t.messages)
 _INSERT_ISSUES = insert(t.message_issues)
 _INSERT_IDENTIFIER = insert(t.message_identifiers)
 _INSERT_OUTBOX = insert(t.outbox)
+_INSERT_ENVELOPE = insert(t.message_envelopes)
+_FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
+    t.message_envelopes.c.zender == bindparam("zender"),
+    t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
+)
 _INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
 _MARK_PENDING = (
     update(t.messages)
@@ -352,11 +357,8 @@ class Transaction:
 
     def find_envelope(self, zender: str, referentienummer: str) -> dict[str, Any] | None:
         """The stored envelope of `zender` with this referentienummer (IB216), without bytes."""
-        e = t.message_envelopes
         row = self.conn.execute(
-            select(e.c.message_id, e.c.envelope_sha256)
-            .where(e.c.zender == zender, e.c.referentienummer == referentienummer)
-        ).mappings().first()
+            _FIND_ENVELOPE, dict(zender=zender, referentienummer=referentienummer)).mappings().first()
         return dict(row) if row else None
 
     def save_envelope(self, message_id: str, row: dict[str, Any]) -> None:
@@ -364,11 +366,10 @@ class Transaction:
         row: in a group commit it is written with the state changes, after the message rows).
         A reused (zender, referentienummer) violates the unique constraint: ConflictError."""
         params = dict(row, message_id=message_id)
-        stmt = t.message_envelopes.insert()
         if self._writes is None:
-            self.conn.execute(stmt, params)
+            self.conn.execute(_INSERT_ENVELOPE, params)
         else:
-            self._writes.later.append(lambda conn: conn.execute(stmt, params))
+            self._writes.later.append(lambda conn: conn.execute(_INSERT_ENVELOPE, params))
 
     def apply_state(
         self,
