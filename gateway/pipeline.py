@@ -344,7 +344,7 @@ class Pipeline:
             accepted = verdict != "rejected"
             summary = None
             if envelope is not None:
-                summary = self._save_envelope(tx, message_id, envelope, retour)
+                summary = self._save_envelope(tx, message_id, envelope, retour, retour_mtype)
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -425,12 +425,12 @@ class Pipeline:
             get_logger("gateway.pipeline").error("audit_failed", exc_info=True)
 
     def _save_envelope(self, tx: Any, message_id: str, envelope: ingress.Received,
-                       retour: bytes | None) -> dict[str, Any]:
+                       retour: bytes | None, retour_mtype: MessageType | None) -> dict[str, Any]:
         """Store the envelope with its message, and the Du01 around the retour (a Du01 received
         carries a retour itself and gets none)."""
         answer = ref = code = None
-        if retour is not None and envelope.envelope.berichtcode == "Di01":
-            answer, ref = ingress.retour_du01(envelope, retour)
+        if retour is not None and retour_mtype is not None and envelope.envelope.berichtcode == "Di01":
+            answer, ref = ingress.retour_du01(envelope, retour, retour_mtype)
             code = "Du01"
         tx.save_envelope(message_id, envelope.row(answer, code, ref))
         return envelope.summary(code, ref)

@@ -22,7 +22,16 @@ from lxml import etree
 from gateway.auth.policy import Party, Refused
 from gateway.ggk import build
 from gateway.ggk.errors import EnvelopeError
-from gateway.ggk.model import CHAIN_PARTIES, NS_GGK, NS_STUF, Envelope
+from gateway.catalog import MessageType
+from gateway.ggk.model import (
+    CHAIN_PARTIES,
+    GGK_APPLICATIE,
+    NS_GGK,
+    NS_STUF,
+    Envelope,
+    Stuurgegevens,
+    Systeem,
+)
 from gateway.ggk.payload import Payload, open_payload
 from gateway.ggk.read import read
 
@@ -48,8 +57,15 @@ def root_namespace(raw: bytes) -> str | None:
     return None
 
 
+_MARKS = tuple(ns.encode("ascii") for ns in _NAMESPACES)
+
+
 def is_envelope(raw: bytes) -> bool:
-    """Whether this is a StUF message of the chain (Di01, Du01, or a Fo01/Fo03/Bv03)."""
+    """Whether this is a StUF message of the chain (Di01, Du01, or a Fo01/Fo03/Bv03). An envelope
+    declares one of the two namespaces somewhere, so a document without either is bare and is not
+    parsed here (a byte search; the bare message's own parse follows)."""
+    if not any(mark in raw for mark in _MARKS):
+        return False
     return root_namespace(raw) in _NAMESPACES
 
 
@@ -150,11 +166,23 @@ def reused(code_text: str) -> EnvelopeError:
     return fail("REFERENCE_REUSED", code_text, path="/stuurgegevens/referentienummer")
 
 
-def retour_du01(received: Received, retour: bytes) -> tuple[bytes, str]:
-    """The retour (or 325) of an enveloped heenbericht in its Du01, and the Du01's reference."""
+def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple[bytes, str]:
+    """The retour (or 325, of type `answer`) of an enveloped heenbericht in its Du01, and the
+    Du01's reference. Built from what is known (the pipeline built the retour from this payload:
+    its parties are the heenbericht's, reversed; its versions the same) instead of reading the
+    retour again; the result is checked against the envelope schema as every built message."""
+    p = received.payload
     ref = build.new_reference()
-    data = build.wrap(retour, cross_ref=received.referentienummer, referentienummer=ref)
-    return data, ref
+    sg = Stuurgegevens(
+        berichtcode="Du01",
+        zender=Systeem(organisatie=p.receiver, applicatie=build.DEFAULT_APPLICATION.naam),
+        ontvanger=Systeem(organisatie=p.sender, applicatie=GGK_APPLICATIE),
+        referentienummer=ref,
+        tijdstip_bericht=build.tijdstip(),
+        cross_refnummer=received.referentienummer,
+        functie=answer.code,
+    )
+    return build.envelope(sg, build.DEFAULT_APPLICATION, retour, p.versie, p.subversie), ref
 
 
 def payload_fo01(received: Received, reason: str) -> tuple[bytes, str]:

@@ -89,3 +89,25 @@ def test_a_concurrent_reuse_of_a_referentienummer_ends_in_ib216(tmp_path, monkey
         assert store.count_messages() == 1
     finally:
         store.close()
+
+
+def test_a_declaration_is_answered_by_its_325_in_a_du01(tmp_path):
+    """A 323 in a Di01: the 325 leaves in a Du01 that the chain would accept (ggk.unwrap checks
+    its functie, versions and parties against the 325 itself)."""
+    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
+    components = build_components(settings)
+    store = components.store
+    try:
+        store.add_party(samples.GEMEENTE, "gemeente", "test")
+        store.add_party(samples.AANBIEDER, "aanbieder", "test")
+        di01 = ggk.wrap(samples.build("JW323"))
+        outcome = Pipeline(components).process(di01, None)
+        assert outcome.retour_code == "JW325" and outcome.envelope["answer"] == "Du01"
+        du01 = store.get_envelope(outcome.message_id)["answer"]
+        opened = ggk.unwrap(du01)
+        sg = opened.envelope.stuurgegevens
+        assert sg.functie == "JW325" and sg.cross_refnummer == ggk.read(di01).stuurgegevens.referentienummer
+        assert (sg.zender.organisatie, sg.ontvanger.organisatie) == (samples.GEMEENTE, samples.AANBIEDER)
+        assert opened.envelope.payload == outcome.retour
+    finally:
+        store.close()
