@@ -87,3 +87,64 @@ def ggk_envelope(ctx: RunContext) -> Result:
         notes=["The payload parse inside unwrap is the parse the pipeline does anyway, so a pipeline "
                "that takes the parsed payload from unwrap pays only the difference."],
     )
+
+
+PIPELINE_BASELINE = "bare message through Pipeline.process"
+
+
+@benchmark("ggk_pipeline", "StUF-GGk envelope through the whole pipeline against the bare message")
+def ggk_pipeline(ctx: RunContext) -> Result:
+    """Issue 17 item 7: an enveloped message may cost at most 10 % more than the bare one. Each
+    subject processes its own distinct messages (fresh Identificatie, so no duplicate shortcut)
+    on one SQLite store, alternating bare and enveloped so both see the same store and load."""
+    from gateway import ggk, samples
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+
+    settings = Settings(data_dir=ctx.work_dir / "ggk_pipeline", hmac_secret="bench-ggk-pipeline")
+    components = build_components(settings)
+    store = components.store
+    rows = []
+    try:
+        store.add_party(samples.GEMEENTE, "gemeente", "bench")
+        store.add_party(samples.AANBIEDER, "aanbieder", "bench")
+        pipeline = Pipeline(components)
+        n = 40 if ctx.quick else 300
+        kinds = {"JW301 (allocation)": lambda i: samples.allocation("ijw", identificatie=f"B{i:010d}"),
+                 "JW305 (start)": lambda i: samples.start("ijw", identificatie=f"S{i:010d}")}
+        for label, make in kinds.items():
+            bare = [make(2 * i) for i in range(n)]
+            enveloped = [ggk.wrap(make(2 * i + 1)) for i in range(n)]
+            pipeline.process(bare[0], None)  # warm up: schemas, rules, statements
+            pipeline.process(enveloped[0], None)
+            times: dict[str, list[float]] = {"bare": [], "enveloped": []}
+            verdicts: dict[str, set[str]] = {"bare": set(), "enveloped": set()}
+            for i in range(1, n):
+                for kind, raw in (("bare", bare[i]), ("enveloped", enveloped[i])):
+                    start = time.perf_counter()
+                    outcome = pipeline.process(raw, None)
+                    times[kind].append(time.perf_counter() - start)
+                    verdicts[kind].add(outcome.verdict)
+            b, e = statistics.median(times["bare"]), statistics.median(times["enveloped"])
+            rows.append({
+                "message": label, "messages per subject": n - 1,
+                "verdicts (bare / enveloped)": f"{'/'.join(sorted(verdicts['bare']))} / "
+                                               f"{'/'.join(sorted(verdicts['enveloped']))}",
+                "bare ms": round(b * 1000, 3), "enveloped ms": round(e * 1000, 3),
+                "enveloped / bare": round(e / b, 3),
+            })
+    finally:
+        store.close()
+    worst = max(rows, key=lambda r: r["enveloped / bare"])
+    return Result(
+        measured="Pipeline.process (receive, validate, store on SQLite, outbox, retour) of distinct "
+        "messages, bare against in a Di01 (envelope check, payload parsed once, envelope row, the "
+        "retour wrapped in a Du01 in the same transaction). Trusted-channel call (no HTTP), "
+        "alternating subjects, median per message.",
+        baseline=PIPELINE_BASELINE,
+        ratio_meaning="enveloped time / bare time (issue 17 target: at most 1.10)",
+        columns=list(rows[0]),
+        rows=rows,
+        headline=f"an enveloped message costs up to {worst['enveloped / bare']}x the bare one "
+        f"({worst['message']}); target at most 1.10",
+    )

@@ -1,6 +1,7 @@
 """The one visible chain a message goes through:
 
-    receive -> identify -> validate (schema, in-message, cross-message, contract) -> store -> route -> retour
+    receive (open a StUF-GGk envelope) -> identify -> validate (schema, in-message, cross-message,
+    contract) -> store -> route -> retour (in a Du01 when the message came in a Di01)
 
 `Pipeline.process(raw, sender, received_at)` runs it for one message and returns an `Outcome`. It is
 synchronous (the store is): the async service calls it in a worker thread, `gateway replay` and the
@@ -11,6 +12,10 @@ benchmarks call it directly.
 - level 2 failure (xslt, condities): retour with 0001 in the Header; nothing else runs.
 - otherwise the cross-message, external and contract rules run inside one store transaction, which
   also stores the message, its verdict and retour, the state change and the outbox rows.
+- an enveloped message (Di01/Du01, gateway.ggk.ingress): a refused envelope raises EnvelopeError
+  (nothing stored); otherwise its payload runs the chain above, parsed once, and the envelope is
+  stored with it, with the Du01 around its retour or, for a payload failing its XSD, a Fo01
+  StUF055 instead. A referentienummer the zender used before for another envelope: IB216.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pydantic import BaseModel, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
+from gateway.ggk import ingress
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
@@ -67,6 +73,7 @@ class Outcome(BaseModel):
     retour_code: str | None = None
     retour_message_id: str | None = None
     transport_error: TransportError | None = None
+    envelope: dict[str, Any] | None = None  # the StUF-GGk envelope's data (ggk.ingress.Received.summary)
     duplicate: bool = False
     routed: bool = False
     correlation: Correlation = Field(default_factory=Correlation)
@@ -183,8 +190,17 @@ class Pipeline:
             )
             return self._store_transport(raw, [issue], "BRS06", None, principal, received_at, transport)
 
+        envelope = ingress.receive(raw, self.c.registry)  # None: a bare message
+        if envelope is not None:
+            try:
+                ingress.check_zender(envelope, sender)
+            except Refused as exc:
+                self._audit_envelope_refusal(sender, envelope, exc)
+                raise
+            raw = envelope.payload.raw
+
         with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
-            return self._process(raw, sender, received_at, transport, today, principal)
+            return self._process(raw, sender, received_at, transport, today, principal, envelope)
 
     def _process(
         self,
@@ -194,11 +210,15 @@ class Pipeline:
         transport: str,
         today: date,
         principal: str | None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         # identify + validate (levels 1 and 2)
-        from validators.validate import validate_bytes
+        from validators.validate import validate_bytes, validate_root
 
-        report = validate_bytes(raw, self.c.registry, today=today)
+        if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
+            report = validate_root(envelope.payload.root, self.c.registry, today=today)
+        else:
+            report = validate_bytes(raw, self.c.registry, today=today)
         root = getattr(report, "root", None)
         mtype: MessageType | None = getattr(report, "mtype", None)
         issues: list[Issue] = list(report.issues)
@@ -218,14 +238,14 @@ class Pipeline:
                 raise
         if transport_issues:
             return self._store_transport(raw, transport_issues, "BRS13", mtype, principal, received_at,
-                                         transport, route)
+                                         transport, route, envelope)
 
         from gateway.store import ConflictError
 
         for attempt in range(3):
             try:
                 return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport,
-                                           getattr(report, "rule_cache", None) or {})
+                                           getattr(report, "rule_cache", None) or {}, envelope)
             except ConflictError:
                 # Another transaction stored a conflicting row first (same identificatie, same
                 # allocation number...). The rules see it on the next attempt and answer accordingly.
@@ -245,6 +265,7 @@ class Pipeline:
         today: date,
         transport: str,
         rule_cache: dict[str, Any] | None = None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
@@ -268,6 +289,11 @@ class Pipeline:
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
+            if envelope is not None:  # IB216, in the transaction (its lock key keeps it alone)
+                again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
+                                                                       envelope.referentienummer))
+                if again is not None:
+                    return again
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
@@ -316,6 +342,9 @@ class Pipeline:
                 routing_state="pending" if rows else "none",
             )
             accepted = verdict != "rejected"
+            summary = None
+            if envelope is not None:
+                summary = self._save_envelope(tx, message_id, envelope, retour, retour_mtype)
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -333,15 +362,78 @@ class Pipeline:
                 retour_code=retour_mtype.code if retour_mtype else None,
                 routed=routed,
                 correlation=correlation,
+                envelope=summary,
             )
 
         # store: concurrent messages share one transaction (group commit); the answer comes after
         # the commit, so a 2xx still means stored.
-        return self._store_group().run(self._lock_keys(mtype, route, correlation, identificatie),
+        keys = self._lock_keys(mtype, route, correlation, identificatie)
+        if envelope is not None:
+            keys = sorted({*keys, f"envelope:{envelope.zender}:{envelope.referentienummer}"})
+        return self._store_group().run(keys,
                                        judge_and_store, (route.sender, mtype.code, identificatie, sha),
                                        alone=len(raw) >= GC_PAUSE_BYTES)
 
     # -- steps -----------------------------------------------------------------------------
+
+    def _same_envelope(self, envelope: ingress.Received, found: dict[str, Any] | None) -> Outcome | None:
+        """IB216: `found` is the envelope stored under this zender's referentienummer, if any.
+        The very same envelope again is answered as the first time (duplicate); another envelope
+        under it is refused (EnvelopeError REFERENCE_REUSED)."""
+        if found is None:
+            return None
+        if found["envelope_sha256"] != envelope.sha256:
+            raise ingress.reused(
+                f"zender {envelope.zender} used referentienummer {envelope.referentienummer} before, "
+                "for another envelope; every envelope needs a new one")
+        record = self.c.store.get_message(found["message_id"])
+        stored = self.c.store.get_envelope(found["message_id"]) or {}
+        error = None
+        if record.verdict == "transport_rejected":
+            first = (record.issues or [{}])[0]
+            error = TransportError(code="BRS13", message=first.get("text") or "message refused",
+                                   path=first.get("path"), line=first.get("line"))
+        retour_mtype = None
+        if record.retour and record.code:
+            from gateway.catalog import by_code
+
+            retour_mtype = _answer_type(by_code(record.code))
+        return Outcome(
+            message_id=record.id, verdict=record.verdict, code=record.code, sender=record.sender,
+            receiver=record.receiver, issues=[_public(i) for i in (record.issues or [])],
+            retour=record.retour, retour_code=retour_mtype.code if retour_mtype else None,
+            transport_error=error, duplicate=True, routed=self._routable(record.verdict),
+            envelope=envelope.summary(stored.get("answer_code"), stored.get("answer_referentienummer")),
+        )
+
+    def _audit_envelope_refusal(self, party: Party, envelope: ingress.Received, exc: Refused) -> None:
+        """A spoofed zender is recorded like a spoofed Afzender (no message content)."""
+        from gateway.observability import get_logger
+
+        get_logger("gateway.pipeline").warning(
+            "message_refused", party=party.party_id, code=envelope.envelope.stuurgegevens.functie,
+            reason=exc.code, envelope_zender=envelope.zender,
+        )
+        try:
+            self.c.store.audit(
+                actor=party.party_id, action="message_refused",
+                target=envelope.envelope.stuurgegevens.functie or "envelope", reason=exc.reason,
+                details={"code": exc.code, "envelope_zender": envelope.zender,
+                         "referentienummer": envelope.referentienummer},
+            )
+        except Exception:  # auditing must never turn a 403 into a 500
+            get_logger("gateway.pipeline").error("audit_failed", exc_info=True)
+
+    def _save_envelope(self, tx: Any, message_id: str, envelope: ingress.Received,
+                       retour: bytes | None, retour_mtype: MessageType | None) -> dict[str, Any]:
+        """Store the envelope with its message, and the Du01 around the retour (a Du01 received
+        carries a retour itself and gets none)."""
+        answer = ref = code = None
+        if retour is not None and retour_mtype is not None and envelope.envelope.berichtcode == "Di01":
+            answer, ref = ingress.retour_du01(envelope, retour, retour_mtype)
+            code = "Du01"
+        tx.save_envelope(message_id, envelope.row(answer, code, ref))
+        return envelope.summary(code, ref)
 
     def _party_from_header(self, route: Route) -> Party:
         """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
@@ -388,8 +480,18 @@ class Pipeline:
         received_at: datetime,
         transport: str,
         route: Route | None = None,
+        envelope: ingress.Received | None = None,
     ) -> Outcome:
         error = transport_rejection(issues, code)
+        row = summary = None
+        if envelope is not None:
+            again = self._same_envelope(
+                envelope, self.c.store.find_envelope(envelope.zender, envelope.referentienummer))
+            if again is not None:
+                return again
+            # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour.
+            fo01, ref = ingress.payload_fo01(envelope, error.message)
+            row, summary = envelope.row(fo01, "Fo01", ref), envelope.summary("Fo01", ref)
         message_id = self.c.store.save_transport_rejection(
             received_at=received_at,
             raw=raw,
@@ -400,6 +502,7 @@ class Pipeline:
             issues=issues,
             transport=transport,
             received_by=principal,
+            envelope=row,
         )
         return Outcome(
             message_id=message_id,
@@ -409,6 +512,7 @@ class Pipeline:
             receiver=route.receiver if route else None,
             issues=[i.public() for i in issues],
             transport_error=error,
+            envelope=summary,
         )
 
     def _duplicate(self, same: Any, mtype: MessageType, route: Route, correlation: Correlation) -> Outcome:

@@ -101,8 +101,23 @@ def validate_bytes(
     report.issues.extend(parsed.issues)
     if parsed.root is None:
         return report
-    report.root = parsed.root
-    found = detect(parsed.root, registry)
+    return validate_root(parsed.root, registry, today=today, run_rules=run_rules, report=report)
+
+
+def validate_root(
+    root: etree._Element,
+    registry: SchemaRegistry | None = None,
+    *,
+    today: date | None = None,
+    run_rules: bool = True,
+    report: Report | None = None,
+) -> Report:
+    """Validate a message already parsed by the hardened parser (the payload of a StUF-GGk
+    envelope: gateway.ggk parsed it to check the envelope, so it is not parsed twice)."""
+    registry = registry or default_registry()
+    report = report if report is not None else Report()
+    report.root = root
+    found = detect(root, registry)
     report.standard = found.standard
     report.message = found.code
     report.issues.extend(found.issues)
@@ -115,13 +130,13 @@ def validate_bytes(
     except (KeyError, SchemaDirError) as exc:
         log.error("no usable schema for %s: %s", found.mtype.code, exc)
         raise SchemaUnavailable(found.mtype.code, type(exc).__name__) from exc
-    xsd_issues = validate_tree(parsed.root, compiled)
+    xsd_issues = validate_tree(root, compiled)
     report.issues.extend(xsd_issues)
     if xsd_issues:
         return report
     report.schema_valid = True
     if run_rules:
         report.issues.extend(
-            run_in_message_rules(parsed.root, found.mtype, today or today_nl(), report.rule_cache)
+            run_in_message_rules(root, found.mtype, today or today_nl(), report.rule_cache)
         )
     return report

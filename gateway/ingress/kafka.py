@@ -3,7 +3,8 @@ only after the message is stored (or definitively refused), so a crash means red
 the store's idempotency turns into the same answer, never a lost message.
 
 The topic is a trusted channel (e.g. fed by a hub): the sender is the party named in the header,
-which must be a known, unrevoked party holding the sender's role.
+which must be a known, unrevoked party holding the sender's role. A record may be a StUF-GGk
+Di01/Du01 (gateway.ggk.ingress, as on HTTP); a refused envelope is logged and skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import anyio
 
 from gateway import clock
 from gateway.auth.policy import Refused
+from gateway.ggk.errors import EnvelopeError
 from gateway.observability import bind_message, get_logger
 from gateway.settings import Settings
 
@@ -60,6 +62,9 @@ class InboundConsumer:
         except Refused as exc:  # definitive: retrying gives the same answer
             log.warning("kafka_message_refused", reason=exc.code, offset=record.offset,
                         partition=record.partition)
+        except EnvelopeError as exc:  # a refused StUF-GGk envelope: definitive, nothing stored
+            log.warning("kafka_envelope_refused", reason=exc.error.code, stuf_code=exc.error.stuf_code,
+                        offset=record.offset, partition=record.partition)
         tp = TopicPartition(record.topic, record.partition)
         await self.consumer.commit({tp: record.offset + 1})
         self.processed += 1

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth.policy import Refused
+from gateway.ggk.errors import EnvelopeError
 from gateway.ingress.zipbatch import ZipRejected
 from validators.faults import GatewayFault
 
@@ -46,6 +47,15 @@ def install(app: FastAPI) -> None:
         log.warning("request_refused", reason=exc.code, status=exc.status, path=request.url.path)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return JSONResponse(error_body(exc.code, exc.reason), exc.status, headers=headers)
+
+    @app.exception_handler(EnvelopeError)
+    async def _envelope(request: Request, exc: EnvelopeError) -> JSONResponse:
+        # A refused StUF-GGk envelope: nothing was stored. The chain's code (IB009, StUF055, ...)
+        # and where the problem is; never payload content.
+        err = exc.error
+        log.warning("envelope_refused", code=err.code, stuf_code=err.stuf_code, path=request.url.path)
+        return JSONResponse(error_body(err.code, err.text, stuf_code=err.stuf_code, plek=err.plek,
+                                       element=err.path, line=err.line), 422)
 
     @app.exception_handler(ZipRejected)
     async def _zip(request: Request, exc: ZipRejected) -> JSONResponse:

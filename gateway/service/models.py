@@ -47,6 +47,11 @@ class TransportRejected(BaseModel):
     message_id: str | None
     verdict: str = "transport_rejected"
     issues: list[dict[str, Any]]
+    envelope: dict[str, Any] | None = Field(None, description=(
+        "Only for a message sent in a StUF-GGk envelope (Di01/Du01): referentienummer, "
+        "cross_refnummer, zender, ontvanger, functie and its versions, and `answer`: Du01 (the retour "
+        "in its envelope) or Fo01 (StUF055: the payload fails its XSD), at links.envelope_answer."))
+    links: dict[str, str] | None = None
 
 
 class MessageReceived(BaseModel):
@@ -77,6 +82,10 @@ class MessageReceived(BaseModel):
         "The retourbericht (or 325) as XML text with LF line endings, to read. The file to forward "
         "(UTF-8, CR/LF line endings as OP192 requires) is GET /v1/messages/{id}/retour."))
     correlation: Correlation
+    envelope: dict[str, Any] | None = Field(None, description=(
+        "Only for a message sent in a StUF-GGk envelope (Di01/Du01): referentienummer, "
+        "cross_refnummer, zender, ontvanger, functie and its versions, and `answer`: Du01 (the retour "
+        "in its envelope) or Fo01 (StUF055: the payload fails its XSD), at links.envelope_answer."))
     links: dict[str, str]
 
 
@@ -101,6 +110,10 @@ class MessageView(BaseModel):
     routing_state: RoutingState = Field(description=(
         "not_routed | outbox_written | published | consumed | dead_letter (gateway.routing.status)"))
     transport: str | None
+    envelope: dict[str, Any] | None = Field(None, description=(
+        "Only for a message sent in a StUF-GGk envelope (Di01/Du01): referentienummer, "
+        "cross_refnummer, zender, ontvanger, functie and its versions, and `answer`: Du01 (the retour "
+        "in its envelope) or Fo01 (StUF055: the payload fails its XSD), at links.envelope_answer."))
 
 
 class BatchEntry(BaseModel):

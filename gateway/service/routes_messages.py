@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
+from gateway.ggk.errors import EnvelopeError
 from gateway.ingress.zipbatch import ZipLimits, unpack
 from gateway.observability import bind_message, get_logger
 from gateway.pipeline import Outcome
@@ -63,6 +64,8 @@ def received(outcome: Outcome, kafka: bool) -> MessageReceived:
     links = {"self": f"/v1/messages/{mid}"}
     if outcome.retour is not None:
         links["retour"] = f"/v1/messages/{mid}/retour"
+    if outcome.envelope and outcome.envelope.get("answer"):
+        links["envelope_answer"] = f"/v1/messages/{mid}/retour/envelope"
     return MessageReceived(
         message_id=mid,
         verdict=outcome.verdict,
@@ -76,6 +79,7 @@ def received(outcome: Outcome, kafka: bool) -> MessageReceived:
         # LF inside JSON, like every other text in it; the CR/LF file is GET .../retour
         retour=outcome.retour.decode("utf-8").replace("\r\n", "\n") if outcome.retour else None,
         correlation=outcome.correlation,
+        envelope=outcome.envelope,
         links=links,
     )
 
@@ -87,7 +91,19 @@ def rejected(outcome: Outcome) -> TransportRejected:
         if err else ErrorDetail(code="rejected", message="message refused"),
         message_id=outcome.message_id,
         issues=outcome.issues,
+        envelope=outcome.envelope,
+        links={"envelope_answer": f"/v1/messages/{outcome.message_id}/retour/envelope"}
+        if outcome.envelope and outcome.envelope.get("answer") else None,
     )
+
+
+def rejected_body(outcome: Outcome) -> dict[str, Any]:
+    """The 422 body; `envelope` and `links` only for an enveloped message."""
+    body = rejected(outcome).model_dump(mode="json")
+    if outcome.envelope is None:  # the bare message's 422 keeps its shape
+        body.pop("envelope")
+        body.pop("links")
+    return body
 
 
 def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
@@ -134,13 +150,19 @@ async def _process(request: Request, raw: bytes, party: Party, transport: str) -
 async def post_message(request: Request, party: Party = Depends(current_party)) -> Any:
     """Send one iJw/iWmo 3.2 message (the XML as the body). The gateway validates it, stores it and
     answers with the retourbericht (or, for a 323, the 325); an accepted message is routed to its
-    receiver. The same message sent twice gets the same answer (`duplicate: true`)."""
+    receiver. The same message sent twice gets the same answer (`duplicate: true`).
+
+    The body may also be the message in its StUF-GGk envelope (a `ggk0210-Di01` or `ggk0210-Du01`,
+    recognised by its root element). The envelope is checked (a refused envelope: 422 with its
+    code, e.g. `REFERENCE_NOT_UUID4` / IB009, nothing stored), its zender must be you, and its
+    payload is processed as above. The answer says `envelope: {referentienummer, ...}`; the retour
+    in its Du01 (or the Fo01 StUF055 for a payload failing its XSD) is GET .../retour/envelope."""
     limits = request.app.state.in_flight
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
     async with limits.slot():
         outcome = await _process(request, raw, party, "http")
     if outcome.verdict == "transport_rejected":
-        return JSONResponse(rejected(outcome).model_dump(mode="json"), 422)
+        return JSONResponse(rejected_body(outcome), 422)
     return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
 
 
@@ -167,6 +189,11 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
             except Refused as exc:
                 results.append(BatchEntry(name=entry.name, status=exc.status,
                                           error=ErrorDetail(code=exc.code, message=exc.reason)))
+                continue
+            except EnvelopeError as exc:
+                err = exc.error
+                results.append(BatchEntry(name=entry.name, status=422, error=ErrorDetail(
+                    code=err.code, message=f"{err.stuf_code}: {err.text}", path=err.path, line=err.line)))
                 continue
             if outcome.verdict == "transport_rejected":
                 rej = rejected(outcome)
@@ -206,7 +233,18 @@ async def get_message(message_id: str, request: Request, party: Party = Depends(
         routing_state=routing_state(r.routing_state, r.receiver,
                                     request.app.state.components.store.deliveries(r.id)),
         transport=r.transport,
+        envelope=_envelope_view(await in_thread(request.app.state.components.store.get_envelope, r.id)),
     )
+
+
+def _envelope_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    keys = ("berichtcode", "referentienummer", "cross_refnummer", "zender", "ontvanger", "functie",
+            "functie_versie", "functie_subversie", "applicatie_versie", "applicatie_subversie",
+            "tijdstip_bericht")
+    return {k: row[k] for k in keys} | {"answer": row["answer_code"],
+                                        "answer_referentienummer": row["answer_referentienummer"]}
 
 
 @router.get("/messages/{message_id}/retour",
@@ -220,6 +258,36 @@ async def get_retour(message_id: str, request: Request, party: Party = Depends(c
         raise ApiError(404, "no_retour", f"message {message_id} has no retour "
                        "(transport rejections, retours and 325s get none)")
     return Response(r.retour, media_type="application/xml")
+
+
+@router.get("/messages/{message_id}/retour/envelope",
+            responses={200: {"content": {"application/xml": {}},
+                             "description": "The Du01 around the retour, or the Fo01 StUF055"},
+                       404: {"model": ErrorResponse}},
+            response_class=Response, summary="The answer to an enveloped message, in its envelope")
+async def get_retour_envelope(message_id: str, request: Request, party: Party = Depends(current_party)) -> Response:
+    """For a message sent in a Di01: the ggk0210-Du01 carrying its retour (crossRefnummer = the
+    Di01's referentienummer), or, when the payload failed its XSD, the Fo01 with StUF055."""
+    await _own_message(request, message_id, party)
+    row = await in_thread(request.app.state.components.store.get_envelope, message_id)
+    if row is None or not row.get("answer"):
+        raise ApiError(404, "no_envelope_answer", f"message {message_id} has no answer in an envelope "
+                       "(it came without one, or in a Du01, which is not answered)")
+    return Response(row["answer"], media_type="application/xml",
+                    headers={"X-StUF-Berichtcode": row["answer_code"] or ""})
+
+
+@router.get("/messages/{message_id}/envelope",
+            responses={200: {"content": {"application/xml": {}}, "description": "The Di01/Du01 as received"},
+                       404: {"model": ErrorResponse}},
+            response_class=Response, summary="The envelope a message arrived in")
+async def get_envelope(message_id: str, request: Request, party: Party = Depends(current_party)) -> Response:
+    """The ggk0210-Di01/Du01 exactly as received (the message itself is GET /v1/messages/{id})."""
+    await _own_message(request, message_id, party)
+    row = await in_thread(request.app.state.components.store.get_envelope, message_id)
+    if row is None:
+        raise ApiError(404, "no_envelope", f"message {message_id} did not arrive in an envelope")
+    return Response(row["envelope"], media_type="application/xml")
 
 
 class ChainEntry(BaseModel):

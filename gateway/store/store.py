@@ -131,6 +131,11 @@ _INSERT_MESSAGE = insert(t.messages)
 _INSERT_ISSUES = insert(t.message_issues)
 _INSERT_IDENTIFIER = insert(t.message_identifiers)
 _INSERT_OUTBOX = insert(t.outbox)
+_INSERT_ENVELOPE = insert(t.message_envelopes)
+_FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
+    t.message_envelopes.c.zender == bindparam("zender"),
+    t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
+)
 _INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
 _MARK_PENDING = (
     update(t.messages)
@@ -350,6 +355,22 @@ class Transaction:
             self._saved_pending.add(message_id)
         return message_id
 
+    def find_envelope(self, zender: str, referentienummer: str) -> dict[str, Any] | None:
+        """The stored envelope of `zender` with this referentienummer (IB216), without bytes."""
+        row = self.conn.execute(
+            _FIND_ENVELOPE, dict(zender=zender, referentienummer=referentienummer)).mappings().first()
+        return dict(row) if row else None
+
+    def save_envelope(self, message_id: str, row: dict[str, Any]) -> None:
+        """The envelope a message arrived in and the one it is answered with (after its message
+        row: in a group commit it is written with the state changes, after the message rows).
+        A reused (zender, referentienummer) violates the unique constraint: ConflictError."""
+        params = dict(row, message_id=message_id)
+        if self._writes is None:
+            self.conn.execute(_INSERT_ENVELOPE, params)
+        else:
+            self._writes.later.append(lambda conn: conn.execute(_INSERT_ENVELOPE, params))
+
     def apply_state(
         self,
         mtype: MessageType,
@@ -550,10 +571,25 @@ class Store:
 
     # --- messages --------------------------------------------------------------------------
 
-    def save_transport_rejection(self, **fields: Any) -> str:
-        """Store a message refused before the standard's checks (no retour; verdict transport_rejected)."""
+    def save_transport_rejection(self, *, envelope: dict[str, Any] | None = None, **fields: Any) -> str:
+        """Store a message refused before the standard's checks (no retour; verdict
+        transport_rejected), with the envelope it came in (and its Fo01), if any."""
         with self.transaction() as tx:
-            return tx.save_message(verdict="transport_rejected", **fields)
+            message_id = tx.save_message(verdict="transport_rejected", **fields)
+            if envelope is not None:
+                tx.save_envelope(message_id, envelope)
+            return message_id
+
+    def get_envelope(self, message_id: str) -> dict[str, Any] | None:
+        """The envelope row of a message that came enveloped (None for a bare message)."""
+        e = t.message_envelopes
+        with self.engine.connect() as conn:
+            row = conn.execute(select(e).where(e.c.message_id == message_id)).mappings().first()
+        return dict(row) if row else None
+
+    def find_envelope(self, zender: str, referentienummer: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return Transaction(self, conn).find_envelope(zender, referentienummer)
 
     def get_message(self, message_id: str, with_bytes: bool = True) -> MessageRecord | None:
         with self.engine.connect() as conn:

@@ -1,0 +1,113 @@
+"""Envelopes through the pipeline without HTTP: the inbound Kafka topic (`InboundConsumer.handle`
+with a stand-in for the broker's consumer: the record and commit only; a refused envelope is
+definitive, logged, its offset committed, nothing stored) and the IB216 race."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+
+from gateway import ggk, samples
+from gateway.ingress.kafka import InboundConsumer
+from gateway.pipeline import Pipeline, build_components
+from gateway.settings import Settings
+
+
+@dataclass
+class Record:
+    value: bytes
+    topic: str = "inbound"
+    partition: int = 0
+    offset: int = 0
+
+
+class Committed:
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+
+    async def commit(self, offsets) -> None:  # noqa: ANN001
+        self.offsets += list(offsets.values())
+
+
+def test_envelopes_on_the_inbound_topic(tmp_path):
+    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
+    components = build_components(settings)
+    store = components.store
+    try:
+        store.add_party(samples.GEMEENTE, "gemeente", "test")
+        store.add_party(samples.AANBIEDER, "aanbieder", "test")
+        inbound = InboundConsumer(Pipeline(components), settings)
+        inbound.consumer = Committed()
+        good = ggk.wrap(samples.allocation("ijw"))
+        bad = good.replace(b"<GGK:xmlBestand>", b"<GGK:xmlBestand>%%%%", 1)
+        assert bad != good
+        asyncio.run(inbound.handle(Record(bad, offset=0)))
+        assert store.count_messages() == 0 and inbound.consumer.offsets == [1]
+        asyncio.run(inbound.handle(Record(good, offset=1)))
+        assert store.count_messages() == 1 and inbound.consumer.offsets == [1, 2]
+        (message,) = store.list_messages().items
+        stored = store.get_envelope(message.id)
+        assert stored["berichtcode"] == "Di01" and stored["answer_code"] == "Du01"
+        assert base64.b64encode(store.get_message(message.id).raw).decode() in good.decode()
+    finally:
+        store.close()
+
+
+def test_a_concurrent_reuse_of_a_referentienummer_ends_in_ib216(tmp_path, monkeypatch):
+    """Two envelopes under one referentienummer at the same moment: the second's check ran before
+    the first committed. The unique constraint refuses its row, the pipeline retries and then
+    answers IB216; the second message is not stored."""
+    import uuid
+
+    import pytest
+
+    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
+    components = build_components(settings)
+    store = components.store
+    try:
+        store.add_party(samples.GEMEENTE, "gemeente", "test")
+        store.add_party(samples.AANBIEDER, "aanbieder", "test")
+        pipeline = Pipeline(components)
+        ref = str(uuid.uuid4())
+        first = pipeline.process(ggk.wrap(samples.allocation("ijw"), referentienummer=ref), None)
+        assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
+        from gateway.store import Transaction
+
+        real = Transaction.find_envelope
+        calls = []
+
+        def not_yet_committed(tx, zender, referentienummer):  # noqa: ANN001, ANN202
+            calls.append(referentienummer)
+            return None if len(calls) == 1 else real(tx, zender, referentienummer)
+
+        monkeypatch.setattr(Transaction, "find_envelope", not_yet_committed)
+        second = ggk.wrap(samples.allocation("ijw", identificatie="ANDERE2"), referentienummer=ref)
+        with pytest.raises(ggk.EnvelopeError) as caught:
+            pipeline.process(second, None)
+        assert caught.value.error.code == "REFERENCE_REUSED" and len(calls) == 2
+        assert store.count_messages() == 1
+    finally:
+        store.close()
+
+
+def test_a_declaration_is_answered_by_its_325_in_a_du01(tmp_path):
+    """A 323 in a Di01: the 325 leaves in a Du01 that the chain would accept (ggk.unwrap checks
+    its functie, versions and parties against the 325 itself)."""
+    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
+    components = build_components(settings)
+    store = components.store
+    try:
+        store.add_party(samples.GEMEENTE, "gemeente", "test")
+        store.add_party(samples.AANBIEDER, "aanbieder", "test")
+        di01 = ggk.wrap(samples.build("JW323"))
+        outcome = Pipeline(components).process(di01, None)
+        assert outcome.retour_code == "JW325" and outcome.envelope["answer"] == "Du01"
+        du01 = store.get_envelope(outcome.message_id)["answer"]
+        opened = ggk.unwrap(du01)
+        sg = opened.envelope.stuurgegevens
+        assert sg.functie == "JW325" and sg.cross_refnummer == ggk.read(di01).stuurgegevens.referentienummer
+        assert (sg.zender.organisatie, sg.ontvanger.organisatie) == (samples.GEMEENTE, samples.AANBIEDER)
+        assert opened.envelope.payload == outcome.retour
+    finally:
+        store.close()
