@@ -12,7 +12,6 @@ from validators.common import (
     descendants,
     is_filled,
     issue,
-    missing,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
