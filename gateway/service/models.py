@@ -143,7 +143,9 @@ class BatchResult(BaseModel):
     refused: int = Field(description="Entries refused without storing (identity, role).")
 
 
-class StreamEntry(BaseModel):
+class StreamEntryHead(BaseModel):
+    """What every stream entry says about itself, whatever form its message takes."""
+
     position: int = Field(description="Pass as `after` to read on; ack it when processed.")
     message_id: str
     type: str | None
@@ -151,8 +153,11 @@ class StreamEntry(BaseModel):
     sender: str | None
     receiver: str | None
     headers: dict[str, str]
-    xml: str
     created_at: datetime
+
+
+class StreamEntry(StreamEntryHead):
+    xml: str
 
 
 class StreamPage(BaseModel):

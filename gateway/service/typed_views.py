@@ -7,13 +7,12 @@ endpoint says so with a clear error, a stream entry carries the reason and its X
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.routing.json_payload import typed_payload
-from gateway.service.models import StreamEntry
+from gateway.service.models import StreamEntry, StreamEntryHead
 
 _CONTENT_DOC = ("The message's typed view: element names as keys; dates YYYY-MM-DD, integers and "
                 "amounts (eurocents) as numbers, code-list values as their code; absent elements left out.")
@@ -34,17 +33,9 @@ class MessageContent(BaseModel):
     content: dict[str, Any] = Field(description=_CONTENT_DOC)
 
 
-class JsonStreamEntry(BaseModel):
+class JsonStreamEntry(StreamEntryHead):
     """A stream entry with the typed view instead of the XML (`format=json`)."""
 
-    position: int = Field(description="Pass as `after` to read on; ack it when processed.")
-    message_id: str
-    type: str | None
-    kind: str | None
-    sender: str | None
-    receiver: str | None
-    headers: dict[str, str]
-    created_at: datetime
     standard: str | None
     content: dict[str, Any] | None = Field(description=_CONTENT_DOC + " null when the message does not map.")
     error: str | None = Field(None, description="Why there is no typed view (content null).")

@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway import clock
 from gateway.catalog import MessageType
-from validators import extract
 from gateway.store import tables as t
 from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
@@ -45,6 +44,7 @@ from gateway.store.records import (
 )
 from gateway.store.state import StateView
 from gateway.xmlparse import hardened_parser
+from validators import extract
 
 VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
 STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
@@ -142,32 +142,20 @@ _MARK_PENDING = (
     .where(t.messages.c.id == bindparam("mid"), t.messages.c.routing_state == "none")
     .values(routing_state="pending")
 )
-_SAME_MESSAGE = (
-    select(t.messages)
-    .where(
-        t.messages.c.sender == bindparam("sender"),
-        t.messages.c.code == bindparam("code"),
-        t.messages.c.identificatie == bindparam("identificatie"),
-        t.messages.c.sha256 == bindparam("sha256"),
-        t.messages.c.replay_of.is_(None),
-        t.messages.c.verdict != "transport_rejected",
+def _same_message(sender: Any) -> Any:
+    """The first stored original with these bytes under (sender, code, identificatie)."""
+    m = t.messages.c
+    return (
+        select(t.messages)
+        .where(sender, m.code == bindparam("code"), m.identificatie == bindparam("identificatie"),
+               m.sha256 == bindparam("sha256"), m.replay_of.is_(None), m.verdict != "transport_rejected")
+        .order_by(m.received_at, m.id)
+        .limit(1)
     )
-    .order_by(t.messages.c.received_at, t.messages.c.id)
-    .limit(1)
-)
-_SAME_MESSAGE_NO_SENDER = (
-    select(t.messages)
-    .where(
-        t.messages.c.sender.is_(None),
-        t.messages.c.code == bindparam("code"),
-        t.messages.c.identificatie == bindparam("identificatie"),
-        t.messages.c.sha256 == bindparam("sha256"),
-        t.messages.c.replay_of.is_(None),
-        t.messages.c.verdict != "transport_rejected",
-    )
-    .order_by(t.messages.c.received_at, t.messages.c.id)
-    .limit(1)
-)
+
+
+_SAME_MESSAGE = _same_message(t.messages.c.sender == bindparam("sender"))
+_SAME_MESSAGE_NO_SENDER = _same_message(t.messages.c.sender.is_(None))
 
 _SAME_MESSAGES = (
     select(t.messages)
