@@ -197,6 +197,7 @@ class Pipeline:
             except Refused as exc:
                 self._audit_envelope_refusal(sender, envelope, exc)
                 raise
+            ingress.check_ontvanger(envelope, self._known_party)
             raw = envelope.payload.raw
 
         with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
@@ -442,6 +443,16 @@ class Pipeline:
         code, ref = (answer.berichtcode, answer.referentienummer) if answer else (None, None)
         tx.save_envelope(message_id, envelope.row(answer.xml if answer else None, code, ref))
         return envelope.summary(code, ref)
+
+    def _known_party(self, party_id: str) -> bool:
+        """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
+        if not party_id:
+            return False
+        try:
+            self._party_from_header(Route(party_id, None))
+        except Refused:
+            return False
+        return True
 
     def _party_from_header(self, route: Route) -> Party:
         """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
