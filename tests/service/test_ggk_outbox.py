@@ -5,6 +5,7 @@ bare as before."""
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from gateway import ggk, samples
@@ -109,3 +110,38 @@ def test_with_a_broker_the_xml_topic_carries_the_du01_and_the_json_topic_the_ret
     assert by_dest[f"gw.ijw.{GEMEENTE}.jw302"].payload == xml
     view = json.loads(by_dest[f"gw.ijw.{GEMEENTE}.jw302.json"].payload)
     assert view["headers"]["stuf-berichtcode"] == "Du01" and view["content"] is not None
+
+
+@pytest.mark.broker
+def test_du01_and_fo01_on_a_real_broker(tmp_path, broker, contracts):
+    """With the tansu broker: the gemeente's jw302 topic carries the Du01 answering its Di01, the
+    aanbieder's fo01 topic the Fo01 for a payload failing its XSD; each once."""
+    import asyncio
+
+    import httpx
+
+    from .conftest import live, make_app, make_settings, setup_parties
+    from .test_e2e import consume, wait_until_published
+
+    settings = make_settings(tmp_path, kafka_bootstrap=broker.bootstrap, payload_formats=["xml"])
+    app = make_app(settings, contracts)
+    keys = setup_parties(app)
+    di01 = ggk.wrap(samples.allocation("ijw"))
+    bad = ggk.wrap(samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1))
+    try:
+        with live(app) as server:
+            ok = httpx.post(f"{server.url}/v1/messages", content=di01, headers=auth(keys.gemeente))
+            refused = httpx.post(f"{server.url}/v1/messages", content=bad, headers=auth(keys.aanbieder))
+            assert (ok.status_code, refused.status_code) == (202, 422), (ok.text, refused.text)
+            wait_until_published(app.state.components.store)
+            du01s = asyncio.run(consume(broker.bootstrap, [f"gw.ijw.{GEMEENTE}.jw302"], expected=1))
+            fo01s = asyncio.run(consume(broker.bootstrap, [f"gw.ijw.{AANBIEDER}.fo01"], expected=1))
+    finally:
+        app.state.components.store.close()
+    [du01_record] = du01s
+    du01 = ggk.read(du01_record.value)
+    assert du01.berichtcode == "Du01" and du01.stuurgegevens.cross_refnummer == stuf(di01, "referentienummer")
+    assert dict(du01_record.headers)["stuf-berichtcode"] == b"Du01"
+    [fo01_record] = fo01s
+    fout = ggk.read(fo01_record.value)
+    assert fout.code == "StUF055" and fout.stuurgegevens.cross_refnummer == stuf(bad, "referentienummer")
