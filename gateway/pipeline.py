@@ -519,7 +519,8 @@ class Pipeline:
             row, summary = envelope.row(fo01, "Fo01", ref), envelope.summary("Fo01", ref)
             fields["message_id"] = new_id()
             party = (route.sender if route else None) or principal or envelope.zender
-            rows = plan.fo01_rows(self.settings, self.c.secret, mtype, party, answer, fields["message_id"])
+            rows = plan.fo01_rows(self.settings, self.c.secret, mtype, party, answer, fields["message_id"],
+                                  (envelope.envelope.stuurgegevens.ontvanger.organisatie or "").strip())
             fields["routing_state"] = "pending"
         message_id = self.c.store.save_transport_rejection(
             **fields,

@@ -142,13 +142,13 @@ class EnvelopeAnswer:
 
 
 def fo01_rows(settings: Settings, secret: bytes, mtype: MessageType | None, party: str,
-              fo01: EnvelopeAnswer, message_id: str) -> list[OutboxRow]:
+              fo01: EnvelopeAnswer, message_id: str, answered_by: str = "") -> list[OutboxRow]:
     """The Fo01 StUF055 for an enveloped payload that failed its XSD, to its sender: the stream
     and, with a broker, the XML topic `<prefix>.<standard>.<party>.fo01` (a Fo01 has no typed
     view). Keyed on the Di01's referentienummer (no client can be read from such a payload)."""
     key = reference_partition_key(secret, "envelop", party, fo01.cross_refnummer)
     headers = {"message-id": f"{message_id}-F", "type": "Fo01", "standard": mtype.standard if mtype else "",
-               "kind": "fout", "sender": "", "receiver": party, "answers-message-id": message_id,
+               "kind": "fout", "sender": answered_by, "receiver": party, "answers-message-id": message_id,
                **fo01.headers()}
     rows = [OutboxRow(party=party, destination=STREAM, key=key, headers=_encode(headers),
                       payload=fo01.xml, message_id=message_id)]

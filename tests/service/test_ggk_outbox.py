@@ -81,6 +81,7 @@ def test_a_fo01_goes_to_the_senders_stream_and_no_retour(client, keys):
     assert fout.berichtcode == "Fo01" and fout.code == "StUF055"
     assert fout.stuurgegevens.cross_refnummer == stuf(di01, "referentienummer")
     assert entry["headers"]["stuf-berichtcode"] == "Fo01"
+    assert (entry["headers"]["sender"], entry["headers"]["receiver"]) == (GEMEENTE, AANBIEDER)
     # nothing reaches the gemeente
     items = client.get(f"/v1/streams/{GEMEENTE}", params={"after": 0},
                        headers={"X-API-Key": keys.gemeente}).json()["items"]
