@@ -197,6 +197,7 @@ class Pipeline:
             except Refused as exc:
                 self._audit_envelope_refusal(sender, envelope, exc)
                 raise
+            ingress.check_ontvanger(envelope, self._known_party)
             raw = envelope.payload.raw
 
         with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
@@ -316,13 +317,14 @@ class Pipeline:
             # saved: it is then saved as "pending" at once, not updated afterwards.
             message_id = new_id()
             routed = self._routable(verdict)
+            du01 = self._du01(envelope, retour, retour_mtype)
             rows = []
             if routed:
                 rows += plan.message_rows(self.settings, self.c.secret, mtype, root, raw, message_id,
                                           route, correlation)
             if retour is not None and retour_mtype is not None:
                 rows += plan.retour_rows(self.settings, self.c.secret, retour_mtype, root, retour,
-                                         message_id, route, correlation)
+                                         message_id, route, correlation, du01)
             tx.save_message(
                 message_id=message_id,
                 received_at=received_at,
@@ -344,7 +346,7 @@ class Pipeline:
             accepted = verdict != "rejected"
             summary = None
             if envelope is not None:
-                summary = self._save_envelope(tx, message_id, envelope, retour, retour_mtype)
+                summary = self._save_envelope(tx, message_id, envelope, du01)
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -424,16 +426,33 @@ class Pipeline:
         except Exception:  # auditing must never turn a 403 into a 500
             get_logger("gateway.pipeline").error("audit_failed", exc_info=True)
 
-    def _save_envelope(self, tx: Any, message_id: str, envelope: ingress.Received,
-                       retour: bytes | None, retour_mtype: MessageType | None) -> dict[str, Any]:
-        """Store the envelope with its message, and the Du01 around the retour (a Du01 received
-        carries a retour itself and gets none)."""
-        answer = ref = code = None
-        if retour is not None and retour_mtype is not None and envelope.envelope.berichtcode == "Di01":
-            answer, ref = ingress.retour_du01(envelope, retour, retour_mtype)
-            code = "Du01"
-        tx.save_envelope(message_id, envelope.row(answer, code, ref))
+    @staticmethod
+    def _du01(envelope: ingress.Received | None, retour: bytes | None,
+              retour_mtype: MessageType | None) -> plan.EnvelopeAnswer | None:
+        """The retour of a heenbericht that came in a Di01, in its Du01 (a Du01 received carries
+        a retour itself and gets none). It goes out instead of the bare retour (plan.retour_rows)."""
+        if envelope is None or retour is None or retour_mtype is None or envelope.envelope.berichtcode != "Di01":
+            return None
+        xml, ref = ingress.retour_du01(envelope, retour, retour_mtype)
+        return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer)
+
+    @staticmethod
+    def _save_envelope(tx: Any, message_id: str, envelope: ingress.Received,
+                       answer: plan.EnvelopeAnswer | None) -> dict[str, Any]:
+        """Store the envelope with its message, and the Du01 it is answered with."""
+        code, ref = (answer.berichtcode, answer.referentienummer) if answer else (None, None)
+        tx.save_envelope(message_id, envelope.row(answer.xml if answer else None, code, ref))
         return envelope.summary(code, ref)
+
+    def _known_party(self, party_id: str) -> bool:
+        """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
+        if not party_id:
+            return False
+        try:
+            self._party_from_header(Route(party_id, None))
+        except Refused:
+            return False
+        return True
 
     def _party_from_header(self, route: Route) -> Party:
         """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
@@ -484,15 +503,28 @@ class Pipeline:
     ) -> Outcome:
         error = transport_rejection(issues, code)
         row = summary = None
+        rows: list[Any] = []
+        fields: dict[str, Any] = {}
         if envelope is not None:
             again = self._same_envelope(
                 envelope, self.c.store.find_envelope(envelope.zender, envelope.referentienummer))
             if again is not None:
                 return again
-            # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour.
+            # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour. It
+            # goes to the zender's stream (and topic) in the message's own transaction.
+            from gateway.store.ids import new_id
+
             fo01, ref = ingress.payload_fo01(envelope, error.message)
+            answer = plan.EnvelopeAnswer("Fo01", fo01, ref, envelope.referentienummer)
             row, summary = envelope.row(fo01, "Fo01", ref), envelope.summary("Fo01", ref)
+            fields["message_id"] = new_id()
+            party = (route.sender if route else None) or principal or envelope.zender
+            rows = plan.fo01_rows(self.settings, self.c.secret, mtype, party, answer, fields["message_id"],
+                                  (envelope.envelope.stuurgegevens.ontvanger.organisatie or "").strip())
+            fields["routing_state"] = "pending"
         message_id = self.c.store.save_transport_rejection(
+            **fields,
+            rows=rows,
             received_at=received_at,
             raw=raw,
             sha256=hashlib.sha256(raw).hexdigest(),

@@ -149,6 +149,9 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         replays = queries.replays_of(conn, message_id)
         audit = queries.audit_entries(conn, target=message_id, limit=50)
         prestaties = statelookup.prestatie_counts(conn, msg)
+        envelope = queries.envelope(conn, message_id)
+    if envelope and envelope["fout"]:
+        envelope["fout"]["omschrijving"] = mask_text(envelope["fout"]["omschrijving"] or "")
     view = xmlview.render(msg["raw"], reveal=reveal)
     retour = xmlview.render(msg["retour"], reveal=reveal) if msg["retour"] else None
     issues = _issues_with_lines(msg["issues"], view)
@@ -174,6 +177,8 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         "audit": audit,
         # a 323's prestaties as the state holds them: {"total", "rejected"} (None for others)
         "prestaties": prestaties,
+        # the StUF-GGk envelope it came in and the Du01/Fo01 answer (None for a bare message)
+        "envelope": envelope,
         "revealed": reveal,
     }
 

@@ -361,6 +361,30 @@ def outbox_rows(conn: Connection, message_id: str) -> list[dict[str, Any]]:
     return out
 
 
+def envelope(conn: Connection, message_id: str) -> dict[str, Any] | None:
+    """The StUF-GGk envelope a message came in and the gateway's answer (Du01 / Fo01), as data:
+    never the envelope's bytes, whose base64 payload would carry the BSNs past the masking. For a
+    Fo01 its StUF code and text (the first XSD finding, masked by the caller)."""
+    e = t.message_envelopes.c
+    cols = [c for c in t.message_envelopes.c if c.name not in ("envelope", "answer", "message_id")]
+    row = conn.execute(select(*cols, e.answer).where(e.message_id == message_id)).mappings().first()
+    if row is None:
+        return None
+    out = {k: v for k, v in row.items() if k != "answer"}
+    out["fout"] = None
+    if row["answer_code"] == "Fo01" and row["answer"]:
+        from gateway import ggk
+        from gateway.ggk.errors import EnvelopeError
+
+        try:
+            fo01 = ggk.read(row["answer"])
+            out["fout"] = {"code": fo01.code, "plek": fo01.plek, "omschrijving": fo01.omschrijving,
+                           "details": fo01.details}
+        except EnvelopeError:  # a stored answer the reader no longer takes: show the rest
+            pass
+    return out
+
+
 def _bsns_in(raw: bytes | None, cap: int = 20) -> list[str]:
     """The BSNs in a message (a 323/325 names one per Client), without parsing twice."""
     from lxml import etree

@@ -3,6 +3,7 @@ and opened here, and its payload goes on through the pipeline as a bare message 
 
     received = ingress.receive(raw, registry)   # None: a bare message; EnvelopeError: refused
     ingress.check_zender(received, party)       # zender.organisatie is the authenticated party
+    ingress.check_ontvanger(received, known)    # IB210: ontvanger.organisatie is a party we serve
     received.payload.root                       # parsed once: the pipeline validates this tree
     received.row(answer, code)                  # what the store keeps (table message_envelopes)
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -158,6 +160,19 @@ def check_zender(received: Received, party: Party | None) -> None:
             f"{party.party_id}: a party may only send envelopes in its own name",
             "spoofed_sender",
         )
+
+
+def check_ontvanger(received: Received, known: Callable[[str], bool]) -> None:
+    """IB210: stuurgegevens.ontvanger.organisatie must be a party this gateway serves (a known,
+    not revoked party; `known` asks the store). The payload's receiver is the same organisation
+    (ONTVANGER_MISMATCH), so a message for a stranger is refused before anything is stored."""
+    ontvanger = (received.envelope.stuurgegevens.ontvanger.organisatie or "").strip()
+    if not known(ontvanger):
+        from gateway.ggk.errors import fail
+
+        raise fail("ONTVANGER_UNKNOWN",
+                   f"stuurgegevens.ontvanger.organisatie {ontvanger or '(empty)'} is not an organisation "
+                   "this gateway serves", path="/stuurgegevens/ontvanger/organisatie")
 
 
 def reused(code_text: str) -> EnvelopeError:

@@ -4,9 +4,17 @@
 A row is the store's OutboxRow: party (whose stream it belongs to), destination ("stream" or a
 Kafka topic), key (the partition key), headers and payload. `message_id` is the stored message
 the row comes from (for a retour: the heen it answers).
+
+A heenbericht that came in a StUF-GGk Di01 is answered in an envelope: its sender's stream and XML
+topic carry the Du01 around the retour *instead of* the bare retour (one answer, in the form the
+party sent; headers `stuf-berichtcode`, `stuf-referentienummer`, `stuf-cross-refnummer`), the
+`.json` topic the retour's typed view with the same headers. A payload that failed its XSD is
+answered with a Fo01 StUF055 only (`fo01_rows`): the stream and the `<...>.fo01` topic.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -78,11 +86,15 @@ def _encode(headers: dict[str, str]) -> list[tuple[str, bytes]]:
 
 
 def _rows(settings: Settings, mtype: MessageType, party: str, key: str, headers: dict[str, str],
-          xml: bytes, message_id: str) -> list[OutboxRow]:
+          xml: bytes, message_id: str, wrapped: bytes | None = None) -> list[OutboxRow]:
+    """`wrapped`: the message in its StUF-GGk envelope, sent instead of `xml` where XML goes."""
+    sent = xml if wrapped is None else wrapped
     rows = [OutboxRow(party=party, destination=STREAM, key=key, headers=_encode(headers),
-                      payload=xml, message_id=message_id)]
+                      payload=sent, message_id=message_id)]
     if settings.kafka_bootstrap:
         for fmt, payload in _payloads(settings, headers, xml):
+            if fmt == "xml":
+                payload = sent
             topic = topic_for(settings.kafka_topic_prefix, mtype, party, fmt)
             hdrs = {**headers, "content-type": "application/xml" if fmt == "xml" else "application/json"}
             rows.append(OutboxRow(party=None, destination=topic, key=key, headers=_encode(hdrs),
@@ -99,12 +111,50 @@ def message_rows(settings: Settings, secret: bytes, mtype: MessageType, root: et
 
 
 def retour_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, root: etree._Element,
-                retour: bytes, message_id: str, route: Route, corr: Correlation) -> list[OutboxRow]:
-    """The retour (or 325) back to the original sender, the same ways."""
+                retour: bytes, message_id: str, route: Route, corr: Correlation,
+                du01: EnvelopeAnswer | None = None) -> list[OutboxRow]:
+    """The retour (or 325) back to the original sender, the same ways; in its Du01 when the
+    heenbericht came in a Di01 (`du01`)."""
     # The retour's sender is the heen's receiver: the same gemeente/aanbieder pair, so the same key.
     key = partition_key(secret, retour_mtype, root, Route(route.receiver, route.sender), corr)
     back = Correlation(**{**corr.model_dump(), "answers": text(
         child(root, "Header"), "BerichtIdentificatie", "Identificatie")})
     headers = _headers(retour_id(message_id), retour_mtype, route.receiver or "", route.sender or "", back,
                        answers_message=message_id)
-    return _rows(settings, retour_mtype, route.sender or "", key, headers, retour, message_id)
+    if du01 is not None:
+        headers.update(du01.headers())
+    return _rows(settings, retour_mtype, route.sender or "", key, headers, retour, message_id,
+                 du01.xml if du01 is not None else None)
+
+
+@dataclass(frozen=True)
+class EnvelopeAnswer:
+    """A Du01 or Fo01 the gateway answers an enveloped message with."""
+
+    berichtcode: str  # "Du01" | "Fo01"
+    xml: bytes
+    referentienummer: str
+    cross_refnummer: str
+
+    def headers(self) -> dict[str, str]:
+        return {"stuf-berichtcode": self.berichtcode, "stuf-referentienummer": self.referentienummer,
+                "stuf-cross-refnummer": self.cross_refnummer}
+
+
+def fo01_rows(settings: Settings, secret: bytes, mtype: MessageType | None, party: str,
+              fo01: EnvelopeAnswer, message_id: str, answered_by: str = "") -> list[OutboxRow]:
+    """The Fo01 StUF055 for an enveloped payload that failed its XSD, to its sender: the stream
+    and, with a broker, the XML topic `<prefix>.<standard>.<party>.fo01` (a Fo01 has no typed
+    view). Keyed on the Di01's referentienummer (no client can be read from such a payload)."""
+    key = reference_partition_key(secret, "envelop", party, fo01.cross_refnummer)
+    headers = {"message-id": f"{message_id}-F", "type": "Fo01", "standard": mtype.standard if mtype else "",
+               "kind": "fout", "sender": answered_by, "receiver": party, "answers-message-id": message_id,
+               **fo01.headers()}
+    rows = [OutboxRow(party=party, destination=STREAM, key=key, headers=_encode(headers),
+                      payload=fo01.xml, message_id=message_id)]
+    if settings.kafka_bootstrap and mtype is not None and party.isdigit() and "xml" in settings.payload_formats:
+        topic = f"{settings.kafka_topic_prefix}.{mtype.standard}.{party}.fo01"
+        rows.append(OutboxRow(party=None, destination=topic, key=key,
+                              headers=_encode({**headers, "content-type": "application/xml"}),
+                              payload=fo01.xml, message_id=message_id))
+    return rows

@@ -52,8 +52,15 @@ class JsonStreamPage(BaseModel):
 
 
 def json_entry(entry: StreamEntry) -> JsonStreamEntry:
-    """The `format=json` form of a stream entry."""
-    view = typed_payload(entry.xml.encode("utf-8"))
+    """The `format=json` form of a stream entry. A Du01 (a retour the gateway answers an
+    enveloped heenbericht with) is viewed as the retour it carries; its envelope data are in the
+    `stuf-*` headers. A Fo01 has no typed view (`content` null, the XML in `xml`)."""
+    xml = entry.xml.encode("utf-8")
+    if entry.headers.get("stuf-berichtcode") == "Du01":
+        from gateway import ggk
+
+        xml = ggk.read(xml).payload
+    view = typed_payload(xml)
     return JsonStreamEntry(
         position=entry.position, message_id=entry.message_id, type=view["type"] or entry.type,
         kind=entry.kind, sender=entry.sender, receiver=entry.receiver, headers=entry.headers,

@@ -559,13 +559,17 @@ class Store:
 
     # --- messages --------------------------------------------------------------------------
 
-    def save_transport_rejection(self, *, envelope: dict[str, Any] | None = None, **fields: Any) -> str:
+    def save_transport_rejection(self, *, envelope: dict[str, Any] | None = None,
+                                 rows: list[OutboxRow] | None = None, **fields: Any) -> str:
         """Store a message refused before the standard's checks (no retour; verdict
-        transport_rejected), with the envelope it came in (and its Fo01), if any."""
+        transport_rejected), with the envelope it came in (and its Fo01), if any, and the outbox
+        rows that carry that Fo01 to its sender, in one transaction."""
         with self.transaction() as tx:
             message_id = tx.save_message(verdict="transport_rejected", **fields)
             if envelope is not None:
                 tx.save_envelope(message_id, envelope)
+            if rows:
+                tx.enqueue(rows)
             return message_id
 
     def get_envelope(self, message_id: str) -> dict[str, Any] | None:

@@ -238,3 +238,33 @@ def test_partly_rejected_declaration_in_log_and_detail_and_number_search(server,
     assert codes == ["JW301", "JW305", "JW307", "JW323", "JW323", "JW325"]
     shot(page, "log-number-search")
     assert errors == [], errors
+
+
+def test_envelope_card_next_to_an_enveloped_message(server, browser, tmp_path):
+    """A message that came in a StUF-GGk Di01 shows its envelope and the Du01 answer in a card."""
+    from gateway import ggk, samples
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+
+    base, store, _ = server
+    pipeline = Pipeline(build_components(Settings(data_dir=tmp_path, hmac_secret="browser-ggk"), store=store))
+    out = pipeline.process(ggk.wrap(samples.allocation("ijw")), None)
+    assert out.envelope and out.envelope["answer"] == "Du01"
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "vera")
+    page.goto(f"{base}/console/#/message/{out.message_id}")
+    page.wait_for_selector("#envelope")
+    card = page.locator("#envelope").inner_text()
+    assert "StUF-GGk envelope" in card and out.envelope["referentienummer"] in card
+    assert "Di01" in card and f"Du01 {out.envelope['answer_referentienummer']}" in card
+    assert "0003/0002" in card and "JW301" in card
+    shot(page, "message-envelope")
+    # a bare message has no such card
+    page.goto(f"{base}/console/#/log")
+    page.wait_for_selector("#log-rows tr")
+    page.locator(f"#log-rows tr:not([data-id='{out.message_id}'])").first.click()
+    page.wait_for_selector("#issues")
+    assert page.locator("#envelope").count() == 0
+    assert errors == [], errors

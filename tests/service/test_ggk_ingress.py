@@ -274,3 +274,18 @@ def test_the_same_refused_payload_envelope_again_is_stored_once(app, client, key
     assert first.status_code == again.status_code == 422, again.text
     assert again.json()["message_id"] == first.json()["message_id"] and count(app) == 1
     assert again.json()["envelope"]["answer"] == "Fo01"
+
+
+def test_an_unknown_ontvanger_is_ib210_and_nothing_is_stored(app, client, keys):
+    """IB210: the envelope is addressed (ontvanger.organisatie, and the payload's receiver) to an
+    organisation that is no party of this gateway, or one that was revoked."""
+    stranger = samples.allocation("ijw", aanbieder="87654321")
+    r = client.post("/v1/messages", content=ggk.wrap(stranger), headers=auth(keys.gemeente))
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["stuf_code"], error["plek"]) == ("ONTVANGER_UNKNOWN", "IB210", "client")
+    assert "87654321" in error["message"] and count(app) == 0
+    # a revoked party is no longer served
+    app.state.components.store.revoke_party(AANBIEDER)
+    r = client.post("/v1/messages", content=ggk.wrap(samples.allocation("ijw")), headers=auth(keys.gemeente))
+    assert r.status_code == 422 and r.json()["error"]["stuf_code"] == "IB210" and count(app) == 0

@@ -233,6 +233,20 @@ function msgTable(rows, current, id) {
       h("td", {}, m.rules.map((r) => h("span", { class: "tag rule" }, r)))))));
 }
 
+// The StUF-GGk envelope the message came in, and the Du01/Fo01 the gateway answered with.
+function envelopeCard(e) {
+  if (!e) return null;
+  const ver = (a, b) => (a || b ? `${a || ""}/${b || ""}` : "");
+  const rows = [["Berichtcode", e.berichtcode], ["Referentienummer", e.referentienummer], ["CrossRefnummer", e.cross_refnummer],
+    ["Zender", [e.zender, e.zender_applicatie].filter(Boolean).join(" / ")], ["Ontvanger", e.ontvanger],
+    ["Functie", e.functie], ["Functie versie", ver(e.functie_versie, e.functie_subversie)],
+    ["Applicatie versie", ver(e.applicatie_versie, e.applicatie_subversie)], ["Tijdstip", e.tijdstip_bericht],
+    ["Answered with", e.answer_code ? `${e.answer_code} ${e.answer_referentienummer || ""}` : "no answer"]];
+  if (e.fout) rows.push(["Fout", `${e.fout.code} (${e.fout.plek}) ${e.fout.omschrijving}`], ["Details", e.fout.details]);
+  return h("div", { class: "card", id: "envelope" }, h("h2", {}, "StUF-GGk envelope"),
+    h("dl", { class: "kv" }, ...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v ?? "")])));
+}
+
 function renderMessage(d) {
   const m = d.message;
   const issues = h("ul", { class: "issues", id: "issues" }, d.issues.length ? d.issues.map((i) => h("li", {},
@@ -264,6 +278,7 @@ function renderMessage(d) {
       h("div", {},
         h("div", { class: "card" }, h("h2", {}, `Issues (${d.issues.length})`), issues),
         h("div", { class: "card" }, h("h2", {}, "Details"), meta),
+        envelopeCard(d.envelope),
         h("div", { class: "card" }, h("h2", {}, "Retour sent"), d.retour ? xmlBlock(d.retour, [], "retour") : h("p", { class: "muted" }, "none")))),
     h("div", { class: "card" }, h("h2", {}, "Routing history"), outbox),
     h("div", { class: "card" }, h("h2", {}, "Chain of this client"), msgTable(d.chain, m.id, "chain")),
