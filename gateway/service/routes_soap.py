@@ -1,6 +1,6 @@
 """The ISD chain's SOAP service OntvangAsynchroon (SOAP 1.1): ggk_Di01, ggk_Du01 and Fo01, each
 answered with Bv03 or the fault Fo03. The WSDL is GET <path>?wsdl, with the address the request
-came in on (or GATEWAY_SOAP_ADDRESS when the gateway sits behind a proxy).
+came in on (or the setting soap_address, GATEWAY_SOAP_ADDRESS, when the gateway sits behind a proxy).
 
 A Di01/Du01 goes the same way as one posted to /v1/messages (routes_messages._process: the same
 pipeline, the same store): Bv03 only after it is stored; a refused envelope is the Fo03 with its
@@ -9,8 +9,6 @@ rule's defect, at its limit) a soap:Server fault with a retry hint, never an Fo0
 """
 
 from __future__ import annotations
-
-import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -39,7 +37,7 @@ _UNAVAILABLE = (GatewayFault, ConflictError, sa_exc.OperationalError, sa_exc.Int
 def address(request: Request) -> str:
     """The service's address as the client should use it: a setting when behind a proxy, else
     the address this request came in on."""
-    configured = os.environ.get("GATEWAY_SOAP_ADDRESS")
+    configured = request.app.state.settings.soap_address
     if configured:
         return configured.rstrip("/")
     return str(request.url.replace(query=None, fragment=None)).split(f"{PATH}", 1)[0] + PATH
@@ -122,9 +120,11 @@ async def post_soap(request: Request) -> Response:
     except EnvelopeError as exc:
         return _refused(exc.error, header)
     except Refused as exc:
-        if exc.code == "spoofed_sender":
+        if exc.code in ("spoofed_sender", "unknown_party"):  # the zender is not who may send this
             return _refused(error("ZENDER_MISMATCH", exc.reason), header)
-        return _refused(error("ENVELOPE_SCHEMA", exc.reason), header)
+        # a refusal the chain's code list has no code for (a role that may not send this type)
+        log.warning("soap_refused", reason=exc.code)
+        return _xml(soap.server_fault(exc.reason, code="Client"), 500)
     except ApiError as exc:  # at the in-flight limit
         return _unavailable(request, exc.message)
     except _UNAVAILABLE as exc:

@@ -73,6 +73,21 @@ def test_the_wsdl_points_at_the_real_address_and_binds_soap_11(server):
     assert doc.find(f".//{{{NS_WSDL_SOAP11}}}binding") is not None  # SOAP 1.1, as the official WSDL
 
 
+def test_the_wsdl_names_the_configured_address_behind_a_proxy(tmp_path, contracts):
+    from .conftest import make_app, make_settings
+
+    app = make_app(make_settings(tmp_path, soap_address="https://gateway.gemeente.example/ggk/"), contracts)
+    try:
+        with live(app) as s:
+            doc = etree.fromstring(httpx.get(f"{s.url}{PATH}?wsdl").content)
+            stuf_wsdl = httpx.get(f"{s.url}{PATH}/wsdl/StUF.wsdl").content
+    finally:
+        app.state.components.store.close()
+    assert doc.find(f".//{{{NS_WSDL_SOAP11}}}address").get("location") == "https://gateway.gemeente.example/ggk"
+    assert doc.find(f"{{{NS_WSDL}}}import").get("location") == "https://gateway.gemeente.example/ggk/wsdl/StUF.wsdl"
+    assert b"https://gateway.gemeente.example/ggk/xsd/stuf.xsd" in stuf_wsdl
+
+
 def test_a_di01_is_confirmed_with_bv03_after_it_is_stored(app, keys, server):
     jw301 = samples.allocation("ijw")
     di01 = ggk.wrap(jw301)
@@ -140,6 +155,42 @@ def test_a_payload_that_is_no_base64_is_refused(app, keys, server):
     assert r.status_code == 500 and b"Fo03Bericht" in r.content
     assert etree.fromstring(r.content).findtext(f".//{{{NS_STUF}}}code") in ("RIN001", "StUF055")
     assert count(app) == 0
+
+
+def test_a_reused_referentienummer_is_fo03_ib216(app, keys, server):
+    first = ggk.wrap(samples.allocation("ijw"))
+    other = ggk.wrap(samples.allocation("ijw"), referentienummer=stuf(first, "referentienummer"))
+    client = soap_client(server, keys.gemeente)
+    send(client, first)
+    with pytest.raises(Fault) as caught:
+        send(client, other)
+    assert fo03_code(caught.value) == "IB216" and count(app) == 1
+
+
+def test_a_bare_message_in_the_soap_body_is_refused_before_anything_is_stored(app, keys, server):
+    envelope = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+                + samples.allocation("ijw").split(b"?>", 1)[1] + b"</s:Body></s:Envelope>")
+    r = httpx.post(f"{server.url}{PATH}", content=envelope,
+                   headers={"X-API-Key": keys.gemeente, "Content-Type": "text/xml; charset=utf-8"})
+    assert r.status_code == 500 and etree.fromstring(r.content).findtext(f".//{{{NS_STUF}}}code") == "RIN001"
+    assert count(app) == 0
+
+
+def test_soap_12_is_refused_with_a_hint(app, keys, server):
+    envelope = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+                + ggk.wrap(samples.allocation("ijw")).split(b"?>", 1)[1] + b"</s:Body></s:Envelope>")
+    r = httpx.post(f"{server.url}{PATH}", content=envelope,
+                   headers={"X-API-Key": keys.gemeente, "Content-Type": "application/soap+xml"})
+    assert r.status_code == 500 and b"SOAP 1.2 is not offered" in r.content and count(app) == 0
+
+
+def test_a_fo01_is_checked_but_not_confirmed_as_it_cannot_be_stored_yet(app, keys, server):
+    """Item 4 (linking a returning Fo01) is not built: never a Bv03 for what was not kept."""
+    di01 = ggk.wrap(samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1))
+    fo01 = ggk.fo01(di01, ggk.read(di01), "Begindatum")
+    with pytest.raises(Fault) as caught:
+        send(soap_client(server, keys.gemeente), fo01)
+    assert caught.value.code.endswith("Server") and "Fo01" in caught.value.message
 
 
 def test_another_partys_zender_is_refused_with_fo03(app, keys, server):
