@@ -5,7 +5,7 @@ blames the sender, and a Server fault with a retry hint when the gateway itself 
     soap.wsdl(address)             # OntvangAsynchroon.wsdl; StUF.wsdl and xsd/ next to the address
     soap.body(raw) -> bytes        # the one element in soap:Body, as its own document
     soap.ok(bv03_bytes)            # a SOAP envelope around the Bv03
-    soap.client_fault(fo03_bytes, text) / soap.server_fault(text, retry_after)
+    soap.client_fault(fo03_bytes, text) / soap.plain_fault("Server", text, retry_after)
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def client_fault(fo03: bytes, text: str) -> bytes:
     return _envelope(fault)
 
 
-def server_fault(text: str, retry_after: int | None = None, *, code: str = "Server") -> bytes:
+def plain_fault(code: str, text: str, retry_after: int | None = None) -> bytes:
     """A fault without a Fo03: soap:Server when the gateway could not take the message now (not
     the sender's fault; nothing stored) with when to send it again; soap:Client for a refused
     credential."""

@@ -222,11 +222,12 @@ def test_the_store_unavailable_is_a_server_fault_with_a_retry_hint(app, keys, se
     assert count(app) == 0
 
 
-def test_a_rule_failure_is_a_server_fault(app, keys, server, monkeypatch):
+@pytest.mark.parametrize("failure", ["rule", "defect"])
+def test_a_rule_failure_or_a_defect_is_a_server_fault(app, keys, server, monkeypatch, failure):
     from validators.faults import GatewayFault
 
     def broken(*a, **k):  # noqa: ANN002, ANN003, ANN202
-        raise GatewayFault("rule_failed", "a rule raised")
+        raise GatewayFault("rule_failed", "a rule raised") if failure == "rule" else KeyError("x")
 
     client = soap_client(server, keys.gemeente)
     monkeypatch.setattr(app.state.pipeline, "process", broken)
