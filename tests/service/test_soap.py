@@ -22,6 +22,7 @@ from gateway.ggk.model import NS_STUF  # noqa: E402
 from gateway.service.routes_soap import PATH  # noqa: E402
 
 from .conftest import add_party, live  # noqa: E402
+from .test_mtls import pki  # noqa: E402, F401  (the test PKI fixture)
 
 STUF_GGK = Path(__file__).resolve().parents[2].parent / "shared" / "stuf-ggk"
 NS_WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -295,3 +296,54 @@ def test_our_wsdl_declares_what_the_official_wsdl_does(server):
     used = {m for op in b["operations"].values() for m in op.values()}
     assert {k: a["messages"].get(k) for k in used} == {k: b["messages"][k] for k in used}
     assert {k: v for k, v in a.items() if k != "messages"} == {k: v for k, v in b.items() if k != "messages"}
+
+
+def test_a_client_certificate_identifies_the_party_over_soap(tmp_path, contracts, pki):  # noqa: F811
+    """Mutual TLS as for the REST API: the adapter's registered certificate is the party."""
+    import ssl
+
+    from gateway.auth.tls import CertAwareH11Protocol, fingerprint_of_pem
+
+    from .conftest import AANBIEDER, make_app, make_settings, setup_parties
+
+    app = make_app(make_settings(tmp_path), contracts)
+    setup_parties(app)
+    app.state.components.store.add_client_cert(fingerprint_of_pem((pki / "client.pem").read_bytes()), AANBIEDER)
+    config = dict(ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
+                  ssl_ca_certs=str(pki / "ca.pem"), ssl_cert_reqs=ssl.CERT_OPTIONAL, http=CertAwareH11Protocol)
+    di01 = ggk.wrap(samples.request("ijw", bsn=samples.BSNS[400]))  # JW315 from the aanbieder
+    try:
+        with live(app, **config) as s:
+            def client(cert: str | None) -> zeep.Client:
+                session = requests.Session()
+                session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+                session.verify = str(pki / "ca.pem")
+                if cert:
+                    session.cert = (str(pki / f"{cert}.pem"), str(pki / f"{cert}.key"))
+                return zeep.Client(f"{s.url}{PATH}?wsdl", transport=Transport(session=session))
+
+            with pytest.raises(Fault) as caught:
+                send(client("stranger"), di01)
+            assert caught.value.code.endswith("Client") and count(app) == 0
+            answer = send(client("client"), di01)
+            sg = answer if hasattr(answer, "berichtcode") else answer["stuurgegevens"]
+            assert sg["crossRefnummer"] == stuf(di01, "referentienummer") and count(app) == 1
+    finally:
+        app.state.components.store.close()
+
+
+def test_a_request_over_the_size_limit_is_fo03_ib007(tmp_path, contracts):
+    from .conftest import make_app, make_settings, setup_parties
+
+    app = make_app(make_settings(tmp_path, max_message_bytes=4096), contracts)
+    keys = setup_parties(app)
+    try:
+        with live(app) as s:
+            di01 = ggk.wrap(samples.allocation("ijw"))
+            envelope = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+                        + di01.split(b"?>", 1)[1] + b"<!--" + b"x" * 5000 + b"--></s:Body></s:Envelope>")
+            r = httpx.post(f"{s.url}{PATH}", content=envelope,
+                           headers={"X-API-Key": keys.gemeente, "Content-Type": "text/xml; charset=utf-8"})
+    finally:
+        app.state.components.store.close()
+    assert r.status_code == 500 and etree.fromstring(r.content).findtext(f".//{{{NS_STUF}}}code") == "IB007"
