@@ -347,3 +347,16 @@ def test_a_request_over_the_size_limit_is_fo03_ib007(tmp_path, contracts):
     finally:
         app.state.components.store.close()
     assert r.status_code == 500 and etree.fromstring(r.content).findtext(f".//{{{NS_STUF}}}code") == "IB007"
+
+
+def test_at_the_in_flight_limit_it_is_a_server_fault_with_retry_after(app, keys, server):
+    client = soap_client(server, keys.gemeente)
+    app.state.in_flight.limit = 0
+    with pytest.raises(Fault) as caught:
+        send(client, ggk.wrap(samples.allocation("ijw")))
+    assert caught.value.code.endswith("Server") and fo03_code(caught.value) is None
+    r = httpx.post(f"{server.url}{PATH}", headers={"X-API-Key": keys.gemeente, "Content-Type": "text/xml"},
+                   content=b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+                   + ggk.wrap(samples.allocation("ijw")).split(b"?>", 1)[1] + b"</s:Body></s:Envelope>")
+    assert r.status_code == 503 and r.headers["Retry-After"] == str(app.state.settings.retry_after_seconds)
+    assert count(app) == 0
