@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     tls_client_cert_required: bool = Field(
         False, description="Refuse TLS connections without a client certificate."
     )
+    soap_address: str | None = Field(
+        None, description="The address the SOAP service OntvangAsynchroon names in its WSDL (behind a "
+        "proxy or the Digikoppeling adapter's view of it); unset: the address the WSDL was asked on."
+    )
 
     # Intake.
     max_in_flight: int = Field(

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         routes_deadlines,
         routes_declarations,
         routes_messages,
+        routes_soap,
         routes_streams,
     )
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_declarations.router)
+    app.include_router(routes_soap.router)
     routes_deadlines.install(app)
     _console(app)
     _document_errors(app)
