@@ -17,6 +17,7 @@ on every sample and that the official verdict matches every expectation given.
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,6 +65,18 @@ def own_envelopes() -> dict[str, bytes]:
 
 def _find(root: etree._Element, local: str) -> etree._Element:
     return next(e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == local)
+
+
+def set_field(xml: bytes, local: str, value: str) -> bytes:
+    """The envelope with the text of its first element named `local` replaced."""
+    root = etree.fromstring(xml)
+    _find(root, local).text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def with_payload(xml: bytes, payload: bytes | str) -> bytes:
+    """The envelope carrying `payload` (bytes are base64-encoded, a str goes in as it is)."""
+    return set_field(xml, "xmlBestand", payload if isinstance(payload, str) else base64.b64encode(payload).decode())
 
 
 def _variant(xml: bytes, change: Callable[[etree._Element], None]) -> bytes:

@@ -13,6 +13,7 @@ from gateway import catalog, clock, ggk, samples
 from gateway.ggk import schema
 from gateway.ggk.errors import CODES
 from gateway.ggk.model import NS_GGK, NS_STUF, Stuurgegevens, Systeem
+from testsupport.ggk_corpus import set_field, with_payload
 
 HEEN = [t.code for t in catalog.ALL if t.kind == "heen"]
 
@@ -21,17 +22,6 @@ def refused(raw: bytes, *, opened: bool = True) -> ggk.GgkError:
     with pytest.raises(ggk.EnvelopeError) as caught:
         ggk.unwrap(raw) if opened else ggk.read(raw)
     return caught.value.error
-
-
-def set_field(xml: bytes, local: str, value: str) -> bytes:
-    root = etree.fromstring(xml)
-    next(e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == local).text = value
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def with_payload(xml: bytes, payload: bytes | str) -> bytes:
-    text = payload if isinstance(payload, str) else base64.b64encode(payload).decode()
-    return set_field(xml, "xmlBestand", text)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ envelope: the retour in a Du01, or a Fo01 StUF055 for a payload that fails its X
 
 from __future__ import annotations
 
-import base64
 import io
 import uuid
 import zipfile
@@ -16,26 +15,13 @@ from lxml import etree
 
 from gateway import ggk, samples
 from gateway.ggk.model import NS_STUF
+from testsupport.ggk_corpus import set_field, with_payload
 
 from .conftest import AANBIEDER, GEMEENTE
+from .test_api import auth
 
 # The official StUF-GGk envelope set (reference data for tests only), as tests/ggk/conftest.py.
 STUF_GGK = Path(__file__).resolve().parents[2].parent / "shared" / "stuf-ggk"
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
-
-
-def set_field(xml: bytes, local: str, value: str) -> bytes:
-    root = etree.fromstring(xml)
-    next(e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == local).text = value
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def with_payload(xml: bytes, payload: bytes | str) -> bytes:
-    text = payload if isinstance(payload, str) else base64.b64encode(payload).decode()
-    return set_field(xml, "xmlBestand", text)
 
 
 def stuf(xml: bytes, local: str) -> str | None:

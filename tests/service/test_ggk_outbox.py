@@ -14,10 +14,7 @@ from gateway.routing import plan
 from gateway.settings import Settings
 
 from .conftest import AANBIEDER, GEMEENTE
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
+from .test_api import auth
 
 
 def stuf(xml: bytes, local: str) -> str | None:
@@ -90,11 +87,12 @@ def test_a_fo01_goes_to_the_senders_stream_and_no_retour(client, keys):
 
 def test_with_a_broker_the_xml_topic_carries_the_du01_and_the_json_topic_the_retour(tmp_path):
     """The rows the transaction enqueues (the publisher sends them as they are)."""
+    import json
+
     from gateway.auth.policy import header_route
     from gateway.catalog import by_code
     from gateway.ggk import ingress
     from gateway.routing.correlation import correlate
-    import json
 
     settings = Settings(data_dir=tmp_path, hmac_secret="x", kafka_bootstrap="127.0.0.1:1",
                         payload_formats=["xml", "json"])

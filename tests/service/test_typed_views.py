@@ -19,10 +19,7 @@ from gateway.service.typed_views import json_entry
 from mappers.generated import ijw
 
 from .conftest import AANBIEDER, GEMEENTE, live, make_app, make_settings, setup_parties
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
+from .test_api import auth
 
 
 def send(client, key: str, xml: bytes) -> dict:
@@ -145,11 +142,11 @@ def test_a_stream_entry_that_does_not_map_keeps_its_xml():
 # -- Kafka JSON payload ------------------------------------------------------------------------
 
 def test_kafka_json_payload_is_the_typed_view_with_headers(tmp_path):
+    from gateway.auth.policy import header_route
+    from gateway.catalog import by_code
     from gateway.routing.correlation import correlate
     from gateway.routing.plan import message_rows, retour_rows
     from gateway.settings import Settings
-    from gateway.auth.policy import header_route
-    from gateway.catalog import by_code
 
     SECRET = b"test-secret"
 
