@@ -188,33 +188,27 @@ class StateView:
         self, law: str, gemeente: str, aanbieder: str, bsn: str, toewijzingnummer: str | None = None
     ) -> list[StartState]:
         """Active (not deleted) starts of the client, optionally of one allocation."""
-        s = t.starts
-        names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
-        params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
-        if toewijzingnummer is not None:
-            params["toewijzingnummer"] = toewijzingnummer
-        rows = self._run(
-            f"starts:{len(names)}", s,
-            lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
-            **params,
-        ).mappings()
-        return [StartState(**{k: r[k] for k in StartState.model_fields}) for r in rows]
+        return self._active("starts", t.starts, StartState, law, gemeente, aanbieder, bsn, toewijzingnummer)
 
     def stops(
         self, law: str, gemeente: str, aanbieder: str, bsn: str, toewijzingnummer: str | None = None
     ) -> list[StopState]:
         """Active (not deleted) stops of the client, optionally of one allocation."""
-        s = t.stops
+        return self._active("stops", t.stops, StopState, law, gemeente, aanbieder, bsn, toewijzingnummer)
+
+    def _active(self, kind: str, s: Any, record: Any, law: str, gemeente: str, aanbieder: str, bsn: str,
+                toewijzingnummer: str | None) -> list[Any]:
+        """The active rows of a start or stop table for one client (and allocation), as records."""
         names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
         params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
         if toewijzingnummer is not None:
             params["toewijzingnummer"] = toewijzingnummer
         rows = self._run(
-            f"stops:{len(names)}", s,
+            f"{kind}:{len(names)}", s,
             lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
             **params,
         ).mappings()
-        return [StopState(**{k: r[k] for k in StopState.model_fields}) for r in rows]
+        return [record(**{k: r[k] for k in record.model_fields}) for r in rows]
 
     # --- requests and answers --------------------------------------------------------------
 
