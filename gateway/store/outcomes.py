@@ -42,20 +42,27 @@ def _totals(prestaties: list[dict[str, Any]]) -> dict[str, int]:
 
     return {
         "submitted": sum(signed(p) for p in prestaties),
-        "granted": sum(p["granted"] or 0 for p in prestaties if p["status"] == "accepted"),
+        # rows stored before revision 0007 have no granted amount: accepted means granted in full,
+        # as in totals()
+        "granted": sum(signed(p) if p["granted"] is None else p["granted"]
+                       for p in prestaties if p["status"] == "accepted"),
         "rejected": sum(signed(p) for p in prestaties if p["status"] == "rejected"),
         "prestaties": len(prestaties),
         "prestaties_rejected": sum(1 for p in prestaties if p["status"] == "rejected"),
     }
 
 
+def _first(conn: Connection, table: Any, column: str, value: str, law: str, party: str) -> Any:
+    """The first row of `table` with `column` = value under the law, of a declaration the party is in."""
+    return conn.execute(
+        select(table).where(table.c.law == LAWS.get(law, law), table.c[column] == value, _visible(table, party))
+        .order_by(table.c.id).limit(1)
+    ).first()
+
+
 def declaration(conn: Connection, law: str, declaratienummer: str, party: str) -> dict[str, Any] | None:
     """A declaration by its number (unique per aanbieder and law), with every prestatie's outcome."""
-    head = conn.execute(
-        select(_d).where(_d.c.law == LAWS.get(law, law), _d.c.declaratienummer == declaratienummer,
-                         _visible(_d, party))
-        .order_by(_d.c.id).limit(1)
-    ).first()
+    head = _first(conn, _d, "declaratienummer", declaratienummer, law, party)
     if head is None:
         return None
     rows = conn.execute(select(_p).where(_p.c.declaration_id == head.id).order_by(_p.c.id)).all()
@@ -72,11 +79,7 @@ def declaration(conn: Connection, law: str, declaratienummer: str, party: str) -
 
 def prestatie(conn: Connection, law: str, referentienummer: str, party: str) -> dict[str, Any] | None:
     """One prestatie by its ReferentieNummer (unique per aanbieder and law; the caller's own)."""
-    row = conn.execute(
-        select(_p).where(_p.c.law == LAWS.get(law, law), _p.c.referentienummer == referentienummer,
-                         _visible(_p, party))
-        .order_by(_p.c.id).limit(1)
-    ).first()
+    row = _first(conn, _p, "referentienummer", referentienummer, law, party)
     if row is None:
         return None
     number = conn.execute(select(_d.c.declaratienummer).where(_d.c.id == row.declaration_id)).scalar()

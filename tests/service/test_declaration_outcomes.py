@@ -87,3 +87,20 @@ def test_bad_questions_get_clear_answers(client, keys):
     r = client.post("/v1/declarations/client", json={"bsn": "12", "month": "2026-11"}, headers=h)
     assert r.status_code == 400 and "Traceback" not in r.text
     assert client.get("/v1/declarations/totals", params={"month": "2026-11"}).status_code == 401
+
+
+def test_rows_from_before_the_outcome_columns_count_the_same_everywhere(app, client, keys):
+    """A prestatie stored before revision 0007 has no granted amount: the declaration's totals
+    and the month's totals both count an accepted one in full."""
+    from sqlalchemy import update
+
+    from gateway.store import tables as t
+
+    _, nummer, _ = _declare(client, keys)
+    with app.state.components.store.engine.begin() as conn:
+        conn.execute(update(t.prestaties).values(granted=None, retourcodes=None, decided_by=None))
+    d = _get(client, keys.aanbieder, f"/v1/declarations/jeugd/{nummer}")
+    month = previous_month()[0].strftime("%Y-%m")
+    [row] = _get(client, keys.aanbieder, "/v1/declarations/totals", month=month)["items"]
+    ok1 = next(p for p in d["prestaties"] if p["referentienummer"] == "OK1")
+    assert d["totals"]["granted"] == row["granted"] == ok1["bedrag"]
