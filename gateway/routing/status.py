@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gateway.routing.plan import STREAM
+
 RoutingState = Literal["not_routed", "outbox_written", "published", "consumed", "dead_letter"]
-STREAM = "stream"
 
 
 def routing_state(stored: str, receiver: str | None,
