@@ -20,6 +20,7 @@ from validators import extract
 from validators.paths import child
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
+from gateway.store.prepared import Prepared
 
 DELETE = "3"
 
@@ -61,8 +62,8 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
     for a in extract.allocations(root):
         if not a.toewijzingnummer or a.ingangsdatum is None:
             continue
-        conn.execute(
-            _INSERT[t.allocations],
+        _INSERT[t.allocations].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -82,21 +83,21 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
                 **ctx,
             ),
         )
-        owner = conn.execute(
-            _NUMBER_OWNER, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer)
-        ).first()
-        if owner is None or tuple(owner) != (ctx["aanbieder"], ck):
+        owner = _NUMBER_OWNER.first(
+            conn, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer)
+        )
+        if owner is None or (owner["aanbieder"], owner["client_key"]) != (ctx["aanbieder"], ck):
             # A second owner can only come from a race past TR332: the primary key refuses it.
-            conn.execute(
-                _INSERT[t.allocation_numbers],
+            _INSERT[t.allocation_numbers].execute(
+                conn,
                 dict(
                     law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer,
                     aanbieder=ctx["aanbieder"], client_key=ck, message_id=message_id,
                 ),
             )
         if a.referentie_aanbieder:  # a 301 honouring a VOT/VOW closes the request (TR374)
-            conn.execute(
-                _REQUEST_ALLOCATED,
+            _REQUEST_ALLOCATED.execute(
+                conn,
                 dict(r_law=ctx["law"], r_aanbieder=ctx["aanbieder"], r_referentie=a.referentie_aanbieder),
             )
 
@@ -127,8 +128,8 @@ def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noq
             )
             continue
         stopped = _active_stop_exists(conn, ctx, ck, item)
-        conn.execute(
-            _INSERT[s],
+        _INSERT[s].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -154,7 +155,7 @@ def _key_params(ctx, ck, item) -> dict:  # noqa: ANN001
 
 
 def _active_stop_exists(conn, ctx, ck, item) -> bool:  # noqa: ANN001
-    return conn.execute(_ACTIVE_STOP, _key_params(ctx, ck, item)).first() is not None
+    return _ACTIVE_STOP.first(conn, _key_params(ctx, ck, item)) is not None
 
 
 def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
@@ -185,8 +186,8 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                 if other is None:
                     conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=True))
             continue
-        conn.execute(
-            _INSERT[st],
+        _INSERT[st].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -200,15 +201,15 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                 **ctx,
             ),
         )
-        conn.execute(_START_NOT_ACTUAL, _key_params(ctx, ck, item))
+        _START_NOT_ACTUAL.execute(conn, _key_params(ctx, ck, item))
 
 
 def _vot(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     for p in extract.requested_products(root):
         if p.referentie_aanbieder:
-            conn.execute(
-                _INSERT[t.requests],
+            _INSERT[t.requests].execute(
+                conn,
                 dict(
                     message_id=message_id, client_key=ck, kind="315",
                     referentie_aanbieder=p.referentie_aanbieder, status="pending", created_at=now, **ctx,
@@ -220,8 +221,8 @@ def _vow(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: 
     ck = client_key(secret, extract.client_bsn(root))
     v = extract.verzoek(root)
     if v.referentie_aanbieder:
-        conn.execute(
-            _INSERT[t.requests],
+        _INSERT[t.requests].execute(
+            conn,
             dict(
                 message_id=message_id, client_key=ck, kind="317",
                 referentie_aanbieder=v.referentie_aanbieder, status="pending", created_at=now, **ctx,
@@ -233,23 +234,16 @@ def _answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # no
     a = extract.antwoord(root)
     if not a.referentie_aanbieder or not a.verzoek_antwoord:
         return
-    conn.execute(
-        _INSERT[t.answers],
+    _INSERT[t.answers].execute(
+        conn,
         dict(
             message_id=message_id, referentie_aanbieder=a.referentie_aanbieder,
             verzoek_antwoord=a.verzoek_antwoord, reden_afwijzing=a.reden_afwijzing, **ctx,
         ),
     )
-    r = t.requests
     status = "afgewezen" if a.verzoek_antwoord == "1" else "onderzoek"
-    conn.execute(
-        update(r)
-        .where(
-            r.c.law == ctx["law"], r.c.aanbieder == ctx["aanbieder"],
-            r.c.referentie_aanbieder == a.referentie_aanbieder, r.c.status != "toegewezen",
-        )
-        .values(status=status)
-    )
+    _REQUEST_ANSWERED.execute(conn, dict(a_law=ctx["law"], a_aanbieder=ctx["aanbieder"],
+                                         a_referentie=a.referentie_aanbieder, a_status=status))
 
 
 def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) -> None:  # noqa: ANN001
@@ -294,8 +288,7 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
         )
         if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
             credited.append(pr.vorig_referentienummer)
-    if rows:
-        conn.execute(insert(p), rows)  # one executemany for the whole declaration
+    _INSERT_PRESTATIE.executemany(conn, rows)  # one executemany for the whole declaration
     for i in range(0, len(credited), 500):
         conn.execute(
             update(p)
@@ -375,14 +368,16 @@ def _declaratie_accepted(root: etree._Element) -> bool:
 
 
 # Statements built once (the hot ones); values travel as parameters.
-_INSERT = {table: insert(table) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
-                                              t.requests, t.answers)}
-_NUMBER_OWNER = select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
+# Prepared: run on the DBAPI cursor (gateway.store.prepared), no Core execution per row.
+_INSERT = {table: Prepared(insert(table)) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
+                                                        t.requests, t.answers)}
+_INSERT_PRESTATIE = Prepared(insert(t.prestaties))
+_NUMBER_OWNER = Prepared(select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
     t.allocation_numbers.c.law == bindparam("law"),
     t.allocation_numbers.c.gemeente == bindparam("gemeente"),
     t.allocation_numbers.c.toewijzingnummer == bindparam("toewijzingnummer"),
-)
-_REQUEST_ALLOCATED = (
+))
+_REQUEST_ALLOCATED = Prepared(
     update(t.requests)
     .where(
         t.requests.c.law == bindparam("r_law"),
@@ -390,6 +385,16 @@ _REQUEST_ALLOCATED = (
         t.requests.c.referentie_aanbieder == bindparam("r_referentie"),
     )
     .values(status="toegewezen")
+)
+_REQUEST_ANSWERED = Prepared(
+    update(t.requests)
+    .where(
+        t.requests.c.law == bindparam("a_law"),
+        t.requests.c.aanbieder == bindparam("a_aanbieder"),
+        t.requests.c.referentie_aanbieder == bindparam("a_referentie"),
+        t.requests.c.status != "toegewezen",
+    )
+    .values(status=bindparam("a_status"))
 )
 
 
@@ -402,8 +407,8 @@ def _key_where_params(table):  # noqa: ANN001, ANN202
     ]
 
 
-_ACTIVE_STOP = select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1)
-_START_NOT_ACTUAL = update(t.starts).where(*_key_where_params(t.starts)).values(actual=False)
+_ACTIVE_STOP = Prepared(select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1))
+_START_NOT_ACTUAL = Prepared(update(t.starts).where(*_key_where_params(t.starts)).values(actual=False))
 
 _HANDLERS = {
     "301": _allocation,

@@ -12,11 +12,12 @@ from datetime import date
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
+from gateway.store.prepared import Prepared
 from gateway.store.records import (
     AllocationState,
     AnswerState,
@@ -67,9 +68,10 @@ class StateView:
             key = self._keys[bsn] = client_key(self._secret, bsn)
         return key
 
-    def _run(self, name: str, table: Any, build: Callable[[], Any], **params: Any) -> Any:
-        """Execute the statement `build()` (made once per name), leaving out rows of the excluded
-        messages (replay) through an expanding parameter."""
+    def _run(self, name: str, table: Any, build: Callable[[], Any], **params: Any) -> list[dict[str, Any]]:
+        """The rows (as dicts) of the statement `build()` (made once per name), leaving out rows of
+        the excluded messages (replay) through an expanding parameter. On the message path (no
+        exclusion) the statement runs prepared on the DBAPI cursor (gateway.store.prepared)."""
         excluded = self._exclude
         key = (name, bool(excluded))
         stmt = _STATEMENTS.get(key)
@@ -77,10 +79,13 @@ class StateView:
             stmt = build()
             if excluded:
                 stmt = stmt.where(table.c.message_id.notin_(bindparam("excluded_ids", expanding=True)))
+            else:
+                stmt = Prepared(stmt)
             _STATEMENTS[key] = stmt
         if excluded:
             params["excluded_ids"] = [excluded] if isinstance(excluded, str) else sorted(excluded)
-        return self._conn.execute(stmt, params)
+            return [dict(r) for r in self._conn.execute(stmt, params).mappings()]
+        return stmt.rows(self._conn, params)
 
     def _not_excluded(self, table):  # noqa: ANN001
         excluded = self.exclude_message_id
@@ -98,8 +103,8 @@ class StateView:
             "identifier_used", mi,
             lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
             sender=sender, code=code, identificatie=identificatie,
-        ).first()
-        return row is not None
+        )
+        return bool(row)
 
     # --- allocations -----------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class StateView:
             lambda: select(a).where(*_eq(a, names)).order_by(
                 a.c.toewijzingnummer, a.c.toewijzingsdatum, a.c.toewijzingstijd, a.c.id),
             **params,
-        ).mappings()
+        )
         latest: dict[tuple, AllocationState] = {}
         for r in rows:  # ordered ascending: the last one per number is the current version
             latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
@@ -151,8 +156,8 @@ class StateView:
             "allocation_owner", n,
             lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
             law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
-        ).first()
-        return (row[0], row[1]) if row else None
+        )
+        return (row[0]["aanbieder"], row[0]["client_key"]) if row else None
 
     def client_allocations(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[AllocationState]:
         return self._current_allocations_by(
@@ -167,8 +172,8 @@ class StateView:
             "allocation_with_referentie", a,
             lambda: select(a.c.id).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).limit(1),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).first()
-        return row is not None
+        )
+        return bool(row)
 
     # --- starts and stops ------------------------------------------------------------------
 
@@ -207,7 +212,7 @@ class StateView:
             f"{kind}:{len(names)}", s,
             lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
             **params,
-        ).mappings()
+        )
         return [record(**{k: r[k] for k in record.model_fields}) for r in rows]
 
     # --- requests and answers --------------------------------------------------------------
@@ -217,8 +222,8 @@ class StateView:
         row = self._run(
             "request", r, lambda: select(r).where(*_eq(r, ("law", "aanbieder", "referentie_aanbieder"))),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).mappings().first()
-        return RequestState(**{k: row[k] for k in RequestState.model_fields}) if row else None
+        )
+        return RequestState(**{k: row[0][k] for k in RequestState.model_fields}) if row else None
 
     def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
         """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
@@ -226,9 +231,9 @@ class StateView:
         rows = self._run(
             "open_requests", r,
             lambda: select(r).where(*_eq(r, ("law", "gemeente", "aanbieder", "client_key")),
-                                    r.c.status.in_(("pending", "onderzoek"))),
+                                    or_(r.c.status == "pending", r.c.status == "onderzoek")),
             law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
-        ).mappings()
+        )
         return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
 
     def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
@@ -237,7 +242,7 @@ class StateView:
             "answers", a,
             lambda: select(a).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).order_by(a.c.id),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).mappings()
+        )
         return [AnswerState(**{k: row[k] for k in AnswerState.model_fields}) for row in rows]
 
     # --- declarations ----------------------------------------------------------------------
@@ -247,8 +252,8 @@ class StateView:
         row = self._run(
             "declaration", d, lambda: select(d).where(*_eq(d, ("law", "aanbieder", "declaratienummer"))),
             law=law, aanbieder=aanbieder, declaratienummer=declaratienummer,
-        ).mappings().first()
-        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+        )
+        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
 
     def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
         """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
@@ -257,17 +262,17 @@ class StateView:
             "declaration_by_identificatie", d,
             lambda: select(d).where(*_eq(d, ("law", "aanbieder", "identificatie"))).order_by(d.c.id),
             law=law, aanbieder=aanbieder, identificatie=identificatie,
-        ).mappings().first()
-        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+        )
+        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
 
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
         d = t.declarations
         return self._run(
             "last_declaration_period", d,
-            lambda: select(func.max(d.c.periode_begin)).where(*_eq(d, ("law", "gemeente", "aanbieder"))),
+            lambda: select(func.max(d.c.periode_begin).label("latest")).where(*_eq(d, ("law", "gemeente", "aanbieder"))),
             law=law, gemeente=gemeente, aanbieder=aanbieder,
-        ).scalar()
+        )[0]["latest"]
 
     def _prestaties(self, *where) -> list[PrestatieState]:  # noqa: ANN002
         p = t.prestaties

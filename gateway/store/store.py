@@ -28,6 +28,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
+from gateway.store.prepared import Prepared
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -127,17 +128,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 # Statements built once: SQLAlchemy then reuses their compiled form, and building a statement per
 # message cost more than running it (issue 14). Values are passed as parameters.
-_INSERT_MESSAGE = insert(t.messages)
-_INSERT_ISSUES = insert(t.message_issues)
-_INSERT_IDENTIFIER = insert(t.message_identifiers)
-_INSERT_OUTBOX = insert(t.outbox)
+# The ones on every message's path run on the DBAPI cursor (gateway.store.prepared).
+_INSERT_MESSAGE = Prepared(insert(t.messages))
+_INSERT_ISSUES = Prepared(insert(t.message_issues))
+_INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
+_INSERT_OUTBOX = Prepared(insert(t.outbox))
 _INSERT_ENVELOPE = insert(t.message_envelopes)
 _FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
     t.message_envelopes.c.zender == bindparam("zender"),
     t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
 )
 _INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
-_MARK_PENDING = (
+_MARK_PENDING = Prepared(
     update(t.messages)
     .where(t.messages.c.id == bindparam("mid"), t.messages.c.routing_state == "none")
     .values(routing_state="pending")
@@ -154,8 +156,8 @@ def _same_message(sender: Any) -> Any:
     )
 
 
-_SAME_MESSAGE = _same_message(t.messages.c.sender == bindparam("sender"))
-_SAME_MESSAGE_NO_SENDER = _same_message(t.messages.c.sender.is_(None))
+_SAME_MESSAGE = Prepared(_same_message(t.messages.c.sender == bindparam("sender")))
+_SAME_MESSAGE_NO_SENDER = Prepared(_same_message(t.messages.c.sender.is_(None)))
 
 _SAME_MESSAGES = (
     select(t.messages)
@@ -182,16 +184,12 @@ class Writes:
         self.outbox: list[dict[str, Any]] = []
 
     def flush(self, conn: Connection) -> None:
-        if self.messages:
-            conn.execute(_INSERT_MESSAGE, self.messages)
-        if self.issues:
-            conn.execute(_INSERT_ISSUES, self.issues)
-        if self.identifiers:
-            conn.execute(_INSERT_IDENTIFIER, self.identifiers)
+        _INSERT_MESSAGE.executemany(conn, self.messages)
+        _INSERT_ISSUES.executemany(conn, self.issues)
+        _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
         for write in self.later:
             write(conn)
-        if self.outbox:
-            conn.execute(_INSERT_OUTBOX, self.outbox)
+        _INSERT_OUTBOX.executemany(conn, self.outbox)
 
 
 class Transaction:
@@ -210,9 +208,12 @@ class Transaction:
         self._writes = writes
         self._same = same if same is not None else {}
 
-    def _write(self, stmt: Any, params: Any, kind: str) -> None:
+    def _write(self, stmt: Prepared, params: Any, kind: str) -> None:
         if self._writes is None:
-            self.conn.execute(stmt, params)
+            if isinstance(params, list):
+                stmt.executemany(self.conn, params)
+            else:
+                stmt.execute(self.conn, params)
         elif isinstance(params, list):
             getattr(self._writes, kind).extend(params)
         else:
@@ -229,9 +230,9 @@ class Transaction:
             return self._same[probe]
         params = dict(code=code, identificatie=identificatie, sha256=sha256)
         if sender is None:  # "= NULL" matches nothing; the query said IS NULL
-            row = self.conn.execute(_SAME_MESSAGE_NO_SENDER, params).mappings().first()
+            row = _SAME_MESSAGE_NO_SENDER.first(self.conn, params)
         else:
-            row = self.conn.execute(_SAME_MESSAGE, dict(params, sender=sender)).mappings().first()
+            row = _SAME_MESSAGE.first(self.conn, dict(params, sender=sender))
         return _row_to_message(row, with_bytes=True) if row else None
 
     def save_message(
@@ -412,12 +413,12 @@ class Transaction:
             self._writes.outbox.extend(values)
             if pending:
                 mid = self.last_message_id
-                self._writes.later.append(lambda conn: conn.execute(_MARK_PENDING, dict(mid=mid)))
+                self._writes.later.append(lambda conn: _MARK_PENDING.execute(conn, dict(mid=mid)))
             return []
         # One statement for all rows (insertmanyvalues), ids in the order of the rows.
         ids = list(self.conn.execute(_INSERT_OUTBOX_RETURNING, values).scalars())
         if pending:
-            self.conn.execute(_MARK_PENDING, dict(mid=self.last_message_id))
+            _MARK_PENDING.execute(self.conn, dict(mid=self.last_message_id))
         return ids
 
     def audit(
