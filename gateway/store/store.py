@@ -28,7 +28,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Prepared, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -184,12 +184,15 @@ class Writes:
         self.outbox: list[dict[str, Any]] = []
 
     def flush(self, conn: Connection) -> None:
-        _INSERT_MESSAGE.executemany(conn, self.messages)
-        _INSERT_ISSUES.executemany(conn, self.issues)
-        _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
+        # PostgreSQL: the group's rows in one round trip. The state changes run after it: they
+        # read (and Core cannot read in pipeline mode), and their rows refer to the messages.
+        with pipelined(conn):
+            _INSERT_MESSAGE.executemany(conn, self.messages)
+            _INSERT_ISSUES.executemany(conn, self.issues)
+            _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
+            _INSERT_OUTBOX.executemany(conn, self.outbox)
         for write in self.later:
             write(conn)
-        _INSERT_OUTBOX.executemany(conn, self.outbox)
 
 
 class Transaction:
