@@ -125,12 +125,11 @@ class StateView:
     def _current_allocations_by(self, name: str, names: tuple[str, ...], **params: Any) -> list[AllocationState]:
         """`_current_allocations` on equality of `names`, with a prepared statement."""
         a = t.allocations
-        rows = self._run(
-            name, a,
-            lambda: select(a).where(*_eq(a, names)).order_by(
-                a.c.toewijzingnummer, a.c.toewijzingsdatum, a.c.toewijzingstijd, a.c.id),
-            **params,
-        )
+        rows = self._run(name, a, lambda: select(a).where(*_eq(a, names)), **params)
+        # Sorted here, not in SQL: an ORDER BY toewijzingnummer made SQLite read a client's
+        # allocations through the (law, gemeente, toewijzingnummer) index, i.e. every allocation
+        # of the gemeente, instead of through the client index. A client has a handful of rows.
+        rows.sort(key=_allocation_order)
         latest: dict[tuple, AllocationState] = {}
         for r in rows:  # ordered ascending: the last one per number is the current version
             latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
@@ -452,6 +451,13 @@ class StateView:
             s = self._conn.execute(select(func.coalesce(func.sum(p.c.bedrag), 0)).where(*where)).scalar()
             total += sign * int(s or 0)
         return total
+
+
+def _allocation_order(r: dict[str, Any]) -> tuple:
+    """toewijzingnummer, toewijzingsdatum, toewijzingstijd, id ascending (a missing date or time
+    first, as SQLite orders NULL)."""
+    d, tijd = r["toewijzingsdatum"], r["toewijzingstijd"]
+    return (r["toewijzingnummer"], d is not None, d or date.min, tijd is not None, tijd or "", r["id"])
 
 
 def _chunks(values: list[str], size: int = 500):  # noqa: ANN201
