@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import bindparam, insert, select, update
@@ -20,7 +21,7 @@ from validators import extract
 from validators.paths import child
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Deferred, Prepared
 
 DELETE = "3"
 
@@ -42,10 +43,13 @@ def apply_state(
     rejected_paths: Mapping[str, list[str]] | Iterable[str] = frozenset(),
     now: datetime | None = None,
     declaratie: extract.Declaratie | None = None,
+    view: Any = None,
 ) -> None:
     """`rejected_paths`: the rejected prestaties of a 323 (paths, or path -> retourcodes).
     `declaratie`: extract.declaratie(root) when the caller has it already (the 323 rules read
-    it too), so a large declaration is not read a second time."""
+    it too), so a large declaration is not read a second time. `view`: the message's StateView,
+    whose answers (the rules read them in this transaction) spare reading them again. `conn`
+    may be a prepared.Deferred: the plain writes then wait for the group's executemany."""
     law = mtype.law
     gemeente, aanbieder = parties(mtype, root)
     ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
@@ -53,12 +57,24 @@ def apply_state(
     handler = _HANDLERS.get(mtype.number)
     if handler is _declaration and declaratie is not None:
         _declaration(conn, secret, message_id, root, ctx, rejected, now or clock.now(), declaratie)
+    elif handler in (_allocation, _start):
+        handler(conn, secret, message_id, root, ctx, rejected, now or clock.now(), view=view)
     elif handler is not None:
         handler(conn, secret, message_id, root, ctx, rejected, now or clock.now())
 
 
-def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+_MISSING = object()
+
+
+def _known(view: Any, key: tuple) -> Any:
+    """What the message's StateView read already under `key` (_MISSING: not read)."""
+    cached = getattr(view, "cached", None)
+    return cached(key, _MISSING) if cached is not None else _MISSING
+
+
+def _allocation(conn, secret, message_id, root, ctx, _rejected, _now, view=None) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
+    claimed: set[str] = set()  # numbers this message registered (its writes may wait)
     for a in extract.allocations(root):
         if not a.toewijzingnummer or a.ingangsdatum is None:
             continue
@@ -83,10 +99,16 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
                 **ctx,
             ),
         )
-        owner = _NUMBER_OWNER.first(
-            conn, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer)
-        )
-        if owner is None or (owner["aanbieder"], owner["client_key"]) != (ctx["aanbieder"], ck):
+        if a.toewijzingnummer in claimed:
+            owner = (ctx["aanbieder"], ck)
+        else:
+            owner = _known(view, ("allocation_owner", ctx["law"], ctx["gemeente"], a.toewijzingnummer))
+            if owner is _MISSING:
+                row = _NUMBER_OWNER.first(
+                    conn, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer))
+                owner = (row["aanbieder"], row["client_key"]) if row else None
+        claimed.add(a.toewijzingnummer)
+        if owner is None or tuple(owner) != (ctx["aanbieder"], ck):
             # A second owner can only come from a race past TR332: the primary key refuses it.
             _INSERT[t.allocation_numbers].execute(
                 conn,
@@ -100,6 +122,11 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
                 conn,
                 dict(r_law=ctx["law"], r_aanbieder=ctx["aanbieder"], r_referentie=a.referentie_aanbieder),
             )
+
+
+def _plain(conn: Any) -> Any:
+    """The connection itself, when `conn` defers its writes (prepared.Deferred)."""
+    return conn.conn if isinstance(conn, Deferred) else conn
 
 
 def _key_where(table, ctx, ck, item):  # noqa: ANN001
@@ -116,10 +143,14 @@ def _key_where(table, ctx, ck, item):  # noqa: ANN001
     ]
 
 
-def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+def _start(conn, secret, message_id, root, ctx, _rejected, _now, view=None) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     s = t.starts
-    for item in extract.regie_items(root):
+    items = extract.regie_items(root)
+    if any(item.status == DELETE for item in items):
+        conn = _plain(conn)  # a deletion runs at once: the message's other writes keep their order
+    stops = _known(view, ("stops", ctx["law"], ctx["gemeente"], ctx["aanbieder"], ck))
+    for item in items:
         if item.begindatum is None:
             continue
         if item.status == DELETE:
@@ -127,7 +158,12 @@ def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noq
                 update(s).where(*_key_where(s, ctx, ck, item)).values(status="deleted", actual=False)
             )
             continue
-        stopped = _active_stop_exists(conn, ctx, ck, item)
+        if stops is _MISSING:
+            stopped = _active_stop_exists(conn, ctx, ck, item)
+        else:  # the client's active stops, as the rules read them
+            stopped = any((x.toewijzingnummer, x.categorie, x.code, x.begindatum)
+                          == (item.toewijzingnummer or "", item.categorie or "", item.code or "", item.begindatum)
+                          for x in stops)
         _INSERT[s].execute(
             conn,
             dict(
@@ -161,7 +197,10 @@ def _active_stop_exists(conn, ctx, ck, item) -> bool:  # noqa: ANN001
 def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     st, s = t.stops, t.starts
-    for item in extract.regie_items(root):
+    items = extract.regie_items(root)
+    if any(item.status == DELETE for item in items):
+        conn = _plain(conn)  # a deletion runs at once: the message's other writes keep their order
+    for item in items:
         if item.begindatum is None or item.einddatum is None:
             continue
         if item.status == DELETE:

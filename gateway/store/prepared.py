@@ -35,7 +35,7 @@ class _Compiled:
         self.positional = bool(compiled.positional)
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
-        procs = compiled._bind_processors  # noqa: SLF001 (what Core itself uses for this statement)
+        procs = compiled._bind_processors  # (what Core itself uses for this statement)
         self.processors = {name: procs[name] for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
         self.fixed = {
@@ -48,7 +48,7 @@ class _Compiled:
         for col in getattr(compiled, "_result_columns", None) or []:
             name, _objects, type_ = col[0], col[2], col[3]
             self.result_names.append(name)
-            self.result_processors.append(type_._cached_result_processor(dialect, None))  # noqa: SLF001
+            self.result_processors.append(type_._cached_result_processor(dialect, None))
 
     def params(self, values: Mapping[str, Any]) -> Any:
         procs, fixed = self.processors, self.fixed
@@ -77,6 +77,9 @@ class Prepared:
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> int:
         """Run once; returns the number of rows it changed."""
         values = values or {}
+        if isinstance(conn, Deferred):  # written with the rest of its group (Writes.flush)
+            conn.rows.setdefault(self, []).append(values)
+            return 0
         keys = tuple(sorted(values)) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
         cursor = conn.connection.driver_connection.cursor()
@@ -124,6 +127,19 @@ class Prepared:
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         found = self.rows(conn, values)
         return found[0] if found else None
+
+
+class Deferred:
+    """A connection on which `Prepared.execute` does not run its write but keeps it in `rows`
+    (statement -> parameter sets), to be written with one executemany per statement for a whole
+    group (gateway.store.store.Writes). Reads, and Core statements, run at once on `conn`."""
+
+    def __init__(self, conn: Connection, rows: dict[Prepared, list[Mapping[str, Any]]]) -> None:
+        self.conn = conn
+        self.rows = rows
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
 
 
 def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> None:

@@ -7,12 +7,12 @@ state a message itself contributed, so `gateway replay` judges a stored message 
 
 from __future__ import annotations
 
-from datetime import date
-
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from gateway.store import tables as t
@@ -98,13 +98,23 @@ class StateView:
     # --- identifiers (TR056) ---------------------------------------------------------------
 
     def identifier_used(self, sender: str, code: str, identificatie: str) -> bool:
-        mi = t.message_identifiers
-        row = self._run(
-            "identifier_used", mi,
-            lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
-            sender=sender, code=code, identificatie=identificatie,
-        )
-        return bool(row)
+        key = ("identifier_used", sender, code, identificatie)  # a group looks them up at once
+        if key not in self._cache:
+            mi = t.message_identifiers
+            self._cache[key] = bool(self._run(
+                "identifier_used", mi,
+                lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
+                sender=sender, code=code, identificatie=identificatie,
+            ))
+        return self._cache[key]  # type: ignore[return-value]
+
+    def cached(self, key: tuple, default: object = None) -> object:
+        """What this view read under `key` (its cache keys), or `default` (gateway.store.apply)."""
+        return self._cache.get(key, default)
+
+    def seed(self, known: dict[tuple, object]) -> None:
+        """Answers looked up for a whole group at once (gateway.store.Batch), in this view's cache."""
+        self._cache.update(known)
 
     # --- allocations -----------------------------------------------------------------------
 
@@ -125,17 +135,7 @@ class StateView:
     def _current_allocations_by(self, name: str, names: tuple[str, ...], **params: Any) -> list[AllocationState]:
         """`_current_allocations` on equality of `names`, with a prepared statement."""
         a = t.allocations
-        rows = self._run(name, a, lambda: select(a).where(*_eq(a, names)), **params)
-        # Sorted here, not in SQL: an ORDER BY toewijzingnummer made SQLite read a client's
-        # allocations through the (law, gemeente, toewijzingnummer) index, i.e. every allocation
-        # of the gemeente, instead of through the client index. A client has a handful of rows.
-        rows.sort(key=_allocation_order)
-        latest: dict[tuple, AllocationState] = {}
-        for r in rows:  # ordered ascending: the last one per number is the current version
-            latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
-                **{k: r[k] for k in AllocationState.model_fields}
-            )
-        return list(latest.values())
+        return _latest(self._run(name, a, lambda: select(a).where(*_eq(a, names)), **params))
 
     def allocation(self, law: str, gemeente: str, toewijzingnummer: str) -> AllocationState | None:
         """The current version of a ToegewezenProduct, whoever it was given to."""
@@ -150,19 +150,26 @@ class StateView:
 
     def allocation_owner(self, law: str, gemeente: str, toewijzingnummer: str) -> tuple[str, str] | None:
         """(aanbieder, client_key) the number was first issued to (TR332)."""
-        n = t.allocation_numbers
-        row = self._run(
-            "allocation_owner", n,
-            lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
-            law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
-        )
-        return (row[0]["aanbieder"], row[0]["client_key"]) if row else None
+        key = ("allocation_owner", law, gemeente, toewijzingnummer)
+        if key not in self._cache:
+            n = t.allocation_numbers
+            row = self._run(
+                "allocation_owner", n,
+                lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
+                law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
+            )
+            self._cache[key] = (row[0]["aanbieder"], row[0]["client_key"]) if row else None
+        return self._cache[key]  # type: ignore[return-value]
 
     def client_allocations(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[AllocationState]:
-        return self._current_allocations_by(
-            "client_allocations", ("law", "gemeente", "aanbieder", "client_key"),
-            law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
-        )
+        ck = self.client_key(bsn)
+        key = ("client_allocations", law, gemeente, aanbieder, ck)
+        if key not in self._cache:
+            self._cache[key] = self._current_allocations_by(
+                "client_allocations", ("law", "gemeente", "aanbieder", "client_key"),
+                law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=ck,
+            )
+        return list(self._cache[key])  # type: ignore[call-overload]
 
     def allocation_with_referentie(self, law: str, aanbieder: str, referentie: str) -> bool:
         """Was a 301 with this ReferentieAanbieder sent before (TR359, TR379)?"""
@@ -202,17 +209,23 @@ class StateView:
 
     def _active(self, kind: str, s: Any, record: Any, law: str, gemeente: str, aanbieder: str, bsn: str,
                 toewijzingnummer: str | None) -> list[Any]:
-        """The active rows of a start or stop table for one client (and allocation), as records."""
-        names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
-        params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
-        if toewijzingnummer is not None:
-            params["toewijzingnummer"] = toewijzingnummer
-        rows = self._run(
-            f"{kind}:{len(names)}", s,
-            lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
-            **params,
-        )
-        return [record(**{k: r[k] for k in record.model_fields}) for r in rows]
+        """The active rows of a start or stop table for one client (and allocation), as records.
+        Read once per client and message (the start/stop rules ask up to three times, per
+        allocation too); a client has a handful of them."""
+        ck = self.client_key(bsn)
+        key = (kind, law, gemeente, aanbieder, ck)
+        found = self._cache.get(key)
+        if found is None:
+            names = ("law", "gemeente", "aanbieder", "client_key")
+            rows = self._run(
+                f"{kind}:client", s,
+                lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
+                law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=ck,
+            )
+            found = self._cache[key] = [record(**{k: r[k] for k in record.model_fields}) for r in rows]
+        if toewijzingnummer is None:
+            return list(found)  # type: ignore[arg-type]
+        return [x for x in found if x.toewijzingnummer == toewijzingnummer]  # type: ignore[attr-defined]
 
     # --- requests and answers --------------------------------------------------------------
 
@@ -451,6 +464,104 @@ class StateView:
             s = self._conn.execute(select(func.coalesce(func.sum(p.c.bedrag), 0)).where(*where)).scalar()
             total += sign * int(s or 0)
         return total
+
+
+def _latest(rows: list[dict[str, Any]]) -> list[AllocationState]:
+    """The current version of each allocation among `rows`. Sorted here, not in SQL: an ORDER BY
+    toewijzingnummer made SQLite read a client's allocations through the (law, gemeente,
+    toewijzingnummer) index, i.e. every allocation of the gemeente, instead of the client index."""
+    latest: dict[tuple, AllocationState] = {}
+    for r in sorted(rows, key=_allocation_order):  # ascending: the last one per number is current
+        latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
+            **{k: r[k] for k in AllocationState.model_fields}
+        )
+    return list(latest.values())
+
+
+# --- a group's reads at once ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateHint:
+    """What one message's rules will read, as far as its type tells (gateway.pipeline): `kinds`
+    among "starts", "stops" (the client's), "client_allocations", "allocation" and
+    "allocation_owner" (per number in `numbers`). A hint that misses a read costs that read
+    later; one that names too much costs a few rows."""
+
+    law: str
+    gemeente: str
+    aanbieder: str
+    bsn: str | None
+    numbers: tuple[str, ...]
+    kinds: frozenset[str]
+
+
+_GROUP_READS: dict[tuple[str, int], Prepared] = {}
+_CLIENT_COLS = ("law", "gemeente", "aanbieder", "client_key")
+_NUMBER_COLS = ("law", "gemeente", "toewijzingnummer")
+
+
+def _any_of(kind: str, table: Any, cols: tuple[str, ...], n: int, *extra: Any) -> Prepared:
+    """SELECT table rows matching any of `n` tuples of `cols` (parameters <col><i>): an OR of
+    equalities, which both databases answer from the index on `cols`."""
+    found = _GROUP_READS.get((kind, n))
+    if found is None:
+        cond = or_(*(and_(*(table.c[c] == bindparam(f"{c}{i}") for c in cols)) for i in range(n)))
+        found = _GROUP_READS[(kind, n)] = Prepared(select(table).where(cond, *extra))
+    return found
+
+
+def _params(cols: tuple[str, ...], keys: list[tuple]) -> dict[str, Any]:
+    return {f"{c}{i}": v for i, key in enumerate(keys) for c, v in zip(cols, key, strict=True)}
+
+
+def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) -> dict[tuple, object]:
+    """The answers StateView would give to the reads the `hints` name, one query per kind for
+    all messages of a group, keyed as StateView caches them (StateView.seed). Valid for the whole
+    group: its messages have disjoint lock keys and their writes wait for the group's end."""
+    clients: dict[str, set[tuple]] = {}
+    numbers: dict[str, set[tuple]] = {}
+    for h in hints:
+        ck = client_key(secret, h.bsn) if h.bsn else None
+        for kind in h.kinds:
+            if kind in ("starts", "stops", "client_allocations") and ck:
+                clients.setdefault(kind, set()).add((h.law, h.gemeente, h.aanbieder, ck))
+            elif kind in ("allocation", "allocation_owner"):
+                numbers.setdefault(kind, set()).update((h.law, h.gemeente, n) for n in h.numbers if n)
+    known: dict[tuple, object] = {}
+    for kind, record, table in (("starts", StartState, t.starts), ("stops", StopState, t.stops)):
+        keys = sorted(clients.get(kind, ()))
+        if not keys:
+            continue
+        by: dict[tuple, list] = {k: [] for k in keys}
+        rows = _any_of(kind, table, _CLIENT_COLS, len(keys), table.c.status == "active").rows(
+            conn, _params(_CLIENT_COLS, keys))
+        for r in sorted(rows, key=lambda r: r["id"]):
+            by[tuple(r[c] for c in _CLIENT_COLS)].append(record(**{k: r[k] for k in record.model_fields}))
+        known.update(((kind, *k), v) for k, v in by.items())
+    keys = sorted(clients.get("client_allocations", ()))
+    if keys:
+        grouped: dict[tuple, list] = {k: [] for k in keys}
+        for r in _any_of("client_allocations", t.allocations, _CLIENT_COLS, len(keys)).rows(
+                conn, _params(_CLIENT_COLS, keys)):
+            grouped[tuple(r[c] for c in _CLIENT_COLS)].append(r)
+        known.update((("client_allocations", *k), _latest(v)) for k, v in grouped.items())
+    keys = sorted(numbers.get("allocation", ()))
+    if keys:
+        grouped = {k: [] for k in keys}
+        for r in _any_of("allocation", t.allocations, _NUMBER_COLS, len(keys)).rows(
+                conn, _params(_NUMBER_COLS, keys)):
+            grouped[tuple(r[c] for c in _NUMBER_COLS)].append(r)
+        for k, v in grouped.items():
+            found = _latest(v)
+            known[("allocation", *k)] = found[0] if found else None
+    keys = sorted(numbers.get("allocation_owner", ()))
+    if keys:
+        owners = {tuple(r[c] for c in _NUMBER_COLS): (r["aanbieder"], r["client_key"])
+                  for r in _any_of("allocation_owner", t.allocation_numbers, _NUMBER_COLS, len(keys)).rows(
+                      conn, _params(_NUMBER_COLS, keys))}
+        known.update((("allocation_owner", *k), owners.get(k)) for k in keys)
+    return known
 
 
 def _allocation_order(r: dict[str, Any]) -> tuple:

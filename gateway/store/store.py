@@ -28,7 +28,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
-from gateway.store.prepared import Prepared, pipelined
+from gateway.store.prepared import Deferred, Prepared, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -43,7 +43,7 @@ from gateway.store.records import (
     StreamItem,
     UserRecord,
 )
-from gateway.store.state import StateView
+from gateway.store.state import StateView, prefetch_group
 from gateway.xmlparse import hardened_parser
 from validators import extract
 
@@ -180,6 +180,23 @@ def _same_messages(n: int) -> Prepared:
     return found
 
 
+_IDENTIFIERS: dict[int, Prepared] = {}
+
+
+def _identifiers(n: int) -> Prepared:
+    """The registered identifiers among `n` (sender, code, identificatie), parameters as in
+    `_same_messages` (TR056 for a whole group)."""
+    found = _IDENTIFIERS.get(n)
+    if found is None:
+        mi = t.message_identifiers.c
+        found = _IDENTIFIERS[n] = Prepared(
+            select(mi.sender, mi.code, mi.identificatie)
+            .where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
+                              mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
+        )
+    return found
+
+
 class Writes:
     """Rows of a group of messages, written at the end of their shared transaction with one
     executemany per table (gateway.store.group). State changes run in message order after the
@@ -191,6 +208,8 @@ class Writes:
         self.identifiers: list[dict[str, Any]] = []
         self.later: list[Any] = []  # callables (conn) -> None: state, in message order
         self.outbox: list[dict[str, Any]] = []
+        # state writes kept back by the `later` callables (prepared.Deferred): one executemany each
+        self.deferred: dict[Prepared, list[Any]] = {}
 
     def flush(self, conn: Connection) -> None:
         # PostgreSQL: the group's rows in one round trip. The state changes run after it: they
@@ -202,6 +221,9 @@ class Writes:
             _INSERT_OUTBOX.executemany(conn, self.outbox)
         for write in self.later:
             write(conn)
+        with pipelined(conn):  # the state rows of the group, one executemany per statement
+            for stmt, rows in self.deferred.items():
+                stmt.executemany(conn, rows)
 
 
 class Transaction:
@@ -392,12 +414,14 @@ class Transaction:
             raise RuntimeError("save_message first: state rows refer to their message")
         rejected = (dict(rejected_prestatie_paths) if isinstance(rejected_prestatie_paths, Mapping)
                     else frozenset(rejected_prestatie_paths))
+        view = self.state  # what the rules read: apply_state need not read it again
         if self._writes is not None:
-            secret = self.store.secret
-            self._writes.later.append(lambda conn: _apply_state(conn, secret, message_id, mtype, root, rejected,
-                                                                declaratie=declaratie))
+            secret, deferred = self.store.secret, self._writes.deferred
+            self._writes.later.append(lambda conn: _apply_state(Deferred(conn, deferred), secret, message_id, mtype,
+                                                                root, rejected, declaratie=declaratie, view=view))
             return
-        _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie)
+        _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie,
+                     view=view)
         self.state.invalidate()
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
@@ -471,9 +495,18 @@ class Batch:
         self.conn = conn
         self.writes = Writes()
         self.same: dict[tuple, MessageRecord | None] = {}  # earlier deliveries, looked up at once
+        self.known: dict[tuple, object] = {}  # state answers looked up at once (StateView.seed)
 
     def transaction(self) -> Transaction:
-        return Transaction(self.store, self.conn, self.writes, self.same)
+        tx = Transaction(self.store, self.conn, self.writes, self.same)
+        tx.state.seed(self.known)
+        return tx
+
+    def prefetch_state(self, hints: Iterable[Any]) -> None:
+        """What the rules of the group's messages will read (StateHints), one query per kind."""
+        hints = list(hints)
+        if hints:
+            self.known.update(prefetch_group(self.conn, self.store.secret, hints))
 
     def prefetch_same(self, probes: Iterable[tuple[str | None, str | None, str | None, str]]) -> None:
         """The idempotency lookup of every message of the group in one query: probes are
@@ -487,6 +520,10 @@ class Batch:
         for i, (sender, code, identificatie) in enumerate(idents):
             params.update({f"s{i}": sender, f"c{i}": code, f"i{i}": identificatie})
         rows = _same_messages(len(idents)).rows(self.conn, params)
+        used = {(r["sender"], r["code"], r["identificatie"])
+                for r in _identifiers(len(idents)).rows(self.conn, params)}
+        for ident in idents:  # TR056 asks this of every message (StateView.identifier_used)
+            self.known[("identifier_used", *ident)] = ident in used
         for p in wanted:
             self.same[p] = None
         for row in rows:  # ordered: the earliest delivery of each probe wins
