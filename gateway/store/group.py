@@ -139,10 +139,11 @@ class GroupCommit:
 
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
-        with self.store.group_transaction(keys) as batch:
-            if len(group) > 1:  # one query per kind for the group instead of one per message
-                batch.prefetch_same(u.probe for u in group if u.probe is not None)
-                batch.prefetch_state(u.hint for u in group if u.hint is not None)
+        # a group of several: its lookups at once, one query per kind instead of one per message
+        several = len(group) > 1
+        probes = [u.probe for u in group if u.probe is not None] if several else []
+        hints = [u.hint for u in group if u.hint is not None] if several else []
+        with self.store.group_transaction(keys, probes, hints) as batch:
             for unit in group:
                 results.append(unit.work(batch.transaction()))
         s = self.stats

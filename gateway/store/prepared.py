@@ -109,11 +109,27 @@ class Prepared:
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
+        return self.collect(conn, self.send(conn, values))
+
+    def send(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
+        """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
+        one round trip: the first collect waits for all of them)."""
         c = self._get(conn.dialect, None)
         cursor = conn.connection.driver_connection.cursor()
         try:
             _run(conn, cursor, c.sql, c.params(values or {}), False)
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
+
+    def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
+        c = self._get(conn.dialect, None)
+        try:
             fetched = cursor.fetchall()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DBAPIError.instance(c.sql, None, exc, conn.dialect.loaded_dbapi.Error,
+                                             dialect=conn.dialect) from exc
         finally:
             cursor.close()
         names, procs = c.result_names, c.result_processors

@@ -519,6 +519,16 @@ def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) 
     """The answers StateView would give to the reads the `hints` name, one query per kind for
     all messages of a group, keyed as StateView caches them (StateView.seed). Valid for the whole
     group: its messages have disjoint lock keys and their writes wait for the group's end."""
+    known: dict[tuple, object] = {}
+    sent = [(q, q.send(conn, params), take) for q, params, take in group_reads(secret, hints)]
+    for q, cursor, take in sent:
+        take(q.collect(conn, cursor), known)
+    return known
+
+
+def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepared, dict[str, Any], Any]]:
+    """The queries of `prefetch_group`: (statement, parameters, take(rows, known)), to be sent
+    together (gateway.store.Batch sends them in one pipeline with the group's other reads)."""
     clients: dict[str, set[tuple]] = {}
     numbers: dict[str, set[tuple]] = {}
     for h in hints:
@@ -528,40 +538,48 @@ def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) 
                 clients.setdefault(kind, set()).add((h.law, h.gemeente, h.aanbieder, ck))
             elif kind in ("allocation", "allocation_owner"):
                 numbers.setdefault(kind, set()).update((h.law, h.gemeente, n) for n in h.numbers if n)
-    known: dict[tuple, object] = {}
+    reads: list[tuple[Prepared, dict[str, Any], Any]] = []
+
+    def active(kind: str, record: Any, keys: list[tuple]) -> Any:
+        def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            by: dict[tuple, list] = {k: [] for k in keys}
+            for r in sorted(rows, key=lambda r: r["id"]):
+                by[tuple(r[c] for c in _CLIENT_COLS)].append(record(**{k: r[k] for k in record.model_fields}))
+            known.update(((kind, *k), v) for k, v in by.items())
+        return take
+
     for kind, record, table in (("starts", StartState, t.starts), ("stops", StopState, t.stops)):
         keys = sorted(clients.get(kind, ()))
-        if not keys:
-            continue
-        by: dict[tuple, list] = {k: [] for k in keys}
-        rows = _any_of(kind, table, _CLIENT_COLS, len(keys), table.c.status == "active").rows(
-            conn, _params(_CLIENT_COLS, keys))
-        for r in sorted(rows, key=lambda r: r["id"]):
-            by[tuple(r[c] for c in _CLIENT_COLS)].append(record(**{k: r[k] for k in record.model_fields}))
-        known.update(((kind, *k), v) for k, v in by.items())
+        if keys:
+            reads.append((_any_of(kind, table, _CLIENT_COLS, len(keys), table.c.status == "active"),
+                          _params(_CLIENT_COLS, keys), active(kind, record, keys)))
+
+    def allocations(kind: str, cols: tuple[str, ...], keys: list[tuple]) -> Any:
+        def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            grouped: dict[tuple, list] = {k: [] for k in keys}
+            for r in rows:
+                grouped[tuple(r[c] for c in cols)].append(r)
+            for k, v in grouped.items():
+                found = _latest(v)
+                known[(kind, *k)] = found if kind == "client_allocations" else (found[0] if found else None)
+        return take
+
     keys = sorted(clients.get("client_allocations", ()))
     if keys:
-        grouped: dict[tuple, list] = {k: [] for k in keys}
-        for r in _any_of("client_allocations", t.allocations, _CLIENT_COLS, len(keys)).rows(
-                conn, _params(_CLIENT_COLS, keys)):
-            grouped[tuple(r[c] for c in _CLIENT_COLS)].append(r)
-        known.update((("client_allocations", *k), _latest(v)) for k, v in grouped.items())
+        reads.append((_any_of("client_allocations", t.allocations, _CLIENT_COLS, len(keys)),
+                      _params(_CLIENT_COLS, keys), allocations("client_allocations", _CLIENT_COLS, keys)))
     keys = sorted(numbers.get("allocation", ()))
     if keys:
-        grouped = {k: [] for k in keys}
-        for r in _any_of("allocation", t.allocations, _NUMBER_COLS, len(keys)).rows(
-                conn, _params(_NUMBER_COLS, keys)):
-            grouped[tuple(r[c] for c in _NUMBER_COLS)].append(r)
-        for k, v in grouped.items():
-            found = _latest(v)
-            known[("allocation", *k)] = found[0] if found else None
-    keys = sorted(numbers.get("allocation_owner", ()))
-    if keys:
-        owners = {tuple(r[c] for c in _NUMBER_COLS): (r["aanbieder"], r["client_key"])
-                  for r in _any_of("allocation_owner", t.allocation_numbers, _NUMBER_COLS, len(keys)).rows(
-                      conn, _params(_NUMBER_COLS, keys))}
-        known.update((("allocation_owner", *k), owners.get(k)) for k in keys)
-    return known
+        reads.append((_any_of("allocation", t.allocations, _NUMBER_COLS, len(keys)),
+                      _params(_NUMBER_COLS, keys), allocations("allocation", _NUMBER_COLS, keys)))
+    owner_keys = sorted(numbers.get("allocation_owner", ()))
+    if owner_keys:
+        def owners(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            found = {tuple(r[c] for c in _NUMBER_COLS): (r["aanbieder"], r["client_key"]) for r in rows}
+            known.update((("allocation_owner", *k), found.get(k)) for k in owner_keys)
+        reads.append((_any_of("allocation_owner", t.allocation_numbers, _NUMBER_COLS, len(owner_keys)),
+                      _params(_NUMBER_COLS, owner_keys), owners))
+    return reads
 
 
 def _allocation_order(r: dict[str, Any]) -> tuple:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -43,7 +43,7 @@ from gateway.store.records import (
     StreamItem,
     UserRecord,
 )
-from gateway.store.state import StateView, prefetch_group
+from gateway.store.state import StateView, group_reads
 from gateway.xmlparse import hardened_parser
 from validators import extract
 
@@ -502,28 +502,35 @@ class Batch:
         tx.state.seed(self.known)
         return tx
 
-    def prefetch_state(self, hints: Iterable[Any]) -> None:
-        """What the rules of the group's messages will read (StateHints), one query per kind."""
+    def prefetch(self, probes: Iterable[tuple[str | None, str | None, str | None, str]] = (),
+                 hints: Iterable[Any] = (), first: list[tuple[Any, Any]] = ()) -> None:
+        """What the group's messages will look up, one query per kind, all sent before any answer
+        is read (PostgreSQL: one round trip, with `first`, the group's lock, ahead of them).
+        `probes`: their idempotency lookups (sender, code, identificatie, sha256); units of a
+        group have disjoint lock keys, so no two are the same message and none stores what
+        another looks up. `hints`: StateHints, what their rules will read."""
+        wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
+        idents = sorted({p[:3] for p in wanted})
+        reads: list[tuple[Any, Any, Any]] = list(first)
+        if idents:
+            params: dict[str, Any] = {}
+            for i, (sender, code, identificatie) in enumerate(idents):
+                params.update({f"s{i}": sender, f"c{i}": code, f"i{i}": identificatie})
+            reads.append((_same_messages(len(idents)), params, lambda rows, _k: self._same_found(wanted, rows)))
+            reads.append((_identifiers(len(idents)), params, lambda rows, known: known.update(
+                (("identifier_used", *ident), ident in {(r["sender"], r["code"], r["identificatie"]) for r in rows})
+                for ident in idents)))  # TR056 asks this of every message (StateView.identifier_used)
         hints = list(hints)
         if hints:
-            self.known.update(prefetch_group(self.conn, self.store.secret, hints))
+            reads += group_reads(self.store.secret, hints)
+        with pipelined(self.conn):
+            sent = [(q, q.send(self.conn, params), take) for q, params, take in reads]
+            for q, cursor, take in sent:
+                rows = q.collect(self.conn, cursor)
+                if take is not None:
+                    take(rows, self.known)
 
-    def prefetch_same(self, probes: Iterable[tuple[str | None, str | None, str | None, str]]) -> None:
-        """The idempotency lookup of every message of the group in one query: probes are
-        (sender, code, identificatie, sha256). Units of a group have disjoint lock keys, so no
-        two of them are the same message and none of them stores what another looks up."""
-        wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
-        if not wanted:
-            return
-        idents = sorted({p[:3] for p in wanted})
-        params: dict[str, Any] = {}
-        for i, (sender, code, identificatie) in enumerate(idents):
-            params.update({f"s{i}": sender, f"c{i}": code, f"i{i}": identificatie})
-        rows = _same_messages(len(idents)).rows(self.conn, params)
-        used = {(r["sender"], r["code"], r["identificatie"])
-                for r in _identifiers(len(idents)).rows(self.conn, params)}
-        for ident in idents:  # TR056 asks this of every message (StateView.identifier_used)
-            self.known[("identifier_used", *ident)] = ident in used
+    def _same_found(self, wanted: set[tuple], rows: list[dict[str, Any]]) -> None:
         for p in wanted:
             self.same[p] = None
         for row in rows:  # ordered: the earliest delivery of each probe wins
@@ -535,6 +542,12 @@ class Batch:
 
 
 _GROUP_LOCK = threading.Lock()
+# The advisory locks of a group, sent with its first reads (Store._locked: the same, alone).
+_GROUP_LOCK_SQL = Prepared(
+    select(func.pg_advisory_xact_lock(literal_column("l.k")).label("locked"))
+    .select_from(text("unnest(CAST(:ids AS BIGINT[])) WITH ORDINALITY AS l(k, n)"))
+    .order_by(text("l.n"))
+)
 
 
 class Store:
@@ -588,11 +601,18 @@ class Store:
             yield Transaction(self, conn)
 
     @contextmanager
-    def group_transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Batch]:
+    def group_transaction(self, lock_keys: Iterable[str] = (), probes: Iterable[tuple] = (),
+                          hints: Iterable[Any] = ()) -> Iterator[Batch]:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
-        gives each its Transaction; their rows are written, together, before the commit."""
-        with self._locked(lock_keys) as conn:
+        gives each its Transaction; their rows are written, together, before the commit. The
+        group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
+        with self._conn() as conn:
             batch = Batch(self, conn)
+            first = []
+            ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
+            if ids:
+                first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
+            batch.prefetch(probes, hints, first)
             yield batch
             batch.writes.flush(conn)
 
