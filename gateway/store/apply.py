@@ -7,7 +7,7 @@ rolls the whole message back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -299,19 +299,24 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
         .returning(t.declarations.c.id)
     ).scalar_one()
     p = t.prestaties
-    rows, credited = [], []
+    credited: list[str] = []
     paths = extract.prestatie_paths(d) if rejected else {}
     keys: dict[str | None, str] = {}  # one keyed hash per client, not one per prestatie
-    # Credits first (OP366), so a credit and its replacing debit in one message work out.
-    for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
-        if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
-            continue
-        codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
-        is_rejected = bool(rejected) and (
-            paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
-        )
-        rows.append(
-            dict(
+
+    def rows() -> Iterator[dict[str, Any]]:
+        """The prestatie rows, made one at a time as the executemany takes them: a declaration
+        of 100,000 prestaties never holds all its rows (and their parameters) at once."""
+        # Credits first (OP366), so a credit and its replacing debit in one message work out.
+        for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
+            if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
+                continue
+            codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
+            is_rejected = bool(rejected) and (
+                paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
+            )
+            if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
+                credited.append(pr.vorig_referentienummer)
+            yield dict(
                 message_id=message_id, declaration_id=declaration_id,
                 client_key=keys[pr.bsn] if pr.bsn in keys else keys.setdefault(pr.bsn, client_key(secret, pr.bsn)),
                 referentienummer=pr.referentienummer,
@@ -324,10 +329,8 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
                 granted=0 if is_rejected else _granted(pr.debet_credit, pr.bedrag),
                 decided_by=message_id,
             )
-        )
-        if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
-            credited.append(pr.vorig_referentienummer)
-    _INSERT_PRESTATIE.executemany(conn, rows)  # one executemany for the whole declaration
+
+    _INSERT_PRESTATIE.stream(conn, rows(), _PRESTATIE_KEYS)  # one executemany for the whole declaration
     for i in range(0, len(credited), 500):
         conn.execute(
             update(p)
@@ -411,6 +414,7 @@ def _declaratie_accepted(root: etree._Element) -> bool:
 _INSERT = {table: Prepared(insert(table)) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
                                                         t.requests, t.answers)}
 _INSERT_PRESTATIE = Prepared(insert(t.prestaties))
+_PRESTATIE_KEYS = tuple(sorted(c.name for c in t.prestaties.c if c.name not in ("id", "credited")))
 _NUMBER_OWNER = Prepared(select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
     t.allocation_numbers.c.law == bindparam("law"),
     t.allocation_numbers.c.gemeente == bindparam("gemeente"),

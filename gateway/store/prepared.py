@@ -13,7 +13,7 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -104,6 +104,16 @@ class Prepared:
             for keys, same in kinds.items():
                 c = self._get(conn.dialect, keys)
                 _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
+        finally:
+            cursor.close()
+
+    def stream(self, conn: Connection, rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
+        """One executemany over `rows` (each with exactly the column names `keys`), taken one at
+        a time: the rows and their parameters are never all in memory at once."""
+        c = self._get(conn.dialect, tuple(sorted(keys)))
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            _run(conn, cursor, c.sql, (c.params(r) for r in rows), True)
         finally:
             cursor.close()
 
