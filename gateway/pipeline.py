@@ -626,7 +626,7 @@ class _OneByOne:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False) -> Any:
+    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False, hint: Any = None) -> Any:
         with self.store.transaction(lock_keys) as tx:
             return work(tx)
 
