@@ -1,0 +1,192 @@
+"""Municipal heenberichten out in a Di01 and the answers that come back (issue 17 item 4): a JW301
+the back office hands in for a party reached through the chain leaves enveloped (stream, topic,
+SOAP endpoint); the Du01 and the Fo01 that answer it are linked to it and shown with it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+pytest.importorskip("zeep")
+
+from gateway import clock, ggk, samples
+from gateway.ggk.ingress import is_envelope
+from gateway.ggk.model import NS_STUF
+from gateway.routing.soap_delivery import SoapDelivery
+from gateway.store import ggk as gstore
+from testsupport.soap_peer import SoapPeer
+
+from .conftest import GEMEENTE, AANBIEDER, live, make_app, make_settings, setup_parties
+from .test_soap import fo03_code, send, soap_client
+
+UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
+@pytest.fixture
+def gw(tmp_path, contracts):
+    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, party_cache_seconds=0.5), contracts)
+    app.state.keys = setup_parties(app)
+    yield app
+    app.state.components.store.close()
+
+
+@pytest.fixture
+def http(gw):
+    with TestClient(gw, raise_server_exceptions=False) as c:
+        yield c
+
+
+def chain(app, party: str, url: str | None = None) -> None:  # noqa: ANN001
+    gstore.set_chain_party(app.state.components.store, gstore.ChainParty(party, url))
+
+
+def post(http, body: bytes, key: str):  # noqa: ANN001, ANN201
+    return http.post("/v1/messages", content=body, headers={"X-API-Key": key})
+
+
+def stream_payloads(app, party: str) -> list[bytes]:  # noqa: ANN001
+    return [i.payload for i in app.state.components.store.read_stream(party, after=0)]
+
+
+def chain_fo01(cross_ref: str, ontvanger: str, *, zender: str = "IB", code: str = "IB210",
+               referentienummer: str | None = None) -> bytes:
+    """A Fo01 as the chain sends it about an envelope it could not deliver."""
+    s = NS_STUF
+    root = etree.Element(f"{{{s}}}Fo01Bericht", nsmap={"StUF": s})
+    sg = etree.SubElement(root, f"{{{s}}}stuurgegevens")
+    etree.SubElement(sg, f"{{{s}}}berichtcode").text = "Fo01"
+    for name, org, app in (("zender", zender, "GGK"), ("ontvanger", ontvanger, "iJwiWmoGateway")):
+        el = etree.SubElement(sg, f"{{{s}}}{name}")
+        etree.SubElement(el, f"{{{s}}}organisatie").text = org
+        etree.SubElement(el, f"{{{s}}}applicatie").text = app
+    etree.SubElement(sg, f"{{{s}}}referentienummer").text = referentienummer or str(uuid.uuid4())
+    etree.SubElement(sg, f"{{{s}}}tijdstipBericht").text = clock.now().strftime("%Y%m%d%H%M%S")
+    etree.SubElement(sg, f"{{{s}}}crossRefnummer").text = cross_ref
+    body = etree.SubElement(root, f"{{{s}}}body")
+    etree.SubElement(body, f"{{{s}}}code").text = code
+    etree.SubElement(body, f"{{{s}}}plek").text = "client"
+    etree.SubElement(body, f"{{{s}}}omschrijving").text = f"Ontvangende organisatie onbekend ({code})"
+    etree.SubElement(body, f"{{{s}}}details").text = "JW301-00010000"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def send_jw301(gw, http) -> tuple[str, bytes]:  # noqa: ANN001
+    jw301 = samples.allocation("ijw")
+    r = post(http, jw301, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    return r.json()["message_id"], jw301
+
+
+def test_a_municipal_heenbericht_to_a_chain_party_leaves_in_a_di01(gw, http):
+    import re
+
+    chain(gw, AANBIEDER)
+    mid, jw301 = send_jw301(gw, http)
+    [di01] = stream_payloads(gw, AANBIEDER)
+    opened = ggk.unwrap(di01)
+    sg = opened.envelope.stuurgegevens
+    assert opened.envelope.berichtcode == "Di01" and opened.payload.raw == jw301
+    assert (sg.zender.organisatie, sg.ontvanger.organisatie, sg.functie) == (GEMEENTE, AANBIEDER, "JW301")
+    assert re.fullmatch(UUID4, sg.referentienummer) and sg.cross_refnummer is None
+    [sent] = gstore.outgoing_of(gw.state.components.store, mid)
+    assert sent["referentienummer"] == sg.referentienummer and sent["functie"] == "JW301"
+    item = gw.state.components.store.read_stream(AANBIEDER, after=0)[0]
+    assert dict(item.headers)["stuf-berichtcode"] == b"Di01"
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [s["referentienummer"] for s in answers["sent"]] == [sg.referentienummer]
+    assert answers["du01"] == [] and answers["fo01"] == []
+
+
+def test_to_a_party_not_reached_through_the_chain_it_stays_bare(gw, http):
+    mid, jw301 = send_jw301(gw, http)
+    assert stream_payloads(gw, AANBIEDER) == [jw301]
+    assert gstore.outgoing_of(gw.state.components.store, mid) == []
+
+
+def test_a_provider_heenbericht_is_not_wrapped(gw, http):
+    """Only the municipality's heenberichten leave in a Di01 (a provider's reach the gemeente bare)."""
+    chain(gw, GEMEENTE)
+    send_jw301(gw, http)  # the allocation the start needs
+    start = samples.start("ijw")
+    r = post(http, start, gw.state.keys.aanbieder)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    payloads = stream_payloads(gw, GEMEENTE)  # the JW302 of its JW301, the JW305
+    assert start in payloads and not any(is_envelope(p) for p in payloads)
+
+
+def test_the_di01_goes_to_the_soap_endpoint_and_the_du01_coming_back_is_linked(gw, http):
+    with SoapPeer() as peer:
+        chain(gw, AANBIEDER, peer.url)
+        mid, jw301 = send_jw301(gw, http)
+        assert asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round()) == 1
+        [di01] = peer.received
+    ref = ggk.read(di01).stuurgegevens.referentienummer
+    assert gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"] == ref
+    # the provider answers: its JW302 in a Du01 whose crossRefnummer is our Di01's reference
+    du01 = ggk.wrap_retour(samples.retour(jw301), ggk.read(di01))
+    r = post(http, du01, gw.state.keys.aanbieder)
+    assert r.status_code == 202, r.text
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    [linked] = answers["du01"]
+    assert linked["message_id"] == r.json()["message_id"] and linked["code"] == "JW302"
+    assert linked["cross_refnummer"] == ref
+
+
+def test_a_fo01_over_soap_is_stored_linked_and_confirmed(gw, http, tmp_path):
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    fo01 = chain_fo01(ref, GEMEENTE)
+    with live(gw) as server:
+        client = soap_client(server, gw.state.keys.gemeente)
+        answer = send(client, fo01)
+        send(client, fo01)  # the same Fo01 again: confirmed, kept once
+    sg = answer if hasattr(answer, "berichtcode") else answer["stuurgegevens"]
+    assert sg["berichtcode"] == "Bv03"
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    [got] = answers["fo01"]
+    assert (got["code"], got["zender"], got["message_id"], got["cross_refnummer"]) == ("IB210", "IB", mid, ref)
+    assert len(gstore.list_fo01(gw.state.components.store)) == 1
+
+
+def test_a_fo01_posted_naming_nothing_of_ours_is_kept_unlinked(gw, http):
+    fo01 = chain_fo01(str(uuid.uuid4()), GEMEENTE)
+    r = post(http, fo01, gw.state.keys.gemeente)
+    assert r.status_code == 202, r.text
+    assert r.json()["fo01"]["linked_message_id"] is None and r.json()["fo01"]["code"] == "IB210"
+    listed = http.get("/v1/ggk/fo01?unlinked=true", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [i["id"] for i in listed["items"]] == [r.json()["fo01"]["fo01_id"]]
+    # not the provider's business
+    other = http.get("/v1/ggk/fo01", headers={"X-API-Key": gw.state.keys.aanbieder}).json()
+    assert other["items"] == []
+
+
+def test_a_fo01_posted_answering_our_du01_is_linked(gw, http):
+    """The chain's Fo01 about the Du01 the gateway answered a Di01 with."""
+    r = post(http, ggk.wrap(samples.start("ijw")), gw.state.keys.aanbieder)
+    mid = r.json()["message_id"]
+    du01_ref = r.json()["envelope"]["answer_referentienummer"]
+    got = post(http, chain_fo01(du01_ref, GEMEENTE, code="IB102"), gw.state.keys.gemeente)
+    assert got.json()["fo01"]["linked_message_id"] == mid
+
+
+def test_a_reused_fo01_reference_and_a_stranger_zender_are_refused(gw, http):
+    ref = str(uuid.uuid4())
+    assert post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref), gw.state.keys.gemeente
+                ).status_code == 202
+    again = post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref), gw.state.keys.gemeente)
+    assert again.status_code == 422 and "IB216" in again.text
+    stranger = post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, zender=AANBIEDER), gw.state.keys.gemeente)
+    assert stranger.status_code == 403
+    with live(gw) as server:
+        from zeep.exceptions import Fault
+
+        with pytest.raises(Fault) as caught:
+            send(soap_client(server, gw.state.keys.gemeente),
+                 chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref))
+    assert fo03_code(caught.value) == "IB216"
+    assert len(gstore.list_fo01(gw.state.components.store)) == 1
