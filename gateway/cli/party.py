@@ -1,4 +1,5 @@
-"""`gateway party add|key|revoke|list|cert`: the parties that may send, and their credentials.
+"""`gateway party add|key|revoke|list|cert|chain`: the parties that may send, their credentials,
+and (chain) whether they are reached through the ISD chain, with their SOAP endpoint.
 
 An API key is printed once, when it is made; the store keeps only its SHA-256.
 """
@@ -132,13 +133,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.action == "chain":
         return _chain(store, args)
     if args.action == "list":
+        from gateway.store.ggk import chain_parties
+
         rows = []
+        chained = chain_parties(store)
         for p in store.list_parties():
             keys = store.list_api_keys(p.party_id)
             rows.append({
                 "party_id": p.party_id, "role": p.role, "name": p.name,
                 "revoked": p.revoked_at is not None,
                 "keys": [{"key_id": k.key_id, "revoked": k.revoked_at is not None} for k in keys],
+                "chain": {"soap_url": chained[p.party_id].soap_url} if p.party_id in chained else None,
             })
         if args.json:
             print(json.dumps(rows, indent=2))
@@ -146,7 +151,8 @@ def _run(args: argparse.Namespace) -> int:
             for r in rows:
                 active = [k["key_id"] for k in r["keys"] if not k["revoked"]]
                 state = "revoked" if r["revoked"] else "active"
-                print(f"{r['party_id']:<10} {r['role']:<10} {state:<8} keys: {', '.join(active) or '-'}  {r['name']}")
+                via = "" if r["chain"] is None else f"  chain: {r['chain']['soap_url'] or 'stream/topics'}"
+                print(f"{r['party_id']:<10} {r['role']:<10} {state:<8} keys: {', '.join(active) or '-'}  {r['name']}{via}")
         return 0
     raise ValueError(f"unknown action {args.action}")
 
