@@ -8,6 +8,8 @@ or not at all (hangs), as the test sets `mode`, and records what it received.
         peer.received               # the StUF messages received, as bytes, in order
         peer.confirmed              # referentienummers answered with Bv03
 
+    chain_fo01(cross_ref, ontvanger)  # a Fo01 as the chain (IB) sends it about an envelope
+
 The answers are built with gateway.ggk (Bv03/Fo03 conform our envelope schema) and framed with
 gateway.ggk.soap, so a zeep client reads them as it reads our own SOAP service.
 """
@@ -16,10 +18,15 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lxml import etree
+
+from gateway import clock
 from gateway.ggk import build, soap
 from gateway.ggk.errors import error
+from gateway.ggk.model import NS_STUF
 
 
 class SoapPeer:
@@ -84,3 +91,25 @@ class SoapPeer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def chain_fo01(cross_ref: str, ontvanger: str, *, zender: str = "IB", code: str = "IB210",
+               referentienummer: str | None = None) -> bytes:
+    """A Fo01 as the chain sends it about an envelope it could not deliver."""
+    s = NS_STUF
+    root = etree.Element(f"{{{s}}}Fo01Bericht", nsmap={"StUF": s})
+    sg = etree.SubElement(root, f"{{{s}}}stuurgegevens")
+    etree.SubElement(sg, f"{{{s}}}berichtcode").text = "Fo01"
+    for name, org, app in (("zender", zender, "GGK"), ("ontvanger", ontvanger, "iJwiWmoGateway")):
+        el = etree.SubElement(sg, f"{{{s}}}{name}")
+        etree.SubElement(el, f"{{{s}}}organisatie").text = org
+        etree.SubElement(el, f"{{{s}}}applicatie").text = app
+    etree.SubElement(sg, f"{{{s}}}referentienummer").text = referentienummer or str(uuid.uuid4())
+    etree.SubElement(sg, f"{{{s}}}tijdstipBericht").text = clock.now().strftime("%Y%m%d%H%M%S")
+    etree.SubElement(sg, f"{{{s}}}crossRefnummer").text = cross_ref
+    body = etree.SubElement(root, f"{{{s}}}body")
+    etree.SubElement(body, f"{{{s}}}code").text = code
+    etree.SubElement(body, f"{{{s}}}plek").text = "client"
+    etree.SubElement(body, f"{{{s}}}omschrijving").text = f"Ontvangende organisatie onbekend ({code})"
+    etree.SubElement(body, f"{{{s}}}details").text = "JW301-00010000"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -9,16 +9,14 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from lxml import etree
 
 pytest.importorskip("zeep")
 
-from gateway import clock, ggk, samples
+from gateway import ggk, samples
 from gateway.ggk.ingress import is_envelope
-from gateway.ggk.model import NS_STUF
 from gateway.routing.soap_delivery import SoapDelivery
 from gateway.store import ggk as gstore
-from testsupport.soap_peer import SoapPeer
+from testsupport.soap_peer import SoapPeer, chain_fo01
 
 from .conftest import GEMEENTE, AANBIEDER, live, make_app, make_settings, setup_parties
 from .test_soap import fo03_code, send, soap_client
@@ -50,28 +48,6 @@ def post(http, body: bytes, key: str):  # noqa: ANN001, ANN201
 
 def stream_payloads(app, party: str) -> list[bytes]:  # noqa: ANN001
     return [i.payload for i in app.state.components.store.read_stream(party, after=0)]
-
-
-def chain_fo01(cross_ref: str, ontvanger: str, *, zender: str = "IB", code: str = "IB210",
-               referentienummer: str | None = None) -> bytes:
-    """A Fo01 as the chain sends it about an envelope it could not deliver."""
-    s = NS_STUF
-    root = etree.Element(f"{{{s}}}Fo01Bericht", nsmap={"StUF": s})
-    sg = etree.SubElement(root, f"{{{s}}}stuurgegevens")
-    etree.SubElement(sg, f"{{{s}}}berichtcode").text = "Fo01"
-    for name, org, app in (("zender", zender, "GGK"), ("ontvanger", ontvanger, "iJwiWmoGateway")):
-        el = etree.SubElement(sg, f"{{{s}}}{name}")
-        etree.SubElement(el, f"{{{s}}}organisatie").text = org
-        etree.SubElement(el, f"{{{s}}}applicatie").text = app
-    etree.SubElement(sg, f"{{{s}}}referentienummer").text = referentienummer or str(uuid.uuid4())
-    etree.SubElement(sg, f"{{{s}}}tijdstipBericht").text = clock.now().strftime("%Y%m%d%H%M%S")
-    etree.SubElement(sg, f"{{{s}}}crossRefnummer").text = cross_ref
-    body = etree.SubElement(root, f"{{{s}}}body")
-    etree.SubElement(body, f"{{{s}}}code").text = code
-    etree.SubElement(body, f"{{{s}}}plek").text = "client"
-    etree.SubElement(body, f"{{{s}}}omschrijving").text = f"Ontvangende organisatie onbekend ({code})"
-    etree.SubElement(body, f"{{{s}}}details").text = "JW301-00010000"
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def send_jw301(gw, http) -> tuple[str, bytes]:  # noqa: ANN001

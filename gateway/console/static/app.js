@@ -247,6 +247,19 @@ function envelopeCard(e) {
     h("dl", { class: "kv" }, ...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v ?? "")])));
 }
 
+// The envelopes sent for the message and the Du01/Fo01 answers that came back (crossRefnummer).
+function answersCard(a) {
+  if (!a || (!a.sent.length && !a.du01.length && !a.fo01.length)) return null;
+  const sent = a.sent.map((s) => h("li", {}, h("span", { class: "tag" }, s.berichtcode), " ", h("span", { class: "mono" }, s.referentienummer), ` to ${s.ontvanger || ""}`));
+  const du01 = a.du01.map((x) => h("li", { class: "du01" }, h("span", { class: "tag" }, "Du01"), " ",
+    h("a", { href: "#/message/" + x.message_id }, `${x.code || x.functie} from ${x.zender}`), " ", verdict(x.verdict), " ", h("span", { class: "mono muted" }, fmtTime(x.received_at))));
+  const fo01 = a.fo01.map((f) => h("li", { class: "fo01" }, h("span", { class: "tag rule" }, `Fo01 ${f.code}`), ` from ${f.zender}: ${f.omschrijving}`,
+    f.details ? h("div", { class: "mono muted" }, f.details) : null, h("div", { class: "mono muted" }, `${fmtTime(f.received_at)} crossRefnummer ${f.cross_refnummer || ""}`)));
+  return h("div", { class: "card", id: "answers" }, h("h2", {}, "Envelopes out and answers"),
+    h("ul", { class: "issues" }, ...sent, ...du01, ...fo01,
+      !a.du01.length && !a.fo01.length ? h("li", { class: "muted" }, "no answer yet") : null));
+}
+
 function renderMessage(d) {
   const m = d.message;
   const issues = h("ul", { class: "issues", id: "issues" }, d.issues.length ? d.issues.map((i) => h("li", {},
@@ -279,6 +292,7 @@ function renderMessage(d) {
         h("div", { class: "card" }, h("h2", {}, `Issues (${d.issues.length})`), issues),
         h("div", { class: "card" }, h("h2", {}, "Details"), meta),
         envelopeCard(d.envelope),
+        answersCard(d.answers),
         h("div", { class: "card" }, h("h2", {}, "Retour sent"), d.retour ? xmlBlock(d.retour, [], "retour") : h("p", { class: "muted" }, "none")))),
     h("div", { class: "card" }, h("h2", {}, "Routing history"), outbox),
     h("div", { class: "card" }, h("h2", {}, "Chain of this client"), msgTable(d.chain, m.id, "chain")),
