@@ -25,8 +25,10 @@ UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 @pytest.fixture
-def gw(tmp_path, contracts):
-    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, party_cache_seconds=0.5), contracts)
+def gw(tmp_path, contracts, store_url):
+    """On SQLite and PostgreSQL (the Di01's row is written in the message's group commit)."""
+    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, party_cache_seconds=30, store_url=store_url),
+                   contracts)
     app.state.keys = setup_parties(app)
     yield app
     app.state.components.store.close()
@@ -166,3 +168,48 @@ def test_a_reused_fo01_reference_and_a_stranger_zender_are_refused(gw, http):
                  chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref))
     assert fo03_code(caught.value) == "IB216"
     assert len(gstore.list_fo01(gw.state.components.store)) == 1
+
+
+def test_on_kafka_the_xml_topic_carries_the_di01_and_the_json_topic_the_typed_view(tmp_path, contracts):
+    """The rows as planned (no broker needed: the outbox holds them until one is there)."""
+    import json
+
+    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, kafka_bootstrap="127.0.0.1:9",
+                                 payload_formats=["xml", "json"]), contracts)
+    setup_parties(app)
+    try:
+        chain(app, AANBIEDER)
+        jw301 = samples.allocation("ijw")
+        out = app.state.pipeline.process(jw301, None)
+        rows = {r.destination: r for r in app.state.components.store.outbox_for(out.message_id)
+                if r.party == AANBIEDER or r.destination.startswith(f"gw.ijw.{AANBIEDER}.")}
+        assert set(rows) == {"stream", f"gw.ijw.{AANBIEDER}.jw301", f"gw.ijw.{AANBIEDER}.jw301.json"}
+        xml = rows[f"gw.ijw.{AANBIEDER}.jw301"]
+        assert ggk.unwrap(xml.payload).payload.raw == jw301 and xml.payload == rows["stream"].payload
+        typed = rows[f"gw.ijw.{AANBIEDER}.jw301.json"]
+        assert not is_envelope(typed.payload) and json.loads(typed.payload)
+        assert dict(typed.headers)["stuf-berichtcode"] == b"Di01"
+    finally:
+        app.state.components.store.close()
+
+
+def test_a_bare_message_costs_no_query_for_the_chain_parties(gw, http):
+    """The chain parties are cached: three municipal messages, at most one read of ggk_parties."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        if "ggk_parties" in statement:
+            seen.append(statement)
+
+    engine = gw.state.components.store.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for n in range(3):
+            r = post(http, samples.allocation("ijw", identificatie=f"CACHE{n}"),
+                     gw.state.keys.gemeente)
+            assert r.json()["routing_state"] != "not_routed", r.text
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) <= 1

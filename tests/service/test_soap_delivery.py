@@ -35,8 +35,9 @@ def settings(tmp_path, **kw):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def gw(tmp_path, contracts):
-    app = make_app(settings(tmp_path), contracts)
+def gw(tmp_path, contracts, store_url):
+    """On SQLite and PostgreSQL."""
+    app = make_app(settings(tmp_path, store_url=store_url), contracts)
     setup_parties(app)
     yield app
     app.state.components.store.close()
@@ -192,11 +193,12 @@ def test_delivery_resumes_after_a_restart(tmp_path, contracts, peer):
         again.state.components.store.close()
 
 
-def test_the_service_delivers_in_the_background(tmp_path, contracts, peer):
-    """The live service: its background task delivers the Du01 of a Di01 posted to it."""
+def test_the_service_delivers_in_the_background(tmp_path, contracts, peer, store_url):
+    """The live service: its background task (on PostgreSQL: holding the delivery's advisory lock)
+    delivers the Du01 of a Di01 posted to it."""
     import httpx
 
-    app = make_app(settings(tmp_path, ggk_soap_delivery=True), contracts)
+    app = make_app(settings(tmp_path, ggk_soap_delivery=True, store_url=store_url), contracts)
     keys = setup_parties(app)
     chain(app, AANBIEDER, peer.url)
     try:
