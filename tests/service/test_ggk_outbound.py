@@ -213,3 +213,27 @@ def test_a_bare_message_costs_no_query_for_the_chain_parties(gw, http):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(seen) <= 1
+
+
+def test_a_fo01_on_the_inbound_topic_is_kept_and_the_offset_committed(gw, http):
+    """The inbound Kafka consumer's handling of one record (the broker's part is
+    tests/service/test_sse_inbound.py): a Fo01 is stored linked, then its offset committed."""
+    from types import SimpleNamespace
+
+    from gateway.ingress.kafka import InboundConsumer
+
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    committed = []
+
+    class Consumer:
+        async def commit(self, offsets):  # noqa: ANN001, ANN202
+            committed.append(offsets)
+
+    inbound = InboundConsumer(gw.state.pipeline, gw.state.settings)
+    inbound.consumer = Consumer()
+    record = SimpleNamespace(value=chain_fo01(ref, GEMEENTE), topic="in", partition=0, offset=7)
+    asyncio.run(inbound.handle(record))
+    [row] = gstore.list_fo01(gw.state.components.store)
+    assert row["message_id"] == mid and row["transport"] == "kafka" and len(committed) == 1
