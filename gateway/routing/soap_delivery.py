@@ -85,6 +85,10 @@ class Peer:
 
         session = requests.Session()
         if party.tls_ca:
+            # REQUESTS_CA_BUNDLE in the environment would override the session's CA bundle: the
+            # environment is left out, except its proxy settings for this address
+            session.trust_env = False
+            session.proxies = requests.utils.get_environ_proxies(party.soap_url)
             session.verify = party.tls_ca
         if party.tls_cert:
             session.cert = (party.tls_cert, party.tls_key) if party.tls_key else party.tls_cert
@@ -94,6 +98,12 @@ class Peer:
         # the address configured, whatever the WSDL names
         self.service = self.client.create_service(BINDING, party.soap_url)
         self.config = party
+        self.session = session
+
+    def close(self) -> None:
+        """Close the kept-alive connections to the peer."""
+        with contextlib.suppress(Exception):
+            self.session.close()
 
     def send(self, envelope: bytes, referentienummer: str | None) -> str:
         """Deliver one envelope; the Bv03's referentienummer. Raises Refused (Fo03) or another
@@ -164,6 +174,8 @@ class SoapDelivery:
             raise NotConfirmed(f"party {party_id} has no SOAP endpoint (any more)")
         peer = self._peers.get(party)
         if peer is None:  # a changed configuration is another key: a new client
+            for key in [k for k in self._peers if k.party_id == party_id]:
+                self._peers.pop(key).close()
             peer = self._peers[party] = Peer(party, self.settings.ggk_soap_timeout_seconds)
         return peer
 
@@ -231,6 +243,13 @@ class SoapDelivery:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), pause)
 
+    def close_peers(self) -> None:
+        """Let go of the peers' connections (kept alive between deliveries)."""
+        peers, self._peers = list(self._peers.values()), {}
+        for peer in peers:
+            peer.close()
+
     async def stop(self) -> None:
         self._stop.set()
+        self.close_peers()
         await anyio.to_thread.run_sync(self.lease.release)

@@ -19,6 +19,7 @@ from gateway.store import ggk as gstore
 from testsupport.soap_peer import SoapPeer, chain_fo01
 
 from .conftest import GEMEENTE, AANBIEDER, live, make_app, make_settings, setup_parties
+from .test_mtls import pki  # noqa: F401  (the test PKI fixture)
 from .test_soap import fo03_code, send, soap_client
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -237,3 +238,60 @@ def test_a_fo01_on_the_inbound_topic_is_kept_and_the_offset_committed(gw, http):
     asyncio.run(inbound.handle(record))
     [row] = gstore.list_fo01(gw.state.components.store)
     assert row["message_id"] == mid and row["transport"] == "kafka" and len(committed) == 1
+
+
+def test_two_gateways_over_soap_with_mutual_tls_heen_and_retour(tmp_path, contracts, pki):  # noqa: F811
+    """The way out and back between two instances of this gateway, each the other's SOAP peer
+    (zeep client against our own OntvangAsynchroon), over mutual TLS: the municipality's gateway
+    M delivers the JW301 in a Di01 to the provider's gateway P; P stores it and delivers the JW302
+    in its Du01 back to M, which links it to the JW301. Both delivery tasks run in the services."""
+    import ssl
+    import time
+
+    import httpx
+
+    from gateway.auth.tls import CertAwareH11Protocol, fingerprint_of_pem
+
+    from .conftest import LiveServer
+
+    tls = dict(ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
+               ssl_ca_certs=str(pki / "ca.pem"), ssl_cert_reqs=ssl.CERT_OPTIONAL, http=CertAwareH11Protocol)
+    cert = fingerprint_of_pem((pki / "client.pem").read_bytes())
+    apps = {}
+    for name in ("m", "p"):
+        (tmp_path / name).mkdir()
+        apps[name] = make_app(make_settings(tmp_path / name, party_cache_seconds=0.5), contracts)
+    keys = {name: setup_parties(app) for name, app in apps.items()}
+    servers = {name: LiveServer(app, **tls) for name, app in apps.items()}
+    soap = {name: f"{s.url}/soap/ggk0210/OntvangAsynchroon" for name, s in servers.items()}
+    # M knows the client certificate as the provider (P's deliveries), P as the municipality
+    apps["m"].state.components.store.add_client_cert(cert, AANBIEDER)
+    apps["p"].state.components.store.add_client_cert(cert, GEMEENTE)
+    mutual = dict(tls_ca=str(pki / "ca.pem"), tls_cert=str(pki / "client.pem"), tls_key=str(pki / "client.key"))
+    gstore.set_chain_party(apps["m"].state.components.store, gstore.ChainParty(AANBIEDER, soap["p"], **mutual))
+    gstore.set_chain_party(apps["p"].state.components.store, gstore.ChainParty(GEMEENTE, soap["m"], **mutual))
+    try:
+        with servers["m"], servers["p"]:
+            jw301 = samples.allocation("ijw")
+            ca = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+            r = httpx.post(f"{servers['m'].url}/v1/messages", content=jw301, verify=ca,
+                           headers={"X-API-Key": keys["m"].gemeente})
+            assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+            mid = r.json()["message_id"]
+            deadline = time.monotonic() + 20
+            answers = {}
+            while time.monotonic() < deadline:
+                answers = httpx.get(f"{servers['m'].url}/v1/messages/{mid}/answers", verify=ca,
+                                    headers={"X-API-Key": keys["m"].gemeente}).json()
+                if answers["du01"]:
+                    break
+                time.sleep(0.1)
+            for app in apps.values():  # each lets go of its connection to the other before both stop
+                app.state.soap_delivery.close_peers()
+    finally:
+        for app in apps.values():
+            app.state.components.store.close()
+    [sent] = answers["sent"]
+    [du01] = answers["du01"]
+    assert du01["code"] == "JW302" and du01["cross_refnummer"] == sent["referentienummer"]
+    assert du01["zender"] == AANBIEDER
