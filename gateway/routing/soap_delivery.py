@@ -33,6 +33,7 @@ from lxml import etree
 from gateway.observability import get_logger
 from gateway.routing.leader import PublisherLease
 from gateway.settings import Settings
+from gateway.xmlparse import hardened_parser
 
 log = get_logger("gateway.soap_delivery")
 LOCK_KEY = "gateway:soap-delivery"
@@ -42,7 +43,7 @@ OPERATIONS = {"envelopHeenbericht-ggk_Di01": "ggk_Di01", "envelopRetourbericht-g
 
 
 class Refused(Exception):
-    """The peer answered Fo03: this envelope will never be accepted as it is."""
+    """The peer answered Fo03, or the row holds no envelope: it will never be delivered as it is."""
 
 
 class NotConfirmed(Exception):
@@ -110,9 +111,14 @@ class Peer:
         exception (retried)."""
         from zeep.exceptions import Fault
 
-        root = etree.fromstring(envelope)
+        try:
+            root = etree.fromstring(envelope, hardened_parser(huge_text=True))
+        except etree.XMLSyntaxError as exc:
+            raise Refused(f"not deliverable over SOAP: the row holds no XML ({exc.msg})") from None
         name = etree.QName(root)
-        operation = OPERATIONS[name.localname]
+        operation = OPERATIONS.get(name.localname)
+        if operation is None:  # e.g. a bare message republished to 'soap' from the console
+            raise Refused(f"not deliverable over SOAP: a {name.localname} is no Di01, Du01 or Fo01")
         element = self.client.get_element(f"{{{name.namespace}}}{name.localname}")
         obj = element.parse(root, self.client.wsdl.types)
         try:

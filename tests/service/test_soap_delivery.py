@@ -235,3 +235,18 @@ def test_the_kafka_publisher_never_claims_soap_rows(gw, peer):
     chain(gw, AANBIEDER, peer.url)
     send_di01(gw)
     assert all(r.destination != SOAP for r in gw.state.components.store.claim_outbox(100, 1))
+
+
+def test_a_row_that_holds_no_envelope_is_a_dead_letter_not_retried(gw, peer):
+    """E.g. the console's republish of a bare message to 'soap': never deliverable as it is."""
+    from gateway.store.records import OutboxRow
+
+    chain(gw, AANBIEDER, peer.url)
+    mid, _ = send_di01(gw)
+    with gw.state.components.store.transaction() as tx:
+        tx.enqueue([OutboxRow(party=AANBIEDER, destination=SOAP, key="k", payload=samples.start("ijw"),
+                              message_id=mid)])
+    assert deliver(gw) == 1  # the Du01; the bare message is refused without a request
+    bare = [r for r in soap_rows(gw, mid) if r.published_at is None]
+    assert len(bare) == 1 and bare[0].last_error.startswith("not deliverable over SOAP")
+    assert peer.requests == 1 and gw.state.components.store.get_message(mid).dead_letter
