@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, exists, insert, or_, select, update
 
 from gateway.store import tables as t
 from gateway.store.records import OutboxRecord
-from gateway.store.store import SOAP, STREAM, ConflictError, now_utc
+from gateway.store.store import SOAP, ConflictError, now_utc
 
 PARKED = datetime(9999, 1, 1, tzinfo=UTC)  # a dead-lettered row's claimed_until (as mark_failed)
 
@@ -229,5 +229,3 @@ def answers(store: Any, message_id: str) -> dict[str, Any]:
             .order_by(f.c.received_at, f.c.id)).mappings().all()]
     return {"sent": sent, "du01": du01, "fo01": fo01}
 
-
-__all__ = ["STREAM", "SOAP"]

@@ -18,7 +18,7 @@ from gateway.routing.soap_delivery import SoapDelivery
 from gateway.store import ggk as gstore
 from testsupport.soap_peer import SoapPeer, chain_fo01
 
-from .conftest import GEMEENTE, AANBIEDER, live, make_app, make_settings, setup_parties
+from .conftest import AANBIEDER, GEMEENTE, live, make_app, make_settings, setup_parties
 from .test_mtls import pki  # noqa: F401  (the test PKI fixture)
 from .test_soap import fo03_code, send, soap_client
 

@@ -8,8 +8,8 @@ import hashlib
 import time
 from datetime import UTC, datetime
 
-from gateway.store import open_store
 from gateway.store import ggk as gstore
+from gateway.store import open_store
 from gateway.store.records import OutboxRow
 from gateway.store.store import SOAP
 
