@@ -294,4 +294,16 @@ def test_answers_shown_on_the_message_page(server, browser, tmp_path):
     assert "Envelopes out and answers" in card and du01_ref in card
     assert "Fo01 IB102" in card and "from IB" in card
     shot(page, "message-answers")
+    # the chain errors page: this one linked, and one naming nothing of ours shown as unlinked
+    import uuid
+
+    answers.receive_fo01(store, chain_fo01(str(uuid.uuid4()), samples.GEMEENTE), None, "http")
+    page.click("#nav a[data-nav='chain-errors']")
+    page.wait_for_selector("#fo01-rows tr")
+    rows = page.locator("#fo01-rows tbody tr")
+    assert rows.count() == 2
+    page.check("#fo01-unlinked")
+    expect(page.locator("#fo01-rows tbody tr")).to_have_count(1)
+    assert "unlinked" in page.locator("#fo01-rows tbody tr").inner_text()
+    shot(page, "chain-errors")
     assert errors == [], errors

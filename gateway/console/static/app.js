@@ -442,6 +442,19 @@ async function showDeadlines(params) {
       ["Opened", (r) => r.opened], ["Closed", (r) => r.closed_by ? h("a", { href: "#/message/" + r.closed_by, class: "mono" }, r.closed) : ""]], "deadline-rows"));
 }
 
+// ---- chain errors (Fo01s received) ---------------------------------------------------------------
+
+async function showChainErrors(params) {
+  const unlinked = params.get("unlinked") === "true";
+  const d = await api("/ggk/fo01" + (unlinked ? "?unlinked=true" : ""));
+  const toggle = h("label", {}, h("input", { type: "checkbox", id: "fo01-unlinked", checked: unlinked,
+    onchange: (ev) => { location.hash = "#/chain-errors" + (ev.target.checked ? "?unlinked=true" : ""); } }), " only those naming no envelope of ours");
+  setMain(h("h1", {}, "Chain errors ", h("span", { class: "muted" }, "Fo01s received")), h("div", { class: "filters" }, toggle),
+    simpleTable(d.items, [["Received", (f) => fmtTime(f.received_at)], ["Code", (f) => h("span", { class: "tag rule" }, f.code)], ["From", (f) => f.zender],
+      ["To", (f) => f.ontvanger || ""], ["Omschrijving", (f) => f.omschrijving], ["Details", (f) => f.details || ""],
+      ["Message", (f) => f.message_id ? h("a", { href: "#/message/" + f.message_id, class: "mono" }, f.message_id) : h("span", { class: "muted" }, "unlinked " + (f.cross_refnummer || ""))]], "fo01-rows"));
+}
+
 // ---- routing ---------------------------------------------------------------------------------
 
 async function route() {
@@ -455,6 +468,7 @@ async function route() {
     else if (page === "dashboard") await showDashboard(params);
     else if (page === "audit") await showAudit(params);
     else if (page === "deadlines") await showDeadlines(params);
+    else if (page === "chain-errors") await showChainErrors(params);
     else await showLog(params);
   } catch (e) { if (ME) toast(e.message, true); }
 }
