@@ -50,6 +50,9 @@ class ChainParties:
     def get(self, party_id: str | None) -> Any:
         if not party_id:
             return None
+        return self.all().get(party_id)
+
+    def all(self) -> dict[str, Any]:
         now = time.monotonic()
         if now >= self._until:
             with self._lock:
@@ -58,7 +61,7 @@ class ChainParties:
 
                     self._parties = chain_parties(self.store)
                     self._until = now + self.ttl
-        return self._parties.get(party_id)
+        return self._parties
 
 
 def municipal_heen(mtype: MessageType) -> bool:

@@ -223,6 +223,9 @@ class SoapDelivery:
         """Claim a batch and deliver it, groups side by side; the number of rows delivered."""
         from gateway.store import ggk as gstore
 
+        parties = await anyio.to_thread.run_sync(self.parties.all)
+        if not any(p.soap_url for p in parties.values()):
+            return 0  # no SOAP endpoint configured: no outbox scan (rows of a removed one wait)
         lease = self.settings.outbox_lease_seconds + 2 * self.settings.ggk_soap_timeout_seconds
         rows = await anyio.to_thread.run_sync(
             lambda: gstore.claim_soap(self.store, self.settings.outbox_batch, lease))
