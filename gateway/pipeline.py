@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
-from gateway.ggk import ingress
+from gateway.ggk import ingress, outbound
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
@@ -160,6 +160,7 @@ class Pipeline:
         self.c = components
         self.settings = components.settings
         self._parties: dict[str, tuple[Any, float]] = {}  # party id -> (record, valid until)
+        self._outbound = outbound.Outbound(components.store, self.settings)
 
     # -- the chain -------------------------------------------------------------------------
 
@@ -351,8 +352,8 @@ class Pipeline:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
                                declaratie=ctx.extra.get("crossmessage.declaratie"))
-            if rows:
-                tx.enqueue(rows)
+            if rows:  # envelopes out: a Di01 to a chain party, SOAP delivery (gateway.ggk.outbound)
+                tx.enqueue(self._outbound.rows(tx, mtype, root, route, raw, message_id, rows))
             return Outcome(
                 message_id=message_id,
                 verdict=verdict,
@@ -521,6 +522,7 @@ class Pipeline:
             party = (route.sender if route else None) or principal or envelope.zender
             rows = plan.fo01_rows(self.settings, self.c.secret, mtype, party, answer, fields["message_id"],
                                   (envelope.envelope.stuurgegevens.ontvanger.organisatie or "").strip())
+            rows = self._outbound.soap(rows)  # and to the zender's SOAP endpoint, if it has one
             fields["routing_state"] = "pending"
         message_id = self.c.store.save_transport_rejection(
             **fields,

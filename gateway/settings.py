@@ -130,6 +130,21 @@ class Settings(BaseSettings):
         5.0, description="How long a claimed outbox row is reserved; unsent rows retry after it."
     )
 
+    # StUF-GGk envelopes out (docs/ggk.md): delivery to parties' SOAP endpoints.
+    ggk_soap_delivery: bool = Field(
+        True, description="Deliver envelopes (Di01, Du01, Fo01) to the SOAP endpoint of parties that "
+        "have one (gateway party chain); off: they wait in the outbox until it is switched on."
+    )
+    ggk_soap_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one SOAP delivery (and loading the peer's WSDL) may take."
+    )
+    ggk_soap_retry_seconds: float = Field(
+        1.0, gt=0, description="First wait after a failed SOAP delivery; doubles with every failure."
+    )
+    ggk_soap_retry_max_seconds: float = Field(
+        300.0, gt=0, description="Longest wait between two tries of one SOAP delivery (retried until Bv03)."
+    )
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if self.store_url is None:

@@ -1,5 +1,5 @@
 """The FastAPI app: routes, error handling, observability, console, and the background tasks
-(outbox publisher, inbound Kafka consumer) that live as long as the app."""
+(outbox publisher, SOAP delivery, inbound Kafka consumer) that live as long as the app."""
 
 from __future__ import annotations
 
@@ -38,6 +38,13 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         if settings.deadline_scan_seconds:
             tasks.append(asyncio.create_task(_watch_deadlines(app, settings.deadline_scan_seconds),
                                              name="deadline-watch"))
+        if settings.ggk_soap_delivery:
+            from gateway.routing.soap_delivery import SoapDelivery
+
+            delivery = SoapDelivery(components.store, settings, getattr(app.state, "metrics", None))
+            app.state.soap_delivery = delivery
+            workers.append(delivery)
+            tasks.append(asyncio.create_task(delivery.run(), name="soap-delivery"))
         if settings.kafka_bootstrap:
             from gateway.routing.publisher import OutboxPublisher
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
+from gateway.ggk import answers
 from gateway.ggk.errors import EnvelopeError
 from gateway.ingress.zipbatch import ZipLimits, unpack
 from gateway.observability import bind_message, get_logger
@@ -156,11 +157,21 @@ async def post_message(request: Request, party: Party = Depends(current_party)) 
     recognised by its root element). The envelope is checked (a refused envelope: 422 with its
     code, e.g. `REFERENCE_NOT_UUID4` / IB009, nothing stored), its zender must be you, and its
     payload is processed as above. The answer says `envelope: {referentienummer, ...}`; the retour
-    in its Du01 (or the Fo01 StUF055 for a payload failing its XSD) is GET .../retour/envelope."""
+    in its Du01 (or the Fo01 StUF055 for a payload failing its XSD) is GET .../retour/envelope.
+
+    A StUF `Fo01` (an error the chain reports about an envelope) is stored too, linked to the message
+    whose envelope its crossRefnummer names: 202 with `{"fo01": {fo01_id, linked_message_id, code,
+    ...}}` (see GET /v1/messages/{id}/answers and GET /v1/ggk/fo01)."""
     limits = request.app.state.in_flight
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
     async with limits.slot():
-        outcome = await _process(request, raw, party, "http")
+        try:
+            outcome = await _process(request, raw, party, "http")
+        except EnvelopeError as exc:  # a Fo01 is no envelope with a message: stored on its own
+            if exc.error.code != "NOT_AN_ENVELOPE" or not answers.is_fo01(raw):
+                raise
+            fo01 = await in_thread(answers.receive_fo01, request.app.state.components.store, raw, party, "http")
+            return JSONResponse({"fo01": fo01.summary()}, 202)
     if outcome.verdict == "transport_rejected":
         return JSONResponse(rejected_body(outcome), 422)
     return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
@@ -367,3 +378,27 @@ async def get_chain(message_id: str, request: Request, party: Party = Depends(cu
     """The messages linked to this one (same client and allocations; a 325 and its 323)."""
     record = await _own_message(request, message_id, party)
     return await in_thread(_chain, request.app.state.components.store, record, party)
+
+
+@router.get("/messages/{message_id}/answers", responses={404: {"model": ErrorResponse}, 401: _ERRORS[401]},
+            summary="The envelopes sent for a message and the answers that came back")
+async def get_answers(message_id: str, request: Request, party: Party = Depends(current_party)) -> dict[str, Any]:
+    """`sent`: the envelopes the gateway sent for this message (the Di01 of a municipal
+    heenbericht to a party reached through the chain, the Du01/Fo01 answering an enveloped one);
+    `du01`: the Du01s received whose crossRefnummer names one of them (each a message of its own);
+    `fo01`: the Fo01s received for them (code, plek, omschrijving, details)."""
+    await _own_message(request, message_id, party)
+    return await in_thread(answers.of_message, request.app.state.components.store, message_id)
+
+
+@router.get("/ggk/fo01", responses={401: _ERRORS[401]}, summary="Fo01s received")
+async def list_fo01(request: Request, unlinked: bool = False, limit: int = 100,
+                    party: Party = Depends(current_party)) -> dict[str, Any]:
+    """The StUF Fo01s you sent or that were addressed to you, newest first; `unlinked=true`: those
+    whose crossRefnummer names none of the gateway's envelopes (the chain reporting on a message
+    this gateway did not send)."""
+    from gateway.store import ggk as gstore
+
+    rows = await in_thread(gstore.list_fo01, request.app.state.components.store, unlinked=unlinked,
+                           party=party.party_id, limit=limit)
+    return {"items": [answers._plain({k: v for k, v in r.items() if k != "sha256"}) for r in rows]}

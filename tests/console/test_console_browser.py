@@ -268,3 +268,42 @@ def test_envelope_card_next_to_an_enveloped_message(server, browser, tmp_path):
     page.wait_for_selector("#issues")
     assert page.locator("#envelope").count() == 0
     assert errors == [], errors
+
+
+def test_answers_shown_on_the_message_page(server, browser, tmp_path):
+    """The Du01 the gateway answered a Di01 with, and the chain's Fo01 about it, on the message page."""
+    from gateway import ggk, samples
+    from gateway.ggk import answers
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+    from testsupport.soap_peer import chain_fo01
+
+    base, store, _ = server
+    pipeline = Pipeline(build_components(Settings(data_dir=tmp_path, hmac_secret="browser-ggk"), store=store))
+    out = pipeline.process(ggk.wrap(samples.allocation("ijw")), None)
+    du01_ref = out.envelope["answer_referentienummer"]
+    fo01 = answers.receive_fo01(store, chain_fo01(du01_ref, samples.AANBIEDER, code="IB102"), None, "http")
+    assert fo01.message_id == out.message_id
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "vera")
+    page.goto(f"{base}/console/#/message/{out.message_id}")
+    page.wait_for_selector("#answers")
+    card = page.locator("#answers").inner_text()
+    assert "Envelopes out and answers" in card and du01_ref in card
+    assert "Fo01 IB102" in card and "from IB" in card
+    shot(page, "message-answers")
+    # the chain errors page: this one linked, and one naming nothing of ours shown as unlinked
+    import uuid
+
+    answers.receive_fo01(store, chain_fo01(str(uuid.uuid4()), samples.GEMEENTE), None, "http")
+    page.click("#nav a[data-nav='chain-errors']")
+    page.wait_for_selector("#fo01-rows tr")
+    rows = page.locator("#fo01-rows tbody tr")
+    assert rows.count() == 2
+    page.check("#fo01-unlinked")
+    expect(page.locator("#fo01-rows tbody tr")).to_have_count(1)
+    assert "unlinked" in page.locator("#fo01-rows tbody tr").inner_text()
+    shot(page, "chain-errors")
+    assert errors == [], errors

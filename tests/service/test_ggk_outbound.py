@@ -1,0 +1,297 @@
+"""Municipal heenberichten out in a Di01 and the answers that come back (issue 17 item 4): a JW301
+the back office hands in for a party reached through the chain leaves enveloped (stream, topic,
+SOAP endpoint); the Du01 and the Fo01 that answer it are linked to it and shown with it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytest.importorskip("zeep")
+
+from gateway import ggk, samples
+from gateway.ggk.ingress import is_envelope
+from gateway.routing.soap_delivery import SoapDelivery
+from gateway.store import ggk as gstore
+from testsupport.soap_peer import SoapPeer, chain_fo01
+
+from .conftest import AANBIEDER, GEMEENTE, live, make_app, make_settings, setup_parties
+from .test_mtls import pki  # noqa: F401  (the test PKI fixture)
+from .test_soap import fo03_code, send, soap_client
+
+UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
+@pytest.fixture
+def gw(tmp_path, contracts, store_url):
+    """On SQLite and PostgreSQL (the Di01's row is written in the message's group commit)."""
+    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, party_cache_seconds=30, store_url=store_url),
+                   contracts)
+    app.state.keys = setup_parties(app)
+    yield app
+    app.state.components.store.close()
+
+
+@pytest.fixture
+def http(gw):
+    with TestClient(gw, raise_server_exceptions=False) as c:
+        yield c
+
+
+def chain(app, party: str, url: str | None = None) -> None:  # noqa: ANN001
+    gstore.set_chain_party(app.state.components.store, gstore.ChainParty(party, url))
+
+
+def post(http, body: bytes, key: str):  # noqa: ANN001, ANN201
+    return http.post("/v1/messages", content=body, headers={"X-API-Key": key})
+
+
+def stream_payloads(app, party: str) -> list[bytes]:  # noqa: ANN001
+    return [i.payload for i in app.state.components.store.read_stream(party, after=0)]
+
+
+def send_jw301(gw, http) -> tuple[str, bytes]:  # noqa: ANN001
+    jw301 = samples.allocation("ijw")
+    r = post(http, jw301, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    return r.json()["message_id"], jw301
+
+
+def test_a_municipal_heenbericht_to_a_chain_party_leaves_in_a_di01(gw, http):
+    import re
+
+    chain(gw, AANBIEDER)
+    mid, jw301 = send_jw301(gw, http)
+    [di01] = stream_payloads(gw, AANBIEDER)
+    opened = ggk.unwrap(di01)
+    sg = opened.envelope.stuurgegevens
+    assert opened.envelope.berichtcode == "Di01" and opened.payload.raw == jw301
+    assert (sg.zender.organisatie, sg.ontvanger.organisatie, sg.functie) == (GEMEENTE, AANBIEDER, "JW301")
+    assert re.fullmatch(UUID4, sg.referentienummer) and sg.cross_refnummer is None
+    [sent] = gstore.outgoing_of(gw.state.components.store, mid)
+    assert sent["referentienummer"] == sg.referentienummer and sent["functie"] == "JW301"
+    item = gw.state.components.store.read_stream(AANBIEDER, after=0)[0]
+    assert dict(item.headers)["stuf-berichtcode"] == b"Di01"
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [s["referentienummer"] for s in answers["sent"]] == [sg.referentienummer]
+    assert answers["du01"] == [] and answers["fo01"] == []
+
+
+def test_to_a_party_not_reached_through_the_chain_it_stays_bare(gw, http):
+    mid, jw301 = send_jw301(gw, http)
+    assert stream_payloads(gw, AANBIEDER) == [jw301]
+    assert gstore.outgoing_of(gw.state.components.store, mid) == []
+
+
+def test_a_provider_heenbericht_is_not_wrapped(gw, http):
+    """Only the municipality's heenberichten leave in a Di01 (a provider's reach the gemeente bare)."""
+    chain(gw, GEMEENTE)
+    send_jw301(gw, http)  # the allocation the start needs
+    start = samples.start("ijw")
+    r = post(http, start, gw.state.keys.aanbieder)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    payloads = stream_payloads(gw, GEMEENTE)  # the JW302 of its JW301, the JW305
+    assert start in payloads and not any(is_envelope(p) for p in payloads)
+
+
+def test_the_di01_goes_to_the_soap_endpoint_and_the_du01_coming_back_is_linked(gw, http):
+    with SoapPeer() as peer:
+        chain(gw, AANBIEDER, peer.url)
+        mid, jw301 = send_jw301(gw, http)
+        assert asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round()) == 1
+        [di01] = peer.received
+    ref = ggk.read(di01).stuurgegevens.referentienummer
+    assert gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"] == ref
+    # the provider answers: its JW302 in a Du01 whose crossRefnummer is our Di01's reference
+    du01 = ggk.wrap_retour(samples.retour(jw301), ggk.read(di01))
+    r = post(http, du01, gw.state.keys.aanbieder)
+    assert r.status_code == 202, r.text
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    [linked] = answers["du01"]
+    assert linked["message_id"] == r.json()["message_id"] and linked["code"] == "JW302"
+    assert linked["cross_refnummer"] == ref
+
+
+def test_a_fo01_over_soap_is_stored_linked_and_confirmed(gw, http, tmp_path):
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    fo01 = chain_fo01(ref, GEMEENTE)
+    with live(gw) as server:
+        client = soap_client(server, gw.state.keys.gemeente)
+        answer = send(client, fo01)
+        send(client, fo01)  # the same Fo01 again: confirmed, kept once
+    sg = answer if hasattr(answer, "berichtcode") else answer["stuurgegevens"]
+    assert sg["berichtcode"] == "Bv03"
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    [got] = answers["fo01"]
+    assert (got["code"], got["zender"], got["message_id"], got["cross_refnummer"]) == ("IB210", "IB", mid, ref)
+    assert len(gstore.list_fo01(gw.state.components.store)) == 1
+
+
+def test_a_fo01_posted_naming_nothing_of_ours_is_kept_unlinked(gw, http):
+    fo01 = chain_fo01(str(uuid.uuid4()), GEMEENTE)
+    r = post(http, fo01, gw.state.keys.gemeente)
+    assert r.status_code == 202, r.text
+    assert r.json()["fo01"]["linked_message_id"] is None and r.json()["fo01"]["code"] == "IB210"
+    listed = http.get("/v1/ggk/fo01?unlinked=true", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [i["id"] for i in listed["items"]] == [r.json()["fo01"]["fo01_id"]]
+    # not the provider's business
+    other = http.get("/v1/ggk/fo01", headers={"X-API-Key": gw.state.keys.aanbieder}).json()
+    assert other["items"] == []
+
+
+def test_a_fo01_posted_answering_our_du01_is_linked(gw, http):
+    """The chain's Fo01 about the Du01 the gateway answered a Di01 with."""
+    r = post(http, ggk.wrap(samples.start("ijw")), gw.state.keys.aanbieder)
+    mid = r.json()["message_id"]
+    du01_ref = r.json()["envelope"]["answer_referentienummer"]
+    got = post(http, chain_fo01(du01_ref, GEMEENTE, code="IB102"), gw.state.keys.gemeente)
+    assert got.json()["fo01"]["linked_message_id"] == mid
+
+
+def test_a_reused_fo01_reference_and_a_stranger_zender_are_refused(gw, http):
+    ref = str(uuid.uuid4())
+    assert post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref), gw.state.keys.gemeente
+                ).status_code == 202
+    again = post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref), gw.state.keys.gemeente)
+    assert again.status_code == 422 and "IB216" in again.text
+    stranger = post(http, chain_fo01(str(uuid.uuid4()), GEMEENTE, zender=AANBIEDER), gw.state.keys.gemeente)
+    assert stranger.status_code == 403
+    with live(gw) as server:
+        from zeep.exceptions import Fault
+
+        with pytest.raises(Fault) as caught:
+            send(soap_client(server, gw.state.keys.gemeente),
+                 chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=ref))
+    assert fo03_code(caught.value) == "IB216"
+    assert len(gstore.list_fo01(gw.state.components.store)) == 1
+
+
+def test_on_kafka_the_xml_topic_carries_the_di01_and_the_json_topic_the_typed_view(tmp_path, contracts):
+    """The rows as planned (no broker needed: the outbox holds them until one is there)."""
+    import json
+
+    app = make_app(make_settings(tmp_path, ggk_soap_delivery=False, kafka_bootstrap="127.0.0.1:9",
+                                 payload_formats=["xml", "json"]), contracts)
+    setup_parties(app)
+    try:
+        chain(app, AANBIEDER)
+        jw301 = samples.allocation("ijw")
+        out = app.state.pipeline.process(jw301, None)
+        rows = {r.destination: r for r in app.state.components.store.outbox_for(out.message_id)
+                if r.party == AANBIEDER or r.destination.startswith(f"gw.ijw.{AANBIEDER}.")}
+        assert set(rows) == {"stream", f"gw.ijw.{AANBIEDER}.jw301", f"gw.ijw.{AANBIEDER}.jw301.json"}
+        xml = rows[f"gw.ijw.{AANBIEDER}.jw301"]
+        assert ggk.unwrap(xml.payload).payload.raw == jw301 and xml.payload == rows["stream"].payload
+        typed = rows[f"gw.ijw.{AANBIEDER}.jw301.json"]
+        assert not is_envelope(typed.payload) and json.loads(typed.payload)
+        assert dict(typed.headers)["stuf-berichtcode"] == b"Di01"
+    finally:
+        app.state.components.store.close()
+
+
+def test_a_bare_message_costs_no_query_for_the_chain_parties(gw, http):
+    """The chain parties are cached: three municipal messages, at most one read of ggk_parties."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        if "ggk_parties" in statement:
+            seen.append(statement)
+
+    engine = gw.state.components.store.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for n in range(3):
+            r = post(http, samples.allocation("ijw", identificatie=f"CACHE{n}"),
+                     gw.state.keys.gemeente)
+            assert r.json()["routing_state"] != "not_routed", r.text
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) <= 1
+
+
+def test_a_fo01_on_the_inbound_topic_is_kept_and_the_offset_committed(gw, http):
+    """The inbound Kafka consumer's handling of one record (the broker's part is
+    tests/service/test_sse_inbound.py): a Fo01 is stored linked, then its offset committed."""
+    from types import SimpleNamespace
+
+    from gateway.ingress.kafka import InboundConsumer
+
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    committed = []
+
+    class Consumer:
+        async def commit(self, offsets):  # noqa: ANN001, ANN202
+            committed.append(offsets)
+
+    inbound = InboundConsumer(gw.state.pipeline, gw.state.settings)
+    inbound.consumer = Consumer()
+    record = SimpleNamespace(value=chain_fo01(ref, GEMEENTE), topic="in", partition=0, offset=7)
+    asyncio.run(inbound.handle(record))
+    [row] = gstore.list_fo01(gw.state.components.store)
+    assert row["message_id"] == mid and row["transport"] == "kafka" and len(committed) == 1
+
+
+def test_two_gateways_over_soap_with_mutual_tls_heen_and_retour(tmp_path, contracts, pki):  # noqa: F811
+    """The way out and back between two instances of this gateway, each the other's SOAP peer
+    (zeep client against our own OntvangAsynchroon), over mutual TLS: the municipality's gateway
+    M delivers the JW301 in a Di01 to the provider's gateway P; P stores it and delivers the JW302
+    in its Du01 back to M, which links it to the JW301. Both delivery tasks run in the services."""
+    import ssl
+    import time
+
+    import httpx
+
+    from gateway.auth.tls import CertAwareH11Protocol, fingerprint_of_pem
+
+    from .conftest import LiveServer
+
+    tls = dict(ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
+               ssl_ca_certs=str(pki / "ca.pem"), ssl_cert_reqs=ssl.CERT_OPTIONAL, http=CertAwareH11Protocol)
+    cert = fingerprint_of_pem((pki / "client.pem").read_bytes())
+    apps = {}
+    for name in ("m", "p"):
+        (tmp_path / name).mkdir()
+        apps[name] = make_app(make_settings(tmp_path / name, party_cache_seconds=0.5), contracts)
+    keys = {name: setup_parties(app) for name, app in apps.items()}
+    servers = {name: LiveServer(app, **tls) for name, app in apps.items()}
+    soap = {name: f"{s.url}/soap/ggk0210/OntvangAsynchroon" for name, s in servers.items()}
+    # M knows the client certificate as the provider (P's deliveries), P as the municipality
+    apps["m"].state.components.store.add_client_cert(cert, AANBIEDER)
+    apps["p"].state.components.store.add_client_cert(cert, GEMEENTE)
+    mutual = dict(tls_ca=str(pki / "ca.pem"), tls_cert=str(pki / "client.pem"), tls_key=str(pki / "client.key"))
+    gstore.set_chain_party(apps["m"].state.components.store, gstore.ChainParty(AANBIEDER, soap["p"], **mutual))
+    gstore.set_chain_party(apps["p"].state.components.store, gstore.ChainParty(GEMEENTE, soap["m"], **mutual))
+    try:
+        with servers["m"], servers["p"]:
+            jw301 = samples.allocation("ijw")
+            ca = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+            r = httpx.post(f"{servers['m'].url}/v1/messages", content=jw301, verify=ca,
+                           headers={"X-API-Key": keys["m"].gemeente})
+            assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+            mid = r.json()["message_id"]
+            deadline = time.monotonic() + 20
+            answers = {}
+            while time.monotonic() < deadline:
+                answers = httpx.get(f"{servers['m'].url}/v1/messages/{mid}/answers", verify=ca,
+                                    headers={"X-API-Key": keys["m"].gemeente}).json()
+                if answers["du01"]:
+                    break
+                time.sleep(0.1)
+            for app in apps.values():  # each lets go of its connection to the other before both stop
+                app.state.soap_delivery.close_peers()
+    finally:
+        for app in apps.values():
+            app.state.components.store.close()
+    [sent] = answers["sent"]
+    [du01] = answers["du01"]
+    assert du01["code"] == "JW302" and du01["cross_refnummer"] == sent["referentienummer"]
+    assert du01["zender"] == AANBIEDER
