@@ -174,7 +174,10 @@ async def post_message(request: Request, party: Party = Depends(current_party)) 
             return JSONResponse({"fo01": fo01.summary()}, 202)
     if outcome.verdict == "transport_rejected":
         return JSONResponse(rejected_body(outcome), 422)
-    return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
+    # The model serialises itself: handing FastAPI the model would validate it again against the
+    # response_model and encode it twice over (the same JSON, at a cost per message).
+    body = received(outcome, bool(request.app.state.settings.kafka_bootstrap)).model_dump_json()
+    return Response(body, 202, media_type="application/json")
 
 
 @router.post(
