@@ -72,9 +72,9 @@ class Credential:
         self.x_api_key = headers.get("x-api-key")
         self.cert_fingerprint = cert_fingerprint_of(request.scope)
 
-    def authenticate(self, store: Any) -> Party:
+    def authenticate(self, store: Any, lookup: Any = None) -> Party:
         return authenticate(store, authorization=self.authorization, x_api_key=self.x_api_key,
-                            cert_fingerprint=self.cert_fingerprint)
+                            cert_fingerprint=self.cert_fingerprint, lookup=lookup)
 
     def cache_key(self) -> str | None:
         """A name for the credential that holds no secret (the key's hash, as the store keeps it)."""

@@ -12,6 +12,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import clock
+from gateway.auth.batched import BatchedKeyLookup
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
 from gateway.ggk import answers
@@ -118,18 +119,29 @@ def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
+def _key_lookup(request: Request) -> BatchedKeyLookup | None:
+    """The app's shared key lookup (None for a store without an engine: one by one)."""
+    state = request.app.state
+    lookup = getattr(state, "key_lookup", None)
+    store = state.components.store
+    if lookup is None and getattr(store, "engine", None) is not None:
+        lookup = state.key_lookup = BatchedKeyLookup(store)
+    return lookup
+
+
 async def _process(request: Request, raw: bytes, sender: Party | Credential, transport: str) -> Outcome:
     """Run the pipeline in one of its threads; a Credential is authenticated there first, in the
     same hop (see deps.KnownCredentials): a refusal answers 401 with nothing processed."""
     pipeline = request.app.state.pipeline
     metrics = getattr(request.app.state, "metrics", None)
     started = clock.now()
+    lookup = _key_lookup(request) if isinstance(sender, Credential) else None
 
     def run() -> Outcome:
         party = sender
         if isinstance(sender, Credential):
             try:
-                party = sender.authenticate(request.app.state.components.store)
+                party = sender.authenticate(request.app.state.components.store, lookup)
             except Refused:
                 request.app.state.known_credentials.discard(sender.cache_key())
                 raise
