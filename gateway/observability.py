@@ -57,7 +57,8 @@ def mask_text(text: str) -> str:
 def mask_value(value: Any) -> Any:
     """A copy of `value` with every BSN-looking string or number masked, recursing into containers."""
     if isinstance(value, str):
-        return mask_text(value)
+        # Shorter than nine characters holds no nine-digit run: most keys and values of a log line.
+        return mask_text(value) if len(value) >= 9 else value
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -67,7 +68,7 @@ def mask_value(value: Any) -> Any:
         # Long fractions would print nine-digit runs (0.123456789); microseconds are plenty.
         return round(value, 6)
     if isinstance(value, dict):
-        return {mask_value(k) if isinstance(k, str) else k: mask_value(v) for k, v in value.items()}
+        return {mask_value(k) if isinstance(k, str) and len(k) >= 9 else k: mask_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [mask_value(v) for v in value]
     if isinstance(value, bytes):

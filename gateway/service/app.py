@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
             for t in tasks:
                 with contextlib.suppress(BaseException):
                     await t
+            lookup = getattr(app.state, "key_lookup", None)
+            if lookup is not None:  # its own connection to the store (gateway.auth.batched)
+                lookup.close()
 
     app = FastAPI(
         title="iJw/iWmo 3.2 message gateway",
