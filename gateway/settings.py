@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     # Intake.
     max_in_flight: int = Field(
-        16, description="Messages processed at the same time; beyond it the API answers 503."
+        64, description="Messages processed at the same time; beyond it the API answers 503."
     )
     retry_after_seconds: int = Field(2, description="Retry-After sent with 429/503 answers.")
     deadline_scan_seconds: float = Field(
@@ -88,8 +88,9 @@ class Settings(BaseSettings):
         "more than one. Each process has its own group committer."
     )
     pipeline_threads: int = Field(
-        8, description="Threads per process that run the pipeline (its work holds the GIL: a "
-        "few suffice; messages beyond them wait, up to max_in_flight)."
+        32, description="Threads per process that run the pipeline; messages beyond them wait, up "
+        "to max_in_flight. Their work holds the GIL, but the more of them wait for a store commit at "
+        "once, the larger the groups that share it (group commit)."
     )
     group_commit_max: int = Field(
         64, description="Most messages sharing one store transaction (group commit); 1 turns it off."

@@ -12,6 +12,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import clock
+from gateway.auth.batched import BatchedKeyLookup
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
 from gateway.ggk import answers
@@ -21,7 +22,7 @@ from gateway.observability import bind_message, get_logger
 from gateway.pipeline import Outcome
 from gateway.routing.status import routing_state, routing_state_at_answer
 from gateway.service.bodies import read_limited
-from gateway.service.deps import current_party, in_thread
+from gateway.service.deps import Credential, current_party, in_thread, message_credential
 from gateway.service.errors import ApiError
 from gateway.service.models import (
     BatchEntry,
@@ -118,12 +119,35 @@ def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-async def _process(request: Request, raw: bytes, party: Party, transport: str) -> Outcome:
+def _key_lookup(request: Request) -> BatchedKeyLookup | None:
+    """The app's shared key lookup (None for a store without an engine: one by one)."""
+    state = request.app.state
+    lookup = getattr(state, "key_lookup", None)
+    store = state.components.store
+    if lookup is None and getattr(store, "engine", None) is not None:
+        lookup = state.key_lookup = BatchedKeyLookup(store)
+    return lookup
+
+
+async def _process(request: Request, raw: bytes, sender: Party | Credential, transport: str) -> Outcome:
+    """Run the pipeline in one of its threads; a Credential is authenticated there first, in the
+    same hop (see deps.KnownCredentials): a refusal answers 401 with nothing processed."""
     pipeline = request.app.state.pipeline
     metrics = getattr(request.app.state, "metrics", None)
     started = clock.now()
-    outcome: Outcome = await anyio.to_thread.run_sync(
-        lambda: pipeline.process(raw, party, started, transport=transport), limiter=_pipeline_threads(request))
+    lookup = _key_lookup(request) if isinstance(sender, Credential) else None
+
+    def run() -> Outcome:
+        party = sender
+        if isinstance(sender, Credential):
+            try:
+                party = sender.authenticate(request.app.state.components.store, lookup)
+            except Refused:
+                request.app.state.known_credentials.discard(sender.cache_key())
+                raise
+        return pipeline.process(raw, party, started, transport=transport)
+
+    outcome: Outcome = await anyio.to_thread.run_sync(run, limiter=_pipeline_threads(request))
     if metrics is not None:
         seconds = (clock.now() - started).total_seconds()
         standard = by_code(outcome.code).standard if outcome.code else "unknown"
@@ -148,7 +172,7 @@ async def _process(request: Request, raw: bytes, party: Party, transport: str) -
     openapi_extra=_XML_BODY,
     summary="Send one message",
 )
-async def post_message(request: Request, party: Party = Depends(current_party)) -> Any:
+async def post_message(request: Request, credential: Credential = Depends(message_credential)) -> Any:
     """Send one iJw/iWmo 3.2 message (the XML as the body). The gateway validates it, stores it and
     answers with the retourbericht (or, for a 323, the 325); an accepted message is routed to its
     receiver. The same message sent twice gets the same answer (`duplicate: true`).
@@ -166,15 +190,19 @@ async def post_message(request: Request, party: Party = Depends(current_party)) 
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
     async with limits.slot():
         try:
-            outcome = await _process(request, raw, party, "http")
+            outcome = await _process(request, raw, credential, "http")
         except EnvelopeError as exc:  # a Fo01 is no envelope with a message: stored on its own
             if exc.error.code != "NOT_AN_ENVELOPE" or not answers.is_fo01(raw):
                 raise
-            fo01 = await in_thread(answers.receive_fo01, request.app.state.components.store, raw, party, "http")
+            store = request.app.state.components.store
+            fo01 = await in_thread(lambda: answers.receive_fo01(store, raw, credential.authenticate(store), "http"))
             return JSONResponse({"fo01": fo01.summary()}, 202)
     if outcome.verdict == "transport_rejected":
         return JSONResponse(rejected_body(outcome), 422)
-    return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
+    # The model serialises itself: handing FastAPI the model would validate it again against the
+    # response_model and encode it twice over (the same JSON, at a cost per message).
+    body = received(outcome, bool(request.app.state.settings.kafka_bootstrap)).model_dump_json()
+    return Response(body, 202, media_type="application/json")
 
 
 @router.post(
