@@ -149,6 +149,8 @@ def _encoding_issue(raw: bytes) -> Issue | None:
         problem = _prolog_issue(raw)
         if problem:
             return problem
+    if raw.isascii():  # ASCII is UTF-8; the test is a word-at-a-time scan, decoding is not
+        return None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -190,6 +192,11 @@ def _prolog_issue(raw: bytes) -> Issue | None:
 
 def _doctype_issue(raw: bytes) -> Issue | None:
     """Refuse a DOCTYPE in the prolog (the only place one can be), before libxml2 sees it."""
+    if raw.startswith(_UTF8_DECLS):  # the usual prolog: a known declaration, then the root's start tag
+        end = raw.index(b"?>") + 2
+        start = raw.find(b"<", end)
+        if start > 0 and raw[start + 1:start + 2].isalpha() and (start == end or raw[end:start].isspace()):
+            return None
     pos = 0
     n = len(raw)
     while pos < n:
@@ -225,10 +232,16 @@ def _too_deep(max_depth: int) -> etree.XPath:
 
 # A message is about 8 levels deep: one short query proves most documents far within the limit.
 _SHALLOW = 16
+# Up to this size counting '<' (a memchr-speed scan) is cheaper than the XPath query.
+_COUNT_BELOW = 64 * 1024
 
 
-def _depth_issue(root: etree._Element, max_depth: int) -> Issue | None:
-    """Refuse elements nested deeper than max_depth."""
+def _depth_issue(root: etree._Element, max_depth: int, raw: bytes | None = None) -> Issue | None:
+    """Refuse elements nested deeper than max_depth. `raw`, the parsed bytes, gives a cheaper
+    proof for a short document: d nested elements take at least 2d - 1 tags, each opened by a
+    '<', so a document with fewer than 2 * max_depth + 1 of them cannot nest deeper."""
+    if raw is not None and len(raw) < _COUNT_BELOW and raw.count(b"<") < 2 * max_depth + 1:
+        return None
     if max_depth > _SHALLOW and not _too_deep(_SHALLOW)(root):
         return None  # no element on level _SHALLOW + 1, so none deeper either
     found = _too_deep(max_depth)(root)
@@ -303,7 +316,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
             warnings
             + [_issue("Document type declarations (DOCTYPE) are not allowed: no DTDs or entities")],
         )
-    deep = _depth_issue(root, limits.max_depth)
+    deep = _depth_issue(root, limits.max_depth, raw)
     if deep:
         return ParseResult(None, warnings + [deep])
     return ParseResult(root, warnings)

@@ -257,6 +257,8 @@ def stacked(periods: list[Period], *, wmo: bool) -> list[tuple[Period, str]]:
     (generic), any product. iWmo: categories 11-14 may overlap anything, and a generic product
     may overlap those categories. Runs in n log n: one sorted index per comparison group.
     """
+    if len(periods) < 2:
+        return []  # nothing to overlap with
     if wmo:
         free = {i for i, p in enumerate(periods) if p.category in WMO_OVERLAP_CATEGORIES}
     else:
