@@ -190,13 +190,20 @@ def _prolog_issue(raw: bytes) -> Issue | None:
     return None
 
 
+def _plain_prolog(raw: bytes) -> bool:
+    """The usual prolog: one of the known XML declarations, then (after whitespace) the root's
+    start tag. Such a document has no DOCTYPE: one could only stand between the two."""
+    if not raw.startswith(_UTF8_DECLS):
+        return False
+    end = raw.index(b"?>") + 2
+    start = raw.find(b"<", end)
+    return start > 0 and raw[start + 1:start + 2].isalpha() and (start == end or raw[end:start].isspace())
+
+
 def _doctype_issue(raw: bytes) -> Issue | None:
     """Refuse a DOCTYPE in the prolog (the only place one can be), before libxml2 sees it."""
-    if raw.startswith(_UTF8_DECLS):  # the usual prolog: a known declaration, then the root's start tag
-        end = raw.index(b"?>") + 2
-        start = raw.find(b"<", end)
-        if start > 0 and raw[start + 1:start + 2].isalpha() and (start == end or raw[end:start].isspace()):
-            return None
+    if _plain_prolog(raw):
+        return None
     pos = 0
     n = len(raw)
     while pos < n:
@@ -280,12 +287,12 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
     """Parse message bytes into an lxml root element, or explain why not (`huge_text`: see
     `hardened_parser`; only for StUF envelopes)."""
     limits = limits or DEFAULT_LIMITS
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        return ParseResult(None, [_issue("Message must be given as bytes")])
-    raw = bytes(raw)
-    too_big = size_issue(len(raw), limits)
-    if too_big:
-        return ParseResult(None, [too_big])
+    if type(raw) is not bytes:
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            return ParseResult(None, [_issue("Message must be given as bytes")])
+        raw = bytes(raw)
+    if len(raw) > limits.max_bytes:
+        return ParseResult(None, [size_issue(len(raw), limits)])
     if not raw or raw.isspace():  # as `not raw.strip()`, without copying the document
         return ParseResult(None, [_issue("Empty document: no XML content")])
     warnings: list[Issue] = []
@@ -299,7 +306,8 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
             return ParseResult(None, [bom])
         warnings.append(bom)
         raw = raw[3:]
-    problem = _encoding_issue(raw) or _doctype_issue(raw)
+    plain = _plain_prolog(raw)
+    problem = _encoding_issue(raw) or (None if plain else _doctype_issue(raw))
     if problem:
         return ParseResult(None, warnings + [problem])
     try:
@@ -309,8 +317,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
         return ParseResult(None, warnings + [_issue(text, line)])
     except (ValueError, etree.LxmlError) as exc:  # defensive: anything else lxml may raise
         return ParseResult(None, warnings + [_issue(f"Unreadable XML: {exc}")])
-    doctype = root.getroottree().docinfo.doctype
-    if doctype:
+    if not plain and root.getroottree().docinfo.doctype:  # a plain prolog has none
         return ParseResult(
             None,
             warnings
