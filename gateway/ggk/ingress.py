@@ -232,7 +232,6 @@ _DU01 = (
     "  </GGK:parameters>\n"
     "</GGK:envelopRetourbericht-ggk_Du01>\n"
 )
-_VERSION = re.compile(r"[0-9]{4}")
 _TIJDSTIP = re.compile(r"[0-9]{8,17}")
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -242,10 +241,11 @@ def _fits_template(organisaties: tuple[str, str], cross: str, functie: str, vers
     """Whether every value meets what our schema asks of its slot (organisatie at most 200
     characters, UUID v4, versions of four digits, functie at most 30, applicatie 3 to 50) and is
     text lxml would write unchanged; otherwise the Du01 is built as a tree and schema-checked."""
-    plain = all(len(o) <= 200 and not _NEEDS_BUILD.search(o) for o in organisaties)
+    plain = all(len(o) <= 200 and (o.isalnum() or not _NEEDS_BUILD.search(o)) for o in organisaties)
     return (plain and _UUID4.fullmatch(cross) is not None and len(functie) <= 30
-            and not _NEEDS_BUILD.search(functie) and all(_VERSION.fullmatch(v) for v in versions)
-            and 3 <= len(applicatie) <= 50 and not _NEEDS_BUILD.search(applicatie))
+            and (functie.isalnum() or not _NEEDS_BUILD.search(functie))
+            and all(len(v) == 4 and v.isascii() and v.isdigit() for v in versions)
+            and 3 <= len(applicatie) <= 50 and (applicatie.isalnum() or not _NEEDS_BUILD.search(applicatie)))
 
 
 # Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)

@@ -82,8 +82,12 @@ def decode_base64(el: etree._Element) -> bytes:
     """The payload bytes; XML Schema's base64Binary allows whitespace between the characters."""
     text = el.text or ""
     try:
-        data = text.encode("ascii").translate(None, _WHITESPACE)
-        payload = binascii.a2b_base64(data, strict_mode=True)
+        data = text.encode("ascii")
+        try:  # most senders write one line: decode it as it is
+            return binascii.a2b_base64(data, strict_mode=True)
+        except binascii.Error:
+            pass
+        payload = binascii.a2b_base64(data.translate(None, _WHITESPACE), strict_mode=True)
     except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
         raise fail("PAYLOAD_BASE64", f"the payload ({etree.QName(el).localname}) is not valid base64: {exc}",
                    line=el.sourceline) from None
