@@ -16,8 +16,9 @@ from lxml import etree
 
 from gateway import xmlparse
 from gateway.ggk import schema
-from gateway.ggk.errors import fail
+from gateway.ggk.errors import GgkError, error, fail
 from gateway.ggk.model import (
+    NS_GGK,
     ROOTS,
     Bevestiging,
     Envelope,
@@ -79,19 +80,37 @@ def _stuurgegevens(el: etree._Element, berichtcode: str) -> Stuurgegevens:
 
 
 def decode_base64(el: etree._Element) -> bytes:
-    """The payload bytes; XML Schema's base64Binary allows whitespace between the characters."""
+    """The payload bytes; XML Schema's base64Binary allows whitespace between the characters.
+    The received envelope's schema (schema.for_reading) leaves the payload's base64 to this
+    decode: a strict decode plus libxml2's one further demand (the bits the padding leaves over
+    are zero) refuses what the full schema would refuse, and what it would accept but cannot be
+    decoded (stray characters libxml2 skips), as before."""
     text = el.text or ""
     try:
         data = text.encode("ascii")
         try:  # most senders write one line: decode it as it is
-            return binascii.a2b_base64(data, strict_mode=True)
+            payload = binascii.a2b_base64(data, strict_mode=True)
         except binascii.Error:
-            pass
-        payload = binascii.a2b_base64(data.translate(None, _WHITESPACE), strict_mode=True)
+            data = data.translate(None, _WHITESPACE)
+            payload = binascii.a2b_base64(data, strict_mode=True)
     except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
-        raise fail("PAYLOAD_BASE64", f"the payload ({etree.QName(el).localname}) is not valid base64: {exc}",
+        raise fail("PAYLOAD_BASE64", f"the payload ({local_name(el)}) is not valid base64: {exc}",
                    line=el.sourceline) from None
+    if not schema.trailing_bits_ok(data):
+        raise fail("PAYLOAD_BASE64", f"the payload ({local_name(el)}) is not valid base64: its padding does "
+                   "not fit (xs:base64Binary: whole quanta, at most two '=', the bits left over zero)", line=el.sourceline)
     return payload  # never larger than the envelope, whose size is already checked
+
+
+def _payload_findings(root: etree._Element) -> list[GgkError]:
+    """The full schema's finding on the payload's base64, if any (for an envelope refused for
+    other findings already: the count of findings stays what the full schema says)."""
+    out = []
+    for el in root.iter(f"{{{NS_GGK}}}xmlBestand", f"{{{NS_GGK}}}tekstBestand"):
+        if not schema.base64_ok(el.text or ""):
+            out.append(error("PAYLOAD_BASE64", f"Element '{local_name(el)}': the value is not a valid value of "
+                             "the atomic type 'xs:base64Binary'.", path=None, line=el.sourceline))
+    return out
 
 
 def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
@@ -154,8 +173,9 @@ def check_root(root: etree._Element) -> str:
         what = "a bare iJw/iWmo message" if bare else f"'{localname[:60]}' in namespace '{namespace[:100]}'"
         raise fail("NOT_AN_ENVELOPE", f"the root element is {what}, not a StUF envelope "
                    "(ggk0210-Di01, ggk0210-Du01) or a StUF Fo01, Fo03 or Bv03", line=root.sourceline)
-    found = schema.findings(root)
+    found = schema.findings(root, schema.for_reading())
     if found:
+        found = sorted(found + _payload_findings(root), key=lambda f: f.line or 0)
         first = found[0]
         more = f" ({len(found) - 1} more finding(s))" if len(found) > 1 else ""
         raise fail(first.code, first.text + more, path=first.path, line=first.line)
