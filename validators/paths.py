@@ -198,9 +198,13 @@ def _groups(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]] 
             return None
         found = {}
         local = _LOCAL
-        for c in el.iterchildren(etree.Element):
+        # All children, without lxml's element-type filter (it costs a matcher per call); a
+        # comment or processing instruction has no name and is left out here.
+        for c in el:
             tag = c.tag
             name = local.get(tag) or local_name(c)
+            if not name:
+                continue
             same = found.get(name)
             if same is None:
                 found[name] = [c]
