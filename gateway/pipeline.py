@@ -272,6 +272,7 @@ class Pipeline:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
         from validators import extract
+        from gateway.store import ConflictError
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
 
@@ -291,12 +292,15 @@ class Pipeline:
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
-            if envelope is not None:  # IB216, in the transaction (its lock key keeps it alone)
+            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
+            # IB216 rides the duplicate check and the unique (zender, referentienummer) index: the
+            # envelope is looked up only when its payload is a duplicate (the same envelope again?)
+            # or after its row conflicted (a reused referentienummer), not for every message.
+            if envelope is not None and (same is not None or envelope.recheck_reference):
                 again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
                                                                        envelope.referentienummer))
                 if again is not None:
                     return again
-            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
             ctx = RuleContext(
@@ -373,9 +377,14 @@ class Pipeline:
         keys = self._lock_keys(mtype, route, correlation, identificatie)
         if envelope is not None:
             keys = sorted({*keys, f"envelope:{envelope.zender}:{envelope.referentienummer}"})
-        return self._store_group().run(keys,
-                                       judge_and_store, (route.sender, mtype.code, identificatie, sha),
-                                       alone=len(raw) >= GC_PAUSE_BYTES)
+        try:
+            return self._store_group().run(keys,
+                                           judge_and_store, (route.sender, mtype.code, identificatie, sha),
+                                           alone=len(raw) >= GC_PAUSE_BYTES)
+        except ConflictError:
+            if envelope is not None:  # perhaps its referentienummer: the next attempt looks it up
+                envelope.recheck_reference = True
+            raise
 
     # -- steps -----------------------------------------------------------------------------
 
