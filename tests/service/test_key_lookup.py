@@ -4,6 +4,7 @@ every one of them still sees the store as it is after it arrived (a revocation a
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -51,12 +52,24 @@ def test_concurrent_lookups_share_queries_and_each_gets_its_own_party(store):
         found[i] = got.party_id if got else None
 
     threads = [threading.Thread(target=ask, args=(i, p)) for i, p in enumerate(list(keys) * 4)]
+    first_query = lookup._lookup
+
+    def held_first(digests: set[str]) -> dict:
+        # The first query waits until every other caller has queued, so the test does not depend on
+        # how the scheduler interleaves the threads on a loaded machine.
+        lookup._lookup = first_query
+        deadline = time.monotonic() + 10
+        while len(lookup._queue) < len(threads) - 1 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        return first_query(digests)
+
+    lookup._lookup = held_first
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert found == {i: p for i, p in enumerate(list(keys) * 4)}
-    assert lookup.asked == len(threads) and lookup.queries < len(threads)
+    assert lookup.asked == len(threads) and lookup.queries == 2  # the first alone, the rest together
     assert lookup.party(key_hash("gwk_0000_unknown")) is None
 
 
