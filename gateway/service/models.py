@@ -126,6 +126,9 @@ class BatchEntry(BaseModel):
     duplicate: bool = False
     error: ErrorDetail | None = None
     issues: list[dict[str, Any]] = Field(default_factory=list)
+    fo01: dict[str, Any] | None = Field(None, description=(
+        "Only for an entry holding a StUF Fo01 (an error the chain reports): stored as over "
+        "POST /v1/messages, {fo01_id, linked_message_id, code, ...}; it has no message_id."))
 
 
 class BatchResult(BaseModel):

@@ -295,3 +295,40 @@ def test_two_gateways_over_soap_with_mutual_tls_heen_and_retour(tmp_path, contra
     [du01] = answers["du01"]
     assert du01["code"] == "JW302" and du01["cross_refnummer"] == sent["referentienummer"]
     assert du01["zender"] == AANBIEDER
+
+
+def test_a_fo01_in_a_zip_batch_is_kept_and_linked_like_everywhere_else(gw, http):
+    """A Fo01 entry of a zip batch is stored (linked by its crossRefnummer, or unlinked) as over
+    POST /v1/messages, SOAP and Kafka; a broken one or a reused reference is refused for its entry."""
+    import io
+    import zipfile
+
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    linked, reused = chain_fo01(ref, GEMEENTE), str(uuid.uuid4())
+    broken = chain_fo01(str(uuid.uuid4()), GEMEENTE).replace(b"<StUF:code>IB210</StUF:code>", b"")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.xml", linked)
+        z.writestr("b.xml", chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=reused))
+        z.writestr("c.xml", samples.allocation("ijw"))
+        z.writestr("d.xml", broken)
+        z.writestr("e.xml", chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=reused, code="IB102"))
+        z.writestr("f.xml", linked)  # the same Fo01 again: kept once
+    r = http.post("/v1/batches", content=buf.getvalue(),
+                  headers={"X-API-Key": gw.state.keys.gemeente, "Content-Type": "application/zip"})
+    assert r.status_code == 200, r.text
+    a, b, c, d, e, f = r.json()["entries"]
+    assert (a["status"], a["code"], a["fo01"]["linked_message_id"], a["fo01"]["code"]) == (202, "Fo01", mid, "IB210")
+    assert a["message_id"] is None and not a["duplicate"]
+    assert b["status"] == 202 and b["fo01"]["linked_message_id"] is None
+    assert c["status"] == 202 and c["code"] == "JW301" and c["message_id"]
+    assert d["status"] == 422 and d["error"]["code"] == "ENVELOPE_SCHEMA" and d["fo01"] is None
+    assert e["status"] == 422 and e["error"]["code"] == "REFERENCE_REUSED" and "IB216" in e["error"]["message"]
+    assert f["status"] == 202 and f["duplicate"] and f["fo01"]["fo01_id"] == a["fo01"]["fo01_id"]
+    assert (r.json()["stored"], r.json()["refused"]) == (4, 2)
+    kept = gstore.list_fo01(gw.state.components.store)
+    assert sorted(k["transport"] for k in kept) == ["batch", "batch"]
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [x["cross_refnummer"] for x in answers["fo01"]] == [ref]
