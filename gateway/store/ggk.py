@@ -145,9 +145,23 @@ def release(store: Any, outbox_ids: list[int]) -> None:
                      .values(claimed_until=None))
 
 
+DELIVERY_FAILED = "delivery_failed"  # messages.routing_state: one of its SOAP rows was refused
+
+
 def refused(store: Any, outbox_id: int, error: str) -> None:
-    """The peer refused the envelope for good (Fo03): dead letter at once, visible to operators."""
-    store.mark_failed(outbox_id, error, dead_letter_after=1)
+    """The peer refused the envelope for good (Fo03): this SOAP row alone becomes a dead letter
+    (parked, never claimed again, the StUF code in last_error). The message's other rows (its
+    stream and Kafka rows, another party's SOAP row) go on as they are and the message is not
+    dead-lettered: its routing_state becomes `delivery_failed` (unless an operator dead-lettered
+    it), which `Store.requeue_dead_letter` / the console's "Send again" undo."""
+    o, m = t.outbox, t.messages
+    with store._conn() as conn:
+        message_id = conn.execute(select(o.c.message_id).where(o.c.id == outbox_id)).scalar()
+        conn.execute(update(o).where(o.c.id == outbox_id, o.c.published_at.is_(None)).values(
+            attempts=o.c.attempts + 1, last_error=error[:2000], claimed_until=PARKED))
+        if message_id is not None:
+            conn.execute(update(m).where(m.c.id == message_id, m.c.dead_letter.is_(False))
+                         .values(routing_state=DELIVERY_FAILED))
 
 
 def soap_rows_of(store: Any, message_id: str) -> list[OutboxRecord]:
