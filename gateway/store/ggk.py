@@ -66,14 +66,29 @@ def chain_parties(store: Any) -> dict[str, ChainParty]:
 
 
 def save_outgoing(tx: Any, row: dict[str, Any]) -> None:
-    """Record an outgoing Di01 with its message, in the message's transaction (after the message
-    row: in a group commit with the state changes)."""
+    """Record an outgoing Di01 (or the Du01 around a municipal 325) with its message, in the
+    message's transaction (after the message row: in a group commit with the state changes)."""
     params = dict(row, created_at=now_utc())
     stmt = insert(t.outgoing_envelopes)
     if tx._writes is None:
         tx.conn.execute(stmt, params)
     else:
         tx._writes.later.append(lambda conn: conn.execute(stmt, params))
+
+
+def declaration_di01(tx: Any, code: str, sender: str | None, receiver: str | None,
+                     identificatie: str | None) -> str | None:
+    """The referentienummer of the Di01 a 323 came in (None: it came bare, or is not stored):
+    the 323 of `sender` to `receiver` with this Identificatie, its latest delivery. Read in the
+    325's transaction (served by ix_messages_ident_received)."""
+    if not (sender and receiver and identificatie):
+        return None
+    m, e = t.messages, t.message_envelopes
+    return tx.conn.execute(
+        select(e.c.referentienummer).select_from(m.join(e, e.c.message_id == m.c.id))
+        .where(m.c.sender == sender, m.c.code == code, m.c.identificatie == identificatie,
+               m.c.receiver == receiver, e.c.berichtcode == "Di01")
+        .order_by(m.c.received_at.desc()).limit(1)).scalar()
 
 
 def outgoing_of(store: Any, message_id: str) -> list[dict[str, Any]]:

@@ -332,3 +332,77 @@ def test_a_fo01_in_a_zip_batch_is_kept_and_linked_like_everywhere_else(gw, http)
     assert sorted(k["transport"] for k in kept) == ["batch", "batch"]
     answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
     assert [x["cross_refnummer"] for x in answers["fo01"]] == [ref]
+
+
+def declare(gw, http, *, enveloped: bool) -> tuple[str, bytes, str | None]:  # noqa: ANN001
+    """An allocation, then the provider's JW323 (in a Di01 or bare): its message id, the 323 and
+    the Di01's referentienummer."""
+    bsn = samples.BSNS[511]
+    r = post(http, samples.allocation("ijw", bsn=bsn), gw.state.keys.gemeente)
+    assert r.json()["verdict"] == "accepted", r.text
+    jw323 = samples.declaration("ijw", clients={bsn: [samples.Prestatie(referentienummer="P1")]})
+    body = ggk.wrap(jw323) if enveloped else jw323
+    r = post(http, body, gw.state.keys.aanbieder)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    ref = ggk.read(body).stuurgegevens.referentienummer if enveloped else None
+    return r.json()["message_id"], jw323, ref
+
+
+def send_325(gw, http, jw323: bytes) -> tuple[str, bytes]:  # noqa: ANN001
+    jw325 = samples.declaration_answer(jw323, rejected={"P1": ["9321"]})
+    r = post(http, jw325, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    return r.json()["message_id"], jw325
+
+
+def test_a_municipal_325_answering_an_enveloped_323_leaves_in_a_du01(gw, http):
+    """Spec 2.2 / 3.3: the 325 is the 323's retourbericht, so a Du01 whose crossRefnummer is the
+    Di01 the 323 came in; on the provider's stream and, with a SOAP endpoint, delivered there."""
+    import re
+
+    with SoapPeer() as peer:
+        chain(gw, AANBIEDER, peer.url)
+        _, jw323, di01_ref = declare(gw, http, enveloped=True)
+        delivered = asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round())
+        mid, jw325 = send_325(gw, http, jw323)
+        assert asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round()) == 1
+        got = peer.received[delivered:]
+    store = gw.state.components.store
+    item = store.read_stream(AANBIEDER, after=0)[-1]
+    assert item.message_id == mid and len(got) == 1
+    opened = ggk.unwrap(item.payload)  # what our own ingress accepts: a 325 travels in a Du01
+    sg = opened.envelope.stuurgegevens
+    assert opened.envelope.berichtcode == "Du01" and opened.payload.raw == jw325
+    assert (sg.zender.organisatie, sg.ontvanger.organisatie, sg.functie) == (GEMEENTE, AANBIEDER, "JW325")
+    assert sg.cross_refnummer == di01_ref and re.fullmatch(UUID4, sg.referentienummer)
+    assert ggk.read(got[0]).stuurgegevens.referentienummer == sg.referentienummer  # delivered over SOAP
+    headers = dict(item.headers)
+    assert (headers["stuf-berichtcode"], headers["stuf-cross-refnummer"]) == (b"Du01", di01_ref.encode())
+    [sent] = gstore.outgoing_of(store, mid)
+    assert (sent["referentienummer"], sent["berichtcode"], sent["functie"]) == (sg.referentienummer, "Du01", "JW325")
+    # the chain's Fo01 about that Du01 is linked to the 325
+    r = post(http, chain_fo01(sg.referentienummer, GEMEENTE), gw.state.keys.gemeente)
+    assert r.json()["fo01"]["linked_message_id"] == mid
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [s["berichtcode"] for s in answers["sent"]] == ["Du01"]
+    assert [f["cross_refnummer"] for f in answers["fo01"]] == [sg.referentienummer]
+
+
+def test_a_municipal_325_answering_a_bare_323_stays_bare(gw, http):
+    """No Di01 to name (crossRefnummer is required in a Du01): answered the way the 323 came."""
+    chain(gw, AANBIEDER)
+    _, jw323, _ = declare(gw, http, enveloped=False)
+    mid, jw325 = send_325(gw, http, jw323)
+    item = gw.state.components.store.read_stream(AANBIEDER, after=0)[-1]
+    assert item.message_id == mid and item.payload == jw325 and "stuf-berichtcode" not in dict(item.headers)
+    assert gstore.outgoing_of(gw.state.components.store, mid) == []
+
+
+def test_a_rejected_municipal_heenbericht_records_no_di01(gw, http):
+    """Not routed: nothing leaves, so no Di01 is recorded as sent (only its JW302 goes back)."""
+    chain(gw, AANBIEDER)
+    bad = samples.allocation("ijw", bsn="123456780")  # fails the elfproef: rejected, JW302 back
+    r = post(http, bad, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "rejected", r.text
+    assert gstore.outgoing_of(gw.state.components.store, r.json()["message_id"]) == []
+    assert stream_payloads(gw, AANBIEDER) == []
