@@ -124,13 +124,14 @@ class Outbound:
         """The message's outbox rows with its envelopes out: the Di01 of a municipal heenbericht
         to a chain party, the Du01 of a municipal 325 whose 323 came in a Di01, and a SOAP row for
         each envelope on a party with a SOAP endpoint."""
-        if not any(_header(row, "message-id") == message_id for row in rows):
-            return self.soap(rows)  # not routed (only its retour goes back): nothing leaves enveloped
-        if municipal_heen(mtype) and self.parties.get(route.receiver) is not None:
-            di01, ref = heen_di01(root, mtype, route, raw)
-            rows = self._enveloped(tx, "Di01", mtype, route, message_id, rows, di01, ref)
-        elif municipal_answer(mtype):
-            rows = self._answer_in_du01(tx, mtype, root, route, raw, message_id, rows)
+        heen = municipal_heen(mtype) and self.parties.get(route.receiver) is not None
+        if (heen or municipal_answer(mtype)) and any(_header(r, "message-id") == message_id for r in rows):
+            # (a message not routed has only its retour's rows: nothing of it leaves enveloped)
+            if heen:
+                di01, ref = heen_di01(root, mtype, route, raw)
+                rows = self._enveloped(tx, "Di01", mtype, route, message_id, rows, di01, ref)
+            else:
+                rows = self._answer_in_du01(tx, mtype, root, route, raw, message_id, rows)
         return self.soap(rows)
 
     def soap(self, rows: list[OutboxRow]) -> list[OutboxRow]:
