@@ -6,8 +6,9 @@ instance at a time (its own advisory lock, gateway.routing.leader).
 Each answer decides the row's fate:
 
     Bv03 naming our referentienummer   delivered: marked published, never sent again
-    Fo03 (soap:Client fault)           refused for good: dead letter at once, the StUF code in
-                                       last_error, the message in the console's dead letters
+    Fo03 (soap:Client fault)           refused for good: this row alone a dead letter at once,
+                                       the StUF code in last_error; the message's other rows go
+                                       on, its routing_state is delivery_failed (store.ggk.refused)
     soap:Server fault, HTTP error,     transient: attempts + 1, sent again after a back-off
     no connection, timeout, no Bv03    (ggk_soap_retry_seconds doubling up to ggk_soap_retry_max_seconds),
                                        never given up on: later rows of the same key wait behind it

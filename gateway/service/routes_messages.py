@@ -230,9 +230,11 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
                                           error=ErrorDetail(code=exc.code, message=exc.reason)))
                 continue
             except EnvelopeError as exc:
-                err = exc.error
-                results.append(BatchEntry(name=entry.name, status=422, error=ErrorDetail(
-                    code=err.code, message=f"{err.stuf_code}: {err.text}", path=err.path, line=err.line)))
+                if exc.error.code == "NOT_AN_ENVELOPE" and answers.is_fo01(entry.data):
+                    # a Fo01 is stored on its own, as over POST /v1/messages, SOAP and Kafka
+                    results.append(await _batch_fo01(request, entry.name, entry.data, party))
+                    continue
+                results.append(_envelope_refused(entry.name, exc))
                 continue
             if outcome.verdict == "transport_rejected":
                 rej = rejected(outcome)
@@ -244,8 +246,26 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
                                           verdict=outcome.verdict, code=outcome.code,
                                           retour_code=outcome.retour_code, duplicate=outcome.duplicate,
                                           issues=outcome.issues))
-    stored = sum(1 for r in results if r.message_id)
+    stored = sum(1 for r in results if r.message_id or r.fo01)
     return BatchResult(entries=results, stored=stored, refused=len(results) - stored)
+
+
+def _envelope_refused(name: str, exc: EnvelopeError) -> BatchEntry:
+    err = exc.error
+    return BatchEntry(name=name, status=422, error=ErrorDetail(
+        code=err.code, message=f"{err.stuf_code}: {err.text}", path=err.path, line=err.line))
+
+
+async def _batch_fo01(request: Request, name: str, raw: bytes, party: Party) -> BatchEntry:
+    """A zip entry holding a Fo01: checked and stored (linked by its crossRefnummer, or unlinked)
+    as POST /v1/messages does; a broken Fo01, IB216 or a stranger zender is refused for this entry."""
+    try:
+        fo01 = await in_thread(answers.receive_fo01, request.app.state.components.store, raw, party, "batch")
+    except EnvelopeError as exc:
+        return _envelope_refused(name, exc)
+    except Refused as exc:
+        return BatchEntry(name=name, status=exc.status, error=ErrorDetail(code=exc.code, message=exc.reason))
+    return BatchEntry(name=name, status=202, code="Fo01", duplicate=fo01.duplicate, fo01=fo01.summary())
 
 
 async def _own_message(request: Request, message_id: str, party: Party) -> Any:

@@ -66,14 +66,29 @@ def chain_parties(store: Any) -> dict[str, ChainParty]:
 
 
 def save_outgoing(tx: Any, row: dict[str, Any]) -> None:
-    """Record an outgoing Di01 with its message, in the message's transaction (after the message
-    row: in a group commit with the state changes)."""
+    """Record an outgoing Di01 (or the Du01 around a municipal 325) with its message, in the
+    message's transaction (after the message row: in a group commit with the state changes)."""
     params = dict(row, created_at=now_utc())
     stmt = insert(t.outgoing_envelopes)
     if tx._writes is None:
         tx.conn.execute(stmt, params)
     else:
         tx._writes.later.append(lambda conn: conn.execute(stmt, params))
+
+
+def declaration_di01(tx: Any, code: str, sender: str | None, receiver: str | None,
+                     identificatie: str | None) -> str | None:
+    """The referentienummer of the Di01 a 323 came in (None: it came bare, or is not stored):
+    the 323 of `sender` to `receiver` with this Identificatie, its latest delivery. Read in the
+    325's transaction (served by ix_messages_ident_received)."""
+    if not (sender and receiver and identificatie):
+        return None
+    m, e = t.messages, t.message_envelopes
+    return tx.conn.execute(
+        select(e.c.referentienummer).select_from(m.join(e, e.c.message_id == m.c.id))
+        .where(m.c.sender == sender, m.c.code == code, m.c.identificatie == identificatie,
+               m.c.receiver == receiver, e.c.berichtcode == "Di01")
+        .order_by(m.c.received_at.desc()).limit(1)).scalar()
 
 
 def outgoing_of(store: Any, message_id: str) -> list[dict[str, Any]]:
@@ -145,9 +160,23 @@ def release(store: Any, outbox_ids: list[int]) -> None:
                      .values(claimed_until=None))
 
 
+DELIVERY_FAILED = "delivery_failed"  # messages.routing_state: one of its SOAP rows was refused
+
+
 def refused(store: Any, outbox_id: int, error: str) -> None:
-    """The peer refused the envelope for good (Fo03): dead letter at once, visible to operators."""
-    store.mark_failed(outbox_id, error, dead_letter_after=1)
+    """The peer refused the envelope for good (Fo03): this SOAP row alone becomes a dead letter
+    (parked, never claimed again, the StUF code in last_error). The message's other rows (its
+    stream and Kafka rows, another party's SOAP row) go on as they are and the message is not
+    dead-lettered: its routing_state becomes `delivery_failed` (unless an operator dead-lettered
+    it), which `Store.requeue_dead_letter` / the console's "Send again" undo."""
+    o, m = t.outbox, t.messages
+    with store._conn() as conn:
+        message_id = conn.execute(select(o.c.message_id).where(o.c.id == outbox_id)).scalar()
+        conn.execute(update(o).where(o.c.id == outbox_id, o.c.published_at.is_(None)).values(
+            attempts=o.c.attempts + 1, last_error=error[:2000], claimed_until=PARKED))
+        if message_id is not None:
+            conn.execute(update(m).where(m.c.id == message_id, m.c.dead_letter.is_(False))
+                         .values(routing_state=DELIVERY_FAILED))
 
 
 def soap_rows_of(store: Any, message_id: str) -> list[OutboxRecord]:

@@ -307,3 +307,31 @@ def test_answers_shown_on_the_message_page(server, browser, tmp_path):
     assert "unlinked" in page.locator("#fo01-rows tbody tr").inner_text()
     shot(page, "chain-errors")
     assert errors == [], errors
+
+
+def test_a_refused_soap_delivery_is_shown_and_sent_again(server, browser):
+    """A Fo03 parked one SOAP row: the log tags the message 'delivery refused' and its page offers
+    'Send the refused delivery again' instead of 'Move to dead letters'."""
+    from gateway.store import ggk as gstore
+
+    base, store, seeded = server
+    mid = next(m for m in seeded.accepted if any(o.destination != "stream" and o.published_at is None
+                                                 for o in store.outbox_for(m)))
+    row = next(o for o in store.outbox_for(mid) if o.destination != "stream" and o.published_at is None)
+    gstore.refused(store, row.id, "Fo03 IB210: Ontvangende organisatie onbekend")
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "ada")
+    page.goto(f"{base}/console/#/log?q={mid}")
+    expect(page.locator("#log-rows tr")).to_have_count(1)
+    assert "delivery refused" in page.locator("#log-rows").inner_text()
+    page.goto(f"{base}/console/#/message/{mid}")
+    button = page.locator("#dead-letter")
+    expect(button).to_have_text("Send the refused delivery again")
+    page.fill("#dead-reason", "adapter certificate renewed")
+    button.click()
+    page.wait_for_selector("#toast div:not(.error)")
+    assert store.get_message(mid).routing_state == "pending" and not store.get_message(mid).dead_letter
+    assert row.id in {x.id for x in store.claim_outbox(100)}
+    assert errors == []

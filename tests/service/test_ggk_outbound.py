@@ -295,3 +295,114 @@ def test_two_gateways_over_soap_with_mutual_tls_heen_and_retour(tmp_path, contra
     [du01] = answers["du01"]
     assert du01["code"] == "JW302" and du01["cross_refnummer"] == sent["referentienummer"]
     assert du01["zender"] == AANBIEDER
+
+
+def test_a_fo01_in_a_zip_batch_is_kept_and_linked_like_everywhere_else(gw, http):
+    """A Fo01 entry of a zip batch is stored (linked by its crossRefnummer, or unlinked) as over
+    POST /v1/messages, SOAP and Kafka; a broken one or a reused reference is refused for its entry."""
+    import io
+    import zipfile
+
+    chain(gw, AANBIEDER)
+    mid, _ = send_jw301(gw, http)
+    ref = gstore.outgoing_of(gw.state.components.store, mid)[0]["referentienummer"]
+    linked, reused = chain_fo01(ref, GEMEENTE), str(uuid.uuid4())
+    broken = chain_fo01(str(uuid.uuid4()), GEMEENTE).replace(b"<StUF:code>IB210</StUF:code>", b"")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.xml", linked)
+        z.writestr("b.xml", chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=reused))
+        z.writestr("c.xml", samples.allocation("ijw"))
+        z.writestr("d.xml", broken)
+        z.writestr("e.xml", chain_fo01(str(uuid.uuid4()), GEMEENTE, referentienummer=reused, code="IB102"))
+        z.writestr("f.xml", linked)  # the same Fo01 again: kept once
+    r = http.post("/v1/batches", content=buf.getvalue(),
+                  headers={"X-API-Key": gw.state.keys.gemeente, "Content-Type": "application/zip"})
+    assert r.status_code == 200, r.text
+    a, b, c, d, e, f = r.json()["entries"]
+    assert (a["status"], a["code"], a["fo01"]["linked_message_id"], a["fo01"]["code"]) == (202, "Fo01", mid, "IB210")
+    assert a["message_id"] is None and not a["duplicate"]
+    assert b["status"] == 202 and b["fo01"]["linked_message_id"] is None
+    assert c["status"] == 202 and c["code"] == "JW301" and c["message_id"]
+    assert d["status"] == 422 and d["error"]["code"] == "ENVELOPE_SCHEMA" and d["fo01"] is None
+    assert e["status"] == 422 and e["error"]["code"] == "REFERENCE_REUSED" and "IB216" in e["error"]["message"]
+    assert f["status"] == 202 and f["duplicate"] and f["fo01"]["fo01_id"] == a["fo01"]["fo01_id"]
+    assert (r.json()["stored"], r.json()["refused"]) == (4, 2)
+    kept = gstore.list_fo01(gw.state.components.store)
+    assert sorted(k["transport"] for k in kept) == ["batch", "batch"]
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [x["cross_refnummer"] for x in answers["fo01"]] == [ref]
+
+
+def declare(gw, http, *, enveloped: bool) -> tuple[str, bytes, str | None]:  # noqa: ANN001
+    """An allocation, then the provider's JW323 (in a Di01 or bare): its message id, the 323 and
+    the Di01's referentienummer."""
+    bsn = samples.BSNS[511]
+    r = post(http, samples.allocation("ijw", bsn=bsn), gw.state.keys.gemeente)
+    assert r.json()["verdict"] == "accepted", r.text
+    jw323 = samples.declaration("ijw", clients={bsn: [samples.Prestatie(referentienummer="P1")]})
+    body = ggk.wrap(jw323) if enveloped else jw323
+    r = post(http, body, gw.state.keys.aanbieder)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    ref = ggk.read(body).stuurgegevens.referentienummer if enveloped else None
+    return r.json()["message_id"], jw323, ref
+
+
+def send_325(gw, http, jw323: bytes) -> tuple[str, bytes]:  # noqa: ANN001
+    jw325 = samples.declaration_answer(jw323, rejected={"P1": ["9321"]})
+    r = post(http, jw325, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "accepted", r.text
+    return r.json()["message_id"], jw325
+
+
+def test_a_municipal_325_answering_an_enveloped_323_leaves_in_a_du01(gw, http):
+    """Spec 2.2 / 3.3: the 325 is the 323's retourbericht, so a Du01 whose crossRefnummer is the
+    Di01 the 323 came in; on the provider's stream and, with a SOAP endpoint, delivered there."""
+    import re
+
+    with SoapPeer() as peer:
+        chain(gw, AANBIEDER, peer.url)
+        _, jw323, di01_ref = declare(gw, http, enveloped=True)
+        delivered = asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round())
+        mid, jw325 = send_325(gw, http, jw323)
+        assert asyncio.run(SoapDelivery(gw.state.components.store, gw.state.settings).deliver_round()) == 1
+        got = peer.received[delivered:]
+    store = gw.state.components.store
+    item = store.read_stream(AANBIEDER, after=0)[-1]
+    assert item.message_id == mid and len(got) == 1
+    opened = ggk.unwrap(item.payload)  # what our own ingress accepts: a 325 travels in a Du01
+    sg = opened.envelope.stuurgegevens
+    assert opened.envelope.berichtcode == "Du01" and opened.payload.raw == jw325
+    assert (sg.zender.organisatie, sg.ontvanger.organisatie, sg.functie) == (GEMEENTE, AANBIEDER, "JW325")
+    assert sg.cross_refnummer == di01_ref and re.fullmatch(UUID4, sg.referentienummer)
+    assert ggk.read(got[0]).stuurgegevens.referentienummer == sg.referentienummer  # delivered over SOAP
+    headers = dict(item.headers)
+    assert (headers["stuf-berichtcode"], headers["stuf-cross-refnummer"]) == (b"Du01", di01_ref.encode())
+    [sent] = gstore.outgoing_of(store, mid)
+    assert (sent["referentienummer"], sent["berichtcode"], sent["functie"]) == (sg.referentienummer, "Du01", "JW325")
+    # the chain's Fo01 about that Du01 is linked to the 325
+    r = post(http, chain_fo01(sg.referentienummer, GEMEENTE), gw.state.keys.gemeente)
+    assert r.json()["fo01"]["linked_message_id"] == mid
+    answers = http.get(f"/v1/messages/{mid}/answers", headers={"X-API-Key": gw.state.keys.gemeente}).json()
+    assert [s["berichtcode"] for s in answers["sent"]] == ["Du01"]
+    assert [f["cross_refnummer"] for f in answers["fo01"]] == [sg.referentienummer]
+
+
+def test_a_municipal_325_answering_a_bare_323_stays_bare(gw, http):
+    """No Di01 to name (crossRefnummer is required in a Du01): answered the way the 323 came."""
+    chain(gw, AANBIEDER)
+    _, jw323, _ = declare(gw, http, enveloped=False)
+    mid, jw325 = send_325(gw, http, jw323)
+    item = gw.state.components.store.read_stream(AANBIEDER, after=0)[-1]
+    assert item.message_id == mid and item.payload == jw325 and "stuf-berichtcode" not in dict(item.headers)
+    assert gstore.outgoing_of(gw.state.components.store, mid) == []
+
+
+def test_a_rejected_municipal_heenbericht_records_no_di01(gw, http):
+    """Not routed: nothing leaves, so no Di01 is recorded as sent (only its JW302 goes back)."""
+    chain(gw, AANBIEDER)
+    bad = samples.allocation("ijw", bsn="123456780")  # fails the elfproef: rejected, JW302 back
+    r = post(http, bad, gw.state.keys.gemeente)
+    assert r.status_code == 202 and r.json()["verdict"] == "rejected", r.text
+    assert gstore.outgoing_of(gw.state.components.store, r.json()["message_id"]) == []
+    assert stream_payloads(gw, AANBIEDER) == []

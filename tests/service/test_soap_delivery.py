@@ -94,7 +94,7 @@ def test_the_du01_is_delivered_once_and_confirmed_by_bv03(gw, peer):
     assert deliver(gw) == 0 and peer.requests == 1  # never twice
 
 
-def test_a_fo03_is_a_dead_letter_with_its_stuf_code(gw, peer):
+def test_a_fo03_dead_letters_the_soap_row_alone_with_its_stuf_code(gw, peer):
     chain(gw, AANBIEDER, peer.url)
     peer.mode = "fo03"
     mid, _ = send_di01(gw)
@@ -102,13 +102,49 @@ def test_a_fo03_is_a_dead_letter_with_its_stuf_code(gw, peer):
     [row] = soap_rows(gw, mid)
     assert row.published_at is None and row.last_error.startswith("Fo03 IB210")
     record = gw.state.components.store.get_message(mid)
-    assert record.dead_letter and record.routing_state == "dead_letter"
+    # the JW305 itself reached the gemeente: the message is no dead letter, its state names the refusal
+    assert not record.dead_letter and record.routing_state == "delivery_failed"
     deliver(gw)
     assert peer.requests == 1  # a refused envelope is not sent again by itself
     # the operator's requeue (console) sends it again
     gw.state.components.store.requeue_dead_letter(mid)
     peer.mode = "bv03"
     assert deliver(gw) == 1 and soap_rows(gw, mid)[0].published_at is not None
+    assert gw.state.components.store.get_message(mid).routing_state == "routed"
+
+
+def test_a_fo03_leaves_the_messages_stream_and_kafka_rows_as_they_are(tmp_path, contracts, store_url, peer):
+    """A JW301 to a chain party with a SOAP endpoint and a broker: the peer refuses the Di01 (Fo03).
+    Only the SOAP row is parked; the stream row stays readable and the Kafka rows claimable, and
+    GET /v1/messages/{id} says delivery_failed."""
+    from fastapi.testclient import TestClient
+
+    app = make_app(settings(tmp_path, store_url=store_url, kafka_bootstrap="127.0.0.1:9"), contracts)
+    keys = setup_parties(app)
+    store = app.state.components.store
+    try:
+        chain(app, AANBIEDER, peer.url)
+        peer.mode = "fo03"
+        mid = app.state.pipeline.process(samples.allocation("ijw"), GEM).message_id
+        before = {r.id: r for r in store.outbox_for(mid) if r.destination != SOAP}
+        assert {r.destination for r in before.values()} - {STREAM}  # Kafka rows were planned
+        assert deliver(app) == 0 and peer.requests == 1
+        [soap] = soap_rows(app, mid)
+        assert soap.last_error.startswith("Fo03 IB210") and soap.published_at is None
+        after = {r.id: r for r in store.outbox_for(mid) if r.destination != SOAP}
+        assert {i: (r.attempts, r.last_error, r.published_at) for i, r in after.items()} == {
+            i: (0, None, None) for i in before}
+        kafka = {r.id for r in store.claim_outbox(100, 1)}
+        assert kafka == {i for i, r in before.items() if r.destination != STREAM}
+        assert [i.message_id for i in store.read_stream(AANBIEDER, after=0)] == [mid]
+        record = store.get_message(mid)
+        assert not record.dead_letter and record.routing_state == "delivery_failed"
+        store.mark_published(kafka)  # the topics get it: the refusal stays visible
+        with TestClient(app, raise_server_exceptions=False) as http:
+            view = http.get(f"/v1/messages/{mid}", headers={"X-API-Key": keys.gemeente}).json()
+        assert view["routing_state"] == "delivery_failed"
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("mode", ["server", "garbage"])
@@ -249,4 +285,4 @@ def test_a_row_that_holds_no_envelope_is_a_dead_letter_not_retried(gw, peer):
     assert deliver(gw) == 1  # the Du01; the bare message is refused without a request
     bare = [r for r in soap_rows(gw, mid) if r.published_at is None]
     assert len(bare) == 1 and bare[0].last_error.startswith("not deliverable over SOAP")
-    assert peer.requests == 1 and gw.state.components.store.get_message(mid).dead_letter
+    assert peer.requests == 1 and gw.state.components.store.get_message(mid).routing_state == "delivery_failed"

@@ -52,7 +52,8 @@ def test_soap_rows_are_claimed_in_order_and_held_back_behind_a_back_off(store_ur
         gstore.refused(store, again[0].id, "Fo03 IB210: unknown")
         gstore.release(store, [again[1].id, again[2].id])
         assert _n(gstore.claim_soap(store, 100, 5)) == [1, 3]
-        assert store.get_message(again[0].message_id).dead_letter
+        refused = store.get_message(again[0].message_id)
+        assert not refused.dead_letter and refused.routing_state == "delivery_failed"
     finally:
         store.close()
 

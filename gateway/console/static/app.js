@@ -168,7 +168,8 @@ async function showLog(params) {
       tbody.append(h("tr", { class: "clickable", dataset: { id: m.id }, onclick: () => { location.hash = "#/message/" + m.id; } },
         h("td", { class: "mono" }, fmtTime(m.received_at)), h("td", {}, m.code || "?"),
         h("td", { class: "mono" }, m.sender || ""), h("td", { class: "mono" }, m.receiver || ""),
-        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), partly(m), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null),
+        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), partly(m), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null,
+          m.routing_state === "delivery_failed" ? h("span", { class: "tag" }, "delivery refused") : null),
         h("td", {}, m.rules.map((r) => h("span", { class: "tag rule" }, r))),
         h("td", { class: "mono masked" }, m.bsn || ""), h("td", {}, m.routing_state || "")));
     }
@@ -210,10 +211,13 @@ function actionBar(d) {
     box.append(h("div", { class: "field" }, dest), h("div", { class: "field" }, pr), h("button", { id: "republish", onclick: () =>
       after(api(`/messages/${id}/republish`, { body: { destination: dest.value, reason: pr.value } }), (r) => `Queued as outbox row ${r.outbox_id}`) }, "Re-publish"));
     const dr = reasonField("dead-reason");
-    const dead = !d.message.dead_letter;
+    // a SOAP endpoint refused one of its envelopes (Fo03): only that delivery is parked; "out" sends it again
+    const refused = !d.message.dead_letter && d.message.routing_state === "delivery_failed";
+    const dead = !d.message.dead_letter && !refused;
     box.append(h("div", { class: "field" }, dr), h("button", { id: "dead-letter", class: "secondary", onclick: () =>
-      after(api(`/messages/${id}/dead-letter`, { body: { dead, reason: dr.value } }), () => dead ? "Moved to dead letters" : "Moved out of dead letters") },
-      dead ? "Move to dead letters" : "Move out of dead letters"));
+      after(api(`/messages/${id}/dead-letter`, { body: { dead, reason: dr.value } }),
+        () => dead ? "Moved to dead letters" : refused ? "The refused delivery is queued again" : "Moved out of dead letters") },
+      dead ? "Move to dead letters" : refused ? "Send the refused delivery again" : "Move out of dead letters"));
   }
   if (can("reveal_bsn") && !d.revealed) {
     const vr = reasonField("reveal-reason");
