@@ -48,6 +48,17 @@ def _messages(n: int) -> list[tuple[str, bytes]]:
     return out
 
 
+def _default_setting(name: str) -> Any:
+    from gateway.settings import Settings
+
+    return Settings.model_fields[name].default
+
+
+def _more(skip: int, n: int) -> list[tuple[str, bytes]]:
+    """n further messages (new clients and numbers) after the first `skip`."""
+    return _messages(skip + n)[skip:]
+
+
 def _parties(store: Any) -> dict[str, str]:
     from gateway import samples
     from gateway.auth.keys import key_hash, new_key
@@ -141,13 +152,48 @@ def _echo(workers: int) -> Iterator[tuple[str, dict]]:
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "uvicorn", "benchmarks.echo_app:app", "--port", str(port),
            "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    with _process(cmd, {**os.environ, "PYTHONPATH": str(REPO)}, url, "/docs"):
-        yield url, {}
+    with _process(cmd, {**os.environ, "PYTHONPATH": str(REPO)}, url, "/docs") as proc:
+        yield url, {"pid": proc.pid}
 
 
 def _requests(messages: list[tuple[str, bytes]], keys: dict[str, str]) -> list[Request]:
     return [Request("/v1/messages", xml, {"Content-Type": "application/xml", "X-API-Key": str(keys.get(role, "-"))})
             for role, xml in messages]
+
+
+def _in_process(kind: str, work: Path, n: int, threads: int) -> dict[str, Any]:
+    """The same messages through pipeline.process in this process, `threads` at once, each
+    authenticated by its API key as the service does (the HTTP layer's share is the difference)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.auth.batched import BatchedKeyLookup
+    from gateway.auth.identity import party_for_key
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+
+    with _store_url(kind) as url:
+        settings = Settings(data_dir=work, store_url=url, hmac_secret=SECRET)
+        work.mkdir(parents=True, exist_ok=True)
+        components = build_components(settings)
+        try:
+            keys = _parties(components.store)
+            pipeline = Pipeline(components)
+            lookup = BatchedKeyLookup(components.store)
+            messages = _messages(WARMUP + n)
+
+            def one(m: tuple[str, bytes]) -> str:
+                return pipeline.process(m[1], party_for_key(components.store, keys[m[0]], lookup)).verdict
+
+            for m in messages[:WARMUP]:
+                one(m)
+            cpu0, t0 = sum(os.times()[:2]), time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                verdicts = list(pool.map(one, messages[WARMUP:]))
+            seconds, cpu = time.perf_counter() - t0, sum(os.times()[:2]) - cpu0
+            lookup.close()
+        finally:
+            components.store.engine.dispose()
+    return {"msgs_per_s": n / seconds, "cpu_ms": 1000 * cpu / n, "accepted": f"{verdicts.count('accepted')}/{n}"}
 
 
 def _accepted(out: Any) -> int:
@@ -160,6 +206,7 @@ def service_http(ctx: RunContext) -> Result:
     n = 200 if ctx.quick else 3000  # messages of the closed-loop (most the server can do) phase
     paced_s = 2 if ctx.quick else 6  # seconds of the open-loop phase at RATE msg/s
     variants = [("echo", 1), ("echo", WORKERS), ("sqlite", 1), ("postgres", 1), ("postgres", WORKERS)]
+    threads = _default_setting("pipeline_threads")
     rows: list[dict[str, Any]] = []
     unavailable: dict[str, str] = {}
     echo_rate: dict[int, float] = {}
@@ -177,10 +224,16 @@ def service_http(ctx: RunContext) -> Result:
                 host, port = url.removeprefix("http://").split(":")
                 reqs = _requests(messages, keys)
                 httpload.closed_loop(host, int(port), reqs[:WARMUP], connections=2)  # schemas, rules
+                cpu0 = _cpu_seconds(keys["pid"])
                 full = httpload.closed_loop(host, int(port), reqs[WARMUP:WARMUP + n], CONNECTIONS,
                                             keep_bodies=True)
+                cpu_ms = 1000 * (_cpu_seconds(keys["pid"]) - cpu0) / n
                 paced = httpload.open_loop(host, int(port), reqs[WARMUP + n:], RATE, connections=4 * CONNECTIONS,
                                            keep_bodies=True)
+                # Latency where the server keeps up: half the rate it just sustained (capped at RATE).
+                easy_rate = max(10, min(RATE, int(n / full.seconds / 2)))
+                easy = httpload.open_loop(host, int(port), _requests(_more(len(messages), int(easy_rate * paced_s)),
+                                                                     keys), easy_rate, connections=4 * CONNECTIONS)
                 if kind == "sqlite" and oversized is None:
                     oversized = _oversized(url, keys["aanbieder"], keys["pid"])
         except Exception as exc:  # the variant is listed as not measured, with the reason
@@ -189,18 +242,35 @@ def service_http(ctx: RunContext) -> Result:
         rate = n / full.seconds
         if kind == "echo":
             echo_rate[workers] = rate
+        pct = httpload.percentile
         rows.append({
             "variant": label,
             "msgs_per_s": round(rate, 1),
-            "p50_ms": round(httpload.percentile(full.latencies_ms, 0.5), 1),
-            "p99_ms": round(httpload.percentile(full.latencies_ms, 0.99), 1),
+            "cpu_ms_per_msg": round(cpu_ms, 2),
+            "p50_ms": round(pct(full.latencies_ms, 0.5), 1),
+            "p99_ms": round(pct(full.latencies_ms, 0.99), 1),
             "accepted": f"{_accepted(full)}/{n}",
-            f"at_{RATE}_p50_ms": round(httpload.percentile(paced.latencies_ms, 0.5), 1),
-            f"at_{RATE}_p99_ms": round(httpload.percentile(paced.latencies_ms, 0.99), 1),
+            f"at_{RATE}_p50_ms": round(pct(paced.latencies_ms, 0.5), 1),
+            f"at_{RATE}_p95_ms": round(pct(paced.latencies_ms, 0.95), 1),
+            f"at_{RATE}_p99_ms": round(pct(paced.latencies_ms, 0.99), 1),
             f"at_{RATE}_accepted": f"{_accepted(paced)}/{len(paced.latencies_ms) + paced.errors}",
+            "sustained_rate": easy_rate,
+            "sustained_p50_ms": round(pct(easy.latencies_ms, 0.5), 1),
+            "sustained_p95_ms": round(pct(easy.latencies_ms, 0.95), 1),
+            "sustained_p99_ms": round(pct(easy.latencies_ms, 0.99), 1),
             "ratio_to_echo": round(rate / echo_rate[workers], 3) if workers in echo_rate else None,
         })
-    gateway_rows = [r for r in rows if not r["variant"].startswith("echo")]
+    for kind in ("postgres",):  # the pipeline without HTTP, same messages and keys, same concurrency
+        label = f"{kind}, in process ({threads} threads, no HTTP)"
+        try:
+            ip = _in_process(kind, ctx.work_dir / f"inproc-{kind}", n, threads)
+        except Exception as exc:
+            unavailable[label] = f"{type(exc).__name__}: {exc}"
+            continue
+        rows.append({"variant": label, "msgs_per_s": round(ip["msgs_per_s"], 1),
+                     "cpu_ms_per_msg": round(ip["cpu_ms"], 2), "accepted": ip["accepted"]})
+    inproc = next((r for r in rows if "in process" in r["variant"]), None)
+    gateway_rows = [r for r in rows if not r["variant"].startswith("echo") and "in process" not in r["variant"]]
     best = max(gateway_rows, key=lambda r: r["msgs_per_s"]) if gateway_rows else None
     pg = [r for r in gateway_rows if r["variant"].startswith("postgres")]
     pg_best = max(pg, key=lambda r: r["msgs_per_s"]) if pg else None
@@ -208,7 +278,11 @@ def service_http(ctx: RunContext) -> Result:
     if pg_best:
         parts.append(f"postgres ({pg_best['variant'].split(', ')[1]}): {pg_best['msgs_per_s']:,.0f} msg/s = "
                      f"{pg_best['ratio_to_echo']}x the plain FastAPI echo, p99 {pg_best[f'at_{RATE}_p99_ms']} ms at "
-                     f"{RATE} msg/s")
+                     f"{RATE} msg/s, p99 {pg_best['sustained_p99_ms']} ms at {pg_best['sustained_rate']} msg/s")
+    if inproc:
+        parts.append(f"the same pipeline in process: {inproc['msgs_per_s']:,.0f} msg/s, "
+                     f"{inproc['cpu_ms_per_msg']} ms CPU per message (HTTP server: "
+                     f"{pg_best['cpu_ms_per_msg'] if pg_best else '?'} ms)")
     for r in gateway_rows:
         if r is not pg_best:
             parts.append(f"{r['variant']}: {r['msgs_per_s']:,.0f} msg/s ({r['ratio_to_echo']}x echo), "
@@ -235,13 +309,19 @@ def service_http(ctx: RunContext) -> Result:
             f"always in flight (benchmarks.httpload, asyncio, no client library); then {int(RATE * paced_s)} more at a "
             f"fixed {RATE} msg/s (open loop: latency counts from the moment a request was due). "
             "The echo rows are a plain FastAPI endpoint under uvicorn with the same workers "
-            "(benchmarks.echo_app), sent the same bodies: the ceiling of Python HTTP on this machine."
+            "(benchmarks.echo_app), sent the same bodies: the ceiling of Python HTTP on this machine. "
+            "cpu_ms_per_msg: user + system CPU seconds of the server processes during the closed-loop phase per "
+            "message (less noisy than the rate on a shared machine). sustained_*: a further open-loop phase at half "
+            "the rate the server just sustained (at most 500 msg/s), where latency is the server's own, not queueing. "
+            f"The in-process row sends the same messages through pipeline.process from {threads} threads "
+            "(the service's default pipeline_threads), each authenticated by its key as the service does."
         ),
         baseline="the plain FastAPI echo endpoint with the same number of workers, same run",
         ratio_meaning="gateway messages per second / echo requests per second (1.0 = as fast as an endpoint "
                       "that does nothing)",
-        columns=["variant", "msgs_per_s", "p50_ms", "p99_ms", "accepted", f"at_{RATE}_p50_ms",
-                 f"at_{RATE}_p99_ms", f"at_{RATE}_accepted", "ratio_to_echo"],
+        columns=["variant", "msgs_per_s", "cpu_ms_per_msg", "p50_ms", "p99_ms", "accepted", f"at_{RATE}_p50_ms",
+                 f"at_{RATE}_p95_ms", f"at_{RATE}_p99_ms", f"at_{RATE}_accepted", "sustained_rate",
+                 "sustained_p50_ms", "sustained_p95_ms", "sustained_p99_ms", "ratio_to_echo"],
         rows=rows,
         headline=headline,
         unavailable=unavailable,
@@ -252,6 +332,22 @@ def service_http(ctx: RunContext) -> Result:
                "Kafka variants are not part of this benchmark any more: the outbox is drained by the "
                "publisher after the answer, so it does not change these figures (tests/faults measure it)."],
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a server process and its worker processes (Linux /proc)."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    ticks = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kb(pid: int) -> int:

@@ -57,7 +57,8 @@ def mask_text(text: str) -> str:
 def mask_value(value: Any) -> Any:
     """A copy of `value` with every BSN-looking string or number masked, recursing into containers."""
     if isinstance(value, str):
-        return mask_text(value)
+        # Shorter than nine characters holds no nine-digit run: most keys and values of a log line.
+        return mask_text(value) if len(value) >= 9 else value
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -67,7 +68,7 @@ def mask_value(value: Any) -> Any:
         # Long fractions would print nine-digit runs (0.123456789); microseconds are plenty.
         return round(value, 6)
     if isinstance(value, dict):
-        return {mask_value(k) if isinstance(k, str) else k: mask_value(v) for k, v in value.items()}
+        return {mask_value(k) if isinstance(k, str) and len(k) >= 9 else k: mask_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [mask_value(v) for v in value]
     if isinstance(value, bytes):
@@ -463,50 +464,79 @@ REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def _request_id(request: Request) -> str:
-    for h in REQUEST_ID_HEADERS:
-        value = request.headers.get(h)
-        # A sender's id is only kept when it is a plain token (no log injection, bounded size).
-        if value and _SAFE_ID.match(value):
-            return value
-    return uuid.uuid4().hex
-
-
-def _route_label(request: Request) -> str:
-    # The route template (/console/api/messages/{id}), not the path: bounded label cardinality.
-    route = request.scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
-
-
 def install(app: FastAPI, *, access_log: bool = True, metrics_obj: Metrics | None = None) -> None:
     """Add the observability router and a middleware that binds a request id to every log line,
     echoes it in `X-Request-ID`, writes one access line and observes the request latency."""
     m = metrics_obj or metrics
     app.state.metrics = m
     app.include_router(router)
-    log = get_logger("gateway.http")
+    app.add_middleware(ObserveRequests, metrics=m, access_log=access_log)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
-        rid = _request_id(request)
+
+def _scope_request_id(scope: dict[str, Any]) -> str:
+    """`_request_id` read from the raw ASGI headers (no Request object per request)."""
+    wanted = {h.encode(): None for h in REQUEST_ID_HEADERS}
+    found: dict[bytes, bytes] = {}
+    for name, value in scope.get("headers") or ():
+        if name in wanted and name not in found:
+            found[name] = value
+    for h in REQUEST_ID_HEADERS:
+        raw = found.get(h.encode())
+        if raw:
+            value = raw.decode("latin-1")
+            # A sender's id is only kept when it is a plain token (no log injection, bounded size).
+            if _SAFE_ID.match(value):
+                return value
+    return uuid.uuid4().hex
+
+
+class ObserveRequests:
+    """Plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which runs every request
+    through a task group and memory streams: at high rates that costs more than the handler).
+
+    Per HTTP request: a request id (the sender's X-Request-ID / X-Correlation-ID when it is a
+    plain token, else a new one) bound to every log line written while it is handled and echoed
+    in `X-Request-ID`; the latency until the response starts observed in
+    gateway_http_request_seconds; one `http_request` access line (not for /healthz, /metrics)."""
+
+    def __init__(self, app: Any, metrics: Metrics, access_log: bool = True) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.access_log = access_log
+        self.log = get_logger("gateway.http")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _scope_request_id(scope)
         start = time.perf_counter()
+        header = (b"x-request-id", rid.encode("latin-1"))
+        observed = False
+
+        def observe(status: int) -> None:
+            nonlocal observed
+            if observed:
+                return
+            observed = True
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.http_seconds.labels(scope["method"], route, f"{status // 100}xx").observe(elapsed)
+            path = scope.get("path", "")
+            if self.access_log and path not in ("/healthz", "/metrics"):
+                self.log.info("http_request", method=scope["method"], path=path, status=status,
+                              duration_ms=round(elapsed * 1000, 2))
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                observe(message["status"])
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+                headers.append(header)
+                message = {**message, "headers": headers}
+            await send(message)
+
         with structlog.contextvars.bound_contextvars(request_id=rid, correlation_id=rid):
-            status = 500
             try:
-                response = await call_next(request)
-                status = response.status_code
+                await self.app(scope, receive, send_with_id)
             finally:
-                elapsed = time.perf_counter() - start
-                m.http_seconds.labels(request.method, _route_label(request), f"{status // 100}xx").observe(
-                    elapsed
-                )
-                if access_log and request.url.path not in ("/healthz", "/metrics"):
-                    log.info(
-                        "http_request",
-                        method=request.method,
-                        path=request.url.path,
-                        status=status,
-                        duration_ms=round(elapsed * 1000, 2),
-                    )
-        response.headers["X-Request-ID"] = rid
-        return response
+                observe(500)  # no response started: the app failed (ServerErrorMiddleware answers 500)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 from gateway import clock
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
-from gateway.ggk import ingress
+from gateway.ggk import ingress, outbound
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
@@ -160,6 +160,7 @@ class Pipeline:
         self.c = components
         self.settings = components.settings
         self._parties: dict[str, tuple[Any, float]] = {}  # party id -> (record, valid until)
+        self._outbound = outbound.Outbound(components.store, self.settings)
 
     # -- the chain -------------------------------------------------------------------------
 
@@ -271,6 +272,7 @@ class Pipeline:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
         from validators import extract
+        from gateway.store import ConflictError
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
 
@@ -290,12 +292,15 @@ class Pipeline:
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
-            if envelope is not None:  # IB216, in the transaction (its lock key keeps it alone)
+            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
+            # IB216 rides the duplicate check and the unique (zender, referentienummer) index: the
+            # envelope is looked up only when its payload is a duplicate (the same envelope again?)
+            # or after its row conflicted (a reused referentienummer), not for every message.
+            if envelope is not None and (same is not None or envelope.recheck_reference):
                 again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
                                                                        envelope.referentienummer))
                 if again is not None:
                     return again
-            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             if same is not None:
                 return self._duplicate(same, mtype, route, correlation)
             ctx = RuleContext(
@@ -351,8 +356,8 @@ class Pipeline:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
                                declaratie=ctx.extra.get("crossmessage.declaratie"))
-            if rows:
-                tx.enqueue(rows)
+            if rows:  # envelopes out: a Di01 to a chain party, SOAP delivery (gateway.ggk.outbound)
+                tx.enqueue(self._outbound.rows(tx, mtype, root, route, raw, message_id, rows))
             return Outcome(
                 message_id=message_id,
                 verdict=verdict,
@@ -372,10 +377,15 @@ class Pipeline:
         keys = self._lock_keys(mtype, route, correlation, identificatie)
         if envelope is not None:
             keys = sorted({*keys, f"envelope:{envelope.zender}:{envelope.referentienummer}"})
-        return self._store_group().run(keys,
-                                       judge_and_store, (route.sender, mtype.code, identificatie, sha),
-                                       alone=len(raw) >= GC_PAUSE_BYTES,
-                                       hint=_state_hint(root, mtype, route, correlation))
+        try:
+            return self._store_group().run(keys,
+                                           judge_and_store, (route.sender, mtype.code, identificatie, sha),
+                                           alone=len(raw) >= GC_PAUSE_BYTES,
+                                           hint=_state_hint(root, mtype, route, correlation))
+        except ConflictError:
+            if envelope is not None:  # perhaps its referentienummer: the next attempt looks it up
+                envelope.recheck_reference = True
+            raise
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -522,6 +532,7 @@ class Pipeline:
             party = (route.sender if route else None) or principal or envelope.zender
             rows = plan.fo01_rows(self.settings, self.c.secret, mtype, party, answer, fields["message_id"],
                                   (envelope.envelope.stuurgegevens.ontvanger.organisatie or "").strip())
+            rows = self._outbound.soap(rows)  # and to the zender's SOAP endpoint, if it has one
             fields["routing_state"] = "pending"
         message_id = self.c.store.save_transport_rejection(
             **fields,

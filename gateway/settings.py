@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     # Intake.
     max_in_flight: int = Field(
-        16, description="Messages processed at the same time; beyond it the API answers 503."
+        64, description="Messages processed at the same time; beyond it the API answers 503."
     )
     retry_after_seconds: int = Field(2, description="Retry-After sent with 429/503 answers.")
     deadline_scan_seconds: float = Field(
@@ -88,8 +88,9 @@ class Settings(BaseSettings):
         "more than one. Each process has its own group committer."
     )
     pipeline_threads: int = Field(
-        8, description="Threads per process that run the pipeline (its work holds the GIL: a "
-        "few suffice; messages beyond them wait, up to max_in_flight)."
+        32, description="Threads per process that run the pipeline; messages beyond them wait, up "
+        "to max_in_flight. Their work holds the GIL, but the more of them wait for a store commit at "
+        "once, the larger the groups that share it (group commit)."
     )
     group_commit_max: int = Field(
         64, description="Most messages sharing one store transaction (group commit); 1 turns it off."
@@ -128,6 +129,21 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(0.5, description="Pause of the publisher when idle.")
     outbox_lease_seconds: float = Field(
         5.0, description="How long a claimed outbox row is reserved; unsent rows retry after it."
+    )
+
+    # StUF-GGk envelopes out (docs/ggk.md): delivery to parties' SOAP endpoints.
+    ggk_soap_delivery: bool = Field(
+        True, description="Deliver envelopes (Di01, Du01, Fo01) to the SOAP endpoint of parties that "
+        "have one (gateway party chain); off: they wait in the outbox until it is switched on."
+    )
+    ggk_soap_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one SOAP delivery (and loading the peer's WSDL) may take."
+    )
+    ggk_soap_retry_seconds: float = Field(
+        1.0, gt=0, description="First wait after a failed SOAP delivery; doubles with every failure."
+    )
+    ggk_soap_retry_max_seconds: float = Field(
+        300.0, gt=0, description="Longest wait between two tries of one SOAP delivery (retried until Bv03)."
     )
 
     @model_validator(mode="after")

@@ -149,6 +149,8 @@ def _encoding_issue(raw: bytes) -> Issue | None:
         problem = _prolog_issue(raw)
         if problem:
             return problem
+    if raw.isascii():  # ASCII is UTF-8; the test is a word-at-a-time scan, decoding is not
+        return None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -188,8 +190,20 @@ def _prolog_issue(raw: bytes) -> Issue | None:
     return None
 
 
+def _plain_prolog(raw: bytes) -> bool:
+    """The usual prolog: one of the known XML declarations, then (after whitespace) the root's
+    start tag. Such a document has no DOCTYPE: one could only stand between the two."""
+    if not raw.startswith(_UTF8_DECLS):
+        return False
+    end = raw.index(b"?>") + 2
+    start = raw.find(b"<", end)
+    return start > 0 and raw[start + 1:start + 2].isalpha() and (start == end or raw[end:start].isspace())
+
+
 def _doctype_issue(raw: bytes) -> Issue | None:
     """Refuse a DOCTYPE in the prolog (the only place one can be), before libxml2 sees it."""
+    if _plain_prolog(raw):
+        return None
     pos = 0
     n = len(raw)
     while pos < n:
@@ -225,10 +239,16 @@ def _too_deep(max_depth: int) -> etree.XPath:
 
 # A message is about 8 levels deep: one short query proves most documents far within the limit.
 _SHALLOW = 16
+# Up to this size counting '<' (a memchr-speed scan) is cheaper than the XPath query.
+_COUNT_BELOW = 64 * 1024
 
 
-def _depth_issue(root: etree._Element, max_depth: int) -> Issue | None:
-    """Refuse elements nested deeper than max_depth."""
+def _depth_issue(root: etree._Element, max_depth: int, raw: bytes | None = None) -> Issue | None:
+    """Refuse elements nested deeper than max_depth. `raw`, the parsed bytes, gives a cheaper
+    proof for a short document: d nested elements take at least 2d - 1 tags, each opened by a
+    '<', so a document with fewer than 2 * max_depth + 1 of them cannot nest deeper."""
+    if raw is not None and len(raw) < _COUNT_BELOW and raw.count(b"<") < 2 * max_depth + 1:
+        return None
     if max_depth > _SHALLOW and not _too_deep(_SHALLOW)(root):
         return None  # no element on level _SHALLOW + 1, so none deeper either
     found = _too_deep(max_depth)(root)
@@ -267,12 +287,12 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
     """Parse message bytes into an lxml root element, or explain why not (`huge_text`: see
     `hardened_parser`; only for StUF envelopes)."""
     limits = limits or DEFAULT_LIMITS
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        return ParseResult(None, [_issue("Message must be given as bytes")])
-    raw = bytes(raw)
-    too_big = size_issue(len(raw), limits)
-    if too_big:
-        return ParseResult(None, [too_big])
+    if type(raw) is not bytes:
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            return ParseResult(None, [_issue("Message must be given as bytes")])
+        raw = bytes(raw)
+    if len(raw) > limits.max_bytes:
+        return ParseResult(None, [size_issue(len(raw), limits)])
     if not raw or raw.isspace():  # as `not raw.strip()`, without copying the document
         return ParseResult(None, [_issue("Empty document: no XML content")])
     warnings: list[Issue] = []
@@ -286,7 +306,8 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
             return ParseResult(None, [bom])
         warnings.append(bom)
         raw = raw[3:]
-    problem = _encoding_issue(raw) or _doctype_issue(raw)
+    plain = _plain_prolog(raw)
+    problem = _encoding_issue(raw) or (None if plain else _doctype_issue(raw))
     if problem:
         return ParseResult(None, warnings + [problem])
     try:
@@ -296,14 +317,13 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
         return ParseResult(None, warnings + [_issue(text, line)])
     except (ValueError, etree.LxmlError) as exc:  # defensive: anything else lxml may raise
         return ParseResult(None, warnings + [_issue(f"Unreadable XML: {exc}")])
-    doctype = root.getroottree().docinfo.doctype
-    if doctype:
+    if not plain and root.getroottree().docinfo.doctype:  # a plain prolog has none
         return ParseResult(
             None,
             warnings
             + [_issue("Document type declarations (DOCTYPE) are not allowed: no DTDs or entities")],
         )
-    deep = _depth_issue(root, limits.max_depth)
+    deep = _depth_issue(root, limits.max_depth, raw)
     if deep:
         return ParseResult(None, warnings + [deep])
     return ParseResult(root, warnings)

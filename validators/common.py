@@ -17,7 +17,7 @@ from lxml import etree
 from validators.engine import Rule, RuleContext
 from validators.extract import as_date
 from validators.issues import Issue
-from validators.paths import PathIndex, child, children, local_name, scope_memo, text
+from validators.paths import PathIndex, child, kids, local_name, reach, scope_memo, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -79,18 +79,17 @@ def signed_amount(el: etree._Element | None, amount_name: str = "Bedrag") -> int
 
 def is_filled(el: etree._Element | None, *names: str) -> bool:
     """True when the element reached by `names` exists (the XSD forbids empty elements, RS033)."""
-    node = el
-    for name in names:
-        node = child(node, name)
-        if node is None:
-            return False
-    return node is not None
+    return reach(el, *names) is not None
 
 
 def elfproef(bsn: str) -> bool:
     """The BSN 11-proef (CS002): 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11."""
     if len(bsn) != 9 or not bsn.isdigit():
         return False
+    if bsn.isascii():  # digits 0-9: their code points minus 48 (the weights sum to 43)
+        d = bsn.encode("ascii")
+        total = 9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7] - d[8] - 43 * 48
+        return total % 11 == 0
     total = sum(map(operator.mul, _ELFPROEF_WEIGHTS, map(int, bsn)))
     return total % 11 == 0
 
@@ -110,9 +109,12 @@ def descendants(el: etree._Element | None, *names: str) -> list[etree._Element]:
         found = memo.get(key)
         if found is not None:
             return list(found)
-    nodes = [el]
-    for name in names:
-        nodes = [c for n in nodes for c in children(n, name)]
+    if len(names) == 1:
+        nodes = list(kids(el, names[0]))
+    else:
+        nodes = [el]
+        for name in names:
+            nodes = [c for n in nodes for c in kids(n, name)]
     if memo is not None and len(memo) < _MEMO_MAX:
         memo[key] = nodes
         return list(nodes)
@@ -257,6 +259,8 @@ def stacked(periods: list[Period], *, wmo: bool) -> list[tuple[Period, str]]:
     (generic), any product. iWmo: categories 11-14 may overlap anything, and a generic product
     may overlap those categories. Runs in n log n: one sorted index per comparison group.
     """
+    if len(periods) < 2:
+        return []  # nothing to overlap with
     if wmo:
         free = {i for i, p in enumerate(periods) if p.category in WMO_OVERLAP_CATEGORIES}
     else:

@@ -198,9 +198,13 @@ def _groups(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]] 
             return None
         found = {}
         local = _LOCAL
-        for c in el.iterchildren(etree.Element):
+        # All children, without lxml's element-type filter (it costs a matcher per call); a
+        # comment or processing instruction has no name and is left out here.
+        for c in el:
             tag = c.tag
             name = local.get(tag) or local_name(c)
+            if not name:
+                continue
             same = found.get(name)
             if same is None:
                 found[name] = [c]
@@ -233,6 +237,36 @@ def child(el: etree._Element | None, name: str) -> etree._Element | None:
     for c in el.iterchildren(_WILD.get(name) or any_ns(name)):
         return c
     return None
+
+
+def kids(el: etree._Element, name: str) -> list[etree._Element]:
+    """`children`, but within `fixed_trees()` the scope's own list: read it, never change it
+    (validators.common.descendants walks paths with it without copying at every step)."""
+    scope = _SCOPE.get()
+    if scope is not None:
+        groups = scope.get(el) or (None if _FULL in scope else _groups(scope, el))
+        if groups is not None:
+            return groups.get(name) or _NO_KIDS
+    return list(el.iterchildren(_WILD.get(name) or any_ns(name)))
+
+
+_NO_KIDS: list[etree._Element] = []  # shared, never changed
+
+
+def reach(el: etree._Element | None, *names: str) -> etree._Element | None:
+    """The element reached by following `names` (first child of each name), or None."""
+    node = el
+    scope = _SCOPE.get()
+    for name in names:  # child(), inlined as in text()
+        if node is None:
+            return None
+        groups = (scope.get(node) or (None if _FULL in scope else _groups(scope, node))) if scope is not None else None
+        if groups is not None:
+            same = groups.get(name)
+            node = same[0] if same else None
+        else:
+            node = next(node.iterchildren(_WILD.get(name) or any_ns(name)), None)
+    return node
 
 
 def text(el: etree._Element | None, *names: str) -> str | None:

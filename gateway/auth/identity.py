@@ -12,13 +12,20 @@ from gateway.auth.keys import from_headers, key_hash, key_id_of
 from gateway.auth.policy import Party, Refused
 
 
-def party_for_key(store: Any, key: str) -> Party:
-    """The party of a presented API key; Refused(401) for an unknown or revoked key or party."""
+def party_for_key(store: Any, key: str, lookup: Any = None) -> Party:
+    """The party of a presented API key; Refused(401) for an unknown or revoked key or party.
+    `lookup`: a gateway.auth.batched.BatchedKeyLookup to share the usual case's query with the
+    keys of concurrent requests."""
     digest = key_hash(key)
-    live = getattr(store, "find_key_party", None)
-    party = live(digest) if live is not None else None
-    if party is not None:  # the usual case: a live key of a live party, one query
-        return Party(party.party_id, party.role, party.name)
+    if lookup is not None:
+        found_live = lookup.party(digest)
+        if found_live is not None:
+            return found_live
+    else:
+        live = getattr(store, "find_key_party", None)
+        party = live(digest) if live is not None else None
+        if party is not None:  # the usual case: a live key of a live party, one query
+            return Party(party.party_id, party.role, party.name)
     found = store.find_api_key(digest)
     if found is None:
         revoked = _revoked_key_id(store, digest)
@@ -67,11 +74,13 @@ def authenticate(
     authorization: str | None,
     x_api_key: str | None,
     cert_fingerprint: str | None,
+    lookup: Any = None,
 ) -> Party:
-    """The calling party; a key takes precedence over a certificate. Refused(401) otherwise."""
+    """The calling party; a key takes precedence over a certificate. Refused(401) otherwise.
+    `lookup`: see party_for_key."""
     key = from_headers(authorization, x_api_key)
     if key:
-        return party_for_key(store, key)
+        return party_for_key(store, key, lookup)
     if cert_fingerprint:
         return party_for_cert(store, cert_fingerprint)
     raise Refused(

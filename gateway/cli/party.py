@@ -1,4 +1,5 @@
-"""`gateway party add|key|revoke|list|cert`: the parties that may send, and their credentials.
+"""`gateway party add|key|revoke|list|cert|chain`: the parties that may send, their credentials,
+and (chain) whether they are reached through the ISD chain, with their SOAP endpoint.
 
 An API key is printed once, when it is made; the store keeps only its SHA-256.
 """
@@ -36,6 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = ps.add_parser("cert", help="register a client certificate (PEM) for a party")
     c.add_argument("party_id")
     c.add_argument("pem", help="certificate file (PEM)")
+
+    ch = ps.add_parser("chain", help="reach a party through the ISD chain: envelopes out, and its SOAP endpoint")
+    ch.add_argument("party_id")
+    ch.add_argument("--soap-url", help="the party's OntvangAsynchroon address: every envelope for it is "
+                    "delivered there (Bv03 = delivered); without it: stream and topics only")
+    ch.add_argument("--wsdl", help="the peer's WSDL URL (default: the gateway's own, the same contract)")
+    ch.add_argument("--tls-ca", help="CA bundle (PEM) the peer's certificate must chain to")
+    ch.add_argument("--tls-cert", help="our client certificate (PEM) towards the peer")
+    ch.add_argument("--tls-key", help="the key (PEM) of --tls-cert")
+    ch.add_argument("--remove", action="store_true", help="the party is no longer reached through the chain")
 
     ls = ps.add_parser("list", help="list parties and their keys")
     ls.add_argument("--json", action="store_true")
@@ -119,14 +130,20 @@ def _run(args: argparse.Namespace) -> int:
         store.audit("cli", "client_cert_added", args.party_id, details={"fingerprint": fp})
         print(f"registered certificate {fp} for {args.party_id}")
         return 0
+    if args.action == "chain":
+        return _chain(store, args)
     if args.action == "list":
+        from gateway.store.ggk import chain_parties
+
         rows = []
+        chained = chain_parties(store)
         for p in store.list_parties():
             keys = store.list_api_keys(p.party_id)
             rows.append({
                 "party_id": p.party_id, "role": p.role, "name": p.name,
                 "revoked": p.revoked_at is not None,
                 "keys": [{"key_id": k.key_id, "revoked": k.revoked_at is not None} for k in keys],
+                "chain": {"soap_url": chained[p.party_id].soap_url} if p.party_id in chained else None,
             })
         if args.json:
             print(json.dumps(rows, indent=2))
@@ -134,6 +151,32 @@ def _run(args: argparse.Namespace) -> int:
             for r in rows:
                 active = [k["key_id"] for k in r["keys"] if not k["revoked"]]
                 state = "revoked" if r["revoked"] else "active"
-                print(f"{r['party_id']:<10} {r['role']:<10} {state:<8} keys: {', '.join(active) or '-'}  {r['name']}")
+                via = "" if r["chain"] is None else f"  chain: {r['chain']['soap_url'] or 'stream/topics'}"
+                print(f"{r['party_id']:<10} {r['role']:<10} {state:<8} keys: {', '.join(active) or '-'}  {r['name']}{via}")
         return 0
     raise ValueError(f"unknown action {args.action}")
+
+
+def _chain(store, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from gateway.store import ggk
+
+    if args.remove:
+        if not ggk.remove_chain_party(store, args.party_id):
+            raise LookupError(f"party {args.party_id} is not reached through the chain")
+        store.audit("cli", "chain_party_removed", args.party_id)
+        print(f"{args.party_id}: no longer reached through the chain")
+        return 0
+    if args.soap_url and not re.match(r"https?://", args.soap_url):
+        raise ValueError("--soap-url must be an http(s) URL")
+    for name in ("tls_ca", "tls_cert", "tls_key"):
+        value = getattr(args, name)
+        if value and not Path(value).is_file():
+            raise ValueError(f"--{name.replace('_', '-')} {value}: no such file")
+    if args.tls_key and not args.tls_cert:
+        raise ValueError("--tls-key needs --tls-cert")
+    ggk.set_chain_party(store, ggk.ChainParty(args.party_id, args.soap_url, args.wsdl, args.tls_ca, args.tls_cert,
+                                              args.tls_key))
+    store.audit("cli", "chain_party_set", args.party_id, details={"soap_url": args.soap_url})
+    where = f"; envelopes delivered to {args.soap_url}" if args.soap_url else "; no SOAP endpoint (stream/topics)"
+    print(f"{args.party_id}: reached through the chain{where}")
+    return 0

@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     settings = settings_from_args(args)
-    kwargs: dict = {}
+    # The gateway writes its own access line per request (observability: request id, route,
+    # latency); uvicorn's would be a second one. The backlog holds a month-end burst of connects.
+    kwargs: dict = {"access_log": False, "backlog": 2048}
     if settings.tls_certfile:
         kwargs.update(ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile)
         if settings.tls_client_ca:

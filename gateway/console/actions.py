@@ -64,12 +64,15 @@ def _reason(reason: str | None) -> str:
 
 def set_dead_letter(store: Any, actor: str, message_id: str, dead: bool, reason: str | None) -> dict:
     """Move a message to the dead-letter list (its undelivered rows are parked) or out of it
-    (its undelivered rows are claimable again, as Store.requeue_dead_letter does)."""
+    (its undelivered rows are claimable again, as Store.requeue_dead_letter does). A message whose
+    envelope a SOAP endpoint refused (routing_state delivery_failed: that row alone is parked,
+    gateway.store.ggk.refused) is moved "out" the same way: the refused delivery is tried again."""
     why = _reason(reason)
     o, m = t.outbox, t.messages
     with store.transaction() as tx:
         msg = _require_message(tx.conn, message_id)
-        if bool(msg["dead_letter"]) == dead:
+        parked = bool(msg["dead_letter"]) or (not dead and msg["routing_state"] == "delivery_failed")
+        if parked == dead:
             raise ActionError(409, "already in the dead-letter list" if dead else "not in the dead-letter list")
         pending = o.c.message_id == message_id, o.c.published_at.is_(None)
         if dead:

@@ -152,6 +152,7 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         envelope = queries.envelope(conn, message_id)
     if envelope and envelope["fout"]:
         envelope["fout"]["omschrijving"] = mask_text(envelope["fout"]["omschrijving"] or "")
+    answers = _answers(ctx.store, message_id)
     view = xmlview.render(msg["raw"], reveal=reveal)
     retour = xmlview.render(msg["retour"], reveal=reveal) if msg["retour"] else None
     issues = _issues_with_lines(msg["issues"], view)
@@ -179,8 +180,32 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         "prestaties": prestaties,
         # the StUF-GGk envelope it came in and the Du01/Fo01 answer (None for a bare message)
         "envelope": envelope,
+        # the envelopes sent for it (Di01, Du01/Fo01) and the Du01s/Fo01s that came back for them
+        "answers": answers,
         "revealed": reveal,
     }
+
+
+def _answers(store: Any, message_id: str) -> dict[str, Any]:
+    from gateway.ggk import answers
+
+    found = answers.of_message(store, message_id)
+    for f in found["fo01"]:  # a chain error's text may quote a value
+        f["omschrijving"] = mask_text(f.get("omschrijving") or "")
+        f["details"] = mask_text(f.get("details") or "")
+    return found
+
+
+@router.get("/ggk/fo01")
+def chain_errors(request: Request, unlinked: bool = False,
+                 session: Session = Depends(require("read"))) -> dict[str, Any]:
+    """Fo01s received from the chain, newest first; `unlinked`: those naming no envelope of ours."""
+    from gateway.ggk.answers import _plain
+    from gateway.store import ggk as gstore
+
+    rows = gstore.list_fo01(context(request).store, unlinked=unlinked)
+    return {"items": [_plain({k: (mask_text(v or "") if k in ("omschrijving", "details") else v)
+                              for k, v in r.items() if k != "sha256"}) for r in rows]}
 
 
 @router.get("/messages/{message_id}")

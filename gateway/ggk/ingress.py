@@ -14,28 +14,32 @@ the bare-message path, which reports it as it always did.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
-from dataclasses import dataclass
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from gateway.auth.policy import Party, Refused
-from gateway.ggk import build
-from gateway.ggk.errors import EnvelopeError
 from gateway.catalog import MessageType
+from gateway.ggk import build
+from gateway.ggk.errors import EnvelopeError, fail
 from gateway.ggk.model import (
     CHAIN_PARTIES,
     GGK_APPLICATIE,
     NS_GGK,
     NS_STUF,
+    Application,
     Envelope,
     Stuurgegevens,
     Systeem,
 )
 from gateway.ggk.payload import Payload, open_payload
-from gateway.ggk.read import read
+from gateway.ggk.read import MAX_ENVELOPE_BYTES, parse_root, read_root
 
 if TYPE_CHECKING:
     from schemas.registry import SchemaRegistry
@@ -78,8 +82,10 @@ class Received:
     raw: bytes
     envelope: Envelope
     payload: Payload
+    # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
+    recheck_reference: bool = False
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
@@ -133,10 +139,22 @@ class Received:
 
 
 def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | None:
-    """None for a bare message; the opened envelope otherwise. Raises EnvelopeError."""
-    if not is_envelope(raw):
+    """None for a bare message; the opened envelope otherwise. Raises EnvelopeError.
+
+    The envelope is parsed once: its root tells an envelope from a bare message that merely
+    mentions a StUF namespace (is_envelope's answer, without a second parser on the same bytes)."""
+    if not any(mark in raw for mark in _MARKS):
         return None
-    message = read(raw)
+    try:
+        root = parse_root(raw)
+    except EnvelopeError:
+        if root_namespace(raw) not in _NAMESPACES:
+            return None  # not an envelope that fails to parse: the bare path reports it
+        raise
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
+        return None
+    message = read_root(root)
     if not isinstance(message, Envelope):
         from gateway.ggk.errors import fail
 
@@ -181,23 +199,95 @@ def reused(code_text: str) -> EnvelopeError:
     return fail("REFERENCE_REUSED", code_text, path="/stuurgegevens/referentienummer")
 
 
+# The Du01 of a retour as build.envelope writes it (pretty printed, the same namespace prefixes),
+# with the few values that vary as slots: filled in by string formatting instead of building and
+# schema-checking a tree for every retour. tests/ggk proves it byte for byte equal to
+# build.envelope and valid under our schema.
+_DU01 = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    f'<GGK:envelopRetourbericht-ggk_Du01 xmlns:StUF="{NS_STUF}" xmlns:GGK="{NS_GGK}">\n'
+    "  <GGK:stuurgegevens>\n"
+    "    <StUF:berichtcode>Du01</StUF:berichtcode>\n"
+    "    <StUF:zender>\n"
+    "      <StUF:organisatie>{zender}</StUF:organisatie>\n"
+    "      <StUF:applicatie>{applicatie}</StUF:applicatie>\n"
+    "    </StUF:zender>\n"
+    "    <StUF:ontvanger>\n"
+    "      <StUF:organisatie>{ontvanger}</StUF:organisatie>\n"
+    f"      <StUF:applicatie>{GGK_APPLICATIE}</StUF:applicatie>\n"
+    "    </StUF:ontvanger>\n"
+    "    <StUF:referentienummer>{ref}</StUF:referentienummer>\n"
+    "    <StUF:tijdstipBericht>{tijdstip}</StUF:tijdstipBericht>\n"
+    "    <StUF:crossRefnummer>{cross}</StUF:crossRefnummer>\n"
+    "    <StUF:functie>{functie}</StUF:functie>\n"
+    "  </GGK:stuurgegevens>\n"
+    "  <GGK:parameters>\n"
+    "    <GGK:applicatieVersie>{app_versie}</GGK:applicatieVersie>\n"
+    "    <GGK:applicatieSubversie>{app_subversie}</GGK:applicatieSubversie>\n"
+    "    <GGK:functieVersie>{versie}</GGK:functieVersie>\n"
+    "    <GGK:functieSubversie>{subversie}</GGK:functieSubversie>\n"
+    "    <GGK:bericht>\n"
+    "      <GGK:xmlBestand>{payload}</GGK:xmlBestand>\n"
+    "    </GGK:bericht>\n"
+    "  </GGK:parameters>\n"
+    "</GGK:envelopRetourbericht-ggk_Du01>\n"
+)
+_TIJDSTIP = re.compile(r"[0-9]{8,17}")
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def _fits_template(organisaties: tuple[str, str], cross: str, functie: str, versions: tuple[str, ...],
+                   applicatie: str) -> bool:
+    """Whether every value meets what our schema asks of its slot (organisatie at most 200
+    characters, UUID v4, versions of four digits, functie at most 30, applicatie 3 to 50) and is
+    text lxml would write unchanged; otherwise the Du01 is built as a tree and schema-checked."""
+    plain = all(len(o) <= 200 and (o.isalnum() or not _NEEDS_BUILD.search(o)) for o in organisaties)
+    return (plain and _UUID4.fullmatch(cross) is not None and len(functie) <= 30
+            and (functie.isalnum() or not _NEEDS_BUILD.search(functie))
+            and all(len(v) == 4 and v.isascii() and v.isdigit() for v in versions)
+            and 3 <= len(applicatie) <= 50 and (applicatie.isalnum() or not _NEEDS_BUILD.search(applicatie)))
+
+
+# Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)
+# and surrounding whitespace: values with these take the tree builder.
+_NEEDS_BUILD = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]|^\s|\s$")
+
+
+def du01_bytes(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
+               payload: bytes, versie: str, subversie: str,
+               app: Application = build.DEFAULT_APPLICATION) -> bytes:
+    """A Du01 (xmlBestand) equal to build.envelope's for these values."""
+    if not _fits_template((zender, ontvanger), cross, functie, (versie, subversie, app.versie, app.subversie),
+                          app.naam) or _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
+        sg = Stuurgegevens(
+            berichtcode="Du01",
+            zender=Systeem(organisatie=zender, applicatie=app.naam),
+            ontvanger=Systeem(organisatie=ontvanger, applicatie=GGK_APPLICATIE),
+            referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
+        )
+        return build.envelope(sg, app, payload, versie, subversie)
+    data = _DU01.format(
+        zender=zender, applicatie=app.naam, ontvanger=ontvanger, ref=ref, tijdstip=tijdstip, cross=cross,
+        functie=functie, app_versie=app.versie, app_subversie=app.subversie, versie=versie, subversie=subversie,
+        payload=binascii.b2a_base64(payload, newline=False).decode("ascii"),
+    ).encode("utf-8")
+    if len(data) > MAX_ENVELOPE_BYTES:
+        raise fail("ENVELOPE_TOO_LARGE", f"the envelope would be {len(data) / (1024 * 1024):.1f} MB; "
+                   "the limit is 25 MB, payload included")
+    return data
+
+
 def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple[bytes, str]:
     """The retour (or 325, of type `answer`) of an enveloped heenbericht in its Du01, and the
     Du01's reference. Built from what is known (the pipeline built the retour from this payload:
     its parties are the heenbericht's, reversed; its versions the same) instead of reading the
-    retour again; the result is checked against the envelope schema as every built message."""
+    retour again. Every value comes from the checked Di01 and payload or from the gateway itself;
+    `du01_bytes` still sends a value its template cannot vouch for through the schema-checked builder."""
     p = received.payload
     ref = build.new_reference()
-    sg = Stuurgegevens(
-        berichtcode="Du01",
-        zender=Systeem(organisatie=p.receiver, applicatie=build.DEFAULT_APPLICATION.naam),
-        ontvanger=Systeem(organisatie=p.sender, applicatie=GGK_APPLICATIE),
-        referentienummer=ref,
-        tijdstip_bericht=build.tijdstip(),
-        cross_refnummer=received.referentienummer,
-        functie=answer.code,
-    )
-    return build.envelope(sg, build.DEFAULT_APPLICATION, retour, p.versie, p.subversie), ref
+    data = du01_bytes(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
+                      retour, p.versie, p.subversie)
+    return data, ref
 
 
 def payload_fo01(received: Received, reason: str) -> tuple[bytes, str]:

@@ -16,8 +16,9 @@ from lxml import etree
 
 from gateway import xmlparse
 from gateway.ggk import schema
-from gateway.ggk.errors import fail
+from gateway.ggk.errors import GgkError, error, fail
 from gateway.ggk.model import (
+    NS_GGK,
     ROOTS,
     Bevestiging,
     Envelope,
@@ -26,11 +27,15 @@ from gateway.ggk.model import (
     Stuurgegevens,
     Systeem,
 )
+from validators.paths import _LOCAL, local_name
 
 MB = xmlparse.MB
 # "Maximum grootte van het ggk0210-Di01 bericht inclusief deze base64 inhoud is 25 MegaByte."
 MAX_ENVELOPE_BYTES = 25 * MB
 _WHITESPACE = b" \t\r\n"
+# The hardened parser's limits for an envelope: 25 MB, the usual depth and BOM policy.
+_LIMITS = xmlparse.ParseLimits(max_bytes=MAX_ENVELOPE_BYTES, max_depth=xmlparse.DEFAULT_LIMITS.max_depth,
+                               bom_severity=xmlparse.DEFAULT_LIMITS.bom_severity)
 
 
 def _size(n: int) -> str:
@@ -42,7 +47,9 @@ def _children(el: etree._Element) -> Iterator[etree._Element]:
 
 
 def _fields(el: etree._Element) -> dict[str, etree._Element]:
-    return {etree.QName(c).localname: c for c in _children(el)}
+    """The element children by local name (the schema allows each name once)."""
+    names = _LOCAL
+    return {names.get(c.tag) or local_name(c): c for c in el.iterchildren(etree.Element)}
 
 
 def _text(el: etree._Element | None) -> str | None:
@@ -73,22 +80,44 @@ def _stuurgegevens(el: etree._Element, berichtcode: str) -> Stuurgegevens:
 
 
 def decode_base64(el: etree._Element) -> bytes:
-    """The payload bytes; XML Schema's base64Binary allows whitespace between the characters."""
+    """The payload bytes; XML Schema's base64Binary allows whitespace between the characters.
+    The received envelope's schema (schema.for_reading) leaves the payload's base64 to this
+    decode: a strict decode plus libxml2's one further demand (the bits the padding leaves over
+    are zero) refuses what the full schema would refuse, and what it would accept but cannot be
+    decoded (stray characters libxml2 skips), as before."""
     text = el.text or ""
     try:
-        data = text.encode("ascii").translate(None, _WHITESPACE)
-        payload = binascii.a2b_base64(data, strict_mode=True)
+        data = text.encode("ascii")
+        try:  # most senders write one line: decode it as it is
+            payload = binascii.a2b_base64(data, strict_mode=True)
+        except binascii.Error:
+            data = data.translate(None, _WHITESPACE)
+            payload = binascii.a2b_base64(data, strict_mode=True)
     except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
-        raise fail("PAYLOAD_BASE64", f"the payload ({etree.QName(el).localname}) is not valid base64: {exc}",
+        raise fail("PAYLOAD_BASE64", f"the payload ({local_name(el)}) is not valid base64: {exc}",
                    line=el.sourceline) from None
+    if not schema.trailing_bits_ok(data):
+        raise fail("PAYLOAD_BASE64", f"the payload ({local_name(el)}) is not valid base64: its padding does "
+                   "not fit (xs:base64Binary: whole quanta, at most two '=', the bits left over zero)", line=el.sourceline)
     return payload  # never larger than the envelope, whose size is already checked
+
+
+def _payload_findings(root: etree._Element) -> list[GgkError]:
+    """The full schema's finding on the payload's base64, if any (for an envelope refused for
+    other findings already: the count of findings stays what the full schema says)."""
+    out = []
+    for el in root.iter(f"{{{NS_GGK}}}xmlBestand", f"{{{NS_GGK}}}tekstBestand"):
+        if not schema.base64_ok(el.text or ""):
+            out.append(error("PAYLOAD_BASE64", f"Element '{local_name(el)}': the value is not a valid value of "
+                             "the atomic type 'xs:base64Binary'.", path=None, line=el.sourceline))
+    return out
 
 
 def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
     f = _fields(root)
     p = _fields(f["parameters"])
     bestand = next(_children(p["bericht"]))
-    kind = "xml" if etree.QName(bestand).localname == "xmlBestand" else "tekst"
+    kind = "xml" if local_name(bestand) == "xmlBestand" else "tekst"
     return Envelope(
         berichtcode=berichtcode,
         stuurgegevens=_stuurgegevens(f["stuurgegevens"], berichtcode),
@@ -121,37 +150,52 @@ def _fout(root: etree._Element, berichtcode: str) -> Fout:
     )
 
 
-def parse_envelope(raw: bytes) -> tuple[etree._Element, str]:
-    """The checked root element and its berichtcode (size, hardened parse, root, schema)."""
+def parse_root(raw: bytes) -> etree._Element:
+    """The parsed (not yet checked) root of an envelope: size, hardened parse. Raises EnvelopeError."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise fail("ENVELOPE_NOT_XML", "an envelope must be given as bytes")
     if len(raw) > MAX_ENVELOPE_BYTES:
         raise fail("ENVELOPE_TOO_LARGE", f"the envelope is {_size(len(raw))}; the limit is 25 MB, payload included")
-    limits = xmlparse.ParseLimits(max_bytes=MAX_ENVELOPE_BYTES, max_depth=xmlparse.DEFAULT_LIMITS.max_depth,
-                                  bom_severity=xmlparse.DEFAULT_LIMITS.bom_severity)
-    parsed = xmlparse.parse(bytes(raw), limits, huge_text=True)
+    parsed = xmlparse.parse(bytes(raw), _LIMITS, huge_text=True)
     if not parsed.ok:
         first = next(i for i in parsed.issues if i.severity == "error")
         raise fail("ENVELOPE_NOT_XML", first.text, line=first.line)
-    root = parsed.root
-    qname = etree.QName(root)
-    berichtcode = ROOTS.get((qname.namespace or "", qname.localname))
+    return parsed.root
+
+
+def check_root(root: etree._Element) -> str:
+    """The berichtcode of a parsed envelope root, after its root and our schema are checked."""
+    tag = root.tag if isinstance(root.tag, str) else ""
+    namespace, _, localname = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    berichtcode = ROOTS.get((namespace, localname))
     if berichtcode is None:
-        bare = qname.localname == "Bericht" and (qname.namespace or "").startswith("http://www.istandaarden.nl/")
-        what = "a bare iJw/iWmo message" if bare else f"'{qname.localname[:60]}' in namespace '{(qname.namespace or '')[:100]}'"
+        bare = localname == "Bericht" and namespace.startswith("http://www.istandaarden.nl/")
+        what = "a bare iJw/iWmo message" if bare else f"'{localname[:60]}' in namespace '{namespace[:100]}'"
         raise fail("NOT_AN_ENVELOPE", f"the root element is {what}, not a StUF envelope "
                    "(ggk0210-Di01, ggk0210-Du01) or a StUF Fo01, Fo03 or Bv03", line=root.sourceline)
-    found = schema.findings(root)
+    found = schema.findings(root, schema.for_reading())
     if found:
+        found = sorted(found + _payload_findings(root), key=lambda f: f.line or 0)
         first = found[0]
         more = f" ({len(found) - 1} more finding(s))" if len(found) > 1 else ""
         raise fail(first.code, first.text + more, path=first.path, line=first.line)
-    return root, berichtcode
+    return berichtcode
+
+
+def parse_envelope(raw: bytes) -> tuple[etree._Element, str]:
+    """The checked root element and its berichtcode (size, hardened parse, root, schema)."""
+    root = parse_root(raw)
+    return root, check_root(root)
 
 
 def read(raw: bytes) -> Envelope | Fout | Bevestiging:
     """Check and read one StUF message of the chain. Raises EnvelopeError."""
-    root, berichtcode = parse_envelope(raw)
+    return read_root(parse_root(raw))
+
+
+def read_root(root: etree._Element) -> Envelope | Fout | Bevestiging:
+    """Check and read the parsed root of a StUF message of the chain (`parse_root`)."""
+    berichtcode = check_root(root)
     if berichtcode in ("Di01", "Du01"):
         return _envelope(root, berichtcode)
     if berichtcode in ("Fo01", "Fo03"):

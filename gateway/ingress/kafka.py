@@ -17,6 +17,7 @@ import anyio
 
 from gateway import clock
 from gateway.auth.policy import Refused
+from gateway.ggk import answers
 from gateway.ggk.errors import EnvelopeError
 from gateway.observability import bind_message, get_logger
 from gateway.settings import Settings
@@ -47,6 +48,19 @@ class InboundConsumer:
         await consumer.start()
         return consumer
 
+    async def _fo01(self, raw: bytes, record: Any) -> None:
+        """Store a Fo01 from the topic (a trusted channel, like the messages on it); a store error
+        propagates (the record is retried), a broken or reused one is logged and skipped."""
+        try:
+            fo01 = await anyio.to_thread.run_sync(
+                lambda: answers.receive_fo01(self.pipeline.c.store, raw, None, "kafka"))
+        except EnvelopeError as exc:
+            log.warning("kafka_fo01_refused", reason=exc.error.code, stuf_code=exc.error.stuf_code,
+                        offset=record.offset, partition=record.partition)
+            return
+        log.info("kafka_fo01_received", fo01_id=fo01.id, linked=fo01.message_id, code=fo01.fout.code,
+                 duplicate=fo01.duplicate, offset=record.offset)
+
     async def handle(self, record: Any) -> None:
         """Process one record; raises only when it must be retried (not stored)."""
         from aiokafka.structs import TopicPartition
@@ -63,8 +77,11 @@ class InboundConsumer:
             log.warning("kafka_message_refused", reason=exc.code, offset=record.offset,
                         partition=record.partition)
         except EnvelopeError as exc:  # a refused StUF-GGk envelope: definitive, nothing stored
-            log.warning("kafka_envelope_refused", reason=exc.error.code, stuf_code=exc.error.stuf_code,
-                        offset=record.offset, partition=record.partition)
+            if exc.error.code == "NOT_AN_ENVELOPE" and answers.is_fo01(raw):
+                await self._fo01(raw, record)  # a Fo01 is kept on its own (gateway.ggk.answers)
+            else:
+                log.warning("kafka_envelope_refused", reason=exc.error.code, stuf_code=exc.error.stuf_code,
+                            offset=record.offset, partition=record.partition)
         tp = TopicPartition(record.topic, record.partition)
         await self.consumer.commit({tp: record.offset + 1})
         self.processed += 1

@@ -16,8 +16,9 @@ LOCK_KEY = "gateway:outbox-publisher"
 
 
 class PublisherLease:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, key: str = LOCK_KEY) -> None:
         self.store = store
+        self.key = key  # one lock per kind of worker (the SOAP delivery has its own)
         self._conn: Any = None
 
     def held(self) -> bool:
@@ -32,7 +33,7 @@ class PublisherLease:
                 self._close()
         conn = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            got = bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (lock_id(LOCK_KEY),)).scalar())
+            got = bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (lock_id(self.key),)).scalar())
         except Exception:
             conn.close()
             return False
@@ -45,7 +46,7 @@ class PublisherLease:
     def release(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(Exception):
-                self._conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (lock_id(LOCK_KEY),))
+                self._conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (lock_id(self.key),))
             self._close()
 
     def _close(self) -> None:

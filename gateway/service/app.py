@@ -1,5 +1,5 @@
 """The FastAPI app: routes, error handling, observability, console, and the background tasks
-(outbox publisher, inbound Kafka consumer) that live as long as the app."""
+(outbox publisher, SOAP delivery, inbound Kafka consumer) that live as long as the app."""
 
 from __future__ import annotations
 
@@ -38,6 +38,13 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         if settings.deadline_scan_seconds:
             tasks.append(asyncio.create_task(_watch_deadlines(app, settings.deadline_scan_seconds),
                                              name="deadline-watch"))
+        if settings.ggk_soap_delivery:
+            from gateway.routing.soap_delivery import SoapDelivery
+
+            delivery = SoapDelivery(components.store, settings, getattr(app.state, "metrics", None))
+            app.state.soap_delivery = delivery
+            workers.append(delivery)
+            tasks.append(asyncio.create_task(delivery.run(), name="soap-delivery"))
         if settings.kafka_bootstrap:
             from gateway.routing.publisher import OutboxPublisher
 
@@ -63,6 +70,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
             for t in tasks:
                 with contextlib.suppress(BaseException):
                     await t
+            lookup = getattr(app.state, "key_lookup", None)
+            if lookup is not None:  # its own connection to the store (gateway.auth.batched)
+                lookup.close()
 
     app = FastAPI(
         title="iJw/iWmo 3.2 message gateway",
@@ -126,6 +136,7 @@ def _document_errors(app: FastAPI) -> None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
                              routes=app.routes)
         error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        _document_auth_headers(app, schema)
         for path, ops in schema.get("paths", {}).items():
             if not path.startswith("/v1/"):
                 continue
@@ -144,6 +155,31 @@ def _document_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_auth_headers(app: FastAPI, schema: dict) -> None:
+    """The API key headers on every operation that authenticates its caller (deps.current_party
+    reads them from the request; FastAPI does not see them as parameters)."""
+    from fastapi import routing
+
+    from gateway.service.deps import AUTH_HEADER_PARAMETERS, uses_current_party
+
+    iter_contexts = getattr(routing, "iter_route_contexts", None)
+    if iter_contexts is None:  # FastAPI before included routers were kept nested: a flat list
+        routes = [r for r in app.routes if isinstance(r, routing.APIRoute)]
+    else:
+        routes = [c for c in iter_contexts(app.routes) if isinstance(c.original_route, routing.APIRoute)]
+    paths = schema.get("paths", {})
+    for route in routes:
+        if not route.include_in_schema or not uses_current_party(route.dependant):
+            continue
+        for method in route.methods:
+            op = paths.get(route.path_format, {}).get(method.lower())
+            if op is None:
+                continue
+            params = op.setdefault("parameters", [])
+            known = {(p.get("in"), p.get("name")) for p in params}
+            params.extend(dict(p) for p in AUTH_HEADER_PARAMETERS if ("header", p["name"]) not in known)
 
 
 def _observability(app: FastAPI, components: Components) -> None:

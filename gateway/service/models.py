@@ -75,7 +75,8 @@ class MessageReceived(BaseModel):
     routing_state: RoutingState = Field(description=(
         "not_routed (nothing handed on) | outbox_written (stored for the receiver's Kafka topics, not "
         "published yet) | published (on the receiver's stream and topics). GET /v1/messages/{id} "
-        "follows it on: consumed (the receiver acknowledged it on its stream) or dead_letter."))
+        "follows it on: consumed (the receiver acknowledged it on its stream), dead_letter, or "
+        "delivery_failed (a SOAP endpoint refused one of its envelopes with Fo03; its other rows go on)."))
     issues: list[dict[str, Any]]
     retour_code: str | None = Field(description="JW302 ... JW320, or JW325 for a declaration.")
     retour: str | None = Field(description=(
@@ -108,7 +109,8 @@ class MessageView(BaseModel):
     client_key: str | None
     allocation_numbers: list[str]
     routing_state: RoutingState = Field(description=(
-        "not_routed | outbox_written | published | consumed | dead_letter (gateway.routing.status)"))
+        "not_routed | outbox_written | published | consumed | dead_letter | delivery_failed "
+        "(gateway.routing.status)"))
     transport: str | None
     envelope: dict[str, Any] | None = Field(None, description=(
         "Only for a message sent in a StUF-GGk envelope (Di01/Du01): referentienummer, "
@@ -126,6 +128,9 @@ class BatchEntry(BaseModel):
     duplicate: bool = False
     error: ErrorDetail | None = None
     issues: list[dict[str, Any]] = Field(default_factory=list)
+    fo01: dict[str, Any] | None = Field(None, description=(
+        "Only for an entry holding a StUF Fo01 (an error the chain reports): stored as over "
+        "POST /v1/messages, {fo01_id, linked_message_id, code, ...}; it has no message_id."))
 
 
 class BatchResult(BaseModel):

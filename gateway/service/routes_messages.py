@@ -12,15 +12,17 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import clock
+from gateway.auth.batched import BatchedKeyLookup
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import by_code
+from gateway.ggk import answers
 from gateway.ggk.errors import EnvelopeError
 from gateway.ingress.zipbatch import ZipLimits, unpack
 from gateway.observability import bind_message, get_logger
 from gateway.pipeline import Outcome
 from gateway.routing.status import routing_state, routing_state_at_answer
 from gateway.service.bodies import read_limited
-from gateway.service.deps import current_party, in_thread
+from gateway.service.deps import Credential, current_party, in_thread, message_credential
 from gateway.service.errors import ApiError
 from gateway.service.models import (
     BatchEntry,
@@ -117,12 +119,35 @@ def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-async def _process(request: Request, raw: bytes, party: Party, transport: str) -> Outcome:
+def _key_lookup(request: Request) -> BatchedKeyLookup | None:
+    """The app's shared key lookup (None for a store without an engine: one by one)."""
+    state = request.app.state
+    lookup = getattr(state, "key_lookup", None)
+    store = state.components.store
+    if lookup is None and getattr(store, "engine", None) is not None:
+        lookup = state.key_lookup = BatchedKeyLookup(store)
+    return lookup
+
+
+async def _process(request: Request, raw: bytes, sender: Party | Credential, transport: str) -> Outcome:
+    """Run the pipeline in one of its threads; a Credential is authenticated there first, in the
+    same hop (see deps.KnownCredentials): a refusal answers 401 with nothing processed."""
     pipeline = request.app.state.pipeline
     metrics = getattr(request.app.state, "metrics", None)
     started = clock.now()
-    outcome: Outcome = await anyio.to_thread.run_sync(
-        lambda: pipeline.process(raw, party, started, transport=transport), limiter=_pipeline_threads(request))
+    lookup = _key_lookup(request) if isinstance(sender, Credential) else None
+
+    def run() -> Outcome:
+        party = sender
+        if isinstance(sender, Credential):
+            try:
+                party = sender.authenticate(request.app.state.components.store, lookup)
+            except Refused:
+                request.app.state.known_credentials.discard(sender.cache_key())
+                raise
+        return pipeline.process(raw, party, started, transport=transport)
+
+    outcome: Outcome = await anyio.to_thread.run_sync(run, limiter=_pipeline_threads(request))
     if metrics is not None:
         seconds = (clock.now() - started).total_seconds()
         standard = by_code(outcome.code).standard if outcome.code else "unknown"
@@ -147,7 +172,7 @@ async def _process(request: Request, raw: bytes, party: Party, transport: str) -
     openapi_extra=_XML_BODY,
     summary="Send one message",
 )
-async def post_message(request: Request, party: Party = Depends(current_party)) -> Any:
+async def post_message(request: Request, credential: Credential = Depends(message_credential)) -> Any:
     """Send one iJw/iWmo 3.2 message (the XML as the body). The gateway validates it, stores it and
     answers with the retourbericht (or, for a 323, the 325); an accepted message is routed to its
     receiver. The same message sent twice gets the same answer (`duplicate: true`).
@@ -156,14 +181,28 @@ async def post_message(request: Request, party: Party = Depends(current_party)) 
     recognised by its root element). The envelope is checked (a refused envelope: 422 with its
     code, e.g. `REFERENCE_NOT_UUID4` / IB009, nothing stored), its zender must be you, and its
     payload is processed as above. The answer says `envelope: {referentienummer, ...}`; the retour
-    in its Du01 (or the Fo01 StUF055 for a payload failing its XSD) is GET .../retour/envelope."""
+    in its Du01 (or the Fo01 StUF055 for a payload failing its XSD) is GET .../retour/envelope.
+
+    A StUF `Fo01` (an error the chain reports about an envelope) is stored too, linked to the message
+    whose envelope its crossRefnummer names: 202 with `{"fo01": {fo01_id, linked_message_id, code,
+    ...}}` (see GET /v1/messages/{id}/answers and GET /v1/ggk/fo01)."""
     limits = request.app.state.in_flight
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
     async with limits.slot():
-        outcome = await _process(request, raw, party, "http")
+        try:
+            outcome = await _process(request, raw, credential, "http")
+        except EnvelopeError as exc:  # a Fo01 is no envelope with a message: stored on its own
+            if exc.error.code != "NOT_AN_ENVELOPE" or not answers.is_fo01(raw):
+                raise
+            store = request.app.state.components.store
+            fo01 = await in_thread(lambda: answers.receive_fo01(store, raw, credential.authenticate(store), "http"))
+            return JSONResponse({"fo01": fo01.summary()}, 202)
     if outcome.verdict == "transport_rejected":
         return JSONResponse(rejected_body(outcome), 422)
-    return received(outcome, bool(request.app.state.settings.kafka_bootstrap))
+    # The model serialises itself: handing FastAPI the model would validate it again against the
+    # response_model and encode it twice over (the same JSON, at a cost per message).
+    body = received(outcome, bool(request.app.state.settings.kafka_bootstrap)).model_dump_json()
+    return Response(body, 202, media_type="application/json")
 
 
 @router.post(
@@ -191,9 +230,11 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
                                           error=ErrorDetail(code=exc.code, message=exc.reason)))
                 continue
             except EnvelopeError as exc:
-                err = exc.error
-                results.append(BatchEntry(name=entry.name, status=422, error=ErrorDetail(
-                    code=err.code, message=f"{err.stuf_code}: {err.text}", path=err.path, line=err.line)))
+                if exc.error.code == "NOT_AN_ENVELOPE" and answers.is_fo01(entry.data):
+                    # a Fo01 is stored on its own, as over POST /v1/messages, SOAP and Kafka
+                    results.append(await _batch_fo01(request, entry.name, entry.data, party))
+                    continue
+                results.append(_envelope_refused(entry.name, exc))
                 continue
             if outcome.verdict == "transport_rejected":
                 rej = rejected(outcome)
@@ -205,8 +246,26 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
                                           verdict=outcome.verdict, code=outcome.code,
                                           retour_code=outcome.retour_code, duplicate=outcome.duplicate,
                                           issues=outcome.issues))
-    stored = sum(1 for r in results if r.message_id)
+    stored = sum(1 for r in results if r.message_id or r.fo01)
     return BatchResult(entries=results, stored=stored, refused=len(results) - stored)
+
+
+def _envelope_refused(name: str, exc: EnvelopeError) -> BatchEntry:
+    err = exc.error
+    return BatchEntry(name=name, status=422, error=ErrorDetail(
+        code=err.code, message=f"{err.stuf_code}: {err.text}", path=err.path, line=err.line))
+
+
+async def _batch_fo01(request: Request, name: str, raw: bytes, party: Party) -> BatchEntry:
+    """A zip entry holding a Fo01: checked and stored (linked by its crossRefnummer, or unlinked)
+    as POST /v1/messages does; a broken Fo01, IB216 or a stranger zender is refused for this entry."""
+    try:
+        fo01 = await in_thread(answers.receive_fo01, request.app.state.components.store, raw, party, "batch")
+    except EnvelopeError as exc:
+        return _envelope_refused(name, exc)
+    except Refused as exc:
+        return BatchEntry(name=name, status=exc.status, error=ErrorDetail(code=exc.code, message=exc.reason))
+    return BatchEntry(name=name, status=202, code="Fo01", duplicate=fo01.duplicate, fo01=fo01.summary())
 
 
 async def _own_message(request: Request, message_id: str, party: Party) -> Any:
@@ -367,3 +426,27 @@ async def get_chain(message_id: str, request: Request, party: Party = Depends(cu
     """The messages linked to this one (same client and allocations; a 325 and its 323)."""
     record = await _own_message(request, message_id, party)
     return await in_thread(_chain, request.app.state.components.store, record, party)
+
+
+@router.get("/messages/{message_id}/answers", responses={404: {"model": ErrorResponse}, 401: _ERRORS[401]},
+            summary="The envelopes sent for a message and the answers that came back")
+async def get_answers(message_id: str, request: Request, party: Party = Depends(current_party)) -> dict[str, Any]:
+    """`sent`: the envelopes the gateway sent for this message (the Di01 of a municipal
+    heenbericht to a party reached through the chain, the Du01/Fo01 answering an enveloped one);
+    `du01`: the Du01s received whose crossRefnummer names one of them (each a message of its own);
+    `fo01`: the Fo01s received for them (code, plek, omschrijving, details)."""
+    await _own_message(request, message_id, party)
+    return await in_thread(answers.of_message, request.app.state.components.store, message_id)
+
+
+@router.get("/ggk/fo01", responses={401: _ERRORS[401]}, summary="Fo01s received")
+async def list_fo01(request: Request, unlinked: bool = False, limit: int = 100,
+                    party: Party = Depends(current_party)) -> dict[str, Any]:
+    """The StUF Fo01s you sent or that were addressed to you, newest first; `unlinked=true`: those
+    whose crossRefnummer names none of the gateway's envelopes (the chain reporting on a message
+    this gateway did not send)."""
+    from gateway.store import ggk as gstore
+
+    rows = await in_thread(gstore.list_fo01, request.app.state.components.store, unlinked=unlinked,
+                           party=party.party_id, limit=limit)
+    return {"items": [answers._plain({k: v for k, v in r.items() if k != "sha256"}) for r in rows]}

@@ -112,7 +112,7 @@ async def post_soap(request: Request) -> Response:
     header = soap.header(message)
     code = soap.berichtcode(message)
     if code == "Fo01":
-        return await _fo01(body, header)
+        return await _fo01(request, body, header, party)
     if code not in ("Di01", "Du01"):  # refused before the pipeline could store a bare message
         return _refused(error("NOT_AN_ENVELOPE", f"the SOAP body holds a {code or 'non-StUF element'}; "
                                                  "expected a Di01, Du01 or Fo01"), header)
@@ -141,14 +141,22 @@ async def post_soap(request: Request) -> Response:
     return _xml(soap.ok(build.bv03(header)))
 
 
-async def _fo01(body: bytes, header: Stuurgegevens | None) -> Response:
-    """A Fo01 from the chain is checked (Fo03 when broken) but cannot be stored yet (linking it to
-    the message it answers is issue 17 item 4): a soap:Server fault, never a Bv03 for something
-    the gateway did not keep."""
-    from gateway import ggk
+async def _fo01(request: Request, body: bytes, header: Stuurgegevens | None, party: Party) -> Response:
+    """A Fo01 from the chain (or a party) is checked, stored and linked to the message whose
+    envelope its crossRefnummer names (gateway.ggk.answers), then confirmed with Bv03; a broken
+    one, a zender that is not the caller or the chain, or a reused referentienummer: Fo03."""
+    from gateway.ggk import answers
 
+    store = request.app.state.components.store
     try:
-        await in_thread(ggk.read, body)
+        received = await in_thread(answers.receive_fo01, store, body, party, "soap")
     except EnvelopeError as exc:
         return _refused(exc.error, header)
-    return _xml(soap.plain_fault("Server", "this gateway does not receive Fo01 yet: nothing was stored"), 500)
+    except Refused as exc:
+        return _refused(error("ZENDER_MISMATCH", exc.reason), header)
+    except _UNAVAILABLE as exc:
+        log.error("soap_unavailable", error=type(exc).__name__)
+        return _unavailable(request, f"the gateway could not take the Fo01 now ({type(exc).__name__})")
+    log.info("soap_fo01_received", fo01_id=received.id, linked=received.message_id, code=received.fout.code,
+             duplicate=received.duplicate)
+    return _xml(soap.ok(build.bv03(received.fout.stuurgegevens)))

@@ -49,6 +49,7 @@ from validators import extract
 
 VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
 STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
+SOAP = "soap"  # outbox destination of envelopes delivered to a party's SOAP endpoint (gateway.store.ggk)
 
 
 class ConflictError(RuntimeError):
@@ -779,7 +780,7 @@ class Store:
         )
 
     def claim_outbox(self, limit: int = 100, lease_seconds: float = 30) -> list[OutboxRecord]:
-        """Unpublished rows (not party streams) for this publisher, oldest first. A claim is a
+        """Unpublished Kafka rows (not party streams, not SOAP deliveries) for this publisher, oldest first. A claim is a
         lease: rows not marked published or failed within `lease_seconds` are claimable again."""
         o = t.outbox
         now = now_utc()
@@ -788,7 +789,7 @@ class Store:
                 select(o)
                 .where(
                     o.c.published_at.is_(None),
-                    o.c.destination != STREAM,
+                    o.c.destination.not_in((STREAM, SOAP)),  # SOAP rows: gateway.routing.soap_delivery
                     or_(o.c.claimed_until.is_(None), o.c.claimed_until < now),
                 )
                 .order_by(o.c.id)

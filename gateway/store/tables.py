@@ -460,3 +460,62 @@ message_envelopes = Table(
     Column("answer_referentienummer", String(40)),
     UniqueConstraint("zender", "referentienummer", name="uq_message_envelopes_reference"),
 )
+# A Du01 answering one of our envelopes names it in crossRefnummer (linked at read time).
+Index("ix_message_envelopes_cross_ref", message_envelopes.c.cross_refnummer)
+
+# --- StUF-GGk outbound (gateway.ggk.outbound, gateway.routing.soap_delivery; revision 0009) ------
+
+# A party reached through the ISD chain: municipal heenberichten to it leave in a Di01, and with a
+# soap_url every envelope for it (Di01, Du01, Fo01) is delivered there over OntvangAsynchroon.
+ggk_parties = Table(
+    "ggk_parties",
+    metadata,
+    Column("party_id", String(16), ForeignKey("parties.party_id"), primary_key=True),
+    Column("soap_url", String(500)),  # the peer's OntvangAsynchroon address; NULL: stream/topics only
+    Column("wsdl_url", String(500)),  # NULL: the gateway's own WSDL (the same contract), locally
+    Column("tls_ca", String(500)),  # CA bundle (PEM) to verify the peer; NULL: the system's
+    Column("tls_cert", String(500)),  # our client certificate (PEM) towards the peer
+    Column("tls_key", String(500)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every Di01 the gateway sends (a municipal heenbericht), by its referentienummer: the Du01 or
+# Fo01 that comes back names it in crossRefnummer.
+outgoing_envelopes = Table(
+    "outgoing_envelopes",
+    metadata,
+    Column("referentienummer", String(40), primary_key=True),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("berichtcode", String(4), nullable=False),  # Di01
+    Column("zender", String(64), nullable=False),
+    Column("ontvanger", String(64), nullable=False),
+    Column("functie", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outgoing_envelopes_message", "message_id"),
+)
+
+# Fo01s received from the chain (or a party): stored whole, linked to the message whose outgoing
+# envelope (Di01, or the Du01/Fo01 answer) their crossRefnummer names; message_id NULL: unlinked.
+received_fo01 = Table(
+    "received_fo01",
+    metadata,
+    _id(),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("zender", String(64), nullable=False),
+    Column("ontvanger", String(64)),
+    Column("referentienummer", String(40), nullable=False),
+    Column("cross_refnummer", String(40)),
+    Column("code", String(8), nullable=False),
+    Column("plek", String(8), nullable=False),
+    Column("omschrijving", String(255), nullable=False),
+    Column("details", Text),
+    Column("fo01", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("message_id", String(26), ForeignKey("messages.id")),
+    Column("transport", String(16)),
+    Column("received_by", String(64)),
+    UniqueConstraint("zender", "referentienummer", name="uq_received_fo01_reference"),
+    Index("ix_received_fo01_message", "message_id"),
+    Index("ix_received_fo01_cross_ref", "cross_refnummer"),
+    Index("ix_received_fo01_received", "received_at", "id"),
+)

@@ -334,3 +334,27 @@ async def test_detail_lists_every_location_of_an_issue(app, seeded_store):
     d = (await c.get(f"/console/api/messages/{mid}")).json()
     [issue] = d["issues"]
     assert issue["path"] == locs[0] and issue["locations"] == locs
+
+
+async def test_a_refused_soap_delivery_is_sent_again_from_the_console(app, seeded_store):
+    """A Fo03 parks only that SOAP row (routing_state delivery_failed, no dead letter); the console's
+    'Send the refused delivery again' (dead-letter action, dead false) makes it claimable again."""
+    from gateway.store import ggk as gstore
+
+    store, seeded = seeded_store
+    c = await login(app, "ada")
+    mid = next(m for m in seeded.accepted if any(o.destination != "stream" and o.published_at is None
+                                                 for o in store.outbox_for(m)))
+    row = next(o for o in store.outbox_for(mid) if o.destination != "stream" and o.published_at is None)
+    gstore.refused(store, row.id, "Fo03 IB210: Ontvangende organisatie onbekend")
+    record = store.get_message(mid)
+    assert not record.dead_letter and record.routing_state == "delivery_failed"
+    assert row.id not in {x.id for x in store.claim_outbox(100, 0.01)}
+    listed = (await c.get("/console/api/messages", params={"q": mid})).json()["items"]
+    assert next(m for m in listed if m["id"] == mid)["routing_state"] == "delivery_failed"
+    r = await c.post(f"/console/api/messages/{mid}/dead-letter", json={"dead": False, "reason": "adapter fixed"})
+    assert r.status_code == 200, r.text
+    assert store.get_message(mid).routing_state == "pending"
+    assert row.id in {x.id for x in store.claim_outbox(100)}
+    again = await c.post(f"/console/api/messages/{mid}/dead-letter", json={"dead": False, "reason": "twice"})
+    assert again.status_code == 409

@@ -268,3 +268,70 @@ def test_envelope_card_next_to_an_enveloped_message(server, browser, tmp_path):
     page.wait_for_selector("#issues")
     assert page.locator("#envelope").count() == 0
     assert errors == [], errors
+
+
+def test_answers_shown_on_the_message_page(server, browser, tmp_path):
+    """The Du01 the gateway answered a Di01 with, and the chain's Fo01 about it, on the message page."""
+    from gateway import ggk, samples
+    from gateway.ggk import answers
+    from gateway.pipeline import Pipeline, build_components
+    from gateway.settings import Settings
+    from testsupport.soap_peer import chain_fo01
+
+    base, store, _ = server
+    pipeline = Pipeline(build_components(Settings(data_dir=tmp_path, hmac_secret="browser-ggk"), store=store))
+    out = pipeline.process(ggk.wrap(samples.allocation("ijw")), None)
+    du01_ref = out.envelope["answer_referentienummer"]
+    fo01 = answers.receive_fo01(store, chain_fo01(du01_ref, samples.AANBIEDER, code="IB102"), None, "http")
+    assert fo01.message_id == out.message_id
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "vera")
+    page.goto(f"{base}/console/#/message/{out.message_id}")
+    page.wait_for_selector("#answers")
+    card = page.locator("#answers").inner_text()
+    assert "Envelopes out and answers" in card and du01_ref in card
+    assert "Fo01 IB102" in card and "from IB" in card
+    shot(page, "message-answers")
+    # the chain errors page: this one linked, and one naming nothing of ours shown as unlinked
+    import uuid
+
+    answers.receive_fo01(store, chain_fo01(str(uuid.uuid4()), samples.GEMEENTE), None, "http")
+    page.click("#nav a[data-nav='chain-errors']")
+    page.wait_for_selector("#fo01-rows tr")
+    rows = page.locator("#fo01-rows tbody tr")
+    assert rows.count() == 2
+    page.check("#fo01-unlinked")
+    expect(page.locator("#fo01-rows tbody tr")).to_have_count(1)
+    assert "unlinked" in page.locator("#fo01-rows tbody tr").inner_text()
+    shot(page, "chain-errors")
+    assert errors == [], errors
+
+
+def test_a_refused_soap_delivery_is_shown_and_sent_again(server, browser):
+    """A Fo03 parked one SOAP row: the log tags the message 'delivery refused' and its page offers
+    'Send the refused delivery again' instead of 'Move to dead letters'."""
+    from gateway.store import ggk as gstore
+
+    base, store, seeded = server
+    mid = next(m for m in seeded.accepted if any(o.destination != "stream" and o.published_at is None
+                                                 for o in store.outbox_for(m)))
+    row = next(o for o in store.outbox_for(mid) if o.destination != "stream" and o.published_at is None)
+    gstore.refused(store, row.id, "Fo03 IB210: Ontvangende organisatie onbekend")
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "ada")
+    page.goto(f"{base}/console/#/log?q={mid}")
+    expect(page.locator("#log-rows tr")).to_have_count(1)
+    assert "delivery refused" in page.locator("#log-rows").inner_text()
+    page.goto(f"{base}/console/#/message/{mid}")
+    button = page.locator("#dead-letter")
+    expect(button).to_have_text("Send the refused delivery again")
+    page.fill("#dead-reason", "adapter certificate renewed")
+    button.click()
+    page.wait_for_selector("#toast div:not(.error)")
+    assert store.get_message(mid).routing_state == "pending" and not store.get_message(mid).dead_letter
+    assert row.id in {x.id for x in store.claim_outbox(100)}
+    assert errors == []

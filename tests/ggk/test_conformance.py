@@ -118,3 +118,17 @@ def test_every_chain_code_we_answer_with_is_on_the_official_list(stuf_ggk_dir):
     listed = (stuf_ggk_dir / "docs" / "foutcodes-isd-keten-2.1-patch04-revisie3.md").read_text()
     for code, spec in ggk.CODES.items():
         assert f" {spec.stuf} " in listed or f" {spec.stuf}\n" in listed, (code, spec.stuf)
+
+
+def test_the_reading_schema_and_the_base64_rule_are_the_schema(corpus):
+    """What a received envelope is checked with (schema.for_reading: the payload typed as a string,
+    its base64 left to schema.base64_ok and the decode) gives the verdict of the full schema."""
+    full, reading = schema.compiled(), schema.for_reading()
+    bestand = (f"{{{ggk.model.NS_GGK}}}xmlBestand", f"{{{ggk.model.NS_GGK}}}tekstBestand")
+    disagree = []
+    for sample in corpus:
+        tree = etree.fromstring(sample.xml)
+        split = reading.validate(tree) and all(schema.base64_ok(el.text or "") for el in tree.iter(*bestand))
+        if split != full.validate(tree):
+            disagree.append((sample.kind, sample.where))
+    assert not disagree, disagree[:20]

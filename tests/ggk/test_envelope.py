@@ -151,7 +151,7 @@ def test_a_du01_may_be_signed_by_a_chain_party(jw301, di01):
     assert refused(set_field(di01, "organisatie", "VECOZO")).code == "ZENDER_MISMATCH"
 
 
-@pytest.mark.parametrize("text", ["%%%%", "é", "QQ=", "QQ==QQ==", "SGVsbG8"])
+@pytest.mark.parametrize("text", ["%%%%", "é", "QQ=", "QQ==QQ==", "SGVsbG8", "QR==", "QUJD=", "QUJ="])
 def test_base64_that_does_not_decode(di01, text):
     err = refused(with_payload(di01, text), opened=False)
     assert err.code == "PAYLOAD_BASE64" and err.stuf_code == "RIN001"

@@ -54,10 +54,10 @@ def test_envelopes_on_the_inbound_topic(tmp_path):
         store.close()
 
 
-def test_a_concurrent_reuse_of_a_referentienummer_ends_in_ib216(tmp_path, monkeypatch):
-    """Two envelopes under one referentienummer at the same moment: the second's check ran before
-    the first committed. The unique constraint refuses its row, the pipeline retries and then
-    answers IB216; the second message is not stored."""
+def test_a_reused_referentienummer_ends_in_ib216_after_the_unique_index_refuses_it(tmp_path, monkeypatch):
+    """IB216 rides the unique (zender, referentienummer) index: a new envelope is stored without
+    looking its reference up; a reused one conflicts, and the retry looks it up and answers IB216.
+    The second message is not stored, and the same envelope again is a duplicate, not IB216."""
     import uuid
 
     import pytest
@@ -69,24 +69,29 @@ def test_a_concurrent_reuse_of_a_referentienummer_ends_in_ib216(tmp_path, monkey
         store.add_party(samples.GEMEENTE, "gemeente", "test")
         store.add_party(samples.AANBIEDER, "aanbieder", "test")
         pipeline = Pipeline(components)
-        ref = str(uuid.uuid4())
-        first = pipeline.process(ggk.wrap(samples.allocation("ijw"), referentienummer=ref), None)
-        assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
         from gateway.store import Transaction
 
         real = Transaction.find_envelope
         calls = []
 
-        def not_yet_committed(tx, zender, referentienummer):  # noqa: ANN001, ANN202
+        def counted(tx, zender, referentienummer):
             calls.append(referentienummer)
-            return None if len(calls) == 1 else real(tx, zender, referentienummer)
+            return real(tx, zender, referentienummer)
 
-        monkeypatch.setattr(Transaction, "find_envelope", not_yet_committed)
+        monkeypatch.setattr(Transaction, "find_envelope", counted)
+        ref = str(uuid.uuid4())
+        envelope = ggk.wrap(samples.allocation("ijw"), referentienummer=ref)
+        first = pipeline.process(envelope, None)
+        assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
+        assert calls == []  # a new envelope: no lookup
         second = ggk.wrap(samples.allocation("ijw", identificatie="ANDERE2"), referentienummer=ref)
         with pytest.raises(ggk.EnvelopeError) as caught:
             pipeline.process(second, None)
-        assert caught.value.error.code == "REFERENCE_REUSED" and len(calls) == 2
+        assert caught.value.error.code == "REFERENCE_REUSED" and calls == [ref]
         assert store.count_messages() == 1
+        again = pipeline.process(envelope, None)  # the very same envelope: answered as the first time
+        assert again.duplicate and again.message_id == first.message_id
+        assert again.envelope["referentienummer"] == ref and store.count_messages() == 1
     finally:
         store.close()
 

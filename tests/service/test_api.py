@@ -55,6 +55,23 @@ def test_unknown_missing_and_revoked_keys_are_refused(app, client, keys):
     assert stream(client, GEMEENTE, keys.gemeente) == []  # nothing routed
 
 
+def test_a_key_revoked_after_use_is_refused_at_its_next_message(app, client, keys):
+    """A key that authenticated before is checked again with every message (in the pipeline's
+    thread, deps.KnownCredentials): its revocation takes effect at once and nothing is stored."""
+    store = app.state.components.store
+    first = client.post("/v1/messages", content=samples.allocation("ijw"), headers=auth(keys.gemeente))
+    assert first.status_code == 202, first.text
+    key_id = store.list_api_keys(GEMEENTE)[0].key_id
+    store.revoke_api_key(key_id)
+    bsn = samples.BSNS[7]
+    r = client.post("/v1/messages", content=samples.allocation("ijw", bsn=bsn), headers=auth(keys.gemeente))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "revoked_key", r.text
+    assert [i["message_id"] for i in stream(client, AANBIEDER, keys.aanbieder)] == [first.json()["message_id"]]
+    # Refused again before its body is read, like any credential not known to be live.
+    r = client.post("/v1/messages", content=b"", headers=auth(keys.gemeente))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "revoked_key"
+
+
 def test_revoked_party_is_refused(app, client, keys):
     app.state.components.store.revoke_party(AANBIEDER)
     r = client.post("/v1/messages", content=samples.start("ijw"), headers=auth(keys.aanbieder))

@@ -18,6 +18,30 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def test_party_chain_sets_and_removes_the_soap_endpoint(tmp_path, capsys):
+    from gateway.store import ggk
+
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    base = ("party", "--store-url", url, "--data-dir", str(tmp_path))
+    run(capsys, *base, "add", "12345678", "--no-key")
+    code, _, err = run(capsys, *base, "chain", "87654321", "--soap-url", "https://x.example/soap")
+    assert code == 2 and "no party 87654321" in err
+    code, _, err = run(capsys, *base, "chain", "12345678", "--soap-url", "ftp://x")
+    assert code == 2 and "http(s) URL" in err
+    code, _, err = run(capsys, *base, "chain", "12345678", "--tls-cert", str(tmp_path / "missing.pem"))
+    assert code == 2 and "no such file" in err
+    code, out, _ = run(capsys, *base, "chain", "12345678", "--soap-url", "https://adapter.example/soap")
+    assert code == 0 and "delivered to https://adapter.example/soap" in out
+    store = open_store(url, client_key_secret="x")
+    assert ggk.chain_parties(store)["12345678"].soap_url == "https://adapter.example/soap"
+    _, out, _ = run(capsys, *base, "list", "--json")
+    assert json.loads(out)[0]["chain"] == {"soap_url": "https://adapter.example/soap"}
+    code, out, _ = run(capsys, *base, "chain", "12345678", "--remove")
+    assert code == 0 and ggk.chain_parties(store) == {}
+    assert {"chain_party_set", "chain_party_removed"} <= {a.action for a in store.list_audit(limit=20)}
+    store.close()
+
+
 def test_party_add_key_revoke_list(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'gw.db'}"
     base = ("party", "--store-url", url, "--data-dir", str(tmp_path))

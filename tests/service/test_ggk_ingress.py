@@ -204,7 +204,6 @@ def official(name: str) -> bytes:
     ("envelopHeenbericht-ggk_Di01_v21-xml.xml", "PAYLOAD_NOT_XML"),  # payload: a sentence
     ("envelopHeenbericht-ggk_Di01_v21-tekst.xml", "PAYLOAD_UNKNOWN"),  # a tekstBestand
     ("envelopRetourbericht-ggk_Du01-v21.xml", "PAYLOAD_NOT_XML"),
-    ("Fo01.xml", "NOT_AN_ENVELOPE"),
 ])
 def test_the_official_examples_as_they_are(app, client, keys, name, code):
     """The official examples carry a sentence or a text file instead of a message: each is refused
@@ -212,6 +211,16 @@ def test_the_official_examples_as_they_are(app, client, keys, name, code):
     r = client.post("/v1/messages", content=official(name), headers=auth(keys.gemeente))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == code and count(app) == 0
+
+
+def test_the_official_fo01_is_kept_as_a_chain_error(app, client, keys):
+    """The official Fo01 (IB210 from IB) is no message: stored on its own (unlinked: it names no
+    envelope of ours), 202, no message stored (tests/service/test_ggk_outbound.py links them)."""
+    r = client.post("/v1/messages", content=official("Fo01.xml"), headers=auth(keys.gemeente))
+    assert r.status_code == 202, r.text
+    fo01 = r.json()["fo01"]
+    assert (fo01["code"], fo01["zender"], fo01["linked_message_id"]) == ("IB210", "IB", None)
+    assert count(app) == 0
 
 
 def test_the_official_di01_with_a_real_payload(app, client):

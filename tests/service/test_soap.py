@@ -185,13 +185,19 @@ def test_soap_12_is_refused_with_a_hint(app, keys, server):
     assert r.status_code == 500 and b"SOAP 1.2 is not offered" in r.content and count(app) == 0
 
 
-def test_a_fo01_is_checked_but_not_confirmed_as_it_cannot_be_stored_yet(app, keys, server):
-    """Item 4 (linking a returning Fo01) is not built: never a Bv03 for what was not kept."""
+def test_a_fo01_is_stored_and_confirmed_with_bv03(app, keys, server):
+    """A Fo01 is kept (linked when it names one of our envelopes: tests/service/test_ggk_outbound.py)
+    and only then confirmed; one naming none of them is kept unlinked."""
+    from gateway.store import ggk as gstore
+
     di01 = ggk.wrap(samples.start("ijw").replace(b"<Begindatum>", b"<Begindatum>x", 1))
     fo01 = ggk.fo01(di01, ggk.read(di01), "Begindatum")
-    with pytest.raises(Fault) as caught:
-        send(soap_client(server, keys.gemeente), fo01)
-    assert caught.value.code.endswith("Server") and "Fo01" in caught.value.message
+    answer = send(soap_client(server, keys.gemeente), fo01)
+    sg = answer if hasattr(answer, "berichtcode") else answer["stuurgegevens"]
+    assert sg["berichtcode"] == "Bv03" and sg["crossRefnummer"] == stuf(fo01, "referentienummer")
+    [row] = gstore.list_fo01(app.state.components.store)
+    assert row["code"] == "StUF055" and row["message_id"] is None and row["transport"] == "soap"
+    assert count(app) == 0  # a Fo01 is no message
 
 
 def test_another_partys_zender_is_refused_with_fo03(app, keys, server):

@@ -99,5 +99,7 @@ def allocation_periods(root) -> list[Period]:
     "(code, else category, else any; iWmo: categories 11-14 may overlap).",
 )
 def tr302(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+    if len(descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")) < 2:
+        return  # a product can only be stacked on another one
     for p, why in stacked(allocation_periods(ctx.root), wmo=ctx.mtype.standard == "iwmo"):
         yield issue(r, ctx, p.el, f"stacked toewijzing: {why}")

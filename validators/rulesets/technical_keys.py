@@ -167,13 +167,14 @@ def _groups(parent: etree._Element, spec: KeyedClass) -> Iterator[tuple[KeyedCla
     for step in spec.steps[:-1]:
         holders = [c for h in holders for c in children(h, step)]
     for holder in holders:
-        by_key: dict[tuple, list[etree._Element]] = {}
         members = children(holder, spec.steps[-1])
-        for el in members:
-            by_key.setdefault(_raw_key(el, spec.key), []).append(el)
-        for group in by_key.values():
-            if len(group) > 1:
-                yield spec, group
+        if len(members) > 1:  # a single member has no sibling to share its key with
+            by_key: dict[tuple, list[etree._Element]] = {}
+            for el in members:
+                by_key.setdefault(_raw_key(el, spec.key), []).append(el)
+            for group in by_key.values():
+                if len(group) > 1:
+                    yield spec, group
         for el in members:
             for sub in spec.subclasses:
                 yield from _groups(el, sub)
@@ -190,6 +191,8 @@ def tr101(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # One finding per group of duplicates, at every member (the official Fout of the group's last
     # member lists it and all earlier ones), in document order of that last member.
     found = [g for spec in KEYS.get(ctx.mtype.number, ()) for g in _groups(ctx.root, spec)]
+    if not found:
+        return
     index = path_index(ctx)
     found.sort(key=lambda g: index.order(g[1][-1]))
     for cls, group in found:

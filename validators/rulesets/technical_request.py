@@ -80,6 +80,8 @@ def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 )
 def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
+    if len(products) < 2:
+        return  # a product can only be stacked on another one
     periods = _periods(products, "ToewijzingIngangsdatum", "ToewijzingEinddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
         yield issue(r, ctx, p.el, f"stacked request: {why}")
@@ -95,6 +97,8 @@ def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 )
 def tr410(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     products = descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct")
+    if len(products) < 2:
+        return  # a product can only be stacked on another one
     periods = _periods(products, "GewensteIngangsdatum", "Einddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
         yield issue(r, ctx, p.el, f"stacked NieuwProduct: {why}")

@@ -168,7 +168,8 @@ async function showLog(params) {
       tbody.append(h("tr", { class: "clickable", dataset: { id: m.id }, onclick: () => { location.hash = "#/message/" + m.id; } },
         h("td", { class: "mono" }, fmtTime(m.received_at)), h("td", {}, m.code || "?"),
         h("td", { class: "mono" }, m.sender || ""), h("td", { class: "mono" }, m.receiver || ""),
-        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), partly(m), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null),
+        h("td", { class: "mono" }, m.identificatie || ""), h("td", {}, verdict(m.verdict), partly(m), m.dead_letter ? h("span", { class: "tag" }, "dead letter") : null,
+          m.routing_state === "delivery_failed" ? h("span", { class: "tag" }, "delivery refused") : null),
         h("td", {}, m.rules.map((r) => h("span", { class: "tag rule" }, r))),
         h("td", { class: "mono masked" }, m.bsn || ""), h("td", {}, m.routing_state || "")));
     }
@@ -210,10 +211,13 @@ function actionBar(d) {
     box.append(h("div", { class: "field" }, dest), h("div", { class: "field" }, pr), h("button", { id: "republish", onclick: () =>
       after(api(`/messages/${id}/republish`, { body: { destination: dest.value, reason: pr.value } }), (r) => `Queued as outbox row ${r.outbox_id}`) }, "Re-publish"));
     const dr = reasonField("dead-reason");
-    const dead = !d.message.dead_letter;
+    // a SOAP endpoint refused one of its envelopes (Fo03): only that delivery is parked; "out" sends it again
+    const refused = !d.message.dead_letter && d.message.routing_state === "delivery_failed";
+    const dead = !d.message.dead_letter && !refused;
     box.append(h("div", { class: "field" }, dr), h("button", { id: "dead-letter", class: "secondary", onclick: () =>
-      after(api(`/messages/${id}/dead-letter`, { body: { dead, reason: dr.value } }), () => dead ? "Moved to dead letters" : "Moved out of dead letters") },
-      dead ? "Move to dead letters" : "Move out of dead letters"));
+      after(api(`/messages/${id}/dead-letter`, { body: { dead, reason: dr.value } }),
+        () => dead ? "Moved to dead letters" : refused ? "The refused delivery is queued again" : "Moved out of dead letters") },
+      dead ? "Move to dead letters" : refused ? "Send the refused delivery again" : "Move out of dead letters"));
   }
   if (can("reveal_bsn") && !d.revealed) {
     const vr = reasonField("reveal-reason");
@@ -245,6 +249,19 @@ function envelopeCard(e) {
   if (e.fout) rows.push(["Fout", `${e.fout.code} (${e.fout.plek}) ${e.fout.omschrijving}`], ["Details", e.fout.details]);
   return h("div", { class: "card", id: "envelope" }, h("h2", {}, "StUF-GGk envelope"),
     h("dl", { class: "kv" }, ...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v ?? "")])));
+}
+
+// The envelopes sent for the message and the Du01/Fo01 answers that came back (crossRefnummer).
+function answersCard(a) {
+  if (!a || (!a.sent.length && !a.du01.length && !a.fo01.length)) return null;
+  const sent = a.sent.map((s) => h("li", {}, h("span", { class: "tag" }, s.berichtcode), " ", h("span", { class: "mono" }, s.referentienummer), ` to ${s.ontvanger || ""}`));
+  const du01 = a.du01.map((x) => h("li", { class: "du01" }, h("span", { class: "tag" }, "Du01"), " ",
+    h("a", { href: "#/message/" + x.message_id }, `${x.code || x.functie} from ${x.zender}`), " ", verdict(x.verdict), " ", h("span", { class: "mono muted" }, fmtTime(x.received_at))));
+  const fo01 = a.fo01.map((f) => h("li", { class: "fo01" }, h("span", { class: "tag rule" }, `Fo01 ${f.code}`), ` from ${f.zender}: ${f.omschrijving}`,
+    f.details ? h("div", { class: "mono muted" }, f.details) : null, h("div", { class: "mono muted" }, `${fmtTime(f.received_at)} crossRefnummer ${f.cross_refnummer || ""}`)));
+  return h("div", { class: "card", id: "answers" }, h("h2", {}, "Envelopes out and answers"),
+    h("ul", { class: "issues" }, ...sent, ...du01, ...fo01,
+      !a.du01.length && !a.fo01.length ? h("li", { class: "muted" }, "no answer yet") : null));
 }
 
 function renderMessage(d) {
@@ -279,6 +296,7 @@ function renderMessage(d) {
         h("div", { class: "card" }, h("h2", {}, `Issues (${d.issues.length})`), issues),
         h("div", { class: "card" }, h("h2", {}, "Details"), meta),
         envelopeCard(d.envelope),
+        answersCard(d.answers),
         h("div", { class: "card" }, h("h2", {}, "Retour sent"), d.retour ? xmlBlock(d.retour, [], "retour") : h("p", { class: "muted" }, "none")))),
     h("div", { class: "card" }, h("h2", {}, "Routing history"), outbox),
     h("div", { class: "card" }, h("h2", {}, "Chain of this client"), msgTable(d.chain, m.id, "chain")),
@@ -428,6 +446,19 @@ async function showDeadlines(params) {
       ["Opened", (r) => r.opened], ["Closed", (r) => r.closed_by ? h("a", { href: "#/message/" + r.closed_by, class: "mono" }, r.closed) : ""]], "deadline-rows"));
 }
 
+// ---- chain errors (Fo01s received) ---------------------------------------------------------------
+
+async function showChainErrors(params) {
+  const unlinked = params.get("unlinked") === "true";
+  const d = await api("/ggk/fo01" + (unlinked ? "?unlinked=true" : ""));
+  const toggle = h("label", {}, h("input", { type: "checkbox", id: "fo01-unlinked", checked: unlinked,
+    onchange: (ev) => { location.hash = "#/chain-errors" + (ev.target.checked ? "?unlinked=true" : ""); } }), " only those naming no envelope of ours");
+  setMain(h("h1", {}, "Chain errors ", h("span", { class: "muted" }, "Fo01s received")), h("div", { class: "filters" }, toggle),
+    simpleTable(d.items, [["Received", (f) => fmtTime(f.received_at)], ["Code", (f) => h("span", { class: "tag rule" }, f.code)], ["From", (f) => f.zender],
+      ["To", (f) => f.ontvanger || ""], ["Omschrijving", (f) => f.omschrijving], ["Details", (f) => f.details || ""],
+      ["Message", (f) => f.message_id ? h("a", { href: "#/message/" + f.message_id, class: "mono" }, f.message_id) : h("span", { class: "muted" }, "unlinked " + (f.cross_refnummer || ""))]], "fo01-rows"));
+}
+
 // ---- routing ---------------------------------------------------------------------------------
 
 async function route() {
@@ -441,6 +472,7 @@ async function route() {
     else if (page === "dashboard") await showDashboard(params);
     else if (page === "audit") await showAudit(params);
     else if (page === "deadlines") await showDeadlines(params);
+    else if (page === "chain-errors") await showChainErrors(params);
     else await showLog(params);
   } catch (e) { if (ME) toast(e.message, true); }
 }
