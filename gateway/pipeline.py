@@ -380,7 +380,8 @@ class Pipeline:
         try:
             return self._store_group().run(keys,
                                            judge_and_store, (route.sender, mtype.code, identificatie, sha),
-                                           alone=len(raw) >= GC_PAUSE_BYTES)
+                                           alone=len(raw) >= GC_PAUSE_BYTES,
+                                           hint=_state_hint(root, mtype, route, correlation))
         except ConflictError:
             if envelope is not None:  # perhaps its referentienummer: the next attempt looks it up
                 envelope.recheck_reference = True
@@ -636,7 +637,7 @@ class _OneByOne:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False) -> Any:
+    def run(self, lock_keys: list[str], work: Any, probe: Any = None, alone: bool = False, hint: Any = None) -> Any:
         with self.store.transaction(lock_keys) as tx:
             return work(tx)
 
@@ -697,6 +698,22 @@ def _public(issue: Any) -> dict[str, Any]:
 
 def _answer_type(mtype: MessageType) -> MessageType | None:
     return mtype.answered_by
+
+
+def _state_hint(root: etree._Element, mtype: MessageType, route: Route, corr: Correlation) -> Any:
+    """What the message's cross-message rules will read first (validators.state.GROUP_READS), so
+    that a group of messages reads it at once; None when its type names nothing."""
+    from validators.state import GROUP_READS
+
+    kinds = GROUP_READS.get(mtype.number)
+    if not kinds:
+        return None
+    from gateway.store.state import StateHint
+    from validators import extract
+
+    gemeente, aanbieder = _pair(mtype, route)
+    return StateHint(mtype.law, gemeente or "", aanbieder or "", extract.client_bsn(root),
+                     tuple(corr.toewijzingnummers), kinds)
 
 
 def _pair(mtype: MessageType, route: Route) -> tuple[str | None, str | None]:

@@ -251,3 +251,16 @@ class Prefetching(Protocol):
         toewijzingnummers: set[str],
         referentienummers: set[str],
     ) -> None: ...
+
+
+# What the cross-message rules of a message type read first, per client ("starts", "stops",
+# "client_allocations") or per ToewijzingNummer in the message ("allocation", "allocation_owner").
+# A store that judges several messages in one transaction may read these for all of them at once
+# (gateway.store.state.prefetch_group); a read not named here is made when a rule asks it. Kept
+# next to the interface so that a rule that starts reading something else can say so here.
+GROUP_READS: dict[str, frozenset[str]] = {
+    "301": frozenset({"allocation_owner"}),  # TR332
+    "305": frozenset({"starts", "stops", "allocation"}),  # TR019, TR063, TR326...
+    "307": frozenset({"starts", "stops", "allocation"}),
+    "317": frozenset({"client_allocations", "allocation"}),  # the change request's toewijzingen
+}

@@ -7,8 +7,9 @@ rolls the whole message back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import bindparam, insert, select, update
@@ -20,6 +21,7 @@ from validators import extract
 from validators.paths import child
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
+from gateway.store.prepared import Deferred, Prepared
 
 DELETE = "3"
 
@@ -41,10 +43,13 @@ def apply_state(
     rejected_paths: Mapping[str, list[str]] | Iterable[str] = frozenset(),
     now: datetime | None = None,
     declaratie: extract.Declaratie | None = None,
+    view: Any = None,
 ) -> None:
     """`rejected_paths`: the rejected prestaties of a 323 (paths, or path -> retourcodes).
     `declaratie`: extract.declaratie(root) when the caller has it already (the 323 rules read
-    it too), so a large declaration is not read a second time."""
+    it too), so a large declaration is not read a second time. `view`: the message's StateView,
+    whose answers (the rules read them in this transaction) spare reading them again. `conn`
+    may be a prepared.Deferred: the plain writes then wait for the group's executemany."""
     law = mtype.law
     gemeente, aanbieder = parties(mtype, root)
     ctx = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
@@ -52,17 +57,29 @@ def apply_state(
     handler = _HANDLERS.get(mtype.number)
     if handler is _declaration and declaratie is not None:
         _declaration(conn, secret, message_id, root, ctx, rejected, now or clock.now(), declaratie)
+    elif handler in (_allocation, _start):
+        handler(conn, secret, message_id, root, ctx, rejected, now or clock.now(), view=view)
     elif handler is not None:
         handler(conn, secret, message_id, root, ctx, rejected, now or clock.now())
 
 
-def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+_MISSING = object()
+
+
+def _known(view: Any, key: tuple) -> Any:
+    """What the message's StateView read already under `key` (_MISSING: not read)."""
+    cached = getattr(view, "cached", None)
+    return cached(key, _MISSING) if cached is not None else _MISSING
+
+
+def _allocation(conn, secret, message_id, root, ctx, _rejected, _now, view=None) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
+    claimed: set[str] = set()  # numbers this message registered (its writes may wait)
     for a in extract.allocations(root):
         if not a.toewijzingnummer or a.ingangsdatum is None:
             continue
-        conn.execute(
-            _INSERT[t.allocations],
+        _INSERT[t.allocations].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -82,23 +99,34 @@ def _allocation(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  
                 **ctx,
             ),
         )
-        owner = conn.execute(
-            _NUMBER_OWNER, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer)
-        ).first()
+        if a.toewijzingnummer in claimed:
+            owner = (ctx["aanbieder"], ck)
+        else:
+            owner = _known(view, ("allocation_owner", ctx["law"], ctx["gemeente"], a.toewijzingnummer))
+            if owner is _MISSING:
+                row = _NUMBER_OWNER.first(
+                    conn, dict(law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer))
+                owner = (row["aanbieder"], row["client_key"]) if row else None
+        claimed.add(a.toewijzingnummer)
         if owner is None or tuple(owner) != (ctx["aanbieder"], ck):
             # A second owner can only come from a race past TR332: the primary key refuses it.
-            conn.execute(
-                _INSERT[t.allocation_numbers],
+            _INSERT[t.allocation_numbers].execute(
+                conn,
                 dict(
                     law=ctx["law"], gemeente=ctx["gemeente"], toewijzingnummer=a.toewijzingnummer,
                     aanbieder=ctx["aanbieder"], client_key=ck, message_id=message_id,
                 ),
             )
         if a.referentie_aanbieder:  # a 301 honouring a VOT/VOW closes the request (TR374)
-            conn.execute(
-                _REQUEST_ALLOCATED,
+            _REQUEST_ALLOCATED.execute(
+                conn,
                 dict(r_law=ctx["law"], r_aanbieder=ctx["aanbieder"], r_referentie=a.referentie_aanbieder),
             )
+
+
+def _plain(conn: Any) -> Any:
+    """The connection itself, when `conn` defers its writes (prepared.Deferred)."""
+    return conn.conn if isinstance(conn, Deferred) else conn
 
 
 def _key_where(table, ctx, ck, item):  # noqa: ANN001
@@ -115,10 +143,14 @@ def _key_where(table, ctx, ck, item):  # noqa: ANN001
     ]
 
 
-def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
+def _start(conn, secret, message_id, root, ctx, _rejected, _now, view=None) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     s = t.starts
-    for item in extract.regie_items(root):
+    items = extract.regie_items(root)
+    if any(item.status == DELETE for item in items):
+        conn = _plain(conn)  # a deletion runs at once: the message's other writes keep their order
+    stops = _known(view, ("stops", ctx["law"], ctx["gemeente"], ctx["aanbieder"], ck))
+    for item in items:
         if item.begindatum is None:
             continue
         if item.status == DELETE:
@@ -126,9 +158,14 @@ def _start(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noq
                 update(s).where(*_key_where(s, ctx, ck, item)).values(status="deleted", actual=False)
             )
             continue
-        stopped = _active_stop_exists(conn, ctx, ck, item)
-        conn.execute(
-            _INSERT[s],
+        if stops is _MISSING:
+            stopped = _active_stop_exists(conn, ctx, ck, item)
+        else:  # the client's active stops, as the rules read them
+            stopped = any((x.toewijzingnummer, x.categorie, x.code, x.begindatum)
+                          == (item.toewijzingnummer or "", item.categorie or "", item.code or "", item.begindatum)
+                          for x in stops)
+        _INSERT[s].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -154,13 +191,16 @@ def _key_params(ctx, ck, item) -> dict:  # noqa: ANN001
 
 
 def _active_stop_exists(conn, ctx, ck, item) -> bool:  # noqa: ANN001
-    return conn.execute(_ACTIVE_STOP, _key_params(ctx, ck, item)).first() is not None
+    return _ACTIVE_STOP.first(conn, _key_params(ctx, ck, item)) is not None
 
 
 def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     st, s = t.stops, t.starts
-    for item in extract.regie_items(root):
+    items = extract.regie_items(root)
+    if any(item.status == DELETE for item in items):
+        conn = _plain(conn)  # a deletion runs at once: the message's other writes keep their order
+    for item in items:
         if item.begindatum is None or item.einddatum is None:
             continue
         if item.status == DELETE:
@@ -185,8 +225,8 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                 if other is None:
                     conn.execute(update(s).where(*_key_where(s, ctx, ck, item)).values(actual=True))
             continue
-        conn.execute(
-            _INSERT[st],
+        _INSERT[st].execute(
+            conn,
             dict(
                 message_id=message_id,
                 client_key=ck,
@@ -200,15 +240,15 @@ def _stop(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # noqa
                 **ctx,
             ),
         )
-        conn.execute(_START_NOT_ACTUAL, _key_params(ctx, ck, item))
+        _START_NOT_ACTUAL.execute(conn, _key_params(ctx, ck, item))
 
 
 def _vot(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: ANN001
     ck = client_key(secret, extract.client_bsn(root))
     for p in extract.requested_products(root):
         if p.referentie_aanbieder:
-            conn.execute(
-                _INSERT[t.requests],
+            _INSERT[t.requests].execute(
+                conn,
                 dict(
                     message_id=message_id, client_key=ck, kind="315",
                     referentie_aanbieder=p.referentie_aanbieder, status="pending", created_at=now, **ctx,
@@ -220,8 +260,8 @@ def _vow(conn, secret, message_id, root, ctx, _rejected, now) -> None:  # noqa: 
     ck = client_key(secret, extract.client_bsn(root))
     v = extract.verzoek(root)
     if v.referentie_aanbieder:
-        conn.execute(
-            _INSERT[t.requests],
+        _INSERT[t.requests].execute(
+            conn,
             dict(
                 message_id=message_id, client_key=ck, kind="317",
                 referentie_aanbieder=v.referentie_aanbieder, status="pending", created_at=now, **ctx,
@@ -233,23 +273,16 @@ def _answer(conn, secret, message_id, root, ctx, _rejected, _now) -> None:  # no
     a = extract.antwoord(root)
     if not a.referentie_aanbieder or not a.verzoek_antwoord:
         return
-    conn.execute(
-        _INSERT[t.answers],
+    _INSERT[t.answers].execute(
+        conn,
         dict(
             message_id=message_id, referentie_aanbieder=a.referentie_aanbieder,
             verzoek_antwoord=a.verzoek_antwoord, reden_afwijzing=a.reden_afwijzing, **ctx,
         ),
     )
-    r = t.requests
     status = "afgewezen" if a.verzoek_antwoord == "1" else "onderzoek"
-    conn.execute(
-        update(r)
-        .where(
-            r.c.law == ctx["law"], r.c.aanbieder == ctx["aanbieder"],
-            r.c.referentie_aanbieder == a.referentie_aanbieder, r.c.status != "toegewezen",
-        )
-        .values(status=status)
-    )
+    _REQUEST_ANSWERED.execute(conn, dict(a_law=ctx["law"], a_aanbieder=ctx["aanbieder"],
+                                         a_referentie=a.referentie_aanbieder, a_status=status))
 
 
 def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) -> None:  # noqa: ANN001
@@ -266,19 +299,24 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
         .returning(t.declarations.c.id)
     ).scalar_one()
     p = t.prestaties
-    rows, credited = [], []
+    credited: list[str] = []
     paths = extract.prestatie_paths(d) if rejected else {}
     keys: dict[str | None, str] = {}  # one keyed hash per client, not one per prestatie
-    # Credits first (OP366), so a credit and its replacing debit in one message work out.
-    for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
-        if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
-            continue
-        codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
-        is_rejected = bool(rejected) and (
-            paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
-        )
-        rows.append(
-            dict(
+
+    def rows() -> Iterator[dict[str, Any]]:
+        """The prestatie rows, made one at a time as the executemany takes them: a declaration
+        of 100,000 prestaties never holds all its rows (and their parameters) at once."""
+        # Credits first (OP366), so a credit and its replacing debit in one message work out.
+        for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
+            if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
+                continue
+            codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
+            is_rejected = bool(rejected) and (
+                paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
+            )
+            if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
+                credited.append(pr.vorig_referentienummer)
+            yield dict(
                 message_id=message_id, declaration_id=declaration_id,
                 client_key=keys[pr.bsn] if pr.bsn in keys else keys.setdefault(pr.bsn, client_key(secret, pr.bsn)),
                 referentienummer=pr.referentienummer,
@@ -291,11 +329,8 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
                 granted=0 if is_rejected else _granted(pr.debet_credit, pr.bedrag),
                 decided_by=message_id,
             )
-        )
-        if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
-            credited.append(pr.vorig_referentienummer)
-    if rows:
-        conn.execute(insert(p), rows)  # one executemany for the whole declaration
+
+    _INSERT_PRESTATIE.stream(conn, rows(), _PRESTATIE_KEYS)  # one executemany for the whole declaration
     for i in range(0, len(credited), 500):
         conn.execute(
             update(p)
@@ -375,14 +410,17 @@ def _declaratie_accepted(root: etree._Element) -> bool:
 
 
 # Statements built once (the hot ones); values travel as parameters.
-_INSERT = {table: insert(table) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
-                                              t.requests, t.answers)}
-_NUMBER_OWNER = select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
+# Prepared: run on the DBAPI cursor (gateway.store.prepared), no Core execution per row.
+_INSERT = {table: Prepared(insert(table)) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
+                                                        t.requests, t.answers)}
+_INSERT_PRESTATIE = Prepared(insert(t.prestaties))
+_PRESTATIE_KEYS = tuple(sorted(c.name for c in t.prestaties.c if c.name not in ("id", "credited")))
+_NUMBER_OWNER = Prepared(select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
     t.allocation_numbers.c.law == bindparam("law"),
     t.allocation_numbers.c.gemeente == bindparam("gemeente"),
     t.allocation_numbers.c.toewijzingnummer == bindparam("toewijzingnummer"),
-)
-_REQUEST_ALLOCATED = (
+))
+_REQUEST_ALLOCATED = Prepared(
     update(t.requests)
     .where(
         t.requests.c.law == bindparam("r_law"),
@@ -390,6 +428,16 @@ _REQUEST_ALLOCATED = (
         t.requests.c.referentie_aanbieder == bindparam("r_referentie"),
     )
     .values(status="toegewezen")
+)
+_REQUEST_ANSWERED = Prepared(
+    update(t.requests)
+    .where(
+        t.requests.c.law == bindparam("a_law"),
+        t.requests.c.aanbieder == bindparam("a_aanbieder"),
+        t.requests.c.referentie_aanbieder == bindparam("a_referentie"),
+        t.requests.c.status != "toegewezen",
+    )
+    .values(status=bindparam("a_status"))
 )
 
 
@@ -402,8 +450,8 @@ def _key_where_params(table):  # noqa: ANN001, ANN202
     ]
 
 
-_ACTIVE_STOP = select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1)
-_START_NOT_ACTUAL = update(t.starts).where(*_key_where_params(t.starts)).values(actual=False)
+_ACTIVE_STOP = Prepared(select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1))
+_START_NOT_ACTUAL = Prepared(update(t.starts).where(*_key_where_params(t.starts)).values(actual=False))
 
 _HANDLERS = {
     "301": _allocation,

@@ -33,6 +33,7 @@ class _Unit:
     work: Work
     probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
     alone: bool = False  # a large message: judged in a group of its own, holding up no other
+    hint: Any = None  # gateway.store.state.StateHint: what its rules will read
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -65,12 +66,13 @@ class GroupCommit:
         self._busy: set[str] = set()  # lock keys of the groups running now
 
     def run(self, lock_keys: Iterable[str], work: Work, probe: tuple | None = None, *,
-            alone: bool = False) -> Any:
+            alone: bool = False, hint: Any = None) -> Any:
         """Run `work(tx)` in a (possibly shared) transaction; returns its result after the commit.
         `probe`: what its tx.find_same_message will ask, so the group asks it in one query.
         `alone`: run it in a transaction of its own (a large declaration takes seconds: the
-        messages that would share its group should not wait for it)."""
-        unit = _Unit(frozenset(lock_keys), work, probe, alone)
+        messages that would share its group should not wait for it).
+        `hint`: what its rules will read (a StateHint), read for the whole group at once."""
+        unit = _Unit(frozenset(lock_keys), work, probe, alone, hint)
         with self._cond:
             self._queue.append(unit)
             while not unit.done:
@@ -137,9 +139,11 @@ class GroupCommit:
 
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
-        with self.store.group_transaction(keys) as batch:
-            if len(group) > 1:
-                batch.prefetch_same(u.probe for u in group if u.probe is not None)
+        # a group of several: its lookups at once, one query per kind instead of one per message
+        several = len(group) > 1
+        probes = [u.probe for u in group if u.probe is not None] if several else []
+        hints = [u.hint for u in group if u.hint is not None] if several else []
+        with self.store.group_transaction(keys, probes, hints) as batch:
             for unit in group:
                 results.append(unit.work(batch.transaction()))
         s = self.stats

@@ -7,16 +7,17 @@ state a message itself contributed, so `gateway replay` judges a stored message 
 
 from __future__ import annotations
 
-from datetime import date
-
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
+from gateway.store.prepared import Prepared
 from gateway.store.records import (
     AllocationState,
     AnswerState,
@@ -67,9 +68,10 @@ class StateView:
             key = self._keys[bsn] = client_key(self._secret, bsn)
         return key
 
-    def _run(self, name: str, table: Any, build: Callable[[], Any], **params: Any) -> Any:
-        """Execute the statement `build()` (made once per name), leaving out rows of the excluded
-        messages (replay) through an expanding parameter."""
+    def _run(self, name: str, table: Any, build: Callable[[], Any], **params: Any) -> list[dict[str, Any]]:
+        """The rows (as dicts) of the statement `build()` (made once per name), leaving out rows of
+        the excluded messages (replay) through an expanding parameter. On the message path (no
+        exclusion) the statement runs prepared on the DBAPI cursor (gateway.store.prepared)."""
         excluded = self._exclude
         key = (name, bool(excluded))
         stmt = _STATEMENTS.get(key)
@@ -77,10 +79,13 @@ class StateView:
             stmt = build()
             if excluded:
                 stmt = stmt.where(table.c.message_id.notin_(bindparam("excluded_ids", expanding=True)))
+            else:
+                stmt = Prepared(stmt)
             _STATEMENTS[key] = stmt
         if excluded:
             params["excluded_ids"] = [excluded] if isinstance(excluded, str) else sorted(excluded)
-        return self._conn.execute(stmt, params)
+            return [dict(r) for r in self._conn.execute(stmt, params).mappings()]
+        return stmt.rows(self._conn, params)
 
     def _not_excluded(self, table):  # noqa: ANN001
         excluded = self.exclude_message_id
@@ -93,13 +98,23 @@ class StateView:
     # --- identifiers (TR056) ---------------------------------------------------------------
 
     def identifier_used(self, sender: str, code: str, identificatie: str) -> bool:
-        mi = t.message_identifiers
-        row = self._run(
-            "identifier_used", mi,
-            lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
-            sender=sender, code=code, identificatie=identificatie,
-        ).first()
-        return row is not None
+        key = ("identifier_used", sender, code, identificatie)  # a group looks them up at once
+        if key not in self._cache:
+            mi = t.message_identifiers
+            self._cache[key] = bool(self._run(
+                "identifier_used", mi,
+                lambda: select(mi.c.message_id).where(*_eq(mi, ("sender", "code", "identificatie"))),
+                sender=sender, code=code, identificatie=identificatie,
+            ))
+        return self._cache[key]  # type: ignore[return-value]
+
+    def cached(self, key: tuple, default: object = None) -> object:
+        """What this view read under `key` (its cache keys), or `default` (gateway.store.apply)."""
+        return self._cache.get(key, default)
+
+    def seed(self, known: dict[tuple, object]) -> None:
+        """Answers looked up for a whole group at once (gateway.store.Batch), in this view's cache."""
+        self._cache.update(known)
 
     # --- allocations -----------------------------------------------------------------------
 
@@ -120,18 +135,7 @@ class StateView:
     def _current_allocations_by(self, name: str, names: tuple[str, ...], **params: Any) -> list[AllocationState]:
         """`_current_allocations` on equality of `names`, with a prepared statement."""
         a = t.allocations
-        rows = self._run(
-            name, a,
-            lambda: select(a).where(*_eq(a, names)).order_by(
-                a.c.toewijzingnummer, a.c.toewijzingsdatum, a.c.toewijzingstijd, a.c.id),
-            **params,
-        ).mappings()
-        latest: dict[tuple, AllocationState] = {}
-        for r in rows:  # ordered ascending: the last one per number is the current version
-            latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
-                **{k: r[k] for k in AllocationState.model_fields}
-            )
-        return list(latest.values())
+        return _latest(self._run(name, a, lambda: select(a).where(*_eq(a, names)), **params))
 
     def allocation(self, law: str, gemeente: str, toewijzingnummer: str) -> AllocationState | None:
         """The current version of a ToegewezenProduct, whoever it was given to."""
@@ -146,19 +150,26 @@ class StateView:
 
     def allocation_owner(self, law: str, gemeente: str, toewijzingnummer: str) -> tuple[str, str] | None:
         """(aanbieder, client_key) the number was first issued to (TR332)."""
-        n = t.allocation_numbers
-        row = self._run(
-            "allocation_owner", n,
-            lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
-            law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
-        ).first()
-        return (row[0], row[1]) if row else None
+        key = ("allocation_owner", law, gemeente, toewijzingnummer)
+        if key not in self._cache:
+            n = t.allocation_numbers
+            row = self._run(
+                "allocation_owner", n,
+                lambda: select(n.c.aanbieder, n.c.client_key).where(*_eq(n, ("law", "gemeente", "toewijzingnummer"))),
+                law=law, gemeente=gemeente, toewijzingnummer=toewijzingnummer,
+            )
+            self._cache[key] = (row[0]["aanbieder"], row[0]["client_key"]) if row else None
+        return self._cache[key]  # type: ignore[return-value]
 
     def client_allocations(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[AllocationState]:
-        return self._current_allocations_by(
-            "client_allocations", ("law", "gemeente", "aanbieder", "client_key"),
-            law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
-        )
+        ck = self.client_key(bsn)
+        key = ("client_allocations", law, gemeente, aanbieder, ck)
+        if key not in self._cache:
+            self._cache[key] = self._current_allocations_by(
+                "client_allocations", ("law", "gemeente", "aanbieder", "client_key"),
+                law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=ck,
+            )
+        return list(self._cache[key])  # type: ignore[call-overload]
 
     def allocation_with_referentie(self, law: str, aanbieder: str, referentie: str) -> bool:
         """Was a 301 with this ReferentieAanbieder sent before (TR359, TR379)?"""
@@ -167,8 +178,8 @@ class StateView:
             "allocation_with_referentie", a,
             lambda: select(a.c.id).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).limit(1),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).first()
-        return row is not None
+        )
+        return bool(row)
 
     # --- starts and stops ------------------------------------------------------------------
 
@@ -198,17 +209,23 @@ class StateView:
 
     def _active(self, kind: str, s: Any, record: Any, law: str, gemeente: str, aanbieder: str, bsn: str,
                 toewijzingnummer: str | None) -> list[Any]:
-        """The active rows of a start or stop table for one client (and allocation), as records."""
-        names = ("law", "gemeente", "aanbieder", "client_key") + (("toewijzingnummer",) if toewijzingnummer is not None else ())
-        params = dict(law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn))
-        if toewijzingnummer is not None:
-            params["toewijzingnummer"] = toewijzingnummer
-        rows = self._run(
-            f"{kind}:{len(names)}", s,
-            lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
-            **params,
-        ).mappings()
-        return [record(**{k: r[k] for k in record.model_fields}) for r in rows]
+        """The active rows of a start or stop table for one client (and allocation), as records.
+        Read once per client and message (the start/stop rules ask up to three times, per
+        allocation too); a client has a handful of them."""
+        ck = self.client_key(bsn)
+        key = (kind, law, gemeente, aanbieder, ck)
+        found = self._cache.get(key)
+        if found is None:
+            names = ("law", "gemeente", "aanbieder", "client_key")
+            rows = self._run(
+                f"{kind}:client", s,
+                lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
+                law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=ck,
+            )
+            found = self._cache[key] = [record(**{k: r[k] for k in record.model_fields}) for r in rows]
+        if toewijzingnummer is None:
+            return list(found)  # type: ignore[arg-type]
+        return [x for x in found if x.toewijzingnummer == toewijzingnummer]  # type: ignore[attr-defined]
 
     # --- requests and answers --------------------------------------------------------------
 
@@ -217,8 +234,8 @@ class StateView:
         row = self._run(
             "request", r, lambda: select(r).where(*_eq(r, ("law", "aanbieder", "referentie_aanbieder"))),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).mappings().first()
-        return RequestState(**{k: row[k] for k in RequestState.model_fields}) if row else None
+        )
+        return RequestState(**{k: row[0][k] for k in RequestState.model_fields}) if row else None
 
     def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
         """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
@@ -226,9 +243,9 @@ class StateView:
         rows = self._run(
             "open_requests", r,
             lambda: select(r).where(*_eq(r, ("law", "gemeente", "aanbieder", "client_key")),
-                                    r.c.status.in_(("pending", "onderzoek"))),
+                                    or_(r.c.status == "pending", r.c.status == "onderzoek")),
             law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
-        ).mappings()
+        )
         return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
 
     def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
@@ -237,7 +254,7 @@ class StateView:
             "answers", a,
             lambda: select(a).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).order_by(a.c.id),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
-        ).mappings()
+        )
         return [AnswerState(**{k: row[k] for k in AnswerState.model_fields}) for row in rows]
 
     # --- declarations ----------------------------------------------------------------------
@@ -247,8 +264,8 @@ class StateView:
         row = self._run(
             "declaration", d, lambda: select(d).where(*_eq(d, ("law", "aanbieder", "declaratienummer"))),
             law=law, aanbieder=aanbieder, declaratienummer=declaratienummer,
-        ).mappings().first()
-        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+        )
+        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
 
     def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
         """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
@@ -257,17 +274,17 @@ class StateView:
             "declaration_by_identificatie", d,
             lambda: select(d).where(*_eq(d, ("law", "aanbieder", "identificatie"))).order_by(d.c.id),
             law=law, aanbieder=aanbieder, identificatie=identificatie,
-        ).mappings().first()
-        return DeclarationState(**{k: row[k] for k in DeclarationState.model_fields}) if row else None
+        )
+        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
 
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
         d = t.declarations
         return self._run(
             "last_declaration_period", d,
-            lambda: select(func.max(d.c.periode_begin)).where(*_eq(d, ("law", "gemeente", "aanbieder"))),
+            lambda: select(func.max(d.c.periode_begin).label("latest")).where(*_eq(d, ("law", "gemeente", "aanbieder"))),
             law=law, gemeente=gemeente, aanbieder=aanbieder,
-        ).scalar()
+        )[0]["latest"]
 
     def _prestaties(self, *where) -> list[PrestatieState]:  # noqa: ANN002
         p = t.prestaties
@@ -447,6 +464,129 @@ class StateView:
             s = self._conn.execute(select(func.coalesce(func.sum(p.c.bedrag), 0)).where(*where)).scalar()
             total += sign * int(s or 0)
         return total
+
+
+def _latest(rows: list[dict[str, Any]]) -> list[AllocationState]:
+    """The current version of each allocation among `rows`. Sorted here, not in SQL: an ORDER BY
+    toewijzingnummer made SQLite read a client's allocations through the (law, gemeente,
+    toewijzingnummer) index, i.e. every allocation of the gemeente, instead of the client index."""
+    latest: dict[tuple, AllocationState] = {}
+    for r in sorted(rows, key=_allocation_order):  # ascending: the last one per number is current
+        latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
+            **{k: r[k] for k in AllocationState.model_fields}
+        )
+    return list(latest.values())
+
+
+# --- a group's reads at once ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateHint:
+    """What one message's rules will read, as far as its type tells (gateway.pipeline): `kinds`
+    among "starts", "stops" (the client's), "client_allocations", "allocation" and
+    "allocation_owner" (per number in `numbers`). A hint that misses a read costs that read
+    later; one that names too much costs a few rows."""
+
+    law: str
+    gemeente: str
+    aanbieder: str
+    bsn: str | None
+    numbers: tuple[str, ...]
+    kinds: frozenset[str]
+
+
+_GROUP_READS: dict[tuple[str, int], Prepared] = {}
+_CLIENT_COLS = ("law", "gemeente", "aanbieder", "client_key")
+_NUMBER_COLS = ("law", "gemeente", "toewijzingnummer")
+
+
+def _any_of(kind: str, table: Any, cols: tuple[str, ...], n: int, *extra: Any) -> Prepared:
+    """SELECT table rows matching any of `n` tuples of `cols` (parameters <col><i>): an OR of
+    equalities, which both databases answer from the index on `cols`."""
+    found = _GROUP_READS.get((kind, n))
+    if found is None:
+        cond = or_(*(and_(*(table.c[c] == bindparam(f"{c}{i}") for c in cols)) for i in range(n)))
+        found = _GROUP_READS[(kind, n)] = Prepared(select(table).where(cond, *extra))
+    return found
+
+
+def _params(cols: tuple[str, ...], keys: list[tuple]) -> dict[str, Any]:
+    return {f"{c}{i}": v for i, key in enumerate(keys) for c, v in zip(cols, key, strict=True)}
+
+
+def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) -> dict[tuple, object]:
+    """The answers StateView would give to the reads the `hints` name, one query per kind for
+    all messages of a group, keyed as StateView caches them (StateView.seed). Valid for the whole
+    group: its messages have disjoint lock keys and their writes wait for the group's end."""
+    known: dict[tuple, object] = {}
+    sent = [(q, q.send(conn, params), take) for q, params, take in group_reads(secret, hints)]
+    for q, cursor, take in sent:
+        take(q.collect(conn, cursor), known)
+    return known
+
+
+def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepared, dict[str, Any], Any]]:
+    """The queries of `prefetch_group`: (statement, parameters, take(rows, known)), to be sent
+    together (gateway.store.Batch sends them in one pipeline with the group's other reads)."""
+    clients: dict[str, set[tuple]] = {}
+    numbers: dict[str, set[tuple]] = {}
+    for h in hints:
+        ck = client_key(secret, h.bsn) if h.bsn else None
+        for kind in h.kinds:
+            if kind in ("starts", "stops", "client_allocations") and ck:
+                clients.setdefault(kind, set()).add((h.law, h.gemeente, h.aanbieder, ck))
+            elif kind in ("allocation", "allocation_owner"):
+                numbers.setdefault(kind, set()).update((h.law, h.gemeente, n) for n in h.numbers if n)
+    reads: list[tuple[Prepared, dict[str, Any], Any]] = []
+
+    def active(kind: str, record: Any, keys: list[tuple]) -> Any:
+        def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            by: dict[tuple, list] = {k: [] for k in keys}
+            for r in sorted(rows, key=lambda r: r["id"]):
+                by[tuple(r[c] for c in _CLIENT_COLS)].append(record(**{k: r[k] for k in record.model_fields}))
+            known.update(((kind, *k), v) for k, v in by.items())
+        return take
+
+    for kind, record, table in (("starts", StartState, t.starts), ("stops", StopState, t.stops)):
+        keys = sorted(clients.get(kind, ()))
+        if keys:
+            reads.append((_any_of(kind, table, _CLIENT_COLS, len(keys), table.c.status == "active"),
+                          _params(_CLIENT_COLS, keys), active(kind, record, keys)))
+
+    def allocations(kind: str, cols: tuple[str, ...], keys: list[tuple]) -> Any:
+        def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            grouped: dict[tuple, list] = {k: [] for k in keys}
+            for r in rows:
+                grouped[tuple(r[c] for c in cols)].append(r)
+            for k, v in grouped.items():
+                found = _latest(v)
+                known[(kind, *k)] = found if kind == "client_allocations" else (found[0] if found else None)
+        return take
+
+    keys = sorted(clients.get("client_allocations", ()))
+    if keys:
+        reads.append((_any_of("client_allocations", t.allocations, _CLIENT_COLS, len(keys)),
+                      _params(_CLIENT_COLS, keys), allocations("client_allocations", _CLIENT_COLS, keys)))
+    keys = sorted(numbers.get("allocation", ()))
+    if keys:
+        reads.append((_any_of("allocation", t.allocations, _NUMBER_COLS, len(keys)),
+                      _params(_NUMBER_COLS, keys), allocations("allocation", _NUMBER_COLS, keys)))
+    owner_keys = sorted(numbers.get("allocation_owner", ()))
+    if owner_keys:
+        def owners(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+            found = {tuple(r[c] for c in _NUMBER_COLS): (r["aanbieder"], r["client_key"]) for r in rows}
+            known.update((("allocation_owner", *k), found.get(k)) for k in owner_keys)
+        reads.append((_any_of("allocation_owner", t.allocation_numbers, _NUMBER_COLS, len(owner_keys)),
+                      _params(_NUMBER_COLS, owner_keys), owners))
+    return reads
+
+
+def _allocation_order(r: dict[str, Any]) -> tuple:
+    """toewijzingnummer, toewijzingsdatum, toewijzingstijd, id ascending (a missing date or time
+    first, as SQLite orders NULL)."""
+    d, tijd = r["toewijzingsdatum"], r["toewijzingstijd"]
+    return (r["toewijzingnummer"], d is not None, d or date.min, tijd is not None, tijd or "", r["id"])
 
 
 def _chunks(values: list[str], size: int = 500):  # noqa: ANN201

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
+from gateway.store.prepared import Deferred, Prepared, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -42,7 +43,7 @@ from gateway.store.records import (
     StreamItem,
     UserRecord,
 )
-from gateway.store.state import StateView
+from gateway.store.state import StateView, group_reads
 from gateway.xmlparse import hardened_parser
 from validators import extract
 
@@ -128,17 +129,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 # Statements built once: SQLAlchemy then reuses their compiled form, and building a statement per
 # message cost more than running it (issue 14). Values are passed as parameters.
-_INSERT_MESSAGE = insert(t.messages)
-_INSERT_ISSUES = insert(t.message_issues)
-_INSERT_IDENTIFIER = insert(t.message_identifiers)
-_INSERT_OUTBOX = insert(t.outbox)
+# The ones on every message's path run on the DBAPI cursor (gateway.store.prepared).
+_INSERT_MESSAGE = Prepared(insert(t.messages))
+_INSERT_ISSUES = Prepared(insert(t.message_issues))
+_INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
+_INSERT_OUTBOX = Prepared(insert(t.outbox))
 _INSERT_ENVELOPE = insert(t.message_envelopes)
 _FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
     t.message_envelopes.c.zender == bindparam("zender"),
     t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
 )
 _INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
-_MARK_PENDING = (
+_MARK_PENDING = Prepared(
     update(t.messages)
     .where(t.messages.c.id == bindparam("mid"), t.messages.c.routing_state == "none")
     .values(routing_state="pending")
@@ -155,19 +157,45 @@ def _same_message(sender: Any) -> Any:
     )
 
 
-_SAME_MESSAGE = _same_message(t.messages.c.sender == bindparam("sender"))
-_SAME_MESSAGE_NO_SENDER = _same_message(t.messages.c.sender.is_(None))
+_SAME_MESSAGE = Prepared(_same_message(t.messages.c.sender == bindparam("sender")))
+_SAME_MESSAGE_NO_SENDER = Prepared(_same_message(t.messages.c.sender.is_(None)))
 
-_SAME_MESSAGES = (
-    select(t.messages)
-    .where(
-        tuple_(t.messages.c.sender, t.messages.c.code, t.messages.c.identificatie).in_(
-            bindparam("idents", expanding=True)),
-        t.messages.c.replay_of.is_(None),
-        t.messages.c.verdict != "transport_rejected",
-    )
-    .order_by(t.messages.c.received_at, t.messages.c.id)
-)
+_SAME_MESSAGES: dict[int, Prepared] = {}
+
+
+def _same_messages(n: int) -> Prepared:
+    """The messages under any of `n` (sender, code, identificatie), earliest first: one OR of
+    equalities (parameters s<i>, c<i>, i<i>), which SQLite answers from the identifier index.
+    A row-value IN list, or a condition on replay_of next to it, made SQLite scan the whole table
+    (it took the replay_of index: a group's lookup grew with every message stored, and 8 senders
+    were slower than one). Replays and transport rejections are left out by the caller."""
+    found = _SAME_MESSAGES.get(n)
+    if found is None:
+        m = t.messages.c
+        found = _SAME_MESSAGES[n] = Prepared(
+            select(t.messages)
+            .where(or_(*(and_(m.sender == bindparam(f"s{i}"), m.code == bindparam(f"c{i}"),
+                              m.identificatie == bindparam(f"i{i}")) for i in range(n))))
+            .order_by(m.received_at, m.id)
+        )
+    return found
+
+
+_IDENTIFIERS: dict[int, Prepared] = {}
+
+
+def _identifiers(n: int) -> Prepared:
+    """The registered identifiers among `n` (sender, code, identificatie), parameters as in
+    `_same_messages` (TR056 for a whole group)."""
+    found = _IDENTIFIERS.get(n)
+    if found is None:
+        mi = t.message_identifiers.c
+        found = _IDENTIFIERS[n] = Prepared(
+            select(mi.sender, mi.code, mi.identificatie)
+            .where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
+                              mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
+        )
+    return found
 
 
 class Writes:
@@ -181,18 +209,22 @@ class Writes:
         self.identifiers: list[dict[str, Any]] = []
         self.later: list[Any] = []  # callables (conn) -> None: state, in message order
         self.outbox: list[dict[str, Any]] = []
+        # state writes kept back by the `later` callables (prepared.Deferred): one executemany each
+        self.deferred: dict[Prepared, list[Any]] = {}
 
     def flush(self, conn: Connection) -> None:
-        if self.messages:
-            conn.execute(_INSERT_MESSAGE, self.messages)
-        if self.issues:
-            conn.execute(_INSERT_ISSUES, self.issues)
-        if self.identifiers:
-            conn.execute(_INSERT_IDENTIFIER, self.identifiers)
+        # PostgreSQL: the group's rows in one round trip. The state changes run after it: they
+        # read (and Core cannot read in pipeline mode), and their rows refer to the messages.
+        with pipelined(conn):
+            _INSERT_MESSAGE.executemany(conn, self.messages)
+            _INSERT_ISSUES.executemany(conn, self.issues)
+            _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
+            _INSERT_OUTBOX.executemany(conn, self.outbox)
         for write in self.later:
             write(conn)
-        if self.outbox:
-            conn.execute(_INSERT_OUTBOX, self.outbox)
+        with pipelined(conn):  # the state rows of the group, one executemany per statement
+            for stmt, rows in self.deferred.items():
+                stmt.executemany(conn, rows)
 
 
 class Transaction:
@@ -211,9 +243,12 @@ class Transaction:
         self._writes = writes
         self._same = same if same is not None else {}
 
-    def _write(self, stmt: Any, params: Any, kind: str) -> None:
+    def _write(self, stmt: Prepared, params: Any, kind: str) -> None:
         if self._writes is None:
-            self.conn.execute(stmt, params)
+            if isinstance(params, list):
+                stmt.executemany(self.conn, params)
+            else:
+                stmt.execute(self.conn, params)
         elif isinstance(params, list):
             getattr(self._writes, kind).extend(params)
         else:
@@ -230,9 +265,9 @@ class Transaction:
             return self._same[probe]
         params = dict(code=code, identificatie=identificatie, sha256=sha256)
         if sender is None:  # "= NULL" matches nothing; the query said IS NULL
-            row = self.conn.execute(_SAME_MESSAGE_NO_SENDER, params).mappings().first()
+            row = _SAME_MESSAGE_NO_SENDER.first(self.conn, params)
         else:
-            row = self.conn.execute(_SAME_MESSAGE, dict(params, sender=sender)).mappings().first()
+            row = _SAME_MESSAGE.first(self.conn, dict(params, sender=sender))
         return _row_to_message(row, with_bytes=True) if row else None
 
     def save_message(
@@ -380,12 +415,14 @@ class Transaction:
             raise RuntimeError("save_message first: state rows refer to their message")
         rejected = (dict(rejected_prestatie_paths) if isinstance(rejected_prestatie_paths, Mapping)
                     else frozenset(rejected_prestatie_paths))
+        view = self.state  # what the rules read: apply_state need not read it again
         if self._writes is not None:
-            secret = self.store.secret
-            self._writes.later.append(lambda conn: _apply_state(conn, secret, message_id, mtype, root, rejected,
-                                                                declaratie=declaratie))
+            secret, deferred = self.store.secret, self._writes.deferred
+            self._writes.later.append(lambda conn: _apply_state(Deferred(conn, deferred), secret, message_id, mtype,
+                                                                root, rejected, declaratie=declaratie, view=view))
             return
-        _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie)
+        _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie,
+                     view=view)
         self.state.invalidate()
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
@@ -413,12 +450,12 @@ class Transaction:
             self._writes.outbox.extend(values)
             if pending:
                 mid = self.last_message_id
-                self._writes.later.append(lambda conn: conn.execute(_MARK_PENDING, dict(mid=mid)))
+                self._writes.later.append(lambda conn: _MARK_PENDING.execute(conn, dict(mid=mid)))
             return []
         # One statement for all rows (insertmanyvalues), ids in the order of the rows.
         ids = list(self.conn.execute(_INSERT_OUTBOX_RETURNING, values).scalars())
         if pending:
-            self.conn.execute(_MARK_PENDING, dict(mid=self.last_message_id))
+            _MARK_PENDING.execute(self.conn, dict(mid=self.last_message_id))
         return ids
 
     def audit(
@@ -459,29 +496,59 @@ class Batch:
         self.conn = conn
         self.writes = Writes()
         self.same: dict[tuple, MessageRecord | None] = {}  # earlier deliveries, looked up at once
+        self.known: dict[tuple, object] = {}  # state answers looked up at once (StateView.seed)
 
     def transaction(self) -> Transaction:
-        return Transaction(self.store, self.conn, self.writes, self.same)
+        tx = Transaction(self.store, self.conn, self.writes, self.same)
+        tx.state.seed(self.known)
+        return tx
 
-    def prefetch_same(self, probes: Iterable[tuple[str | None, str | None, str | None, str]]) -> None:
-        """The idempotency lookup of every message of the group in one query: probes are
-        (sender, code, identificatie, sha256). Units of a group have disjoint lock keys, so no
-        two of them are the same message and none of them stores what another looks up."""
+    def prefetch(self, probes: Iterable[tuple[str | None, str | None, str | None, str]] = (),
+                 hints: Iterable[Any] = (), first: list[tuple[Any, Any]] = ()) -> None:
+        """What the group's messages will look up, one query per kind, all sent before any answer
+        is read (PostgreSQL: one round trip, with `first`, the group's lock, ahead of them).
+        `probes`: their idempotency lookups (sender, code, identificatie, sha256); units of a
+        group have disjoint lock keys, so no two are the same message and none stores what
+        another looks up. `hints`: StateHints, what their rules will read."""
         wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
-        if not wanted:
-            return
-        rows = self.conn.execute(
-            _SAME_MESSAGES, dict(idents=sorted({p[:3] for p in wanted}))
-        ).mappings().all()
+        idents = sorted({p[:3] for p in wanted})
+        reads: list[tuple[Any, Any, Any]] = list(first)
+        if idents:
+            params: dict[str, Any] = {}
+            for i, (sender, code, identificatie) in enumerate(idents):
+                params.update({f"s{i}": sender, f"c{i}": code, f"i{i}": identificatie})
+            reads.append((_same_messages(len(idents)), params, lambda rows, _k: self._same_found(wanted, rows)))
+            reads.append((_identifiers(len(idents)), params, lambda rows, known: known.update(
+                (("identifier_used", *ident), ident in {(r["sender"], r["code"], r["identificatie"]) for r in rows})
+                for ident in idents)))  # TR056 asks this of every message (StateView.identifier_used)
+        hints = list(hints)
+        if hints:
+            reads += group_reads(self.store.secret, hints)
+        with pipelined(self.conn):
+            sent = [(q, q.send(self.conn, params), take) for q, params, take in reads]
+            for q, cursor, take in sent:
+                rows = q.collect(self.conn, cursor)
+                if take is not None:
+                    take(rows, self.known)
+
+    def _same_found(self, wanted: set[tuple], rows: list[dict[str, Any]]) -> None:
         for p in wanted:
             self.same[p] = None
         for row in rows:  # ordered: the earliest delivery of each probe wins
+            if row["replay_of"] is not None or row["verdict"] == "transport_rejected":
+                continue  # not a delivery (as in _same_message)
             key = (row["sender"], row["code"], row["identificatie"], row["sha256"])
             if key in wanted and self.same.get(key) is None:
                 self.same[key] = _row_to_message(row, with_bytes=True)
 
 
 _GROUP_LOCK = threading.Lock()
+# The advisory locks of a group, sent with its first reads (Store._locked: the same, alone).
+_GROUP_LOCK_SQL = Prepared(
+    select(func.pg_advisory_xact_lock(literal_column("l.k")).label("locked"))
+    .select_from(text("unnest(CAST(:ids AS BIGINT[])) WITH ORDINALITY AS l(k, n)"))
+    .order_by(text("l.n"))
+)
 
 
 class Store:
@@ -535,11 +602,18 @@ class Store:
             yield Transaction(self, conn)
 
     @contextmanager
-    def group_transaction(self, lock_keys: Iterable[str] = ()) -> Iterator[Batch]:
+    def group_transaction(self, lock_keys: Iterable[str] = (), probes: Iterable[tuple] = (),
+                          hints: Iterable[Any] = ()) -> Iterator[Batch]:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
-        gives each its Transaction; their rows are written, together, before the commit."""
-        with self._locked(lock_keys) as conn:
+        gives each its Transaction; their rows are written, together, before the commit. The
+        group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
+        with self._conn() as conn:
             batch = Batch(self, conn)
+            first = []
+            ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
+            if ids:
+                first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
+            batch.prefetch(probes, hints, first)
             yield batch
             batch.writes.flush(conn)
 

@@ -29,18 +29,24 @@ def _decl(ctx: RuleContext) -> extract.Declaratie:
     return declaratie(ctx)
 
 
-def _with_allocation(ctx: RuleContext) -> Iterator[tuple[extract.Prestatie, object]]:
-    """Prestaties (not credits) with the toewijzing of this aanbieder and client they declare on."""
+def _with_allocation(ctx: RuleContext) -> list[tuple[extract.Prestatie, object]]:
+    """Prestaties (not credits) with the toewijzing of this aanbieder and client they declare on.
+    Found once per message (eleven rules walk them; the state does not change while they run)."""
     if ctx.state is None:
-        return
-    b = between(ctx)
-    for p in _decl(ctx).prestaties:
-        if p.is_credit or not p.toewijzingnummer:
-            continue  # a credit mirrors its debit, which was checked when it came in
-        a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer)
-        if a is None or a.aanbieder != b.aanbieder or a.client_key != ctx.state.client_key(p.bsn):
-            continue
-        yield p, a
+        return []
+    found = ctx.extra.get("crossmessage.with_allocation")
+    if found is None:
+        b = between(ctx)
+        found = []
+        for p in _decl(ctx).prestaties:
+            if p.is_credit or not p.toewijzingnummer:
+                continue  # a credit mirrors its debit, which was checked when it came in
+            a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer)
+            if a is None or a.aanbieder != b.aanbieder or a.client_key != ctx.state.client_key(p.bsn):
+                continue
+            found.append((p, a))
+        ctx.extra["crossmessage.with_allocation"] = found
+    return found
 
 
 def _el(p: extract.Prestatie, *names: str):  # noqa: ANN202

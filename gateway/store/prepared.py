@@ -1,0 +1,200 @@
+"""Hot statements run on the DBAPI cursor, compiled once per dialect (issue 14).
+
+SQLAlchemy Core caches a statement's compiled form, but every `conn.execute` still builds a cache
+key, an execution context, its parameters and a result proxy: on the message path that cost three
+to four times the database's own work. `Prepared` keeps the compiled SQL text, the order of its
+parameters and the type processors of its binds and result columns, and runs the statement on
+the DBAPI cursor of the SQLAlchemy connection: inside the same transaction, with the same type
+conversions (dates, JSON, booleans) as Core. A DBAPI error is raised as SQLAlchemy's exception
+for it (IntegrityError, OperationalError...), so callers handle both paths alike.
+
+Only for statements without expanding (IN-list) parameters; the store keeps Core for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Dialect
+
+# Counted by tests (tests/store/test_statement_count.py): statements sent to the database.
+COUNTER: dict[str, int] = {"statements": 0}
+
+
+class _Compiled:
+    __slots__ = ("fixed", "names", "positional", "processors", "result_names", "result_processors", "sql")
+
+    def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        self.sql = compiled.string
+        if "POSTCOMPILE" in self.sql:  # an IN list is rendered per execution: Core's job
+            raise ValueError(f"Prepared cannot run a statement with an IN list: {self.sql}")
+        self.positional = bool(compiled.positional)
+        self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
+        # bind name -> the processor Core would apply (None: the value goes as it is)
+        procs = compiled._bind_processors  # (what Core itself uses for this statement)
+        self.processors = {name: procs[name] for name in self.names if name in procs}
+        # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
+        self.fixed = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required and bind.callable is None and not bind.expanding
+        }
+        self.result_names: list[str] = []
+        self.result_processors: list[Any] = []
+        for col in getattr(compiled, "_result_columns", None) or []:
+            name, _objects, type_ = col[0], col[2], col[3]
+            self.result_names.append(name)
+            self.result_processors.append(type_._cached_result_processor(dialect, None))
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        procs, fixed = self.processors, self.fixed
+        out = []
+        for name in self.names:
+            value = values[name] if name in values else fixed.get(name)
+            proc = procs.get(name)
+            out.append(proc(value) if proc is not None and value is not None else value)
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+class Prepared:
+    """A Core statement (insert, update, select) compiled once per dialect and run on the DBAPI
+    cursor. An insert is compiled per set of column names it is given (usually one)."""
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def _get(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Compiled:
+        found = self._compiled.get((dialect.name, keys))
+        if found is None:
+            found = self._compiled[(dialect.name, keys)] = _Compiled(self.stmt, dialect, keys)
+        return found
+
+    def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> int:
+        """Run once; returns the number of rows it changed."""
+        values = values or {}
+        if isinstance(conn, Deferred):  # written with the rest of its group (Writes.flush)
+            conn.rows.setdefault(self, []).append(values)
+            return 0
+        keys = tuple(sorted(values)) if self.stmt.is_insert else None
+        c = self._get(conn.dialect, keys)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            _run(conn, cursor, c.sql, c.params(values), False)
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One executemany for rows of one kind (all with the same keys as the first)."""
+        if not rows:
+            return
+        if not self.stmt.is_insert:
+            kinds: dict[tuple[str, ...] | None, list[Mapping[str, Any]]] = {None: list(rows)}
+        else:
+            kinds = {}
+            for row in rows:  # rows of one kind give one statement; odd ones their own
+                kinds.setdefault(tuple(sorted(row)), []).append(row)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            for keys, same in kinds.items():
+                c = self._get(conn.dialect, keys)
+                _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
+        finally:
+            cursor.close()
+
+    def stream(self, conn: Connection, rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
+        """One executemany over `rows` (each with exactly the column names `keys`), taken one at
+        a time: the rows and their parameters are never all in memory at once."""
+        c = self._get(conn.dialect, tuple(sorted(keys)))
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            _run(conn, cursor, c.sql, (c.params(r) for r in rows), True)
+        finally:
+            cursor.close()
+
+    def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The result rows as dicts, converted as Core converts them."""
+        return self.collect(conn, self.send(conn, values))
+
+    def send(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
+        """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
+        one round trip: the first collect waits for all of them)."""
+        c = self._get(conn.dialect, None)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            _run(conn, cursor, c.sql, c.params(values or {}), False)
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
+
+    def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
+        c = self._get(conn.dialect, None)
+        try:
+            fetched = cursor.fetchall()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise sa_exc.DBAPIError.instance(c.sql, None, exc, conn.dialect.loaded_dbapi.Error,
+                                             dialect=conn.dialect) from exc
+        finally:
+            cursor.close()
+        names, procs = c.result_names, c.result_processors
+        if not any(procs):
+            return [dict(zip(names, row, strict=True)) for row in fetched]
+        return [
+            {n: (p(v) if p is not None else v) for n, p, v in zip(names, procs, row, strict=True)}
+            for row in fetched
+        ]
+
+    def first(self, conn: Connection, values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(conn, values)
+        return found[0] if found else None
+
+
+class Deferred:
+    """A connection on which `Prepared.execute` does not run its write but keeps it in `rows`
+    (statement -> parameter sets), to be written with one executemany per statement for a whole
+    group (gateway.store.store.Writes). Reads, and Core statements, run at once on `conn`."""
+
+    def __init__(self, conn: Connection, rows: dict[Prepared, list[Mapping[str, Any]]]) -> None:
+        self.conn = conn
+        self.rows = rows
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> None:
+    COUNTER["statements"] += 1
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(
+            sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
+            ismulti=many,
+        ) from exc
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
+    pipeline mode), so a group's writes cost about one round trip instead of one each; a read
+    inside waits for what was sent before it. An error is raised (as SQLAlchemy's exception) at
+    the latest when the block ends. Other databases: as they are."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or not hasattr(driver, "pipeline"):
+        yield
+        return
+    try:
+        with driver.pipeline():
+            yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(
+            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
