@@ -134,7 +134,7 @@ _INSERT_MESSAGE = Prepared(insert(t.messages))
 _INSERT_ISSUES = Prepared(insert(t.message_issues))
 _INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
 _INSERT_OUTBOX = Prepared(insert(t.outbox))
-_INSERT_ENVELOPE = insert(t.message_envelopes)
+_INSERT_ENVELOPE = Prepared(insert(t.message_envelopes))
 _FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
     t.message_envelopes.c.zender == bindparam("zender"),
     t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
@@ -209,6 +209,7 @@ class Writes:
         self.identifiers: list[dict[str, Any]] = []
         self.later: list[Any] = []  # callables (conn) -> None: state, in message order
         self.outbox: list[dict[str, Any]] = []
+        self.envelopes: list[dict[str, Any]] = []
         # state writes kept back by the `later` callables (prepared.Deferred): one executemany each
         self.deferred: dict[Prepared, list[Any]] = {}
 
@@ -220,6 +221,7 @@ class Writes:
             _INSERT_ISSUES.executemany(conn, self.issues)
             _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
             _INSERT_OUTBOX.executemany(conn, self.outbox)
+            _INSERT_ENVELOPE.executemany(conn, self.envelopes)  # after the messages they refer to
         for write in self.later:
             write(conn)
         with pipelined(conn):  # the state rows of the group, one executemany per statement
@@ -389,11 +391,7 @@ class Transaction:
         """The envelope a message arrived in and the one it is answered with (after its message
         row: in a group commit it is written with the state changes, after the message rows).
         A reused (zender, referentienummer) violates the unique constraint: ConflictError."""
-        params = dict(row, message_id=message_id)
-        if self._writes is None:
-            self.conn.execute(_INSERT_ENVELOPE, params)
-        else:
-            self._writes.later.append(lambda conn: conn.execute(_INSERT_ENVELOPE, params))
+        self._write(_INSERT_ENVELOPE, dict(row, message_id=message_id), "envelopes")
 
     def apply_state(
         self,
