@@ -21,7 +21,9 @@ TEMPORARY = "20"  # RedenBeeindiging "tijdelijke stop" (JZ588 / WMO588)
 
 
 def _items(ctx: RuleContext, deleted: bool | None = None) -> list[extract.RegieItem]:
-    items = extract.regie_items(ctx.root)
+    items = ctx.extra.get("crossmessage.regie_items")
+    if items is None:  # read once per message: nine rules walk the same start/stop products
+        items = ctx.extra["crossmessage.regie_items"] = extract.regie_items(ctx.root)
     if deleted is None:
         return items
     return [i for i in items if (i.status == DELETE) == deleted]
