@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import bisect
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from lxml import etree
 
 from validators.engine import Rule, RuleContext
 from validators.extract import as_date
 from validators.issues import Issue
-from validators.paths import PathIndex, child, kids, local_name, reach, scope_memo, text
+from validators.paths import PathIndex, child, fields, first, kids, local_name, reach, scope_memo, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -48,15 +49,59 @@ def parse_int(value: str | None) -> int | None:
         return None
 
 
+# The Header's children and BerichtIdentificatie's at their places in the schema's sequences
+# (every one of them is mandatory): a rule reads the one element it needs there instead of
+# grouping all nine. An element found elsewhere (a comment in between, a tree that is not
+# schema-valid) is looked up by name as usual.
+_HEADER_AT = {
+    "BerichtCode": 0,
+    "BerichtVersie": 1,
+    "BerichtSubversie": 2,
+    "Afzender": 3,
+    "Ontvanger": 4,
+    "BerichtIdentificatie": 5,
+    "XsdVersie": 6,
+}
+_BERICHTIDENTIFICATIE_AT = {"Identificatie": 0, "Dagtekening": 1}
+
+
+def _at(parent: etree._Element | None, name: str, places: dict[str, int]) -> etree._Element | None:
+    """The child `name` of `parent`, read at its schema place when it is there."""
+    if parent is None:
+        return None
+    place = places.get(name)
+    if place is not None:
+        try:
+            el = parent[place]
+        except IndexError:
+            el = None
+        if el is not None and local_name(el) == name:
+            return el
+    return first(fields(parent), name)
+
+
+def header_child(root: etree._Element, name: str) -> etree._Element | None:
+    """Header/`name` of a message."""
+    return _at(first(fields(root), "Header"), name, _HEADER_AT)
+
+
+def dagtekening_el(root: etree._Element) -> etree._Element | None:
+    """Header/BerichtIdentificatie/Dagtekening, the element the date rules compare with."""
+    return _at(header_child(root, "BerichtIdentificatie"), "Dagtekening", _BERICHTIDENTIFICATIE_AT)
+
+
 def dagtekening(root: etree._Element) -> date | None:
     """Header/BerichtIdentificatie/Dagtekening: the reference date of most date rules."""
     memo = scope_memo()
     if memo is None:
-        return date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+        el = dagtekening_el(root)
+        return parse_date(el.text) if el is not None else None
     key = ("dagtekening", root)
-    if key not in memo:
-        memo[key] = date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
-    return memo[key]
+    found = memo.get(key, memo)
+    if found is memo:
+        el = dagtekening_el(root)
+        found = memo[key] = parse_date(el.text) if el is not None else None
+    return found
 
 
 def years_before(d: date, years: int) -> date:
@@ -127,6 +172,17 @@ def body(root: etree._Element) -> etree._Element | None:
         if isinstance(c.tag, str) and local_name(c) != "Header":
             return c
     return None
+
+
+def per_message(ctx: RuleContext, key: str, read: Callable[[], Any]) -> Any:
+    """`read()` once per rule run: the classes several rules of a message walk (contacts, names,
+    products) with their children by name, kept in the run's RuleContext.extra under
+    "in-message.KEY". Rules only read what it returns."""
+    memo_key = "in-message." + key
+    found = ctx.extra.get(memo_key)
+    if found is None:
+        found = ctx.extra[memo_key] = read()
+    return found
 
 
 # --- issues with paths from one index ------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from validators.common import (
     PrestatieRow,
     dagtekening,
+    dagtekening_el,
     date_of,
     descendants,
     issue,
@@ -22,7 +23,7 @@ from validators.common import (
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import child, fields, first, text
 
 # The dates TR134 checks, per message number, as element paths below the root (the official
 # rule-check's binding: the TR text names no elements). In 323 and 325 the Prestaties'
@@ -52,9 +53,7 @@ _DECLARATION = ("323", "325")
 _TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {"323": [("Declaratie", "DeclaratiePeriode")], "325": []}
 
 
-def _dagtekening_el(root):
-    """Header/BerichtIdentificatie/Dagtekening, the element the date rules compare with."""
-    return child(child(child(root, "Header"), "BerichtIdentificatie"), "Dagtekening")
+_dagtekening_el = dagtekening_el
 
 
 @rule(
@@ -65,21 +64,30 @@ def _dagtekening_el(root):
     messages=("301", "302", "305", "306", "307", "308", "315", "316"),
     summary="Every Geboortedatum (client, relatie) is not more than 120 years before the Dagtekening, unless unknown.",
 )
-def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr002(r: Rule, ctx: RuleContext) -> list[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
-    dag_el = _dagtekening_el(ctx.root)
+        return []
     limit = years_before(dag, 120)
-    client = child(ctx.root, "Client")
-    for geboorte in [child(client, "Geboortedatum"), *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
-        if geboorte is None:
+    client = first(fields(ctx.root), "Client")
+    found: list[Issue] = []
+    for geboorte in [*(fields(client).get("Geboortedatum") or ())[:1], *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
+        f = fields(geboorte)
+        datum_el = first(f, "Datum")
+        value = datum_el.text if datum_el is not None else None
+        born = parse_date(value)
+        if born is None or born >= limit:
             continue
-        datum_el = child(geboorte, "Datum")
-        born = parse_date(text(datum_el))
-        unknown = text(geboorte, "DatumGebruik") == "3" and text(datum_el) == "1900-01-01"
-        if born is not None and not unknown and born < limit:
-            yield issue(r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}", also=[dag_el])
+        gebruik_el = first(f, "DatumGebruik")
+        unknown = gebruik_el is not None and gebruik_el.text == "3" and value == "1900-01-01"
+        if not unknown:
+            found.append(
+                issue(
+                    r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}",
+                    also=[_dagtekening_el(ctx.root)],
+                )
+            )
+    return found
 
 
 @rule(
@@ -104,25 +112,29 @@ def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=tuple(_TR134_DATES),
     summary="Date exists and is not later than the message Dagtekening.",
 )
-def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr134(r: Rule, ctx: RuleContext) -> list[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
-    dag_el = _dagtekening_el(ctx.root)
-    dates = [el for steps in _TR134_DATES.get(ctx.mtype.number, []) for el in descendants(ctx.root, *steps)]
-    rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
+        return []
     # (date element or prestatie row, value): a row's element is looked up on a finding only
-    found = [(el, parse_date(text(el))) for el in dates]
-    found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
+    found = [(el, parse_date(el.text)) for steps in _TR134_DATES.get(ctx.mtype.number, ()) for el in descendants(ctx.root, *steps)]
+    if ctx.mtype.number in _DECLARATION:
+        found += [(row, row.begin) for row in prestatie_rows(ctx.root, ctx.extra) if row.begin is None or row.begin > dag]
+    found = [(where, value) for where, value in found if value is None or value > dag]
+    if not found:
+        return []
+    dag_el = _dagtekening_el(ctx.root)
+    out: list[Issue] = []
     for where, value in found:
         if isinstance(where, PrestatieRow):
             if not where.has("ProductPeriode/Begindatum"):
                 continue
             where = where.find("ProductPeriode/Begindatum")
         if value is None:
-            yield issue(r, ctx, where, f"{text(where)!r} is not an existing date")
-        elif value > dag:
-            yield issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el])
+            out.append(issue(r, ctx, where, f"{text(where)!r} is not an existing date"))
+        else:
+            out.append(issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el]))
+    return out
 
 
 @rule(
