@@ -185,6 +185,22 @@ def per_message(ctx: RuleContext, key: str, read: Callable[[], Any]) -> Any:
     return found
 
 
+def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
+    """(contact, its children by name, its Adres's children by name) of the client's contacts
+    (Contactgegevens) and then the relaties' contacts, read once per run for the rules that look
+    at them (TR006, CD005, CD009, CD025, CD034, CS089)."""
+
+    def read() -> list:
+        client = first(fields(ctx.root), "Client")
+        out = []
+        for contact in descendants(client, "Contactgegevens", "Contact") + descendants(client, "Relaties", "Relatie", "Contact"):
+            f = fields(contact)
+            out.append((contact, f, fields(first(f, "Adres"))))
+        return out
+
+    return per_message(ctx, "contacts", read)
+
+
 # --- issues with paths from one index ------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from validators.common import (
+    contacts,
     descendants,
     issue,
     per_message,
@@ -24,19 +25,7 @@ _NL_POSTCODE = re.compile(r"[1-9][0-9]{3}[A-Za-z]{2}")
 # on the JW302 / WMO302, which echoes the 301's client.
 
 
-def _contacts(ctx: RuleContext) -> list:
-    """(contact, its children by name, its Adres's children by name) of the client's and the
-    relaties' contacts, read once per message for the six rules that look at them."""
-
-    def read() -> list:
-        client = first(fields(ctx.root), "Client")
-        out = []
-        for contact in descendants(client, "Contactgegevens", "Contact") + descendants(client, "Relaties", "Relatie", "Contact"):
-            f = fields(contact)
-            out.append((contact, f, fields(first(f, "Adres"))))
-        return out
-
-    return per_message(ctx, "contacts", read)
+_contacts = contacts
 
 
 def _text(groups: dict, name: str) -> str | None:
