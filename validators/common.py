@@ -193,7 +193,9 @@ def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
     def read() -> list:
         client = first(fields(ctx.root), "Client")
         out = []
-        for contact in descendants(client, "Contactgegevens", "Contact") + descendants(client, "Relaties", "Relatie", "Contact"):
+        listed = descendants(client, "Contactgegevens", "Contact")
+        listed += descendants(client, "Relaties", "Relatie", "Contact")
+        for contact in listed:
             f = fields(contact)
             out.append((contact, f, fields(first(f, "Adres"))))
         return out

@@ -134,7 +134,11 @@ def cs089(r: Rule, ctx: RuleContext) -> list[Issue]:
     # an absent Postcode has no Dutch format either (CD005 also reports it)
     return [
         issue(
-            r, ctx, first(adres, "LandCode"), "Postcode is not a Dutch postcode (1234AB)", also=[first(adres, "Postcode")]
+            r,
+            ctx,
+            first(adres, "LandCode"),
+            "Postcode is not a Dutch postcode (1234AB)",
+            also=[first(adres, "Postcode")],
         )
         for _contact, _f, adres in _contacts(ctx)
         if _text(adres, "LandCode") == "NL" and not _NL_POSTCODE.fullmatch(_text(adres, "Postcode") or "")
@@ -198,7 +202,9 @@ def _toegewezen(ctx: RuleContext) -> list:
     return per_message(
         ctx,
         "toegewezen",
-        lambda: [(tp, fields(tp)) for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")],
+        lambda: [
+            (tp, fields(tp)) for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")
+        ],
     )
 
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-
 from validators.common import (
     descendants,
     elfproef,
@@ -52,7 +51,9 @@ def cs002(r: Rule, ctx: RuleContext) -> list[Issue]:
     else:
         bsns = descendants(ctx.root, *steps)
     # The value is personal data: the text never repeats it.
-    return [issue(r, ctx, bsn, "Bsn does not pass the 11-proef") for bsn in bsns if not elfproef((bsn.text or "").strip())]
+    return [
+        issue(r, ctx, bsn, "Bsn does not pass the 11-proef") for bsn in bsns if not elfproef((bsn.text or "").strip())
+    ]
 
 
 def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> list[Issue]:

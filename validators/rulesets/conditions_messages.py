@@ -13,15 +13,13 @@ from datetime import date, timedelta
 from validators.common import (
     PrestatieRow,
     date_of,
-    descendants,
-    is_filled,
     issue,
     parse_int,
     prestatie_rows,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import child, fields, first, text
 
 _EARLIEST_DECLARATION = date(2021, 1, 1)
 
@@ -37,14 +35,16 @@ def _rows(ctx: RuleContext) -> list[PrestatieRow]:
     messages=("305", "307"),
     summary="StatusAanlevering is 1 (eerste aanlevering) or 3 (verwijderen aanlevering).",
 )
-def cs058(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    items = descendants(ctx.root, "Client", "StartProducten", "StartProduct") + descendants(
-        ctx.root, "Client", "StopProducten", "StopProduct"
-    )
-    for item in items:
-        status = child(item, "StatusAanlevering")
-        if status is not None and (status.text or "").strip() not in ("1", "3"):
-            yield issue(r, ctx, status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3")
+def cs058(r: Rule, ctx: RuleContext) -> list[Issue]:
+    clients = [fields(c) for c in fields(ctx.root).get("Client", ())]
+    found: list[Issue] = []
+    for group, name in (("StartProducten", "StartProduct"), ("StopProducten", "StopProduct")):
+        for holder in [h for client in clients for h in client.get(group, ())]:
+            for item in fields(holder).get(name, ()):
+                status = first(fields(item), "StatusAanlevering")
+                if status is not None and (status.text or "").strip() not in ("1", "3"):
+                    found.append(issue(r, ctx, status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3"))
+    return found
 
 
 @rule(
@@ -54,13 +54,13 @@ def cs058(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("319",),
     summary="RedenAfwijzingVerzoek is filled when VerzoekAntwoord is 1 (verzoek afgewezen).",
 )
-def cd085(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    antwoord = child(ctx.root, "Antwoord")
-    if text(antwoord, "VerzoekAntwoord") == "1" and not is_filled(antwoord, "RedenAfwijzingVerzoek"):
+def cd085(r: Rule, ctx: RuleContext) -> list[Issue]:
+    antwoord = fields(first(fields(ctx.root), "Antwoord"))
+    verzoek = first(antwoord, "VerzoekAntwoord")
+    if verzoek is not None and verzoek.text == "1" and "RedenAfwijzingVerzoek" not in antwoord:
         # The Locatie is the VerzoekAntwoord that demands the reason: a missing element has none.
-        yield issue(
-            r, ctx, child(antwoord, "VerzoekAntwoord"), "RedenAfwijzingVerzoek is mandatory when rejecting"
-        )
+        return [issue(r, ctx, verzoek, "RedenAfwijzingVerzoek is mandatory when rejecting")]
+    return []
 
 
 @rule(
@@ -70,16 +70,20 @@ def cd085(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("319",),
     summary="RedenAfwijzingVerzoek is empty when VerzoekAntwoord is 2 (aanvraag in onderzoek).",
 )
-def cd086(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    antwoord = child(ctx.root, "Antwoord")
-    if text(antwoord, "VerzoekAntwoord") == "2" and is_filled(antwoord, "RedenAfwijzingVerzoek"):
-        yield issue(
-            r,
-            ctx,
-            child(antwoord, "RedenAfwijzingVerzoek"),
-            "RedenAfwijzingVerzoek must be empty when the request is in onderzoek",
-            also=[child(antwoord, "VerzoekAntwoord")],
-        )
+def cd086(r: Rule, ctx: RuleContext) -> list[Issue]:
+    antwoord = fields(first(fields(ctx.root), "Antwoord"))
+    verzoek = first(antwoord, "VerzoekAntwoord")
+    if verzoek is not None and verzoek.text == "2" and "RedenAfwijzingVerzoek" in antwoord:
+        return [
+            issue(
+                r,
+                ctx,
+                first(antwoord, "RedenAfwijzingVerzoek"),
+                "RedenAfwijzingVerzoek must be empty when the request is in onderzoek",
+                also=[verzoek],
+            )
+        ]
+    return []
 
 
 @rule(

@@ -62,7 +62,9 @@ def _products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
     return per_message(
         ctx,
         "products",
-        lambda: [(pc, el, fields(el)) for pc in ALL_FOUR if pc.number == number for el in descendants(ctx.root, *pc.steps)],
+        lambda: [
+            (pc, el, fields(el)) for pc in ALL_FOUR if pc.number == number for el in descendants(ctx.root, *pc.steps)
+        ],
     )
 
 
@@ -123,7 +125,12 @@ def cd075(r: Rule, ctx: RuleContext) -> list[Issue]:
 )
 def cd076(r: Rule, ctx: RuleContext) -> list[Issue]:
     return [
-        issue(r, ctx, first(fields(first(f, "Omvang")), "Frequentie"), f"{pc.end} is mandatory when Frequentie is 2 (per week)")
+        issue(
+            r,
+            ctx,
+            first(fields(first(f, "Omvang")), "Frequentie"),
+            f"{pc.end} is mandatory when Frequentie is 2 (per week)",
+        )
         for pc, _el, f in _products(ctx)
         if pc.end not in f and _text(fields(first(f, "Omvang")), "Frequentie") == "2"
     ]
@@ -338,7 +345,12 @@ def cd043(r: Rule, ctx: RuleContext) -> list[Issue]:
         nummer, ingang = "BeschikkingNummer" in f, "BeschikkingIngangsdatum" in f
         if nummer and not ingang:
             found.append(
-                issue(r, ctx, first(f, "BeschikkingNummer"), "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer")
+                issue(
+                    r,
+                    ctx,
+                    first(f, "BeschikkingNummer"),
+                    "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer",
+                )
             )
         elif ingang and not nummer:
             found.append(

@@ -93,7 +93,8 @@ def allocation_periods(root) -> list[Period]:
     "(code, else category, else any; iWmo: categories 11-14 may overlap).",
 )
 def tr302(r: Rule, ctx: RuleContext) -> list[Issue]:
-    products = fields(first(fields(first(fields(ctx.root), "Client")), "ToegewezenProducten")).get("ToegewezenProduct", ())
+    holder = first(fields(first(fields(ctx.root), "Client")), "ToegewezenProducten")
+    products = fields(holder).get("ToegewezenProduct", ())
     if len(products) < 2:
         return []  # a product can only be stacked on another one
     return [

@@ -71,7 +71,8 @@ def tr002(r: Rule, ctx: RuleContext) -> list[Issue]:
     limit = years_before(dag, 120)
     client = first(fields(ctx.root), "Client")
     found: list[Issue] = []
-    for geboorte in [*(fields(client).get("Geboortedatum") or ())[:1], *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
+    relaties = descendants(client, "Relaties", "Relatie", "Geboortedatum")
+    for geboorte in [*(fields(client).get("Geboortedatum") or ())[:1], *relaties]:
         f = fields(geboorte)
         datum_el = first(f, "Datum")
         value = datum_el.text if datum_el is not None else None
@@ -117,9 +118,14 @@ def tr134(r: Rule, ctx: RuleContext) -> list[Issue]:
     if dag is None:
         return []
     # (date element or prestatie row, value): a row's element is looked up on a finding only
-    found = [(el, parse_date(el.text)) for steps in _TR134_DATES.get(ctx.mtype.number, ()) for el in descendants(ctx.root, *steps)]
+    found = [
+        (el, parse_date(el.text))
+        for steps in _TR134_DATES.get(ctx.mtype.number, ())
+        for el in descendants(ctx.root, *steps)
+    ]
     if ctx.mtype.number in _DECLARATION:
-        found += [(row, row.begin) for row in prestatie_rows(ctx.root, ctx.extra) if row.begin is None or row.begin > dag]
+        rows = prestatie_rows(ctx.root, ctx.extra)
+        found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
     found = [(where, value) for where, value in found if value is None or value > dag]
     if not found:
         return []
