@@ -18,7 +18,7 @@ from lxml import etree
 from validators.engine import Rule, RuleContext
 from validators.extract import as_date
 from validators.issues import Issue
-from validators.paths import PathIndex, child, fields, first, kids, local_name, reach, scope_memo, text
+from validators.paths import PathIndex, along, child, fields, first, local_name, reach, scope_memo, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -149,21 +149,16 @@ def descendants(el: etree._Element | None, *names: str) -> list[etree._Element]:
     if el is None:
         return []
     memo = scope_memo()
-    if memo is not None:
-        key = (el, names)
-        found = memo.get(key)
-        if found is not None:
-            return list(found)
-    if len(names) == 1:
-        nodes = list(kids(el, names[0]))
-    else:
-        nodes = [el]
-        for name in names:
-            nodes = [c for n in nodes for c in kids(n, name)]
-    if memo is not None and len(memo) < _MEMO_MAX:
-        memo[key] = nodes
-        return list(nodes)
-    return nodes
+    if memo is None:
+        return along(el, names)
+    key = (el, names)
+    found = memo.get(key)
+    if found is None:
+        found = along(el, names)
+        if len(memo) >= _MEMO_MAX:
+            return found
+        memo[key] = found
+    return list(found)
 
 
 def body(root: etree._Element) -> etree._Element | None:

@@ -283,6 +283,28 @@ def kids(el: etree._Element, name: str) -> list[etree._Element]:
 _NO_KIDS: list[etree._Element] = []  # shared, never changed
 
 
+def along(el: etree._Element, names: tuple[str, ...]) -> list[etree._Element]:
+    """The elements reached from `el` by following `names`, every step matching all children of
+    that name (a new list). Within `fixed_trees()` each step reads the scope's groupings directly:
+    the rules follow a few such paths per message."""
+    nodes = [el]
+    scope = _SCOPE.get()
+    for name in names:
+        reached: list[etree._Element] = []
+        for node in nodes:
+            groups = scope.get(node) if scope is not None else None
+            if groups is None:
+                same = kids(node, name)
+            else:
+                same = groups.get(name)
+            if same:
+                reached += same
+        if not reached:
+            return reached
+        nodes = reached
+    return nodes if nodes[0] is not el else list(nodes)
+
+
 def reach(el: etree._Element | None, *names: str) -> etree._Element | None:
     """The element reached by following `names` (first child of each name), or None."""
     node = el
