@@ -8,8 +8,6 @@ Each finding lists the dates it compared (the Dagtekening too), as the official 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from validators.common import (
     PrestatieRow,
     dagtekening,
@@ -98,12 +96,14 @@ def tr002(r: Rule, ctx: RuleContext) -> list[Issue]:
     messages=("307",),
     summary="StopProduct Einddatum is on or after its Begindatum.",
 )
-def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr018(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     for stop in descendants(ctx.root, "Client", "StopProducten", "StopProduct"):
         begin_el, end_el = child(stop, "Begindatum"), child(stop, "Einddatum")
         begin, end = parse_date(text(begin_el)), parse_date(text(end_el))
         if begin and end and end < begin:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
+            found.append(issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el]))
+    return found
 
 
 @rule(
@@ -150,9 +150,10 @@ def tr134(r: Rule, ctx: RuleContext) -> list[Issue]:
     messages=tuple(_TR137_PERIODS),
     summary="Period Einddatum is on or after its Begindatum and not after the message Dagtekening.",
 )
-def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr137(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Two checks, as the official rule-check makes them: Begindatum <= Einddatum (both dates
     # are the Locaties) and Einddatum <= Dagtekening (Einddatum and the Header's Dagtekening).
+    found: list[Issue] = []
     dag = dagtekening(ctx.root)
     dag_el = _dagtekening_el(ctx.root)
     # (period element or prestatie row, begin, end); elements are looked up on a finding only
@@ -175,9 +176,12 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         else:
             begin_el, end_el = child(period, "Begindatum"), child(period, "Einddatum")
         if before:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
+            found.append(issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el]))
         if late:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
+            found.append(
+                issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
+            )
+    return found
 
 
 @rule(
@@ -187,21 +191,25 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("323",),
     summary="Prestatie ProductPeriode Einddatum is not more than 5 years before the DeclaratieDagtekening.",
 )
-def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr335(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     dd_el = child(child(ctx.root, "Declaratie"), "DeclaratieDagtekening")
     dd = parse_date(text(dd_el))
     if dd is None:
-        return
+        return found
     limit = years_before(dd, 5)
     for row in prestatie_rows(ctx.root, ctx.extra):
         if row.end is not None and row.end < limit:
-            yield issue(
-                r,
-                ctx,
-                row.find("ProductPeriode/Einddatum"),
-                f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
-                also=[dd_el],
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    row.find("ProductPeriode/Einddatum"),
+                    f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
+                    also=[dd_el],
+                )
             )
+    return found
 
 
 @rule(
@@ -211,19 +219,23 @@ def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("317",),
     summary="NieuwProduct GewensteIngangsdatum is after the message Dagtekening.",
 )
-def tr380(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr380(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
+        return found
     dag_el = _dagtekening_el(ctx.root)
     for nieuw in descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct"):
         wanted_el = child(nieuw, "GewensteIngangsdatum")
         wanted = parse_date(text(wanted_el))
         if wanted is not None and wanted <= dag:
-            yield issue(
-                r,
-                ctx,
-                wanted_el,
-                f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
-                also=[dag_el],
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    wanted_el,
+                    f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
+                    also=[dag_el],
+                )
             )
+    return found
