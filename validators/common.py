@@ -198,6 +198,19 @@ def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
     return per_message(ctx, "contacts", read)
 
 
+def geboortedata(ctx: RuleContext) -> tuple[list[tuple[etree._Element, dict]], list[tuple[etree._Element, dict]]]:
+    """The Geboortedatum elements of the client and of the relaties, each with its children by
+    name, read once per run for TR002 and CS139."""
+
+    def read() -> tuple[list, list]:
+        client = first(fields(ctx.root), "Client")
+        own = [(g, fields(g)) for g in fields(client).get("Geboortedatum", ())]
+        relaties = [(g, fields(g)) for g in descendants(client, "Relaties", "Relatie", "Geboortedatum")]
+        return own, relaties
+
+    return per_message(ctx, "geboortedata", read)
+
+
 # --- issues with paths from one index ------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from validators.common import (
     descendants,
     elfproef,
+    geboortedata,
     header_child,
     issue,
 )
@@ -107,10 +108,13 @@ def birthdate_agrees(datum: str, gebruik: str | None) -> bool:
     summary="Geboortedatum Datum agrees with DatumGebruik (unknown parts 01, unknown year 1900).",
 )
 def cs139(r: Rule, ctx: RuleContext) -> list[Issue]:
+    paths = _GEBOORTEDATUM_PATHS.get(ctx.mtype.number)
+    if not paths:
+        return []
+    own, relaties = geboortedata(ctx)
     found: list[Issue] = []
-    for steps in _GEBOORTEDATUM_PATHS.get(ctx.mtype.number, ()):
-        for geboorte in descendants(ctx.root, *steps):
-            f = fields(geboorte)
+    for geboorten in (own, relaties) if len(paths) > 1 else (own,):
+        for _geboorte, f in geboorten:
             datum_el, gebruik_el = first(f, "Datum"), first(f, "DatumGebruik")
             datum = ((datum_el.text if datum_el is not None else None) or "").strip()
             gebruik = gebruik_el.text if gebruik_el is not None else None

@@ -12,6 +12,7 @@ from validators.common import (
     PrestatieRow,
     dagtekening,
     dagtekening_el,
+    geboortedata,
     date_of,
     descendants,
     issue,
@@ -21,7 +22,7 @@ from validators.common import (
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, fields, first, text
+from validators.paths import child, first, text
 
 # The dates TR134 checks, per message number, as element paths below the root (the official
 # rule-check's binding: the TR text names no elements). In 323 and 325 the Prestaties'
@@ -67,11 +68,9 @@ def tr002(r: Rule, ctx: RuleContext) -> list[Issue]:
     if dag is None:
         return []
     limit = years_before(dag, 120)
-    client = first(fields(ctx.root), "Client")
+    own, relaties = geboortedata(ctx)
     found: list[Issue] = []
-    relaties = descendants(client, "Relaties", "Relatie", "Geboortedatum")
-    for geboorte in [*(fields(client).get("Geboortedatum") or ())[:1], *relaties]:
-        f = fields(geboorte)
+    for _geboorte, f in [*own[:1], *relaties]:
         datum_el = first(f, "Datum")
         value = datum_el.text if datum_el is not None else None
         born = parse_date(value)
