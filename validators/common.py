@@ -450,11 +450,24 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     for client in descendants(top, "Clienten", "Client"):
         for p in client.iterfind("{*}Prestaties/{*}Prestatie"):
             values: dict[str, str | None] = {}
-            for c in p.iterchildren(etree.Element):
-                name = local.get(c.tag) or _local(c.tag)
+            # Plain iteration with the tag's type checked here: an element-type filter
+            # (iterchildren(etree.Element)) builds a matcher per call, five calls per prestatie.
+            for c in p:
+                tag = c.tag
+                name = local.get(tag)
+                if name is None:
+                    if not isinstance(tag, str):  # a comment or processing instruction
+                        continue
+                    name = _local(tag)
                 if len(c):
-                    for g in c.iterchildren(etree.Element):
-                        values[name + "/" + (local.get(g.tag) or _local(g.tag))] = g.text
+                    for g in c:
+                        gtag = g.tag
+                        gname = local.get(gtag)
+                        if gname is None:
+                            if not isinstance(gtag, str):
+                                continue
+                            gname = _local(gtag)
+                        values[name + "/" + gname] = g.text
                 else:
                     values[name] = c.text
             append(

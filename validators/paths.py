@@ -207,10 +207,11 @@ def _group(el: etree._Element) -> dict[str, list[etree._Element]]:
     # All children, without lxml's element-type filter (it costs a matcher per call); a
     # comment or processing instruction has no name and is left out here.
     for c in el:
-        tag = c.tag
-        name = local.get(tag) or local_name(c)
-        if not name:
-            continue
+        name = local.get(c.tag)
+        if name is None:
+            name = local_name(c)
+            if not name:
+                continue
         same = found.get(name)
         if same is None:
             found[name] = [c]

@@ -29,8 +29,9 @@ _contacts = contacts
 
 
 def _text(groups: dict, name: str) -> str | None:
-    el = first(groups, name)
-    return el.text if el is not None else None
+    """The text of the first child `name` in a fields() grouping, None when there is none."""
+    same = groups.get(name)
+    return same[0].text if same else None
 
 
 @rule(

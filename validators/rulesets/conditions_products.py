@@ -77,8 +77,9 @@ def _messages(classes) -> tuple[str, ...]:
 
 
 def _text(groups: dict, name: str) -> str | None:
-    el = first(groups, name)
-    return el.text if el is not None else None
+    """The text of the first child `name` in a fields() grouping, None when there is none."""
+    same = groups.get(name)
+    return same[0].text if same else None
 
 
 def _open_or_after_2020(f: dict, pc: ProductClass) -> bool:
