@@ -169,46 +169,46 @@ def body(root: etree._Element) -> etree._Element | None:
     return None
 
 
-def per_message(ctx: RuleContext, key: str, read: Callable[[], Any]) -> Any:
-    """`read()` once per rule run: the classes several rules of a message walk (contacts, names,
-    products) with their children by name, kept in the run's RuleContext.extra under
-    "in-message.KEY". Rules only read what it returns."""
-    memo_key = "in-message." + key
-    found = ctx.extra.get(memo_key)
+def per_message(ctx: RuleContext, key: str, read: Callable[[RuleContext], Any]) -> Any:
+    """`read(ctx)` once per rule run: the classes several rules of a message walk (contacts,
+    names, products) with their children by name, kept in the run's RuleContext.extra under `key`
+    ("in-message.<what>"). `read` is a module-level function, so asking costs no closure. Rules
+    only read what it returns."""
+    found = ctx.extra.get(key)
     if found is None:
-        found = ctx.extra[memo_key] = read()
+        found = ctx.extra[key] = read(ctx)
     return found
+
+
+def _read_contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
+    client = first(fields(ctx.root), "Client")
+    out = []
+    listed = descendants(client, "Contactgegevens", "Contact")
+    listed += descendants(client, "Relaties", "Relatie", "Contact")
+    for contact in listed:
+        f = fields(contact)
+        out.append((contact, f, fields(first(f, "Adres"))))
+    return out
 
 
 def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
     """(contact, its children by name, its Adres's children by name) of the client's contacts
     (Contactgegevens) and then the relaties' contacts, read once per run for the rules that look
     at them (TR006, CD005, CD009, CD025, CD034, CS089)."""
+    return per_message(ctx, "in-message.contacts", _read_contacts)
 
-    def read() -> list:
-        client = first(fields(ctx.root), "Client")
-        out = []
-        listed = descendants(client, "Contactgegevens", "Contact")
-        listed += descendants(client, "Relaties", "Relatie", "Contact")
-        for contact in listed:
-            f = fields(contact)
-            out.append((contact, f, fields(first(f, "Adres"))))
-        return out
 
-    return per_message(ctx, "contacts", read)
+def _read_geboortedata(ctx: RuleContext) -> tuple[list, list]:
+    client = first(fields(ctx.root), "Client")
+    own = [(g, fields(g)) for g in fields(client).get("Geboortedatum", ())]
+    relaties = [(g, fields(g)) for g in descendants(client, "Relaties", "Relatie", "Geboortedatum")]
+    return own, relaties
 
 
 def geboortedata(ctx: RuleContext) -> tuple[list[tuple[etree._Element, dict]], list[tuple[etree._Element, dict]]]:
     """The Geboortedatum elements of the client and of the relaties, each with its children by
     name, read once per run for TR002 and CS139."""
-
-    def read() -> tuple[list, list]:
-        client = first(fields(ctx.root), "Client")
-        own = [(g, fields(g)) for g in fields(client).get("Geboortedatum", ())]
-        relaties = [(g, fields(g)) for g in descendants(client, "Relaties", "Relatie", "Geboortedatum")]
-        return own, relaties
-
-    return per_message(ctx, "geboortedata", read)
+    return per_message(ctx, "in-message.geboortedata", _read_geboortedata)
 
 
 # --- issues with paths from one index ------------------------------------------------------

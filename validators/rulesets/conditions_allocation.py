@@ -146,15 +146,15 @@ def cs089(r: Rule, ctx: RuleContext) -> list[Issue]:
     ]
 
 
+def _read_namen(ctx: RuleContext) -> list:
+    client = first(fields(ctx.root), "Client")
+    namen = [n for n in [first(fields(client), "Naam")] if n is not None]
+    return [(n, fields(n)) for n in namen + descendants(client, "Relaties", "Relatie", "Naam")]
+
+
 def _namen(ctx: RuleContext) -> list:
     """(naam, its children by name) of the client and the relaties."""
-
-    def read() -> list:
-        client = first(fields(ctx.root), "Client")
-        namen = [n for n in [first(fields(client), "Naam")] if n is not None]
-        return [(n, fields(n)) for n in namen + descendants(client, "Relaties", "Relatie", "Naam")]
-
-    return per_message(ctx, "namen", read)
+    return per_message(ctx, "in-message.namen", _read_namen)
 
 
 @rule(
@@ -198,15 +198,13 @@ def cs318(r: Rule, ctx: RuleContext) -> list[Issue]:
     return []
 
 
+def _read_toegewezen(ctx: RuleContext) -> list:
+    return [(tp, fields(tp)) for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")]
+
+
 def _toegewezen(ctx: RuleContext) -> list:
     """(toegewezen product, its children by name)."""
-    return per_message(
-        ctx,
-        "toegewezen",
-        lambda: [
-            (tp, fields(tp)) for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")
-        ],
-    )
+    return per_message(ctx, "in-message.toegewezen", _read_toegewezen)
 
 
 @rule(

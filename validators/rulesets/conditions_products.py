@@ -55,17 +55,15 @@ _PERIOD_UNITS = frozenset({"14", "16", "83", "84"})
 _FREQUENTIES_FOR_PERIOD_UNITS = frozenset({"2", "4", "6"})
 
 
+def _read_products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
+    number = ctx.mtype.number
+    return [(pc, el, fields(el)) for pc in ALL_FOUR if pc.number == number for el in descendants(ctx.root, *pc.steps)]
+
+
 def _products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
     """(class, product element, its children by name) of every product class of the message,
     read once per run for the dozen rules below."""
-    number = ctx.mtype.number
-    return per_message(
-        ctx,
-        "products",
-        lambda: [
-            (pc, el, fields(el)) for pc in ALL_FOUR if pc.number == number for el in descendants(ctx.root, *pc.steps)
-        ],
-    )
+    return per_message(ctx, "in-message.products", _read_products)
 
 
 def _items(ctx: RuleContext, classes) -> list[tuple[ProductClass, object, dict]]:
@@ -326,11 +324,13 @@ def _aangevraagd(ctx: RuleContext) -> list[dict]:
     return [f for _pc, _el, f in _items(ctx, (AANGEVRAAGD,))]
 
 
+def _read_verwijzers(ctx: RuleContext) -> list[dict]:
+    return [fields(v) for f in _aangevraagd(ctx) if (v := first(f, "Verwijzer")) is not None]
+
+
 def _verwijzers(ctx: RuleContext) -> list[dict]:
     """The children by name of each AangevraagdProduct's Verwijzer (absent ones left out)."""
-    return per_message(
-        ctx, "verwijzers", lambda: [fields(v) for f in _aangevraagd(ctx) if (v := first(f, "Verwijzer")) is not None]
-    )
+    return per_message(ctx, "in-message.verwijzers", _read_verwijzers)
 
 
 @rule(
