@@ -84,14 +84,16 @@ def cd007(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Contact Periode is allowed only when Soort is 04 (tijdelijk verblijfadres).",
 )
 def cd009(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(
-            r, ctx, first(f, "Periode"), "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)",
-            also=[first(f, "Soort")],
-        )
-        for _contact, f, _adres in _contacts(ctx)
-        if "Periode" in f and _text(f, "Soort") != "04"
-    ]
+    found = []
+    for _contact, f, _adres in _contacts(ctx):
+        if "Periode" in f and _text(f, "Soort") != "04":
+            found.append(
+                issue(
+                    r, ctx, first(f, "Periode"), "Periode is allowed only for Soort 04 (tijdelijk verblijfadres)",
+                    also=[first(f, "Soort")],
+                )
+            )
+    return found
 
 
 @rule(
@@ -102,11 +104,11 @@ def cd009(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Adres Huis is mandatory when LandCode is NL.",
 )
 def cd025(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(adres, "LandCode"), "Huis is mandatory when LandCode is NL")
-        for _contact, _f, adres in _contacts(ctx)
-        if _text(adres, "LandCode") == "NL" and "Huisnummer" not in fields(first(adres, "Huis"))
-    ]
+    found = []
+    for _contact, _f, adres in _contacts(ctx):
+        if _text(adres, "LandCode") == "NL" and "Huisnummer" not in fields(first(adres, "Huis")):
+            found.append(issue(r, ctx, first(adres, "LandCode"), "Huis is mandatory when LandCode is NL"))
+    return found
 
 
 @rule(
@@ -117,11 +119,11 @@ def cd025(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Adres Postcode is mandatory when the Contact Soort is 01 (BRP) or 03 (verblijf).",
 )
 def cd034(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(f, "Soort"), "Postcode is mandatory for Soort 01 or 03")
-        for _contact, f, adres in _contacts(ctx)
-        if _text(f, "Soort") in ("01", "03") and "Postcode" not in adres
-    ]
+    found = []
+    for _contact, f, adres in _contacts(ctx):
+        if _text(f, "Soort") in ("01", "03") and "Postcode" not in adres:
+            found.append(issue(r, ctx, first(f, "Soort"), "Postcode is mandatory for Soort 01 or 03"))
+    return found
 
 
 @rule(
@@ -133,23 +135,28 @@ def cd034(r: Rule, ctx: RuleContext) -> list[Issue]:
 )
 def cs089(r: Rule, ctx: RuleContext) -> list[Issue]:
     # an absent Postcode has no Dutch format either (CD005 also reports it)
-    return [
-        issue(
-            r,
-            ctx,
-            first(adres, "LandCode"),
-            "Postcode is not a Dutch postcode (1234AB)",
-            also=[first(adres, "Postcode")],
-        )
-        for _contact, _f, adres in _contacts(ctx)
-        if _text(adres, "LandCode") == "NL" and not _NL_POSTCODE.fullmatch(_text(adres, "Postcode") or "")
-    ]
+    found = []
+    for _contact, _f, adres in _contacts(ctx):
+        if _text(adres, "LandCode") == "NL" and not _NL_POSTCODE.fullmatch(_text(adres, "Postcode") or ""):
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(adres, "LandCode"),
+                    "Postcode is not a Dutch postcode (1234AB)",
+                    also=[first(adres, "Postcode")],
+                )
+            )
+    return found
 
 
 def _read_namen(ctx: RuleContext) -> list:
     client = first(fields(ctx.root), "Client")
     namen = [n for n in [first(fields(client), "Naam")] if n is not None]
-    return [(n, fields(n)) for n in namen + descendants(client, "Relaties", "Relatie", "Naam")]
+    found = []
+    for n in namen + descendants(client, "Relaties", "Relatie", "Naam"):
+        found.append((n, fields(n)))
+    return found
 
 
 def _namen(ctx: RuleContext) -> list:
@@ -199,7 +206,10 @@ def cs318(r: Rule, ctx: RuleContext) -> list[Issue]:
 
 
 def _read_toegewezen(ctx: RuleContext) -> list:
-    return [(tp, fields(tp)) for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct")]
+    found = []
+    for tp in descendants(ctx.root, "Client", "ToegewezenProducten", "ToegewezenProduct"):
+        found.append((tp, fields(tp)))
+    return found
 
 
 def _toegewezen(ctx: RuleContext) -> list:
@@ -215,14 +225,16 @@ def _toegewezen(ctx: RuleContext) -> list:
     summary="RedenWijziging 13 (verwijderd) only when Einddatum equals Ingangsdatum.",
 )
 def cs335(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(
-            r, ctx, first(f, "Ingangsdatum"), "RedenWijziging 13 requires Einddatum equal to Ingangsdatum",
-            also=[first(f, "Einddatum")],
-        )
-        for _tp, f in _toegewezen(ctx)
-        if _text(f, "RedenWijziging") == "13" and _text(f, "Einddatum") != _text(f, "Ingangsdatum")
-    ]
+    found = []
+    for _tp, f in _toegewezen(ctx):
+        if _text(f, "RedenWijziging") == "13" and _text(f, "Einddatum") != _text(f, "Ingangsdatum"):
+            found.append(
+                issue(
+                    r, ctx, first(f, "Ingangsdatum"), "RedenWijziging 13 requires Einddatum equal to Ingangsdatum",
+                    also=[first(f, "Einddatum")],
+                )
+            )
+    return found
 
 
 @rule(
@@ -233,8 +245,8 @@ def cs335(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="RedenWijziging 01 (administratieve correctie, vervallen) is not used.",
 )
 def cs336(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(f, "RedenWijziging"), "RedenWijziging 01 must not be used")
-        for _tp, f in _toegewezen(ctx)
-        if _text(f, "RedenWijziging") == "01"
-    ]
+    found = []
+    for _tp, f in _toegewezen(ctx):
+        if _text(f, "RedenWijziging") == "01":
+            found.append(issue(r, ctx, first(f, "RedenWijziging"), "RedenWijziging 01 must not be used"))
+    return found

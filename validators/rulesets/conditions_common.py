@@ -52,9 +52,11 @@ def cs002(r: Rule, ctx: RuleContext) -> list[Issue]:
     else:
         bsns = descendants(ctx.root, *steps)
     # The value is personal data: the text never repeats it.
-    return [
-        issue(r, ctx, bsn, "Bsn does not pass the 11-proef") for bsn in bsns if not elfproef((bsn.text or "").strip())
-    ]
+    found = []
+    for bsn in bsns:
+        if not elfproef((bsn.text or "").strip()):
+            found.append(issue(r, ctx, bsn, "Bsn does not pass the 11-proef"))
+    return found
 
 
 def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> list[Issue]:

@@ -67,7 +67,11 @@ def _products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
 
 
 def _items(ctx: RuleContext, classes) -> list[tuple[ProductClass, object, dict]]:
-    return [item for item in _products(ctx) if item[0] in classes]
+    found = []
+    for item in _products(ctx):
+        if item[0] in classes:
+            found.append(item)
+    return found
 
 
 def _messages(classes) -> tuple[str, ...]:
@@ -93,11 +97,18 @@ def _open_or_after_2020(f: dict, pc: ProductClass) -> bool:
     summary="Omvang is mandatory when Product/Code is filled.",
 )
 def cd041(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(fields(first(f, "Product")), "Code"), "Omvang is mandatory when Product/Code is filled")
-        for _pc, _el, f in _items(ctx, WITH_PRODUCT)
-        if "Omvang" not in f and "Code" in fields(first(f, "Product"))
-    ]
+    found = []
+    for _pc, _el, f in _items(ctx, WITH_PRODUCT):
+        if "Omvang" not in f and "Code" in fields(first(f, "Product")):
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(fields(first(f, "Product")), "Code"),
+                    "Omvang is mandatory when Product/Code is filled",
+                )
+            )
+    return found
 
 
 @rule(
@@ -108,11 +119,11 @@ def cd041(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="The Einddatum of the product is mandatory when Budget is filled.",
 )
 def cd075(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(f, "Budget"), f"{pc.end} is mandatory when Budget is filled")
-        for pc, _el, f in _products(ctx)
-        if "Budget" in f and pc.end not in f
-    ]
+    found = []
+    for pc, _el, f in _products(ctx):
+        if "Budget" in f and pc.end not in f:
+            found.append(issue(r, ctx, first(f, "Budget"), f"{pc.end} is mandatory when Budget is filled"))
+    return found
 
 
 @rule(
@@ -123,16 +134,18 @@ def cd075(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="The Einddatum of the product is mandatory when Omvang/Frequentie is 2 (per week).",
 )
 def cd076(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(
-            r,
-            ctx,
-            first(fields(first(f, "Omvang")), "Frequentie"),
-            f"{pc.end} is mandatory when Frequentie is 2 (per week)",
-        )
-        for pc, _el, f in _products(ctx)
-        if pc.end not in f and _text(fields(first(f, "Omvang")), "Frequentie") == "2"
-    ]
+    found = []
+    for pc, _el, f in _products(ctx):
+        if pc.end not in f and _text(fields(first(f, "Omvang")), "Frequentie") == "2":
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(fields(first(f, "Omvang")), "Frequentie"),
+                    f"{pc.end} is mandatory when Frequentie is 2 (per week)",
+                )
+            )
+    return found
 
 
 @rule(
@@ -143,11 +156,19 @@ def cd076(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Omvang is empty when Budget is filled.",
 )
 def cd077(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(f, "Omvang"), "Omvang must be empty when Budget is filled", also=[first(f, "Budget")])
-        for _pc, _el, f in _products(ctx)
-        if "Budget" in f and "Omvang" in f
-    ]
+    found = []
+    for _pc, _el, f in _products(ctx):
+        if "Budget" in f and "Omvang" in f:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Omvang"),
+                    "Omvang must be empty when Budget is filled",
+                    also=[first(f, "Budget")],
+                )
+            )
+    return found
 
 
 @rule(
@@ -158,11 +179,19 @@ def cd077(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Budget is empty when Omvang is filled.",
 )
 def cd078(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(f, "Budget"), "Budget must be empty when Omvang is filled", also=[first(f, "Omvang")])
-        for _pc, _el, f in _products(ctx)
-        if "Omvang" in f and "Budget" in f
-    ]
+    found = []
+    for _pc, _el, f in _products(ctx):
+        if "Omvang" in f and "Budget" in f:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Budget"),
+                    "Budget must be empty when Omvang is filled",
+                    also=[first(f, "Omvang")],
+                )
+            )
+    return found
 
 
 @rule(
@@ -173,26 +202,28 @@ def cd078(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Product is mandatory when Budget is empty.",
 )
 def cd079(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, el, "Product is mandatory when Budget is empty")
-        for _pc, el, f in _items(ctx, WITH_PRODUCT)
-        if "Budget" not in f and "Product" not in f
-    ]
+    found = []
+    for _pc, el, f in _items(ctx, WITH_PRODUCT):
+        if "Budget" not in f and "Product" not in f:
+            found.append(issue(r, ctx, el, "Product is mandatory when Budget is empty"))
+    return found
 
 
 def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> list[Issue]:
     # The Locaties: the Omvang and the end date the condition read (when there is one).
-    return [
-        issue(
-            r,
-            ctx,
-            first(f, "Omvang"),
-            f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
-            also=[first(f, pc.end)],
-        )
-        for _pc, _el, f in _items(ctx, (pc,))
-        if "Omvang" in f and "Code" not in fields(first(f, "Product")) and _open_or_after_2020(f, pc)
-    ]
+    found = []
+    for _pc, _el, f in _items(ctx, (pc,)):
+        if "Omvang" in f and "Code" not in fields(first(f, "Product")) and _open_or_after_2020(f, pc):
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Omvang"),
+                    f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
+                    also=[first(f, pc.end)],
+                )
+            )
+    return found
 
 
 @rule(
@@ -321,11 +352,18 @@ _VERWIJZER_ZORGVERLENERS = frozenset({"02", "03", "04", "05"})
 
 def _aangevraagd(ctx: RuleContext) -> list[dict]:
     """The children by name of each AangevraagdProduct."""
-    return [f for _pc, _el, f in _items(ctx, (AANGEVRAAGD,))]
+    found = []
+    for _pc, _el, f in _items(ctx, (AANGEVRAAGD,)):
+        found.append(f)
+    return found
 
 
 def _read_verwijzers(ctx: RuleContext) -> list[dict]:
-    return [fields(v) for f in _aangevraagd(ctx) if (v := first(f, "Verwijzer")) is not None]
+    found = []
+    for f in _aangevraagd(ctx):
+        if (v := first(f, "Verwijzer")) is not None:
+            found.append(fields(v))
+    return found
 
 
 def _verwijzers(ctx: RuleContext) -> list[dict]:
@@ -373,14 +411,16 @@ def cd043(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Verwijzer Naam is empty when Type is 02-05 and ZorgverlenerCode is filled.",
 )
 def cd066(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(
-            r, ctx, first(v, "Naam"), "Naam must be empty when ZorgverlenerCode is filled",
-            also=[first(v, "ZorgverlenerCode"), first(v, "Type")],
-        )
-        for v in _verwijzers(ctx)
-        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v and "Naam" in v
-    ]
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v and "Naam" in v:
+            found.append(
+                issue(
+                    r, ctx, first(v, "Naam"), "Naam must be empty when ZorgverlenerCode is filled",
+                    also=[first(v, "ZorgverlenerCode"), first(v, "Type")],
+                )
+            )
+    return found
 
 
 @rule(
@@ -391,11 +431,11 @@ def cd066(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Verwijzer Naam is filled when Type is 02-05 and ZorgverlenerCode is empty.",
 )
 def cd067(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, first(v, "Type"), "Naam is mandatory when ZorgverlenerCode is empty")
-        for v in _verwijzers(ctx)
-        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" not in v and "Naam" not in v
-    ]
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" not in v and "Naam" not in v:
+            found.append(issue(r, ctx, first(v, "Type"), "Naam is mandatory when ZorgverlenerCode is empty"))
+    return found
 
 
 @rule(
@@ -406,14 +446,16 @@ def cd067(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Verwijzer ZorgverlenerCode is empty when Type is not 02-05.",
 )
 def cd068(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(
-            r,
-            ctx,
-            first(v, "ZorgverlenerCode"),
-            f"ZorgverlenerCode must be empty for Verwijzer Type {_text(v, 'Type')}",
-            also=[first(v, "Type")],
-        )
-        for v in _verwijzers(ctx)
-        if _text(v, "Type") not in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v
-    ]
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") not in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(v, "ZorgverlenerCode"),
+                    f"ZorgverlenerCode must be empty for Verwijzer Type {_text(v, 'Type')}",
+                    also=[first(v, "Type")],
+                )
+            )
+    return found

@@ -29,11 +29,11 @@ _NOT_ACTUAL_REASONS = frozenset({"13", "01"})
     summary="Every Contact has a Telefoon and/or both Adres/Huis and Adres/Postcode.",
 )
 def tr006(r: Rule, ctx: RuleContext) -> list[Issue]:
-    return [
-        issue(r, ctx, contact, "Contact has neither Telefoon nor both Huis and Postcode")
-        for contact, f, adres in contacts(ctx)
-        if "Telefoon" not in f and not ("Huis" in adres and "Postcode" in adres)
-    ]
+    found = []
+    for contact, f, adres in contacts(ctx):
+        if "Telefoon" not in f and not ("Huis" in adres and "Postcode" in adres):
+            found.append(issue(r, ctx, contact, "Contact has neither Telefoon nor both Huis and Postcode"))
+    return found
 
 
 @rule(
@@ -97,7 +97,7 @@ def tr302(r: Rule, ctx: RuleContext) -> list[Issue]:
     products = fields(holder).get("ToegewezenProduct", ())
     if len(products) < 2:
         return []  # a product can only be stacked on another one
-    return [
-        issue(r, ctx, p.el, f"stacked toewijzing: {why}")
-        for p, why in stacked(allocation_periods(ctx.root), wmo=ctx.mtype.standard == "iwmo")
-    ]
+    found = []
+    for p, why in stacked(allocation_periods(ctx.root), wmo=ctx.mtype.standard == "iwmo"):
+        found.append(issue(r, ctx, p.el, f"stacked toewijzing: {why}"))
+    return found
