@@ -200,8 +200,11 @@ def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
 
 def _read_geboortedata(ctx: RuleContext) -> tuple[list, list]:
     client = first(fields(ctx.root), "Client")
-    own = [(g, fields(g)) for g in fields(client).get("Geboortedatum", ())]
-    relaties = [(g, fields(g)) for g in descendants(client, "Relaties", "Relatie", "Geboortedatum")]
+    own, relaties = [], []
+    for g in fields(client).get("Geboortedatum", ()):
+        own.append((g, fields(g)))
+    for g in descendants(client, "Relaties", "Relatie", "Geboortedatum"):
+        relaties.append((g, fields(g)))
     return own, relaties
 
 

@@ -57,7 +57,12 @@ _FREQUENTIES_FOR_PERIOD_UNITS = frozenset({"2", "4", "6"})
 
 def _read_products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
     number = ctx.mtype.number
-    return [(pc, el, fields(el)) for pc in ALL_FOUR if pc.number == number for el in descendants(ctx.root, *pc.steps)]
+    found = []
+    for pc in ALL_FOUR:
+        if pc.number == number:
+            for el in descendants(ctx.root, *pc.steps):
+                found.append((pc, el, fields(el)))
+    return found
 
 
 def _products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:

@@ -117,15 +117,16 @@ def tr134(r: Rule, ctx: RuleContext) -> list[Issue]:
     if dag is None:
         return []
     # (date element or prestatie row, value): a row's element is looked up on a finding only
-    found = [
-        (el, parse_date(el.text))
-        for steps in _TR134_DATES.get(ctx.mtype.number, ())
-        for el in descendants(ctx.root, *steps)
-    ]
+    found = []
+    for steps in _TR134_DATES.get(ctx.mtype.number, ()):
+        for el in descendants(ctx.root, *steps):
+            value = parse_date(el.text)
+            if value is None or value > dag:
+                found.append((el, value))
     if ctx.mtype.number in _DECLARATION:
-        rows = prestatie_rows(ctx.root, ctx.extra)
-        found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
-    found = [(where, value) for where, value in found if value is None or value > dag]
+        for row in prestatie_rows(ctx.root, ctx.extra):
+            if row.begin is None or row.begin > dag:
+                found.append((row, row.begin))
     if not found:
         return []
     dag_el = _dagtekening_el(ctx.root)
