@@ -152,9 +152,11 @@ def cs089(r: Rule, ctx: RuleContext) -> list[Issue]:
 
 def _read_namen(ctx: RuleContext) -> list:
     client = first(fields(ctx.root), "Client")
-    namen = [n for n in [first(fields(client), "Naam")] if n is not None]
     found = []
-    for n in namen + descendants(client, "Relaties", "Relatie", "Naam"):
+    naam = first(fields(client), "Naam")
+    if naam is not None:
+        found.append((naam, fields(naam)))
+    for n in descendants(client, "Relaties", "Relatie", "Naam"):
         found.append((n, fields(n)))
     return found
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from validators.common import (
     PrestatieRow,
     date_of,
+    descendants,
     issue,
     parse_int,
     prestatie_rows,
@@ -36,14 +37,12 @@ def _rows(ctx: RuleContext) -> list[PrestatieRow]:
     summary="StatusAanlevering is 1 (eerste aanlevering) or 3 (verwijderen aanlevering).",
 )
 def cs058(r: Rule, ctx: RuleContext) -> list[Issue]:
-    clients = [fields(c) for c in fields(ctx.root).get("Client", ())]
     found: list[Issue] = []
     for group, name in (("StartProducten", "StartProduct"), ("StopProducten", "StopProduct")):
-        for holder in [h for client in clients for h in client.get(group, ())]:
-            for item in fields(holder).get(name, ()):
-                status = first(fields(item), "StatusAanlevering")
-                if status is not None and (status.text or "").strip() not in ("1", "3"):
-                    found.append(issue(r, ctx, status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3"))
+        for item in descendants(ctx.root, "Client", group, name):
+            status = first(fields(item), "StatusAanlevering")
+            if status is not None and (status.text or "").strip() not in ("1", "3"):
+                found.append(issue(r, ctx, status, f"StatusAanlevering {status.text} is not allowed; use 1 or 3"))
     return found
 
 

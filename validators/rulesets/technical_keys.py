@@ -167,7 +167,10 @@ def _groups(
     added to `out`."""
     holders = [parent]
     for step in spec.steps[:-1]:
-        holders = [c for h in holders for c in fields(h).get(step, ())]
+        reached: list[etree._Element] = []
+        for h in holders:
+            reached += fields(h).get(step, ())
+        holders = reached
     last = spec.steps[-1]
     for holder in holders:
         members = fields(holder).get(last, ())
