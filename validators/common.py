@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import bisect
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from lxml import etree
 
 from validators.engine import Rule, RuleContext
 from validators.extract import as_date
 from validators.issues import Issue
-from validators.paths import PathIndex, child, kids, local_name, reach, scope_memo, text
+from validators.paths import PathIndex, along, child, fields, first, local_name, reach, scope_memo, text
 
 OPEN_END = date.max
 # iWmo: categories 11-14 (hulpmiddelen) may overlap (TR302, TR386, TR410 iWmo variants).
@@ -48,15 +49,59 @@ def parse_int(value: str | None) -> int | None:
         return None
 
 
+# The Header's children and BerichtIdentificatie's at their places in the schema's sequences
+# (every one of them is mandatory): a rule reads the one element it needs there instead of
+# grouping all nine. An element found elsewhere (a comment in between, a tree that is not
+# schema-valid) is looked up by name as usual.
+_HEADER_AT = {
+    "BerichtCode": 0,
+    "BerichtVersie": 1,
+    "BerichtSubversie": 2,
+    "Afzender": 3,
+    "Ontvanger": 4,
+    "BerichtIdentificatie": 5,
+    "XsdVersie": 6,
+}
+_BERICHTIDENTIFICATIE_AT = {"Identificatie": 0, "Dagtekening": 1}
+
+
+def _at(parent: etree._Element | None, name: str, places: dict[str, int]) -> etree._Element | None:
+    """The child `name` of `parent`, read at its schema place when it is there."""
+    if parent is None:
+        return None
+    place = places.get(name)
+    if place is not None:
+        try:
+            el = parent[place]
+        except IndexError:
+            el = None
+        if el is not None and local_name(el) == name:
+            return el
+    return first(fields(parent), name)
+
+
+def header_child(root: etree._Element, name: str) -> etree._Element | None:
+    """Header/`name` of a message."""
+    return _at(first(fields(root), "Header"), name, _HEADER_AT)
+
+
+def dagtekening_el(root: etree._Element) -> etree._Element | None:
+    """Header/BerichtIdentificatie/Dagtekening, the element the date rules compare with."""
+    return _at(header_child(root, "BerichtIdentificatie"), "Dagtekening", _BERICHTIDENTIFICATIE_AT)
+
+
 def dagtekening(root: etree._Element) -> date | None:
     """Header/BerichtIdentificatie/Dagtekening: the reference date of most date rules."""
     memo = scope_memo()
     if memo is None:
-        return date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
+        el = dagtekening_el(root)
+        return parse_date(el.text) if el is not None else None
     key = ("dagtekening", root)
-    if key not in memo:
-        memo[key] = date_of(child(root, "Header"), "BerichtIdentificatie", "Dagtekening")
-    return memo[key]
+    found = memo.get(key, memo)
+    if found is memo:
+        el = dagtekening_el(root)
+        found = memo[key] = parse_date(el.text) if el is not None else None
+    return found
 
 
 def years_before(d: date, years: int) -> date:
@@ -104,21 +149,16 @@ def descendants(el: etree._Element | None, *names: str) -> list[etree._Element]:
     if el is None:
         return []
     memo = scope_memo()
-    if memo is not None:
-        key = (el, names)
-        found = memo.get(key)
-        if found is not None:
-            return list(found)
-    if len(names) == 1:
-        nodes = list(kids(el, names[0]))
-    else:
-        nodes = [el]
-        for name in names:
-            nodes = [c for n in nodes for c in kids(n, name)]
-    if memo is not None and len(memo) < _MEMO_MAX:
-        memo[key] = nodes
-        return list(nodes)
-    return nodes
+    if memo is None:
+        return along(el, names)
+    key = (el, names)
+    found = memo.get(key)
+    if found is None:
+        found = along(el, names)
+        if len(memo) >= _MEMO_MAX:
+            return found
+        memo[key] = found
+    return list(found)
 
 
 def body(root: etree._Element) -> etree._Element | None:
@@ -127,6 +167,51 @@ def body(root: etree._Element) -> etree._Element | None:
         if isinstance(c.tag, str) and local_name(c) != "Header":
             return c
     return None
+
+
+def per_message(ctx: RuleContext, key: str, read: Callable[[RuleContext], Any]) -> Any:
+    """`read(ctx)` once per rule run: the classes several rules of a message walk (contacts,
+    names, products) with their children by name, kept in the run's RuleContext.extra under `key`
+    ("in-message.<what>"). `read` is a module-level function, so asking costs no closure. Rules
+    only read what it returns."""
+    found = ctx.extra.get(key)
+    if found is None:
+        found = ctx.extra[key] = read(ctx)
+    return found
+
+
+def _read_contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
+    client = first(fields(ctx.root), "Client")
+    out = []
+    listed = descendants(client, "Contactgegevens", "Contact")
+    listed += descendants(client, "Relaties", "Relatie", "Contact")
+    for contact in listed:
+        f = fields(contact)
+        out.append((contact, f, fields(first(f, "Adres"))))
+    return out
+
+
+def contacts(ctx: RuleContext) -> list[tuple[etree._Element, dict, dict]]:
+    """(contact, its children by name, its Adres's children by name) of the client's contacts
+    (Contactgegevens) and then the relaties' contacts, read once per run for the rules that look
+    at them (TR006, CD005, CD009, CD025, CD034, CS089)."""
+    return per_message(ctx, "in-message.contacts", _read_contacts)
+
+
+def _read_geboortedata(ctx: RuleContext) -> tuple[list, list]:
+    client = first(fields(ctx.root), "Client")
+    own, relaties = [], []
+    for g in fields(client).get("Geboortedatum", ()):
+        own.append((g, fields(g)))
+    for g in descendants(client, "Relaties", "Relatie", "Geboortedatum"):
+        relaties.append((g, fields(g)))
+    return own, relaties
+
+
+def geboortedata(ctx: RuleContext) -> tuple[list[tuple[etree._Element, dict]], list[tuple[etree._Element, dict]]]:
+    """The Geboortedatum elements of the client and of the relaties, each with its children by
+    name, read once per run for TR002 and CS139."""
+    return per_message(ctx, "in-message.geboortedata", _read_geboortedata)
 
 
 # --- issues with paths from one index ------------------------------------------------------
@@ -368,11 +453,24 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     for client in descendants(top, "Clienten", "Client"):
         for p in client.iterfind("{*}Prestaties/{*}Prestatie"):
             values: dict[str, str | None] = {}
-            for c in p.iterchildren(etree.Element):
-                name = local.get(c.tag) or _local(c.tag)
+            # Plain iteration with the tag's type checked here: an element-type filter
+            # (iterchildren(etree.Element)) builds a matcher per call, five calls per prestatie.
+            for c in p:
+                tag = c.tag
+                name = local.get(tag)
+                if name is None:
+                    if not isinstance(tag, str):  # a comment or processing instruction
+                        continue
+                    name = _local(tag)
                 if len(c):
-                    for g in c.iterchildren(etree.Element):
-                        values[name + "/" + (local.get(g.tag) or _local(g.tag))] = g.text
+                    for g in c:
+                        gtag = g.tag
+                        gname = local.get(gtag)
+                        if gname is None:
+                            if not isinstance(gtag, str):
+                                continue
+                            gname = _local(gtag)
+                        values[name + "/" + gname] = g.text
                 else:
                     values[name] = c.text
             append(

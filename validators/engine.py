@@ -192,9 +192,12 @@ def load_all() -> dict[str, Rule]:
 _PLANS: dict[tuple, tuple[int, tuple[Rule, ...]]] = {}
 
 
+_HASHABLE_LEVELS = (tuple, frozenset)  # level collections usable as a plan key as they are
+
+
 def plan(mtype: MessageType, levels: Iterable[Level] = ALL_LEVELS) -> tuple[Rule, ...]:
     """The rules of `levels` that apply to `mtype`, resolved once per registry version."""
-    if not isinstance(levels, tuple | frozenset):
+    if not isinstance(levels, _HASHABLE_LEVELS):
         levels = frozenset(levels)
     key = (mtype.standard, mtype.number, levels)
     found = _PLANS.get(key)

@@ -196,22 +196,53 @@ def _groups(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]] 
         if len(scope) > _SCOPE_PARENTS:
             scope[_FULL] = True
             return None
-        found = {}
-        local = _LOCAL
-        # All children, without lxml's element-type filter (it costs a matcher per call); a
-        # comment or processing instruction has no name and is left out here.
-        for c in el:
-            tag = c.tag
-            name = local.get(tag) or local_name(c)
+        found = scope[el] = _group(el)
+    return found
+
+
+def _group(el: etree._Element) -> dict[str, list[etree._Element]]:
+    """The element children of `el` by local name, in document order per name."""
+    found: dict[str, list[etree._Element]] = {}
+    local = _LOCAL
+    # All children, without lxml's element-type filter (it costs a matcher per call); a
+    # comment or processing instruction has no name and is left out here.
+    for c in el:
+        name = local.get(c.tag)
+        if name is None:
+            name = local_name(c)
             if not name:
                 continue
-            same = found.get(name)
-            if same is None:
-                found[name] = [c]
-            else:
-                same.append(c)
-        scope[el] = found or _NO_GROUPS
-    return found
+        same = found.get(name)
+        if same is None:
+            found[name] = [c]
+        else:
+            same.append(c)
+    return found or _NO_GROUPS
+
+
+def fields(el: etree._Element | None) -> dict[str, list[etree._Element]]:
+    """The element children of `el` by local name: `fields(tp).get("Budget")` is the list of
+    Budget children or None. Read it, never change it. Within `fixed_trees()` it is the scope's
+    grouping, so rules that read many children of one parent pay one call instead of one per
+    child; outside (or past the scope's cap) it is made now."""
+    if el is None:
+        return _NO_GROUPS
+    scope = _SCOPE.get()
+    if scope is not None:
+        groups = scope.get(el)
+        if groups is not None:
+            return groups
+        if _FULL not in scope:
+            groups = _groups(scope, el)
+            if groups is not None:
+                return groups
+    return _group(el)
+
+
+def first(groups: dict[str, list[etree._Element]], name: str) -> etree._Element | None:
+    """The first child called `name` in a `fields()` grouping, or None."""
+    same = groups.get(name)
+    return same[0] if same else None
 
 
 def children(el: etree._Element, name: str) -> list[etree._Element]:
@@ -251,6 +282,28 @@ def kids(el: etree._Element, name: str) -> list[etree._Element]:
 
 
 _NO_KIDS: list[etree._Element] = []  # shared, never changed
+
+
+def along(el: etree._Element, names: tuple[str, ...]) -> list[etree._Element]:
+    """The elements reached from `el` by following `names`, every step matching all children of
+    that name (a new list). Within `fixed_trees()` each step reads the scope's groupings directly:
+    the rules follow a few such paths per message."""
+    nodes = [el]
+    scope = _SCOPE.get()
+    for name in names:
+        reached: list[etree._Element] = []
+        for node in nodes:
+            groups = scope.get(node) if scope is not None else None
+            if groups is None:
+                same = kids(node, name)
+            else:
+                same = groups.get(name)
+            if same:
+                reached += same
+        if not reached:
+            return reached
+        nodes = reached
+    return nodes if nodes[0] is not el else list(nodes)
 
 
 def reach(el: etree._Element | None, *names: str) -> etree._Element | None:

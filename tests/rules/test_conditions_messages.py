@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from lxml import etree
 from rule_helpers import STANDARDS, Msg, prefix
 
 from gateway import samples
@@ -60,6 +61,19 @@ def test_cs015_cs025_header_version(standard, number):
     # The XSD fixes these values too; the constraint is checked on its own here.
     assert msg.paths("CS015", schema_valid=False) == ["/Bericht/Header/BerichtSubversie"]
     assert msg.paths("CS025", schema_valid=False) == ["/Bericht/Header/BerichtVersie"]
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_cs015_cs025_header_read_past_comments(standard):
+    # The Header's elements are read at their schema places; a comment moves them, and the rules
+    # must still name the right element (not whatever sits at the place).
+    msg = _message(standard, "305")
+    msg.at("Header").insert(0, etree.Comment("before BerichtCode"))
+    msg.at("Header").insert(3, etree.Comment("before BerichtSubversie"))
+    assert msg.issues("CS015") == [] and msg.issues("CS025") == []
+    msg.set("Header/BerichtSubversie", "1")
+    assert msg.paths("CS015", schema_valid=False) == ["/Bericht/Header/BerichtSubversie"]
+    assert msg.issues("CS025", schema_valid=False) == []
 
 
 BIRTH = {"301": samples.allocation, "305": samples.start, "307": samples.stop, "315": samples.request}

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from lxml import etree
 from rule_helpers import STANDARDS, Msg
 
 from gateway import clock, samples
 from gateway.samples.xmlbuild import previous_month
+from validators.validate import validate_bytes
 
 TODAY = clock.today()
 TOMORROW = TODAY + timedelta(days=1)
@@ -48,6 +50,20 @@ def test_tr002_unknown_birth_date_is_exempt(standard, number):
     assert msg.paths("TR002") == ["/Bericht/Header/BerichtIdentificatie/Dagtekening"]
     msg.add_after("Client/Geboortedatum/Datum", "DatumGebruik", "3")
     assert msg.issues("TR002") == []
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_tr002_dagtekening_found_past_comments(standard):
+    # The rules read the Header's elements at their schema places; comments in between (allowed
+    # by the XSD) move those places, and the element is then looked up by name.
+    msg = Msg(samples.start(standard, geboortedatum=years_ago(120, days=1)))
+    msg.at("Header").insert(0, etree.Comment("before BerichtCode"))
+    msg.at("Header/BerichtIdentificatie").insert(0, etree.Comment("before Identificatie"))
+    msg.at("Header/BerichtIdentificatie").insert(2, etree.Comment("before Dagtekening"))
+    expected = [[DAG, "/Bericht/Client/Geboortedatum/Datum"]]
+    assert msg.locations("TR002") == expected
+    report = validate_bytes(msg.xml())  # the same through a whole rule run (its shared lookups)
+    assert [i.all_locations for i in report.issues if i.rule == "TR002"] == expected
 
 
 @pytest.mark.parametrize("standard", STANDARDS)

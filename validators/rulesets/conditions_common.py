@@ -4,16 +4,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from validators.common import (
     descendants,
     elfproef,
+    geboortedata,
+    header_child,
     issue,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import fields, first
 
 _HEEN = ("301", "305", "307", "315", "317", "319", "323", "325")
 _BSN_PATHS = {
@@ -45,17 +45,25 @@ _GEBOORTEDATUM_PATHS.update({_RETOUR_OF[n]: p for n, p in list(_GEBOORTEDATUM_PA
     messages=tuple(_BSN_PATHS),
     summary="Client Bsn passes the 11-proef.",
 )
-def cs002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for bsn in descendants(ctx.root, *_BSN_PATHS.get(ctx.mtype.number, ())):
-        # The value is personal data: the text never repeats it.
+def cs002(r: Rule, ctx: RuleContext) -> list[Issue]:
+    steps = _BSN_PATHS.get(ctx.mtype.number, ())
+    if steps == ("Client", "Bsn"):  # the single client of a 30x/31x: two dictionary reads
+        bsns = fields(first(fields(ctx.root), "Client")).get("Bsn") or ()
+    else:
+        bsns = descendants(ctx.root, *steps)
+    # The value is personal data: the text never repeats it.
+    found = []
+    for bsn in bsns:
         if not elfproef((bsn.text or "").strip()):
-            yield issue(r, ctx, bsn, "Bsn does not pass the 11-proef")
+            found.append(issue(r, ctx, bsn, "Bsn does not pass the 11-proef"))
+    return found
 
 
-def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> Iterator[Issue]:
-    el = child(child(ctx.root, "Header"), name)
+def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> list[Issue]:
+    el = header_child(ctx.root, name)
     if el is not None and (el.text or "").strip() != wanted:
-        yield issue(r, ctx, el, f"{name} must be {wanted}")
+        return [issue(r, ctx, el, f"{name} must be {wanted}")]
+    return []
 
 
 @rule(
@@ -65,8 +73,8 @@ def _header_value(r: Rule, ctx: RuleContext, name: str, wanted: str) -> Iterator
     messages=_HEEN,
     summary="Header BerichtSubversie is 2.",
 )
-def cs015(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _header_value(r, ctx, "BerichtSubversie", "2")
+def cs015(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _header_value(r, ctx, "BerichtSubversie", "2")
 
 
 @rule(
@@ -76,8 +84,8 @@ def cs015(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_HEEN,
     summary="Header BerichtVersie is 3.",
 )
-def cs025(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _header_value(r, ctx, "BerichtVersie", "3")
+def cs025(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _header_value(r, ctx, "BerichtVersie", "3")
 
 
 def birthdate_agrees(datum: str, gebruik: str | None) -> bool:
@@ -101,16 +109,25 @@ def birthdate_agrees(datum: str, gebruik: str | None) -> bool:
     messages=tuple(_GEBOORTEDATUM_PATHS),
     summary="Geboortedatum Datum agrees with DatumGebruik (unknown parts 01, unknown year 1900).",
 )
-def cs139(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for steps in _GEBOORTEDATUM_PATHS.get(ctx.mtype.number, []):
-        for geboorte in descendants(ctx.root, *steps):
-            datum = (text(geboorte, "Datum") or "").strip()
-            gebruik = text(geboorte, "DatumGebruik")
+def cs139(r: Rule, ctx: RuleContext) -> list[Issue]:
+    paths = _GEBOORTEDATUM_PATHS.get(ctx.mtype.number)
+    if not paths:
+        return []
+    own, relaties = geboortedata(ctx)
+    found: list[Issue] = []
+    for geboorten in (own, relaties) if len(paths) > 1 else (own,):
+        for _geboorte, f in geboorten:
+            datum_el, gebruik_el = first(f, "Datum"), first(f, "DatumGebruik")
+            datum = ((datum_el.text if datum_el is not None else None) or "").strip()
+            gebruik = gebruik_el.text if gebruik_el is not None else None
             if datum and not birthdate_agrees(datum, gebruik and gebruik.strip()):
-                yield issue(
-                    r,
-                    ctx,
-                    child(geboorte, "Datum"),
-                    f"DatumGebruik {gebruik} does not agree with Datum (unknown parts must be 01 or 1900)",
-                    also=[child(geboorte, "DatumGebruik")],
+                found.append(
+                    issue(
+                        r,
+                        ctx,
+                        datum_el,
+                        f"DatumGebruik {gebruik} does not agree with Datum (unknown parts must be 01 or 1900)",
+                        also=[gebruik_el],
+                    )
                 )
+    return found

@@ -6,19 +6,18 @@ Product / Omvang / Budget / period rules; only the names of the period elements 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from validators.common import (
     CUTOFF_2020,
-    date_of,
     descendants,
-    is_filled,
     issue,
+    parse_date,
+    per_message,
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import fields, first
 
 
 @dataclass(frozen=True)
@@ -56,19 +55,42 @@ _PERIOD_UNITS = frozenset({"14", "16", "83", "84"})
 _FREQUENTIES_FOR_PERIOD_UNITS = frozenset({"2", "4", "6"})
 
 
-def _items(ctx: RuleContext, classes) -> Iterator[tuple[ProductClass, object]]:
-    for pc in classes:
-        if pc.number == ctx.mtype.number:
+def _read_products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
+    number = ctx.mtype.number
+    found = []
+    for pc in ALL_FOUR:
+        if pc.number == number:
             for el in descendants(ctx.root, *pc.steps):
-                yield pc, el
+                found.append((pc, el, fields(el)))
+    return found
+
+
+def _products(ctx: RuleContext) -> list[tuple[ProductClass, object, dict]]:
+    """(class, product element, its children by name) of every product class of the message,
+    read once per run for the dozen rules below."""
+    return per_message(ctx, "in-message.products", _read_products)
+
+
+def _items(ctx: RuleContext, classes) -> list[tuple[ProductClass, object, dict]]:
+    found = []
+    for item in _products(ctx):
+        if item[0] in classes:
+            found.append(item)
+    return found
 
 
 def _messages(classes) -> tuple[str, ...]:
     return tuple(sorted({pc.number for pc in classes}))
 
 
-def _open_or_after_2020(el, pc: ProductClass) -> bool:
-    end = date_of(el, pc.end)
+def _text(groups: dict, name: str) -> str | None:
+    """The text of the first child `name` in a fields() grouping, None when there is none."""
+    same = groups.get(name)
+    return same[0].text if same else None
+
+
+def _open_or_after_2020(f: dict, pc: ProductClass) -> bool:
+    end = parse_date(_text(f, pc.end))
     return end is None or end > CUTOFF_2020
 
 
@@ -79,10 +101,19 @@ def _open_or_after_2020(el, pc: ProductClass) -> bool:
     messages=_messages(WITH_PRODUCT),
     summary="Omvang is mandatory when Product/Code is filled.",
 )
-def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for _pc, el in _items(ctx, WITH_PRODUCT):
-        if is_filled(el, "Product", "Code") and not is_filled(el, "Omvang"):
-            yield issue(r, ctx, child(child(el, "Product"), "Code"), "Omvang is mandatory when Product/Code is filled")
+def cd041(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for _pc, _el, f in _items(ctx, WITH_PRODUCT):
+        if "Omvang" not in f and "Code" in fields(first(f, "Product")):
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(fields(first(f, "Product")), "Code"),
+                    "Omvang is mandatory when Product/Code is filled",
+                )
+            )
+    return found
 
 
 @rule(
@@ -92,10 +123,12 @@ def cd041(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_messages(ALL_FOUR),
     summary="The Einddatum of the product is mandatory when Budget is filled.",
 )
-def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for pc, el in _items(ctx, ALL_FOUR):
-        if is_filled(el, "Budget") and not is_filled(el, pc.end):
-            yield issue(r, ctx, child(el, "Budget"), f"{pc.end} is mandatory when Budget is filled")
+def cd075(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for pc, _el, f in _products(ctx):
+        if "Budget" in f and pc.end not in f:
+            found.append(issue(r, ctx, first(f, "Budget"), f"{pc.end} is mandatory when Budget is filled"))
+    return found
 
 
 @rule(
@@ -105,12 +138,19 @@ def cd075(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_messages(ALL_FOUR),
     summary="The Einddatum of the product is mandatory when Omvang/Frequentie is 2 (per week).",
 )
-def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for pc, el in _items(ctx, ALL_FOUR):
-        if text(el, "Omvang", "Frequentie") == "2" and not is_filled(el, pc.end):
-            yield issue(
-                r, ctx, child(child(el, "Omvang"), "Frequentie"), f"{pc.end} is mandatory when Frequentie is 2 (per week)"
+def cd076(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for pc, _el, f in _products(ctx):
+        if pc.end not in f and _text(fields(first(f, "Omvang")), "Frequentie") == "2":
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(fields(first(f, "Omvang")), "Frequentie"),
+                    f"{pc.end} is mandatory when Frequentie is 2 (per week)",
+                )
             )
+    return found
 
 
 @rule(
@@ -120,12 +160,20 @@ def cd076(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_messages(ALL_FOUR),
     summary="Omvang is empty when Budget is filled.",
 )
-def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for _pc, el in _items(ctx, ALL_FOUR):
-        if is_filled(el, "Budget") and is_filled(el, "Omvang"):
-            yield issue(
-                r, ctx, child(el, "Omvang"), "Omvang must be empty when Budget is filled", also=[child(el, "Budget")]
+def cd077(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for _pc, _el, f in _products(ctx):
+        if "Budget" in f and "Omvang" in f:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Omvang"),
+                    "Omvang must be empty when Budget is filled",
+                    also=[first(f, "Budget")],
+                )
             )
+    return found
 
 
 @rule(
@@ -135,12 +183,20 @@ def cd077(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_messages(ALL_FOUR),
     summary="Budget is empty when Omvang is filled.",
 )
-def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for _pc, el in _items(ctx, ALL_FOUR):
-        if is_filled(el, "Omvang") and is_filled(el, "Budget"):
-            yield issue(
-                r, ctx, child(el, "Budget"), "Budget must be empty when Omvang is filled", also=[child(el, "Omvang")]
+def cd078(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for _pc, _el, f in _products(ctx):
+        if "Omvang" in f and "Budget" in f:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Budget"),
+                    "Budget must be empty when Omvang is filled",
+                    also=[first(f, "Omvang")],
+                )
             )
+    return found
 
 
 @rule(
@@ -150,23 +206,29 @@ def cd078(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=_messages(WITH_PRODUCT),
     summary="Product is mandatory when Budget is empty.",
 )
-def cd079(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for _pc, el in _items(ctx, WITH_PRODUCT):
-        if not is_filled(el, "Budget") and not is_filled(el, "Product"):
-            yield issue(r, ctx, el, "Product is mandatory when Budget is empty")
+def cd079(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for _pc, el, f in _items(ctx, WITH_PRODUCT):
+        if "Budget" not in f and "Product" not in f:
+            found.append(issue(r, ctx, el, "Product is mandatory when Budget is empty"))
+    return found
 
 
-def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> Iterator[Issue]:
-    for _pc, el in _items(ctx, (pc,)):
-        if is_filled(el, "Omvang") and not is_filled(el, "Product", "Code") and _open_or_after_2020(el, pc):
-            # The Locaties: the Omvang and the end date the condition read (when there is one).
-            yield issue(
-                r,
-                ctx,
-                child(el, "Omvang"),
-                f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
-                also=[child(el, pc.end)],
+def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> list[Issue]:
+    # The Locaties: the Omvang and the end date the condition read (when there is one).
+    found = []
+    for _pc, _el, f in _items(ctx, (pc,)):
+        if "Omvang" in f and "Code" not in fields(first(f, "Product")) and _open_or_after_2020(f, pc):
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "Omvang"),
+                    f"Omvang must be empty when Product/Code is empty and {pc.end} is after 2020-12-31 or empty",
+                    also=[first(f, pc.end)],
+                )
             )
+    return found
 
 
 @rule(
@@ -176,8 +238,8 @@ def _omvang_without_code(r: Rule, ctx: RuleContext, pc: ProductClass) -> Iterato
     messages=("301",),
     summary="ToegewezenProduct Omvang is empty when Code is empty and Einddatum is after 2020-12-31 or empty.",
 )
-def cd080(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _omvang_without_code(r, ctx, TOEGEWEZEN)
+def cd080(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _omvang_without_code(r, ctx, TOEGEWEZEN)
 
 
 @rule(
@@ -188,8 +250,8 @@ def cd080(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="AangevraagdProduct Omvang is empty when Code is empty and ToewijzingEinddatum is after "
     "2020-12-31 or empty.",
 )
-def cd095(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _omvang_without_code(r, ctx, AANGEVRAAGD)
+def cd095(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _omvang_without_code(r, ctx, AANGEVRAAGD)
 
 
 @rule(
@@ -199,8 +261,21 @@ def cd095(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("317",),
     summary="NieuwProduct Omvang is empty when Code is empty and Einddatum is after 2020-12-31 or empty.",
 )
-def cd096(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _omvang_without_code(r, ctx, NIEUW)
+def cd096(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _omvang_without_code(r, ctx, NIEUW)
+
+
+def _period_issues(r: Rule, ctx: RuleContext, f: dict, start: str, end_name: str, found: list[Issue]) -> None:
+    """CS003 on one period: its Einddatum (when filled) is not before its start date."""
+    end_el = first(f, end_name)
+    if end_el is None:
+        return
+    start_el = first(f, start)
+    if start_el is None:
+        return
+    begin, end = parse_date(start_el.text), parse_date(end_el.text)
+    if begin and end and end < begin:
+        found.append(issue(r, ctx, end_el, f"{end_name} {end} is before {start} {begin}", also=[start_el]))
 
 
 @rule(
@@ -210,47 +285,46 @@ def cd096(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("301", "315", "317"),
     summary="An Einddatum, when filled, is on or after the Begindatum/Ingangsdatum of its period.",
 )
-def cs003(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def cs003(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     if ctx.mtype.number == "301":
-        client = child(ctx.root, "Client")
+        client = first(fields(ctx.root), "Client")
         contacts = descendants(client, "Contactgegevens", "Contact") + descendants(
             client, "Relaties", "Relatie", "Contact"
         )
         for contact in contacts:
-            periode = child(contact, "Periode")
-            begin, end = date_of(periode, "Begindatum"), date_of(periode, "Einddatum")
-            if begin and end and end < begin:
-                yield issue(
-                    r, ctx, child(periode, "Einddatum"), f"Einddatum {end} is before Begindatum {begin}",
-                    also=[child(periode, "Begindatum")],
-                )
+            periode = first(fields(contact), "Periode")
+            if periode is not None:
+                _period_issues(r, ctx, fields(periode), "Begindatum", "Einddatum", found)
     # An Einddatum without its start date is not flagged: the rule compares with the start date
     # "indien van toepassing" (the official stylesheet flags it; known_differences.toml).
-    beschikkingen = [(b, "Ingangsdatum", "Einddatum") for b in descendants(ctx.root, "Client", "Beschikking")]
-    products = [(el, pc.start, pc.end) for pc, el in _items(ctx, ALL_FOUR)]
-    for el, start, end_name in beschikkingen + products:
-        begin, end = date_of(el, start), date_of(el, end_name)
-        if begin and end and end < begin:
-            yield issue(
-                r, ctx, child(el, end_name), f"{end_name} {end} is before {start} {begin}", also=[child(el, start)]
-            )
+    for b in descendants(ctx.root, "Client", "Beschikking"):
+        _period_issues(r, ctx, fields(b), "Ingangsdatum", "Einddatum", found)
+    for pc, _el, f in _products(ctx):
+        _period_issues(r, ctx, f, pc.start, pc.end, found)
+    return found
 
 
-def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
-    for pc, el in _items(ctx, classes):
-        omvang = child(el, "Omvang")
-        if omvang is None or text(omvang, "Eenheid") not in _PERIOD_UNITS:
+def _frequentie(r: Rule, ctx: RuleContext, classes) -> list[Issue]:
+    found: list[Issue] = []
+    for pc, _el, f in _items(ctx, classes):
+        omvang = fields(first(f, "Omvang"))
+        eenheid = _text(omvang, "Eenheid")
+        if eenheid not in _PERIOD_UNITS:
             continue
-        if _open_or_after_2020(el, pc) and text(omvang, "Frequentie") not in _FREQUENTIES_FOR_PERIOD_UNITS:
+        if _open_or_after_2020(f, pc) and _text(omvang, "Frequentie") not in _FREQUENTIES_FOR_PERIOD_UNITS:
             # The condition is on the Eenheid: the Locaties are the Eenheid, the Frequentie and
             # the end date the condition read (when there is one).
-            yield issue(
-                r,
-                ctx,
-                child(omvang, "Eenheid"),
-                f"Frequentie must be 2, 4 or 6 for Eenheid {text(omvang, 'Eenheid')}",
-                also=[child(omvang, "Frequentie"), child(el, pc.end)],
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(omvang, "Eenheid"),
+                    f"Frequentie must be 2, 4 or 6 for Eenheid {eenheid}",
+                    also=[first(omvang, "Frequentie"), first(f, pc.end)],
+                )
             )
+    return found
 
 
 @rule(
@@ -260,8 +334,8 @@ def _frequentie(r: Rule, ctx: RuleContext, classes) -> Iterator[Issue]:
     messages=("301", "317"),
     summary="If Eenheid is 14, 16, 83 or 84 and Einddatum is after 2020-12-31 or empty, Frequentie is 2, 4 or 6.",
 )
-def cs338(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _frequentie(r, ctx, (TOEGEWEZEN, NIEUW, TE_WIJZIGEN))
+def cs338(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _frequentie(r, ctx, (TOEGEWEZEN, NIEUW, TE_WIJZIGEN))
 
 
 @rule(
@@ -272,8 +346,8 @@ def cs338(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="If Eenheid is 14, 16, 83 or 84 and ToewijzingEinddatum is after 2020-12-31 or empty, "
     "Frequentie is 2, 4 or 6.",
 )
-def cs343(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _frequentie(r, ctx, (AANGEVRAAGD,))
+def cs343(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _frequentie(r, ctx, (AANGEVRAAGD,))
 
 
 # --- 315 only ---------------------------------------------------------------------------------
@@ -281,8 +355,25 @@ def cs343(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 _VERWIJZER_ZORGVERLENERS = frozenset({"02", "03", "04", "05"})
 
 
-def _aangevraagd(ctx: RuleContext):
-    return [el for _pc, el in _items(ctx, (AANGEVRAAGD,))]
+def _aangevraagd(ctx: RuleContext) -> list[dict]:
+    """The children by name of each AangevraagdProduct."""
+    found = []
+    for _pc, _el, f in _items(ctx, (AANGEVRAAGD,)):
+        found.append(f)
+    return found
+
+
+def _read_verwijzers(ctx: RuleContext) -> list[dict]:
+    found = []
+    for f in _aangevraagd(ctx):
+        if (v := first(f, "Verwijzer")) is not None:
+            found.append(fields(v))
+    return found
+
+
+def _verwijzers(ctx: RuleContext) -> list[dict]:
+    """The children by name of each AangevraagdProduct's Verwijzer (absent ones left out)."""
+    return per_message(ctx, "in-message.verwijzers", _read_verwijzers)
 
 
 @rule(
@@ -292,20 +383,29 @@ def _aangevraagd(ctx: RuleContext):
     messages=("315",),
     summary="BeschikkingIngangsdatum is mandatory when BeschikkingNummer is filled, otherwise empty.",
 )
-def cd043(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for el in _aangevraagd(ctx):
-        nummer, ingang = is_filled(el, "BeschikkingNummer"), is_filled(el, "BeschikkingIngangsdatum")
+def cd043(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
+    for f in _aangevraagd(ctx):
+        nummer, ingang = "BeschikkingNummer" in f, "BeschikkingIngangsdatum" in f
         if nummer and not ingang:
-            yield issue(
-                r, ctx, child(el, "BeschikkingNummer"), "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer"
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "BeschikkingNummer"),
+                    "BeschikkingIngangsdatum is mandatory with a BeschikkingNummer",
+                )
             )
         elif ingang and not nummer:
-            yield issue(
-                r,
-                ctx,
-                child(el, "BeschikkingIngangsdatum"),
-                "BeschikkingIngangsdatum must be empty without a BeschikkingNummer",
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(f, "BeschikkingIngangsdatum"),
+                    "BeschikkingIngangsdatum must be empty without a BeschikkingNummer",
+                )
             )
+    return found
 
 
 @rule(
@@ -315,18 +415,17 @@ def cd043(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("315",),
     summary="Verwijzer Naam is empty when Type is 02-05 and ZorgverlenerCode is filled.",
 )
-def cd066(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for el in _aangevraagd(ctx):
-        verwijzer = child(el, "Verwijzer")
-        if (
-            text(verwijzer, "Type") in _VERWIJZER_ZORGVERLENERS
-            and is_filled(verwijzer, "ZorgverlenerCode")
-            and is_filled(verwijzer, "Naam")
-        ):
-            yield issue(
-                r, ctx, child(verwijzer, "Naam"), "Naam must be empty when ZorgverlenerCode is filled",
-                also=[child(verwijzer, "ZorgverlenerCode"), child(verwijzer, "Type")],
+def cd066(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v and "Naam" in v:
+            found.append(
+                issue(
+                    r, ctx, first(v, "Naam"), "Naam must be empty when ZorgverlenerCode is filled",
+                    also=[first(v, "ZorgverlenerCode"), first(v, "Type")],
+                )
             )
+    return found
 
 
 @rule(
@@ -336,16 +435,12 @@ def cd066(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("315",),
     summary="Verwijzer Naam is filled when Type is 02-05 and ZorgverlenerCode is empty.",
 )
-def cd067(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for el in _aangevraagd(ctx):
-        verwijzer = child(el, "Verwijzer")
-        if (
-            verwijzer is not None
-            and text(verwijzer, "Type") in _VERWIJZER_ZORGVERLENERS
-            and not is_filled(verwijzer, "ZorgverlenerCode")
-            and not is_filled(verwijzer, "Naam")
-        ):
-            yield issue(r, ctx, child(verwijzer, "Type"), "Naam is mandatory when ZorgverlenerCode is empty")
+def cd067(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" not in v and "Naam" not in v:
+            found.append(issue(r, ctx, first(v, "Type"), "Naam is mandatory when ZorgverlenerCode is empty"))
+    return found
 
 
 @rule(
@@ -355,18 +450,17 @@ def cd067(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("315",),
     summary="Verwijzer ZorgverlenerCode is empty when Type is not 02-05.",
 )
-def cd068(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
-    for el in _aangevraagd(ctx):
-        verwijzer = child(el, "Verwijzer")
-        if (
-            verwijzer is not None
-            and text(verwijzer, "Type") not in _VERWIJZER_ZORGVERLENERS
-            and is_filled(verwijzer, "ZorgverlenerCode")
-        ):
-            yield issue(
-                r,
-                ctx,
-                child(verwijzer, "ZorgverlenerCode"),
-                f"ZorgverlenerCode must be empty for Verwijzer Type {text(verwijzer, 'Type')}",
-                also=[child(verwijzer, "Type")],
+def cd068(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found = []
+    for v in _verwijzers(ctx):
+        if _text(v, "Type") not in _VERWIJZER_ZORGVERLENERS and "ZorgverlenerCode" in v:
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    first(v, "ZorgverlenerCode"),
+                    f"ZorgverlenerCode must be empty for Verwijzer Type {_text(v, 'Type')}",
+                    also=[first(v, "Type")],
+                )
             )
+    return found

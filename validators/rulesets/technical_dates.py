@@ -8,13 +8,13 @@ Each finding lists the dates it compared (the Dagtekening too), as the official 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from validators.common import (
     PrestatieRow,
     dagtekening,
+    dagtekening_el,
     date_of,
     descendants,
+    geboortedata,
     issue,
     parse_date,
     prestatie_rows,
@@ -22,7 +22,7 @@ from validators.common import (
 )
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import child, first, text
 
 # The dates TR134 checks, per message number, as element paths below the root (the official
 # rule-check's binding: the TR text names no elements). In 323 and 325 the Prestaties'
@@ -52,9 +52,7 @@ _DECLARATION = ("323", "325")
 _TR137_PERIODS: dict[str, list[tuple[str, ...]]] = {"323": [("Declaratie", "DeclaratiePeriode")], "325": []}
 
 
-def _dagtekening_el(root):
-    """Header/BerichtIdentificatie/Dagtekening, the element the date rules compare with."""
-    return child(child(child(root, "Header"), "BerichtIdentificatie"), "Dagtekening")
+_dagtekening_el = dagtekening_el
 
 
 @rule(
@@ -65,21 +63,29 @@ def _dagtekening_el(root):
     messages=("301", "302", "305", "306", "307", "308", "315", "316"),
     summary="Every Geboortedatum (client, relatie) is not more than 120 years before the Dagtekening, unless unknown.",
 )
-def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr002(r: Rule, ctx: RuleContext) -> list[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
-    dag_el = _dagtekening_el(ctx.root)
+        return []
     limit = years_before(dag, 120)
-    client = child(ctx.root, "Client")
-    for geboorte in [child(client, "Geboortedatum"), *descendants(client, "Relaties", "Relatie", "Geboortedatum")]:
-        if geboorte is None:
+    own, relaties = geboortedata(ctx)
+    found: list[Issue] = []
+    for _geboorte, f in [*own[:1], *relaties]:
+        datum_el = first(f, "Datum")
+        value = datum_el.text if datum_el is not None else None
+        born = parse_date(value)
+        if born is None or born >= limit:
             continue
-        datum_el = child(geboorte, "Datum")
-        born = parse_date(text(datum_el))
-        unknown = text(geboorte, "DatumGebruik") == "3" and text(datum_el) == "1900-01-01"
-        if born is not None and not unknown and born < limit:
-            yield issue(r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}", also=[dag_el])
+        gebruik_el = first(f, "DatumGebruik")
+        unknown = gebruik_el is not None and gebruik_el.text == "3" and value == "1900-01-01"
+        if not unknown:
+            found.append(
+                issue(
+                    r, ctx, datum_el, f"Geboortedatum is more than 120 years before Dagtekening {dag}",
+                    also=[_dagtekening_el(ctx.root)],
+                )
+            )
+    return found
 
 
 @rule(
@@ -89,12 +95,14 @@ def tr002(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("307",),
     summary="StopProduct Einddatum is on or after its Begindatum.",
 )
-def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr018(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     for stop in descendants(ctx.root, "Client", "StopProducten", "StopProduct"):
         begin_el, end_el = child(stop, "Begindatum"), child(stop, "Einddatum")
         begin, end = parse_date(text(begin_el)), parse_date(text(end_el))
         if begin and end and end < begin:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
+            found.append(issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el]))
+    return found
 
 
 @rule(
@@ -104,25 +112,35 @@ def tr018(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=tuple(_TR134_DATES),
     summary="Date exists and is not later than the message Dagtekening.",
 )
-def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr134(r: Rule, ctx: RuleContext) -> list[Issue]:
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
-    dag_el = _dagtekening_el(ctx.root)
-    dates = [el for steps in _TR134_DATES.get(ctx.mtype.number, []) for el in descendants(ctx.root, *steps)]
-    rows = prestatie_rows(ctx.root, ctx.extra) if ctx.mtype.number in _DECLARATION else []
+        return []
     # (date element or prestatie row, value): a row's element is looked up on a finding only
-    found = [(el, parse_date(text(el))) for el in dates]
-    found += [(row, row.begin) for row in rows if row.begin is None or row.begin > dag]
+    found = []
+    for steps in _TR134_DATES.get(ctx.mtype.number, ()):
+        for el in descendants(ctx.root, *steps):
+            value = parse_date(el.text)
+            if value is None or value > dag:
+                found.append((el, value))
+    if ctx.mtype.number in _DECLARATION:
+        for row in prestatie_rows(ctx.root, ctx.extra):
+            if row.begin is None or row.begin > dag:
+                found.append((row, row.begin))
+    if not found:
+        return []
+    dag_el = _dagtekening_el(ctx.root)
+    out: list[Issue] = []
     for where, value in found:
         if isinstance(where, PrestatieRow):
             if not where.has("ProductPeriode/Begindatum"):
                 continue
             where = where.find("ProductPeriode/Begindatum")
         if value is None:
-            yield issue(r, ctx, where, f"{text(where)!r} is not an existing date")
-        elif value > dag:
-            yield issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el])
+            out.append(issue(r, ctx, where, f"{text(where)!r} is not an existing date"))
+        else:
+            out.append(issue(r, ctx, where, f"date {value} is after the message Dagtekening {dag}", also=[dag_el]))
+    return out
 
 
 @rule(
@@ -132,9 +150,10 @@ def tr134(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=tuple(_TR137_PERIODS),
     summary="Period Einddatum is on or after its Begindatum and not after the message Dagtekening.",
 )
-def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr137(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Two checks, as the official rule-check makes them: Begindatum <= Einddatum (both dates
     # are the Locaties) and Einddatum <= Dagtekening (Einddatum and the Header's Dagtekening).
+    found: list[Issue] = []
     dag = dagtekening(ctx.root)
     dag_el = _dagtekening_el(ctx.root)
     # (period element or prestatie row, begin, end); elements are looked up on a finding only
@@ -157,9 +176,12 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         else:
             begin_el, end_el = child(period, "Begindatum"), child(period, "Einddatum")
         if before:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el])
+            found.append(issue(r, ctx, end_el, f"Einddatum {end} is before Begindatum {begin}", also=[begin_el]))
         if late:
-            yield issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
+            found.append(
+                issue(r, ctx, end_el, f"Einddatum {end} is after the message Dagtekening {dag}", also=[dag_el])
+            )
+    return found
 
 
 @rule(
@@ -169,21 +191,25 @@ def tr137(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("323",),
     summary="Prestatie ProductPeriode Einddatum is not more than 5 years before the DeclaratieDagtekening.",
 )
-def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr335(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     dd_el = child(child(ctx.root, "Declaratie"), "DeclaratieDagtekening")
     dd = parse_date(text(dd_el))
     if dd is None:
-        return
+        return found
     limit = years_before(dd, 5)
     for row in prestatie_rows(ctx.root, ctx.extra):
         if row.end is not None and row.end < limit:
-            yield issue(
-                r,
-                ctx,
-                row.find("ProductPeriode/Einddatum"),
-                f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
-                also=[dd_el],
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    row.find("ProductPeriode/Einddatum"),
+                    f"Einddatum {row.end} is more than 5 years before DeclaratieDagtekening {dd}",
+                    also=[dd_el],
+                )
             )
+    return found
 
 
 @rule(
@@ -193,19 +219,23 @@ def tr335(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("317",),
     summary="NieuwProduct GewensteIngangsdatum is after the message Dagtekening.",
 )
-def tr380(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr380(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     dag = dagtekening(ctx.root)
     if dag is None:
-        return
+        return found
     dag_el = _dagtekening_el(ctx.root)
     for nieuw in descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct"):
         wanted_el = child(nieuw, "GewensteIngangsdatum")
         wanted = parse_date(text(wanted_el))
         if wanted is not None and wanted <= dag:
-            yield issue(
-                r,
-                ctx,
-                wanted_el,
-                f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
-                also=[dag_el],
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    wanted_el,
+                    f"GewensteIngangsdatum {wanted} is not after the message Dagtekening {dag}",
+                    also=[dag_el],
+                )
             )
+    return found

@@ -12,8 +12,6 @@ Every check is one pass with a dict or set: a 323 with 10,000 prestaties stays l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from validators.common import (
     issue,
     parse_date,
@@ -48,8 +46,9 @@ def _codes(el) -> list[str]:
     messages=("323",),
     summary="Prestatie VorigReferentieNummer is unique within the message.",
 )
-def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr315(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Each VorigReferentieNummer against those of the earlier prestaties (all clients), at both.
+    found: list[Issue] = []
     earlier = Earlier()
     for row in _rows(ctx):
         if not row.has(_VORIG):
@@ -57,8 +56,11 @@ def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         vorig = row.find(_VORIG)
         matched = earlier.match(normalize_space(vorig.text))
         if matched:
-            yield issue(r, ctx, vorig, f"VorigReferentieNummer already used at {path_of(ctx, matched[0])}", also=matched)
+            found.append(
+                issue(r, ctx, vorig, f"VorigReferentieNummer already used at {path_of(ctx, matched[0])}", also=matched)
+            )
         earlier.add(vorig.text or "", vorig, named=bool(matched))
+    return found
 
 
 @rule(
@@ -69,11 +71,12 @@ def tr315(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="A debit is not credited in the same message: no VorigReferentieNummer equals a "
     "ReferentieNummer in the message.",
 )
-def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr316(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Either order counts: a VorigReferentieNummer equal to an earlier prestatie's
     # ReferentieNummer, a ReferentieNummer equal to an earlier VorigReferentieNummer, or both in
     # one prestatie. The finding names the ReferentieNummer and the VorigReferentieNummer.
     # The matchers hold rows; elements are looked up on a finding only.
+    found: list[Issue] = []
     refs, vorige = Earlier(), Earlier()
     for row in _rows(ctx):
         ref_raw, vorig_raw = row.values.get(_REF), row.values.get(_VORIG)
@@ -83,19 +86,26 @@ def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         vorig_named = ref_named = same
         if vorig_raw is not None and (matched := refs.match(vorig_value)):
             vorig_named = True
-            yield issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message",
-                        also=[m.find(_REF) for m in matched])
+            found.append(
+                issue(r, ctx, row.find(_VORIG), "credits a debit prestatie of the same message",
+                      also=[m.find(_REF) for m in matched])
+            )
         if ref_raw is not None and (matched := vorige.match(ref_value)):
             ref_named = True
-            yield issue(r, ctx, row.find(_REF), "is credited by an earlier prestatie of the same message",
-                        also=[m.find(_VORIG) for m in matched])
+            found.append(
+                issue(r, ctx, row.find(_REF), "is credited by an earlier prestatie of the same message",
+                      also=[m.find(_VORIG) for m in matched])
+            )
         if same:
-            yield issue(r, ctx, row.find(_REF), "ReferentieNummer equals its own VorigReferentieNummer",
-                        also=[row.find(_VORIG)])
+            found.append(
+                issue(r, ctx, row.find(_REF), "ReferentieNummer equals its own VorigReferentieNummer",
+                      also=[row.find(_VORIG)])
+            )
         if ref_raw is not None:
             refs.add(ref_raw, row, named=ref_named)
         if vorig_raw is not None:
             vorige.add(vorig_raw, row, named=vorig_named)
+    return found
 
 
 @rule(
@@ -105,12 +115,13 @@ def tr316(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("323",),
     summary="TotaalIngediendBedrag equals the sum of the prestaties' IngediendBedrag (debit minus credit).",
 )
-def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr358(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     totaal_el = child(child(ctx.root, "Declaratie"), "TotaalIngediendBedrag")
     dc_el, bedrag_el = child(totaal_el, "DebetCredit"), child(totaal_el, "TotaalBedrag")
     dc = normalize_space(text(dc_el))
     if dc not in ("D", "C"):
-        return
+        return found
     rows = _rows(ctx)
     som = 0
     for row in rows:
@@ -121,13 +132,16 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # text: a leading zero or a sign the side contradicts does not match).
     expected = str(som if dc == "D" else -som)
     if normalize_space(text(bedrag_el)) != expected:
-        yield issue(
-            r,
-            ctx,
-            bedrag_el,
-            f"TotaalIngediendBedrag is {text(bedrag_el)} {dc} but the prestaties add up to {som}",
-            also=[dc_el, *(row.find("IngediendBedrag") for row in rows)],
+        found.append(
+            issue(
+                r,
+                ctx,
+                bedrag_el,
+                f"TotaalIngediendBedrag is {text(bedrag_el)} {dc} but the prestaties add up to {som}",
+                also=[dc_el, *(row.find("IngediendBedrag") for row in rows)],
+            )
         )
+    return found
 
 
 @rule(
@@ -138,9 +152,10 @@ def tr358(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="At most one debit Prestatie per ProductPeriode, ProductCategorie, ProductCode and "
     "ToewijzingNummer within a Client.",
 )
-def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr416(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Per Client (the official check compares a prestatie with its preceding siblings), values
     # as written, every key element present.
+    found: list[Issue] = []
     fields = ("ProductPeriode/Begindatum", "ProductPeriode/Einddatum", "ProductCategorie", "ProductCode", "ToewijzingNummer")
     earlier: Earlier | None = None
     client = None
@@ -153,11 +168,17 @@ def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             continue
         matched = earlier.match(key) if side == "D" else []
         if matched:
-            yield issue(
-                r, ctx, row.el, f"second debit for the same period, product and toewijzing as {path_of(ctx, matched[0])}",
-                also=matched,
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    row.el,
+                    f"second debit for the same period, product and toewijzing as {path_of(ctx, matched[0])}",
+                    also=matched,
+                )
             )
         earlier.add(key, row.el, named=bool(matched))
+    return found
 
 
 @rule(
@@ -168,33 +189,39 @@ def tr416(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="A 325 lists only rejected prestaties: their signed sum equals TotaalIngediendBedrag minus "
     "TotaalToegekendBedrag; a rejected DeclaratieAntwoord awards 0.",
 )
-def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr342(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     antwoord = child(ctx.root, "DeclaratieAntwoord")
     if antwoord is None:
-        return
+        return found
     ingediend_el = child(antwoord, "TotaalIngediendBedrag")
     toegekend_el = child(antwoord, "TotaalToegekendBedrag")
     ingediend = signed_amount(ingediend_el, "TotaalBedrag")
     toegekend = signed_amount(toegekend_el, "TotaalBedrag")
     if any(c not in _NOT_REJECTING for c in _codes(antwoord)):
         if toegekend != 0:
-            yield issue(r, ctx, toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
-        return
+            found.append(
+                issue(r, ctx, toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
+            )
+        return found
     som = 0
     for row in _rows(ctx):
         som += row.signed
         if all(c in _NOT_REJECTING for c in _codes(row.el)):
             # The rule's own text; the official rule-check compares the sums only.
-            yield issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties")
+            found.append(issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties"))
     if ingediend is None or toegekend is None or som != ingediend - toegekend:
-        yield issue(
-            r,
-            ctx,
-            toegekend_el,
-            f"rejected prestaties add up to {som}, but TotaalIngediendBedrag - TotaalToegekendBedrag "
-            f"is {None if ingediend is None or toegekend is None else ingediend - toegekend}",
-            also=[ingediend_el],
+        found.append(
+            issue(
+                r,
+                ctx,
+                toegekend_el,
+                f"rejected prestaties add up to {som}, but TotaalIngediendBedrag - TotaalToegekendBedrag "
+                f"is {None if ingediend is None or toegekend is None else ingediend - toegekend}",
+                also=[ingediend_el],
+            )
         )
+    return found
 
 
 @rule(
@@ -204,11 +231,12 @@ def tr342(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("323",),
     summary="A prestatie's ProductPeriode lies within the current or an earlier DeclaratiePeriode.",
 )
-def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr319(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     eind_el = child(child(child(ctx.root, "Declaratie"), "DeclaratiePeriode"), "Einddatum")
     period_end = parse_date(text(eind_el))
     if period_end is None:
-        return
+        return found
     for row in _rows(ctx):
         # the ProductPeriode dates after the end of the DeclaratiePeriode, and that end
         late = [
@@ -217,11 +245,14 @@ def tr319(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             if value is not None and value > period_end
         ]
         if late:
-            yield issue(
-                r,
-                ctx,
-                late[-1],
-                f"ProductPeriode ends {row.end}, after the DeclaratiePeriode ({period_end})",
-                also=[eind_el, *late],
-                class_el=row.el,
+            found.append(
+                issue(
+                    r,
+                    ctx,
+                    late[-1],
+                    f"ProductPeriode ends {row.end}, after the DeclaratiePeriode ({period_end})",
+                    also=[eind_el, *late],
+                    class_el=row.el,
+                )
             )
+    return found

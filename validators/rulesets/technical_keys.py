@@ -8,7 +8,6 @@ prestaties under different Client elements are never duplicates of each other. T
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -16,7 +15,7 @@ from lxml import etree
 from validators.common import issue, path_index
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, children
+from validators.paths import child, fields
 
 
 @dataclass(frozen=True)
@@ -160,24 +159,30 @@ def _raw_key(el: etree._Element, parts: tuple[tuple[str, ...], ...]) -> tuple[st
     return tuple(out)
 
 
-def _groups(parent: etree._Element, spec: KeyedClass) -> Iterator[tuple[KeyedClass, list[etree._Element]]]:
+def _groups(
+    parent: etree._Element, spec: KeyedClass, out: list[tuple[KeyedClass, list[etree._Element]]]
+) -> None:
     """Per parent element, the same-named siblings of each class grouped by their own key (the
-    official check compares siblings only, not with the parents' keys); groups of two or more."""
+    official check compares siblings only, not with the parents' keys); groups of two or more,
+    added to `out`."""
     holders = [parent]
     for step in spec.steps[:-1]:
-        holders = [c for h in holders for c in children(h, step)]
+        reached: list[etree._Element] = []
+        for h in holders:
+            reached += fields(h).get(step, ())
+        holders = reached
+    last = spec.steps[-1]
     for holder in holders:
-        members = children(holder, spec.steps[-1])
+        members = fields(holder).get(last, ())
         if len(members) > 1:  # a single member has no sibling to share its key with
             by_key: dict[tuple, list[etree._Element]] = {}
             for el in members:
                 by_key.setdefault(_raw_key(el, spec.key), []).append(el)
-            for group in by_key.values():
-                if len(group) > 1:
-                    yield spec, group
-        for el in members:
-            for sub in spec.subclasses:
-                yield from _groups(el, sub)
+            out.extend((spec, group) for group in by_key.values() if len(group) > 1)
+        if spec.subclasses:
+            for el in members:
+                for sub in spec.subclasses:
+                    _groups(el, sub, out)
 
 
 @rule(
@@ -187,15 +192,17 @@ def _groups(parent: etree._Element, spec: KeyedClass) -> Iterator[tuple[KeyedCla
     messages=tuple(KEYS),
     summary="No duplicate lines: same-named sibling classes do not share their logical key.",
 )
-def tr101(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr101(r: Rule, ctx: RuleContext) -> list[Issue]:
     # One finding per group of duplicates, at every member (the official Fout of the group's last
     # member lists it and all earlier ones), in document order of that last member.
-    found = [g for spec in KEYS.get(ctx.mtype.number, ()) for g in _groups(ctx.root, spec)]
+    found: list[tuple[KeyedClass, list[etree._Element]]] = []
+    for spec in KEYS.get(ctx.mtype.number, ()):
+        _groups(ctx.root, spec, found)
     if not found:
-        return
+        return []
     index = path_index(ctx)
     found.sort(key=lambda g: index.order(g[1][-1]))
-    for cls, group in found:
-        yield issue(
-            r, ctx, group[-1], f"duplicate {cls.name}: {len(group)} with the same logical key", also=group[:-1]
-        )
+    return [
+        issue(r, ctx, group[-1], f"duplicate {cls.name}: {len(group)} with the same logical key", also=group[:-1])
+        for cls, group in found
+    ]

@@ -6,8 +6,6 @@ Woonplaatsbeginsel).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from validators.common import (
     OPEN_END,
     Period,
@@ -49,9 +47,10 @@ def _periods(items, start_name: str, end_name: str) -> list[Period]:
     messages=("315",),
     summary="ReferentieAanbieder is unique per AangevraagdProduct within the message.",
 )
-def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr383(r: Rule, ctx: RuleContext) -> list[Issue]:
     # The official check reports the earlier occurrences of a value (each later product compares
     # its value with the products before it and flags theirs): A, A, A lists the first two.
+    found: list[Issue] = []
     for lijst in descendants(ctx.root, "Client", "AangevraagdeProducten"):
         earlier = Earlier()
         for p in children(lijst, "AangevraagdProduct"):
@@ -60,14 +59,17 @@ def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
                 continue
             flagged = earlier.match(normalize_space(ref.text))
             if flagged:
-                yield issue(
-                    r,
-                    ctx,
-                    flagged[0],
-                    f"ReferentieAanbieder is used again by {path_of(ctx, p)}",
-                    also=flagged[1:],
+                found.append(
+                    issue(
+                        r,
+                        ctx,
+                        flagged[0],
+                        f"ReferentieAanbieder is used again by {path_of(ctx, p)}",
+                        also=flagged[1:],
+                    )
                 )
             earlier.add(ref.text or "", ref)  # never named as the later one: TR383 lists earlier ones
+    return found
 
 
 @rule(
@@ -78,13 +80,15 @@ def tr383(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="A product occurs more than once in a VOT only with non-overlapping periods "
     "(iWmo: categories 11-14 may overlap).",
 )
-def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr386(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     products = descendants(ctx.root, "Client", "AangevraagdeProducten", "AangevraagdProduct")
     if len(products) < 2:
-        return  # a product can only be stacked on another one
+        return found  # a product can only be stacked on another one
     periods = _periods(products, "ToewijzingIngangsdatum", "ToewijzingEinddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
-        yield issue(r, ctx, p.el, f"stacked request: {why}")
+        found.append(issue(r, ctx, p.el, f"stacked request: {why}"))
+    return found
 
 
 @rule(
@@ -95,13 +99,15 @@ def tr386(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     summary="A product occurs more than once among the NieuwProduct classes only with non-overlapping "
     "periods (iWmo: categories 11-14 may overlap).",
 )
-def tr410(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr410(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     products = descendants(ctx.root, "Client", "Verzoek", "NieuweProducten", "NieuwProduct")
     if len(products) < 2:
-        return  # a product can only be stacked on another one
+        return found  # a product can only be stacked on another one
     periods = _periods(products, "GewensteIngangsdatum", "Einddatum")
     for p, why in stacked(periods, wmo=ctx.mtype.standard == "iwmo"):
-        yield issue(r, ctx, p.el, f"stacked NieuwProduct: {why}")
+        found.append(issue(r, ctx, p.el, f"stacked NieuwProduct: {why}"))
+    return found
 
 
 @rule(
@@ -111,15 +117,17 @@ def tr410(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("317",),
     summary="A VOW contains at least one OngewijzigdProduct or TeWijzigenProduct.",
 )
-def tr352(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr352(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     verzoek = child(child(ctx.root, "Client"), "Verzoek")
     if verzoek is None:
-        return
+        return found
     if not (
         descendants(verzoek, "OngewijzigdeProducten", "OngewijzigdProduct")
         or descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
     ):
-        yield issue(r, ctx, verzoek, "Verzoek has no OngewijzigdProduct and no TeWijzigenProduct")
+        found.append(issue(r, ctx, verzoek, "Verzoek has no OngewijzigdProduct and no TeWijzigenProduct"))
+    return found
 
 
 @rule(
@@ -129,15 +137,17 @@ def tr352(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     messages=("317",),
     summary="A VOW contains at least one TeWijzigenProduct or NieuwProduct.",
 )
-def tr353(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr353(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     verzoek = child(child(ctx.root, "Client"), "Verzoek")
     if verzoek is None:
-        return
+        return found
     if not (
         descendants(verzoek, "TeWijzigenProducten", "TeWijzigenProduct")
         or descendants(verzoek, "NieuweProducten", "NieuwProduct")
     ):
-        yield issue(r, ctx, verzoek, "Verzoek has no TeWijzigenProduct and no NieuwProduct")
+        found.append(issue(r, ctx, verzoek, "Verzoek has no TeWijzigenProduct and no NieuwProduct"))
+    return found
 
 
 @rule(
@@ -148,12 +158,18 @@ def tr353(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     standards=("ijw",),
     summary="If RedenAfwijzingVerzoek is 8 (Woonplaatsbeginsel), the class Woonplaatsbeginsel is present.",
 )
-def tr377(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr377(r: Rule, ctx: RuleContext) -> list[Issue]:
+    found: list[Issue] = []
     antwoord = child(ctx.root, "Antwoord")
     if antwoord is None:
-        return
+        return found
     if text(antwoord, "RedenAfwijzingVerzoek") == "8" and child(antwoord, "Woonplaatsbeginsel") is None:
-        yield missing(r, ctx, antwoord, "Woonplaatsbeginsel", "RedenAfwijzingVerzoek is 8 but Woonplaatsbeginsel is missing")
+        found.append(
+            missing(
+                r, ctx, antwoord, "Woonplaatsbeginsel", "RedenAfwijzingVerzoek is 8 but Woonplaatsbeginsel is missing"
+            )
+        )
+    return found
 
 
 @rule(
@@ -164,13 +180,17 @@ def tr377(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     standards=("ijw",),
     summary="If RedenAfwijzingVerzoek is not 8 (Woonplaatsbeginsel), the class Woonplaatsbeginsel is absent.",
 )
-def tr409(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
+def tr409(r: Rule, ctx: RuleContext) -> list[Issue]:
     # Only a RedenAfwijzingVerzoek other than 8 forbids the class: without a reason (an accepted
     # request) the rule does not apply, as in the official rule-check.
+    found: list[Issue] = []
     antwoord = child(ctx.root, "Antwoord")
     reden = child(antwoord, "RedenAfwijzingVerzoek")
     woonplaats = child(antwoord, "Woonplaatsbeginsel")
     if reden is not None and woonplaats is not None and (reden.text or "").strip() != "8":
-        yield issue(
-            r, ctx, woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8", also=[reden]
+        found.append(
+            issue(
+                r, ctx, woonplaats, "Woonplaatsbeginsel given while RedenAfwijzingVerzoek is not 8", also=[reden]
+            )
         )
+    return found
