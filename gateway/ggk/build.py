@@ -10,7 +10,7 @@ tijdstipBericht is the gateway clock in Dutch local time (yyyymmddhhmmss, as the
 from __future__ import annotations
 
 import base64
-import uuid
+import os
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -40,12 +40,20 @@ STUF055_TEXT = "Berichtbody is niet conform schema in sectormodel"
 
 
 def new_reference() -> str:
-    """A referentienummer: UUID version 4, lower case (the chain's pattern)."""
-    return str(uuid.uuid4())
+    """A referentienummer: UUID version 4, lower case (the chain's pattern). What uuid.uuid4()
+    makes (16 random bytes, version 4, RFC 4122 variant), written without building a UUID object:
+    one is made for every retour, and the object costs more than the random bytes."""
+    r = bytearray(os.urandom(16))
+    r[6] = (r[6] & 0x0F) | 0x40  # version 4
+    r[8] = (r[8] & 0x3F) | 0x80  # variant 10xx
+    h = r.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def tijdstip() -> str:
-    return clock.now().astimezone(clock.NL).strftime("%Y%m%d%H%M%S")
+    """tijdstipBericht: yyyymmddhhmmss in Dutch local time (as strftime("%Y%m%d%H%M%S"), cheaper)."""
+    t = clock.now().astimezone(clock.NL)
+    return "%04d%02d%02d%02d%02d%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _sub(parent: etree._Element, ns: str, name: str, value: str | None = None) -> etree._Element:

@@ -236,16 +236,39 @@ _TIJDSTIP = re.compile(r"[0-9]{8,17}")
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
+_SLOTS = ("zender", "applicatie", "ontvanger", "ref", "tijdstip", "cross", "functie", "app_versie",
+          "app_subversie", "versie", "subversie", "payload")
+# The template cut at its slots, as bytes: a Du01 is the pieces joined with the values between
+# them (str.format over the whole template, and decoding and re-encoding the base64 payload as
+# text, cost more than the rest of the Du01 together).
+_PIECES = tuple(piece.encode("utf-8") for piece in re.split(
+    r"\{(?:" + "|".join(_SLOTS) + r")\}", _DU01.replace("{{", "{").replace("}}", "}")))
+if tuple(re.findall(r"\{([a-z_]+)\}", _DU01)) != _SLOTS:  # the join below names the slots in this order
+    raise RuntimeError("the Du01 template's slots are not in the order du01_bytes fills them")
+
+
+def _plain(value: str, limit: int) -> bool:
+    """Text lxml writes unchanged, within the slot's length."""
+    return len(value) <= limit and (value.isalnum() or not _NEEDS_BUILD.search(value))
+
+
+def _four_digits(value: str) -> bool:
+    return len(value) == 4 and value.isascii() and value.isdigit()
+
+
 def _fits_template(organisaties: tuple[str, str], cross: str, functie: str, versions: tuple[str, ...],
                    applicatie: str) -> bool:
     """Whether every value meets what our schema asks of its slot (organisatie at most 200
     characters, UUID v4, versions of four digits, functie at most 30, applicatie 3 to 50) and is
     text lxml would write unchanged; otherwise the Du01 is built as a tree and schema-checked."""
-    plain = all(len(o) <= 200 and (o.isalnum() or not _NEEDS_BUILD.search(o)) for o in organisaties)
-    return (plain and _UUID4.fullmatch(cross) is not None and len(functie) <= 30
-            and (functie.isalnum() or not _NEEDS_BUILD.search(functie))
-            and all(len(v) == 4 and v.isascii() and v.isdigit() for v in versions)
-            and 3 <= len(applicatie) <= 50 and (applicatie.isalnum() or not _NEEDS_BUILD.search(applicatie)))
+    zender, ontvanger = organisaties
+    if not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
+            and _UUID4.fullmatch(cross) is not None and 3 <= len(applicatie) <= 50 and _plain(applicatie, 50)):
+        return False
+    for v in versions:
+        if not _four_digits(v):
+            return False
+    return True
 
 
 # Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)
@@ -266,11 +289,13 @@ def du01_bytes(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str,
             referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
         )
         return build.envelope(sg, app, payload, versie, subversie)
-    data = _DU01.format(
-        zender=zender, applicatie=app.naam, ontvanger=ontvanger, ref=ref, tijdstip=tijdstip, cross=cross,
-        functie=functie, app_versie=app.versie, app_subversie=app.subversie, versie=versie, subversie=subversie,
-        payload=binascii.b2a_base64(payload, newline=False).decode("ascii"),
-    ).encode("utf-8")
+    p = _PIECES
+    data = b"".join((
+        p[0], zender.encode(), p[1], app.naam.encode(), p[2], ontvanger.encode(), p[3], ref.encode(), p[4],
+        tijdstip.encode(), p[5], cross.encode(), p[6], functie.encode(), p[7], app.versie.encode(), p[8],
+        app.subversie.encode(), p[9], versie.encode(), p[10], subversie.encode(), p[11],
+        binascii.b2a_base64(payload, newline=False), p[12],
+    ))
     if len(data) > MAX_ENVELOPE_BYTES:
         raise fail("ENVELOPE_TOO_LARGE", f"the envelope would be {len(data) / (1024 * 1024):.1f} MB; "
                    "the limit is 25 MB, payload included")

@@ -113,19 +113,49 @@ def _payload_findings(root: etree._Element) -> list[GgkError]:
     return out
 
 
+_SYSTEEM_FIELDS = frozenset({"organisatie", "applicatie", "administratie", "gebruiker"})
+
+
 def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
-    f = _fields(root)
-    p = _fields(f["parameters"])
-    bestand = next(_children(p["bericht"]))
-    kind = "xml" if local_name(bestand) == "xmlBestand" else "tekst"
+    """A Di01/Du01 whose structure our schema has checked (check_root): no element name occurs twice
+    below the root except the four of zender and ontvanger, which follow their parent in document
+    order. So one pass over the tree reads every field (instead of a dict of children per level)."""
+    names = _LOCAL
+    top: dict[str, etree._Element] = {}
+    systems: dict[str, dict[str, str]] = {"zender": {}, "ontvanger": {}}
+    current: dict[str, str] | None = None
+    for el in root.iter(etree.Element):
+        name = names.get(el.tag) or local_name(el)
+        if current is not None and name in _SYSTEEM_FIELDS:
+            current[name] = el.text or ""
+        elif name == "zender" or name == "ontvanger":
+            current = systems[name]
+        else:
+            current = None
+            top[name] = el
+    bestand = top.get("xmlBestand")
+    kind = "xml"
+    if bestand is None:
+        bestand, kind = top["tekstBestand"], "tekst"
+    zender, ontvanger = systems["zender"], systems["ontvanger"]
     return Envelope(
         berichtcode=berichtcode,
-        stuurgegevens=_stuurgegevens(f["stuurgegevens"], berichtcode),
+        stuurgegevens=Stuurgegevens(
+            berichtcode=berichtcode,
+            zender=Systeem(organisatie=zender.get("organisatie"), applicatie=zender.get("applicatie", ""),
+                           administratie=zender.get("administratie"), gebruiker=zender.get("gebruiker")),
+            ontvanger=Systeem(organisatie=ontvanger.get("organisatie"), applicatie=ontvanger.get("applicatie", ""),
+                              administratie=ontvanger.get("administratie"), gebruiker=ontvanger.get("gebruiker")),
+            referentienummer=_text(top["referentienummer"]) or "",
+            tijdstip_bericht=_text(top["tijdstipBericht"]) or "",
+            cross_refnummer=_text(top.get("crossRefnummer")),
+            functie=_text(top.get("functie")),
+        ),
         parameters=Parameters(
-            applicatie_versie=p["applicatieVersie"].text,
-            applicatie_subversie=p["applicatieSubversie"].text,
-            functie_versie=p["functieVersie"].text,
-            functie_subversie=p["functieSubversie"].text,
+            applicatie_versie=top["applicatieVersie"].text,
+            applicatie_subversie=top["applicatieSubversie"].text,
+            functie_versie=top["functieVersie"].text,
+            functie_subversie=top["functieSubversie"].text,
             bestand=kind,
             bestandsnaam=bestand.get("bestandsnaam"),
         ),
