@@ -400,48 +400,68 @@ class StateView:
         A declaration of 100 000 prestaties costs some hundred queries instead of millions."""
         a, p = t.allocations, t.prestaties
         numbers, refs = sorted(n for n in toewijzingnummers if n), sorted(r for r in referentienummers if r)
+        lga = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
         for chunk in _chunks(numbers):
             found = {
                 x.toewijzingnummer: x
-                for x in self._current_allocations(a.c.law == law, a.c.gemeente == gemeente, a.c.toewijzingnummer.in_(chunk))
+                for x in _latest(self._in_rows(
+                    "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
+                    lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente))
             }
             for n in chunk:
                 self._cache[("allocation", law, gemeente, n)] = found.get(n)
             debits: dict[str, list] = {n: [] for n in chunk}
-            for x in self._prestaties(
-                p.c.law == law, p.c.aanbieder == aanbieder, p.c.toewijzingnummer.in_(chunk),
-                p.c.debet_credit == "D", p.c.status == "accepted",
-            ):
-                debits[x.toewijzingnummer].append(x)
+            for r in sorted(self._in_rows(
+                "prefetch_debits", p, p.c.toewijzingnummer, chunk,
+                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
+                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder,
+            ), key=_by_id):
+                debits[r["toewijzingnummer"]].append(_prestatie_state(r))
             for n, found_debits in debits.items():
                 self._cache[("debits_on", law, aanbieder, n)] = found_debits
             volumes: dict[str, dict[str, int]] = {n: {} for n in chunk}
-            for n, eenheid, dc, total in self._conn.execute(
-                select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit, func.coalesce(func.sum(p.c.volume), 0))
-                .where(
-                    p.c.law == law, p.c.gemeente == gemeente, p.c.aanbieder == aanbieder,
-                    p.c.toewijzingnummer.in_(chunk), p.c.status == "accepted", self._not_excluded(p),
-                )
-                .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit)
-            ).all():
-                v = volumes[n]
-                v[eenheid or ""] = v.get(eenheid or "", 0) + (-1 if dc == "C" else 1) * int(total or 0)
+            for r in self._in_rows(
+                "prefetch_volumes", p, p.c.toewijzingnummer, chunk,
+                lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
+                                 func.coalesce(func.sum(p.c.volume), 0).label("total"))
+                .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
+                .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit), **lga,
+            ):
+                v, eenheid = volumes[r["toewijzingnummer"]], r["eenheid"] or ""
+                v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
             for n, v in volumes.items():
                 self._cache[("declared_volumes", law, gemeente, aanbieder, n)] = v
         for chunk in _chunks(refs):
-            found_p = {
-                x.referentienummer: x
-                for x in self._prestaties(p.c.law == law, p.c.aanbieder == aanbieder, p.c.referentienummer.in_(chunk))
-            }
+            found_p: dict[str, PrestatieState] = {}
+            for r in sorted(self._in_rows(
+                "prefetch_prestaties", p, p.c.referentienummer, chunk,
+                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder,
+            ), key=_by_id):
+                found_p.setdefault(r["referentienummer"], _prestatie_state(r))  # the first, as before
             credits: dict[str, list] = {r: [] for r in chunk}
-            for x in self._prestaties(
-                p.c.law == law, p.c.aanbieder == aanbieder, p.c.vorig_referentienummer.in_(chunk),
-                p.c.debet_credit == "C", p.c.status == "accepted",
-            ):
-                credits[x.vorig_referentienummer].append(x)
+            for r in sorted(self._in_rows(
+                "prefetch_credits", p, p.c.vorig_referentienummer, chunk,
+                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
+                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder,
+            ), key=_by_id):
+                credits[r["vorig_referentienummer"]].append(_prestatie_state(r))
             for r in chunk:
                 self._cache[("prestatie", law, aanbieder, r)] = found_p.get(r)
                 self._cache[("credits_of", law, aanbieder, r)] = credits[r]
+
+    def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
+                 **params: Any) -> list[dict[str, Any]]:
+        """Rows of `build(column IN values)` (at most _CHUNK values). On the message path a prepared
+        statement with _CHUNK parameters, the unused ones NULL (which matches nothing): compiled once,
+        run on the DBAPI cursor. With excluded messages (replay) Core with an expanding IN list."""
+        if self._exclude:
+            stmt = build(column.in_(values)).where(self._not_excluded(table))
+            return [dict(r) for r in self._conn.execute(stmt, params).mappings()]
+        stmt = _STATEMENTS.get((name, False))
+        if stmt is None:
+            stmt = _STATEMENTS[(name, False)] = Prepared(build(column.in_([bindparam(f"in{i}") for i in range(_CHUNK)])))
+        params.update((f"in{i}", values[i] if i < len(values) else None) for i in range(_CHUNK))
+        return stmt.rows(self._conn, params)
 
     def declared_total(self, aanbieder: str, year: int, gemeente: str | None = None) -> int:
         """Eurocent of accepted debits minus accepted credits whose ProductPeriode starts in `year`.
@@ -589,6 +609,18 @@ def _allocation_order(r: dict[str, Any]) -> tuple:
     return (r["toewijzingnummer"], d is not None, d or date.min, tijd is not None, tijd or "", r["id"])
 
 
-def _chunks(values: list[str], size: int = 500):  # noqa: ANN201
+_CHUNK = 500  # values per IN list of a prefetch (and parameters of its prepared statement)
+_PRESTATIE_FIELDS = tuple(PrestatieState.model_fields)
+
+
+def _by_id(r: dict[str, Any]) -> Any:
+    return r["id"]
+
+
+def _prestatie_state(r: dict[str, Any]) -> PrestatieState:
+    return PrestatieState(**{k: r[k] for k in _PRESTATIE_FIELDS})
+
+
+def _chunks(values: list[str], size: int = _CHUNK):  # noqa: ANN201
     for i in range(0, len(values), size):
         yield values[i : i + size]
