@@ -24,7 +24,7 @@ import copy
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -185,20 +185,22 @@ class _Writer:
         parent.append(e)
         return e
 
-    def copy_many(self, srcs: Sequence[etree._Element]) -> list[etree._Element]:
-        """Copies of `srcs` (not yet placed), as `copy` makes them, in one serialisation: the
-        rejected prestaties of a large declaration cost one round trip through C, not one each."""
-        if not srcs:
-            return []
-        holder = etree.Element("holder")
-        for src in srcs:
-            e = copy.deepcopy(src)  # keeps the xmlns declarations it needs
-            e.tail = None
-            holder.append(e)
-        data = self._xmlns.sub(lambda m: m[1] + self.ns.encode() + b'"', etree.tostring(holder))
-        parsed = etree.fromstring(data)  # our own serialisation of a parsed tree: no DTD, no entities
-        etree.strip_tags(parsed, etree.Comment, etree.ProcessingInstruction)
-        return list(parsed)
+    def copy_many(self, srcs: Sequence[etree._Element], batch: int = 1000) -> Iterator[etree._Element]:
+        """Copies of `srcs` (not yet placed), as `copy` makes them, one serialisation per `batch`:
+        the rejected prestaties of a large declaration cost a round trip through C per thousand,
+        not one each, and the text of only one batch exists at a time."""
+        for i in range(0, len(srcs), batch):
+            holder = etree.Element("holder")
+            for src in srcs[i : i + batch]:
+                e = copy.deepcopy(src)  # keeps the xmlns declarations it needs
+                e.tail = None
+                holder.append(e)
+            data = self._xmlns.sub(lambda m: m[1] + self.ns.encode() + b'"', etree.tostring(holder))
+            del holder
+            parsed = etree.fromstring(data)  # our own serialisation of a parsed tree: no DTD, no entities
+            del data
+            etree.strip_tags(parsed, etree.Comment, etree.ProcessingInstruction)
+            yield from list(parsed)
 
     @functools.cached_property
     def _xmlns(self) -> re.Pattern[bytes]:
@@ -553,7 +555,7 @@ def build_declaratie_antwoord(
         clienten = w.el(da, "Clienten")
         per_client = [[p for p in children(child(client, "Prestaties"), "Prestatie") if p in a.prestaties]
                       for client in listed]
-        copies = iter(w.copy_many([p for ps in per_client for p in ps]))
+        copies = w.copy_many([p for ps in per_client for p in ps])
         for client, rejected in zip(listed, per_client, strict=True):
             c = w.el(clienten, "Client")
             w.copy(child(client, "Bsn"), c)

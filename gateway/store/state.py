@@ -401,12 +401,13 @@ class StateView:
         a, p = t.allocations, t.prestaties
         numbers, refs = sorted(n for n in toewijzingnummers if n), sorted(r for r in referentienummers if r)
         lga = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
+        seen: dict = {}  # texts and dates shared between the records read here
         for chunk in _chunks(numbers):
             found = {
                 x.toewijzingnummer: x
                 for x in _latest(self._in_rows(
                     "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
-                    lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente))
+                    lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente), seen)
             }
             for n in chunk:
                 self._cache[("allocation", law, gemeente, n)] = found.get(n)
@@ -416,9 +417,9 @@ class StateView:
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
                                           p.c.status == "accepted"), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                debits[r["toewijzingnummer"]].append(_prestatie_state(r))
+                debits[r["toewijzingnummer"]].append(_prestatie_state(r, seen))
             for n, found_debits in debits.items():
-                self._cache[("debits_on", law, aanbieder, n)] = found_debits
+                self._cache[("debits_on", law, aanbieder, n)] = found_debits or _NO_ROWS
             volumes: dict[str, dict[str, int]] = {n: {} for n in chunk}
             for r in self._in_rows(
                 "prefetch_volumes", p, p.c.toewijzingnummer, chunk,
@@ -430,24 +431,25 @@ class StateView:
                 v, eenheid = volumes[r["toewijzingnummer"]], r["eenheid"] or ""
                 v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
             for n, v in volumes.items():
-                self._cache[("declared_volumes", law, gemeente, aanbieder, n)] = v
+                self._cache[("declared_volumes", law, gemeente, aanbieder, n)] = v or _NO_VOLUMES
         for chunk in _chunks(refs):
             found_p: dict[str, PrestatieState] = {}
             for r in sorted(self._in_rows(
                 "prefetch_prestaties", p, p.c.referentienummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                found_p.setdefault(r["referentienummer"], _prestatie_state(r))  # the first, as before
+                if r["referentienummer"] not in found_p:  # the first, as before
+                    found_p[r["referentienummer"]] = _prestatie_state(r, seen)
             credits: dict[str, list] = {r: [] for r in chunk}
             for r in sorted(self._in_rows(
                 "prefetch_credits", p, p.c.vorig_referentienummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
                                           p.c.status == "accepted"), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                credits[r["vorig_referentienummer"]].append(_prestatie_state(r))
+                credits[r["vorig_referentienummer"]].append(_prestatie_state(r, seen))
             for r in chunk:
                 self._cache[("prestatie", law, aanbieder, r)] = found_p.get(r)
-                self._cache[("credits_of", law, aanbieder, r)] = credits[r]
+                self._cache[("credits_of", law, aanbieder, r)] = credits[r] or _NO_ROWS
 
     def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
                  **params: Any) -> list[dict[str, Any]]:
@@ -486,16 +488,37 @@ class StateView:
         return total
 
 
-def _latest(rows: list[dict[str, Any]]) -> list[AllocationState]:
+def _latest(rows: list[dict[str, Any]], seen: dict | None = None) -> list[AllocationState]:
     """The current version of each allocation among `rows`. Sorted here, not in SQL: an ORDER BY
     toewijzingnummer made SQLite read a client's allocations through the (law, gemeente,
     toewijzingnummer) index, i.e. every allocation of the gemeente, instead of the client index."""
-    latest: dict[tuple, AllocationState] = {}
+    latest: dict[tuple, dict[str, Any]] = {}
     for r in sorted(rows, key=_allocation_order):  # ascending: the last one per number is current
-        latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = AllocationState(
-            **{k: r[k] for k in AllocationState.model_fields}
-        )
-    return list(latest.values())
+        latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = r
+    return [_record(AllocationState, r, seen) for r in latest.values()]
+
+
+_FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def _record(cls: Any, r: dict[str, Any], seen: dict | None = None) -> Any:
+    """`cls(**row)` for a row the store itself read (its values already of the column types):
+    constructed without validation and with one shared fields-set, and, given `seen`, equal
+    texts and dates shared between records. A declaration's prefetch holds 100,000 of them:
+    validated, each cost some 3 KB; this way less than 1 KB."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = (tuple(cls.model_fields), frozenset(cls.model_fields))
+    names, fields_set = found
+    if seen is None:
+        return cls.model_construct(fields_set, **{k: r[k] for k in names})
+    values = {}
+    for k in names:
+        v = r[k]
+        if type(v) is str or type(v) is date:  # (never equal to each other: one dict serves both)
+            v = seen.setdefault(v, v)
+        values[k] = v
+    return cls.model_construct(fields_set, **values)
 
 
 # --- a group's reads at once ---------------------------------------------------------------------
@@ -609,16 +632,19 @@ def _allocation_order(r: dict[str, Any]) -> tuple:
     return (r["toewijzingnummer"], d is not None, d or date.min, tijd is not None, tijd or "", r["id"])
 
 
+# One shared empty answer for the many numbers a prefetch finds nothing for (never changed: the
+# readers iterate them, and declared_volumes hands out a copy).
+_NO_ROWS: list = []
+_NO_VOLUMES: dict = {}
 _CHUNK = 500  # values per IN list of a prefetch (and parameters of its prepared statement)
-_PRESTATIE_FIELDS = tuple(PrestatieState.model_fields)
 
 
 def _by_id(r: dict[str, Any]) -> Any:
     return r["id"]
 
 
-def _prestatie_state(r: dict[str, Any]) -> PrestatieState:
-    return PrestatieState(**{k: r[k] for k in _PRESTATIE_FIELDS})
+def _prestatie_state(r: dict[str, Any], seen: dict | None = None) -> PrestatieState:
+    return _record(PrestatieState, r, seen)
 
 
 def _chunks(values: list[str], size: int = _CHUNK):  # noqa: ANN201
