@@ -373,6 +373,13 @@ def _read_declaratie(root: El) -> Declaratie:
                          "GeleverdVolume", "Eenheid", "ProductTarief", "IngediendBedrag"))
     out = result.prestaties
     append = out.append
+    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: one
+    # object per distinct value, not one per prestatie. Keyed by (type, value): 1 == True.
+    seen: dict = {}
+
+    def share(value):  # noqa: ANN001, ANN202
+        return value if value is None else seen.setdefault((type(value), value), value)
+
     for client in clienten.iterchildren(t_client):
         bsn = _s(client.findtext(t_bsn))
         for group in client.iterchildren(t_group):
@@ -384,9 +391,10 @@ def _read_declaratie(root: El) -> Declaratie:
                 append(Prestatie(
                     p, client, bsn,
                     _s(ref.get("ReferentieNummer")), _s(ref.get("VorigReferentieNummer")), _te(f.get(t_nr)),
-                    _te(f.get(t_cat)), _te(f.get(t_code)), as_date(per.get("Begindatum")),
-                    as_date(per.get("Einddatum")), as_int(_tx(f.get(t_vol))), _te(f.get(t_unit)),
-                    as_int(_tx(f.get(t_tarief))), as_int(amount.get("Bedrag")), _s(amount.get("DebetCredit")),
+                    share(_te(f.get(t_cat))), share(_te(f.get(t_code))), share(as_date(per.get("Begindatum"))),
+                    share(as_date(per.get("Einddatum"))), share(as_int(_tx(f.get(t_vol)))),
+                    share(_te(f.get(t_unit))), share(as_int(_tx(f.get(t_tarief)))),
+                    share(as_int(amount.get("Bedrag"))), share(_s(amount.get("DebetCredit"))),
                 ))
             break  # one Prestaties per Client
     return result

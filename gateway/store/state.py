@@ -48,6 +48,9 @@ class StateView:
         # Cleared whenever the transaction writes state (Transaction.apply_state).
         self._cache: dict[tuple, object] = {}
         self._keys: dict[str, str] = {}
+        # A declaration's prefetch: (kind, law, parties) -> (the numbers or references it covers,
+        # the answers that are not empty). 100,000 prestaties without a tuple key each.
+        self._pre: dict[tuple, tuple[set[str], dict[str, Any]]] = {}
 
     @property
     def exclude_message_id(self) -> str | set[str] | None:
@@ -60,6 +63,14 @@ class StateView:
 
     def invalidate(self) -> None:
         self._cache.clear()
+        self._pre.clear()
+
+    def _prefetched(self, scope: tuple, key: str | None, empty: Any) -> tuple[bool, Any]:
+        """(True, the answer) when a prefetch covered `key` in `scope`, else (False, None)."""
+        pre = self._pre.get(scope)
+        if pre is None or key not in pre[0]:
+            return False, None
+        return True, pre[1].get(key, empty)
 
     def client_key(self, bsn: str | None) -> str:
         bsn = bsn or ""
@@ -139,6 +150,9 @@ class StateView:
 
     def allocation(self, law: str, gemeente: str, toewijzingnummer: str) -> AllocationState | None:
         """The current version of a ToegewezenProduct, whoever it was given to."""
+        hit, found = self._prefetched(("allocation", law, gemeente), toewijzingnummer, None)
+        if hit:
+            return found
         key = ("allocation", law, gemeente, toewijzingnummer)
         if key not in self._cache:
             found = self._current_allocations_by(
@@ -293,6 +307,9 @@ class StateView:
 
     def prestatie(self, law: str, aanbieder: str, referentienummer: str) -> PrestatieState | None:
         """The prestatie with this ReferentieNummer, accepted or rejected (TR314, TR323)."""
+        hit, found = self._prefetched(("prestatie", law, aanbieder), referentienummer, None)
+        if hit:
+            return found
         key = ("prestatie", law, aanbieder, referentienummer)
         if key not in self._cache:
             p = t.prestaties
@@ -304,6 +321,9 @@ class StateView:
 
     def credits_of(self, law: str, aanbieder: str, referentienummer: str) -> list[PrestatieState]:
         """Accepted credits whose VorigReferentieNummer is this debit's ReferentieNummer (TR390)."""
+        hit, found = self._prefetched(("credits_of", law, aanbieder), referentienummer, _NO_ROWS)
+        if hit:
+            return found
         key = ("credits_of", law, aanbieder, referentienummer)
         if key not in self._cache:
             p = t.prestaties
@@ -334,6 +354,9 @@ class StateView:
         ]
 
     def _debits_on(self, law: str, aanbieder: str, toewijzingnummer: str | None) -> list[PrestatieState]:
+        hit, found = self._prefetched(("debits_on", law, aanbieder), toewijzingnummer, _NO_ROWS)
+        if hit:
+            return found
         key = ("debits_on", law, aanbieder, toewijzingnummer)
         if key not in self._cache:
             p = t.prestaties
@@ -365,6 +388,9 @@ class StateView:
     def declared_volumes(self, law: str, gemeente: str, aanbieder: str, toewijzingnummer: str) -> dict[str, int]:
         """Per Eenheid: Σ GeleverdVolume of accepted debits minus accepted credits on an
         allocation (TR322, TR369)."""
+        hit, found = self._prefetched(("declared_volumes", law, gemeente, aanbieder), toewijzingnummer, _NO_VOLUMES)
+        if hit:
+            return dict(found)
         key = ("declared_volumes", law, gemeente, aanbieder, toewijzingnummer)
         if key in self._cache:
             return dict(self._cache[key])  # type: ignore[arg-type]
@@ -402,25 +428,25 @@ class StateView:
         numbers, refs = sorted(n for n in toewijzingnummers if n), sorted(r for r in referentienummers if r)
         lga = dict(law=law, gemeente=gemeente, aanbieder=aanbieder)
         seen: dict = {}  # texts and dates shared between the records read here
+        covered_numbers, covered_refs = set(numbers), set(refs)
+        allocations: dict[str, Any] = {}
+        all_debits: dict[str, list] = {}
+        all_volumes: dict[str, dict[str, int]] = {}
+        prestaties: dict[str, Any] = {}
+        all_credits: dict[str, list] = {}
         for chunk in _chunks(numbers):
-            found = {
-                x.toewijzingnummer: x
+            allocations.update(
+                (x.toewijzingnummer, x)
                 for x in _latest(self._in_rows(
                     "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
                     lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente), seen)
-            }
-            for n in chunk:
-                self._cache[("allocation", law, gemeente, n)] = found.get(n)
-            debits: dict[str, list] = {n: [] for n in chunk}
+            )
             for r in sorted(self._in_rows(
                 "prefetch_debits", p, p.c.toewijzingnummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
                                           p.c.status == "accepted"), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                debits[r["toewijzingnummer"]].append(_prestatie_state(r, seen))
-            for n, found_debits in debits.items():
-                self._cache[("debits_on", law, aanbieder, n)] = found_debits or _NO_ROWS
-            volumes: dict[str, dict[str, int]] = {n: {} for n in chunk}
+                all_debits.setdefault(r["toewijzingnummer"], []).append(_prestatie_state(r, seen))
             for r in self._in_rows(
                 "prefetch_volumes", p, p.c.toewijzingnummer, chunk,
                 lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
@@ -428,28 +454,30 @@ class StateView:
                 .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
                 .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit), **lga,
             ):
-                v, eenheid = volumes[r["toewijzingnummer"]], r["eenheid"] or ""
+                v, eenheid = all_volumes.setdefault(r["toewijzingnummer"], {}), r["eenheid"] or ""
                 v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
-            for n, v in volumes.items():
-                self._cache[("declared_volumes", law, gemeente, aanbieder, n)] = v or _NO_VOLUMES
         for chunk in _chunks(refs):
-            found_p: dict[str, PrestatieState] = {}
             for r in sorted(self._in_rows(
                 "prefetch_prestaties", p, p.c.referentienummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                if r["referentienummer"] not in found_p:  # the first, as before
-                    found_p[r["referentienummer"]] = _prestatie_state(r, seen)
-            credits: dict[str, list] = {r: [] for r in chunk}
+                if r["referentienummer"] not in prestaties:  # the first, as before
+                    prestaties[r["referentienummer"]] = _prestatie_state(r, seen)
             for r in sorted(self._in_rows(
                 "prefetch_credits", p, p.c.vorig_referentienummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
                                           p.c.status == "accepted"), law=law, aanbieder=aanbieder,
             ), key=_by_id):
-                credits[r["vorig_referentienummer"]].append(_prestatie_state(r, seen))
-            for r in chunk:
-                self._cache[("prestatie", law, aanbieder, r)] = found_p.get(r)
-                self._cache[("credits_of", law, aanbieder, r)] = credits[r] or _NO_ROWS
+                all_credits.setdefault(r["vorig_referentienummer"], []).append(_prestatie_state(r, seen))
+        for scope, covered, found in (
+            (("allocation", law, gemeente), covered_numbers, allocations),
+            (("debits_on", law, aanbieder), covered_numbers, all_debits),
+            (("declared_volumes", law, gemeente, aanbieder), covered_numbers, all_volumes),
+            (("prestatie", law, aanbieder), covered_refs, prestaties),
+            (("credits_of", law, aanbieder), covered_refs, all_credits),
+        ):
+            earlier = self._pre.get(scope)  # a second prefetch in the same view adds to the first
+            self._pre[scope] = (earlier[0] | covered, {**earlier[1], **found}) if earlier else (covered, found)
 
     def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
                  **params: Any) -> list[dict[str, Any]]:
