@@ -588,6 +588,7 @@ def _checked(out: etree._Element, answer: MessageType) -> bytes:
     ctx = engine.RuleContext(root=out, mtype=answer, today=clock.today())
     registry = engine.load_all()
     problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
+    del ctx  # what the rules cached about the tree (a row per prestatie) goes before serialising
     if problems:  # our own bug: never send a 325 the aanbieder must reject
         raise RuntimeError(
             "declaratie-antwoord fails its own level-2 rules: "
