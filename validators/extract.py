@@ -62,7 +62,7 @@ def remembered(root: El) -> Iterator[None]:
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
     the block: no tree is kept alive by a cache."""
     previous = getattr(_remembered, "entry", None)
-    _remembered.entry = (root, _read_header(root))
+    _remembered.entry = (root, _read_header(root), {})
     try:
         yield
     finally:
@@ -293,27 +293,40 @@ def antwoord(root: El) -> Antwoord:
     )
 
 
-@dataclass
 class Prestatie:
-    el: El
-    client_el: El
-    bsn: str | None
-    referentienummer: str | None
-    vorig_referentienummer: str | None
-    toewijzingnummer: str | None
-    categorie: str | None
-    code: str | None
-    periode_begin: date | None
-    periode_eind: date | None
-    volume: int | None
-    eenheid: str | None
-    tarief: int | None
-    bedrag: int | None
-    debet_credit: str | None
+    """One prestatie of a declaration: plain slots, read once per message and shared by the
+    cross-message rules, the contract rules and the store (100,000 of them in one 323)."""
+
+    __slots__ = ("bedrag", "bsn", "categorie", "client_el", "code", "debet_credit", "eenheid", "el",
+                 "periode_begin", "periode_eind", "referentienummer", "tarief", "toewijzingnummer",
+                 "volume", "vorig_referentienummer")
+
+    def __init__(self, el: El, client_el: El, bsn: str | None, referentienummer: str | None,
+                 vorig_referentienummer: str | None, toewijzingnummer: str | None, categorie: str | None,
+                 code: str | None, periode_begin: date | None, periode_eind: date | None, volume: int | None,
+                 eenheid: str | None, tarief: int | None, bedrag: int | None, debet_credit: str | None) -> None:
+        self.el = el
+        self.client_el = client_el
+        self.bsn = bsn
+        self.referentienummer = referentienummer
+        self.vorig_referentienummer = vorig_referentienummer
+        self.toewijzingnummer = toewijzingnummer
+        self.categorie = categorie
+        self.code = code
+        self.periode_begin = periode_begin
+        self.periode_eind = periode_eind
+        self.volume = volume
+        self.eenheid = eenheid
+        self.tarief = tarief
+        self.bedrag = bedrag
+        self.debet_credit = debet_credit
 
     @property
     def is_credit(self) -> bool:
         return self.debet_credit == "C"
+
+    def __repr__(self) -> str:
+        return f"Prestatie({self.referentienummer!r}, {self.toewijzingnummer!r}, {self.debet_credit!r})"
 
 
 @dataclass
@@ -326,7 +339,18 @@ class Declaratie:
 
 
 def declaratie(root: El) -> Declaratie:
-    """The Declaratie of a 323, or the DeclaratieAntwoord of a 325, with its prestaties."""
+    """The Declaratie of a 323, or the DeclaratieAntwoord of a 325, with its prestaties. Inside
+    `remembered(root)` it is read once: the rules, the contract rules and the store share it."""
+    entry = getattr(_remembered, "entry", None)
+    if entry is not None and entry[0] is root:
+        found = entry[2].get("declaratie")
+        if found is None:
+            found = entry[2]["declaratie"] = _read_declaratie(root)
+        return found
+    return _read_declaratie(root)
+
+
+def _read_declaratie(root: El) -> Declaratie:
     d = child(root, "Declaratie")
     if d is None:
         d = child(root, "DeclaratieAntwoord")
@@ -339,50 +363,65 @@ def declaratie(root: El) -> Declaratie:
     clienten = child(d, "Clienten")
     if clienten is None:
         return result
-    for client in children(clienten, "Client"):
-        bsn = _s(text(client, "Bsn"))
-        prestaties = child(client, "Prestaties")
-        for p in children(prestaties, "Prestatie") if prestaties is not None else []:
-            f = _by_name(p)
-            ref, per, amount = _by_name(f.get("ProductReferentie")), _by_name(f.get("ProductPeriode")), _by_name(f.get("IngediendBedrag"))
-            result.prestaties.append(
-                Prestatie(
-                    el=p,
-                    client_el=client,
-                    bsn=bsn,
-                    referentienummer=_t(ref, "ReferentieNummer"),
-                    vorig_referentienummer=_t(ref, "VorigReferentieNummer"),
-                    toewijzingnummer=_t(f, "ToewijzingNummer"),
-                    categorie=_t(f, "ProductCategorie"),
-                    code=_t(f, "ProductCode"),
-                    periode_begin=as_date(_t(per, "Begindatum")),
-                    periode_eind=as_date(_t(per, "Einddatum")),
-                    volume=as_int(_t(f, "GeleverdVolume")),
-                    eenheid=_t(f, "Eenheid"),
-                    tarief=as_int(_t(f, "ProductTarief")),
-                    bedrag=as_int(_t(amount, "Bedrag")),
-                    debet_credit=_t(amount, "DebetCredit"),
-                )
-            )
+    # Clark names of the message's own namespace: a dict lookup per field instead of a local-name
+    # scan (the elements of a 323 are all in its namespace; the schema has checked that).
+    tag = clienten.tag
+    ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+    t_client, t_bsn, t_group, t_prestatie = (ns + n for n in ("Client", "Bsn", "Prestaties", "Prestatie"))
+    t_ref, t_nr, t_cat, t_code, t_per, t_vol, t_unit, t_tarief, t_amount = (
+        ns + n for n in ("ProductReferentie", "ToewijzingNummer", "ProductCategorie", "ProductCode", "ProductPeriode",
+                         "GeleverdVolume", "Eenheid", "ProductTarief", "IngediendBedrag"))
+    out = result.prestaties
+    append = out.append
+    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: one
+    # object per distinct value, not one per prestatie. Keyed by (type, value): 1 == True.
+    seen: dict = {}
+
+    def share(value):  # noqa: ANN001, ANN202
+        return value if value is None else seen.setdefault((type(value), value), value)
+
+    for client in clienten.iterchildren(t_client):
+        bsn = _s(client.findtext(t_bsn))
+        for group in client.iterchildren(t_group):
+            for p in group.iterchildren(t_prestatie):
+                f = {c.tag: c for c in reversed(p)}  # first one wins (one of each in a valid 323)
+                ref = _texts(f.get(t_ref))
+                per = _texts(f.get(t_per))
+                amount = _texts(f.get(t_amount))
+                append(Prestatie(
+                    p, client, bsn,
+                    _s(ref.get("ReferentieNummer")), _s(ref.get("VorigReferentieNummer")), _te(f.get(t_nr)),
+                    share(_te(f.get(t_cat))), share(_te(f.get(t_code))), share(as_date(per.get("Begindatum"))),
+                    share(as_date(per.get("Einddatum"))), share(as_int(_tx(f.get(t_vol)))),
+                    share(_te(f.get(t_unit))), share(as_int(_tx(f.get(t_tarief)))),
+                    share(as_int(amount.get("Bedrag"))), share(_s(amount.get("DebetCredit"))),
+                ))
+            break  # one Prestaties per Client
     return result
 
 
-def _by_name(el: El | None) -> dict[str, El]:
-    """Child elements by local name, first one wins: one pass instead of one scan per field
-    (declarations can hold 100 000 prestaties)."""
-    out: dict[str, El] = {}
+_NONE: dict = {}
+
+
+def _texts(el: El | None) -> dict:
+    """The texts of the children of `el` by local name (the first one wins): the children of
+    ProductReferentie, ProductPeriode and IngediendBedrag are in the basisschema's namespace."""
     if el is None:
-        return out
-    for c in el:
-        tag = c.tag
-        if isinstance(tag, str):
-            out.setdefault(tag.rsplit("}", 1)[-1], c)
-    return out
+        return _NONE
+    return {c.tag.rsplit("}", 1)[-1]: c.text for c in reversed(el) if isinstance(c.tag, str)}
 
 
-def _t(fields: dict[str, El], name: str) -> str | None:
-    el = fields.get(name)
-    return _s(el.text) if el is not None else None
+def _tx(el: El | None) -> str | None:
+    return el.text if el is not None else None
+
+
+def _te(el: El | None) -> str | None:
+    if el is None:
+        return None
+    value = el.text
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def prestatie_paths(d: Declaratie) -> dict[int, str]:
