@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -159,34 +158,9 @@ INSTRUCTIONS_CHILD = Path(__file__).resolve().parent / "ggk_instructions_child.p
 
 def _pipeline_instructions(kind: str, n: int, work: Path) -> int:
     """Instructions callgrind counts while `kind` (bare / enveloped) JW301s go through Pipeline.process."""
-    from benchmarks.harness import REPO
+    from benchmarks.bench_instructions import count_instructions
 
-    work.mkdir(parents=True, exist_ok=True)
-    flag, out = work / f"{kind}.ready", work / f"{kind}.callgrind"
-    flag.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
-         "--toggle-collect=functools_reduce", f"--callgrind-out-file={out}",
-         sys.executable, str(INSTRUCTIONS_CHILD), kind, str(n), str(work), str(flag)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        while not flag.exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{kind} ended before it was ready: {proc.stderr.read()[-300:]}")
-            time.sleep(0.2)
-        time.sleep(0.2)
-        subprocess.run(["callgrind_control", "-i", "on", flag.read_text().strip()], check=True, capture_output=True)
-        flag.unlink()
-        if proc.wait(timeout=1800) != 0:
-            raise RuntimeError(f"{kind} failed: {proc.stderr.read()[-300:]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    for line in out.read_text().splitlines():
-        if line.startswith(("totals:", "summary:")):
-            return int(line.split()[1])
-    raise RuntimeError(f"no totals in {out.name}")
+    return count_instructions(INSTRUCTIONS_CHILD, [kind, str(n), str(work)], kind, work)
 
 
 @benchmark("ggk_instructions", "StUF-GGk envelope through the pipeline in CPU instructions against the bare message")

@@ -22,26 +22,30 @@ SUBJECTS = ("lxml_floor", "validate_bytes")
 CHILD = REPO / "benchmarks" / "instructions_child.py"
 
 
-def _instructions(subject: str, n: int, corpus: Path, work: Path) -> int:
-    """Instructions callgrind counts while `subject` checks the first `n` messages once."""
-    flag, out = work / f"{subject}.ready", work / f"{subject}.callgrind"
+def count_instructions(child: Path, args: list[str], label: str, work: Path) -> int:
+    """Instructions callgrind counts inside the `child` script's functools.reduce. The child gets
+    `args` and then a flag path: it writes its pid there when set up and waits until the flag is
+    gone, so only the loop is counted (instrumentation is switched on in between)."""
+    work.mkdir(parents=True, exist_ok=True)
+    flag, out = work / f"{label}.ready", work / f"{label}.callgrind"
+    flag.unlink(missing_ok=True)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
          "--toggle-collect=functools_reduce", f"--callgrind-out-file={out}",
-         sys.executable, str(CHILD), subject, str(n), str(corpus), str(flag)],
+         sys.executable, str(child), *args, str(flag)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
         while not flag.exists():
             if proc.poll() is not None:
-                raise RuntimeError(f"{subject} ended before it was ready: {proc.stderr.read()[-300:]}")
+                raise RuntimeError(f"{label} ended before it was ready: {proc.stderr.read()[-300:]}")
             time.sleep(0.2)
         time.sleep(0.2)  # the pid is written: switch instrumentation on, then let it run
         subprocess.run(["callgrind_control", "-i", "on", flag.read_text().strip()], check=True,
                        capture_output=True)
         flag.unlink()
         if proc.wait(timeout=1800) != 0:
-            raise RuntimeError(f"{subject} failed: {proc.stderr.read()[-300:]}")
+            raise RuntimeError(f"{label} failed: {proc.stderr.read()[-300:]}")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -49,6 +53,11 @@ def _instructions(subject: str, n: int, corpus: Path, work: Path) -> int:
         if line.startswith(("totals:", "summary:")):
             return int(line.split()[1])
     raise RuntimeError(f"no totals in {out.name}")
+
+
+def _instructions(subject: str, n: int, corpus: Path, work: Path) -> int:
+    """Instructions callgrind counts while `subject` checks the first `n` messages once."""
+    return count_instructions(CHILD, [subject, str(n), str(corpus)], subject, work)
 
 
 @benchmark("validation_instructions", "Validation core in CPU instructions: validate_bytes against the lxml floor")
