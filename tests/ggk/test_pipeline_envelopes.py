@@ -8,10 +8,25 @@ import asyncio
 import base64
 from dataclasses import dataclass
 
+import pytest
+
 from gateway import ggk, samples
 from gateway.ingress.kafka import InboundConsumer
 from gateway.pipeline import Pipeline, build_components
 from gateway.settings import Settings
+
+
+@pytest.fixture
+def envelope_pipeline(tmp_path):
+    """Settings and components on a fresh SQLite store that knows the sample gemeente and aanbieder."""
+    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
+    components = build_components(settings)
+    components.store.add_party(samples.GEMEENTE, "gemeente", "test")
+    components.store.add_party(samples.AANBIEDER, "aanbieder", "test")
+    try:
+        yield settings, components
+    finally:
+        components.store.close()
 
 
 @dataclass
@@ -30,89 +45,69 @@ class Committed:
         self.offsets += list(offsets.values())
 
 
-def test_envelopes_on_the_inbound_topic(tmp_path):
-    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
-    components = build_components(settings)
+def test_envelopes_on_the_inbound_topic(envelope_pipeline):
+    settings, components = envelope_pipeline
     store = components.store
-    try:
-        store.add_party(samples.GEMEENTE, "gemeente", "test")
-        store.add_party(samples.AANBIEDER, "aanbieder", "test")
-        inbound = InboundConsumer(Pipeline(components), settings)
-        inbound.consumer = Committed()
-        good = ggk.wrap(samples.allocation("ijw"))
-        bad = good.replace(b"<GGK:xmlBestand>", b"<GGK:xmlBestand>%%%%", 1)
-        assert bad != good
-        asyncio.run(inbound.handle(Record(bad, offset=0)))
-        assert store.count_messages() == 0 and inbound.consumer.offsets == [1]
-        asyncio.run(inbound.handle(Record(good, offset=1)))
-        assert store.count_messages() == 1 and inbound.consumer.offsets == [1, 2]
-        (message,) = store.list_messages().items
-        stored = store.get_envelope(message.id)
-        assert stored["berichtcode"] == "Di01" and stored["answer_code"] == "Du01"
-        assert base64.b64encode(store.get_message(message.id).raw).decode() in good.decode()
-    finally:
-        store.close()
+    inbound = InboundConsumer(Pipeline(components), settings)
+    inbound.consumer = Committed()
+    good = ggk.wrap(samples.allocation("ijw"))
+    bad = good.replace(b"<GGK:xmlBestand>", b"<GGK:xmlBestand>%%%%", 1)
+    assert bad != good
+    asyncio.run(inbound.handle(Record(bad, offset=0)))
+    assert store.count_messages() == 0 and inbound.consumer.offsets == [1]
+    asyncio.run(inbound.handle(Record(good, offset=1)))
+    assert store.count_messages() == 1 and inbound.consumer.offsets == [1, 2]
+    (message,) = store.list_messages().items
+    stored = store.get_envelope(message.id)
+    assert stored["berichtcode"] == "Di01" and stored["answer_code"] == "Du01"
+    assert base64.b64encode(store.get_message(message.id).raw).decode() in good.decode()
 
 
-def test_a_reused_referentienummer_ends_in_ib216_after_the_unique_index_refuses_it(tmp_path, monkeypatch):
+def test_a_reused_referentienummer_ends_in_ib216_after_the_unique_index_refuses_it(envelope_pipeline, monkeypatch):
     """IB216 rides the unique (zender, referentienummer) index: a new envelope is stored without
     looking its reference up; a reused one conflicts, and the retry looks it up and answers IB216.
     The second message is not stored, and the same envelope again is a duplicate, not IB216."""
     import uuid
 
-    import pytest
-
-    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
-    components = build_components(settings)
+    _, components = envelope_pipeline
     store = components.store
-    try:
-        store.add_party(samples.GEMEENTE, "gemeente", "test")
-        store.add_party(samples.AANBIEDER, "aanbieder", "test")
-        pipeline = Pipeline(components)
-        from gateway.store import Transaction
+    pipeline = Pipeline(components)
+    from gateway.store import Transaction
 
-        real = Transaction.find_envelope
-        calls = []
+    real = Transaction.find_envelope
+    calls = []
 
-        def counted(tx, zender, referentienummer):
-            calls.append(referentienummer)
-            return real(tx, zender, referentienummer)
+    def counted(tx, zender, referentienummer):
+        calls.append(referentienummer)
+        return real(tx, zender, referentienummer)
 
-        monkeypatch.setattr(Transaction, "find_envelope", counted)
-        ref = str(uuid.uuid4())
-        envelope = ggk.wrap(samples.allocation("ijw"), referentienummer=ref)
-        first = pipeline.process(envelope, None)
-        assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
-        assert calls == []  # a new envelope: no lookup
-        second = ggk.wrap(samples.allocation("ijw", identificatie="ANDERE2"), referentienummer=ref)
-        with pytest.raises(ggk.EnvelopeError) as caught:
-            pipeline.process(second, None)
-        assert caught.value.error.code == "REFERENCE_REUSED" and calls == [ref]
-        assert store.count_messages() == 1
-        again = pipeline.process(envelope, None)  # the very same envelope: answered as the first time
-        assert again.duplicate and again.message_id == first.message_id
-        assert again.envelope["referentienummer"] == ref and store.count_messages() == 1
-    finally:
-        store.close()
+    monkeypatch.setattr(Transaction, "find_envelope", counted)
+    ref = str(uuid.uuid4())
+    envelope = ggk.wrap(samples.allocation("ijw"), referentienummer=ref)
+    first = pipeline.process(envelope, None)
+    assert first.envelope["referentienummer"] == ref and store.count_messages() == 1
+    assert calls == []  # a new envelope: no lookup
+    second = ggk.wrap(samples.allocation("ijw", identificatie="ANDERE2"), referentienummer=ref)
+    with pytest.raises(ggk.EnvelopeError) as caught:
+        pipeline.process(second, None)
+    assert caught.value.error.code == "REFERENCE_REUSED" and calls == [ref]
+    assert store.count_messages() == 1
+    again = pipeline.process(envelope, None)  # the very same envelope: answered as the first time
+    assert again.duplicate and again.message_id == first.message_id
+    assert again.envelope["referentienummer"] == ref and store.count_messages() == 1
 
 
-def test_a_declaration_is_answered_by_its_325_in_a_du01(tmp_path):
+def test_a_declaration_is_answered_by_its_325_in_a_du01(envelope_pipeline):
     """A 323 in a Di01: the 325 leaves in a Du01 that the chain would accept (ggk.unwrap checks
     its functie, versions and parties against the 325 itself)."""
-    settings = Settings(data_dir=tmp_path, hmac_secret="kafka-ggk-test")
-    components = build_components(settings)
+    _, components = envelope_pipeline
     store = components.store
-    try:
-        store.add_party(samples.GEMEENTE, "gemeente", "test")
-        store.add_party(samples.AANBIEDER, "aanbieder", "test")
-        di01 = ggk.wrap(samples.build("JW323"))
-        outcome = Pipeline(components).process(di01, None)
-        assert outcome.retour_code == "JW325" and outcome.envelope["answer"] == "Du01"
-        du01 = store.get_envelope(outcome.message_id)["answer"]
-        opened = ggk.unwrap(du01)
-        sg = opened.envelope.stuurgegevens
-        assert sg.functie == "JW325" and sg.cross_refnummer == ggk.read(di01).stuurgegevens.referentienummer
-        assert (sg.zender.organisatie, sg.ontvanger.organisatie) == (samples.GEMEENTE, samples.AANBIEDER)
-        assert opened.envelope.payload == outcome.retour
-    finally:
-        store.close()
+    di01 = ggk.wrap(samples.build("JW323"))
+    outcome = Pipeline(components).process(di01, None)
+    assert outcome.retour_code == "JW325" and outcome.envelope["answer"] == "Du01"
+    du01 = store.get_envelope(outcome.message_id)["answer"]
+    opened = ggk.unwrap(du01)
+    sg = opened.envelope.stuurgegevens
+    assert sg.functie == "JW325" and sg.cross_refnummer == ggk.read(di01).stuurgegevens.referentienummer
+    assert (sg.zender.organisatie, sg.ontvanger.organisatie) == (samples.GEMEENTE, samples.AANBIEDER)
+    assert opened.envelope.payload == outcome.retour
