@@ -161,18 +161,16 @@ def cd076(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Omvang is empty when Budget is filled.",
 )
 def cd077(r: Rule, ctx: RuleContext) -> list[Issue]:
+    return _both_filled(r, ctx, filled="Budget", reported="Omvang")
+
+
+def _both_filled(r: Rule, ctx: RuleContext, filled: str, reported: str) -> list[Issue]:
+    """CD077 / CD078: `reported` must be empty when `filled` is filled (found on `reported`)."""
     found = []
     for _pc, _el, f in _products(ctx):
-        if "Budget" in f and "Omvang" in f:
-            found.append(
-                issue(
-                    r,
-                    ctx,
-                    first(f, "Omvang"),
-                    "Omvang must be empty when Budget is filled",
-                    also=[first(f, "Budget")],
-                )
-            )
+        if filled in f and reported in f:
+            found.append(issue(r, ctx, first(f, reported), f"{reported} must be empty when {filled} is filled",
+                               also=[first(f, filled)]))
     return found
 
 
@@ -184,19 +182,7 @@ def cd077(r: Rule, ctx: RuleContext) -> list[Issue]:
     summary="Budget is empty when Omvang is filled.",
 )
 def cd078(r: Rule, ctx: RuleContext) -> list[Issue]:
-    found = []
-    for _pc, _el, f in _products(ctx):
-        if "Omvang" in f and "Budget" in f:
-            found.append(
-                issue(
-                    r,
-                    ctx,
-                    first(f, "Budget"),
-                    "Budget must be empty when Omvang is filled",
-                    also=[first(f, "Omvang")],
-                )
-            )
-    return found
+    return _both_filled(r, ctx, filled="Omvang", reported="Budget")
 
 
 @rule(
