@@ -9,17 +9,14 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
 from gateway import clock
 from gateway.store import tables as t
-
-# Where a dead-lettered message's unpublished rows are parked (the store's own convention,
-# see Store.mark_failed): never claimed by the publisher, still visible.
-PARKED = datetime(9999, 1, 1, tzinfo=UTC)
+from gateway.store.store import PARKED  # where a dead-lettered message's unpublished rows are parked
 
 
 class ActionError(Exception):

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, insert, or_, select, update
 
 from gateway.store import tables as t
 from gateway.store.records import OutboxRecord
-from gateway.store.store import SOAP, ConflictError, now_utc
+from gateway.store.store import PARKED, SOAP, ConflictError, now_utc
 
-PARKED = datetime(9999, 1, 1, tzinfo=UTC)  # a dead-lettered row's claimed_until (as mark_failed)
 
 
 # --- parties reached through the chain ---------------------------------------------------------

@@ -50,6 +50,8 @@ from validators import extract
 VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
 STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
 SOAP = "soap"  # outbox destination of envelopes delivered to a party's SOAP endpoint (gateway.store.ggk)
+# A dead-lettered outbox row's claimed_until: parked far in the future rather than deleted, it stays visible.
+PARKED = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class ConflictError(RuntimeError):
@@ -838,8 +840,7 @@ class Store:
                 .values(
                     attempts=attempts,
                     last_error=error[:2000],
-                    # a dead row is parked far in the future rather than deleted: it stays visible
-                    claimed_until=datetime(9999, 1, 1, tzinfo=UTC) if dead else None,
+                    claimed_until=PARKED if dead else None,
                 )
             )
             if dead:
