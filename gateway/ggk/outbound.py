@@ -43,11 +43,12 @@ STUF_HEADER = "stuf-berichtcode"
 
 
 class ChainParties:
-    """The chain parties, read from the store at most once per `ttl` seconds."""
+    """The chain parties, read from the store at most once per `party_cache_seconds` (at least
+    half a second)."""
 
-    def __init__(self, store: Any, ttl: float) -> None:
+    def __init__(self, store: Any, settings: Any) -> None:
         self.store = store
-        self.ttl = ttl
+        self.ttl = max(float(settings.party_cache_seconds), 0.5)
         self._parties: dict[str, Any] = {}
         self._until = 0.0
         self._lock = threading.Lock()
@@ -117,7 +118,7 @@ def _header(row: OutboxRow, name: str) -> str | None:
 
 class Outbound:
     def __init__(self, store: Any, settings: Any) -> None:
-        self.parties = ChainParties(store, max(float(getattr(settings, "party_cache_seconds", 5.0)), 0.5))
+        self.parties = ChainParties(store, settings)
 
     def rows(self, tx: Any, mtype: MessageType, root: etree._Element, route: Route, raw: bytes,
              message_id: str, rows: list[OutboxRow]) -> list[OutboxRow]:

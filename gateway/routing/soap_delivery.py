@@ -164,7 +164,7 @@ class SoapDelivery:
         self.store = store
         self.settings = settings
         self.metrics = metrics
-        self.parties = ChainParties(store, max(float(settings.party_cache_seconds), 0.5))
+        self.parties = ChainParties(store, settings)
         self.lease = PublisherLease(store, LOCK_KEY)
         self._peers: dict[Any, Peer] = {}
         self._stop = asyncio.Event()
