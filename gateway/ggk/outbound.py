@@ -34,7 +34,7 @@ from gateway.auth.policy import Route
 from gateway.catalog import MessageType
 from gateway.ggk import build
 from gateway.ggk.model import GGK_APPLICATIE, Stuurgegevens, Systeem
-from gateway.ggk.payload import _version
+from gateway.ggk.payload import versions
 from gateway.store.records import OutboxRow
 from gateway.store.store import SOAP, STREAM
 from validators.paths import child, text
@@ -94,8 +94,7 @@ def _built(berichtcode: str, root: etree._Element, mtype: MessageType, route: Ro
         cross_refnummer=cross_ref,
         functie=mtype.code,
     )
-    return build.envelope(sg, build.DEFAULT_APPLICATION, raw, _version(text(header, "BerichtVersie")),
-                          _version(text(header, "BerichtSubversie"))), ref
+    return build.envelope(sg, build.DEFAULT_APPLICATION, raw, *versions(header)), ref
 
 
 def heen_di01(root: etree._Element, mtype: MessageType, route: Route, raw: bytes) -> tuple[bytes, str]:

@@ -70,6 +70,11 @@ def _version(value: str | None) -> str:
     return value.zfill(4) if value.isdigit() and len(value) <= 4 else value
 
 
+def versions(header: etree._Element | None) -> tuple[str, str]:
+    """The Header's BerichtVersie and BerichtSubversie as an envelope writes them (0003, 0002)."""
+    return _version(text(child(header, "BerichtVersie"))), _version(text(child(header, "BerichtSubversie")))
+
+
 def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope)."""
     too_big = xmlparse.size_issue(len(raw))
@@ -84,14 +89,15 @@ def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
         first = found.issues[0]
         raise fail("PAYLOAD_UNKNOWN", f"payload: {first.text}", line=first.line)
     header = child(parsed.root, "Header")
+    versie, subversie = versions(header)
     return Payload(
         raw=bytes(raw),
         root=parsed.root,
         mtype=found.mtype,
         afzender=(text(child(header, "Afzender")) or "").strip(),
         ontvanger=(text(child(header, "Ontvanger")) or "").strip(),
-        versie=_version(text(child(header, "BerichtVersie"))),
-        subversie=_version(text(child(header, "BerichtSubversie"))),
+        versie=versie,
+        subversie=subversie,
     )
 
 
