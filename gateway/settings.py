@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         1, description="Server processes (uvicorn workers) sharing the port; use PostgreSQL for "
         "more than one. Each process has its own group committer."
     )
+    otel: bool = Field(
+        False, description="FastAPI's own OpenTelemetry spans, metrics and logs per request, when an "
+        "OpenTelemetry provider is configured in the process. Off: the gateway's /metrics and JSON "
+        "logs cover each request, and the check whether a provider exists costs on every request."
+    )
     pipeline_threads: int = Field(
         32, description="Threads per process that run the pipeline; messages beyond them wait, up "
         "to max_in_flight. Their work holds the GIL, but the more of them wait for a store commit at "

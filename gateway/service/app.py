@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.components = components

@@ -49,3 +49,27 @@ def test_refusals_are_logged_with_their_reason_and_no_bsn(app, client, keys, log
     assert processed[-1]["client_key"]  # the chain is traceable in the logs
     raw = "\n".join(json.dumps(line) for line in lines)
     assert bsn not in raw and not find_bsns(raw)
+
+
+@pytest.mark.parametrize("otel", [False, True])
+def test_fastapi_telemetry_asks_for_a_provider_only_when_the_setting_is_on(tmp_path, contracts, monkeypatch, otel):
+    """FastAPI's own OpenTelemetry layer looks up the tracer provider on every request (an
+    environment lookup and more each time); the gateway has its own metrics and logs, so it turns
+    that layer off unless GATEWAY_OTEL is set."""
+    from fastapi.testclient import TestClient
+    from opentelemetry import trace
+
+    from .conftest import make_app, make_settings
+
+    asked = []
+    real = trace.get_tracer_provider
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: asked.append(1) or real())
+    application = make_app(make_settings(tmp_path, otel=otel), contracts)
+    try:
+        with TestClient(application) as c:
+            asked.clear()  # start-up may look once; the per-request lookups are the cost
+            for _ in range(3):
+                assert c.get("/healthz").status_code == 200
+    finally:
+        application.state.components.store.close()
+    assert (len(asked) >= 3) is otel
