@@ -31,7 +31,7 @@ class BatchedKeyLookup:
 
     def __init__(self, store: Any, *, most: int = 256) -> None:
         self.store = store
-        self.most = most
+        self.most = min(most, _BUCKETS[-1])  # a batch fits the largest prepared statement
         self.queries = 0  # what the tests and benchmarks read
         self.asked = 0
         self._cond = threading.Condition()
@@ -80,23 +80,18 @@ class BatchedKeyLookup:
         """One query on the lookup's own connection (PostgreSQL: in autocommit, no transaction to
         begin or end; no pool checkout with its ping): it sees every revocation committed before it. A
         connection the database dropped (a restart) is replaced once, as the pool's ping would."""
-        from sqlalchemy import select
         from sqlalchemy.exc import DBAPIError
 
-        from gateway.store import tables as t
-
-        k, p = t.api_keys, t.parties
-        query = (
-            select(k.c.key_hash, p.c.party_id, p.c.role, p.c.name)
-            .join(p, p.c.party_id == k.c.party_id)
-            .where(k.c.key_hash.in_(sorted(digests)), k.c.revoked_at.is_(None), p.c.revoked_at.is_(None))
-        )
+        ordered = sorted(digests)
+        size = next(b for b in _BUCKETS if b >= len(ordered))
+        values = dict(zip(_NAMES, ordered))
+        values.update(dict.fromkeys(_NAMES[len(ordered):size]))  # NULL matches no key
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                found = {r.key_hash: Party(r.party_id, r.role, r.name) for r in conn.execute(query)}
+                rows = _statement(size).rows(conn, values)
                 conn.rollback()  # SQLite: ends the read (BEGIN by the store's hook), so the next sees anew
-                return found
+                return {r["key_hash"]: Party(r["party_id"], r["role"], r["name"]) for r in rows}
             except DBAPIError:
                 self.close()
                 if attempt == 2:
@@ -116,3 +111,28 @@ class BatchedKeyLookup:
         if conn is not None:
             with contextlib.suppress(Exception):  # it is gone either way
                 conn.invalidate()  # never back into the pool in autocommit
+
+
+# The query's IN list comes in a few sizes, each compiled once and run on the DBAPI cursor
+# (gateway.store.prepared): compiling an expanding IN list per batch cost more than the query.
+_BUCKETS = (1, 8, 64, 256)
+_NAMES = tuple(f"k{i}" for i in range(_BUCKETS[-1]))
+_PREPARED: dict[int, Any] = {}
+
+
+def _statement(size: int) -> Any:
+    found = _PREPARED.get(size)
+    if found is None:
+        from sqlalchemy import bindparam, select
+
+        from gateway.store import tables as t
+        from gateway.store.prepared import Prepared
+
+        k, p = t.api_keys, t.parties
+        found = _PREPARED[size] = Prepared(
+            select(k.c.key_hash, p.c.party_id, p.c.role, p.c.name)
+            .join(p, p.c.party_id == k.c.party_id)
+            .where(k.c.key_hash.in_([bindparam(n) for n in _NAMES[:size]]), k.c.revoked_at.is_(None),
+                   p.c.revoked_at.is_(None))
+        )
+    return found

@@ -88,3 +88,18 @@ def test_a_revocation_is_seen_by_the_next_lookup(store):
     with pytest.raises(Refused):
         party_for_key(store, other_key, lookup)
     lookup.close()
+
+
+@pytest.mark.parametrize("asked", [1, 8, 9, 64, 65, 256])
+def test_one_query_answers_any_number_of_keys_up_to_the_largest_batch(store, asked):
+    """The query comes in a few prepared sizes (the unused places NULL): whatever the number of
+    keys asked, each live key finds its party, and an unknown or revoked one finds nothing."""
+    keys = keyed(store)
+    live = [key_hash(key) for _, key in keys.values()]
+    revoked_party = PARTIES[0][0]
+    store.revoke_api_key(keys[revoked_party][0])
+    unknown = [key_hash(new_key()[1]) for _ in range(max(0, asked - len(live)))]
+    digests = (live + unknown)[:asked]
+    found = BatchedKeyLookup(store)._lookup(set(digests))
+    expected = {key_hash(key): party for party, (_, key) in keys.items() if party != revoked_party}
+    assert {d: p.party_id for d, p in found.items()} == {d: expected[d] for d in digests if d in expected}
