@@ -2,8 +2,9 @@
 
 - `configure_logging()` sets up structlog (and the stdlib `logging` root, so uvicorn and libraries
   go the same way) to write one JSON object per line. Every line carries the ids bound with
-  `bind_message()` / the request middleware, and passes `mask_bsns`, which replaces anything that
-  looks like a BSN (a run of exactly nine digits) before it is written: a BSN is personal data.
+  `bind_message()` / the request middleware, and is rendered by `render_masked`, which replaces
+  anything that looks like a BSN (a run of exactly nine digits) before it is written: a BSN is
+  personal data.
 - `metrics` holds the Prometheus metrics; `router` serves /metrics, /healthz and /readyz.
 - `install(app)` adds the request middleware (request id, access log line, latency) and the router.
 """
@@ -77,11 +78,6 @@ def mask_value(value: Any) -> Any:
     return mask_text(str(value))
 
 
-def mask_bsns(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """structlog processor: mask BSN-looking values everywhere in the event, keys included."""
-    return mask_value(event_dict)
-
-
 def find_bsns(text: str) -> list[str]:
     """The nine-digit runs in `text` (what a log check must never find)."""
     return BSN_RE.findall(text)
@@ -107,14 +103,46 @@ _SHARED_PROCESSORS: list[Any] = [
 ]
 
 
-def _final_processors() -> list[Any]:
-    return [mask_bsns, structlog.processors.JSONRenderer(sort_keys=False)]
+_JSON = structlog.processors.JSONRenderer(sort_keys=False)
+_RENDERED = "_gateway_rendered"  # marks a stdlib record whose message is the finished JSON line
+_DIGITS_TO_NUL = bytes.maketrans(b"0123456789", bytes(10))
+_NINE = bytes(9)
+
+
+def render_masked(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
+    """structlog processor: the event as one JSON line, every BSN-looking value masked.
+
+    Rendered first; the values are walked and masked (mask_value) only when the line holds a run
+    of nine or more digits or an escaped non-ASCII character (a digit of another script). JSON
+    never escapes an ASCII digit, so a line without either had no BSN in any key or value. Walking
+    every value of every line, or a regex search of it, cost more than the rest of the line."""
+    line = _JSON(logger, method, event_dict)
+    data = line.encode()
+    if _NINE not in data.translate(_DIGITS_TO_NUL) and b"\\u" not in data:
+        return line
+    return _JSON(logger, method, mask_value(event_dict))
+
+
+def _to_stdlib(logger: Any, method: str, event_dict: dict[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
+    """Last processor of structlog's chain: hand the finished line to the stdlib logger, marked so
+    the formatter writes it as it is (no second pass through the processors)."""
+    return (render_masked(logger, method, event_dict),), {"extra": {_RENDERED: True}}
+
+
+class _JsonFormatter(structlog.stdlib.ProcessorFormatter):
+    """Lines from structlog are finished (`_to_stdlib`); records from the stdlib (uvicorn,
+    libraries) go through the shared processors and the same masked rendering."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, _RENDERED, False):
+            return record.msg  # type: ignore[return-value]
+        return super().format(record)
 
 
 def _json_formatter() -> logging.Formatter:
-    return structlog.stdlib.ProcessorFormatter(
+    return _JsonFormatter(
         foreign_pre_chain=_SHARED_PROCESSORS,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_final_processors()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, render_masked],
     )
 
 
@@ -177,7 +205,7 @@ def configure_logging(
         processors=[
             structlog.stdlib.filter_by_level,
             *_SHARED_PROCESSORS,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            _to_stdlib,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,

@@ -70,6 +70,25 @@ def test_stdlib_logging_and_exceptions_are_masked_too(log_stream):
     assert "ValueError: bad bsn ******782" in records[1]["exception"]
 
 
+@pytest.mark.parametrize("event", [
+    {"event": "x", BSN: "as a key"},
+    {"event": "x", "n": int(BSN)},
+    {"event": "x", "nested": [{"deep": f"bsn={BSN};"}]},
+    {"event": "x", "other_script": "".join(chr(0x0660 + int(d)) for d in BSN)},  # Arabic-Indic digits
+])
+def test_a_line_is_rendered_as_json_with_every_bsn_masked(event):
+    line = obs.render_masked(None, "info", dict(event))
+    assert json.loads(line) == json.loads(json.dumps(obs.mask_value(dict(event))))
+    assert obs.find_bsns(line) == [] and BSN not in line
+
+
+def test_a_line_without_a_nine_digit_run_is_rendered_as_it_is():
+    event = {"event": "message_processed", "agb": "12345678", "ids": [12345678, "x-87654321"], "t": 0.25}
+    assert obs.render_masked(None, "info", dict(event)) == json.dumps(event)
+    longer = {"event": "x", "long": "1234567890"}  # ten digits: looked at, and no BSN
+    assert json.loads(obs.render_masked(None, "info", dict(longer))) == longer
+
+
 def test_unmasked_text_would_be_found():
     # The checker itself must be able to fail.
     assert obs.find_bsns(f'{{"event": "x {BSN}"}}') == [BSN]
