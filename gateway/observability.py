@@ -463,6 +463,7 @@ def _app_gauges(app: Any, m: Metrics) -> None:
     in_flight = getattr(app.state, "in_flight", None)
     if in_flight is not None and hasattr(in_flight, "busy"):
         m.queue_depth.labels("in_flight").set(in_flight.busy)
+        m.queue_depth.labels("waiting_for_memory").set(getattr(in_flight, "waiting", 0))
     store = getattr(getattr(app.state, "components", None), "store", None)
     if store is not None:
         try:

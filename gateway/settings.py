@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         64, description="Messages processed at the same time; beyond it the API answers 503."
     )
+    max_in_flight_bytes: int = Field(
+        64 * 1024 * 1024, gt=0, description="Bytes of the messages judged at the same time: judging takes "
+        "10 to 25 times a message's size in memory, so this bounds the gateway's memory when every "
+        "provider sends its declarations at once. A message that does not fit waits, in arrival "
+        "order; one larger than the budget is judged on its own."
+    )
+    in_flight_wait_seconds: float = Field(
+        30.0, gt=0, description="How long a message waits for room in max_in_flight_bytes before "
+        "the answer is 503 with Retry-After (nothing stored)."
+    )
     retry_after_seconds: int = Field(2, description="Retry-After sent with 429/503 answers.")
     deadline_scan_seconds: float = Field(
         60.0, ge=0, description="How often the service brings the deadline obligations up to date (and "

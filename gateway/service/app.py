@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.state.settings = settings
     app.state.components = components
     app.state.pipeline = Pipeline(components)
-    app.state.in_flight = InFlight(settings.max_in_flight, settings.retry_after_seconds)
+    app.state.in_flight = InFlight(settings.max_in_flight, settings.retry_after_seconds,
+                                   settings.max_in_flight_bytes, settings.in_flight_wait_seconds)
 
     errors.install(app)
     _observability(app, components)

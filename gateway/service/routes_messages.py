@@ -188,7 +188,7 @@ async def post_message(request: Request, credential: Credential = Depends(messag
     ...}}` (see GET /v1/messages/{id}/answers and GET /v1/ggk/fo01)."""
     limits = request.app.state.in_flight
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
-    async with limits.slot():
+    async with limits.slot(), limits.room(len(raw)):
         try:
             outcome = await _process(request, raw, credential, "http")
         except EnvelopeError as exc:  # a Fo01 is no envelope with a message: stored on its own
@@ -224,7 +224,8 @@ async def post_batch(request: Request, party: Party = Depends(current_party)) ->
     async with request.app.state.in_flight.slot(min(len(entries), request.app.state.in_flight.limit)):
         for entry in entries:
             try:
-                outcome = await _process(request, entry.data, party, "batch")
+                async with request.app.state.in_flight.room(len(entry.data)):
+                    outcome = await _process(request, entry.data, party, "batch")
             except Refused as exc:
                 results.append(BatchEntry(name=entry.name, status=exc.status,
                                           error=ErrorDetail(code=exc.code, message=exc.reason)))

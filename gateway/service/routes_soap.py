@@ -117,7 +117,8 @@ async def post_soap(request: Request) -> Response:
         return _refused(error("NOT_AN_ENVELOPE", f"the SOAP body holds a {code or 'non-StUF element'}; "
                                                  "expected a Di01, Du01 or Fo01"), header)
     try:
-        async with request.app.state.in_flight.slot():
+        limits = request.app.state.in_flight
+        async with limits.slot(), limits.room(len(body)):
             outcome = await _process(request, body, party, "soap")
     except EnvelopeError as exc:
         return _refused(exc.error, header)
