@@ -9,13 +9,12 @@ chain is then not guaranteed (documented in docs/service.md).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 
 def keyed(secret: bytes, *parts: str) -> str:
     msg = "\x1f".join(parts).encode()
-    return hmac.new(secret, msg, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret, msg, "sha256").hex()[:32]
 
 
 def client_partition_key(secret: bytes, gemeente: str, aanbieder: str, bsn: str) -> str:

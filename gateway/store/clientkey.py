@@ -11,7 +11,6 @@ the deployment's keys, like a database password.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import warnings
@@ -36,7 +35,7 @@ def client_key(secret: bytes, bsn: str | None) -> str:
     """The pseudonym of a BSN (empty BSN -> empty key)."""
     if not bsn:
         return ""
-    return hmac.new(secret, bsn.strip().encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, bsn.strip().encode(), "sha256").hex()  # (one C call: hmac.new costs 5x)
 
 
 def mask_bsn(bsn: str | None) -> str | None:

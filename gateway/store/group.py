@@ -34,6 +34,8 @@ class _Unit:
     probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
     alone: bool = False  # a large message: judged in a group of its own, holding up no other
     hint: Any = None  # gateway.store.state.StateHint: what its rules will read
+    wake: Any = None  # its caller waits on this (a Condition on the committer's lock)
+    waiting: bool = False  # its caller waits and nobody has woken it yet
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -60,7 +62,7 @@ class GroupCommit:
         self.max_group = max(1, max_group)
         self.leaders = max(1, leaders)
         self.stats = GroupStats()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: deque[_Unit] = deque()
         self._running = 0
         self._busy: set[str] = set()  # lock keys of the groups running now
@@ -72,30 +74,48 @@ class GroupCommit:
         `alone`: run it in a transaction of its own (a large declaration takes seconds: the
         messages that would share its group should not wait for it).
         `hint`: what its rules will read (a StateHint), read for the whole group at once."""
-        unit = _Unit(frozenset(lock_keys), work, probe, alone, hint)
-        with self._cond:
+        unit = _Unit(frozenset(lock_keys), work, probe, alone, hint, threading.Condition(self._lock))
+        # Each caller is woken only when its unit is done, or when it is the oldest waiting and
+        # a leader's place came free: waking every caller after every group (notify_all) cost
+        # each message a few thread switches under the GIL for nothing.
+        with self._lock:
             self._queue.append(unit)
             while not unit.done:
                 group = self._take() if self._running < self.leaders else []
                 if not group:
-                    self._cond.wait()
+                    unit.waiting = True
+                    unit.wake.wait()
                     continue
                 self._running += 1
                 keys = frozenset().union(*(u.keys for u in group))
                 self._busy |= keys
-                self._cond.release()
+                self._lead_next()  # PostgreSQL: another group may run beside this one
+                self._lock.release()
                 try:
                     self._run_group(group, keys)
                 finally:
-                    self._cond.acquire()
+                    self._lock.acquire()
                     self._running -= 1
                     self._busy -= keys
                     for u in group:
-                        u.done = True
-                    self._cond.notify_all()
+                        u.done, u.waiting = True, False
+                        u.wake.notify()
+                    self._lead_next()
         if unit.error is not None:
             raise unit.error
         return unit.result
+
+    def _lead_next(self) -> None:
+        """Wake the oldest waiting caller when a leader's place is free: it takes the next group
+        (called holding the lock). Its keys may be blocked; it then takes the units that are not,
+        or waits again until the next group ends and wakes the oldest again. (A caller leading
+        a group of others' units is not waiting: it looks again when that group ends.)"""
+        if self._running < self.leaders:
+            for u in self._queue:
+                if u.waiting:
+                    u.waiting = False
+                    u.wake.notify()
+                    return
 
     def _take(self) -> list[_Unit]:
         """The oldest waiting units that can share a transaction (called holding the lock)."""

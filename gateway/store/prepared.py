@@ -13,8 +13,10 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -25,10 +27,11 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("fixed", "names", "plan", "positional", "processors", "result_names", "result_processors", "sql")
+    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "result_names",
+                 "result_processors", "sql")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:  # an IN list is rendered per execution: Core's job
             raise ValueError(f"Prepared cannot run a statement with an IN list: {self.sql}")
@@ -46,6 +49,11 @@ class _Compiled:
         # per parameter: (name, the value when it is not given, its processor or None); one tuple per
         # row of an executemany of 100,000 prestaties, so looked up once here
         self.plan = tuple((name, self.fixed.get(name), self.processors.get(name)) for name in self.names)
+        # The usual case, every parameter given: one C call picks them all (a statement of one
+        # parameter is picked as a tuple of one too), then the few with a processor are converted.
+        self.pick = itemgetter(*self.names, *self.names[:1]) if len(self.names) == 1 else (
+            itemgetter(*self.names) if self.names else None)
+        self.convert = tuple((i, proc) for i, (_n, _d, proc) in enumerate(self.plan) if proc is not None)
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
         for col in getattr(compiled, "_result_columns", None) or []:
@@ -54,12 +62,41 @@ class _Compiled:
             self.result_processors.append(type_._cached_result_processor(dialect, None))
 
     def params(self, values: Mapping[str, Any]) -> Any:
+        if self.pick is not None and not self.fixed:
+            try:
+                picked = self.pick(values)
+            except KeyError:  # a parameter not given: its literal value or None, as below
+                pass
+            else:
+                out = list(picked[:len(self.names)]) if self.convert else picked[:len(self.names)]
+                for i, proc in self.convert:
+                    value = out[i]
+                    if value is not None:
+                        out[i] = proc(value)
+                return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
         out = []
         append = out.append
         for name, default, proc in self.plan:
             value = values[name] if name in values else default
             append(proc(value) if proc is not None and value is not None else value)
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+_POSITIONAL: dict[int, tuple[Dialect, Dialect]] = {}  # id -> (the dialect, kept alive; its positional copy)
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """The dialect a statement is compiled with: PostgreSQL (psycopg, named %(x)s parameters) as
+    the same dialect with positional %s ones, so each execution hands psycopg a tuple instead of a
+    dict it parses and reorders every time. The others as they are."""
+    if dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
+        return dialect
+    found = _POSITIONAL.get(id(dialect))
+    if found is None:
+        clone = copy.copy(dialect)  # initialised as the engine's (server version, options)
+        clone.paramstyle, clone.positional = "format", True
+        found = _POSITIONAL[id(dialect)] = (dialect, clone)
+    return found[1]
 
 
 class Prepared:
@@ -97,6 +134,8 @@ class Prepared:
             return
         if not self.stmt.is_insert:
             kinds: dict[tuple[str, ...] | None, list[Mapping[str, Any]]] = {None: list(rows)}
+        elif all(row.keys() == rows[0].keys() for row in rows):  # the usual case, compared in C
+            kinds = {tuple(sorted(rows[0])): list(rows)}
         else:
             kinds = {}
             for row in rows:  # rows of one kind give one statement; odd ones their own
