@@ -305,7 +305,16 @@ class Pipeline:
                                                                        envelope.referentienummer))
                 if again is not None:
                     return again
+            elif envelope is not None:  # its referentienummer on a further envelope of another message?
+                from gateway.store import ggk as ggk_store
+
+                again = self._same_envelope(envelope, ggk_store.repeat_reference(tx, envelope.zender,
+                                                                                 envelope.referentienummer))
+                if again is not None:
+                    return again
             if same is not None:
+                if envelope is not None:  # the same payload in a further envelope of its own
+                    return self._repeat(tx, same, envelope, mtype, root, route, correlation, party, transport)
                 return self._duplicate(same, mtype, route, correlation)
             ctx = RuleContext(
                 root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today),
@@ -404,7 +413,7 @@ class Pipeline:
                 f"zender {envelope.zender} used referentienummer {envelope.referentienummer} before, "
                 "for another envelope; every envelope needs a new one")
         record = self.c.store.get_message(found["message_id"])
-        stored = self.c.store.get_envelope(found["message_id"]) or {}
+        stored = found if "answer_code" in found else (self.c.store.get_envelope(found["message_id"]) or {})
         error = None
         if record.verdict == "transport_rejected":
             first = (record.issues or [{}])[0]
@@ -562,6 +571,26 @@ class Pipeline:
             transport_error=error,
             envelope=summary,
         )
+
+    def _repeat(self, tx: Any, same: Any, envelope: ingress.Received, mtype: MessageType, root: etree._Element,
+                route: Route, correlation: Correlation, party: Party, transport: str) -> Outcome:
+        """The payload of a stored message in a further envelope (its own referentienummer): the
+        message is not stored or judged again, but the envelope is stored (IB216 holds for it too)
+        and, like every enveloped heenbericht, answered: the first answer's retour in a new Du01
+        naming this envelope, out the ways a Du01 goes (stream, XML topic, SOAP)."""
+        from gateway.store import ggk as ggk_store
+
+        outcome = self._duplicate(same, mtype, route, correlation)
+        retour_mtype = _answer_type(mtype) if same.retour else None
+        du01 = self._du01(envelope, same.retour, retour_mtype)
+        if du01 is not None:
+            tx.enqueue(self._outbound.soap(plan.repeat_rows(
+                self.settings, self.c.secret, retour_mtype, root, same.retour, same.id, route, correlation, du01)))
+        code, ref = (du01.berichtcode, du01.referentienummer) if du01 is not None else (None, None)
+        ggk_store.save_repeat(tx, same.id, envelope.row(du01.xml if du01 else None, code, ref), transport,
+                              party.party_id)
+        outcome.envelope = envelope.summary(code, ref)
+        return outcome
 
     def _duplicate(self, same: Any, mtype: MessageType, route: Route, correlation: Correlation) -> Outcome:
         """The same message again: answered with what was answered the first time."""

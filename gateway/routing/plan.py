@@ -127,6 +127,21 @@ def retour_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, ro
                  du01.xml if du01 is not None else None)
 
 
+def repeat_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, root: etree._Element,
+                retour: bytes, message_id: str, route: Route, corr: Correlation,
+                du01: EnvelopeAnswer) -> list[OutboxRow]:
+    """The Du01 that answers a further envelope around a message already answered: only what
+    carries the envelope (the stream, the XML topic), under an id of its own so a consumer that
+    drops a message id it saw before does not drop this envelope. The retour itself went out the
+    first time."""
+    rows = retour_rows(settings, secret, retour_mtype, root, retour, message_id, route, corr, du01)
+    own_id = f"{retour_id(message_id)}-{du01.referentienummer}".encode()
+    return [
+        r.model_copy(update={"headers": [(k, own_id if k == "message-id" else v) for k, v in r.headers]})
+        for r in rows if r.payload == du01.xml
+    ]
+
+
 @dataclass(frozen=True)
 class EnvelopeAnswer:
     """A Du01 or Fo01 the gateway answers an enveloped message with."""

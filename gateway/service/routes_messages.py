@@ -68,6 +68,8 @@ def received(outcome: Outcome, kafka: bool) -> MessageReceived:
         links["retour"] = f"/v1/messages/{mid}/retour"
     if outcome.envelope and outcome.envelope.get("answer"):
         links["envelope_answer"] = f"/v1/messages/{mid}/retour/envelope"
+        if outcome.duplicate:  # perhaps a further envelope around it: the answer to this one
+            links["envelope_answer"] += f"?referentienummer={outcome.envelope['referentienummer']}"
     return MessageReceived(
         message_id=mid,
         verdict=outcome.verdict,
@@ -320,16 +322,29 @@ async def get_retour(message_id: str, request: Request, party: Party = Depends(c
     return Response(r.retour, media_type="application/xml")
 
 
+async def _envelope_row(request: Request, message_id: str, referentienummer: str | None) -> dict[str, Any] | None:
+    """The envelope row of a message: the one it arrived in, or the one with `referentienummer`."""
+    store = request.app.state.components.store
+    if referentienummer is None:
+        return await in_thread(store.get_envelope, message_id)
+    from gateway.store import ggk as ggk_store
+
+    return await in_thread(ggk_store.envelope_of, store, message_id, referentienummer)
+
+
 @router.get("/messages/{message_id}/retour/envelope",
             responses={200: {"content": {"application/xml": {}},
                              "description": "The Du01 around the retour, or the Fo01 StUF055"},
                        404: {"model": ErrorResponse}},
             response_class=Response, summary="The answer to an enveloped message, in its envelope")
-async def get_retour_envelope(message_id: str, request: Request, party: Party = Depends(current_party)) -> Response:
+async def get_retour_envelope(message_id: str, request: Request, referentienummer: str | None = None,
+                              party: Party = Depends(current_party)) -> Response:
     """For a message sent in a Di01: the ggk0210-Du01 carrying its retour (crossRefnummer = the
-    Di01's referentienummer), or, when the payload failed its XSD, the Fo01 with StUF055."""
+    Di01's referentienummer), or, when the payload failed its XSD, the Fo01 with StUF055.
+    `referentienummer`: the answer to that envelope of the message (the same message sent again in
+    a further Di01 is answered with a Du01 of its own)."""
     await _own_message(request, message_id, party)
-    row = await in_thread(request.app.state.components.store.get_envelope, message_id)
+    row = await _envelope_row(request, message_id, referentienummer)
     if row is None or not row.get("answer"):
         raise ApiError(404, "no_envelope_answer", f"message {message_id} has no answer in an envelope "
                        "(it came without one, or in a Du01, which is not answered)")
@@ -341,10 +356,12 @@ async def get_retour_envelope(message_id: str, request: Request, party: Party = 
             responses={200: {"content": {"application/xml": {}}, "description": "The Di01/Du01 as received"},
                        404: {"model": ErrorResponse}},
             response_class=Response, summary="The envelope a message arrived in")
-async def get_envelope(message_id: str, request: Request, party: Party = Depends(current_party)) -> Response:
-    """The ggk0210-Di01/Du01 exactly as received (the message itself is GET /v1/messages/{id})."""
+async def get_envelope(message_id: str, request: Request, referentienummer: str | None = None,
+                       party: Party = Depends(current_party)) -> Response:
+    """The ggk0210-Di01/Du01 exactly as received (the message itself is GET /v1/messages/{id});
+    `referentienummer`: a further envelope that brought the same message again."""
     await _own_message(request, message_id, party)
-    row = await in_thread(request.app.state.components.store.get_envelope, message_id)
+    row = await _envelope_row(request, message_id, referentienummer)
     if row is None:
         raise ApiError(404, "no_envelope", f"message {message_id} did not arrive in an envelope")
     return Response(row["envelope"], media_type="application/xml")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, null, or_, select, update
 
 from gateway.store import tables as t
 from gateway.store.records import OutboxRecord
@@ -75,6 +75,58 @@ def save_outgoing(tx: Any, row: dict[str, Any]) -> None:
         tx._writes.later.append(lambda conn: conn.execute(stmt, params))
 
 
+def save_repeat(tx: Any, message_id: str, row: dict[str, Any], transport: str | None,
+                received_by: str | None) -> None:
+    """A further envelope that brought the payload of message `message_id` (stored already), with
+    the answer it got, in the transaction that answers it."""
+    params = dict(row, message_id=message_id, received_at=now_utc(), transport=transport, received_by=received_by)
+    stmt = insert(t.envelope_repeats)
+    if tx._writes is None:
+        tx.conn.execute(stmt, params)
+    else:
+        tx._writes.later.append(lambda conn: conn.execute(stmt, params))
+
+
+_REPEAT_REFERENCE = None
+
+
+def repeat_reference(tx: Any, zender: str, referentienummer: str) -> dict[str, Any] | None:
+    """The further envelope stored under this zender's referentienummer, if any (IB216: the unique
+    index of message_envelopes cannot see these). One prepared lookup on the index."""
+    global _REPEAT_REFERENCE
+    if _REPEAT_REFERENCE is None:
+        from sqlalchemy import bindparam
+
+        from gateway.store.prepared import Prepared
+
+        r = t.envelope_repeats
+        _REPEAT_REFERENCE = Prepared(
+            select(r.c.message_id, r.c.envelope_sha256, r.c.answer_code, r.c.answer_referentienummer)
+            .where(r.c.zender == bindparam("zender"), r.c.referentienummer == bindparam("referentienummer")))
+    return _REPEAT_REFERENCE.first(tx.conn, dict(zender=zender, referentienummer=referentienummer))
+
+
+def repeats_of(store: Any, message_id: str) -> list[dict[str, Any]]:
+    """The further envelopes that brought message `message_id` again, oldest first (no bytes)."""
+    r = t.envelope_repeats
+    cols = [c for c in r.c if c.name not in ("envelope", "answer")]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(*cols).where(r.c.message_id == message_id).order_by(r.c.id)).mappings().all()
+    return [dict(x) for x in rows]
+
+
+def envelope_of(store: Any, message_id: str, referentienummer: str) -> dict[str, Any] | None:
+    """The envelope of message `message_id` with this referentienummer: the one it arrived in, or
+    a further one that brought it again (with the answer each got)."""
+    with store.engine.connect() as conn:
+        for e in (t.message_envelopes, t.envelope_repeats):
+            row = conn.execute(select(e).where(e.c.message_id == message_id,
+                                               e.c.referentienummer == referentienummer)).mappings().first()
+            if row is not None:
+                return dict(row)
+    return None
+
+
 def declaration_di01(tx: Any, code: str, sender: str | None, receiver: str | None,
                      identificatie: str | None) -> str | None:
     """The referentienummer of the Di01 a 323 came in (None: it came bare, or is not stored):
@@ -100,11 +152,12 @@ def outgoing_of(store: Any, message_id: str) -> list[dict[str, Any]]:
 def message_of_reference(conn: Any, referentienummer: str) -> str | None:
     """The message one of our envelopes belongs to: a Di01 we sent for it, or the Du01/Fo01 we
     answered it with."""
-    o, e = t.outgoing_envelopes, t.message_envelopes
+    o = t.outgoing_envelopes
     found = conn.execute(select(o.c.message_id).where(o.c.referentienummer == referentienummer)).scalar()
-    if found is None:
-        found = conn.execute(select(e.c.message_id).where(e.c.answer_referentienummer == referentienummer)
-                             .limit(1)).scalar()
+    for e in (t.message_envelopes, t.envelope_repeats):
+        if found is None:
+            found = conn.execute(select(e.c.message_id).where(e.c.answer_referentienummer == referentienummer)
+                                 .limit(1)).scalar()
     return found
 
 
@@ -238,11 +291,18 @@ def answers(store: Any, message_id: str) -> dict[str, Any]:
         sent = [dict(r) for r in conn.execute(
             select(o.c.referentienummer, o.c.berichtcode, o.c.zender, o.c.ontvanger, o.c.functie, o.c.created_at)
             .where(o.c.message_id == message_id).order_by(o.c.created_at)).mappings().all()]
-        own = conn.execute(select(e.c.answer_code, e.c.answer_referentienummer, e.c.ontvanger, e.c.zender)
-                           .where(e.c.message_id == message_id)).first()
-        if own is not None and own[1]:
-            sent.append({"referentienummer": own[1], "berichtcode": own[0], "zender": own[2], "ontvanger": own[3],
-                         "functie": None, "created_at": None})
+        # the answers to the envelope it came in and to any further envelope that brought it again
+        r = t.envelope_repeats
+        own = [*conn.execute(select(e.c.answer_code, e.c.answer_referentienummer, e.c.ontvanger, e.c.zender,
+                                    null().label("received_at"))
+                             .where(e.c.message_id == message_id)).all(),
+               *conn.execute(select(r.c.answer_code, r.c.answer_referentienummer, r.c.ontvanger, r.c.zender,
+                                    r.c.received_at)
+                             .where(r.c.message_id == message_id).order_by(r.c.id)).all()]
+        for code, ref, ontvanger, zender, at in own:
+            if ref:
+                sent.append({"referentienummer": ref, "berichtcode": code, "zender": ontvanger, "ontvanger": zender,
+                             "functie": None, "created_at": at})
         refs = [s["referentienummer"] for s in sent]
         du01 = []
         fo01 = []

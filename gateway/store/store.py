@@ -137,10 +137,11 @@ _INSERT_ISSUES = Prepared(insert(t.message_issues))
 _INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
 _INSERT_OUTBOX = Prepared(insert(t.outbox))
 _INSERT_ENVELOPE = Prepared(insert(t.message_envelopes))
-_FIND_ENVELOPE = select(t.message_envelopes.c.message_id, t.message_envelopes.c.envelope_sha256).where(
-    t.message_envelopes.c.zender == bindparam("zender"),
-    t.message_envelopes.c.referentienummer == bindparam("referentienummer"),
-)
+_FIND_ENVELOPE = [
+    select(e.c.message_id, e.c.envelope_sha256, e.c.answer_code, e.c.answer_referentienummer).where(
+        e.c.zender == bindparam("zender"), e.c.referentienummer == bindparam("referentienummer"))
+    for e in (t.message_envelopes, t.envelope_repeats)  # the first envelope of a message, then further ones
+]
 _INSERT_OUTBOX_RETURNING = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
 _MARK_PENDING = Prepared(
     update(t.messages)
@@ -384,10 +385,13 @@ class Transaction:
         return message_id
 
     def find_envelope(self, zender: str, referentienummer: str) -> dict[str, Any] | None:
-        """The stored envelope of `zender` with this referentienummer (IB216), without bytes."""
-        row = self.conn.execute(
-            _FIND_ENVELOPE, dict(zender=zender, referentienummer=referentienummer)).mappings().first()
-        return dict(row) if row else None
+        """The stored envelope of `zender` with this referentienummer (IB216), without bytes: the
+        one a message arrived in, or a further one that brought its payload again."""
+        for stmt in _FIND_ENVELOPE:
+            row = self.conn.execute(stmt, dict(zender=zender, referentienummer=referentienummer)).mappings().first()
+            if row:
+                return dict(row)
+        return None
 
     def save_envelope(self, message_id: str, row: dict[str, Any]) -> None:
         """The envelope a message arrived in and the one it is answered with (after its message

@@ -463,6 +463,39 @@ message_envelopes = Table(
 # A Du01 answering one of our envelopes names it in crossRefnummer (linked at read time).
 Index("ix_message_envelopes_cross_ref", message_envelopes.c.cross_refnummer)
 
+# A further envelope (its own referentienummer) that brought the payload of a message already
+# stored: the message is not stored again, the envelope is, with the Du01 it was answered with
+# (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables.
+envelope_repeats = Table(
+    "envelope_repeats",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("transport", String(16)),
+    Column("received_by", String(64)),
+    Column("berichtcode", String(4), nullable=False),
+    Column("zender", String(64), nullable=False),
+    Column("zender_applicatie", String(64)),
+    Column("ontvanger", String(64)),
+    Column("referentienummer", String(40), nullable=False),
+    Column("cross_refnummer", String(40)),
+    Column("functie", String(8)),
+    Column("functie_versie", String(4)),
+    Column("functie_subversie", String(4)),
+    Column("applicatie_versie", String(4)),
+    Column("applicatie_subversie", String(4)),
+    Column("tijdstip_bericht", String(17)),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("envelope_sha256", String(64), nullable=False),
+    Column("answer", LargeBinary),
+    Column("answer_code", String(4)),
+    Column("answer_referentienummer", String(40)),
+    UniqueConstraint("zender", "referentienummer", name="uq_envelope_repeats_reference"),
+    Index("ix_envelope_repeats_message", "message_id"),
+    Index("ix_envelope_repeats_answer_ref", "answer_referentienummer"),
+)
+
 # --- StUF-GGk outbound (gateway.ggk.outbound, gateway.routing.soap_delivery; revision 0009) ------
 
 # A party reached through the ISD chain: municipal heenberichten to it leave in a Di01, and with a

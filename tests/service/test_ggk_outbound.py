@@ -406,3 +406,56 @@ def test_a_rejected_municipal_heenbericht_records_no_di01(gw, http):
     assert r.status_code == 202 and r.json()["verdict"] == "rejected", r.text
     assert gstore.outgoing_of(gw.state.components.store, r.json()["message_id"]) == []
     assert stream_payloads(gw, AANBIEDER) == []
+
+
+def test_the_same_message_in_a_further_di01_is_answered_with_a_du01_of_its_own(gw, http):
+    """Item 3 for a resend: the retour of every enveloped heenbericht leaves in a Du01 naming its
+    Di01. The payload of a stored message in a further Di01 (its own referentienummer) is not
+    stored or judged again, but that envelope is stored and answered: the first answer's retour
+    in a new Du01, on the stream under an id of its own. IB216 covers the further envelope too,
+    and the chain's Fo01 about the new Du01 is linked to the message."""
+    key = gw.state.keys.aanbieder
+    jw305 = samples.start("ijw")
+    first, second = ggk.wrap(jw305), ggk.wrap(jw305)
+    ref1, ref2 = (ggk.unwrap(e).envelope.stuurgegevens.referentienummer for e in (first, second))
+    r1, r2 = post(http, first, key), post(http, second, key)
+    assert r1.status_code == 202 and r2.status_code == 202, r2.text
+    b1, b2 = r1.json(), r2.json()
+    mid = b1["message_id"]
+    assert b2["message_id"] == mid and b2["duplicate"] is True
+    assert gw.state.components.store.count_messages() == 1
+    assert (b2["envelope"]["referentienummer"], b2["envelope"]["answer"]) == (ref2, "Du01")
+    du01_ref2 = b2["envelope"]["answer_referentienummer"]
+    assert du01_ref2 not in (b1["envelope"]["answer_referentienummer"], ref1, ref2)
+    h = {"X-API-Key": key}
+    got = http.get(b2["links"]["envelope_answer"], headers=h)
+    assert got.status_code == 200 and got.headers["X-StUF-Berichtcode"] == "Du01"
+    sg = ggk.unwrap(got.content).envelope.stuurgegevens
+    assert (sg.cross_refnummer, sg.referentienummer, sg.functie) == (ref2, du01_ref2, "JW306")
+    assert ggk.unwrap(got.content).envelope.payload == http.get(f"/v1/messages/{mid}/retour", headers=h).content
+    assert http.get(f"/v1/messages/{mid}/envelope?referentienummer={ref2}", headers=h).content == second
+    assert http.get(f"/v1/messages/{mid}/envelope", headers=h).content == first
+
+    def du01s_on_stream() -> list[str]:
+        items = gw.state.components.store.read_stream(AANBIEDER, after=0)
+        return [ggk.unwrap(i.payload).envelope.stuurgegevens.cross_refnummer for i in items if is_envelope(i.payload)]
+
+    assert du01s_on_stream() == [ref1, ref2]
+    ids = [dict(i.headers)["message-id"] for i in gw.state.components.store.read_stream(AANBIEDER, after=0)
+           if is_envelope(i.payload)]
+    assert len(set(ids)) == 2  # a consumer that drops ids it saw keeps both envelopes
+    # The further envelope again: answered as before, nothing new on the stream.
+    r3 = post(http, second, key)
+    assert r3.status_code == 202 and r3.json()["envelope"]["answer_referentienummer"] == du01_ref2
+    assert du01s_on_stream() == [ref1, ref2]
+    # Another message under the further envelope's referentienummer: IB216, nothing stored.
+    other = ggk.wrap(samples.start("ijw", identificatie="ANDERE2"), referentienummer=ref2)
+    r4 = post(http, other, key)
+    assert r4.status_code == 422 and r4.json()["error"]["stuf_code"] == "IB216"
+    assert gw.state.components.store.count_messages() == 1
+    # The chain's Fo01 about the new Du01 finds the message; the answers list both Du01s.
+    fo01 = post(http, chain_fo01(du01_ref2, GEMEENTE, code="IB102"), gw.state.keys.gemeente)
+    assert fo01.json()["fo01"]["linked_message_id"] == mid
+    answers = http.get(f"/v1/messages/{mid}/answers", headers=h).json()
+    assert [s["referentienummer"] for s in answers["sent"]] == [b1["envelope"]["answer_referentienummer"], du01_ref2]
+    assert [f["cross_refnummer"] for f in answers["fo01"]] == [du01_ref2]
