@@ -127,19 +127,33 @@ def envelope_of(store: Any, message_id: str, referentienummer: str) -> dict[str,
     return None
 
 
+_DECLARATION_DI01 = None
+
+
 def declaration_di01(tx: Any, code: str, sender: str | None, receiver: str | None,
                      identificatie: str | None) -> str | None:
     """The referentienummer of the Di01 a 323 came in (None: it came bare, or is not stored):
     the 323 of `sender` to `receiver` with this Identificatie, its latest delivery. Read in the
-    325's transaction (served by ix_messages_ident_received)."""
+    325's transaction (served by ix_messages_ident_received), prepared once: built with Core
+    for every 325, the query cost more than its answer."""
+    global _DECLARATION_DI01
     if not (sender and receiver and identificatie):
         return None
-    m, e = t.messages, t.message_envelopes
-    return tx.conn.execute(
-        select(e.c.referentienummer).select_from(m.join(e, e.c.message_id == m.c.id))
-        .where(m.c.sender == sender, m.c.code == code, m.c.identificatie == identificatie,
-               m.c.receiver == receiver, e.c.berichtcode == "Di01")
-        .order_by(m.c.received_at.desc()).limit(1)).scalar()
+    if _DECLARATION_DI01 is None:
+        from sqlalchemy import bindparam
+
+        from gateway.store.prepared import Prepared
+
+        m, e = t.messages, t.message_envelopes
+        _DECLARATION_DI01 = Prepared(
+            select(e.c.referentienummer).select_from(m.join(e, e.c.message_id == m.c.id))
+            .where(m.c.sender == bindparam("sender"), m.c.code == bindparam("code"),
+                   m.c.identificatie == bindparam("identificatie"), m.c.receiver == bindparam("receiver"),
+                   e.c.berichtcode == "Di01")
+            .order_by(m.c.received_at.desc()).limit(1))
+    found = _DECLARATION_DI01.first(tx.conn, dict(sender=sender, code=code, identificatie=identificatie,
+                                                  receiver=receiver))
+    return found["referentienummer"] if found else None
 
 
 def outgoing_of(store: Any, message_id: str) -> list[dict[str, Any]]:
