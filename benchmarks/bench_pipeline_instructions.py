@@ -61,7 +61,7 @@ def pipeline_instructions(ctx: RunContext) -> Result:
     floor = counts.get(BASELINE, (None, {}))[0]
     rows = []
     for row, (per_message, seen) in counts.items():
-        subject, senders = ROWS[row]
+        senders = ROWS[row][1]
         groups = seen.get("groups") or {}
         units = sum(int(size) * count for size, count in groups.items())
         rows.append({
@@ -89,12 +89,12 @@ def pipeline_instructions(ctx: RunContext) -> Result:
         rows=rows,
         headline=headline,
         unavailable=unavailable,
-        notes=["Nearly deterministic for one sender: the same commit gives the same count to within about 0.5% "
+        notes=[("Nearly deterministic for one sender: the same commit gives the same count to within about 0.5% "
                "whatever else runs on the machine (new message ids change the store's B-trees a little). With 8 "
                "senders the group sizes depend on how valgrind schedules the threads (mean_group: messages per "
-               "shared transaction), so those rows move by up to about 4% between runs.",
-               "Instructions are not time: libxml2 and SQLite run more of them per cycle than the interpreter, "
+               "shared transaction), so those rows move by up to about 4% between runs."),
+               ("Instructions are not time: libxml2 and SQLite run more of them per cycle than the interpreter, "
                "and the kernel's work (WAL writes, PostgreSQL round trips, thread wake-ups) is not in them. A "
                "change that saves instructions but adds round trips (or the reverse: a group's reads at once) "
-               "must be judged on validation_core's time figures too."],
+               "must be judged on validation_core's time figures too.")],
     )

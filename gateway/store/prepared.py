@@ -224,18 +224,18 @@ def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> No
 
 
 @contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
+def pipelined(conn: Connection) -> Iterator[bool]:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
     pipeline mode), so a group's writes cost about one round trip instead of one each; a read
     inside waits for what was sent before it. An error is raised (as SQLAlchemy's exception) at
-    the latest when the block ends. Other databases: as they are."""
+    the latest when the block ends. Other databases: as they are. Yields whether it pipelines."""
     driver = conn.connection.driver_connection
     if conn.dialect.name != "postgresql" or not hasattr(driver, "pipeline"):
-        yield
+        yield False
         return
     try:
         with driver.pipeline():
-            yield
+            yield True
     except conn.dialect.loaded_dbapi.Error as exc:
         raise sa_exc.DBAPIError.instance(
             None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc

@@ -216,7 +216,10 @@ class Writes:
         # state writes kept back by the `later` callables (prepared.Deferred): one executemany each
         self.deferred: dict[Prepared, list[Any]] = {}
 
-    def flush(self, conn: Connection) -> None:
+    def flush(self, conn: Connection, commit: bool = False) -> None:
+        """`commit`: PostgreSQL commits in the round trip of the state rows, not in one of its own
+        (the transaction's end then finds nothing left to commit). Other databases commit as
+        they did; so does a caller without `commit`."""
         # PostgreSQL: the group's rows in one round trip. The state changes run after it: they
         # read (and Core cannot read in pipeline mode), and their rows refer to the messages.
         with pipelined(conn):
@@ -227,9 +230,11 @@ class Writes:
             _INSERT_ENVELOPE.executemany(conn, self.envelopes)  # after the messages they refer to
         for write in self.later:
             write(conn)
-        with pipelined(conn):  # the state rows of the group, one executemany per statement
+        with pipelined(conn) as pipeline:  # the state rows of the group, one executemany per statement
             for stmt, rows in self.deferred.items():
                 stmt.executemany(conn, rows)
+            if commit and pipeline:  # queued behind them, answered with them at the block's end
+                conn.connection.driver_connection.execute("COMMIT")
 
 
 class Transaction:
@@ -619,7 +624,7 @@ class Store:
                 first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
             batch.prefetch(probes, hints, first)
             yield batch
-            batch.writes.flush(conn)
+            batch.writes.flush(conn, commit=True)
 
     def group_commit(self) -> Any:
         """This store's group committer (one per store, shared by every pipeline on it)."""
