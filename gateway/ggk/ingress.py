@@ -18,8 +18,6 @@ import binascii
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -38,8 +36,8 @@ from gateway.ggk.model import (
     Stuurgegevens,
     Systeem,
 )
-from gateway.ggk.payload import Payload, open_payload
-from gateway.ggk.read import MAX_ENVELOPE_BYTES, parse_root, read_root
+from gateway.ggk.payload import Payload, check
+from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head, check_root, head, parse_root
 
 if TYPE_CHECKING:
     from schemas.registry import SchemaRegistry
@@ -75,40 +73,61 @@ def is_envelope(raw: bytes) -> bool:
     return root_namespace(raw) in _NAMESPACES
 
 
-@dataclass
 class Received:
-    """A checked Di01/Du01 as received, and its payload parsed and identified."""
+    """A checked Di01/Du01 as received (`head`: its fields), and its payload parsed and identified.
+    `envelope` is the typed Envelope, built when asked for (the receive path reads `head`)."""
 
-    raw: bytes
-    envelope: Envelope
-    payload: Payload
-    # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
-    recheck_reference: bool = False
+    __slots__ = ("raw", "head", "payload", "recheck_reference", "_sha256", "_envelope")
 
-    @cached_property
+    def __init__(self, raw: bytes, head: Head, payload: Payload) -> None:
+        self.raw = raw
+        self.head = head
+        self.payload = payload
+        # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
+        self.recheck_reference = False
+        self._sha256: str | None = None
+        self._envelope: Envelope | None = None
+
+    @property
+    def envelope(self) -> Envelope:
+        if self._envelope is None:
+            self._envelope = self.head.envelope()
+        return self._envelope
+
+    @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.raw).hexdigest()
+        return self._sha256
+
+    @property
+    def berichtcode(self) -> str:
+        return self.head.berichtcode
 
     @property
     def zender(self) -> str:
-        return (self.envelope.stuurgegevens.zender.organisatie or "").strip()
+        return (self.head.zender.get("organisatie") or "").strip()
+
+    @property
+    def ontvanger(self) -> str:
+        return (self.head.ontvanger.get("organisatie") or "").strip()
 
     @property
     def referentienummer(self) -> str:
-        return self.envelope.stuurgegevens.referentienummer
+        return self.head.referentienummer
 
     def summary(self, answer_code: str | None = None, answer_referentienummer: str | None = None) -> dict[str, Any]:
         """The `envelope` object of the API's answer."""
-        sg, p = self.envelope.stuurgegevens, self.envelope.parameters
+        h = self.head
         return {
-            "berichtcode": self.envelope.berichtcode,
-            "referentienummer": sg.referentienummer,
-            "cross_refnummer": sg.cross_refnummer,
-            "zender": sg.zender.organisatie,
-            "ontvanger": sg.ontvanger.organisatie,
-            "functie": sg.functie,
-            "functie_versie": p.functie_versie,
-            "functie_subversie": p.functie_subversie,
+            "berichtcode": h.berichtcode,
+            "referentienummer": h.referentienummer,
+            "cross_refnummer": h.cross_refnummer,
+            "zender": h.zender.get("organisatie"),
+            "ontvanger": h.ontvanger.get("organisatie"),
+            "functie": h.functie,
+            "functie_versie": h.functie_versie,
+            "functie_subversie": h.functie_subversie,
             "answer": answer_code,
             "answer_referentienummer": answer_referentienummer,
         }
@@ -116,20 +135,20 @@ class Received:
     def row(self, answer: bytes | None = None, answer_code: str | None = None,
             answer_referentienummer: str | None = None) -> dict[str, Any]:
         """The store's message_envelopes row (without message_id)."""
-        sg, p = self.envelope.stuurgegevens, self.envelope.parameters
+        h = self.head
         return {
-            "berichtcode": self.envelope.berichtcode,
+            "berichtcode": h.berichtcode,
             "zender": self.zender,
-            "zender_applicatie": sg.zender.applicatie,
-            "ontvanger": sg.ontvanger.organisatie,
-            "referentienummer": sg.referentienummer,
-            "cross_refnummer": sg.cross_refnummer,
-            "functie": sg.functie,
-            "functie_versie": p.functie_versie,
-            "functie_subversie": p.functie_subversie,
-            "applicatie_versie": p.applicatie_versie,
-            "applicatie_subversie": p.applicatie_subversie,
-            "tijdstip_bericht": sg.tijdstip_bericht,
+            "zender_applicatie": h.zender.get("applicatie", ""),
+            "ontvanger": h.ontvanger.get("organisatie"),
+            "referentienummer": h.referentienummer,
+            "cross_refnummer": h.cross_refnummer,
+            "functie": h.functie,
+            "functie_versie": h.functie_versie,
+            "functie_subversie": h.functie_subversie,
+            "applicatie_versie": h.applicatie_versie,
+            "applicatie_subversie": h.applicatie_subversie,
+            "tijdstip_bericht": h.tijdstip_bericht,
             "envelope": self.raw,
             "envelope_sha256": self.sha256,
             "answer": answer,
@@ -154,12 +173,13 @@ def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | No
     tag = root.tag if isinstance(root.tag, str) else ""
     if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
         return None
-    message = read_root(root)
-    if not isinstance(message, Envelope):
-        from gateway.ggk.errors import fail
-
-        raise fail("NOT_AN_ENVELOPE", f"a {message.berichtcode} carries no message; send a Di01 or Du01")
-    return Received(bytes(raw), message, open_payload(message, registry))
+    berichtcode = check_root(root)
+    if berichtcode not in ("Di01", "Du01"):
+        raise fail("NOT_AN_ENVELOPE", f"a {berichtcode} carries no message; send a Di01 or Du01")
+    h = head(root, berichtcode)
+    payload = check(berichtcode, h.payload, h.bestand, h.bestandsnaam, h.functie, h.functie_versie,
+                    h.functie_subversie, h.zender.get("organisatie"), h.ontvanger.get("organisatie"), registry)
+    return Received(bytes(raw), h, payload)
 
 
 def check_zender(received: Received, party: Party | None) -> None:
@@ -169,7 +189,7 @@ def check_zender(received: Received, party: Party | None) -> None:
     if party is None:
         return
     zender = received.zender
-    if received.envelope.berichtcode == "Du01" and zender in CHAIN_PARTIES:
+    if received.berichtcode == "Du01" and zender in CHAIN_PARTIES:
         return
     if zender != party.party_id:
         raise Refused(
@@ -184,18 +204,14 @@ def check_ontvanger(received: Received, known: Callable[[str], bool]) -> None:
     """IB210: stuurgegevens.ontvanger.organisatie must be a party this gateway serves (a known,
     not revoked party; `known` asks the store). The payload's receiver is the same organisation
     (ONTVANGER_MISMATCH), so a message for a stranger is refused before anything is stored."""
-    ontvanger = (received.envelope.stuurgegevens.ontvanger.organisatie or "").strip()
+    ontvanger = received.ontvanger
     if not known(ontvanger):
-        from gateway.ggk.errors import fail
-
         raise fail("ONTVANGER_UNKNOWN",
                    f"stuurgegevens.ontvanger.organisatie {ontvanger or '(empty)'} is not an organisation "
                    "this gateway serves", path="/stuurgegevens/ontvanger/organisatie")
 
 
 def reused(code_text: str) -> EnvelopeError:
-    from gateway.ggk.errors import fail
-
     return fail("REFERENCE_REUSED", code_text, path="/stuurgegevens/referentienummer")
 
 
