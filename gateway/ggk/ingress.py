@@ -296,15 +296,29 @@ def du01_bytes(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str,
                payload: bytes, versie: str, subversie: str,
                app: Application = build.DEFAULT_APPLICATION) -> bytes:
     """A Du01 (xmlBestand) equal to build.envelope's for these values."""
+    if _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
+        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+    return _du01(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+
+
+def _built(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
+           payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
+    """The Du01 built as a tree and checked against our schema (build.envelope)."""
+    sg = Stuurgegevens(
+        berichtcode="Du01",
+        zender=Systeem(organisatie=zender, applicatie=app.naam),
+        ontvanger=Systeem(organisatie=ontvanger, applicatie=GGK_APPLICATIE),
+        referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
+    )
+    return build.envelope(sg, app, payload, versie, subversie)
+
+
+def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
+          payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
+    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip)."""
     if not _fits_template((zender, ontvanger), cross, functie, (versie, subversie, app.versie, app.subversie),
-                          app.naam) or _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
-        sg = Stuurgegevens(
-            berichtcode="Du01",
-            zender=Systeem(organisatie=zender, applicatie=app.naam),
-            ontvanger=Systeem(organisatie=ontvanger, applicatie=GGK_APPLICATIE),
-            referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
-        )
-        return build.envelope(sg, app, payload, versie, subversie)
+                          app.naam):
+        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
     p = _PIECES
     data = b"".join((
         p[0], zender.encode(), p[1], app.naam.encode(), p[2], ontvanger.encode(), p[3], ref.encode(), p[4],
@@ -323,11 +337,11 @@ def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple
     Du01's reference. Built from what is known (the pipeline built the retour from this payload:
     its parties are the heenbericht's, reversed; its versions the same) instead of reading the
     retour again. Every value comes from the checked Di01 and payload or from the gateway itself;
-    `du01_bytes` still sends a value its template cannot vouch for through the schema-checked builder."""
+    the template still sends a value it cannot vouch for through the schema-checked builder."""
     p = received.payload
     ref = build.new_reference()
-    data = du01_bytes(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
-                      retour, p.versie, p.subversie)
+    data = _du01(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
+                 retour, p.versie, p.subversie, build.DEFAULT_APPLICATION)
     return data, ref
 
 
