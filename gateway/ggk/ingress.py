@@ -24,7 +24,7 @@ from lxml import etree
 
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import MessageType
-from gateway.ggk import build
+from gateway.ggk import build, plain
 from gateway.ggk.errors import EnvelopeError, fail
 from gateway.ggk.model import (
     CHAIN_PARTIES,
@@ -164,20 +164,22 @@ def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | No
     mentions a StUF namespace (is_envelope's answer, without a second parser on the same bytes)."""
     if not any(mark in raw for mark in _MARKS):
         return None
-    try:
-        root = parse_root(raw)
-    except EnvelopeError:
-        if root_namespace(raw) not in _NAMESPACES:
-            return None  # not an envelope that fails to parse: the bare path reports it
-        raise
-    tag = root.tag if isinstance(root.tag, str) else ""
-    if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
-        return None
-    berichtcode = check_root(root)
-    if berichtcode not in ("Di01", "Du01"):
-        raise fail("NOT_AN_ENVELOPE", f"a {berichtcode} carries no message; send a Di01 or Du01")
-    h = head(root, berichtcode)
-    payload = check(berichtcode, h.payload, h.bestand, h.bestandsnaam, h.functie, h.functie_versie,
+    h = plain.head(raw)  # the form nearly every envelope has, read without a tree; None: the full path
+    if h is None:
+        try:
+            root = parse_root(raw)
+        except EnvelopeError:
+            if root_namespace(raw) not in _NAMESPACES:
+                return None  # not an envelope that fails to parse: the bare path reports it
+            raise
+        tag = root.tag if isinstance(root.tag, str) else ""
+        if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
+            return None
+        berichtcode = check_root(root)
+        if berichtcode not in ("Di01", "Du01"):
+            raise fail("NOT_AN_ENVELOPE", f"a {berichtcode} carries no message; send a Di01 or Du01")
+        h = head(root, berichtcode)
+    payload = check(h.berichtcode, h.payload, h.bestand, h.bestandsnaam, h.functie, h.functie_versie,
                     h.functie_subversie, h.zender.get("organisatie"), h.ontvanger.get("organisatie"), registry)
     return Received(bytes(raw), h, payload)
 

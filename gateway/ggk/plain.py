@@ -1,0 +1,165 @@
+"""A Di01/Du01 in its plain form, read without building a tree: the common case of the receive path.
+
+Nearly every envelope is written the same way (ggk.wrap, the official examples, the chain's
+software): an XML declaration, the root declaring the two namespaces with prefixes, the elements
+of the schema in their order with whitespace between them, short texts without markup, the
+payload's base64 on one line. `head(raw)` recognises exactly that form and reads its fields; for
+anything else (another layout, a comment, an entity or character reference, CDATA, an attribute,
+a value our schema would refuse, non-ASCII text, a payload that does not decode strictly) it
+answers None and the caller takes the full path: the hardened parser, our schema, `read.head`.
+
+What it accepts is well-formed XML that our schema accepts, and it reads the values the full path
+reads from it (tests/ggk/test_plain.py holds it to that, against the full path, for the official
+examples, our own envelopes and mutated and generated ones). The form it accepts:
+
+- ASCII only (so UTF-8), no byte order mark; one of the XML declarations the hardened parser
+  knows at a glance (xmlparse._UTF8_DECLS) or none, so no DOCTYPE;
+- element texts of printable ASCII without '<', '&' and '>' (no references, no CDATA, nothing
+  the parser would normalise), within the lengths and patterns of our schema (stuf.xsd);
+- the payload as xmlBestand whose base64 decodes strictly and meets xs:base64Binary's padding
+  rule (the same decode as `read.decode_base64`, without its whitespace fallback).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+
+from gateway import xmlparse
+from gateway.ggk import schema
+from gateway.ggk.model import NS_GGK, NS_STUF
+from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head
+
+_W = r"[ \t\r\n]*"
+_TEXT = r"[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"  # printable ASCII but & < >
+_UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_NCNAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
+
+_ROOT = re.compile(
+    rb"<(" + _NCNAME + rb"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\4"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\7[ \t\r\n]*>"
+)
+_CODES = {b"Heenbericht-ggk_Di01": "Di01", b"Retourbericht-ggk_Du01": "Du01"}
+_NAMESPACES = {NS_GGK.encode(): "ggk", NS_STUF.encode(): "stuf"}
+
+
+def _element(prefix: str, name: str, value: str, group: str) -> str:
+    return f"<{prefix}:{name}>(?P<{group}>{value})</{prefix}:{name}>{_W}"
+
+
+def _party(s: str, name: str) -> str:
+    """zender / ontvanger: StUF:KetenPartij (organisatie, applicatie, administratie?, gebruiker?)."""
+    return (
+        f"<{s}:{name}>{_W}"
+        + _element(s, "organisatie", f"{_TEXT}{{0,200}}", f"{name}_organisatie")
+        + _element(s, "applicatie", f"{_TEXT}{{3,50}}", f"{name}_applicatie")
+        + "(?:" + _element(s, "administratie", f"{_TEXT}{{0,50}}", f"{name}_administratie") + ")?"
+        + "(?:" + _element(s, "gebruiker", f"{_TEXT}{{0,100}}", f"{name}_gebruiker") + ")?"
+        + f"</{s}:{name}>{_W}"
+    )
+
+
+def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
+    """From the root's start tag to the payload's first character, for these prefixes (KopDi01 /
+    KopDu01 and GGK:Parameters of our schema: crossRefnummer is checked against the berichtcode)."""
+    versie = "[0-9]{4}"
+    return re.compile((
+        f"{_W}<{g}:stuurgegevens>{_W}"
+        + _element(s, "berichtcode", "Di01|Du01", "berichtcode")
+        + _party(s, "zender") + _party(s, "ontvanger")
+        + _element(s, "referentienummer", _UUID4, "referentienummer")
+        + _element(s, "tijdstipBericht", "[0-9]{8,17}", "tijdstipBericht")
+        + "(?:" + _element(s, "crossRefnummer", _UUID4, "crossRefnummer") + ")?"
+        + _element(s, "functie", f"{_TEXT}{{0,30}}", "functie")
+        + f"</{g}:stuurgegevens>{_W}<{g}:parameters>{_W}"
+        + _element(g, "applicatieVersie", versie, "applicatieVersie")
+        + _element(g, "applicatieSubversie", versie, "applicatieSubversie")
+        + _element(g, "functieVersie", versie, "functieVersie")
+        + _element(g, "functieSubversie", versie, "functieSubversie")
+        + f"<{g}:bericht>{_W}<{g}:xmlBestand>"
+    ).encode("ascii"))
+
+
+def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
+    return re.compile(
+        f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}".encode("ascii"))
+
+
+_PATTERNS: dict[tuple[bytes, bytes, bytes], tuple[re.Pattern[bytes], re.Pattern[bytes], bytes]] = {}
+_PATTERNS_MAX = 32  # prefixes come from outside: keep the cache bounded
+
+
+def _patterns(g: bytes, s: bytes, kind: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes], bytes]:
+    key = (g, s, kind)
+    found = _PATTERNS.get(key)
+    if found is None:
+        if len(_PATTERNS) >= _PATTERNS_MAX:
+            _PATTERNS.clear()
+        gs, ss = g.decode("ascii"), s.decode("ascii")
+        found = _PATTERNS[key] = (_head_pattern(gs, ss), _tail_pattern(gs, "envelop" + kind.decode("ascii")),
+                                  b"</" + g + b":xmlBestand>")
+    return found
+
+
+def _prefixes(m: re.Match[bytes]) -> tuple[bytes, bytes] | None:
+    """The GGK and StUF prefixes the root declares, when it declares exactly these two namespaces
+    with two different prefixes (none of them reserved) and is itself in the GGK one."""
+    first, second = (m.group(3), m.group(5)), (m.group(6), m.group(8))
+    bound = {_NAMESPACES.get(uri): prefix for prefix, uri in (first, second)}
+    g, s = bound.get("ggk"), bound.get("stuf")
+    if g is None or s is None or g == s or g != m.group(1):
+        return None
+    if g[:3].lower() == b"xml" or s[:3].lower() == b"xml":
+        return None
+    return g, s
+
+
+# The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
+_DEPTH = 4
+_SYSTEEM = ("organisatie", "applicatie", "administratie", "gebruiker")
+
+
+def head(raw: bytes) -> Head | None:
+    """The Di01/Du01 `raw` read in its plain form, or None: not in that form (the full path decides)."""
+    if (type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH
+            or not raw.isascii()):
+        return None
+    pos = 0
+    if raw.startswith(xmlparse._UTF8_DECLS):
+        pos = raw.index(b"?>") + 2
+    start = _FIRST_TAG.match(raw, pos)
+    if start is None:
+        return None
+    m = _ROOT.match(raw, start.end())
+    if m is None:
+        return None
+    prefixes = _prefixes(m)
+    if prefixes is None:
+        return None
+    kind = m.group(2)
+    berichtcode = _CODES[kind]
+    head_re, tail_re, close = _patterns(prefixes[0], prefixes[1], kind)
+    h = head_re.match(raw, m.end())
+    if h is None or h.group("berichtcode").decode("ascii") != berichtcode:
+        return None
+    if (h.group("crossRefnummer") is None) != (berichtcode == "Di01"):  # KopDu01 has it, KopDi01 not
+        return None
+    begin = h.end()
+    end = raw.find(close, begin)
+    if end < 0 or tail_re.fullmatch(raw, end) is None:
+        return None
+    data = raw[begin:end]
+    try:
+        payload = binascii.a2b_base64(data, strict_mode=True)
+    except binascii.Error:
+        return None
+    if not schema.trailing_bits_ok(data):
+        return None
+    found = {name: value.decode("ascii") for name, value in h.groupdict().items() if value is not None}
+    systems = [{f: found[f"{party}_{f}"] for f in _SYSTEEM if f"{party}_{f}" in found}
+               for party in ("zender", "ontvanger")]
+    return Head(berichtcode, systems[0], systems[1], found, "xml", None, payload)
+
+
+_FIRST_TAG = re.compile(rb"[ \t\r\n]*(?=<)")
