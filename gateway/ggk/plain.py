@@ -48,7 +48,7 @@ def _element(prefix: str, name: str, value: str, group: str) -> str:
     return f"<{prefix}:{name}>(?P<{group}>{value})</{prefix}:{name}>{_W}"
 
 
-def _party(s: str, name: str) -> str:
+def _party_pattern(s: str, name: str) -> str:
     """zender / ontvanger: StUF:KetenPartij (organisatie, applicatie, administratie?, gebruiker?)."""
     return (
         f"<{s}:{name}>{_W}"
@@ -67,7 +67,7 @@ def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
     return re.compile((
         f"{_W}<{g}:stuurgegevens>{_W}"
         + _element(s, "berichtcode", "Di01|Du01", "berichtcode")
-        + _party(s, "zender") + _party(s, "ontvanger")
+        + _party_pattern(s, "zender") + _party_pattern(s, "ontvanger")
         + _element(s, "referentienummer", _UUID4, "referentienummer")
         + _element(s, "tijdstipBericht", "[0-9]{8,17}", "tijdstipBericht")
         + "(?:" + _element(s, "crossRefnummer", _UUID4, "crossRefnummer") + ")?"
@@ -79,6 +79,14 @@ def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
         + _element(g, "functieSubversie", versie, "functieSubversie")
         + f"<{g}:bericht>{_W}<{g}:xmlBestand>"
     ).encode("ascii"))
+
+
+_GROUPS = ("berichtcode", "zender_organisatie", "zender_applicatie", "zender_administratie", "zender_gebruiker",
+           "ontvanger_organisatie", "ontvanger_applicatie", "ontvanger_administratie", "ontvanger_gebruiker",
+           "referentienummer", "tijdstipBericht", "crossRefnummer", "functie", "applicatieVersie",
+           "applicatieSubversie", "functieVersie", "functieSubversie")
+if tuple(_head_pattern("G", "S").groupindex) != _GROUPS or _head_pattern("G", "S").groups != len(_GROUPS):
+    raise RuntimeError("plain: the head pattern's groups are not in the order head() reads them")
 
 
 def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
@@ -117,7 +125,6 @@ def _prefixes(m: re.Match[bytes]) -> tuple[bytes, bytes] | None:
 
 # The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
 _DEPTH = 4
-_SYSTEEM = ("organisatie", "applicatie", "administratie", "gebruiker")
 
 
 def head(raw: bytes) -> Head | None:
@@ -156,10 +163,24 @@ def head(raw: bytes) -> Head | None:
         return None
     if not schema.trailing_bits_ok(data):
         return None
-    found = {name: value.decode("ascii") for name, value in h.groupdict().items() if value is not None}
-    systems = [{f: found[f"{party}_{f}"] for f in _SYSTEEM if f"{party}_{f}" in found}
-               for party in ("zender", "ontvanger")]
-    return Head(berichtcode, systems[0], systems[1], found, "xml", None, payload)
+    (_, z_org, z_app, z_adm, z_geb, o_org, o_app, o_adm, o_geb, ref, tijdstip, cross, functie, app_v, app_sv,
+     f_v, f_sv) = [None if v is None else v.decode("ascii") for v in h.groups()]
+    top = {"referentienummer": ref, "tijdstipBericht": tijdstip, "functie": functie, "applicatieVersie": app_v,
+           "applicatieSubversie": app_sv, "functieVersie": f_v, "functieSubversie": f_sv}
+    if cross is not None:
+        top["crossRefnummer"] = cross
+    return Head(berichtcode, _party(z_org, z_app, z_adm, z_geb), _party(o_org, o_app, o_adm, o_geb), top, "xml",
+                None, payload)
+
+
+def _party(organisatie: str, applicatie: str, administratie: str | None, gebruiker: str | None) -> dict[str, str]:
+    """As read.head has it: the fields present (organisatie and applicatie always are here)."""
+    found = {"organisatie": organisatie, "applicatie": applicatie}
+    if administratie is not None:
+        found["administratie"] = administratie
+    if gebruiker is not None:
+        found["gebruiker"] = gebruiker
+    return found
 
 
 _FIRST_TAG = re.compile(rb"[ \t\r\n]*(?=<)")
