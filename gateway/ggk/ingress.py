@@ -15,6 +15,7 @@ the bare-message path, which reports it as it always did.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -274,19 +275,16 @@ def _four_digits(value: str) -> bool:
     return len(value) == 4 and value.isascii() and value.isdigit()
 
 
-def _fits_template(organisaties: tuple[str, str], cross: str, functie: str, versions: tuple[str, ...],
-                   applicatie: str) -> bool:
-    """Whether every value meets what our schema asks of its slot (organisatie at most 200
-    characters, UUID v4, versions of four digits, functie at most 30, applicatie 3 to 50) and is
-    text lxml would write unchanged; otherwise the Du01 is built as a tree and schema-checked."""
-    zender, ontvanger = organisaties
-    if not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
-            and _UUID4.fullmatch(cross) is not None and 3 <= len(applicatie) <= 50 and _plain(applicatie, 50)):
-        return False
-    for v in versions:
-        if not _four_digits(v):
-            return False
-    return True
+@functools.lru_cache(maxsize=16)
+def _app_pieces(naam: str, versie: str, subversie: str) -> tuple[bytes, bytes] | None:
+    """The template from zender.organisatie to ontvanger.organisatie and from functie to
+    functieVersie with the application's values in place (the same for every Du01 of one
+    application: checked and encoded once), or None when they do not fit (applicatie 3 to 50
+    characters of plain text, versions of four digits)."""
+    if not (3 <= len(naam) <= 50 and _plain(naam, 50) and _four_digits(versie) and _four_digits(subversie)):
+        return None
+    p = _PIECES
+    return p[1] + naam.encode() + p[2], p[7] + versie.encode() + p[8] + subversie.encode() + p[9]
 
 
 # Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)
@@ -317,15 +315,19 @@ def _built(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, fun
 
 def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
           payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
-    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip)."""
-    if not _fits_template((zender, ontvanger), cross, functie, (versie, subversie, app.versie, app.subversie),
-                          app.naam):
+    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip).
+    Every other value must meet what our schema asks of its slot (organisatie at most 200
+    characters, functie at most 30, crossRefnummer a UUID v4, versions of four digits) and be text
+    lxml writes unchanged; otherwise the Du01 is built as a tree and schema-checked."""
+    pieces = _app_pieces(app.naam, app.versie, app.subversie)
+    if (pieces is None or not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
+                               and _four_digits(versie) and _four_digits(subversie))
+            or _UUID4.fullmatch(cross) is None):
         return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
     p = _PIECES
     data = b"".join((
-        p[0], zender.encode(), p[1], app.naam.encode(), p[2], ontvanger.encode(), p[3], ref.encode(), p[4],
-        tijdstip.encode(), p[5], cross.encode(), p[6], functie.encode(), p[7], app.versie.encode(), p[8],
-        app.subversie.encode(), p[9], versie.encode(), p[10], subversie.encode(), p[11],
+        p[0], zender.encode(), pieces[0], ontvanger.encode(), p[3], ref.encode(), p[4], tijdstip.encode(), p[5],
+        cross.encode(), p[6], functie.encode(), pieces[1], versie.encode(), p[10], subversie.encode(), p[11],
         binascii.b2a_base64(payload, newline=False), p[12],
     ))
     if len(data) > MAX_ENVELOPE_BYTES:

@@ -150,12 +150,13 @@ def check(berichtcode: str, raw: bytes, bestand: str, bestandsnaam: str | None, 
                    f"{functie_subversie} but the payload's BerichtVersie/BerichtSubversie are "
                    f"{payload.versie}/{payload.subversie}")
     zender = (zender or "").strip()
-    signed_by_chain = berichtcode == "Du01" and zender in CHAIN_PARTIES
-    if zender != payload.sender and not signed_by_chain:
+    swapped = payload.swapped
+    sender, receiver = (payload.ontvanger, payload.afzender) if swapped else (payload.afzender, payload.ontvanger)
+    if zender != sender and not (berichtcode == "Du01" and zender in CHAIN_PARTIES):
         raise fail("ZENDER_MISMATCH", f"zender.organisatie is '{zender}' but the payload's sender "
                    f"(Header/{payload.field_of('sender')}) is '{payload.sender}'")
     ontvanger = (ontvanger or "").strip()
-    if ontvanger != payload.receiver:
+    if ontvanger != receiver:
         raise fail("ONTVANGER_MISMATCH", f"ontvanger.organisatie is '{ontvanger}' but the payload's "
                    f"receiver (Header/{payload.field_of('receiver')}) is '{payload.receiver}'")
     return payload

@@ -97,8 +97,9 @@ DECLINED = {
     "other declaration": lambda x: x.replace(b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0"?>'),
     "trailing comment": lambda x: x + b"<!-- x -->",
     "trailing text": lambda x: x + b"x",
-    "prefixes swapped": lambda x: x.replace(b'xmlns:StUF="http://www.egem', b'xmlns:StUF="http://www.stufstandaarden.nl/'
-                                             b'koppelvlak/ggk0210" xmlns:X="http://www.egem'),
+    "prefixes swapped": lambda x: x.replace(
+        b'xmlns:StUF="http://www.egem', b'xmlns:StUF="http://www.stufstandaarden.nl/koppelvlak/ggk0210" '
+        b'xmlns:X="http://www.egem'),
     "one prefix twice": lambda x: x.replace(b'xmlns:StUF="http://www.egem.nl/StUF/StUF0301"',
                                             b'xmlns:GGK="http://www.egem.nl/StUF/StUF0301"'),
     "reserved prefix": lambda x: x.replace(b"StUF", b"xmlStUF").replace(b"xmlStUF0301", b"StUF0301"),
@@ -110,12 +111,14 @@ DECLINED = {
     "applicatie of 51": lambda x: x.replace(b">iJwiWmoGateway<", b">" + b"a" * 51 + b"<"),
     "functie of 31": lambda x: x.replace(b">JW301<", b">" + b"J" * 31 + b"<"),
     "tijdstip of 7": lambda x: re.sub(rb"<StUF:tijdstipBericht>[0-9]+<", b"<StUF:tijdstipBericht>2026120<", x),
-    "tijdstip of 18": lambda x: re.sub(rb"<StUF:tijdstipBericht>[0-9]+<", b"<StUF:tijdstipBericht>" + b"1" * 18 + b"<", x),
+    "tijdstip of 18": lambda x: re.sub(rb"<StUF:tijdstipBericht>[0-9]+<",
+                                       b"<StUF:tijdstipBericht>" + b"1" * 18 + b"<", x),
     "upper-case reference": lambda x: re.sub(rb"<StUF:referentienummer>([^<]+)<",
                                              lambda m: b"<StUF:referentienummer>" + m.group(1).upper() + b"<", x),
     "version of 3": lambda x: x.replace(b"<GGK:functieVersie>0003", b"<GGK:functieVersie>003"),
     "crossRefnummer in a Di01": lambda x: x.replace(
-        b"<StUF:functie>", b"<StUF:crossRefnummer>" + ggk_corpus.UUID4.encode() + b"</StUF:crossRefnummer><StUF:functie>"),
+        b"<StUF:functie>",
+        b"<StUF:crossRefnummer>" + ggk_corpus.UUID4.encode() + b"</StUF:crossRefnummer><StUF:functie>"),
     "base64 padding": lambda x: x.replace(b"</GGK:xmlBestand>", b"=</GGK:xmlBestand>"),
     "base64 stray character": lambda x: x.replace(b"<GGK:xmlBestand>PD94", b"<GGK:xmlBestand>PD9*"),
     "element missing": lambda x: x.replace(b"<GGK:applicatieSubversie>0000</GGK:applicatieSubversie>", b""),
@@ -147,7 +150,8 @@ PLAIN_CHANGES = {
         b"StUF:", b"s-1.x:").replace(b"xmlns:StUF", b"xmlns:s-1.x"),
     "declarations in the other order, single quotes": lambda x: x.replace(
         b'xmlns:StUF="http://www.egem.nl/StUF/StUF0301" xmlns:GGK="http://www.stufstandaarden.nl/koppelvlak/ggk0210"',
-        b"xmlns:GGK='http://www.stufstandaarden.nl/koppelvlak/ggk0210'\n\txmlns:StUF='http://www.egem.nl/StUF/StUF0301'"),
+        b"xmlns:GGK='http://www.stufstandaarden.nl/koppelvlak/ggk0210'\n\t"
+        b"xmlns:StUF='http://www.egem.nl/StUF/StUF0301'"),
     "no whitespace": lambda x: b"".join(line.strip() for line in x.splitlines()),
     "optional party fields": lambda x: x.replace(
         b"<StUF:applicatie>GGk</StUF:applicatie>",
@@ -179,7 +183,8 @@ _WS = st.sampled_from(["", " ", "\n  ", "\t", "\r\n"])
        tijdstip=st.one_of(st.from_regex(r"[0-9]{8,17}", fullmatch=True),
                           st.text(st.sampled_from(list("0123456789a ")), max_size=19)),
        extra=st.one_of(st.none(), _TEXT), ws=_WS, prefix=st.sampled_from(["GGK", "g", "xml", "StUF", "_a.b-c"]),
-       cross=st.booleans(), payload=st.sampled_from([base64.b64encode(JW301).decode(), "QUJD", "QUI=", "QUJ=", "", "Q"]))
+       cross=st.booleans(),
+       payload=st.sampled_from([base64.b64encode(JW301).decode(), "QUJD", "QUI=", "QUJ=", "", "Q"]))
 def test_generated_envelopes(org, app, functie, tijdstip, extra, ws, prefix, cross, payload):
     """Values and layouts from a wide alphabet, written into the envelope as they are (so also
     malformed ones): whatever plain.head takes, the full path takes with the same values."""
