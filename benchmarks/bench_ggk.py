@@ -1,6 +1,7 @@
-"""What a StUF-GGk envelope costs: `ggk.unwrap` (envelope parse, our schema, base64, payload parse,
-detection, envelope rules) and `ggk.wrap` (payload parse, detection, build, schema check),
-against parsing the bare message with the hardened parser (xmlparse.parse) in the same run.
+"""What a StUF-GGk envelope costs: `ggk.unwrap` (the envelope read in its plain form, or parsed and
+checked against our schema; base64, payload parse, detection, envelope rules) and `ggk.wrap`
+(payload parse, detection, build, schema check), against parsing the bare message with the
+hardened parser (xmlparse.parse) in the same run.
 
 The payload parse inside unwrap replaces the bare message's own parse in the pipeline, so what an
 envelope adds is unwrap - parse; the last column puts that next to `validate_bytes` (XSD and
@@ -74,9 +75,9 @@ def ggk_envelope(ctx: RunContext) -> Result:
     worst = max(rows, key=lambda r: r["unwrap / parse"])
     added = max(float(r["added by envelope / validate_bytes"].rstrip("%")) for r in rows)
     return Result(
-        measured="Per message: ggk.unwrap of its Di01 (envelope parse with the hardened parser, our "
-        "envelope schema, strict base64 decode, payload parse and detection, functie/version/party "
-        "checks) and ggk.wrap of the bare message (parse, detect, build, schema check of the result); "
+        measured="Per message: ggk.unwrap of its Di01 (the envelope read in its plain form without a tree, "
+        "gateway.ggk.plain, as the pipeline's receive path reads it; strict base64 decode, payload parse and "
+        "detection, functie/version/party checks) and ggk.wrap of the bare message (parse, detect, build, schema check of the result); "
         "for context validate_bytes of the bare message (XSD + in-message rules). In-process, median "
         "of round-robin repeats.",
         baseline=BASELINE + " of the same bare message",
