@@ -77,9 +77,9 @@ def ggk_envelope(ctx: RunContext) -> Result:
     return Result(
         measured="Per message: ggk.unwrap of its Di01 (the envelope read in its plain form without a tree, "
         "gateway.ggk.plain, as the pipeline's receive path reads it; strict base64 decode, payload parse and "
-        "detection, functie/version/party checks) and ggk.wrap of the bare message (parse, detect, build, schema check of the result); "
-        "for context validate_bytes of the bare message (XSD + in-message rules). In-process, median "
-        "of round-robin repeats.",
+        "detection, functie/version/party checks) and ggk.wrap of the bare message (parse, detect, build, "
+        "schema check of the result); for context validate_bytes of the bare message (XSD + in-message "
+        "rules). In-process, median of round-robin repeats.",
         baseline=BASELINE + " of the same bare message",
         ratio_meaning="subject time / baseline time (1.0 = as fast as parsing the bare message); the "
         "last column is (unwrap - parse bare) / validate_bytes: what the envelope adds to the cheapest "
