@@ -35,10 +35,12 @@ _TEXT = r"[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"  # printable ASCII but & < >
 _UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _NCNAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
 
-_ROOT = re.compile(
+# The prolog (one of the XML declarations xmlparse._UTF8_DECLS lists, or none) and the root's start tag.
+_START = re.compile(
+    rb"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
     rb"<(" + _NCNAME + rb"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
-    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\4"
-    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\7[ \t\r\n]*>"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\5"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
 )
 _CODES = {b"Heenbericht-ggk_Di01": "Di01", b"Retourbericht-ggk_Du01": "Du01"}
 _NAMESPACES = {NS_GGK.encode(): "ggk", NS_STUF.encode(): "stuf"}
@@ -94,33 +96,23 @@ def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
         f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}".encode("ascii"))
 
 
-_PATTERNS: dict[tuple[bytes, bytes, bytes], tuple[re.Pattern[bytes], re.Pattern[bytes], bytes]] = {}
-_PATTERNS_MAX = 32  # prefixes come from outside: keep the cache bounded
+_Start = tuple[str, re.Pattern[bytes], re.Pattern[bytes], bytes]
+# root start tag (prefix, kind, and the two declarations) -> (berichtcode, head pattern, tail pattern,
+# the payload's end tag), or None: not the plain form
+_STARTS: dict[tuple[bytes, ...], _Start | None] = {}
+_STARTS_MAX = 32  # prefixes come from outside: keep the cache bounded
 
 
-def _patterns(g: bytes, s: bytes, kind: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes], bytes]:
-    key = (g, s, kind)
-    found = _PATTERNS.get(key)
-    if found is None:
-        if len(_PATTERNS) >= _PATTERNS_MAX:
-            _PATTERNS.clear()
-        gs, ss = g.decode("ascii"), s.decode("ascii")
-        found = _PATTERNS[key] = (_head_pattern(gs, ss), _tail_pattern(gs, "envelop" + kind.decode("ascii")),
-                                  b"</" + g + b":xmlBestand>")
-    return found
-
-
-def _prefixes(m: re.Match[bytes]) -> tuple[bytes, bytes] | None:
-    """The GGK and StUF prefixes the root declares, when it declares exactly these two namespaces
-    with two different prefixes (none of them reserved) and is itself in the GGK one."""
-    first, second = (m.group(3), m.group(5)), (m.group(6), m.group(8))
-    bound = {_NAMESPACES.get(uri): prefix for prefix, uri in (first, second)}
+def _start(key: tuple[bytes, ...]) -> _Start | None:
+    """For a root in the GGK namespace that declares exactly the GGK and StUF namespaces, with two
+    different prefixes (none of them reserved): what reads the rest."""
+    root, kind, p1, uri1, p2, uri2 = key
+    bound = {_NAMESPACES.get(uri1): p1, _NAMESPACES.get(uri2): p2}
     g, s = bound.get("ggk"), bound.get("stuf")
-    if g is None or s is None or g == s or g != m.group(1):
+    if g is None or s is None or g == s or g != root or g[:3].lower() == b"xml" or s[:3].lower() == b"xml":
         return None
-    if g[:3].lower() == b"xml" or s[:3].lower() == b"xml":
-        return None
-    return g, s
+    gs, ss, ks = g.decode("ascii"), s.decode("ascii"), kind.decode("ascii")
+    return _CODES[kind], _head_pattern(gs, ss), _tail_pattern(gs, "envelop" + ks), b"</" + g + b":xmlBestand>"
 
 
 # The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
@@ -132,21 +124,19 @@ def head(raw: bytes) -> Head | None:
     if (type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH
             or not raw.isascii()):
         return None
-    pos = 0
-    if raw.startswith(xmlparse._UTF8_DECLS):
-        pos = raw.index(b"?>") + 2
-    start = _FIRST_TAG.match(raw, pos)
-    if start is None:
-        return None
-    m = _ROOT.match(raw, start.end())
+    m = _START.match(raw)
     if m is None:
         return None
-    prefixes = _prefixes(m)
-    if prefixes is None:
+    key = m.group(2, 3, 4, 6, 7, 9)
+    try:
+        start = _STARTS[key]
+    except KeyError:
+        if len(_STARTS) >= _STARTS_MAX:
+            _STARTS.clear()
+        start = _STARTS[key] = _start(key)
+    if start is None:
         return None
-    kind = m.group(2)
-    berichtcode = _CODES[kind]
-    head_re, tail_re, close = _patterns(prefixes[0], prefixes[1], kind)
+    berichtcode, head_re, tail_re, close = start
     h = head_re.match(raw, m.end())
     if h is None or h.group("berichtcode").decode("ascii") != berichtcode:
         return None
@@ -182,5 +172,3 @@ def _party(organisatie: str, applicatie: str, administratie: str | None, gebruik
         found["gebruiker"] = gebruiker
     return found
 
-
-_FIRST_TAG = re.compile(rb"[ \t\r\n]*(?=<)")

@@ -206,3 +206,16 @@ def test_generated_envelopes(org, app, functie, tijdstip, extra, ws, prefix, cro
         f"</{g}:envelopHeenbericht-ggk_Di01>{ws}"
     ).encode("utf-8")
     _agrees(xml)
+
+
+def test_the_declarations_taken_are_those_the_hardened_parser_knows_at_a_glance():
+    """plain's prolog: one of xmlparse._UTF8_DECLS (the parser's plain prolog), or none."""
+    from gateway import xmlparse
+
+    body = DI01[DI01.index(b"?>") + 2:]
+    for decl in xmlparse._UTF8_DECLS:
+        assert _agrees(decl + body), decl
+    for decl in (b"<?xml version='1.0' encoding=\"UTF-8\"?>", b"<?xml version='1.0'?>",
+                 b"<?xml version='1.1' encoding='UTF-8'?>", b"<?xml version='1.0' encoding='utf8'?>",
+                 b"<?xml version='1.0' encoding='UTF-8' standalone='no'?>", b" <?xml version='1.0' encoding='UTF-8'?>"):
+        assert plain.head(decl + body) is None, decl
