@@ -161,8 +161,9 @@ class Received:
 def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | None:
     """None for a bare message; the opened envelope otherwise. Raises EnvelopeError.
 
-    The envelope is parsed once: its root tells an envelope from a bare message that merely
-    mentions a StUF namespace (is_envelope's answer, without a second parser on the same bytes)."""
+    An envelope in the plain form (gateway.ggk.plain) is read without a tree. Any other is parsed
+    once: its root tells an envelope from a bare message that merely mentions a StUF namespace
+    (is_envelope's answer, without a second parser on the same bytes), our schema checks it."""
     if not any(mark in raw for mark in _MARKS):
         return None
     h = plain.head(raw)  # the form nearly every envelope has, read without a tree; None: the full path
