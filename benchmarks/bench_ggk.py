@@ -151,14 +151,15 @@ def ggk_pipeline(ctx: RunContext) -> Result:
         "alternating subjects, median per message.",
         baseline=PIPELINE_BASELINE,
         ratio_meaning="enveloped time / bare time (issue 17 target: at most 1.10); the CPU column is the same "
-        "ratio of the thread's CPU time, which other processes on a shared machine do not stretch",
+        "ratio of the thread's CPU time, which other processes on a shared machine stretch less (not "
+        "waiting for a core, though still sharing its caches)",
         columns=list(rows[0]),
         rows=rows,
         headline=f"an enveloped message costs up to {worst['enveloped / bare']}x the bare one "
         f"({worst['message']}; {worst['enveloped / bare (CPU)']}x in CPU time); target at most 1.10",
         notes=["Wall time on a loaded machine moves by several hundredths between runs (other processes take "
-               "the core in the middle of a message); the CPU-time ratio moves less. Neither counts waiting "
-               "for the disk, which SQLite's WAL mode (synchronous=NORMAL) does not do per commit."],
+               "the core in the middle of a message); the CPU-time ratio moves less, but still some. Neither "
+               "counts waiting for the disk, which SQLite's WAL mode (synchronous=NORMAL) does not do per commit."],
     )
 
 
