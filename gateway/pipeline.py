@@ -455,7 +455,7 @@ class Pipeline:
               retour_mtype: MessageType | None) -> plan.EnvelopeAnswer | None:
         """The retour of a heenbericht that came in a Di01, in its Du01 (a Du01 received carries
         a retour itself and gets none). It goes out instead of the bare retour (plan.retour_rows)."""
-        if envelope is None or retour is None or retour_mtype is None or envelope.envelope.berichtcode != "Di01":
+        if envelope is None or retour is None or retour_mtype is None or envelope.berichtcode != "Di01":
             return None
         xml, ref = ingress.retour_du01(envelope, retour, retour_mtype)
         return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer)

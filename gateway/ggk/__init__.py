@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gateway.ggk import plain
 from gateway.ggk.build import bv03, envelope, fo01, fo03, new_reference, wrap, wrap_retour
 from gateway.ggk.errors import CODES, EnvelopeError, GgkError, fail
 from gateway.ggk.model import Application, Bevestiging, Envelope, Fout, Stuurgegevens, Systeem
@@ -38,7 +39,12 @@ class Opened:
 
 def unwrap(raw: bytes, registry: SchemaRegistry | None = None) -> Opened:
     """A Di01 or Du01 opened: envelope checked, payload decoded, parsed and matched against it.
-    Raises EnvelopeError (a Fo01/Fo03/Bv03 is not an envelope with a payload: NOT_AN_ENVELOPE)."""
+    Raises EnvelopeError (a Fo01/Fo03/Bv03 is not an envelope with a payload: NOT_AN_ENVELOPE).
+    An envelope in the plain form is read as the receive path reads it (gateway.ggk.plain)."""
+    head = plain.head(raw)
+    if head is not None:
+        envelope = head.envelope()
+        return Opened(envelope, open_payload(envelope, registry))
     message = read(raw)
     if not isinstance(message, Envelope):
         raise fail("NOT_AN_ENVELOPE", f"a {message.berichtcode} carries no payload; expected a Di01 or Du01")

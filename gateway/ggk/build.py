@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -50,10 +51,24 @@ def new_reference() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_SECOND = timedelta(seconds=1)
+# (start, end, text) of the last UTC second written: every retour of that second has the same
+# tijdstipBericht, so the time zone conversion is done once a second, not once a message.
+_last_second: tuple[datetime, datetime, str] | None = None
+
+
 def tijdstip() -> str:
     """tijdstipBericht: yyyymmddhhmmss in Dutch local time (as strftime("%Y%m%d%H%M%S"), cheaper)."""
-    t = clock.now().astimezone(clock.NL)
-    return "%04d%02d%02d%02d%02d%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
+    global _last_second
+    now = clock.now()
+    last = _last_second
+    if last is not None and last[0] <= now < last[1]:
+        return last[2]
+    t = now.astimezone(clock.NL)
+    text = "%04d%02d%02d%02d%02d%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
+    start = now.replace(microsecond=0)  # a UTC second lies within one Dutch second
+    _last_second = (start, start + _SECOND, text)
+    return text
 
 
 def _sub(parent: etree._Element, ns: str, name: str, value: str | None = None) -> etree._Element:

@@ -15,18 +15,17 @@ the bare-message path, which reports it as it always did.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import MessageType
-from gateway.ggk import build
+from gateway.ggk import build, plain
 from gateway.ggk.errors import EnvelopeError, fail
 from gateway.ggk.model import (
     CHAIN_PARTIES,
@@ -38,8 +37,8 @@ from gateway.ggk.model import (
     Stuurgegevens,
     Systeem,
 )
-from gateway.ggk.payload import Payload, open_payload
-from gateway.ggk.read import MAX_ENVELOPE_BYTES, parse_root, read_root
+from gateway.ggk.payload import Payload, check
+from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head, check_root, head, parse_root
 
 if TYPE_CHECKING:
     from schemas.registry import SchemaRegistry
@@ -75,40 +74,61 @@ def is_envelope(raw: bytes) -> bool:
     return root_namespace(raw) in _NAMESPACES
 
 
-@dataclass
 class Received:
-    """A checked Di01/Du01 as received, and its payload parsed and identified."""
+    """A checked Di01/Du01 as received (`head`: its fields), and its payload parsed and identified.
+    `envelope` is the typed Envelope, built when asked for (the receive path reads `head`)."""
 
-    raw: bytes
-    envelope: Envelope
-    payload: Payload
-    # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
-    recheck_reference: bool = False
+    __slots__ = ("raw", "head", "payload", "recheck_reference", "_sha256", "_envelope")
 
-    @cached_property
+    def __init__(self, raw: bytes, head: Head, payload: Payload) -> None:
+        self.raw = raw
+        self.head = head
+        self.payload = payload
+        # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
+        self.recheck_reference = False
+        self._sha256: str | None = None
+        self._envelope: Envelope | None = None
+
+    @property
+    def envelope(self) -> Envelope:
+        if self._envelope is None:
+            self._envelope = self.head.envelope()
+        return self._envelope
+
+    @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.raw).hexdigest()
+        return self._sha256
+
+    @property
+    def berichtcode(self) -> str:
+        return self.head.berichtcode
 
     @property
     def zender(self) -> str:
-        return (self.envelope.stuurgegevens.zender.organisatie or "").strip()
+        return (self.head.zender.get("organisatie") or "").strip()
+
+    @property
+    def ontvanger(self) -> str:
+        return (self.head.ontvanger.get("organisatie") or "").strip()
 
     @property
     def referentienummer(self) -> str:
-        return self.envelope.stuurgegevens.referentienummer
+        return self.head.referentienummer
 
     def summary(self, answer_code: str | None = None, answer_referentienummer: str | None = None) -> dict[str, Any]:
         """The `envelope` object of the API's answer."""
-        sg, p = self.envelope.stuurgegevens, self.envelope.parameters
+        h = self.head
         return {
-            "berichtcode": self.envelope.berichtcode,
-            "referentienummer": sg.referentienummer,
-            "cross_refnummer": sg.cross_refnummer,
-            "zender": sg.zender.organisatie,
-            "ontvanger": sg.ontvanger.organisatie,
-            "functie": sg.functie,
-            "functie_versie": p.functie_versie,
-            "functie_subversie": p.functie_subversie,
+            "berichtcode": h.berichtcode,
+            "referentienummer": h.referentienummer,
+            "cross_refnummer": h.cross_refnummer,
+            "zender": h.zender.get("organisatie"),
+            "ontvanger": h.ontvanger.get("organisatie"),
+            "functie": h.functie,
+            "functie_versie": h.functie_versie,
+            "functie_subversie": h.functie_subversie,
             "answer": answer_code,
             "answer_referentienummer": answer_referentienummer,
         }
@@ -116,20 +136,20 @@ class Received:
     def row(self, answer: bytes | None = None, answer_code: str | None = None,
             answer_referentienummer: str | None = None) -> dict[str, Any]:
         """The store's message_envelopes row (without message_id)."""
-        sg, p = self.envelope.stuurgegevens, self.envelope.parameters
+        h = self.head
         return {
-            "berichtcode": self.envelope.berichtcode,
+            "berichtcode": h.berichtcode,
             "zender": self.zender,
-            "zender_applicatie": sg.zender.applicatie,
-            "ontvanger": sg.ontvanger.organisatie,
-            "referentienummer": sg.referentienummer,
-            "cross_refnummer": sg.cross_refnummer,
-            "functie": sg.functie,
-            "functie_versie": p.functie_versie,
-            "functie_subversie": p.functie_subversie,
-            "applicatie_versie": p.applicatie_versie,
-            "applicatie_subversie": p.applicatie_subversie,
-            "tijdstip_bericht": sg.tijdstip_bericht,
+            "zender_applicatie": h.zender.get("applicatie", ""),
+            "ontvanger": h.ontvanger.get("organisatie"),
+            "referentienummer": h.referentienummer,
+            "cross_refnummer": h.cross_refnummer,
+            "functie": h.functie,
+            "functie_versie": h.functie_versie,
+            "functie_subversie": h.functie_subversie,
+            "applicatie_versie": h.applicatie_versie,
+            "applicatie_subversie": h.applicatie_subversie,
+            "tijdstip_bericht": h.tijdstip_bericht,
             "envelope": self.raw,
             "envelope_sha256": self.sha256,
             "answer": answer,
@@ -141,25 +161,29 @@ class Received:
 def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | None:
     """None for a bare message; the opened envelope otherwise. Raises EnvelopeError.
 
-    The envelope is parsed once: its root tells an envelope from a bare message that merely
-    mentions a StUF namespace (is_envelope's answer, without a second parser on the same bytes)."""
+    An envelope in the plain form (gateway.ggk.plain) is read without a tree. Any other is parsed
+    once: its root tells an envelope from a bare message that merely mentions a StUF namespace
+    (is_envelope's answer, without a second parser on the same bytes), our schema checks it."""
     if not any(mark in raw for mark in _MARKS):
         return None
-    try:
-        root = parse_root(raw)
-    except EnvelopeError:
-        if root_namespace(raw) not in _NAMESPACES:
-            return None  # not an envelope that fails to parse: the bare path reports it
-        raise
-    tag = root.tag if isinstance(root.tag, str) else ""
-    if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
-        return None
-    message = read_root(root)
-    if not isinstance(message, Envelope):
-        from gateway.ggk.errors import fail
-
-        raise fail("NOT_AN_ENVELOPE", f"a {message.berichtcode} carries no message; send a Di01 or Du01")
-    return Received(bytes(raw), message, open_payload(message, registry))
+    h = plain.head(raw)  # the form nearly every envelope has, read without a tree; None: the full path
+    if h is None:
+        try:
+            root = parse_root(raw)
+        except EnvelopeError:
+            if root_namespace(raw) not in _NAMESPACES:
+                return None  # not an envelope that fails to parse: the bare path reports it
+            raise
+        tag = root.tag if isinstance(root.tag, str) else ""
+        if not tag.startswith("{") or tag[1:].partition("}")[0] not in _NAMESPACES:
+            return None
+        berichtcode = check_root(root)
+        if berichtcode not in ("Di01", "Du01"):
+            raise fail("NOT_AN_ENVELOPE", f"a {berichtcode} carries no message; send a Di01 or Du01")
+        h = head(root, berichtcode)
+    payload = check(h.berichtcode, h.payload, h.bestand, h.bestandsnaam, h.functie, h.functie_versie,
+                    h.functie_subversie, h.zender.get("organisatie"), h.ontvanger.get("organisatie"), registry)
+    return Received(bytes(raw), h, payload)
 
 
 def check_zender(received: Received, party: Party | None) -> None:
@@ -169,7 +193,7 @@ def check_zender(received: Received, party: Party | None) -> None:
     if party is None:
         return
     zender = received.zender
-    if received.envelope.berichtcode == "Du01" and zender in CHAIN_PARTIES:
+    if received.berichtcode == "Du01" and zender in CHAIN_PARTIES:
         return
     if zender != party.party_id:
         raise Refused(
@@ -184,18 +208,14 @@ def check_ontvanger(received: Received, known: Callable[[str], bool]) -> None:
     """IB210: stuurgegevens.ontvanger.organisatie must be a party this gateway serves (a known,
     not revoked party; `known` asks the store). The payload's receiver is the same organisation
     (ONTVANGER_MISMATCH), so a message for a stranger is refused before anything is stored."""
-    ontvanger = (received.envelope.stuurgegevens.ontvanger.organisatie or "").strip()
+    ontvanger = received.ontvanger
     if not known(ontvanger):
-        from gateway.ggk.errors import fail
-
         raise fail("ONTVANGER_UNKNOWN",
                    f"stuurgegevens.ontvanger.organisatie {ontvanger or '(empty)'} is not an organisation "
                    "this gateway serves", path="/stuurgegevens/ontvanger/organisatie")
 
 
 def reused(code_text: str) -> EnvelopeError:
-    from gateway.ggk.errors import fail
-
     return fail("REFERENCE_REUSED", code_text, path="/stuurgegevens/referentienummer")
 
 
@@ -256,19 +276,16 @@ def _four_digits(value: str) -> bool:
     return len(value) == 4 and value.isascii() and value.isdigit()
 
 
-def _fits_template(organisaties: tuple[str, str], cross: str, functie: str, versions: tuple[str, ...],
-                   applicatie: str) -> bool:
-    """Whether every value meets what our schema asks of its slot (organisatie at most 200
-    characters, UUID v4, versions of four digits, functie at most 30, applicatie 3 to 50) and is
-    text lxml would write unchanged; otherwise the Du01 is built as a tree and schema-checked."""
-    zender, ontvanger = organisaties
-    if not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
-            and _UUID4.fullmatch(cross) is not None and 3 <= len(applicatie) <= 50 and _plain(applicatie, 50)):
-        return False
-    for v in versions:
-        if not _four_digits(v):
-            return False
-    return True
+@functools.lru_cache(maxsize=16)
+def _app_pieces(naam: str, versie: str, subversie: str) -> tuple[bytes, bytes] | None:
+    """The template from zender.organisatie to ontvanger.organisatie and from functie to
+    functieVersie with the application's values in place (the same for every Du01 of one
+    application: checked and encoded once), or None when they do not fit (applicatie 3 to 50
+    characters of plain text, versions of four digits)."""
+    if not (3 <= len(naam) <= 50 and _plain(naam, 50) and _four_digits(versie) and _four_digits(subversie)):
+        return None
+    p = _PIECES
+    return p[1] + naam.encode() + p[2], p[7] + versie.encode() + p[8] + subversie.encode() + p[9]
 
 
 # Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)
@@ -280,20 +297,38 @@ def du01_bytes(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str,
                payload: bytes, versie: str, subversie: str,
                app: Application = build.DEFAULT_APPLICATION) -> bytes:
     """A Du01 (xmlBestand) equal to build.envelope's for these values."""
-    if not _fits_template((zender, ontvanger), cross, functie, (versie, subversie, app.versie, app.subversie),
-                          app.naam) or _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
-        sg = Stuurgegevens(
-            berichtcode="Du01",
-            zender=Systeem(organisatie=zender, applicatie=app.naam),
-            ontvanger=Systeem(organisatie=ontvanger, applicatie=GGK_APPLICATIE),
-            referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
-        )
-        return build.envelope(sg, app, payload, versie, subversie)
+    if _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
+        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+    return _du01(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+
+
+def _built(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
+           payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
+    """The Du01 built as a tree and checked against our schema (build.envelope)."""
+    sg = Stuurgegevens(
+        berichtcode="Du01",
+        zender=Systeem(organisatie=zender, applicatie=app.naam),
+        ontvanger=Systeem(organisatie=ontvanger, applicatie=GGK_APPLICATIE),
+        referentienummer=ref, tijdstip_bericht=tijdstip, cross_refnummer=cross, functie=functie,
+    )
+    return build.envelope(sg, app, payload, versie, subversie)
+
+
+def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
+          payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
+    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip).
+    Every other value must meet what our schema asks of its slot (organisatie at most 200
+    characters, functie at most 30, crossRefnummer a UUID v4, versions of four digits) and be text
+    lxml writes unchanged; otherwise the Du01 is built as a tree and schema-checked."""
+    pieces = _app_pieces(app.naam, app.versie, app.subversie)
+    if (pieces is None or not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
+                               and _four_digits(versie) and _four_digits(subversie))
+            or _UUID4.fullmatch(cross) is None):
+        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
     p = _PIECES
     data = b"".join((
-        p[0], zender.encode(), p[1], app.naam.encode(), p[2], ontvanger.encode(), p[3], ref.encode(), p[4],
-        tijdstip.encode(), p[5], cross.encode(), p[6], functie.encode(), p[7], app.versie.encode(), p[8],
-        app.subversie.encode(), p[9], versie.encode(), p[10], subversie.encode(), p[11],
+        p[0], zender.encode(), pieces[0], ontvanger.encode(), p[3], ref.encode(), p[4], tijdstip.encode(), p[5],
+        cross.encode(), p[6], functie.encode(), pieces[1], versie.encode(), p[10], subversie.encode(), p[11],
         binascii.b2a_base64(payload, newline=False), p[12],
     ))
     if len(data) > MAX_ENVELOPE_BYTES:
@@ -307,11 +342,11 @@ def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple
     Du01's reference. Built from what is known (the pipeline built the retour from this payload:
     its parties are the heenbericht's, reversed; its versions the same) instead of reading the
     retour again. Every value comes from the checked Di01 and payload or from the gateway itself;
-    `du01_bytes` still sends a value its template cannot vouch for through the schema-checked builder."""
+    the template still sends a value it cannot vouch for through the schema-checked builder."""
     p = received.payload
     ref = build.new_reference()
-    data = du01_bytes(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
-                      retour, p.versie, p.subversie)
+    data = _du01(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
+                 retour, p.versie, p.subversie, build.DEFAULT_APPLICATION)
     return data, ref
 
 

@@ -27,7 +27,7 @@ from gateway import detect, xmlparse
 from gateway.catalog import MessageType
 from gateway.ggk.errors import fail
 from gateway.ggk.model import CHAIN_PARTIES, Envelope
-from validators.paths import child, text
+from validators.paths import _LOCAL, child, local_name, text
 
 if TYPE_CHECKING:
     from schemas.registry import SchemaRegistry
@@ -75,6 +75,26 @@ def versions(header: etree._Element | None) -> tuple[str, str]:
     return _version(text(child(header, "BerichtVersie"))), _version(text(child(header, "BerichtSubversie")))
 
 
+_HEADER_FIELDS = ("BerichtVersie", "BerichtSubversie", "Afzender", "Ontvanger")
+
+
+def _header_texts(header: etree._Element | None) -> dict[str, str | None]:
+    """The texts of the first BerichtVersie, BerichtSubversie, Afzender and Ontvanger children of
+    the Header (any namespace, as `child` finds them), in one pass that stops once all four are
+    found: they come fifth at the latest in a Header as the XSD orders it."""
+    found: dict[str, str | None] = {}
+    if header is None:
+        return found
+    names = _LOCAL
+    for c in header.iterchildren(etree.Element):
+        name = names.get(c.tag) or local_name(c)
+        if name in _HEADER_FIELDS and name not in found:
+            found[name] = c.text
+            if len(found) == 4:
+                break
+    return found
+
+
 def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope)."""
     too_big = xmlparse.size_issue(len(raw))
@@ -88,45 +108,55 @@ def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     if not found.ok:
         first = found.issues[0]
         raise fail("PAYLOAD_UNKNOWN", f"payload: {first.text}", line=first.line)
-    header = child(parsed.root, "Header")
-    versie, subversie = versions(header)
+    fields = _header_texts(child(parsed.root, "Header"))
     return Payload(
         raw=bytes(raw),
         root=parsed.root,
         mtype=found.mtype,
-        afzender=(text(child(header, "Afzender")) or "").strip(),
-        ontvanger=(text(child(header, "Ontvanger")) or "").strip(),
-        versie=versie,
-        subversie=subversie,
+        afzender=(fields.get("Afzender") or "").strip(),
+        ontvanger=(fields.get("Ontvanger") or "").strip(),
+        versie=_version(fields.get("BerichtVersie")),
+        subversie=_version(fields.get("BerichtSubversie")),
     )
 
 
 def open_payload(envelope: Envelope, registry: SchemaRegistry | None = None) -> Payload:
     """The envelope's payload as a message, checked against the envelope. Raises EnvelopeError."""
     sg, params = envelope.stuurgegevens, envelope.parameters
-    if params.bestand != "xml":
-        raise fail("PAYLOAD_UNKNOWN", f"the payload is a tekstBestand ('{params.bestandsnaam}'), "
+    return check(envelope.berichtcode, envelope.payload, params.bestand, params.bestandsnaam, sg.functie,
+                 params.functie_versie, params.functie_subversie, sg.zender.organisatie,
+                 sg.ontvanger.organisatie, registry)
+
+
+def check(berichtcode: str, raw: bytes, bestand: str, bestandsnaam: str | None, functie: str | None,
+          functie_versie: str, functie_subversie: str, zender: str | None, ontvanger: str | None,
+          registry: SchemaRegistry | None = None) -> Payload:
+    """`open_payload` from the envelope's values (the receive path reads them without building
+    the typed Envelope). Raises EnvelopeError."""
+    if bestand != "xml":
+        raise fail("PAYLOAD_UNKNOWN", f"the payload is a tekstBestand ('{bestandsnaam}'), "
                    "not an iJw/iWmo message (those travel as xmlBestand)")
-    payload = message(envelope.payload, registry)
+    payload = message(raw, registry)
     code = payload.mtype.code
-    if sg.functie != code:
-        raise fail("FUNCTIE_MISMATCH", f"stuurgegevens.functie is '{sg.functie}' but the payload is a {code}")
+    if functie != code:
+        raise fail("FUNCTIE_MISMATCH", f"stuurgegevens.functie is '{functie}' but the payload is a {code}")
     retour = payload.mtype.kind != "heen"
-    if envelope.berichtcode == "Di01" and retour:
+    if berichtcode == "Di01" and retour:
         raise fail("FUNCTIE_MISMATCH", f"a {code} is a retourbericht: it travels in a ggk0210-Du01, not a Di01")
-    if envelope.berichtcode == "Du01" and not retour:
+    if berichtcode == "Du01" and not retour:
         raise fail("FUNCTIE_MISMATCH", f"a {code} is a heenbericht: it travels in a ggk0210-Di01, not a Du01")
-    if (params.functie_versie, params.functie_subversie) != (payload.versie, payload.subversie):
-        raise fail("VERSIE_MISMATCH", f"functieVersie/functieSubversie are {params.functie_versie}/"
-                   f"{params.functie_subversie} but the payload's BerichtVersie/BerichtSubversie are "
+    if (functie_versie, functie_subversie) != (payload.versie, payload.subversie):
+        raise fail("VERSIE_MISMATCH", f"functieVersie/functieSubversie are {functie_versie}/"
+                   f"{functie_subversie} but the payload's BerichtVersie/BerichtSubversie are "
                    f"{payload.versie}/{payload.subversie}")
-    zender = (sg.zender.organisatie or "").strip()
-    signed_by_chain = envelope.berichtcode == "Du01" and zender in CHAIN_PARTIES
-    if zender != payload.sender and not signed_by_chain:
+    zender = (zender or "").strip()
+    swapped = payload.swapped
+    sender, receiver = (payload.ontvanger, payload.afzender) if swapped else (payload.afzender, payload.ontvanger)
+    if zender != sender and not (berichtcode == "Du01" and zender in CHAIN_PARTIES):
         raise fail("ZENDER_MISMATCH", f"zender.organisatie is '{zender}' but the payload's sender "
                    f"(Header/{payload.field_of('sender')}) is '{payload.sender}'")
-    ontvanger = (sg.ontvanger.organisatie or "").strip()
-    if ontvanger != payload.receiver:
+    ontvanger = (ontvanger or "").strip()
+    if ontvanger != receiver:
         raise fail("ONTVANGER_MISMATCH", f"ontvanger.organisatie is '{ontvanger}' but the payload's "
                    f"receiver (Header/{payload.field_of('receiver')}) is '{payload.receiver}'")
     return payload

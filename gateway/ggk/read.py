@@ -116,14 +116,69 @@ def _payload_findings(root: etree._Element) -> list[GgkError]:
 _SYSTEEM_FIELDS = frozenset({"organisatie", "applicatie", "administratie", "gebruiker"})
 
 
-def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
-    """A Di01/Du01 whose structure our schema has checked (check_root): no element name occurs twice
-    below the root except the four of zender and ontvanger, which follow their parent in document
-    order. So one pass over the tree reads every field (instead of a dict of children per level)."""
+class Head:
+    """A checked Di01/Du01 as read, without the typed model: what the receive path needs (its
+    checks, the stored row, the Du01) costs no pydantic validation of values our schema has
+    already checked. `envelope()` is the typed `Envelope` with the same values."""
+
+    __slots__ = ("berichtcode", "zender", "ontvanger", "referentienummer", "tijdstip_bericht",
+                 "cross_refnummer", "functie", "applicatie_versie", "applicatie_subversie",
+                 "functie_versie", "functie_subversie", "bestand", "bestandsnaam", "payload")
+
+    def __init__(self, berichtcode: str, zender: dict[str, str], ontvanger: dict[str, str],
+                 top: dict[str, str], bestand: str, bestandsnaam: str | None, payload: bytes) -> None:
+        self.berichtcode = berichtcode
+        self.zender = zender  # organisatie, applicatie, administratie, gebruiker: those present
+        self.ontvanger = ontvanger
+        self.referentienummer = top["referentienummer"]
+        self.tijdstip_bericht = top["tijdstipBericht"]
+        self.cross_refnummer = top.get("crossRefnummer")
+        self.functie = top.get("functie")
+        self.applicatie_versie = top["applicatieVersie"]
+        self.applicatie_subversie = top["applicatieSubversie"]
+        self.functie_versie = top["functieVersie"]
+        self.functie_subversie = top["functieSubversie"]
+        self.bestand = bestand
+        self.bestandsnaam = bestandsnaam
+        self.payload = payload
+
+    def envelope(self) -> Envelope:
+        z, o = self.zender, self.ontvanger
+        return Envelope(
+            berichtcode=self.berichtcode,
+            stuurgegevens=Stuurgegevens(
+                berichtcode=self.berichtcode,
+                zender=Systeem(organisatie=z.get("organisatie"), applicatie=z.get("applicatie", ""),
+                               administratie=z.get("administratie"), gebruiker=z.get("gebruiker")),
+                ontvanger=Systeem(organisatie=o.get("organisatie"), applicatie=o.get("applicatie", ""),
+                                  administratie=o.get("administratie"), gebruiker=o.get("gebruiker")),
+                referentienummer=self.referentienummer,
+                tijdstip_bericht=self.tijdstip_bericht,
+                cross_refnummer=self.cross_refnummer,
+                functie=self.functie,
+            ),
+            parameters=Parameters(
+                applicatie_versie=self.applicatie_versie,
+                applicatie_subversie=self.applicatie_subversie,
+                functie_versie=self.functie_versie,
+                functie_subversie=self.functie_subversie,
+                bestand=self.bestand,
+                bestandsnaam=self.bestandsnaam,
+            ),
+            payload=self.payload,
+        )
+
+
+def head(root: etree._Element, berichtcode: str) -> Head:
+    """The fields of a Di01/Du01 whose structure our schema has checked (check_root), its payload
+    decoded. No element name occurs twice below the root except the four of zender and ontvanger,
+    which follow their parent in document order: one pass over the tree reads every field."""
     names = _LOCAL
-    top: dict[str, etree._Element] = {}
+    top: dict[str, str] = {}
     systems: dict[str, dict[str, str]] = {"zender": {}, "ontvanger": {}}
     current: dict[str, str] | None = None
+    bestand = None
+    kind = "xml"
     for el in root.iter(etree.Element):
         name = names.get(el.tag) or local_name(el)
         if current is not None and name in _SYSTEEM_FIELDS:
@@ -132,35 +187,19 @@ def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
             current = systems[name]
         else:
             current = None
-            top[name] = el
-    bestand = top.get("xmlBestand")
-    kind = "xml"
-    if bestand is None:
-        bestand, kind = top["tekstBestand"], "tekst"
-    zender, ontvanger = systems["zender"], systems["ontvanger"]
-    return Envelope(
-        berichtcode=berichtcode,
-        stuurgegevens=Stuurgegevens(
-            berichtcode=berichtcode,
-            zender=Systeem(organisatie=zender.get("organisatie"), applicatie=zender.get("applicatie", ""),
-                           administratie=zender.get("administratie"), gebruiker=zender.get("gebruiker")),
-            ontvanger=Systeem(organisatie=ontvanger.get("organisatie"), applicatie=ontvanger.get("applicatie", ""),
-                              administratie=ontvanger.get("administratie"), gebruiker=ontvanger.get("gebruiker")),
-            referentienummer=_text(top["referentienummer"]) or "",
-            tijdstip_bericht=_text(top["tijdstipBericht"]) or "",
-            cross_refnummer=_text(top.get("crossRefnummer")),
-            functie=_text(top.get("functie")),
-        ),
-        parameters=Parameters(
-            applicatie_versie=top["applicatieVersie"].text,
-            applicatie_subversie=top["applicatieSubversie"].text,
-            functie_versie=top["functieVersie"].text,
-            functie_subversie=top["functieSubversie"].text,
-            bestand=kind,
-            bestandsnaam=bestand.get("bestandsnaam"),
-        ),
-        payload=decode_base64(bestand),
-    )
+            if name == "xmlBestand":
+                bestand = el
+            elif name == "tekstBestand":
+                bestand, kind = el, "tekst"
+            else:
+                top[name] = el.text or ""
+    return Head(berichtcode, systems["zender"], systems["ontvanger"], top, kind,
+                bestand.get("bestandsnaam"), decode_base64(bestand))
+
+
+def _envelope(root: etree._Element, berichtcode: str) -> Envelope:
+    """A Di01/Du01 whose structure our schema has checked, typed."""
+    return head(root, berichtcode).envelope()
 
 
 def _fout(root: etree._Element, berichtcode: str) -> Fout:

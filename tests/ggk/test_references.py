@@ -46,3 +46,21 @@ def test_tijdstip_is_dutch_local_time_as_strftime_writes_it(instant: str) -> Non
     assert len(written) == 14 and written.isdigit()
     assert datetime.strptime(written, "%Y%m%d%H%M%S").replace(tzinfo=clock.NL).astimezone(UTC) >= \
         datetime.fromisoformat(instant).astimezone(UTC).replace(microsecond=0)
+
+
+def test_tijdstip_of_one_second_is_reused_but_not_across_seconds() -> None:
+    """tijdstip() keeps the text of the last UTC second: the next second, here the one in which
+    Dutch summer time begins (01:00 UTC, 02:00 becomes 03:00), is written anew."""
+    try:
+        clock.set_clock("2026-03-29T00:59:59.000+00:00")
+        first = build.tijdstip()
+        again = build.tijdstip()
+        clock.set_clock("2026-03-29T01:00:00.000+00:00")
+        after = build.tijdstip()
+        clock.set_clock("2026-03-29T00:59:58.000+00:00")  # a clock set back is written anew too
+        before = build.tijdstip()
+    finally:
+        clock.set_clock(None)
+    assert first == again == "20260329015959"  # 01:59:59 CET
+    assert after == "20260329030000"  # 03:00:00 CEST
+    assert before == "20260329015958"

@@ -1,0 +1,174 @@
+"""A Di01/Du01 in its plain form, read without building a tree: the common case of the receive path.
+
+Nearly every envelope is written the same way (ggk.wrap, the official examples, the chain's
+software): an XML declaration, the root declaring the two namespaces with prefixes, the elements
+of the schema in their order with whitespace between them, short texts without markup, the
+payload's base64 on one line. `head(raw)` recognises exactly that form and reads its fields; for
+anything else (another layout, a comment, an entity or character reference, CDATA, an attribute,
+a value our schema would refuse, non-ASCII text, a payload that does not decode strictly) it
+answers None and the caller takes the full path: the hardened parser, our schema, `read.head`.
+
+What it accepts is well-formed XML that our schema accepts, and it reads the values the full path
+reads from it (tests/ggk/test_plain.py holds it to that, against the full path, for the official
+examples, our own envelopes and mutated and generated ones). The form it accepts:
+
+- ASCII only (so UTF-8), no byte order mark; one of the XML declarations the hardened parser
+  knows at a glance (xmlparse._UTF8_DECLS) or none, so no DOCTYPE;
+- element texts of printable ASCII without '<', '&' and '>' (no references, no CDATA, nothing
+  the parser would normalise), within the lengths and patterns of our schema (stuf.xsd);
+- the payload as xmlBestand whose base64 decodes strictly and meets xs:base64Binary's padding
+  rule (the same decode as `read.decode_base64`, without its whitespace fallback).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+
+from gateway import xmlparse
+from gateway.ggk import schema
+from gateway.ggk.model import NS_GGK, NS_STUF
+from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head
+
+_W = r"[ \t\r\n]*"
+_TEXT = r"[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"  # printable ASCII but & < >
+_UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+_NCNAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
+
+# The prolog (one of the XML declarations xmlparse._UTF8_DECLS lists, or none) and the root's start tag.
+_START = re.compile(
+    rb"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
+    rb"<(" + _NCNAME + rb"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\5"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
+)
+_CODES = {b"Heenbericht-ggk_Di01": "Di01", b"Retourbericht-ggk_Du01": "Du01"}
+_NAMESPACES = {NS_GGK.encode(): "ggk", NS_STUF.encode(): "stuf"}
+
+
+def _element(prefix: str, name: str, value: str, group: str) -> str:
+    return f"<{prefix}:{name}>(?P<{group}>{value})</{prefix}:{name}>{_W}"
+
+
+def _party_pattern(s: str, name: str) -> str:
+    """zender / ontvanger: StUF:KetenPartij (organisatie, applicatie, administratie?, gebruiker?)."""
+    return (
+        f"<{s}:{name}>{_W}"
+        + _element(s, "organisatie", f"{_TEXT}{{0,200}}", f"{name}_organisatie")
+        + _element(s, "applicatie", f"{_TEXT}{{3,50}}", f"{name}_applicatie")
+        + "(?:" + _element(s, "administratie", f"{_TEXT}{{0,50}}", f"{name}_administratie") + ")?"
+        + "(?:" + _element(s, "gebruiker", f"{_TEXT}{{0,100}}", f"{name}_gebruiker") + ")?"
+        + f"</{s}:{name}>{_W}"
+    )
+
+
+def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
+    """From the root's start tag to the payload's first character, for these prefixes (KopDi01 /
+    KopDu01 and GGK:Parameters of our schema: crossRefnummer is checked against the berichtcode)."""
+    versie = "[0-9]{4}"
+    return re.compile((
+        f"{_W}<{g}:stuurgegevens>{_W}"
+        + _element(s, "berichtcode", "Di01|Du01", "berichtcode")
+        + _party_pattern(s, "zender") + _party_pattern(s, "ontvanger")
+        + _element(s, "referentienummer", _UUID4, "referentienummer")
+        + _element(s, "tijdstipBericht", "[0-9]{8,17}", "tijdstipBericht")
+        + "(?:" + _element(s, "crossRefnummer", _UUID4, "crossRefnummer") + ")?"
+        + _element(s, "functie", f"{_TEXT}{{0,30}}", "functie")
+        + f"</{g}:stuurgegevens>{_W}<{g}:parameters>{_W}"
+        + _element(g, "applicatieVersie", versie, "applicatieVersie")
+        + _element(g, "applicatieSubversie", versie, "applicatieSubversie")
+        + _element(g, "functieVersie", versie, "functieVersie")
+        + _element(g, "functieSubversie", versie, "functieSubversie")
+        + f"<{g}:bericht>{_W}<{g}:xmlBestand>"
+    ).encode("ascii"))
+
+
+_GROUPS = ("berichtcode", "zender_organisatie", "zender_applicatie", "zender_administratie", "zender_gebruiker",
+           "ontvanger_organisatie", "ontvanger_applicatie", "ontvanger_administratie", "ontvanger_gebruiker",
+           "referentienummer", "tijdstipBericht", "crossRefnummer", "functie", "applicatieVersie",
+           "applicatieSubversie", "functieVersie", "functieSubversie")
+if tuple(_head_pattern("G", "S").groupindex) != _GROUPS or _head_pattern("G", "S").groups != len(_GROUPS):
+    raise RuntimeError("plain: the head pattern's groups are not in the order head() reads them")
+
+
+def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
+    return re.compile(
+        f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}".encode("ascii"))
+
+
+_Start = tuple[str, re.Pattern[bytes], re.Pattern[bytes], bytes]
+# root start tag (prefix, kind, and the two declarations) -> (berichtcode, head pattern, tail pattern,
+# the payload's end tag), or None: not the plain form
+_STARTS: dict[tuple[bytes, ...], _Start | None] = {}
+_STARTS_MAX = 32  # prefixes come from outside: keep the cache bounded
+
+
+def _start(key: tuple[bytes, ...]) -> _Start | None:
+    """For a root in the GGK namespace that declares exactly the GGK and StUF namespaces, with two
+    different prefixes (none of them reserved): what reads the rest."""
+    root, kind, p1, uri1, p2, uri2 = key
+    bound = {_NAMESPACES.get(uri1): p1, _NAMESPACES.get(uri2): p2}
+    g, s = bound.get("ggk"), bound.get("stuf")
+    if g is None or s is None or g == s or g != root or g[:3].lower() == b"xml" or s[:3].lower() == b"xml":
+        return None
+    gs, ss, ks = g.decode("ascii"), s.decode("ascii"), kind.decode("ascii")
+    return _CODES[kind], _head_pattern(gs, ss), _tail_pattern(gs, "envelop" + ks), b"</" + g + b":xmlBestand>"
+
+
+# The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
+_DEPTH = 4
+
+
+def head(raw: bytes) -> Head | None:
+    """The Di01/Du01 `raw` read in its plain form, or None: not in that form (the full path decides)."""
+    if (type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH
+            or not raw.isascii()):
+        return None
+    m = _START.match(raw)
+    if m is None:
+        return None
+    key = m.group(2, 3, 4, 6, 7, 9)
+    try:
+        start = _STARTS[key]
+    except KeyError:
+        if len(_STARTS) >= _STARTS_MAX:
+            _STARTS.clear()
+        start = _STARTS[key] = _start(key)
+    if start is None:
+        return None
+    berichtcode, head_re, tail_re, close = start
+    h = head_re.match(raw, m.end())
+    if h is None or h.group("berichtcode").decode("ascii") != berichtcode:
+        return None
+    if (h.group("crossRefnummer") is None) != (berichtcode == "Di01"):  # KopDu01 has it, KopDi01 not
+        return None
+    begin = h.end()
+    end = raw.find(close, begin)
+    if end < 0 or tail_re.fullmatch(raw, end) is None:
+        return None
+    data = raw[begin:end]
+    try:
+        payload = binascii.a2b_base64(data, strict_mode=True)
+    except binascii.Error:
+        return None
+    if not schema.trailing_bits_ok(data):
+        return None
+    (_, z_org, z_app, z_adm, z_geb, o_org, o_app, o_adm, o_geb, ref, tijdstip, cross, functie, app_v, app_sv,
+     f_v, f_sv) = [None if v is None else v.decode("ascii") for v in h.groups()]
+    top = {"referentienummer": ref, "tijdstipBericht": tijdstip, "functie": functie, "applicatieVersie": app_v,
+           "applicatieSubversie": app_sv, "functieVersie": f_v, "functieSubversie": f_sv}
+    if cross is not None:
+        top["crossRefnummer"] = cross
+    return Head(berichtcode, _party(z_org, z_app, z_adm, z_geb), _party(o_org, o_app, o_adm, o_geb), top, "xml",
+                None, payload)
+
+
+def _party(organisatie: str, applicatie: str, administratie: str | None, gebruiker: str | None) -> dict[str, str]:
+    """As read.head has it: the fields present (organisatie and applicatie always are here)."""
+    found = {"organisatie": organisatie, "applicatie": applicatie}
+    if administratie is not None:
+        found["administratie"] = administratie
+    if gebruiker is not None:
+        found["gebruiker"] = gebruiker
+    return found
+
