@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -550,48 +551,131 @@ def build_declaratie_antwoord(
     if a.declaratie:
         w.codes(da, a.declaratie)
         return _checked(out, answer)
-    listed = [c for c in children(child(declaratie, "Clienten"), "Client") if _client_listed(c, a)]
-    if listed:
-        clienten = w.el(da, "Clienten")
-        per_client = [[p for p in children(child(client, "Prestaties"), "Prestatie") if p in a.prestaties]
-                      for client in listed]
-        copies = w.copy_many([p for ps in per_client for p in ps])
-        for client, rejected in zip(listed, per_client, strict=True):
-            c = w.el(clienten, "Client")
-            w.copy(child(client, "Bsn"), c)
-            ps = w.el(c, "Prestaties")
-            for p in rejected:
-                e = next(copies)
-                ps.append(e)
-                w.codes(e, a.prestaties[p])
-            w.codes(c, a.clients.get(client) or [OK])
+    listed = _listed(a)
+    clienten = w.el(da, "Clienten") if listed else None
+    if clienten is not None:  # where the listed clients go, written batch by batch (_clients_text)
+        clienten.append(etree.Comment(_CLIENTS_HERE))
     w.codes(da, [OK] if a.prestaties else [FULLY_AWARDED])
-    return _checked(out, answer)
+    if clienten is None:
+        return _checked(out, answer)
+    # The clients are serialised a batch at a time, each batch in a small tree of its own at the
+    # same depth (so pretty-printed alike), into the text of the rest: a 325 listing 100,000
+    # prestaties never exists as one tree, nor its text twice. Each batch is checked as it is
+    # written; the totals against the sum of them all at the end.
+    head = _serialize(out)
+    cut = head.index(_CLIENTS_LINE)
+    data = io.BytesIO()
+    data.write(head[:cut])
+    listed_sum = 0
+    for batch in _client_batches(listed):
+        text, som = _clients_text(w, batch, a)
+        data.write(text)
+        listed_sum += som
+        del text
+    data.write(head[cut + len(_CLIENTS_LINE):])
+    _checked(out, answer, listed_sum=listed_sum)
+    return data.getvalue()  # the buffer itself, not a copy
 
 
-def _client_listed(client: etree._Element, a: _Assessment) -> bool:
-    return any(p in a.prestaties for p in children(child(client, "Prestaties"), "Prestatie"))
+# Stands in the 325's Clienten for the clients written in batches (its whole pretty-printed line).
+_CLIENTS_HERE = "clients"
+_CLIENTS_LINE = b"      <!--clients-->\r\n"
+_BATCH = 1000  # prestaties per batch (a client's prestaties stay in one batch)
+
+
+def _listed(a: _Assessment) -> list[tuple[etree._Element, list[etree._Element]]]:
+    """The clients with a rejected prestatie, each with those prestaties, in document order
+    (a.prestaties is: the assessment walks the clients in order)."""
+    out: list[tuple[etree._Element, list[etree._Element]]] = []
+    for p in a.prestaties:
+        client = p.getparent().getparent()  # Client/Prestaties/Prestatie
+        if out and out[-1][0] is client:
+            out[-1][1].append(p)
+        else:
+            out.append((client, [p]))
+    return out
+
+
+def _client_batches(listed: list, size: int | None = None) -> Iterator[list]:
+    size = size or _BATCH
+    batch: list = []
+    count = 0
+    for item in listed:
+        if batch and count + len(item[1]) > size:
+            yield batch
+            batch, count = [], 0
+        batch.append(item)
+        count += len(item[1])
+    if batch:
+        yield batch
+
+
+def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
+    """The pretty-printed Client elements of `batch` as they stand in the whole 325, and the
+    signed sum of their prestaties (TR342), after the 325's rules on prestaties passed them."""
+    mini = w.root()
+    clienten = w.el(w.el(mini, "DeclaratieAntwoord"), "Clienten")
+    prestaties = [p for _, ps in batch for p in ps]
+    copies = w.copy_many(prestaties, batch=max(1, len(prestaties)))
+    for client, rejected in batch:
+        c = w.el(clienten, "Client")
+        w.copy(child(client, "Bsn"), c)
+        ps = w.el(c, "Prestaties")
+        for p in rejected:
+            e = next(copies)
+            ps.append(e)
+            w.codes(e, a.prestaties[p])
+        w.codes(c, a.clients.get(client) or [OK])
+    som = _check_listed(mini, w.answer)
+    data = _serialize(mini)
+    del mini, clienten
+    start = data.index(b"<Clienten>\r\n") + len(b"<Clienten>\r\n")
+    return data[start:data.rindex(b"    </Clienten>")], som
 
 
 # The level-2 rules of a 325 that depend on how we build it (the rest echo the 323 unchanged).
 _SELF_CHECKS = ("TR342", "CS325", "CD060")
 
 
-def _checked(out: etree._Element, answer: MessageType) -> bytes:
+def _checked(out: etree._Element, answer: MessageType, listed_sum: int | None = None) -> bytes:
     """Serialise a 325 after checking it passes TR342 (and CS325, CD060) as its receiver will.
 
-    The rules read the tree we built (tags and texts, what lxml serialises unchanged) rather than
-    a re-parse of the bytes: for a 325 listing 100,000 rejected prestaties a second tree would
-    be the largest allocation of the whole pipeline."""
+    `listed_sum`: the clients were written apart (`_clients_text`, which checked their
+    prestaties): TR342 compares this sum of them with the totals of `out`. The rules read the
+    tree we built (tags and texts, what lxml serialises unchanged) rather than a re-parse.
+    Raises RuntimeError when it fails."""
     from validators import engine
+    from validators.rulesets.technical_declaration import tr342_totals
 
     ctx = engine.RuleContext(root=out, mtype=answer, today=clock.today())
     registry = engine.load_all()
-    problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
+    if listed_sum is None:
+        problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
+    else:
+        problems = [*tr342_totals(registry["TR342"], ctx, listed_sum),
+                    *(i for code in _SELF_CHECKS[1:] for i in registry[code].check(registry[code], ctx))]
     del ctx  # what the rules cached about the tree (a row per prestatie) goes before serialising
+    _refuse(problems)
+    return _serialize(out)
+
+
+def _check_listed(mini: etree._Element, answer: MessageType) -> int:
+    """The 325's rules on the prestaties of a batch of clients (TR342: each carries a rejection;
+    CS325, CD060); returns their signed sum for TR342's totals."""
+    from validators import engine
+    from validators.rulesets.technical_declaration import tr342_listed
+
+    ctx = engine.RuleContext(root=mini, mtype=answer, today=clock.today())
+    registry = engine.load_all()
+    problems, som = tr342_listed(registry["TR342"], ctx)
+    problems += [i for code in _SELF_CHECKS[1:] for i in registry[code].check(registry[code], ctx)]
+    _refuse(problems)
+    return som
+
+
+def _refuse(problems: list[Issue]) -> None:
     if problems:  # our own bug: never send a 325 the aanbieder must reject
         raise RuntimeError(
             "declaratie-antwoord fails its own level-2 rules: "
             + "; ".join(f"{i.rule} {i.path}: {i.text}" for i in problems)
         )
-    return _serialize(out)

@@ -214,3 +214,41 @@ def test_large_declaration_answer_stays_consistent(official):
     ingediend, toegekend = totals(out)
     rejected = sum(int(text(p, "IngediendBedrag", "Bedrag")) for p in prestaties[::7])
     assert ingediend - toegekend == rejected
+
+
+def test_clients_written_in_batches_give_the_same_325(monkeypatch):
+    """A large 325 is written a batch of clients at a time: the text does not depend on where
+    the batches end."""
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    src = etree.fromstring(samples.large_declaration("ijw", 300))
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::3]]
+    client = prestaties[45].getparent().getparent()
+    issues.append(Issue(rule="TR304", text="x", retourcode="8187", class_path=element_path(client)))
+    whole = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="B", today=TODAY)
+    monkeypatch.setattr(retour, "_BATCH", 7)
+    assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="B", today=TODAY) == whole
+    out = etree.fromstring(whole)
+    listed = {i for i in range(0, 300, 3)} | set(range(40, 60))  # the third client: all its 20
+    assert len(list(out.iter("{*}Prestatie"))) == len(listed)
+
+
+def test_batched_325_still_checks_its_own_totals(monkeypatch):
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    monkeypatch.setattr(retour, "_BATCH", 5)
+    src = etree.fromstring(samples.large_declaration("ijw", 50))
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::3]]
+    wrong = retour.assess_declaratie(src, issues)
+    wrong.toegekend += 1
+    with pytest.raises(RuntimeError, match="TR342"):
+        build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="C", today=TODAY, assessment=wrong)
+    listed_fine = retour.assess_declaratie(src, issues)
+    listed_fine.prestaties[prestaties[1]] = ["0200"]
+    with pytest.raises(RuntimeError, match="TR342"):
+        build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="C", today=TODAY,
+                                  assessment=listed_fine)
