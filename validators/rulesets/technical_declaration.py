@@ -12,6 +12,8 @@ Every check is one pass with a dict or set: a 323 with 10,000 prestaties stays l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from validators.common import (
     issue,
     parse_date,
@@ -203,17 +205,31 @@ def _answer_rejected(antwoord) -> bool:  # noqa: ANN001
     return any(c not in _NOT_REJECTING for c in _codes(antwoord))
 
 
-def tr342_listed(r: Rule, ctx: RuleContext) -> tuple[list[Issue], int]:
+def tr342_listed(r: Rule, ctx: RuleContext, prestaties: Iterable | None = None) -> tuple[list[Issue], int]:
     """TR342 on the listed prestaties: each carries a rejection; and their signed sum. Apart
-    from the totals, so the 325 builder can check its prestaties batch by batch."""
+    from the totals, so the 325 builder can check its prestaties batch by batch (`prestaties`:
+    those elements, read directly instead of as the rows the other rules share)."""
     found: list[Issue] = []
     som = 0
-    for row in _rows(ctx):
-        som += row.signed
-        if all(c in _NOT_REJECTING for c in _codes(row.el)):
+    if prestaties is None:
+        listed = ((row.el, row.signed) for row in _rows(ctx))
+    else:
+        listed = ((p, _signed(p)) for p in prestaties)
+    for el, signed in listed:
+        som += signed
+        if all(c in _NOT_REJECTING for c in _codes(el)):
             # The rule's own text; the official rule-check compares the sums only.
-            found.append(issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties"))
+            found.append(issue(r, ctx, el, "an approved prestatie is listed; a 325 lists only rejected prestaties"))
     return found, som
+
+
+def _signed(prestatie) -> int:  # noqa: ANN001
+    """`signed_amount(child(prestatie, "IngediendBedrag")) or 0`, found by lxml in C."""
+    amount = prestatie.find("{*}IngediendBedrag")
+    value = parse_int(amount.findtext("{*}Bedrag")) if amount is not None else None
+    if value is None:
+        return 0
+    return -value if (amount.findtext("{*}DebetCredit") or "").strip() == "C" else value
 
 
 def tr342_totals(r: Rule, ctx: RuleContext, som: int) -> list[Issue]:
