@@ -57,12 +57,15 @@ _remembered = threading.local()
 
 
 @contextlib.contextmanager
-def remembered(root: El) -> Iterator[None]:
+def remembered(root: El, prestatie_rows: list | None = None) -> Iterator[None]:
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
-    the block: no tree is kept alive by a cache."""
+    the block: no tree is kept alive by a cache. `prestatie_rows`: the level-2 rules' rows of
+    this schema-valid 323/325 (validators.common.prestatie_rows), which `declaratie` then reads
+    instead of the tree, once, and lets go."""
     previous = getattr(_remembered, "entry", None)
-    _remembered.entry = (root, _read_header(root), {})
+    _remembered.entry = (root, _read_header(root), {} if prestatie_rows is None else {"rows": prestatie_rows})
+    del prestatie_rows
     try:
         yield
     finally:
@@ -345,22 +348,66 @@ def declaratie(root: El) -> Declaratie:
     if entry is not None and entry[0] is root:
         found = entry[2].get("declaratie")
         if found is None:
-            found = entry[2]["declaratie"] = _read_declaratie(root)
+            rows = entry[2].pop("rows", None)
+            found = entry[2]["declaratie"] = _read_declaratie(root) if rows is None else _from_rows(root, rows)
         return found
     return _read_declaratie(root)
 
 
-def _read_declaratie(root: El) -> Declaratie:
+def _from_rows(root: El, rows: list) -> Declaratie:
+    """`_read_declaratie` of a schema-valid message from the level-2 rules' rows (the texts of
+    each Prestatie by "Name" and "Group/Name", every element once): dict lookups instead of a
+    second walk over a million elements."""
+    result = _declaratie_head(root)
+    if child(result.el, "Clienten") is None:
+        return result
+    texts: dict = {}
+    dates: dict = {}
+    ints: dict = {}
+    out = result.prestaties
+    append = out.append
+    client, bsn = None, None
+    for row in rows:
+        if row.client is not client:
+            client = row.client
+            bsn = _s(text(client, "Bsn"))
+        v = row.values
+        append(Prestatie(
+            row.el, client, bsn,
+            _s(v.get("ProductReferentie/ReferentieNummer")), _s(v.get("ProductReferentie/VorigReferentieNummer")),
+            _s(v.get("ToewijzingNummer")), _shared(texts, _s, v.get("ProductCategorie")),
+            _shared(texts, _s, v.get("ProductCode")), _shared(dates, as_date, v.get("ProductPeriode/Begindatum")),
+            _shared(dates, as_date, v.get("ProductPeriode/Einddatum")), _shared(ints, as_int, v.get("GeleverdVolume")),
+            _shared(texts, _s, v.get("Eenheid")), _shared(ints, as_int, v.get("ProductTarief")),
+            _shared(ints, as_int, v.get("IngediendBedrag/Bedrag")),
+            _shared(texts, _s, v.get("IngediendBedrag/DebetCredit")),
+        ))
+    return result
+
+
+def _shared(memo: dict, convert, value: str | None):  # noqa: ANN001, ANN202
+    """convert(value), converted once per distinct text and the result shared."""
+    found = memo.get(value, _MISSING)
+    if found is _MISSING:
+        found = memo[value] = convert(value)
+    return found
+
+
+def _declaratie_head(root: El) -> Declaratie:
     d = child(root, "Declaratie")
     if d is None:
         d = child(root, "DeclaratieAntwoord")
-    result = Declaratie(
+    return Declaratie(
         el=d,
         nummer=_s(text(d, "DeclaratieNummer")),
         periode_begin=as_date(text(d, "DeclaratiePeriode", "Begindatum")),
         periode_eind=as_date(text(d, "DeclaratiePeriode", "Einddatum")),
     )
-    clienten = child(d, "Clienten")
+
+
+def _read_declaratie(root: El) -> Declaratie:
+    result = _declaratie_head(root)
+    clienten = child(result.el, "Clienten")
     if clienten is None:
         return result
     # Clark names of the message's own namespace: a dict lookup per field instead of a local-name
@@ -373,42 +420,83 @@ def _read_declaratie(root: El) -> Declaratie:
                          "GeleverdVolume", "Eenheid", "ProductTarief", "IngediendBedrag"))
     out = result.prestaties
     append = out.append
-    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: one
-    # object per distinct value, not one per prestatie. Keyed by (type, value): 1 == True.
-    seen: dict = {}
+    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: each
+    # distinct text is converted once and its value shared by every prestatie with that text.
+    texts: dict = {}
+    dates: dict = {}
+    ints: dict = {}
+    local = _LOCAL
 
-    def share(value):  # noqa: ANN001, ANN202
-        return value if value is None else seen.setdefault((type(value), value), value)
+    def shared_s(value):  # noqa: ANN001, ANN202
+        found = texts.get(value, _MISSING)
+        if found is _MISSING:
+            found = texts[value] = _s(value)
+        return found
+
+    def stripped(el):  # noqa: ANN001, ANN202
+        return None if el is None else shared_s(el.text)  # _te(el), shared
+
+    def as_shared_date(value):  # noqa: ANN001, ANN202
+        found = dates.get(value, _MISSING)
+        if found is _MISSING:
+            found = dates[value] = as_date(value)
+        return found
+
+    def as_shared_int(value):  # noqa: ANN001, ANN202
+        found = ints.get(value, _MISSING)
+        if found is _MISSING:
+            found = ints[value] = as_int(value)
+        return found
+
+    def named(el):  # noqa: ANN001, ANN202
+        """The texts of the children of `el` by local name (the first one wins): the children of
+        ProductReferentie, ProductPeriode and IngediendBedrag are in the basisschema's namespace."""
+        if el is None:
+            return _NONE
+        found = {}
+        for c in reversed(el):
+            tag = c.tag
+            name = local.get(tag)
+            if name is None:
+                if not isinstance(tag, str):  # a comment or processing instruction
+                    continue
+                name = _local(tag)
+            found[name] = c.text
+        return found
 
     for client in clienten.iterchildren(t_client):
         bsn = _s(client.findtext(t_bsn))
         for group in client.iterchildren(t_group):
             for p in group.iterchildren(t_prestatie):
                 f = {c.tag: c for c in reversed(p)}  # first one wins (one of each in a valid 323)
-                ref = _texts(f.get(t_ref))
-                per = _texts(f.get(t_per))
-                amount = _texts(f.get(t_amount))
+                ref = named(f.get(t_ref))
+                per = named(f.get(t_per))
+                amount = named(f.get(t_amount))
+                vol = f.get(t_vol)
+                tarief = f.get(t_tarief)
                 append(Prestatie(
                     p, client, bsn,
                     _s(ref.get("ReferentieNummer")), _s(ref.get("VorigReferentieNummer")), _te(f.get(t_nr)),
-                    share(_te(f.get(t_cat))), share(_te(f.get(t_code))), share(as_date(per.get("Begindatum"))),
-                    share(as_date(per.get("Einddatum"))), share(as_int(_tx(f.get(t_vol)))),
-                    share(_te(f.get(t_unit))), share(as_int(_tx(f.get(t_tarief)))),
-                    share(as_int(amount.get("Bedrag"))), share(_s(amount.get("DebetCredit"))),
+                    stripped(f.get(t_cat)), stripped(f.get(t_code)), as_shared_date(per.get("Begindatum")),
+                    as_shared_date(per.get("Einddatum")), as_shared_int(vol.text if vol is not None else None),
+                    stripped(f.get(t_unit)), as_shared_int(tarief.text if tarief is not None else None),
+                    as_shared_int(amount.get("Bedrag")), shared_s(amount.get("DebetCredit")),
                 ))
             break  # one Prestaties per Client
     return result
 
 
 _NONE: dict = {}
+_MISSING = object()
+_LOCAL: dict = {}
 
 
-def _texts(el: El | None) -> dict:
-    """The texts of the children of `el` by local name (the first one wins): the children of
-    ProductReferentie, ProductPeriode and IngediendBedrag are in the basisschema's namespace."""
-    if el is None:
-        return _NONE
-    return {c.tag.rsplit("}", 1)[-1]: c.text for c in reversed(el) if isinstance(c.tag, str)}
+def _local(tag: str) -> str:
+    """The local name of a Clark-notation tag, memoised (a declaration repeats a few tags)."""
+    if len(_LOCAL) > 10_000:  # tags come from outside: keep the memo bounded
+        _LOCAL.clear()
+    name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def _tx(el: El | None) -> str | None:
