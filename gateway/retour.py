@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
+from xml.sax.saxutils import escape
 
 from lxml import etree
 from pydantic import BaseModel
@@ -207,6 +208,25 @@ class _Writer:
     def _xmlns(self) -> re.Pattern[bytes]:
         return re.compile(rb'(xmlns(?::[A-Za-z_][\w.-]*)?=")' + re.escape(self.heen_ns.encode()) + rb'"')
 
+    @functools.cached_property
+    def plain_tags(self) -> frozenset[bytes]:
+        """The start tags lxml writes for a Bsn or Prestatie of the heen whose namespaces are the
+        message's own (default) and the basisschema's under the answer's prefix, in either order."""
+        heen = f'xmlns="{self.heen_ns}"'
+        basis = f'xmlns:{self.answer.standard}="{self.basis}"'
+        return frozenset(f"<{name}{decls}>".encode() for name in ("Bsn", "Prestatie")
+                         for decls in ("", f" {heen}", f" {heen} {basis}", f" {basis} {heen}"))
+
+    @functools.cached_property
+    def batch_open(self) -> bytes:
+        return (f'<Bericht xmlns="{self.ns}" xmlns:{self.answer.standard}="{self.basis}">'
+                "<DeclaratieAntwoord><Clienten>").encode()
+
+    def codes_text(self, codes: Sequence[str]) -> bytes:
+        """`codes` as text: the RetourCodes element `codes` writes."""
+        inner = "".join(f"<RetourCode>{escape(c)}</RetourCode>" for c in codes)
+        return f"<RetourCodes>{inner}</RetourCodes>".encode()
+
     def codes(self, parent: etree._Element, codes: Sequence[str]) -> etree._Element:
         rc = self.el(parent, "RetourCodes")
         for code in codes:
@@ -253,14 +273,19 @@ class PathResolver:
         if not parent_path.strip("/"):  # the root step
             node = self.root if step and step == local_name(self.root) else None
         else:
-            parent = self(parent_path)
+            found = self._found
+            parent = found[parent_path] if parent_path in found else self(parent_path)
             m = _STEP.match(step)
             node = None
             if parent is not None and m:
-                found = self._children(parent, m[1])
-                index = int(m[2] or 1)
-                if 0 < index <= len(found):
-                    node = found[index - 1]
+                name, index = m.group(1, 2)
+                key = (id(parent), name)
+                kids = self._kids.get(key)
+                if kids is None:
+                    kids = self._kids[key] = children(parent, name)
+                index = int(index or 1)
+                if 0 < index <= len(kids):
+                    node = kids[index - 1]
         if len(self._found) < 1_000_000:  # bounded: paths come from our own issues, but still
             self._found[path] = node
         return node
@@ -464,7 +489,9 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     if header or da_codes:
         toegekend = 0
     else:
-        toegekend = ingediend - sum(signed_amount(child(p, "IngediendBedrag")) or 0 for p in prestaties)
+        from validators.rulesets.technical_declaration import prestatie_signed
+
+        toegekend = ingediend - sum(prestatie_signed(p) for p in prestaties)
     return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend, paths, count)
 
 
@@ -621,24 +648,32 @@ def _client_batches(listed: list, size: int | None = None) -> Iterator[list]:
 def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
     """The pretty-printed Client elements of `batch` as they stand in the whole 325, and the
     signed sum of their prestaties (TR342), after the 325's rules on prestaties passed them."""
-    mini = w.root()
-    clienten = w.el(w.el(mini, "DeclaratieAntwoord"), "Clienten")
-    prestaties = [p for _, ps in batch for p in ps]
-    copies = list(w.copy_many(prestaties, batch=max(1, len(prestaties))))
-    at = iter(copies)
-    for client, rejected in batch:
-        c = w.el(clienten, "Client")
-        w.copy(child(client, "Bsn"), c)
-        ps = w.el(c, "Prestaties")
-        for p in rejected:
-            e = next(at)
-            ps.append(e)
-            w.codes(e, a.prestaties[p])
-        w.codes(c, a.clients.get(client) or [OK])
+    text = _batch_text(w, batch, a)
+    if text is not None:  # the usual case: the tree parsed at once from text
+        mini = etree.fromstring(text)  # our own serialisation of a parsed tree: no DTD, no entities
+        del text
+        etree.strip_tags(mini, etree.Comment, etree.ProcessingInstruction)
+        copies = list(mini.iter(f"{{{w.ns}}}Prestatie"))
+    else:
+        mini = w.root()
+        clienten = w.el(w.el(mini, "DeclaratieAntwoord"), "Clienten")
+        prestaties = [p for _, ps in batch for p in ps]
+        copies = list(w.copy_many(prestaties, batch=max(1, len(prestaties))))
+        at = iter(copies)
+        for client, rejected in batch:
+            c = w.el(clienten, "Client")
+            w.copy(child(client, "Bsn"), c)
+            ps = w.el(c, "Prestaties")
+            for p in rejected:
+                e = next(at)
+                ps.append(e)
+                w.codes(e, a.prestaties[p])
+            w.codes(c, a.clients.get(client) or [OK])
+        del at, clienten
     som = _check_listed(mini, copies, w.answer)
-    del copies, at
+    del copies
     data = _serialize(mini)
-    del mini, clienten
+    del mini
     start = data.index(b"<Clienten>\r\n") + len(b"<Clienten>\r\n")
     return data[start:data.rindex(b"    </Clienten>")], som
 
@@ -667,6 +702,45 @@ def _checked(out: etree._Element, answer: MessageType, listed_sum: int | None = 
     del ctx  # what the rules cached about the tree (a row per prestatie) goes before serialising
     _refuse(problems)
     return _serialize(out)
+
+
+def _batch_text(w: _Writer, batch: list, a: _Assessment) -> bytes | None:
+    """The small tree of `_clients_text` as text: each Bsn and Prestatie as lxml serialises it
+    with its start tag's namespace declarations dropped (the tree's root declares the same
+    namespaces, the message's own as the answer's), the RetourCodes written after it. That
+    tree is then what copying and appending each element builds, parsed in one go. None when
+    an element's start tag is not of that plain form (other prefixes, other namespaces) or it
+    declares namespaces further in: the caller then copies element by element."""
+    plain = w.plain_tags
+    codes = w.codes_text
+    parts = [w.batch_open]
+    append = parts.append
+    for client, rejected in batch:
+        append(b"<Client>")
+        bsn = child(client, "Bsn")
+        if bsn is not None:
+            data = etree.tostring(bsn, with_tail=False)
+            end = data.find(b">") + 1
+            if data[:end] not in plain or b"xmlns" in data[end:]:
+                return None
+            append(b"<Bsn>" + data[end:] if data[end - 2 : end] != b"/>" else b"<Bsn/>")
+        append(b"<Prestaties>")
+        for p in rejected:
+            data = etree.tostring(p, with_tail=False)
+            end = data.find(b">") + 1
+            if data[:end] not in plain or not data.endswith(b"</Prestatie>") or b"xmlns" in data[end:]:
+                return None
+            append(b"<Prestatie>")
+            append(data[end : -len(b"</Prestatie>")])
+            append(codes(a.prestaties[p]))
+            append(b"</Prestatie>")
+        append(b"</Prestaties>")
+        append(codes(a.clients.get(client) or [OK]))
+        append(b"</Client>")
+    append(b"</Clienten></DeclaratieAntwoord></Bericht>")
+    data = b"".join(parts)
+    del parts
+    return data
 
 
 def _check_listed(mini: etree._Element, prestaties: list[etree._Element], answer: MessageType) -> int:

@@ -252,3 +252,29 @@ def test_batched_325_still_checks_its_own_totals(monkeypatch):
     with pytest.raises(RuntimeError, match="TR342"):
         build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="C", today=TODAY,
                                   assessment=listed_fine)
+
+
+@pytest.mark.parametrize("variant", ["plain", "pretty", "comments", "other_prefix", "inner_declaration"])
+def test_batches_built_from_text_equal_copies_element_by_element(variant, monkeypatch):
+    """The batches of a large 325 are parsed from the prestaties' text when their tags are plain;
+    otherwise (or when forced here) each is copied and appended: the same 325 either way."""
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    heen = samples.large_declaration("ijw", 60).decode()
+    if variant == "pretty":
+        heen = etree.tostring(etree.fromstring(heen.encode()), pretty_print=True).decode()
+    elif variant == "comments":
+        heen = heen.replace("<ToewijzingNummer>", "<!-- c --><ToewijzingNummer>").replace("</Prestatie>", "<?p x?></Prestatie>")
+    elif variant == "other_prefix":
+        heen = heen.replace("xmlns:ijw=", "xmlns:b=").replace("<ijw:", "<b:").replace("</ijw:", "</b:")
+    elif variant == "inner_declaration":
+        heen = heen.replace("<ProductCode>", f'<ProductCode xmlns="{by_code("JW323").namespace}">')
+    src = etree.fromstring(heen.encode())
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::2]]
+    monkeypatch.setattr(retour, "_BATCH", 15)
+    fast = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY)
+    monkeypatch.setattr(retour, "_batch_text", lambda *a: None)
+    assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY) == fast
+    assert len(list(etree.fromstring(fast).iter("{*}Prestatie"))) == 30

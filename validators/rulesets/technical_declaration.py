@@ -214,7 +214,7 @@ def tr342_listed(r: Rule, ctx: RuleContext, prestaties: Iterable | None = None) 
     if prestaties is None:
         listed = ((row.el, row.signed) for row in _rows(ctx))
     else:
-        listed = ((p, _signed(p)) for p in prestaties)
+        listed = ((p, prestatie_signed(p)) for p in prestaties)
     for el, signed in listed:
         som += signed
         if all(c in _NOT_REJECTING for c in _codes(el)):
@@ -223,13 +223,18 @@ def tr342_listed(r: Rule, ctx: RuleContext, prestaties: Iterable | None = None) 
     return found, som
 
 
-def _signed(prestatie) -> int:  # noqa: ANN001
-    """`signed_amount(child(prestatie, "IngediendBedrag")) or 0`, found by lxml in C."""
-    amount = prestatie.find("{*}IngediendBedrag")
-    value = parse_int(amount.findtext("{*}Bedrag")) if amount is not None else None
+def prestatie_signed(prestatie) -> int:  # noqa: ANN001
+    """`signed_amount(child(prestatie, "IngediendBedrag")) or 0`, each step matched by lxml in C
+    (the 325 builder sums 100,000 of them twice)."""
+    amount = next(prestatie.iterchildren("{*}IngediendBedrag"), None)
+    if amount is None:
+        return 0
+    bedrag = next(amount.iterchildren("{*}Bedrag"), None)
+    value = parse_int(bedrag.text) if bedrag is not None else None
     if value is None:
         return 0
-    return -value if (amount.findtext("{*}DebetCredit") or "").strip() == "C" else value
+    dc = next(amount.iterchildren("{*}DebetCredit"), None)
+    return -value if dc is not None and (dc.text or "").strip() == "C" else value
 
 
 def tr342_totals(r: Rule, ctx: RuleContext, som: int) -> list[Issue]:
