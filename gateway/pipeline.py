@@ -276,10 +276,12 @@ class Pipeline:
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
 
-        # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB each)
-        # serve no later rule: extract.declaratie reads its prestaties from them instead of the
-        # tree, and lets them go, before the state of 100,000 prestaties is read.
-        rows = [rule_cache.pop("prestatie_rows")] if rule_cache and "prestatie_rows" in rule_cache else []
+        if rule_cache:
+            # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB
+            # each) serve no later rule: let them go before the state of 100,000 prestaties is read.
+            # (Read from them instead of the tree, the prestaties would keep them in memory: what
+            # they refer to of the rows, and lie between, holds the allocator's arenas.)
+            rule_cache.pop("prestatie_rows", None)
         sha = hashlib.sha256(raw).hexdigest()
         header = child(root, "Header")
         identificatie = text(header, "BerichtIdentificatie", "Identificatie")
@@ -292,7 +294,7 @@ class Pipeline:
         level2 = issues
 
         def judge_and_store(tx: Any) -> Outcome:
-            with extract.remembered(root, rows.pop() if rows else None):  # in the thread that runs the group
+            with extract.remembered(root):  # in the thread that runs the group
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:

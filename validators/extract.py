@@ -57,15 +57,12 @@ _remembered = threading.local()
 
 
 @contextlib.contextmanager
-def remembered(root: El, prestatie_rows: list | None = None) -> Iterator[None]:
+def remembered(root: El) -> Iterator[None]:
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
-    the block: no tree is kept alive by a cache. `prestatie_rows`: the level-2 rules' rows of
-    this schema-valid 323/325 (validators.common.prestatie_rows), which `declaratie` then reads
-    instead of the tree, once, and lets go."""
+    the block: no tree is kept alive by a cache."""
     previous = getattr(_remembered, "entry", None)
-    _remembered.entry = (root, _read_header(root), {} if prestatie_rows is None else {"rows": prestatie_rows})
-    del prestatie_rows
+    _remembered.entry = (root, _read_header(root), {})
     try:
         yield
     finally:
@@ -348,49 +345,9 @@ def declaratie(root: El) -> Declaratie:
     if entry is not None and entry[0] is root:
         found = entry[2].get("declaratie")
         if found is None:
-            rows = entry[2].pop("rows", None)
-            found = entry[2]["declaratie"] = _read_declaratie(root) if rows is None else _from_rows(root, rows)
+            found = entry[2]["declaratie"] = _read_declaratie(root)
         return found
     return _read_declaratie(root)
-
-
-def _from_rows(root: El, rows: list) -> Declaratie:
-    """`_read_declaratie` of a schema-valid message from the level-2 rules' rows (the texts of
-    each Prestatie by "Name" and "Group/Name", every element once): dict lookups instead of a
-    second walk over a million elements."""
-    result = _declaratie_head(root)
-    if child(result.el, "Clienten") is None:
-        return result
-    texts: dict = {}
-    dates: dict = {}
-    ints: dict = {}
-    out = result.prestaties
-    append = out.append
-    client, bsn = None, None
-    for row in rows:
-        if row.client is not client:
-            client = row.client
-            bsn = _s(text(client, "Bsn"))
-        v = row.values
-        append(Prestatie(
-            row.el, client, bsn,
-            _s(v.get("ProductReferentie/ReferentieNummer")), _s(v.get("ProductReferentie/VorigReferentieNummer")),
-            _s(v.get("ToewijzingNummer")), _shared(texts, _s, v.get("ProductCategorie")),
-            _shared(texts, _s, v.get("ProductCode")), _shared(dates, as_date, v.get("ProductPeriode/Begindatum")),
-            _shared(dates, as_date, v.get("ProductPeriode/Einddatum")), _shared(ints, as_int, v.get("GeleverdVolume")),
-            _shared(texts, _s, v.get("Eenheid")), _shared(ints, as_int, v.get("ProductTarief")),
-            _shared(ints, as_int, v.get("IngediendBedrag/Bedrag")),
-            _shared(texts, _s, v.get("IngediendBedrag/DebetCredit")),
-        ))
-    return result
-
-
-def _shared(memo: dict, convert, value: str | None):  # noqa: ANN001, ANN202
-    """convert(value), converted once per distinct text and the result shared."""
-    found = memo.get(value, _MISSING)
-    if found is _MISSING:
-        found = memo[value] = convert(value)
-    return found
 
 
 def _declaratie_head(root: El) -> Declaratie:
