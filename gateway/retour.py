@@ -489,10 +489,25 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     if header or da_codes:
         toegekend = 0
     else:
-        from validators.rulesets.technical_declaration import prestatie_signed
-
-        toegekend = ingediend - sum(prestatie_signed(p) for p in prestaties)
+        toegekend = ingediend - sum(_signed_amounts(root, prestaties))
     return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend, paths, count)
+
+
+def _signed_amounts(root: etree._Element, prestaties: Iterable[etree._Element]) -> Iterator[int]:
+    """The signed IngediendBedrag of each of `prestaties` (0 when unreadable): from the
+    declaration the rules read (extract.Prestatie: the same texts, stripped and converted), when
+    it was read for this tree already, else from the elements."""
+    from validators import extract
+    from validators.rulesets.technical_declaration import prestatie_signed
+
+    d = extract.remembered_declaratie(root)
+    known = {id(p.el): p for p in d.prestaties} if d is not None else {}
+    for el in prestaties:
+        p = known.get(id(el))
+        if p is None:
+            yield prestatie_signed(el)
+        else:
+            yield -(p.bedrag or 0) if p.debet_credit == "C" else (p.bedrag or 0)
 
 
 def declaratie_outcome(

@@ -362,6 +362,13 @@ def _declaratie_head(root: El) -> Declaratie:
     )
 
 
+def remembered_declaratie(root: El) -> Declaratie | None:
+    """`declaratie(root)` when it was read already inside `remembered(root)`, else None (never
+    reads it)."""
+    entry = getattr(_remembered, "entry", None)
+    return entry[2].get("declaratie") if entry is not None and entry[0] is root else None
+
+
 def _read_declaratie(root: El) -> Declaratie:
     result = _declaratie_head(root)
     clienten = child(result.el, "Clienten")
