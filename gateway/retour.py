@@ -321,9 +321,13 @@ class _Placement:
     classes: dict[etree._Element, list[str]] = field(default_factory=dict)
 
 
-def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str]) -> _Placement:
+def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str],
+           known: dict[str, etree._Element] | None = None) -> _Placement:
+    """`known`: paths resolved already (path -> element)."""
     placed = _Placement()
     resolve = PathResolver(root)
+    if known:
+        resolve._found.update(known)
     for issue in rejecting(issues):
         if issue.rule in TRANSPORT_RULES:
             raise RetourNotPossible(
@@ -456,7 +460,7 @@ def assess_declaratie(root: etree._Element, issues: Sequence[Issue]) -> _Assessm
 
 
 def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
-    placed = _place(root, issues, DECLARATION_CLASSES)
+    placed = _place(root, issues, DECLARATION_CLASSES, _known_paths(root))
     declaratie = child(root, "Declaratie")
     ingediend = signed_amount(child(declaratie, "TotaalIngediendBedrag"), "TotaalBedrag") or 0
     header = _header_codes(placed)
@@ -491,6 +495,24 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     else:
         toegekend = ingediend - sum(_signed_amounts(root, prestaties))
     return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend, paths, count)
+
+
+def _known_paths(root: etree._Element) -> dict[str, etree._Element] | None:
+    """The Clients and Prestaties by path, when the rules read the declaration and its paths
+    already (extract.prestatie_paths: the paths their issues name), else None."""
+    from validators import extract
+
+    d = extract.remembered_declaratie(root)
+    if d is None or d.paths is None:
+        return None
+    paths = d.paths
+    known = {}
+    for p in d.prestaties:
+        for el in (p.el, p.client_el):
+            path = paths.get(id(el))
+            if path is not None:
+                known[path] = el
+    return known
 
 
 def _signed_amounts(root: etree._Element, prestaties: Iterable[etree._Element]) -> Iterator[int]:

@@ -336,6 +336,8 @@ class Declaratie:
     periode_begin: date | None
     periode_eind: date | None
     prestaties: list[Prestatie] = field(default_factory=list)
+    # prestatie_paths(self), kept once computed: the rules' issues, the 325 and the store use it
+    paths: dict[int, str] | None = field(default=None, repr=False, compare=False)
 
 
 def declaratie(root: El) -> Declaratie:
@@ -478,10 +480,13 @@ def _te(el: El | None) -> str | None:
 
 def prestatie_paths(d: Declaratie) -> dict[int, str]:
     """Official paths of every Client and Prestatie, in one pass (element_path per element would
-    count siblings again for each of 100 000 prestaties)."""
+    count siblings again for each of 100 000 prestaties). Computed once per Declaratie."""
+    if d.paths is not None:
+        return d.paths
     out: dict[int, str] = {}
     clienten = [pr.client_el for pr in d.prestaties]
     if not clienten:
+        d.paths = out
         return out
     parent = clienten[0].getparent()
     base = element_path(parent)
@@ -493,4 +498,5 @@ def prestatie_paths(d: Declaratie) -> dict[int, str]:
         items = children(group[0], "Prestatie") if group else []
         for j, el in enumerate(items, 1):
             out[id(el)] = f"{cpath}/Prestaties/Prestatie[{j}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
+    d.paths = out
     return out
