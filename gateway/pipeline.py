@@ -279,6 +279,8 @@ class Pipeline:
         if rule_cache:
             # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB
             # each) serve no later rule: let them go before the state of 100,000 prestaties is read.
+            # (Read from them instead of the tree, the prestaties would keep them in memory: what
+            # they refer to of the rows, and lie between, holds the allocator's arenas.)
             rule_cache.pop("prestatie_rows", None)
         sha = hashlib.sha256(raw).hexdigest()
         header = child(root, "Header")
@@ -776,16 +778,16 @@ def decide(
     fails or every prestatie is rejected; otherwise the awarded prestaties go on. Contract
     warnings flag the message ("flagged") or send it to manual review ("review").
     """
-    from gateway.retour import declaratie_outcome, rejecting
+    from gateway.retour import assess_declaratie, declaratie_status, rejected_paths, rejecting
 
     rejected: dict[str, list[str]] = {}
     if rejecting(issues):
         if mtype.number != "323":
             return "rejected", {}
-        outcome = declaratie_outcome(root, issues, assessment=assessment)
-        rejected = {p.path: p.codes for p in outcome.rejected_prestaties}
-        if outcome.status in ("rejected", "declaratie_rejected"):
+        assessment = assessment or assess_declaratie(root, issues)
+        if declaratie_status(assessment) in ("rejected", "declaratie_rejected"):
             return "rejected", {}
+        rejected = rejected_paths(assessment)
         if len(rejected) == _prestatie_count(root):
             return "rejected", {}
     flagged = [i for i in issues if i.action in ("flag", "review") and i.severity == "warning"]

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
+from xml.sax.saxutils import escape
 
 from lxml import etree
 from pydantic import BaseModel
@@ -206,6 +208,25 @@ class _Writer:
     def _xmlns(self) -> re.Pattern[bytes]:
         return re.compile(rb'(xmlns(?::[A-Za-z_][\w.-]*)?=")' + re.escape(self.heen_ns.encode()) + rb'"')
 
+    @functools.cached_property
+    def plain_tags(self) -> frozenset[bytes]:
+        """The start tags lxml writes for a Bsn or Prestatie of the heen whose namespaces are the
+        message's own (default) and the basisschema's under the answer's prefix, in either order."""
+        heen = f'xmlns="{self.heen_ns}"'
+        basis = f'xmlns:{self.answer.standard}="{self.basis}"'
+        return frozenset(f"<{name}{decls}>".encode() for name in ("Bsn", "Prestatie")
+                         for decls in ("", f" {heen}", f" {heen} {basis}", f" {basis} {heen}"))
+
+    @functools.cached_property
+    def batch_open(self) -> bytes:
+        return (f'<Bericht xmlns="{self.ns}" xmlns:{self.answer.standard}="{self.basis}">'
+                "<DeclaratieAntwoord><Clienten>").encode()
+
+    def codes_text(self, codes: Sequence[str]) -> bytes:
+        """`codes` as text: the RetourCodes element `codes` writes."""
+        inner = "".join(f"<RetourCode>{escape(c)}</RetourCode>" for c in codes)
+        return f"<RetourCodes>{inner}</RetourCodes>".encode()
+
     def codes(self, parent: etree._Element, codes: Sequence[str]) -> etree._Element:
         rc = self.el(parent, "RetourCodes")
         for code in codes:
@@ -252,14 +273,19 @@ class PathResolver:
         if not parent_path.strip("/"):  # the root step
             node = self.root if step and step == local_name(self.root) else None
         else:
-            parent = self(parent_path)
+            found = self._found
+            parent = found[parent_path] if parent_path in found else self(parent_path)
             m = _STEP.match(step)
             node = None
             if parent is not None and m:
-                found = self._children(parent, m[1])
-                index = int(m[2] or 1)
-                if 0 < index <= len(found):
-                    node = found[index - 1]
+                name, index = m.group(1, 2)
+                key = (id(parent), name)
+                kids = self._kids.get(key)
+                if kids is None:
+                    kids = self._kids[key] = children(parent, name)
+                index = int(index or 1)
+                if 0 < index <= len(kids):
+                    node = kids[index - 1]
         if len(self._found) < 1_000_000:  # bounded: paths come from our own issues, but still
             self._found[path] = node
         return node
@@ -295,9 +321,13 @@ class _Placement:
     classes: dict[etree._Element, list[str]] = field(default_factory=dict)
 
 
-def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str]) -> _Placement:
+def _place(root: etree._Element, issues: Iterable[Issue], classes: frozenset[str],
+           known: dict[str, etree._Element] | None = None) -> _Placement:
+    """`known`: paths resolved already (path -> element)."""
     placed = _Placement()
     resolve = PathResolver(root)
+    if known:
+        resolve._found.update(known)
     for issue in rejecting(issues):
         if issue.rule in TRANSPORT_RULES:
             raise RetourNotPossible(
@@ -430,7 +460,7 @@ def assess_declaratie(root: etree._Element, issues: Sequence[Issue]) -> _Assessm
 
 
 def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
-    placed = _place(root, issues, DECLARATION_CLASSES)
+    placed = _place(root, issues, DECLARATION_CLASSES, _known_paths(root))
     declaratie = child(root, "Declaratie")
     ingediend = signed_amount(child(declaratie, "TotaalIngediendBedrag"), "TotaalBedrag") or 0
     header = _header_codes(placed)
@@ -463,8 +493,43 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     if header or da_codes:
         toegekend = 0
     else:
-        toegekend = ingediend - sum(signed_amount(child(p, "IngediendBedrag")) or 0 for p in prestaties)
+        toegekend = ingediend - sum(_signed_amounts(root, prestaties))
     return _Assessment(header, da_codes, clients, prestaties, ingediend, toegekend, paths, count)
+
+
+def _known_paths(root: etree._Element) -> dict[str, etree._Element] | None:
+    """The Clients and Prestaties by path, when the rules read the declaration and its paths
+    already (extract.prestatie_paths: the paths their issues name), else None."""
+    from validators import extract
+
+    d = extract.remembered_declaratie(root)
+    if d is None or d.paths is None:
+        return None
+    paths = d.paths
+    known = {}
+    for p in d.prestaties:
+        for el in (p.el, p.client_el):
+            path = paths.get(id(el))
+            if path is not None:
+                known[path] = el
+    return known
+
+
+def _signed_amounts(root: etree._Element, prestaties: Iterable[etree._Element]) -> Iterator[int]:
+    """The signed IngediendBedrag of each of `prestaties` (0 when unreadable): from the
+    declaration the rules read (extract.Prestatie: the same texts, stripped and converted), when
+    it was read for this tree already, else from the elements."""
+    from validators import extract
+    from validators.rulesets.technical_declaration import prestatie_signed
+
+    d = extract.remembered_declaratie(root)
+    known = {id(p.el): p for p in d.prestaties} if d is not None else {}
+    for el in prestaties:
+        p = known.get(id(el))
+        if p is None:
+            yield prestatie_signed(el)
+        else:
+            yield -(p.bedrag or 0) if p.debet_credit == "C" else (p.bedrag or 0)
 
 
 def declaratie_outcome(
@@ -473,16 +538,8 @@ def declaratie_outcome(
     """The 325's verdict on a 323, without building the message (`assessment`: from
     `assess_declaratie` on the same root and issues, to avoid assessing twice)."""
     a = assessment or _assess(root, issues)
-    if a.header:
-        status = "rejected"
-    elif a.declaratie:
-        status = "declaratie_rejected"
-    elif a.prestaties:
-        status = "partly_awarded"
-    else:
-        status = "awarded"
     return DeclarationOutcome(
-        status=status,
+        status=declaratie_status(a),
         header_codes=a.header,
         declaratie_codes=a.declaratie,
         rejected_prestaties=[
@@ -496,6 +553,22 @@ def declaratie_outcome(
         totaal_ingediend=a.ingediend,
         totaal_toegekend=a.toegekend,
     )
+
+
+def declaratie_status(a: _Assessment) -> str:
+    """DeclarationOutcome.status of an assessment."""
+    if a.header:
+        return "rejected"
+    if a.declaratie:
+        return "declaratie_rejected"
+    return "partly_awarded" if a.prestaties else "awarded"
+
+
+def rejected_paths(a: _Assessment) -> dict[str, list[str]]:
+    """The paths of the rejected prestaties with their codes (DeclarationOutcome's, without
+    reading a ReferentieNummer per prestatie: what the pipeline needs of 100,000 of them)."""
+    paths = a.paths
+    return {paths.get(p) or element_path(p): codes for p, codes in a.prestaties.items()}
 
 
 def build_declaratie_antwoord(
@@ -550,48 +623,179 @@ def build_declaratie_antwoord(
     if a.declaratie:
         w.codes(da, a.declaratie)
         return _checked(out, answer)
-    listed = [c for c in children(child(declaratie, "Clienten"), "Client") if _client_listed(c, a)]
-    if listed:
-        clienten = w.el(da, "Clienten")
-        per_client = [[p for p in children(child(client, "Prestaties"), "Prestatie") if p in a.prestaties]
-                      for client in listed]
-        copies = w.copy_many([p for ps in per_client for p in ps])
-        for client, rejected in zip(listed, per_client, strict=True):
+    listed = _listed(a)
+    clienten = w.el(da, "Clienten") if listed else None
+    if clienten is not None:  # where the listed clients go, written batch by batch (_clients_text)
+        clienten.append(etree.Comment(_CLIENTS_HERE))
+    w.codes(da, [OK] if a.prestaties else [FULLY_AWARDED])
+    if clienten is None:
+        return _checked(out, answer)
+    # The clients are serialised a batch at a time, each batch in a small tree of its own at the
+    # same depth (so pretty-printed alike), into the text of the rest: a 325 listing 100,000
+    # prestaties never exists as one tree, nor its text twice. Each batch is checked as it is
+    # written; the totals against the sum of them all at the end.
+    head = _serialize(out)
+    cut = head.index(_CLIENTS_LINE)
+    data = io.BytesIO()
+    data.write(head[:cut])
+    listed_sum = 0
+    for batch in _client_batches(listed):
+        text, som = _clients_text(w, batch, a)
+        data.write(text)
+        listed_sum += som
+        del text
+    data.write(head[cut + len(_CLIENTS_LINE):])
+    _checked(out, answer, listed_sum=listed_sum)
+    return data.getvalue()  # the buffer itself, not a copy
+
+
+# Stands in the 325's Clienten for the clients written in batches (its whole pretty-printed line).
+_CLIENTS_HERE = "clients"
+_CLIENTS_LINE = b"      <!--clients-->\r\n"
+_BATCH = 1000  # prestaties per batch (a client's prestaties stay in one batch)
+
+
+def _listed(a: _Assessment) -> list[tuple[etree._Element, list[etree._Element]]]:
+    """The clients with a rejected prestatie, each with those prestaties, in document order
+    (a.prestaties is: the assessment walks the clients in order)."""
+    out: list[tuple[etree._Element, list[etree._Element]]] = []
+    for p in a.prestaties:
+        client = p.getparent().getparent()  # Client/Prestaties/Prestatie
+        if out and out[-1][0] is client:
+            out[-1][1].append(p)
+        else:
+            out.append((client, [p]))
+    return out
+
+
+def _client_batches(listed: list, size: int | None = None) -> Iterator[list]:
+    size = size or _BATCH
+    batch: list = []
+    count = 0
+    for item in listed:
+        if batch and count + len(item[1]) > size:
+            yield batch
+            batch, count = [], 0
+        batch.append(item)
+        count += len(item[1])
+    if batch:
+        yield batch
+
+
+def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
+    """The pretty-printed Client elements of `batch` as they stand in the whole 325, and the
+    signed sum of their prestaties (TR342), after the 325's rules on prestaties passed them."""
+    text = _batch_text(w, batch, a)
+    if text is not None:  # the usual case: the tree parsed at once from text
+        mini = etree.fromstring(text)  # our own serialisation of a parsed tree: no DTD, no entities
+        del text
+        etree.strip_tags(mini, etree.Comment, etree.ProcessingInstruction)
+        copies = list(mini.iter(f"{{{w.ns}}}Prestatie"))
+    else:
+        mini = w.root()
+        clienten = w.el(w.el(mini, "DeclaratieAntwoord"), "Clienten")
+        prestaties = [p for _, ps in batch for p in ps]
+        copies = list(w.copy_many(prestaties, batch=max(1, len(prestaties))))
+        at = iter(copies)
+        for client, rejected in batch:
             c = w.el(clienten, "Client")
             w.copy(child(client, "Bsn"), c)
             ps = w.el(c, "Prestaties")
             for p in rejected:
-                e = next(copies)
+                e = next(at)
                 ps.append(e)
                 w.codes(e, a.prestaties[p])
             w.codes(c, a.clients.get(client) or [OK])
-    w.codes(da, [OK] if a.prestaties else [FULLY_AWARDED])
-    return _checked(out, answer)
-
-
-def _client_listed(client: etree._Element, a: _Assessment) -> bool:
-    return any(p in a.prestaties for p in children(child(client, "Prestaties"), "Prestatie"))
+        del at, clienten
+    som = _check_listed(mini, copies, w.answer)
+    del copies
+    data = _serialize(mini)
+    del mini
+    start = data.index(b"<Clienten>\r\n") + len(b"<Clienten>\r\n")
+    return data[start:data.rindex(b"    </Clienten>")], som
 
 
 # The level-2 rules of a 325 that depend on how we build it (the rest echo the 323 unchanged).
 _SELF_CHECKS = ("TR342", "CS325", "CD060")
 
 
-def _checked(out: etree._Element, answer: MessageType) -> bytes:
+def _checked(out: etree._Element, answer: MessageType, listed_sum: int | None = None) -> bytes:
     """Serialise a 325 after checking it passes TR342 (and CS325, CD060) as its receiver will.
 
-    The rules read the tree we built (tags and texts, what lxml serialises unchanged) rather than
-    a re-parse of the bytes: for a 325 listing 100,000 rejected prestaties a second tree would
-    be the largest allocation of the whole pipeline."""
+    `listed_sum`: the clients were written apart (`_clients_text`, which checked their
+    prestaties): TR342 compares this sum of them with the totals of `out`. The rules read the
+    tree we built (tags and texts, what lxml serialises unchanged) rather than a re-parse.
+    Raises RuntimeError when it fails."""
     from validators import engine
+    from validators.rulesets.technical_declaration import tr342_totals
 
     ctx = engine.RuleContext(root=out, mtype=answer, today=clock.today())
     registry = engine.load_all()
-    problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
+    if listed_sum is None:
+        problems = [i for code in _SELF_CHECKS for i in registry[code].check(registry[code], ctx)]
+    else:
+        problems = [*tr342_totals(registry["TR342"], ctx, listed_sum),
+                    *(i for code in _SELF_CHECKS[1:] for i in registry[code].check(registry[code], ctx))]
     del ctx  # what the rules cached about the tree (a row per prestatie) goes before serialising
+    _refuse(problems)
+    return _serialize(out)
+
+
+def _batch_text(w: _Writer, batch: list, a: _Assessment) -> bytes | None:
+    """The small tree of `_clients_text` as text: each Bsn and Prestatie as lxml serialises it
+    with its start tag's namespace declarations dropped (the tree's root declares the same
+    namespaces, the message's own as the answer's), the RetourCodes written after it. That
+    tree is then what copying and appending each element builds, parsed in one go. None when
+    an element's start tag is not of that plain form (other prefixes, other namespaces) or it
+    declares namespaces further in: the caller then copies element by element."""
+    plain = w.plain_tags
+    codes = w.codes_text
+    parts = [w.batch_open]
+    append = parts.append
+    for client, rejected in batch:
+        append(b"<Client>")
+        bsn = child(client, "Bsn")
+        if bsn is not None:
+            data = etree.tostring(bsn, with_tail=False)
+            end = data.find(b">") + 1
+            if data[:end] not in plain or b"xmlns" in data[end:]:
+                return None
+            append(b"<Bsn>" + data[end:] if data[end - 2 : end] != b"/>" else b"<Bsn/>")
+        append(b"<Prestaties>")
+        for p in rejected:
+            data = etree.tostring(p, with_tail=False)
+            end = data.find(b">") + 1
+            if data[:end] not in plain or not data.endswith(b"</Prestatie>") or b"xmlns" in data[end:]:
+                return None
+            append(b"<Prestatie>")
+            append(data[end : -len(b"</Prestatie>")])
+            append(codes(a.prestaties[p]))
+            append(b"</Prestatie>")
+        append(b"</Prestaties>")
+        append(codes(a.clients.get(client) or [OK]))
+        append(b"</Client>")
+    append(b"</Clienten></DeclaratieAntwoord></Bericht>")
+    data = b"".join(parts)
+    del parts
+    return data
+
+
+def _check_listed(mini: etree._Element, prestaties: list[etree._Element], answer: MessageType) -> int:
+    """TR342 on the prestaties of a batch of clients (each carries a rejection); returns their
+    signed sum for its totals. CS325 and CD060 read only what a prestatie echoes of the 323
+    (which passed them at level 2): they check the totals we computed, in `_checked`."""
+    from validators import engine
+    from validators.rulesets.technical_declaration import tr342_listed
+
+    ctx = engine.RuleContext(root=mini, mtype=answer, today=clock.today())
+    problems, som = tr342_listed(engine.load_all()["TR342"], ctx, prestaties)
+    _refuse(problems)
+    return som
+
+
+def _refuse(problems: list[Issue]) -> None:
     if problems:  # our own bug: never send a 325 the aanbieder must reject
         raise RuntimeError(
             "declaratie-antwoord fails its own level-2 rules: "
             + "; ".join(f"{i.rule} {i.path}: {i.text}" for i in problems)
         )
-    return _serialize(out)

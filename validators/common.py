@@ -448,6 +448,9 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     rows: list[PrestatieRow] = []
     local = _LOCAL
     append = rows.append
+    # "Group/Name" keys and dates repeat across the prestaties: made once, then shared.
+    joined: dict[str, dict[str, str]] = {}
+    dates: dict[str | None, date | None] = {}
     # The innermost loop runs a million times for 100,000 prestaties: the memo is read inline
     # (a call per element costs more than the lookup) and _local only fills it.
     for client in descendants(top, "Clienten", "Client"):
@@ -463,6 +466,9 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
                         continue
                     name = _local(tag)
                 if len(c):
+                    keys = joined.get(name)
+                    if keys is None:
+                        keys = joined[name] = {}
                     for g in c:
                         gtag = g.tag
                         gname = local.get(gtag)
@@ -470,18 +476,16 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
                             if not isinstance(gtag, str):
                                 continue
                             gname = _local(gtag)
-                        values[name + "/" + gname] = g.text
+                        key = keys.get(gname)
+                        if key is None:
+                            key = keys[gname] = name + "/" + gname
+                        values[key] = g.text
                 else:
                     values[name] = c.text
-            append(
-                PrestatieRow(
-                    el=p,
-                    client=client,
-                    values=values,
-                    begin=parse_date(values.get("ProductPeriode/Begindatum")),
-                    end=parse_date(values.get("ProductPeriode/Einddatum")),
-                )
-            )
+            begin, end = values.get("ProductPeriode/Begindatum"), values.get("ProductPeriode/Einddatum")
+            begin = dates[begin] if begin in dates else dates.setdefault(begin, parse_date(begin))
+            end = dates[end] if end in dates else dates.setdefault(end, parse_date(end))
+            append(PrestatieRow(p, client, values, begin, end))
     if extra is not None:
         extra["prestatie_rows"] = rows
     return rows

@@ -336,6 +336,8 @@ class Declaratie:
     periode_begin: date | None
     periode_eind: date | None
     prestaties: list[Prestatie] = field(default_factory=list)
+    # prestatie_paths(self), kept once computed: the rules' issues, the 325 and the store use it
+    paths: dict[int, str] | None = field(default=None, repr=False, compare=False)
 
 
 def declaratie(root: El) -> Declaratie:
@@ -350,17 +352,28 @@ def declaratie(root: El) -> Declaratie:
     return _read_declaratie(root)
 
 
-def _read_declaratie(root: El) -> Declaratie:
+def _declaratie_head(root: El) -> Declaratie:
     d = child(root, "Declaratie")
     if d is None:
         d = child(root, "DeclaratieAntwoord")
-    result = Declaratie(
+    return Declaratie(
         el=d,
         nummer=_s(text(d, "DeclaratieNummer")),
         periode_begin=as_date(text(d, "DeclaratiePeriode", "Begindatum")),
         periode_eind=as_date(text(d, "DeclaratiePeriode", "Einddatum")),
     )
-    clienten = child(d, "Clienten")
+
+
+def remembered_declaratie(root: El) -> Declaratie | None:
+    """`declaratie(root)` when it was read already inside `remembered(root)`, else None (never
+    reads it)."""
+    entry = getattr(_remembered, "entry", None)
+    return entry[2].get("declaratie") if entry is not None and entry[0] is root else None
+
+
+def _read_declaratie(root: El) -> Declaratie:
+    result = _declaratie_head(root)
+    clienten = child(result.el, "Clienten")
     if clienten is None:
         return result
     # Clark names of the message's own namespace: a dict lookup per field instead of a local-name
@@ -373,42 +386,83 @@ def _read_declaratie(root: El) -> Declaratie:
                          "GeleverdVolume", "Eenheid", "ProductTarief", "IngediendBedrag"))
     out = result.prestaties
     append = out.append
-    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: one
-    # object per distinct value, not one per prestatie. Keyed by (type, value): 1 == True.
-    seen: dict = {}
+    # Categories, codes, units, periods, volumes and amounts repeat across a declaration: each
+    # distinct text is converted once and its value shared by every prestatie with that text.
+    texts: dict = {}
+    dates: dict = {}
+    ints: dict = {}
+    local = _LOCAL
 
-    def share(value):  # noqa: ANN001, ANN202
-        return value if value is None else seen.setdefault((type(value), value), value)
+    def shared_s(value):  # noqa: ANN001, ANN202
+        found = texts.get(value, _MISSING)
+        if found is _MISSING:
+            found = texts[value] = _s(value)
+        return found
+
+    def stripped(el):  # noqa: ANN001, ANN202
+        return None if el is None else shared_s(el.text)  # _te(el), shared
+
+    def as_shared_date(value):  # noqa: ANN001, ANN202
+        found = dates.get(value, _MISSING)
+        if found is _MISSING:
+            found = dates[value] = as_date(value)
+        return found
+
+    def as_shared_int(value):  # noqa: ANN001, ANN202
+        found = ints.get(value, _MISSING)
+        if found is _MISSING:
+            found = ints[value] = as_int(value)
+        return found
+
+    def named(el):  # noqa: ANN001, ANN202
+        """The texts of the children of `el` by local name (the first one wins): the children of
+        ProductReferentie, ProductPeriode and IngediendBedrag are in the basisschema's namespace."""
+        if el is None:
+            return _NONE
+        found = {}
+        for c in reversed(el):
+            tag = c.tag
+            name = local.get(tag)
+            if name is None:
+                if not isinstance(tag, str):  # a comment or processing instruction
+                    continue
+                name = _local(tag)
+            found[name] = c.text
+        return found
 
     for client in clienten.iterchildren(t_client):
         bsn = _s(client.findtext(t_bsn))
         for group in client.iterchildren(t_group):
             for p in group.iterchildren(t_prestatie):
                 f = {c.tag: c for c in reversed(p)}  # first one wins (one of each in a valid 323)
-                ref = _texts(f.get(t_ref))
-                per = _texts(f.get(t_per))
-                amount = _texts(f.get(t_amount))
+                ref = named(f.get(t_ref))
+                per = named(f.get(t_per))
+                amount = named(f.get(t_amount))
+                vol = f.get(t_vol)
+                tarief = f.get(t_tarief)
                 append(Prestatie(
                     p, client, bsn,
                     _s(ref.get("ReferentieNummer")), _s(ref.get("VorigReferentieNummer")), _te(f.get(t_nr)),
-                    share(_te(f.get(t_cat))), share(_te(f.get(t_code))), share(as_date(per.get("Begindatum"))),
-                    share(as_date(per.get("Einddatum"))), share(as_int(_tx(f.get(t_vol)))),
-                    share(_te(f.get(t_unit))), share(as_int(_tx(f.get(t_tarief)))),
-                    share(as_int(amount.get("Bedrag"))), share(_s(amount.get("DebetCredit"))),
+                    stripped(f.get(t_cat)), stripped(f.get(t_code)), as_shared_date(per.get("Begindatum")),
+                    as_shared_date(per.get("Einddatum")), as_shared_int(vol.text if vol is not None else None),
+                    stripped(f.get(t_unit)), as_shared_int(tarief.text if tarief is not None else None),
+                    as_shared_int(amount.get("Bedrag")), shared_s(amount.get("DebetCredit")),
                 ))
             break  # one Prestaties per Client
     return result
 
 
 _NONE: dict = {}
+_MISSING = object()
+_LOCAL: dict = {}
 
 
-def _texts(el: El | None) -> dict:
-    """The texts of the children of `el` by local name (the first one wins): the children of
-    ProductReferentie, ProductPeriode and IngediendBedrag are in the basisschema's namespace."""
-    if el is None:
-        return _NONE
-    return {c.tag.rsplit("}", 1)[-1]: c.text for c in reversed(el) if isinstance(c.tag, str)}
+def _local(tag: str) -> str:
+    """The local name of a Clark-notation tag, memoised (a declaration repeats a few tags)."""
+    if len(_LOCAL) > 10_000:  # tags come from outside: keep the memo bounded
+        _LOCAL.clear()
+    name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def _tx(el: El | None) -> str | None:
@@ -426,10 +480,13 @@ def _te(el: El | None) -> str | None:
 
 def prestatie_paths(d: Declaratie) -> dict[int, str]:
     """Official paths of every Client and Prestatie, in one pass (element_path per element would
-    count siblings again for each of 100 000 prestaties)."""
+    count siblings again for each of 100 000 prestaties). Computed once per Declaratie."""
+    if d.paths is not None:
+        return d.paths
     out: dict[int, str] = {}
     clienten = [pr.client_el for pr in d.prestaties]
     if not clienten:
+        d.paths = out
         return out
     parent = clienten[0].getparent()
     base = element_path(parent)
@@ -441,4 +498,5 @@ def prestatie_paths(d: Declaratie) -> dict[int, str]:
         items = children(group[0], "Prestatie") if group else []
         for j, el in enumerate(items, 1):
             out[id(el)] = f"{cpath}/Prestaties/Prestatie[{j}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
+    d.paths = out
     return out

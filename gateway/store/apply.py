@@ -306,29 +306,35 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
     def rows() -> Iterator[dict[str, Any]]:
         """The prestatie rows, made one at a time as the executemany takes them: a declaration
         of 100,000 prestaties never holds all its rows (and their parameters) at once."""
+        law, gemeente, aanbieder = ctx["law"], ctx["gemeente"], ctx["aanbieder"]
         # Credits first (OP366), so a credit and its replacing debit in one message work out.
-        for pr in sorted(d.prestaties, key=lambda x: not x.is_credit):
+        for pr in sorted(d.prestaties, key=_debit):
             if not pr.referentienummer or pr.periode_begin is None or pr.periode_eind is None:
                 continue
-            codes = (rejected.get(paths[id(pr.el)]) or rejected.get(paths[id(pr.client_el)])) if rejected else None
-            is_rejected = bool(rejected) and (
-                paths[id(pr.el)] in rejected or paths[id(pr.client_el)] in rejected
-            )
-            if pr.is_credit and not is_rejected and pr.vorig_referentienummer:
+            is_rejected, codes = False, None
+            if rejected:
+                own, of_client = paths[id(pr.el)], paths[id(pr.client_el)]
+                is_rejected = own in rejected or of_client in rejected
+                codes = rejected.get(own) or rejected.get(of_client)
+            dc = pr.debet_credit
+            if dc == "C" and not is_rejected and pr.vorig_referentienummer:
                 credited.append(pr.vorig_referentienummer)
-            yield dict(
-                message_id=message_id, declaration_id=declaration_id,
-                client_key=keys[pr.bsn] if pr.bsn in keys else keys.setdefault(pr.bsn, client_key(secret, pr.bsn)),
-                referentienummer=pr.referentienummer,
-                vorig_referentienummer=pr.vorig_referentienummer, debet_credit=pr.debet_credit or "D",
-                toewijzingnummer=pr.toewijzingnummer, categorie=pr.categorie, code=pr.code,
-                periode_begin=pr.periode_begin, periode_eind=pr.periode_eind, volume=pr.volume,
-                eenheid=pr.eenheid, tarief=pr.tarief, bedrag=pr.bedrag or 0,
-                status="rejected" if is_rejected else "accepted", **ctx,
-                retourcodes=list(codes or []) if is_rejected else None,
-                granted=0 if is_rejected else _granted(pr.debet_credit, pr.bedrag),
-                decided_by=message_id,
-            )
+            bsn = pr.bsn
+            key = keys.get(bsn)
+            if key is None:
+                key = keys[bsn] = client_key(secret, bsn)
+            yield {
+                "message_id": message_id, "declaration_id": declaration_id, "client_key": key,
+                "referentienummer": pr.referentienummer, "vorig_referentienummer": pr.vorig_referentienummer,
+                "debet_credit": dc or "D", "toewijzingnummer": pr.toewijzingnummer, "categorie": pr.categorie,
+                "code": pr.code, "periode_begin": pr.periode_begin, "periode_eind": pr.periode_eind,
+                "volume": pr.volume, "eenheid": pr.eenheid, "tarief": pr.tarief, "bedrag": pr.bedrag or 0,
+                "status": "rejected" if is_rejected else "accepted",
+                "law": law, "gemeente": gemeente, "aanbieder": aanbieder,
+                "retourcodes": list(codes or []) if is_rejected else None,
+                "granted": 0 if is_rejected else _granted(dc, pr.bedrag),
+                "decided_by": message_id,
+            }
 
     _INSERT_PRESTATIE.stream(conn, rows(), _PRESTATIE_KEYS)  # one executemany for the whole declaration
     for i in range(0, len(credited), 500):
@@ -380,6 +386,11 @@ def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, now) -> 
                 .where(p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"], p.c.referentienummer == vorig)
                 .values(credited=False)
             )
+
+
+def _debit(pr: extract.Prestatie) -> bool:
+    """Sort key: credits (False) before debits."""
+    return pr.debet_credit != "C"
 
 
 def _granted(debet_credit: str | None, bedrag: int | None) -> int:

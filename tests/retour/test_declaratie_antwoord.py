@@ -214,3 +214,67 @@ def test_large_declaration_answer_stays_consistent(official):
     ingediend, toegekend = totals(out)
     rejected = sum(int(text(p, "IngediendBedrag", "Bedrag")) for p in prestaties[::7])
     assert ingediend - toegekend == rejected
+
+
+def test_clients_written_in_batches_give_the_same_325(monkeypatch):
+    """A large 325 is written a batch of clients at a time: the text does not depend on where
+    the batches end."""
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    src = etree.fromstring(samples.large_declaration("ijw", 300))
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::3]]
+    client = prestaties[45].getparent().getparent()
+    issues.append(Issue(rule="TR304", text="x", retourcode="8187", class_path=element_path(client)))
+    whole = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="B", today=TODAY)
+    monkeypatch.setattr(retour, "_BATCH", 7)
+    assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="B", today=TODAY) == whole
+    out = etree.fromstring(whole)
+    listed = {i for i in range(0, 300, 3)} | set(range(40, 60))  # the third client: all its 20
+    assert len(list(out.iter("{*}Prestatie"))) == len(listed)
+
+
+def test_batched_325_still_checks_its_own_totals(monkeypatch):
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    monkeypatch.setattr(retour, "_BATCH", 5)
+    src = etree.fromstring(samples.large_declaration("ijw", 50))
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::3]]
+    wrong = retour.assess_declaratie(src, issues)
+    wrong.toegekend += 1
+    with pytest.raises(RuntimeError, match="TR342"):
+        build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="C", today=TODAY, assessment=wrong)
+    listed_fine = retour.assess_declaratie(src, issues)
+    listed_fine.prestaties[prestaties[1]] = ["0200"]
+    with pytest.raises(RuntimeError, match="TR342"):
+        build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="C", today=TODAY,
+                                  assessment=listed_fine)
+
+
+@pytest.mark.parametrize("variant", ["plain", "pretty", "comments", "other_prefix", "inner_declaration"])
+def test_batches_built_from_text_equal_copies_element_by_element(variant, monkeypatch):
+    """The batches of a large 325 are parsed from the prestaties' text when their tags are plain;
+    otherwise (or when forced here) each is copied and appended: the same 325 either way."""
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    heen = samples.large_declaration("ijw", 60).decode()
+    if variant == "pretty":
+        heen = etree.tostring(etree.fromstring(heen.encode()), pretty_print=True).decode()
+    elif variant == "comments":
+        heen = heen.replace("<ToewijzingNummer>", "<!-- c --><ToewijzingNummer>").replace("</Prestatie>", "<?p x?></Prestatie>")
+    elif variant == "other_prefix":
+        heen = heen.replace("xmlns:ijw=", "xmlns:b=").replace("<ijw:", "<b:").replace("</ijw:", "</b:")
+    elif variant == "inner_declaration":
+        heen = heen.replace("<ProductCode>", f'<ProductCode xmlns="{by_code("JW323").namespace}">')
+    src = etree.fromstring(heen.encode())
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::2]]
+    monkeypatch.setattr(retour, "_BATCH", 15)
+    fast = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY)
+    monkeypatch.setattr(retour, "_batch_text", lambda *a: None)
+    assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY) == fast
+    assert len(list(etree.fromstring(fast).iter("{*}Prestatie"))) == 30

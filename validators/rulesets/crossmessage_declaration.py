@@ -29,6 +29,24 @@ def _decl(ctx: RuleContext) -> extract.Declaratie:
     return declaratie(ctx)
 
 
+def _allocations(ctx: RuleContext) -> list[tuple[extract.Prestatie, object]]:
+    """Each debit prestatie with a ToewijzingNummer and the toewijzing of that number in the
+    gemeente (None when there is none), looked up once per message for TR338, TR304 and
+    `_with_allocation` (the state does not change while the rules run)."""
+    found = ctx.extra.get("crossmessage.allocations")
+    if found is None:
+        b = between(ctx)
+        allocation = ctx.state.allocation
+        found = [
+            (p, allocation(b.law, b.gemeente, p.toewijzingnummer))
+            for p in _decl(ctx).prestaties
+            # a credit mirrors its debit, which was checked when it came in
+            if p.debet_credit != "C" and p.toewijzingnummer
+        ]
+        ctx.extra["crossmessage.allocations"] = found
+    return found
+
+
 def _with_allocation(ctx: RuleContext) -> list[tuple[extract.Prestatie, object]]:
     """Prestaties (not credits) with the toewijzing of this aanbieder and client they declare on.
     Found once per message (eleven rules walk them; the state does not change while they run)."""
@@ -36,15 +54,10 @@ def _with_allocation(ctx: RuleContext) -> list[tuple[extract.Prestatie, object]]
         return []
     found = ctx.extra.get("crossmessage.with_allocation")
     if found is None:
-        b = between(ctx)
-        found = []
-        for p in _decl(ctx).prestaties:
-            if p.is_credit or not p.toewijzingnummer:
-                continue  # a credit mirrors its debit, which was checked when it came in
-            a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer)
-            if a is None or a.aanbieder != b.aanbieder or a.client_key != ctx.state.client_key(p.bsn):
-                continue
-            found.append((p, a))
+        aanbieder = between(ctx).aanbieder
+        key = ctx.state.client_key
+        found = [(p, a) for p, a in _allocations(ctx)
+                 if a is not None and a.aanbieder == aanbieder and a.client_key == key(p.bsn)]
         ctx.extra["crossmessage.with_allocation"] = found
     return found
 
@@ -238,10 +251,15 @@ def tr338(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
         return
     b = between(ctx)
+    numbered = iter(_allocations(ctx))  # the debits with a number, in order, with their toewijzing
+    pending = next(numbered, None)
     for p in _decl(ctx).prestaties:
         if p.is_credit:
             continue
-        a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer) if p.toewijzingnummer else None
+        a = None
+        if pending is not None and pending[0] is p:
+            a = pending[1]
+            pending = next(numbered, None)
         if a is None or a.aanbieder != b.aanbieder:
             yield prestatie_issue(r, ctx,
                 _el(p, "ToewijzingNummer"),
@@ -267,10 +285,7 @@ def tr304(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         yield from tr304_answer(r, ctx)
         return
     b = between(ctx)
-    for p in _decl(ctx).prestaties:
-        if p.is_credit or not p.toewijzingnummer:
-            continue
-        a = ctx.state.allocation(b.law, b.gemeente, p.toewijzingnummer)
+    for p, a in _allocations(ctx):
         if a is not None and a.aanbieder == b.aanbieder and a.client_key != ctx.state.client_key(p.bsn):
             yield prestatie_issue(r, ctx,
                 _el(p, "ToewijzingNummer"),

@@ -12,6 +12,8 @@ Every check is one pass with a dict or set: a 323 with 10,000 prestaties stays l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from validators.common import (
     issue,
     parse_date,
@@ -190,6 +192,54 @@ def tr416(r: Rule, ctx: RuleContext) -> list[Issue]:
     "TotaalToegekendBedrag; a rejected DeclaratieAntwoord awards 0.",
 )
 def tr342(r: Rule, ctx: RuleContext) -> list[Issue]:
+    antwoord = child(ctx.root, "DeclaratieAntwoord")
+    if antwoord is None:
+        return []
+    if _answer_rejected(antwoord):
+        return tr342_totals(r, ctx, 0)
+    found, som = tr342_listed(r, ctx)
+    return found + tr342_totals(r, ctx, som)
+
+
+def _answer_rejected(antwoord) -> bool:  # noqa: ANN001
+    return any(c not in _NOT_REJECTING for c in _codes(antwoord))
+
+
+def tr342_listed(r: Rule, ctx: RuleContext, prestaties: Iterable | None = None) -> tuple[list[Issue], int]:
+    """TR342 on the listed prestaties: each carries a rejection; and their signed sum. Apart
+    from the totals, so the 325 builder can check its prestaties batch by batch (`prestaties`:
+    those elements, read directly instead of as the rows the other rules share)."""
+    found: list[Issue] = []
+    som = 0
+    if prestaties is None:
+        listed = ((row.el, row.signed) for row in _rows(ctx))
+    else:
+        listed = ((p, prestatie_signed(p)) for p in prestaties)
+    for el, signed in listed:
+        som += signed
+        if all(c in _NOT_REJECTING for c in _codes(el)):
+            # The rule's own text; the official rule-check compares the sums only.
+            found.append(issue(r, ctx, el, "an approved prestatie is listed; a 325 lists only rejected prestaties"))
+    return found, som
+
+
+def prestatie_signed(prestatie) -> int:  # noqa: ANN001
+    """`signed_amount(child(prestatie, "IngediendBedrag")) or 0`, each step matched by lxml in C
+    (the 325 builder sums 100,000 of them twice)."""
+    amount = next(prestatie.iterchildren("{*}IngediendBedrag"), None)
+    if amount is None:
+        return 0
+    bedrag = next(amount.iterchildren("{*}Bedrag"), None)
+    value = parse_int(bedrag.text) if bedrag is not None else None
+    if value is None:
+        return 0
+    dc = next(amount.iterchildren("{*}DebetCredit"), None)
+    return -value if dc is not None and (dc.text or "").strip() == "C" else value
+
+
+def tr342_totals(r: Rule, ctx: RuleContext, som: int) -> list[Issue]:
+    """TR342 on the totals: a rejected DeclaratieAntwoord awards 0; otherwise TotaalIngediendBedrag
+    minus TotaalToegekendBedrag is `som`, the signed sum of the listed prestaties."""
     found: list[Issue] = []
     antwoord = child(ctx.root, "DeclaratieAntwoord")
     if antwoord is None:
@@ -198,18 +248,12 @@ def tr342(r: Rule, ctx: RuleContext) -> list[Issue]:
     toegekend_el = child(antwoord, "TotaalToegekendBedrag")
     ingediend = signed_amount(ingediend_el, "TotaalBedrag")
     toegekend = signed_amount(toegekend_el, "TotaalBedrag")
-    if any(c not in _NOT_REJECTING for c in _codes(antwoord)):
+    if _answer_rejected(antwoord):
         if toegekend != 0:
             found.append(
                 issue(r, ctx, toegekend_el, "DeclaratieAntwoord is rejected but TotaalToegekendBedrag is not 0")
             )
         return found
-    som = 0
-    for row in _rows(ctx):
-        som += row.signed
-        if all(c in _NOT_REJECTING for c in _codes(row.el)):
-            # The rule's own text; the official rule-check compares the sums only.
-            found.append(issue(r, ctx, row.el, "an approved prestatie is listed; a 325 lists only rejected prestaties"))
     if ingediend is None or toegekend is None or som != ingediend - toegekend:
         found.append(
             issue(

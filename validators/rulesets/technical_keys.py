@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.common import issue, path_index
+from validators.common import issue, path_index, prestatie_rows
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
-from validators.paths import child, fields
+from validators.paths import any_ns, fields
 
 
 @dataclass(frozen=True)
@@ -153,14 +153,30 @@ def _raw_key(el: etree._Element, parts: tuple[tuple[str, ...], ...]) -> tuple[st
     out = []
     for steps in parts:
         node: etree._Element | None = el
-        for name in steps:
-            node = child(node, name)
+        for name in steps:  # child(node, name), matched by lxml in C: no grouping of the
+            # children of each of 100,000 prestaties (and their ProductReferentie) is kept
+            node = next(node.iterchildren(any_ns(name)), None)
+            if node is None:
+                break
         out.append(None if node is None else (node.text or ""))
     return tuple(out)
 
 
+def _prestatie_keys(ctx: RuleContext) -> dict[etree._Element, tuple[str | None, ...]]:
+    """The logical key of every Prestatie of a 323/325, from the rows the level-2 rules share
+    (validators.common.prestatie_rows: the texts by "Group/Name", as written): `_raw_key` of
+    each, without following its elements again."""
+    names = tuple("/".join(steps) for steps in _PRESTATIE.key)
+    out = {}
+    for row in prestatie_rows(ctx.root, ctx.extra):
+        values = row.values
+        out[row.el] = tuple((values[n] or "") if n in values else None for n in names)
+    return out
+
+
 def _groups(
-    parent: etree._Element, spec: KeyedClass, out: list[tuple[KeyedClass, list[etree._Element]]]
+    parent: etree._Element, spec: KeyedClass, out: list[tuple[KeyedClass, list[etree._Element]]],
+    known: dict[etree._Element, tuple[str | None, ...]] | None = None,
 ) -> None:
     """Per parent element, the same-named siblings of each class grouped by their own key (the
     official check compares siblings only, not with the parents' keys); groups of two or more,
@@ -176,13 +192,15 @@ def _groups(
         members = fields(holder).get(last, ())
         if len(members) > 1:  # a single member has no sibling to share its key with
             by_key: dict[tuple, list[etree._Element]] = {}
+            keys = known if spec is _PRESTATIE and known is not None else {}
             for el in members:
-                by_key.setdefault(_raw_key(el, spec.key), []).append(el)
+                key = keys.get(el)
+                by_key.setdefault(_raw_key(el, spec.key) if key is None else key, []).append(el)
             out.extend((spec, group) for group in by_key.values() if len(group) > 1)
         if spec.subclasses:
             for el in members:
                 for sub in spec.subclasses:
-                    _groups(el, sub, out)
+                    _groups(el, sub, out, known)
 
 
 @rule(
@@ -196,8 +214,9 @@ def tr101(r: Rule, ctx: RuleContext) -> list[Issue]:
     # One finding per group of duplicates, at every member (the official Fout of the group's last
     # member lists it and all earlier ones), in document order of that last member.
     found: list[tuple[KeyedClass, list[etree._Element]]] = []
+    known = _prestatie_keys(ctx) if ctx.mtype.number in ("323", "325") else None
     for spec in KEYS.get(ctx.mtype.number, ()):
-        _groups(ctx.root, spec, found)
+        _groups(ctx.root, spec, found, known)
     if not found:
         return []
     index = path_index(ctx)
