@@ -185,9 +185,11 @@ class Pipeline:
 
         # receive
         if len(raw) > self.settings.max_message_bytes:
+            # The hubs' BRS06 (file too large), not a parse failure: the sender must split it.
             issue = Issue(
-                rule="PARSE",
-                text=f"message is {len(raw)} bytes; at most {self.settings.max_message_bytes}",
+                rule="BRS06",
+                text=f"message is {len(raw)} bytes; at most {self.settings.max_message_bytes} "
+                     "(GATEWAY_MAX_MESSAGE_BYTES)",
             )
             return self._store_transport(raw, [issue], "BRS06", None, principal, received_at, transport)
 

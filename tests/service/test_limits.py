@@ -144,3 +144,21 @@ def test_over_http_a_message_that_finds_the_budget_full_is_answered_503_and_noth
             assert app.state.in_flight.bytes == 0
     finally:
         app.state.components.store.close()
+
+
+def test_a_message_over_the_size_limit_off_http_is_brs06_naming_the_limit(tmp_path, contracts):
+    """Over HTTP the body is refused with 413 while it is read; a message that comes another way
+    (Kafka, a zip entry) meets the same limit in the pipeline: stored as a transport rejection
+    with the hubs' BRS06 (too large), not BRS14 (not well-formed), and the limit named."""
+    app = make_app(make_settings(tmp_path, max_message_bytes=2000), contracts)
+    try:
+        raw = samples.allocation("ijw")
+        assert len(raw) > 2000
+        outcome = app.state.pipeline.process(raw, None, transport="kafka")
+        assert outcome.verdict == "transport_rejected"
+        assert outcome.transport_error.code == "BRS06"
+        assert "at most 2000" in outcome.transport_error.message
+        assert "GATEWAY_MAX_MESSAGE_BYTES" in outcome.transport_error.message
+        assert app.state.components.store.count_messages() == 1
+    finally:
+        app.state.components.store.close()
