@@ -14,7 +14,7 @@ from datetime import date
 
 from lxml import etree
 
-from validators.paths import child, children, element_path, text
+from validators.paths import child, children, element_path, forget_recent, text
 
 El = etree._Element
 
@@ -67,6 +67,7 @@ def remembered(root: El) -> Iterator[None]:
         yield
     finally:
         _remembered.entry = previous
+        forget_recent()  # element_path's numbering must not keep this tree alive either
 
 
 def header(root: El) -> Header:

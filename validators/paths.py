@@ -14,6 +14,7 @@ Either way a message with thousands of same-named siblings is numbered once, not
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -132,13 +133,24 @@ def _recent_numbers(el: etree._Element, parent: etree._Element) -> tuple[int, in
         ends = ()
     hit = _RECENT.get(parent)
     if hit is not None and hit[0] == ends and el in hit[1]:
-        _RECENT.move_to_end(parent)
+        with contextlib.suppress(KeyError):  # another thread's message may have just ended
+            _RECENT.move_to_end(parent)
         return hit[1][el]
     numbering = _number(parent)
     _RECENT[parent] = (ends, numbering)
-    if len(_RECENT) > _RECENT_MAX:
-        _RECENT.popitem(last=False)
+    while len(_RECENT) > _RECENT_MAX:
+        try:
+            _RECENT.popitem(last=False)
+        except KeyError:
+            break
     return numbering[el]
+
+
+def forget_recent() -> None:
+    """Let go of the numbering kept for element_path. Called when a message is done: an entry holds
+    its parent, and any element keeps its whole document alive, so sixteen entries of sixteen
+    messages kept sixteen documents (at month-end, sixteen declarations of 100,000 prestaties)."""
+    _RECENT.clear()
 
 
 def element_path(el: etree._Element) -> str:
@@ -180,6 +192,7 @@ class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
 
     def __exit__(self, *exc: object) -> None:
         _SCOPE.reset(self._token)
+        forget_recent()
 
 
 def scope_memo() -> dict | None:

@@ -162,3 +162,31 @@ def test_a_message_over_the_size_limit_off_http_is_brs06_naming_the_limit(tmp_pa
         assert app.state.components.store.count_messages() == 1
     finally:
         app.state.components.store.close()
+
+
+def test_no_tree_of_a_judged_message_is_kept_alive(tmp_path, contracts):
+    """A cache that holds one element of a message keeps its whole tree (lxml documents live as
+    long as any of their elements): sixteen declarations of 100,000 prestaties kept that way were
+    gigabytes at month-end. After the pipeline answered, no element of its messages is alive."""
+    import gc
+
+    from gateway.samples.large import large_declaration, large_declaration_allocations
+    from lxml import etree
+
+    app = make_app(make_settings(tmp_path), contracts)
+    setup_parties(app)
+    pipeline = app.state.pipeline
+
+    def alive() -> list:
+        gc.collect()
+        return [o for o in gc.get_objects() if isinstance(o, etree._Element)
+                and "jw3" in str(o.tag) and o.getparent() is None]
+
+    try:
+        before = len(alive())
+        for raw in (*large_declaration_allocations("ijw", 200), large_declaration("ijw", 200)):
+            outcome = pipeline.process(raw, None)
+            assert outcome.verdict == "accepted", outcome.issues[:3]
+        assert len(alive()) == before
+    finally:
+        app.state.components.store.close()
