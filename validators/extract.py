@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from lxml import etree
 
@@ -372,6 +373,19 @@ def remembered_declaratie(root: El) -> Declaratie | None:
     return entry[2].get("declaratie") if entry is not None and entry[0] is root else None
 
 
+def _shared(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` with each distinct value converted once (the caller's dict, for one message)."""
+    seen: dict = {}
+
+    def shared(value: Any) -> Any:
+        found = seen.get(value, _MISSING)
+        if found is _MISSING:
+            found = seen[value] = convert(value)
+        return found
+
+    return shared
+
+
 def _read_declaratie(root: El) -> Declaratie:
     result = _declaratie_head(root)
     clienten = child(result.el, "Clienten")
@@ -389,31 +403,11 @@ def _read_declaratie(root: El) -> Declaratie:
     append = out.append
     # Categories, codes, units, periods, volumes and amounts repeat across a declaration: each
     # distinct text is converted once and its value shared by every prestatie with that text.
-    texts: dict = {}
-    dates: dict = {}
-    ints: dict = {}
+    shared_s, as_shared_date, as_shared_int = _shared(_s), _shared(as_date), _shared(as_int)
     local = _LOCAL
-
-    def shared_s(value):  # noqa: ANN001, ANN202
-        found = texts.get(value, _MISSING)
-        if found is _MISSING:
-            found = texts[value] = _s(value)
-        return found
 
     def stripped(el):  # noqa: ANN001, ANN202
         return None if el is None else shared_s(el.text)  # _te(el), shared
-
-    def as_shared_date(value):  # noqa: ANN001, ANN202
-        found = dates.get(value, _MISSING)
-        if found is _MISSING:
-            found = dates[value] = as_date(value)
-        return found
-
-    def as_shared_int(value):  # noqa: ANN001, ANN202
-        found = ints.get(value, _MISSING)
-        if found is _MISSING:
-            found = ints[value] = as_int(value)
-        return found
 
     def named(el):  # noqa: ANN001, ANN202
         """The texts of the children of `el` by local name (the first one wins): the children of

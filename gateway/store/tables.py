@@ -434,6 +434,30 @@ obligations = Table(
 
 # --- StUF-GGk envelopes (gateway.ggk, issue 17) -----------------------------------------------
 
+def _envelope_columns() -> list[Column]:
+    """An envelope as received and the answer the gateway built for it (new Column objects: a
+    column belongs to one table)."""
+    return [
+        Column("berichtcode", String(4), nullable=False),  # Di01 | Du01
+        Column("zender", String(64), nullable=False),
+        Column("zender_applicatie", String(64)),
+        Column("ontvanger", String(64)),
+        Column("referentienummer", String(40), nullable=False),
+        Column("cross_refnummer", String(40)),
+        Column("functie", String(8)),
+        Column("functie_versie", String(4)),
+        Column("functie_subversie", String(4)),
+        Column("applicatie_versie", String(4)),
+        Column("applicatie_subversie", String(4)),
+        Column("tijdstip_bericht", String(17)),
+        Column("envelope", LargeBinary, nullable=False),  # as received
+        Column("envelope_sha256", String(64), nullable=False),
+        Column("answer", LargeBinary),  # the Du01 or Fo01 the gateway built
+        Column("answer_code", String(4)),  # Du01 | Fo01
+        Column("answer_referentienummer", String(40)),
+    ]
+
+
 # The envelope a message arrived in (Di01/Du01) and the envelope the gateway answered it with
 # (a Du01 around the retour, or a Fo01 StUF055 for a payload that fails its XSD). One row per
 # message that came enveloped. (zender, referentienummer) is unique: IB216.
@@ -441,23 +465,7 @@ message_envelopes = Table(
     "message_envelopes",
     metadata,
     Column("message_id", String(26), ForeignKey("messages.id"), primary_key=True),
-    Column("berichtcode", String(4), nullable=False),  # Di01 | Du01
-    Column("zender", String(64), nullable=False),
-    Column("zender_applicatie", String(64)),
-    Column("ontvanger", String(64)),
-    Column("referentienummer", String(40), nullable=False),
-    Column("cross_refnummer", String(40)),
-    Column("functie", String(8)),
-    Column("functie_versie", String(4)),
-    Column("functie_subversie", String(4)),
-    Column("applicatie_versie", String(4)),
-    Column("applicatie_subversie", String(4)),
-    Column("tijdstip_bericht", String(17)),
-    Column("envelope", LargeBinary, nullable=False),  # as received
-    Column("envelope_sha256", String(64), nullable=False),
-    Column("answer", LargeBinary),  # the Du01 or Fo01 the gateway built
-    Column("answer_code", String(4)),  # Du01 | Fo01
-    Column("answer_referentienummer", String(40)),
+    *_envelope_columns(),
     UniqueConstraint("zender", "referentienummer", name="uq_message_envelopes_reference"),
 )
 # A Du01 answering one of our envelopes names it in crossRefnummer (linked at read time).
@@ -474,23 +482,7 @@ envelope_repeats = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("transport", String(16)),
     Column("received_by", String(64)),
-    Column("berichtcode", String(4), nullable=False),
-    Column("zender", String(64), nullable=False),
-    Column("zender_applicatie", String(64)),
-    Column("ontvanger", String(64)),
-    Column("referentienummer", String(40), nullable=False),
-    Column("cross_refnummer", String(40)),
-    Column("functie", String(8)),
-    Column("functie_versie", String(4)),
-    Column("functie_subversie", String(4)),
-    Column("applicatie_versie", String(4)),
-    Column("applicatie_subversie", String(4)),
-    Column("tijdstip_bericht", String(17)),
-    Column("envelope", LargeBinary, nullable=False),
-    Column("envelope_sha256", String(64), nullable=False),
-    Column("answer", LargeBinary),
-    Column("answer_code", String(4)),
-    Column("answer_referentienummer", String(40)),
+    *_envelope_columns(),
     UniqueConstraint("zender", "referentienummer", name="uq_envelope_repeats_reference"),
     Index("ix_envelope_repeats_message", "message_id"),
     Index("ix_envelope_repeats_answer_ref", "answer_referentienummer"),
