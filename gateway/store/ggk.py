@@ -67,20 +67,20 @@ def chain_parties(store: Any) -> dict[str, ChainParty]:
 def save_outgoing(tx: Any, row: dict[str, Any]) -> None:
     """Record an outgoing Di01 (or the Du01 around a municipal 325) with its message, in the
     message's transaction (after the message row: in a group commit with the state changes)."""
-    params = dict(row, created_at=now_utc())
-    stmt = insert(t.outgoing_envelopes)
-    if tx._writes is None:
-        tx.conn.execute(stmt, params)
-    else:
-        tx._writes.later.append(lambda conn: conn.execute(stmt, params))
+    _insert_with_message(tx, insert(t.outgoing_envelopes), dict(row, created_at=now_utc()))
 
 
 def save_repeat(tx: Any, message_id: str, row: dict[str, Any], transport: str | None,
                 received_by: str | None) -> None:
     """A further envelope that brought the payload of message `message_id` (stored already), with
     the answer it got, in the transaction that answers it."""
-    params = dict(row, message_id=message_id, received_at=now_utc(), transport=transport, received_by=received_by)
-    stmt = insert(t.envelope_repeats)
+    _insert_with_message(tx, insert(t.envelope_repeats), dict(
+        row, message_id=message_id, received_at=now_utc(), transport=transport, received_by=received_by))
+
+
+def _insert_with_message(tx: Any, stmt: Any, params: dict[str, Any]) -> None:
+    """Run `stmt` in the message's transaction; in a group commit after the group's message rows
+    (the row refers to its message), with the state changes."""
     if tx._writes is None:
         tx.conn.execute(stmt, params)
     else:
