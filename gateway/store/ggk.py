@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, null, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, null, or_, select, update
 
 from gateway.store import tables as t
+from gateway.store.prepared import Prepared
 from gateway.store.records import OutboxRecord
 from gateway.store.store import PARKED, SOAP, ConflictError, now_utc
 
@@ -87,22 +88,16 @@ def _insert_with_message(tx: Any, stmt: Any, params: dict[str, Any]) -> None:
         tx._writes.later.append(lambda conn: conn.execute(stmt, params))
 
 
-_REPEAT_REFERENCE = None
+_REPEAT_REFERENCE = Prepared(
+    select(t.envelope_repeats.c.message_id, t.envelope_repeats.c.envelope_sha256, t.envelope_repeats.c.answer_code,
+           t.envelope_repeats.c.answer_referentienummer)
+    .where(t.envelope_repeats.c.zender == bindparam("zender"),
+           t.envelope_repeats.c.referentienummer == bindparam("referentienummer")))
 
 
 def repeat_reference(tx: Any, zender: str, referentienummer: str) -> dict[str, Any] | None:
     """The further envelope stored under this zender's referentienummer, if any (IB216: the unique
     index of message_envelopes cannot see these). One prepared lookup on the index."""
-    global _REPEAT_REFERENCE
-    if _REPEAT_REFERENCE is None:
-        from sqlalchemy import bindparam
-
-        from gateway.store.prepared import Prepared
-
-        r = t.envelope_repeats
-        _REPEAT_REFERENCE = Prepared(
-            select(r.c.message_id, r.c.envelope_sha256, r.c.answer_code, r.c.answer_referentienummer)
-            .where(r.c.zender == bindparam("zender"), r.c.referentienummer == bindparam("referentienummer")))
     return _REPEAT_REFERENCE.first(tx.conn, dict(zender=zender, referentienummer=referentienummer))
 
 
@@ -127,30 +122,23 @@ def envelope_of(store: Any, message_id: str, referentienummer: str) -> dict[str,
     return None
 
 
-_DECLARATION_DI01 = None
+_DECLARATION_DI01 = Prepared(
+    select(t.message_envelopes.c.referentienummer)
+    .select_from(t.messages.join(t.message_envelopes, t.message_envelopes.c.message_id == t.messages.c.id))
+    .where(t.messages.c.sender == bindparam("sender"), t.messages.c.code == bindparam("code"),
+           t.messages.c.identificatie == bindparam("identificatie"), t.messages.c.receiver == bindparam("receiver"),
+           t.message_envelopes.c.berichtcode == "Di01")
+    .order_by(t.messages.c.received_at.desc()).limit(1))
 
 
 def declaration_di01(tx: Any, code: str, sender: str | None, receiver: str | None,
                      identificatie: str | None) -> str | None:
     """The referentienummer of the Di01 a 323 came in (None: it came bare, or is not stored):
     the 323 of `sender` to `receiver` with this Identificatie, its latest delivery. Read in the
-    325's transaction (served by ix_messages_ident_received), prepared once: built with Core
-    for every 325, the query cost more than its answer."""
-    global _DECLARATION_DI01
+    325's transaction (served by ix_messages_ident_received), prepared: built with Core for every
+    325, the query cost more than its answer."""
     if not (sender and receiver and identificatie):
         return None
-    if _DECLARATION_DI01 is None:
-        from sqlalchemy import bindparam
-
-        from gateway.store.prepared import Prepared
-
-        m, e = t.messages, t.message_envelopes
-        _DECLARATION_DI01 = Prepared(
-            select(e.c.referentienummer).select_from(m.join(e, e.c.message_id == m.c.id))
-            .where(m.c.sender == bindparam("sender"), m.c.code == bindparam("code"),
-                   m.c.identificatie == bindparam("identificatie"), m.c.receiver == bindparam("receiver"),
-                   e.c.berichtcode == "Di01")
-            .order_by(m.c.received_at.desc()).limit(1))
     found = _DECLARATION_DI01.first(tx.conn, dict(sender=sender, code=code, identificatie=identificatie,
                                                   receiver=receiver))
     return found["referentienummer"] if found else None
