@@ -32,16 +32,27 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 
 from gateway import clock
+from gateway import retour as retour_mod
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
 from gateway.ggk import ingress, outbound
+from gateway.retour import assess_declaratie, declaratie_status, rejected_paths, rejecting
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
+from gateway.store import ConflictError
+from gateway.store.ids import new_id
+from gateway.store.state import StateHint
+from validators import engine, extract
+from validators.engine import RuleContext
+from validators.faults import RuleFailed
 from validators.issues import Issue
 from validators.paths import child, text
+from validators.state import GROUP_READS
+from validators.validate import validate_bytes, validate_root
 
 NL = ZoneInfo("Europe/Amsterdam")
 Verdict = Literal["accepted", "rejected", "flagged", "review", "transport_rejected"]
@@ -217,7 +228,6 @@ class Pipeline:
         envelope: ingress.Received | None = None,
     ) -> Outcome:
         # identify + validate (levels 1 and 2)
-        from validators.validate import validate_bytes, validate_root
 
         if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
             report = validate_root(envelope.payload.root, self.c.registry, today=today)
@@ -244,7 +254,6 @@ class Pipeline:
             return self._store_transport(raw, transport_issues, "BRS13", mtype, principal, received_at,
                                          transport, route, envelope)
 
-        from gateway.store import ConflictError
 
         for attempt in range(3):
             try:
@@ -273,10 +282,6 @@ class Pipeline:
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
-        from validators import extract
-        from gateway.store import ConflictError
-        from gateway.store.ids import new_id
-        from validators.engine import RuleContext
 
         if rule_cache:
             # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB
@@ -631,7 +636,6 @@ class Pipeline:
         answer = _answer_type(mtype)
         if answer is None:
             return None, None
-        from gateway import retour as retour_mod
 
         if mtype.number == "323":
             data = retour_mod.build_declaratie_antwoord(
@@ -703,11 +707,7 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
     """Levels 3/4 and the contract rules (or only the rules `only` names). A rule that raises is the
     gateway's failure, never the message's: a store error propagates as it is (the transaction
     aborts, 503), any other error as RuleFailed (503 too), logged without message content."""
-    from sqlalchemy import exc as sa_exc
 
-    from gateway.store import ConflictError
-    from validators import engine
-    from validators.faults import RuleFailed
 
     issues: list[Issue] = []
     for rule in engine.rules_for(ctx.mtype, LATER_LEVELS):
@@ -740,13 +740,10 @@ def _answer_type(mtype: MessageType) -> MessageType | None:
 def _state_hint(root: etree._Element, mtype: MessageType, route: Route, corr: Correlation) -> Any:
     """What the message's cross-message rules will read first (validators.state.GROUP_READS), so
     that a group of messages reads it at once; None when its type names nothing."""
-    from validators.state import GROUP_READS
 
     kinds = GROUP_READS.get(mtype.number)
     if not kinds:
         return None
-    from gateway.store.state import StateHint
-    from validators import extract
 
     gemeente, aanbieder = _pair(mtype, route)
     return StateHint(mtype.law, gemeente or "", aanbieder or "", extract.client_bsn(root),
@@ -765,7 +762,6 @@ def _assessment(root: etree._Element, mtype: MessageType, issues: list[Issue]) -
     """For a 323: the 325's assessment, shared by `decide` and the 325 builder (computed once)."""
     if mtype.number != "323":
         return None
-    from gateway.retour import assess_declaratie
 
     return assess_declaratie(root, issues)
 
@@ -780,7 +776,6 @@ def decide(
     fails or every prestatie is rejected; otherwise the awarded prestaties go on. Contract
     warnings flag the message ("flagged") or send it to manual review ("review").
     """
-    from gateway.retour import assess_declaratie, declaratie_status, rejected_paths, rejecting
 
     rejected: dict[str, list[str]] = {}
     if rejecting(issues):
