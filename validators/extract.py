@@ -58,17 +58,24 @@ _remembered = threading.local()
 
 
 @contextlib.contextmanager
-def remembered(root: El) -> Iterator[None]:
+def remembered(root: El, again: tuple | None = None) -> Iterator[None]:
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
-    the block: no tree is kept alive by a cache."""
+    the block: no tree is kept alive by a cache. `again`: what `current(root)` gave in an
+    earlier block for the same tree (the group's state writes run after its rules), reused."""
     previous = getattr(_remembered, "entry", None)
-    _remembered.entry = (root, _read_header(root), {})
+    _remembered.entry = again if again is not None and again[0] is root else (root, _read_header(root), {})
     try:
         yield
     finally:
         _remembered.entry = previous
         forget_recent()  # element_path's numbering must not keep this tree alive either
+
+
+def current(root: El) -> tuple | None:
+    """What this thread remembers of `root` now (for `remembered(root, again=...)`), or None."""
+    entry = getattr(_remembered, "entry", None)
+    return entry if entry is not None and entry[0] is root else None
 
 
 def header(root: El) -> Header:

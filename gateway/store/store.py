@@ -427,8 +427,15 @@ class Transaction:
         view = self.state  # what the rules read: apply_state need not read it again
         if self._writes is not None:
             secret, deferred = self.store.secret, self._writes.deferred
-            self._writes.later.append(lambda conn: _apply_state(Deferred(conn, deferred), secret, message_id, mtype,
-                                                                root, rejected, declaratie=declaratie, view=view))
+            # what the rules read of this tree (its header...), for the write after theirs
+            again = extract.current(root)
+
+            def write(conn: Connection) -> None:
+                with extract.remembered(root, again):
+                    _apply_state(Deferred(conn, deferred), secret, message_id, mtype, root, rejected,
+                                 declaratie=declaratie, view=view)
+
+            self._writes.later.append(write)
             return
         _apply_state(self.conn, self.store.secret, message_id, mtype, root, rejected, declaratie=declaratie,
                      view=view)
