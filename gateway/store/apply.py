@@ -290,14 +290,10 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
     h = extract.header(root)
     if not d.nummer or d.periode_begin is None or d.periode_eind is None:
         return
-    declaration_id = conn.execute(
-        insert(t.declarations)
-        .values(
-            message_id=message_id, declaratienummer=d.nummer, identificatie=h.identificatie or "",
-            periode_begin=d.periode_begin, periode_eind=d.periode_eind, xsd_versie=h.xsd_versie, **ctx,
-        )
-        .returning(t.declarations.c.id)
-    ).scalar_one()
+    declaration_id = _INSERT_DECLARATION.returned(conn, dict(
+        message_id=message_id, declaratienummer=d.nummer, identificatie=h.identificatie or "",
+        periode_begin=d.periode_begin, periode_eind=d.periode_eind, xsd_versie=h.xsd_versie, **ctx,
+    ))
     p = t.prestaties
     credited: list[str] = []
     paths = extract.prestatie_paths(d) if rejected else {}
@@ -354,38 +350,33 @@ def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, now) -> 
     d = extract.declaratie(root)
     if not d.nummer:
         return
-    decl, p = t.declarations, t.prestaties
-    declaration_id = conn.execute(
-        select(decl.c.id).where(
-            decl.c.law == ctx["law"], decl.c.aanbieder == ctx["aanbieder"], decl.c.declaratienummer == d.nummer
-        )
-    ).scalar()
-    if declaration_id is None:
+    # Its writes run at once, in this order (not deferred to the group's end): each reads or
+    # changes the prestaties the one before it changed.
+    conn = conn.conn if isinstance(conn, Deferred) else conn
+    p = t.prestaties
+    found_id = _DECLARATION_ID.first(conn, dict(law=ctx["law"], aanbieder=ctx["aanbieder"], nummer=d.nummer))
+    if found_id is None:
         return
-    conn.execute(update(decl).where(decl.c.id == declaration_id)
-                 .values(answer_message_id=message_id, answered_at=now))
+    declaration_id = found_id["id"]
+    _DECLARATION_ANSWERED.execute(conn, dict(d_id=declaration_id, d_answer=message_id, d_at=now))
     codes = {pr.referentienummer: _rejecting_codes(pr.el) for pr in d.prestaties if pr.referentienummer}
-    where = [p.c.declaration_id == declaration_id]
     if codes:
-        where.append(p.c.referentienummer.in_(list(codes)))
+        where = [p.c.declaration_id == declaration_id, p.c.referentienummer.in_(list(codes))]
+        rejected = conn.execute(select(p.c.vorig_referentienummer, p.c.debet_credit).where(*where)).all()
+        _PRESTATIE_REJECTED.executemany(conn, [
+            dict(p_decl=declaration_id, p_ref=ref, p_codes=found, p_by=message_id) for ref, found in codes.items()
+        ])
     elif _declaratie_accepted(root):
         return
-    rejected = conn.execute(select(p.c.vorig_referentienummer, p.c.debet_credit).where(*where)).all()
-    if codes:
-        for ref, found in codes.items():
-            conn.execute(update(p).where(*where, p.c.referentienummer == ref).values(
-                status="rejected", retourcodes=found, granted=0, decided_by=message_id))
     else:
+        rejected = [(r["vorig_referentienummer"], r["debet_credit"])
+                    for r in _DECLARATION_PRESTATIES.rows(conn, dict(p_decl=declaration_id))]
         whole = _rejecting_codes(child(root, "DeclaratieAntwoord"))
-        conn.execute(update(p).where(*where).values(
-            status="rejected", retourcodes=whole, granted=0, decided_by=message_id))
-    for vorig, dc in rejected:  # a rejected credit no longer cancels its debit
-        if dc == "C" and vorig:
-            conn.execute(
-                update(p)
-                .where(p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"], p.c.referentienummer == vorig)
-                .values(credited=False)
-            )
+        _DECLARATION_REJECTED.execute(conn, dict(p_decl=declaration_id, p_codes=whole, p_by=message_id))
+    _CREDIT_UNDONE.executemany(conn, [  # a rejected credit no longer cancels its debit
+        dict(c_law=ctx["law"], c_aanbieder=ctx["aanbieder"], c_ref=vorig)
+        for vorig, dc in rejected if dc == "C" and vorig
+    ])
 
 
 def _debit(pr: extract.Prestatie) -> bool:
@@ -461,6 +452,30 @@ def _key_where_params(table):  # noqa: ANN001, ANN202
     ]
 
 
+_INSERT_DECLARATION = Prepared(insert(t.declarations).returning(t.declarations.c.id))
+_DECLARATION_ID = Prepared(select(t.declarations.c.id).where(
+    t.declarations.c.law == bindparam("law"),
+    t.declarations.c.aanbieder == bindparam("aanbieder"),
+    t.declarations.c.declaratienummer == bindparam("nummer"),
+))
+_DECLARATION_ANSWERED = Prepared(update(t.declarations).where(t.declarations.c.id == bindparam("d_id"))
+                                 .values(answer_message_id=bindparam("d_answer"), answered_at=bindparam("d_at")))
+_DECLARATION_PRESTATIES = Prepared(select(t.prestaties.c.vorig_referentienummer, t.prestaties.c.debet_credit)
+                                   .where(t.prestaties.c.declaration_id == bindparam("p_decl")))
+_DECLARATION_REJECTED = Prepared(
+    update(t.prestaties).where(t.prestaties.c.declaration_id == bindparam("p_decl"))
+    .values(status="rejected", retourcodes=bindparam("p_codes"), granted=0, decided_by=bindparam("p_by"))
+)
+_PRESTATIE_REJECTED = Prepared(
+    update(t.prestaties).where(t.prestaties.c.declaration_id == bindparam("p_decl"),
+                               t.prestaties.c.referentienummer == bindparam("p_ref"))
+    .values(status="rejected", retourcodes=bindparam("p_codes"), granted=0, decided_by=bindparam("p_by"))
+)
+_CREDIT_UNDONE = Prepared(update(t.prestaties).where(
+    t.prestaties.c.law == bindparam("c_law"),
+    t.prestaties.c.aanbieder == bindparam("c_aanbieder"),
+    t.prestaties.c.referentienummer == bindparam("c_ref"),
+).values(credited=False))
 _ACTIVE_STOP = Prepared(select(t.stops.c.id).where(*_key_where_params(t.stops)).limit(1))
 _START_NOT_ACTUAL = Prepared(update(t.starts).where(*_key_where_params(t.starts)).values(actual=False))
 

@@ -128,6 +128,22 @@ class Prepared:
         finally:
             cursor.close()
 
+    def returned(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+        """Run an INSERT ... RETURNING of one column once, at once (on a Deferred connection
+        too: its caller needs the value now); that column's value."""
+        conn = conn.conn if isinstance(conn, Deferred) else conn
+        c = self._get(conn.dialect, tuple(sorted(values)))
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            _run(conn, cursor, c.sql, c.params(values), False)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        proc = c.result_processors[0]
+        return proc(row[0]) if proc is not None else row[0]
+
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """One executemany for rows of one kind (all with the same keys as the first)."""
         if not rows:
