@@ -228,7 +228,6 @@ class Pipeline:
         envelope: ingress.Received | None = None,
     ) -> Outcome:
         # identify + validate (levels 1 and 2)
-
         if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
             report = validate_root(envelope.payload.root, self.c.registry, today=today)
         else:
@@ -707,8 +706,6 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
     """Levels 3/4 and the contract rules (or only the rules `only` names). A rule that raises is the
     gateway's failure, never the message's: a store error propagates as it is (the transaction
     aborts, 503), any other error as RuleFailed (503 too), logged without message content."""
-
-
     issues: list[Issue] = []
     for rule in engine.rules_for(ctx.mtype, LATER_LEVELS):
         if only is not None and rule.code not in only:
