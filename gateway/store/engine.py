@@ -49,7 +49,11 @@ def make_engine(url: str) -> Engine:
                                           dialect=conn.dialect) from exc
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # No pre-ping: it cost every group a round trip (SELECT 1 before its first statement). A
+    # connection the server ended fails its first statement instead; the transaction answers 503
+    # (the sender retries) and the connection is invalidated (gateway.store.prepared._error, and
+    # Core for its own statements), so the pool opens a new one.
+    return create_engine(url, pool_size=5, max_overflow=5)
 
 
 def alembic_config(engine_conn) -> Config:  # noqa: ANN001

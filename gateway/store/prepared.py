@@ -195,8 +195,7 @@ class Prepared:
         try:
             fetched = cursor.fetchall()
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise sa_exc.DBAPIError.instance(c.sql, None, exc, conn.dialect.loaded_dbapi.Error,
-                                             dialect=conn.dialect) from exc
+            raise _error(conn, c.sql, None, exc, cursor) from exc
         finally:
             cursor.close()
         names, procs = c.result_names, c.result_processors
@@ -233,10 +232,23 @@ def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> No
         else:
             cursor.execute(sql, params)
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise sa_exc.DBAPIError.instance(
-            sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
-            ismulti=many,
-        ) from exc
+        raise _error(conn, sql, params, exc, cursor, many) from exc
+
+
+def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, cursor: Any = None,
+           many: bool = False) -> sa_exc.DBAPIError:
+    """The DBAPI error as SQLAlchemy's exception, as Core raises it. A lost connection (the server
+    restarted, or ended the session) is invalidated as Core would do: the pool then opens a new
+    one instead of handing out the dead one again (the engine has no pre-ping, issue 14)."""
+    gone = False
+    try:
+        gone = bool(conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor))
+    except Exception:  # noqa: BLE001 (deciding must not hide the error itself)
+        gone = False
+    if gone and not conn.invalidated:
+        conn.invalidate(exc)
+    return sa_exc.DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
+                                      ismulti=many, connection_invalidated=gone)
 
 
 @contextmanager
@@ -253,5 +265,4 @@ def pipelined(conn: Connection) -> Iterator[bool]:
         with driver.pipeline():
             yield True
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise sa_exc.DBAPIError.instance(
-            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+        raise _error(conn, None, None, exc) from exc

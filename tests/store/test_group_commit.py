@@ -222,3 +222,30 @@ def test_a_large_message_gets_a_group_of_its_own(store):
         th.join()
     assert seen["small1"] == seen["small2"] != seen["big"]
     assert group.stats.largest == 2
+
+
+def test_a_connection_the_server_ended_fails_one_group_and_the_next_gets_a_new_one(store):
+    """The engine has no pre-ping (a round trip per group): a pooled connection whose backend the
+    server ended fails the group that gets it (the sender sees a store error, 503, and retries),
+    is invalidated, and the next group runs on a new connection."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has no server to end a connection")
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
+
+    group = store.group_commit()
+    group.run(["k:1"], _save(b"<a/>", "END-1"))  # a pooled connection now exists
+    admin = create_engine(store.engine.url)  # a connection of its own, outside the store's pool
+    try:
+        with admin.connect() as conn:
+            ended = conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t").scalar()
+    finally:
+        admin.dispose()
+    assert ended >= 1
+    with pytest.raises(DBAPIError) as failed:
+        group.run(["k:2"], _save(b"<b/>", "END-2"))
+    assert failed.value.connection_invalidated
+    stored = group.run(["k:2"], _save(b"<b/>", "END-2"))
+    assert _stored(store, stored)
