@@ -28,6 +28,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
+from gateway.store.kept import KeptConnections
 from gateway.store.prepared import Deferred, Prepared, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
@@ -577,8 +578,10 @@ class Store:
         self.max_group = max_group
         self.group_leaders = group_leaders
         self._group: Any = None
+        self._kept = KeptConnections(engine, keep=group_leaders if self.dialect != "sqlite" else 1)
 
     def close(self) -> None:
+        self._kept.close()
         self.engine.dispose()
 
     def client_key(self, bsn: str | None) -> str:
@@ -587,8 +590,9 @@ class Store:
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def _conn(self, write: bool = True) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+    def _conn(self, write: bool = True, kept: bool = False) -> Iterator[Connection]:
+        """A transaction on a pooled connection (`kept`: on one of the group committer's)."""
+        with self._kept.connection() if kept else self.engine.connect() as conn:
             if self.dialect == "sqlite" and write:
                 conn.info["begin_sql"] = "BEGIN IMMEDIATE"
             try:
@@ -623,7 +627,7 @@ class Store:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
         gives each its Transaction; their rows are written, together, before the commit. The
         group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
-        with self._conn() as conn:
+        with self._conn(kept=True) as conn:
             batch = Batch(self, conn)
             first = []
             ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
