@@ -476,7 +476,8 @@ Index("ix_message_envelopes_cross_ref", message_envelopes.c.cross_refnummer,
 
 # A further envelope (its own referentienummer) that brought the payload of a message already
 # stored: the message is not stored again, the envelope is, with the Du01 it was answered with
-# (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables.
+# (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables, and a
+# trigger (revision 0012) refuses a message_envelopes row under a reference used here.
 envelope_repeats = Table(
     "envelope_repeats",
     metadata,
