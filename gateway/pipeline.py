@@ -471,6 +471,9 @@ class Pipeline:
         """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
         if not party_id:
             return False
+        hit = self._parties.get(party_id)  # cached: answered without building a Route and a Party
+        if hit is not None and hit[1] > time.monotonic():
+            return not getattr(hit[0], "revoked_at", None)
         try:
             self._party_from_header(Route(party_id, None))
         except Refused:
