@@ -305,19 +305,14 @@ class Pipeline:
 
         def judge(tx: Any) -> Outcome:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
-            # IB216 rides the duplicate check and the unique (zender, referentienummer) index: the
-            # envelope is looked up only when its payload is a duplicate (the same envelope again?)
-            # or after its row conflicted (a reused referentienummer), not for every message.
+            # IB216 rides the duplicate check and the store's refusal of a used (zender,
+            # referentienummer) (the unique index of message_envelopes, and for the references of
+            # further envelopes a trigger, revision 0012): the envelope is looked up only when its
+            # payload is a duplicate (the same envelope again?) or after its row conflicted (a
+            # reused referentienummer), not for every message.
             if envelope is not None and (same is not None or envelope.recheck_reference):
                 again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
                                                                        envelope.referentienummer))
-                if again is not None:
-                    return again
-            elif envelope is not None:  # its referentienummer on a further envelope of another message?
-                from gateway.store import ggk as ggk_store
-
-                again = self._same_envelope(envelope, ggk_store.repeat_reference(tx, envelope.zender,
-                                                                                 envelope.referentienummer))
                 if again is not None:
                     return again
             if same is not None:
@@ -480,6 +475,9 @@ class Pipeline:
         """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
         if not party_id:
             return False
+        hit = self._parties.get(party_id)  # cached: answered without building a Route and a Party
+        if hit is not None and hit[1] > time.monotonic():
+            return not getattr(hit[0], "revoked_at", None)
         try:
             self._party_from_header(Route(party_id, None))
         except Refused:

@@ -276,16 +276,21 @@ def _four_digits(value: str) -> bool:
     return len(value) == 4 and value.isascii() and value.isdigit()
 
 
-@functools.lru_cache(maxsize=16)
-def _app_pieces(naam: str, versie: str, subversie: str) -> tuple[bytes, bytes] | None:
-    """The template from zender.organisatie to ontvanger.organisatie and from functie to
-    functieVersie with the application's values in place (the same for every Du01 of one
-    application: checked and encoded once), or None when they do not fit (applicatie 3 to 50
-    characters of plain text, versions of four digits)."""
-    if not (3 <= len(naam) <= 50 and _plain(naam, 50) and _four_digits(versie) and _four_digits(subversie)):
+@functools.lru_cache(maxsize=256)
+def _fixed(zender: str, ontvanger: str, functie: str, versie: str, subversie: str, naam: str, app_versie: str,
+           app_subversie: str) -> tuple[bytes, bytes] | None:
+    """The template up to referentienummer and from crossRefnummer to the payload with these
+    values in place: the same for every Du01 of one application, pair of parties, message type
+    and version (checked and encoded once), or None when a value does not fit its slot
+    (organisatie at most 200 characters, applicatie 3 to 50, functie at most 30, versions of four
+    digits, all text lxml writes unchanged)."""
+    if not (3 <= len(naam) <= 50 and _plain(naam, 50) and _plain(zender, 200) and _plain(ontvanger, 200)
+            and _plain(functie, 30) and all(map(_four_digits, (versie, subversie, app_versie, app_subversie)))):
         return None
     p = _PIECES
-    return p[1] + naam.encode() + p[2], p[7] + versie.encode() + p[8] + subversie.encode() + p[9]
+    return (b"".join((p[0], zender.encode(), p[1], naam.encode(), p[2], ontvanger.encode(), p[3])),
+            b"".join((p[6], functie.encode(), p[7], app_versie.encode(), p[8], app_subversie.encode(), p[9],
+                      versie.encode(), p[10], subversie.encode(), p[11])))
 
 
 # Characters that lxml escapes or normalises in text (markup, carriage returns, control characters)
@@ -320,17 +325,12 @@ def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, func
     Every other value must meet what our schema asks of its slot (organisatie at most 200
     characters, functie at most 30, crossRefnummer a UUID v4, versions of four digits) and be text
     lxml writes unchanged; otherwise the Du01 is built as a tree and schema-checked."""
-    pieces = _app_pieces(app.naam, app.versie, app.subversie)
-    if (pieces is None or not (_plain(zender, 200) and _plain(ontvanger, 200) and _plain(functie, 30)
-                               and _four_digits(versie) and _four_digits(subversie))
-            or _UUID4.fullmatch(cross) is None):
+    fixed = _fixed(zender, ontvanger, functie, versie, subversie, app.naam, app.versie, app.subversie)
+    if fixed is None or _UUID4.fullmatch(cross) is None:
         return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
     p = _PIECES
-    data = b"".join((
-        p[0], zender.encode(), pieces[0], ontvanger.encode(), p[3], ref.encode(), p[4], tijdstip.encode(), p[5],
-        cross.encode(), p[6], functie.encode(), pieces[1], versie.encode(), p[10], subversie.encode(), p[11],
-        binascii.b2a_base64(payload, newline=False), p[12],
-    ))
+    data = b"".join((fixed[0], ref.encode(), p[4], tijdstip.encode(), p[5], cross.encode(), fixed[1],
+                     binascii.b2a_base64(payload, newline=False), p[12]))
     if len(data) > MAX_ENVELOPE_BYTES:
         raise fail("ENVELOPE_TOO_LARGE", f"the envelope would be {len(data) / (1024 * 1024):.1f} MB; "
                    "the limit is 25 MB, payload included")

@@ -33,17 +33,17 @@ from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head
 _W = r"[ \t\r\n]*"
 _TEXT = r"[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"  # printable ASCII but & < >
 _UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-_NCNAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
+_NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 
 # The prolog (one of the XML declarations xmlparse._UTF8_DECLS lists, or none) and the root's start tag.
 _START = re.compile(
-    rb"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
-    rb"<(" + _NCNAME + rb"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
-    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\5"
-    rb"[ \t\r\n]+xmlns:(" + _NCNAME + rb")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
+    r"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
+    r"<(" + _NCNAME + r"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
+    r"[ \t\r\n]+xmlns:(" + _NCNAME + r")=([\"'])([^\"'<&]*)\5"
+    r"[ \t\r\n]+xmlns:(" + _NCNAME + r")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
 )
-_CODES = {b"Heenbericht-ggk_Di01": "Di01", b"Retourbericht-ggk_Du01": "Du01"}
-_NAMESPACES = {NS_GGK.encode(): "ggk", NS_STUF.encode(): "stuf"}
+_CODES = {"Heenbericht-ggk_Di01": "Di01", "Retourbericht-ggk_Du01": "Du01"}
+_NAMESPACES = {NS_GGK: "ggk", NS_STUF: "stuf"}
 
 
 def _element(prefix: str, name: str, value: str, group: str) -> str:
@@ -62,11 +62,11 @@ def _party_pattern(s: str, name: str) -> str:
     )
 
 
-def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
+def _head_pattern(g: str, s: str) -> re.Pattern[str]:
     """From the root's start tag to the payload's first character, for these prefixes (KopDi01 /
     KopDu01 and GGK:Parameters of our schema: crossRefnummer is checked against the berichtcode)."""
     versie = "[0-9]{4}"
-    return re.compile((
+    return re.compile(
         f"{_W}<{g}:stuurgegevens>{_W}"
         + _element(s, "berichtcode", "Di01|Du01", "berichtcode")
         + _party_pattern(s, "zender") + _party_pattern(s, "ontvanger")
@@ -80,7 +80,7 @@ def _head_pattern(g: str, s: str) -> re.Pattern[bytes]:
         + _element(g, "functieVersie", versie, "functieVersie")
         + _element(g, "functieSubversie", versie, "functieSubversie")
         + f"<{g}:bericht>{_W}<{g}:xmlBestand>"
-    ).encode("ascii"))
+    )
 
 
 _GROUPS = ("berichtcode", "zender_organisatie", "zender_applicatie", "zender_administratie", "zender_gebruiker",
@@ -91,28 +91,26 @@ if tuple(_head_pattern("G", "S").groupindex) != _GROUPS or _head_pattern("G", "S
     raise RuntimeError("plain: the head pattern's groups are not in the order head() reads them")
 
 
-def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
-    return re.compile(
-        f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}".encode("ascii"))
+def _tail_pattern(g: str, root: str) -> re.Pattern[str]:
+    return re.compile(f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}")
 
 
-_Start = tuple[str, re.Pattern[bytes], re.Pattern[bytes], bytes]
+_Start = tuple[str, re.Pattern[str], re.Pattern[str], str]
 # root start tag (prefix, kind, and the two declarations) -> (berichtcode, head pattern, tail pattern,
 # the payload's end tag), or None: not the plain form
-_STARTS: dict[tuple[bytes, ...], _Start | None] = {}
+_STARTS: dict[tuple[str, ...], _Start | None] = {}
 _STARTS_MAX = 32  # prefixes come from outside: keep the cache bounded
 
 
-def _start(key: tuple[bytes, ...]) -> _Start | None:
+def _start(key: tuple[str, ...]) -> _Start | None:
     """For a root in the GGK namespace that declares exactly the GGK and StUF namespaces, with two
     different prefixes (none of them reserved): what reads the rest."""
     root, kind, p1, uri1, p2, uri2 = key
     bound = {_NAMESPACES.get(uri1): p1, _NAMESPACES.get(uri2): p2}
     g, s = bound.get("ggk"), bound.get("stuf")
-    if g is None or s is None or g == s or g != root or g[:3].lower() == b"xml" or s[:3].lower() == b"xml":
+    if g is None or s is None or g == s or g != root or g[:3].lower() == "xml" or s[:3].lower() == "xml":
         return None
-    gs, ss, ks = g.decode("ascii"), s.decode("ascii"), kind.decode("ascii")
-    return _CODES[kind], _head_pattern(gs, ss), _tail_pattern(gs, "envelop" + ks), b"</" + g + b":xmlBestand>"
+    return _CODES[kind], _head_pattern(g, s), _tail_pattern(g, "envelop" + kind), f"</{g}:xmlBestand>"
 
 
 # The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
@@ -121,10 +119,15 @@ _DEPTH = 4
 
 def head(raw: bytes) -> Head | None:
     """The Di01/Du01 `raw` read in its plain form, or None: not in that form (the full path decides)."""
-    if (type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH
-            or not raw.isascii()):
+    if type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH:
         return None
-    m = _START.match(raw)
+    # ASCII only. Read as text: the fields then come out of the match as the strings they are
+    # (no decode per field), and the payload's base64 decodes from text as from bytes.
+    try:
+        doc = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    m = _START.match(doc)
     if m is None:
         return None
     key = m.group(2, 3, 4, 6, 7, 9)
@@ -137,24 +140,26 @@ def head(raw: bytes) -> Head | None:
     if start is None:
         return None
     berichtcode, head_re, tail_re, close = start
-    h = head_re.match(raw, m.end())
-    if h is None or h.group("berichtcode").decode("ascii") != berichtcode:
+    h = head_re.match(doc, m.end())
+    if h is None or h.group("berichtcode") != berichtcode:
         return None
     if (h.group("crossRefnummer") is None) != (berichtcode == "Di01"):  # KopDu01 has it, KopDi01 not
         return None
+    # The payload ends at the last end tag of xmlBestand (the document's tail follows it): an
+    # earlier one would put a '<' in the base64, which the strict decode refuses.
     begin = h.end()
-    end = raw.find(close, begin)
-    if end < 0 or tail_re.fullmatch(raw, end) is None:
+    end = doc.rfind(close, begin)
+    if end < 0 or tail_re.fullmatch(doc, end) is None:
         return None
-    data = raw[begin:end]
+    data = doc[begin:end]
     try:
         payload = binascii.a2b_base64(data, strict_mode=True)
     except binascii.Error:
         return None
-    if not schema.trailing_bits_ok(data):
+    if len(data) % 4 or not schema.trailing_bits_ok(data[-4:].encode("ascii")):  # its rule looks at the end only
         return None
     (_, z_org, z_app, z_adm, z_geb, o_org, o_app, o_adm, o_geb, ref, tijdstip, cross, functie, app_v, app_sv,
-     f_v, f_sv) = [None if v is None else v.decode("ascii") for v in h.groups()]
+     f_v, f_sv) = h.groups()
     top = {"referentienummer": ref, "tijdstipBericht": tijdstip, "functie": functie, "applicatieVersie": app_v,
            "applicatieSubversie": app_sv, "functieVersie": f_v, "functieSubversie": f_sv}
     if cross is not None:

@@ -88,19 +88,6 @@ def _insert_with_message(tx: Any, stmt: Any, params: dict[str, Any]) -> None:
         tx._writes.later.append(lambda conn: conn.execute(stmt, params))
 
 
-_REPEAT_REFERENCE = Prepared(
-    select(t.envelope_repeats.c.message_id, t.envelope_repeats.c.envelope_sha256, t.envelope_repeats.c.answer_code,
-           t.envelope_repeats.c.answer_referentienummer)
-    .where(t.envelope_repeats.c.zender == bindparam("zender"),
-           t.envelope_repeats.c.referentienummer == bindparam("referentienummer")))
-
-
-def repeat_reference(tx: Any, zender: str, referentienummer: str) -> dict[str, Any] | None:
-    """The further envelope stored under this zender's referentienummer, if any (IB216: the unique
-    index of message_envelopes cannot see these). One prepared lookup on the index."""
-    return _REPEAT_REFERENCE.first(tx.conn, dict(zender=zender, referentienummer=referentienummer))
-
-
 def repeats_of(store: Any, message_id: str) -> list[dict[str, Any]]:
     """The further envelopes that brought message `message_id` again, oldest first (no bytes)."""
     r = t.envelope_repeats

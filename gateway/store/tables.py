@@ -468,12 +468,16 @@ message_envelopes = Table(
     *_envelope_columns(),
     UniqueConstraint("zender", "referentienummer", name="uq_message_envelopes_reference"),
 )
-# A Du01 answering one of our envelopes names it in crossRefnummer (linked at read time).
-Index("ix_message_envelopes_cross_ref", message_envelopes.c.cross_refnummer)
+# A Du01 answering one of our envelopes names it in crossRefnummer (linked at read time). Only
+# rows with one (Du01s): a Di01 has none, and the query (crossRefnummer IN ...) never asks for
+# NULL (revision 0011).
+Index("ix_message_envelopes_cross_ref", message_envelopes.c.cross_refnummer,
+      sqlite_where=text("cross_refnummer IS NOT NULL"), postgresql_where=text("cross_refnummer IS NOT NULL"))
 
 # A further envelope (its own referentienummer) that brought the payload of a message already
 # stored: the message is not stored again, the envelope is, with the Du01 it was answered with
-# (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables.
+# (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables, and a
+# trigger (revision 0012) refuses a message_envelopes row under a reference used here.
 envelope_repeats = Table(
     "envelope_repeats",
     metadata,

@@ -97,6 +97,31 @@ def test_a_reused_referentienummer_ends_in_ib216_after_the_unique_index_refuses_
     assert again.envelope["referentienummer"] == ref and store.count_messages() == 1
 
 
+def test_a_new_enveloped_message_costs_one_statement_more_than_the_bare_one(envelope_pipeline):
+    """Issue 17 item 7: what the database does for an envelope is its row (written with the
+    message's rows). No lookup of the reference: neither in message_envelopes (its unique index)
+    nor in envelope_repeats (a trigger refuses a reference used there, revision 0012)."""
+    from sqlalchemy import event
+
+    from gateway.store import prepared
+
+    _, components = envelope_pipeline
+    store = components.store
+    pipeline = Pipeline(components)
+    sent: list[str] = []
+
+    def statements(raw: bytes) -> int:
+        before, core = prepared.COUNTER["statements"], len(sent)
+        assert pipeline.process(raw, None).verdict == "accepted"
+        return prepared.COUNTER["statements"] - before + len(sent) - core
+
+    event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    statements(samples.allocation("ijw", identificatie="WARM1"))  # party and receiver lookups, cached after
+    statements(ggk.wrap(samples.allocation("ijw", identificatie="WARM2")))
+    bare = statements(samples.allocation("ijw", identificatie="BARE1"))
+    assert statements(ggk.wrap(samples.allocation("ijw", identificatie="ENV1"))) == bare + 1
+
+
 def test_a_declaration_is_answered_by_its_325_in_a_du01(envelope_pipeline):
     """A 323 in a Di01: the 325 leaves in a Du01 that the chain would accept (ggk.unwrap checks
     its functie, versions and parties against the 325 itself)."""

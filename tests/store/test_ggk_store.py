@@ -8,6 +8,8 @@ import hashlib
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from gateway.store import ggk as gstore
 from gateway.store import open_store
 from gateway.store.records import OutboxRow
@@ -66,5 +68,47 @@ def test_a_lease_that_runs_out_makes_the_row_claimable_again(store_url):
         assert _n(gstore.claim_soap(store, 10, 0.3)) == [0]
         time.sleep(0.35)
         assert _n(gstore.claim_soap(store, 10, 5)) == [0]
+    finally:
+        store.close()
+
+
+def _envelope_row(message_id: str, zender: str, referentienummer: str) -> dict:
+    return dict(message_id=message_id, berichtcode="Di01", zender=zender, referentienummer=referentienummer,
+                envelope=b"<e/>", envelope_sha256="0" * 64)
+
+
+def test_a_reference_of_a_further_envelope_is_refused_for_another_message(store_url):
+    """IB216 without a lookup per message (revision 0012): a message_envelopes row under a
+    (zender, referentienummer) of envelope_repeats is a conflict, as one under a reference of
+    message_envelopes itself is (the unique index); another zender's or another reference is not."""
+    from sqlalchemy import insert
+
+    from gateway.store import tables as t
+    from gateway.store.store import ConflictError
+
+    store = open_store(store_url, client_key_secret="x")
+    try:
+        first, second, third, fourth = (_message(store, []) for _ in range(4))
+        ref = "8f0d5c1e-6a7b-4c2d-9e8f-0a1b2c3d4e5f"
+        with store._conn() as conn:
+            conn.execute(insert(t.envelope_repeats).values(
+                **_envelope_row(first, "0599", ref), received_at=datetime.now(UTC)))
+        for message_id, referentienummer in ((second, ref), (second, "other")):
+            try:
+                with store._conn() as conn:
+                    conn.execute(insert(t.message_envelopes).values(**_envelope_row(message_id, "0599",
+                                                                                    referentienummer)))
+            except ConflictError:
+                refused = True
+            else:
+                refused = False
+            assert refused is (referentienummer == ref)
+        with store._conn() as conn:  # the same reference of another zender is its own
+            conn.execute(insert(t.message_envelopes).values(**_envelope_row(third, "1234", ref)))
+        with pytest.raises(ConflictError):  # and the unique index still refuses a reference used here
+            with store._conn() as conn:
+                conn.execute(insert(t.message_envelopes).values(**_envelope_row(fourth, "1234", ref)))
+        assert store.get_envelope(second)["referentienummer"] == "other"
+        assert store.get_envelope(fourth) is None
     finally:
         store.close()
