@@ -27,6 +27,7 @@ import re
 
 from gateway import xmlparse
 from gateway.ggk import schema
+from gateway.ggk.b64 import strict_decode
 from gateway.ggk.model import NS_GGK, NS_STUF
 from gateway.ggk.read import MAX_ENVELOPE_BYTES, Head
 
@@ -153,7 +154,7 @@ def head(raw: bytes) -> Head | None:
         return None
     data = doc[begin:end]
     try:
-        payload = binascii.a2b_base64(data, strict_mode=True)
+        payload = strict_decode(data)
     except binascii.Error:
         return None
     if len(data) % 4 or not schema.trailing_bits_ok(data[-4:].encode("ascii")):  # its rule looks at the end only

@@ -16,6 +16,7 @@ from lxml import etree
 
 from gateway import xmlparse
 from gateway.ggk import schema
+from gateway.ggk.b64 import strict_decode
 from gateway.ggk.errors import GgkError, error, fail
 from gateway.ggk.model import (
     NS_GGK,
@@ -89,10 +90,10 @@ def decode_base64(el: etree._Element) -> bytes:
     try:
         data = text.encode("ascii")
         try:  # most senders write one line: decode it as it is
-            payload = binascii.a2b_base64(data, strict_mode=True)
+            payload = strict_decode(data)
         except binascii.Error:
             data = data.translate(None, _WHITESPACE)
-            payload = binascii.a2b_base64(data, strict_mode=True)
+            payload = strict_decode(data)
     except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
         raise fail("PAYLOAD_BASE64", f"the payload ({local_name(el)}) is not valid base64: {exc}",
                    line=el.sourceline) from None
