@@ -229,7 +229,8 @@ class Pipeline:
     ) -> Outcome:
         # identify + validate (levels 1 and 2)
         if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
-            report = validate_root(envelope.payload.root, self.c.registry, today=today)
+            report = validate_root(envelope.payload.root, self.c.registry, today=today,
+                                   detected=envelope.payload.detected)
         else:
             report = validate_bytes(raw, self.c.registry, today=today)
         root = getattr(report, "root", None)

@@ -16,7 +16,7 @@ from lxml import etree
 
 from gateway import clock
 from gateway.catalog import MessageType
-from gateway.detect import detect
+from gateway.detect import Detection, detect
 from gateway.xmlparse import ParseLimits, parse
 from schemas.registry import SchemaDirError, SchemaRegistry, default_registry
 from validators import engine
@@ -111,13 +111,15 @@ def validate_root(
     today: date | None = None,
     run_rules: bool = True,
     report: Report | None = None,
+    detected: Detection | None = None,
 ) -> Report:
     """Validate a message already parsed by the hardened parser (the payload of a StUF-GGk
-    envelope: gateway.ggk parsed it to check the envelope, so it is not parsed twice)."""
+    envelope: gateway.ggk parsed it to check the envelope, so it is not parsed twice).
+    `detected`: what gateway.detect.detect(root, registry) told already (the envelope's check)."""
     registry = registry or default_registry()
     report = report if report is not None else Report()
     report.root = root
-    found = detect(root, registry)
+    found = detected if detected is not None else detect(root, registry)
     report.standard = found.standard
     report.message = found.code
     report.issues.extend(found.issues)

@@ -44,6 +44,7 @@ class Payload:
     ontvanger: str
     versie: str  # the Header's BerichtVersie / BerichtSubversie as the envelope writes them: 0003
     subversie: str
+    detected: detect.Detection | None = None  # the detection `mtype` came from (validate_root takes it)
 
     @property
     def swapped(self) -> bool:
@@ -117,6 +118,7 @@ def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
         ontvanger=(fields.get("Ontvanger") or "").strip(),
         versie=_version(fields.get("BerichtVersie")),
         subversie=_version(fields.get("BerichtSubversie")),
+        detected=found,
     )
 
 
