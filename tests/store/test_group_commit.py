@@ -8,12 +8,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 
 from gateway import samples
 from gateway.auth.policy import Party
 from gateway.pipeline import Components, Pipeline
 from gateway.settings import Settings
-from gateway.store import ConflictError
+from gateway.store import ConflictError, open_store
 from gateway.store.group import GroupCommit
 from tests.store.conftest import SECRET
 
@@ -224,28 +226,26 @@ def test_a_large_message_gets_a_group_of_its_own(store):
     assert group.stats.largest == 2
 
 
-def test_a_connection_the_server_ended_fails_one_group_and_the_next_gets_a_new_one(store):
-    """The engine has no pre-ping (a round trip per group): a pooled connection whose backend the
-    server ended fails the group that gets it (the sender sees a store error, 503, and retries),
-    is invalidated, and the next group runs on a new connection."""
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite has no server to end a connection")
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import DBAPIError
-
-    group = store.group_commit()
-    group.run(["k:1"], _save(b"<a/>", "END-1"))  # a pooled connection now exists
-    admin = create_engine(store.engine.url)  # a connection of its own, outside the store's pool
+def test_a_connection_the_server_ended_fails_one_group_and_the_next_gets_a_new_one(pg_url):
+    """PostgreSQL (SQLite has no server to end a connection). The engine has no pre-ping (a round
+    trip per group): a kept connection whose backend the server ended fails the group that gets
+    it (the sender sees a store error, 503, and retries), is invalidated, and the next group runs
+    on a new connection."""
+    store = open_store(pg_url, client_key_secret=SECRET)
+    admin = create_engine(pg_url)  # a connection of its own, outside the store's pool
     try:
+        group = store.group_commit()
+        group.run(["k:1"], _save(b"<a/>", "END-1"))  # the group committer keeps a connection now
         with admin.connect() as conn:
             ended = conn.exec_driver_sql(
                 "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t").scalar()
+        assert ended >= 1
+        with pytest.raises(DBAPIError) as failed:
+            group.run(["k:2"], _save(b"<b/>", "END-2"))
+        assert failed.value.connection_invalidated
+        stored = group.run(["k:2"], _save(b"<b/>", "END-2"))
+        assert _stored(store, stored)
     finally:
         admin.dispose()
-    assert ended >= 1
-    with pytest.raises(DBAPIError) as failed:
-        group.run(["k:2"], _save(b"<b/>", "END-2"))
-    assert failed.value.connection_invalidated
-    stored = group.run(["k:2"], _save(b"<b/>", "END-2"))
-    assert _stored(store, stored)
+        store.close()
