@@ -278,25 +278,28 @@ class Pipeline:
         from gateway.store.ids import new_id
         from validators.engine import RuleContext
 
-        if rule_cache:
+        # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
+        # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
+        level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
+        level2 = issues
+        declaratie = []  # taken by the judgement: it must not outlive it (nor a retry use it twice)
+        if rule_cache and "prestatie_rows" in rule_cache:
             # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB
-            # each) serve no later rule: let them go before the state of 100,000 prestaties is read.
-            # (Read from them instead of the tree, the prestaties would keep them in memory: what
-            # they refer to of the rows, and lie between, holds the allocator's arenas.)
-            rule_cache.pop("prestatie_rows", None)
+            # each) serve no later rule: let them go before the state of 100,000 prestaties is read,
+            # turned into the declaration the later rules and the store read (instead of its elements).
+            rows = rule_cache.pop("prestatie_rows")
+            if not level2_failed:
+                declaratie.append(extract.declaratie_from_rows(root, rows))
+            del rows
         sha = hashlib.sha256(raw).hexdigest()
         header = child(root, "Header")
         identificatie = text(header, "BerichtIdentificatie", "Identificatie")
         if mtype.kind == "retour":
             identificatie = text(header, "IdentificatieRetour") or identificatie
         correlation = correlate(root, mtype, self.c.secret)
-        # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
-        # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
-        level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
-        level2 = issues
 
         def judge_and_store(tx: Any) -> Outcome:
-            with extract.remembered(root):  # in the thread that runs the group
+            with extract.remembered(root, declaratie.pop() if declaratie else None):  # in the group's thread
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
