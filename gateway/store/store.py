@@ -425,6 +425,7 @@ class Transaction:
         rejected = (dict(rejected_prestatie_paths) if isinstance(rejected_prestatie_paths, Mapping)
                     else frozenset(rejected_prestatie_paths))
         view = self.state  # what the rules read: apply_state need not read it again
+        view.release_prefetch()  # kept until the group's writes otherwise
         if self._writes is not None:
             secret, deferred = self.store.secret, self._writes.deferred
             self._writes.later.append(lambda conn: _apply_state(Deferred(conn, deferred), secret, message_id, mtype,
