@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import Date, DateTime, Time
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
@@ -28,7 +29,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 class _Compiled:
     __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "result_names",
-                 "result_processors", "sql")
+                 "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -54,12 +55,24 @@ class _Compiled:
         self.pick = itemgetter(*self.names, *self.names[:1]) if len(self.names) == 1 else (
             itemgetter(*self.names) if self.names else None)
         self.convert = tuple((i, proc) for i, (_n, _d, proc) in enumerate(self.plan) if proc is not None)
+        self.types = {name: bind.type for name, bind in compiled.binds.items()}
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
         for col in getattr(compiled, "_result_columns", None) or []:
             name, _objects, type_ = col[0], col[2], col[3]
             self.result_names.append(name)
             self.result_processors.append(type_._cached_result_processor(dialect, None))
+
+    def dates_remembered(self) -> _Compiled:
+        """This statement with the processors of its date and time parameters remembering what
+        they made of each value (for one executemany: the values of its rows repeat)."""
+        dated = {i for i, (name, _d, proc) in enumerate(self.plan)
+                 if proc is not None and isinstance(self.types.get(name), (Date, DateTime, Time))}
+        if not dated:
+            return self
+        out = copy.copy(self)
+        out.convert = tuple((i, _remembering(proc) if i in dated else proc) for i, proc in self.convert)
+        return out
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.pick is not None and not self.fixed:
@@ -80,6 +93,21 @@ class _Compiled:
             value = values[name] if name in values else default
             append(proc(value) if proc is not None and value is not None else value)
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+def _remembering(proc: Any) -> Any:
+    """`proc` converting each distinct value once (dates, times: hashable, few distinct ones)."""
+    made: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        found = made.get(value, made)
+        if found is made:
+            if len(made) >= 10_000:  # a column of mostly distinct values: keep the memo small
+                made.clear()
+            found = made[value] = proc(value)
+        return found
+
+    return convert
 
 
 _POSITIONAL: dict[int, tuple[Dialect, Dialect]] = {}  # id -> (the dialect, kept alive; its positional copy)
@@ -150,8 +178,9 @@ class Prepared:
 
     def stream(self, conn: Connection, rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
         """One executemany over `rows` (each with exactly the column names `keys`), taken one at
-        a time: the rows and their parameters are never all in memory at once."""
-        c = self._get(conn.dialect, tuple(sorted(keys)))
+        a time: the rows and their parameters are never all in memory at once. A date repeated
+        across the rows (a declaration's periods) is converted once."""
+        c = self._get(conn.dialect, tuple(sorted(keys))).dates_remembered()
         cursor = conn.connection.driver_connection.cursor()
         try:
             _run(conn, cursor, c.sql, (c.params(r) for r in rows), True)
