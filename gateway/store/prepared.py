@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Time
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, func
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
@@ -95,6 +95,27 @@ class _Compiled:
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
 
+LARGE = 1 << 20  # bytes from which SQLite gets a binary value through the blob API
+_LENGTH = "zeroblob_"
+
+
+def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns among `binary` whose value in `row` is LARGE bytes or more."""
+    return tuple(k for k in binary if isinstance(row.get(k), (bytes, bytearray)) and len(row[k]) >= LARGE)
+
+
+def _write_blob(conn: Connection, table: str, column: str, rowid: int, value: bytes) -> None:
+    """Write `value` into the zeroblob of its length at (table, column, rowid), a MiB at a time."""
+    view = memoryview(value)
+    try:
+        with conn.connection.driver_connection.blobopen(table, column, rowid) as blob:
+            for start in range(0, len(view), LARGE):
+                blob.write(view[start:start + LARGE])
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(f"blob {table}.{column}", None, exc, conn.dialect.loaded_dbapi.Error,
+                                         dialect=conn.dialect) from exc
+
+
 def _remembering(proc: Any) -> Any:
     """`proc` converting each distinct value once (dates, times: hashable, few distinct ones)."""
     made: dict[Any, Any] = {}
@@ -151,6 +172,9 @@ class Prepared:
         c = self._get(conn.dialect, keys)
         cursor = conn.connection.driver_connection.cursor()
         try:
+            if self._apart(conn, keys, [values]):
+                self._insert_apart(conn, cursor, c, keys, [values])
+                return 1
             _run(conn, cursor, c.sql, c.params(values), False)
             return cursor.rowcount
         finally:
@@ -172,9 +196,59 @@ class Prepared:
         try:
             for keys, same in kinds.items():
                 c = self._get(conn.dialect, keys)
-                _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
+                if self._apart(conn, keys, same):
+                    self._insert_apart(conn, cursor, c, keys, same)
+                else:
+                    _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
         finally:
             cursor.close()
+
+    # SQLite keeps the values bound to a statement until it runs again (the store's statements
+    # are cached): a 50 MB declaration bound to the message insert stayed in memory until the next
+    # message, and the outbox insert then bound it a second time. Rows with a value of LARGE bytes
+    # or more in a binary column are therefore inserted with zeroblobs there, and the values
+    # written into them with SQLite's blob API (the same bytes end up in the row).
+
+    def _apart(self, conn: Connection, keys: tuple[str, ...] | None, rows: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether some of `rows` go in by `_insert_apart` (SQLite, an insert, a large binary value)."""
+        if conn.dialect.name != "sqlite" or keys is None or not self.stmt.is_insert:
+            return False
+        return any(_large(row, self._binary(keys)) for row in rows)
+
+    def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        columns = self.stmt.table.c
+        return tuple(k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+
+    def _insert_apart(self, conn: Connection, cursor: Any, c: _Compiled, keys: tuple[str, ...],
+                      rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` in their order: the ones with large binary values one by one with zeroblobs
+        and the blob API, the others (between them) with one executemany each."""
+        binary = self._binary(keys)
+        small: list[Mapping[str, Any]] = []
+        for row in rows:
+            large = _large(row, binary)
+            if not large:
+                small.append(row)
+                continue
+            if small:
+                _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+                small = []
+            z = self._zeroblobs(conn.dialect, keys, large)
+            _run(conn, cursor, z.sql, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
+            rowid = cursor.lastrowid
+            for k in large:
+                _write_blob(conn, self.stmt.table.name, k, rowid, row[k])
+        if small:
+            _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+
+    def _zeroblobs(self, dialect: Dialect, keys: tuple[str, ...], large: tuple[str, ...]) -> _Compiled:
+        """The insert with `zeroblob(:zeroblob_<column>)` for the columns `large`."""
+        found = self._compiled.get((dialect.name, keys, large))
+        if found is None:
+            stmt = self.stmt.values({k: func.zeroblob(bindparam(_LENGTH + k, type_=Integer)) for k in large})
+            found = self._compiled[(dialect.name, keys, large)] = _Compiled(
+                stmt, dialect, [k for k in keys if k not in large])
+        return found
 
     def stream(self, conn: Connection, rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
         """One executemany over `rows` (each with exactly the column names `keys`), taken one at
