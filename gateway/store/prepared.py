@@ -155,6 +155,7 @@ class Prepared:
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         self._compiled: dict[tuple, _Compiled] = {}
+        self._binaries: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def _get(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Compiled:
         found = self._compiled.get((dialect.name, keys))
@@ -213,11 +214,17 @@ class Prepared:
         """Whether some of `rows` go in by `_insert_apart` (SQLite, an insert, a large binary value)."""
         if conn.dialect.name != "sqlite" or keys is None or not self.stmt.is_insert:
             return False
-        return any(_large(row, self._binary(keys)) for row in rows)
+        binary = self._binary(keys)
+        return bool(binary) and any(_large(row, binary) for row in rows)
 
     def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        columns = self.stmt.table.c
-        return tuple(k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+        """The binary columns among `keys` (looked up once per set of keys)."""
+        found = self._binaries.get(keys)
+        if found is None:
+            columns = self.stmt.table.c
+            found = self._binaries[keys] = tuple(
+                k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+        return found
 
     def _insert_apart(self, conn: Connection, cursor: Any, c: _Compiled, keys: tuple[str, ...],
                       rows: Sequence[Mapping[str, Any]]) -> None:
