@@ -26,7 +26,9 @@ def _messages(standard: str) -> list[bytes]:
     # the same declaration pretty-printed: whitespace between the elements, none in the values
     pretty = etree.tostring(etree.fromstring(large, etree.XMLParser(remove_blank_text=True)), pretty_print=True,
                             xml_declaration=True, encoding="UTF-8")
-    return [mixed, large, pretty]
+    # a 325 echoing rejected prestaties (of two clients, one a credit): its reading is the same kind
+    answer = samples.declaration_answer(mixed, rejected={"D1": ["9338"], "C1": ["9338"], "U83": ["9338"]})
+    return [mixed, large, pretty, answer]
 
 
 def _fields(p: extract.Prestatie) -> tuple:
@@ -35,7 +37,7 @@ def _fields(p: extract.Prestatie) -> tuple:
 
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_declaratie_from_rows_equals_the_tree(standard):
-    seen = []
+    seen, counts = [], []
     for raw in _messages(standard):
         report = validate_bytes(raw)
         assert report.schema_valid, report.issues
@@ -47,6 +49,8 @@ def test_declaratie_from_rows_equals_the_tree(standard):
         assert [_fields(p) for p in from_rows.prestaties] == [_fields(p) for p in from_tree.prestaties]
         assert len(from_rows.prestaties) == len(prestatie_rows(report.root)) > 0
         seen += from_rows.prestaties
+        counts.append(len(from_rows.prestaties))
+    assert counts == [3, 200, 200, 3]
     # what the messages cover: a credit on an earlier prestatie, a unit without a tariff, many clients
     assert {p.vorig_referentienummer for p in seen} >= {"OLD1", None}
     assert {p.tarief for p in seen if p.eenheid == "83"} == {None}
