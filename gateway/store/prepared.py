@@ -113,7 +113,7 @@ _LENGTH = "zeroblob_"
 
 def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
     """The columns among `binary` whose value in `row` is LARGE bytes or more."""
-    return tuple(k for k in binary if isinstance(row.get(k), (bytes, bytearray)) and len(row[k]) >= LARGE)
+    return tuple(k for k in binary if row.get(k).__class__ is bytes and len(row[k]) >= LARGE)
 
 
 def _write_blob(conn: Connection, table: str, column: str, rowid: int, value: bytes) -> None:
@@ -232,10 +232,16 @@ class Prepared:
 
     def _apart(self, conn: Connection, keys: tuple[str, ...] | None, rows: Sequence[Mapping[str, Any]]) -> bool:
         """Whether some of `rows` go in by `_insert_apart` (SQLite, an insert, a large binary value)."""
-        if conn.dialect.name != "sqlite" or keys is None or not self.stmt.is_insert:
+        if keys is None or not self.stmt.is_insert or conn.dialect.name != "sqlite":
             return False
         binary = self._binary(keys)
-        return bool(binary) and any(_large(row, binary) for row in rows)
+        if binary:  # (on every message's path: plain loops, no generator per row)
+            for row in rows:
+                for k in binary:
+                    value = row.get(k)
+                    if value.__class__ is bytes and len(value) >= LARGE:
+                        return True
+        return False
 
     def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
         """The binary columns among `keys` (looked up once per set of keys)."""
