@@ -31,7 +31,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SkipValidation
 from sqlalchemy import exc as sa_exc
 
 from gateway import clock
@@ -79,7 +79,9 @@ class Outcome(BaseModel):
     code: str | None = None
     sender: str | None = None
     receiver: str | None = None
-    issues: list[dict[str, Any]] = Field(default_factory=list)
+    # Not validated: the pipeline's own dicts, kept as they are (validation copied each one: a
+    # declaration's 100,000 issues a second time, in memory when its row is stored).
+    issues: SkipValidation[list[dict[str, Any]]] = Field(default_factory=list)
     retour: bytes | None = Field(None, exclude=True)
     retour_code: str | None = None
     retour_message_id: str | None = None
@@ -283,25 +285,29 @@ class Pipeline:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
 
-        if rule_cache:
+        # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
+        # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
+        level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
+        level2 = issues
+        declaratie = []  # taken by the judgement: it must not outlive it (nor a retry use it twice)
+        if rule_cache and "prestatie_rows" in rule_cache:
             # The level-2 rules' rows of a declaration (a dict of texts per prestatie, 1.3 KB
-            # each) serve no later rule: let them go before the state of 100,000 prestaties is read.
-            # (Read from them instead of the tree, the prestaties would keep them in memory: what
-            # they refer to of the rows, and lie between, holds the allocator's arenas.)
-            rule_cache.pop("prestatie_rows", None)
+            # each) serve no later rule: let them go before the state of 100,000 prestaties is read,
+            # turned into the declaration the later rules and the store read (instead of its elements).
+            rows = rule_cache.pop("prestatie_rows")
+            if not level2_failed:
+                declaratie.append(extract.declaratie_from_rows(root, rows))
+            del rows
         sha = hashlib.sha256(raw).hexdigest()
         header = child(root, "Header")
         identificatie = text(header, "BerichtIdentificatie", "Identificatie")
         if mtype.kind == "retour":
             identificatie = text(header, "IdentificatieRetour") or identificatie
         correlation = correlate(root, mtype, self.c.secret)
-        # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
-        # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
-        level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
-        level2 = issues
 
         def judge_and_store(tx: Any) -> Outcome:
-            with extract.remembered(root):  # in the thread that runs the group
+            # in the thread that runs the group
+            with extract.remembered(root, declaratie=declaratie.pop() if declaratie else None):
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:

@@ -393,7 +393,7 @@ def stacked(periods: list[Period], *, wmo: bool) -> list[tuple[Period, str]]:
 # --- declaration rows (323/325): one pass over the prestaties, shared by every rule ----------
 
 
-@dataclass
+@dataclass(slots=True)
 class PrestatieRow:
     """The values of one Prestatie, read once. Keys are local names below the Prestatie, two
     levels deep ("ToewijzingNummer", "ProductPeriode/Einddatum", "IngediendBedrag/DebetCredit")."""
@@ -437,6 +437,21 @@ def _local(tag: str) -> str:
     return name
 
 
+_NEW: dict = {}  # (never filled: stands for a key not met yet)
+_SHARED_MAX = 1024  # distinct texts of one key worth sharing
+
+
+def _share(shared: dict[str, dict[str, str] | None], seen: dict[str, str], key: str, value: str) -> str:
+    """`value`, met for the first time under `key` (prestatie_rows): kept to be shared."""
+    if seen is _NEW:
+        seen = shared[key] = {}
+    if len(seen) >= _SHARED_MAX:
+        shared[key] = None  # (mostly) distinct texts: sharing would only cost
+    else:
+        seen[value] = value
+    return value
+
+
 def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[PrestatieRow]:
     """Every Prestatie of a 323 or 325 as a row; cached in `extra` (the RuleContext's) so the
     rules of one run read a large declaration once."""
@@ -451,6 +466,9 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     # "Group/Name" keys and dates repeat across the prestaties: made once, then shared.
     joined: dict[str, dict[str, str]] = {}
     dates: dict[str | None, date | None] = {}
+    # Most texts repeat (categories, codes, dates, amounts): each distinct one kept once per key,
+    # a third of the rows' memory. A key with many distinct texts (ReferentieNummer) stops sharing.
+    shared: dict[str, dict[str, str] | None] = {}
     # The innermost loop runs a million times for 100,000 prestaties: the memo is read inline
     # (a call per element costs more than the lookup) and _local only fills it.
     for client in descendants(top, "Clienten", "Client"):
@@ -479,9 +497,17 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
                         key = keys.get(gname)
                         if key is None:
                             key = keys[gname] = name + "/" + gname
-                        values[key] = g.text
+                        value = g.text
+                        seen = shared.get(key, _NEW)
+                        if seen is not None and value is not None:
+                            value = seen.get(value) or _share(shared, seen, key, value)
+                        values[key] = value
                 else:
-                    values[name] = c.text
+                    value = c.text
+                    seen = shared.get(name, _NEW)
+                    if seen is not None and value is not None:
+                        value = seen.get(value) or _share(shared, seen, name, value)
+                    values[name] = value
             begin, end = values.get("ProductPeriode/Begindatum"), values.get("ProductPeriode/Einddatum")
             begin = dates[begin] if begin in dates else dates.setdefault(begin, parse_date(begin))
             end = dates[end] if end in dates else dates.setdefault(end, parse_date(end))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -58,13 +58,17 @@ _remembered = threading.local()
 
 
 @contextlib.contextmanager
-def remembered(root: El, again: tuple | None = None) -> Iterator[None]:
+def remembered(root: El, *, again: tuple | None = None, declaratie: Declaratie | None = None) -> Iterator[None]:
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
     the block: no tree is kept alive by a cache. `again`: what `current(root)` gave in an
-    earlier block for the same tree (the group's state writes run after its rules), reused."""
+    earlier block for the same tree (the group's state writes run after its rules), reused.
+    `declaratie`: `declaratie(root)` when the caller has it already (`declaratie_from_rows`)."""
     previous = getattr(_remembered, "entry", None)
-    _remembered.entry = again if again is not None and again[0] is root else (root, _read_header(root), {})
+    if again is not None and again[0] is root:
+        _remembered.entry = again
+    else:
+        _remembered.entry = (root, _read_header(root), {} if declaratie is None else {"declaratie": declaratie})
     try:
         yield
     finally:
@@ -452,6 +456,43 @@ def _read_declaratie(root: El) -> Declaratie:
                 ))
             break  # one Prestaties per Client
     return result
+
+
+def declaratie_from_rows(root: El, rows: Iterable[Any]) -> Declaratie:
+    """`declaratie(root)` from the level-2 rules' reading of the prestaties
+    (validators.common.prestatie_rows: each Prestatie's texts by "Group/Name") instead of from the
+    elements again: 100,000 prestaties are a million elements, each read from lxml once more.
+    Only for a tree that passed its schema: one of each element, all in the message's namespaces,
+    so the rows' texts (the last of a name) are the elements' (the first) and the same values
+    result, converted as `_read_declaratie` converts them."""
+    result = _declaratie_head(root)
+    if child(result.el, "Clienten") is None:
+        return result
+    append = result.prestaties.append
+    shared_s, as_shared_date, as_shared_int = _shared(_s), _shared(as_date), _shared(as_int)
+    client, bsn = None, None
+    for row in rows:
+        if row.client is not client:
+            client = row.client
+            tag = client.tag
+            bsn = _s(client.findtext(tag[: tag.index("}") + 1] + "Bsn" if tag.startswith("{") else "Bsn"))
+        get = row.values.get
+        append(Prestatie(
+            row.el, client, bsn,
+            _fresh(get("ProductReferentie/ReferentieNummer")), _fresh(get("ProductReferentie/VorigReferentieNummer")),
+            _fresh(get("ToewijzingNummer")), shared_s(get("ProductCategorie")), shared_s(get("ProductCode")),
+            as_shared_date(get("ProductPeriode/Begindatum")), as_shared_date(get("ProductPeriode/Einddatum")),
+            as_shared_int(get("GeleverdVolume")), shared_s(get("Eenheid")), as_shared_int(get("ProductTarief")),
+            as_shared_int(get("IngediendBedrag/Bedrag")), shared_s(get("IngediendBedrag/DebetCredit")),
+        ))
+    return result
+
+
+def _fresh(value: str | None) -> str | None:
+    """`_s(value)` as a string of its own: a text of the rows kept by a Prestatie would keep the
+    allocator's memory of the rows around it (they go when the declaration is made)."""
+    value = _s(value)
+    return value.encode().decode() if value is not None else None
 
 
 _NONE: dict = {}

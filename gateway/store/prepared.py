@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, func
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
@@ -28,7 +29,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 class _Compiled:
     __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "result_names",
-                 "result_processors", "sql")
+                 "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -54,12 +55,24 @@ class _Compiled:
         self.pick = itemgetter(*self.names, *self.names[:1]) if len(self.names) == 1 else (
             itemgetter(*self.names) if self.names else None)
         self.convert = tuple((i, proc) for i, (_n, _d, proc) in enumerate(self.plan) if proc is not None)
+        self.types = {name: bind.type for name, bind in compiled.binds.items()}
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
         for col in getattr(compiled, "_result_columns", None) or []:
             name, _objects, type_ = col[0], col[2], col[3]
             self.result_names.append(name)
             self.result_processors.append(type_._cached_result_processor(dialect, None))
+
+    def dates_remembered(self) -> _Compiled:
+        """This statement with the processors of its date and time parameters remembering what
+        they made of each value (for one executemany: the values of its rows repeat)."""
+        dated = {i for i, (name, _d, proc) in enumerate(self.plan)
+                 if proc is not None and isinstance(self.types.get(name), (Date, DateTime, Time))}
+        if not dated:
+            return self
+        out = copy.copy(self)
+        out.convert = tuple((i, _remembering(proc) if i in dated else proc) for i, proc in self.convert)
+        return out
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.pick is not None and not self.fixed:
@@ -72,14 +85,62 @@ class _Compiled:
                 for i, proc in self.convert:
                     value = out[i]
                     if value is not None:
-                        out[i] = proc(value)
+                        out[i] = value.value if value.__class__ is Processed else proc(value)
                 return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
         out = []
         append = out.append
         for name, default, proc in self.plan:
             value = values[name] if name in values else default
-            append(proc(value) if proc is not None and value is not None else value)
+            if value.__class__ is Processed:
+                append(value.value)
+            else:
+                append(proc(value) if proc is not None and value is not None else value)
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+class Processed:
+    """A parameter value converted already (`Prepared.processed`): bound as it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+LARGE = 1 << 20  # bytes from which SQLite gets a binary value through the blob API
+_LENGTH = "zeroblob_"
+
+
+def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns among `binary` whose value in `row` is LARGE bytes or more."""
+    return tuple(k for k in binary if row.get(k).__class__ is bytes and len(row[k]) >= LARGE)
+
+
+def _write_blob(conn: Connection, table: str, column: str, rowid: int, value: bytes) -> None:
+    """Write `value` into the zeroblob of its length at (table, column, rowid), a MiB at a time."""
+    view = memoryview(value)
+    try:
+        with conn.connection.driver_connection.blobopen(table, column, rowid) as blob:
+            for start in range(0, len(view), LARGE):
+                blob.write(view[start:start + LARGE])
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(f"blob {table}.{column}", None, exc, conn.dialect.loaded_dbapi.Error,
+                                         dialect=conn.dialect) from exc
+
+
+def _remembering(proc: Any) -> Any:
+    """`proc` converting each distinct value once (dates, times: hashable, few distinct ones)."""
+    made: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        found = made.get(value, made)
+        if found is made:
+            if len(made) >= 10_000:  # a column of mostly distinct values: keep the memo small
+                made.clear()
+            found = made[value] = proc(value)
+        return found
+
+    return convert
 
 
 _POSITIONAL: dict[int, tuple[Dialect, Dialect]] = {}  # id -> (the dialect, kept alive; its positional copy)
@@ -106,12 +167,21 @@ class Prepared:
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         self._compiled: dict[tuple, _Compiled] = {}
+        self._binaries: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def _get(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Compiled:
         found = self._compiled.get((dialect.name, keys))
         if found is None:
             found = self._compiled[(dialect.name, keys)] = _Compiled(self.stmt, dialect, keys)
         return found
+
+    def processed(self, dialect: Dialect, column: str, value: Any) -> Any:
+        """`value` for `column` converted now as this statement converts it when it runs, so what it
+        was made of can go before then (a rejected 323's 100,000 issues, encoded as JSON when its
+        row is saved instead of when the group's rows are written); `value` itself when the
+        dialect does not convert it."""
+        proc = self.stmt.table.c[column].type._cached_bind_processor(_positional(dialect))
+        return Processed(proc(value)) if proc is not None and value is not None else value
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> int:
         """Run once; returns the number of rows it changed."""
@@ -123,6 +193,9 @@ class Prepared:
         c = self._get(conn.dialect, keys)
         cursor = conn.connection.driver_connection.cursor()
         try:
+            if self._apart(conn, keys, [values]):
+                self._insert_apart(conn, cursor, c, keys, [values])
+                return 1
             _run(conn, cursor, c.sql, c.params(values), False)
             return cursor.rowcount
         finally:
@@ -160,14 +233,77 @@ class Prepared:
         try:
             for keys, same in kinds.items():
                 c = self._get(conn.dialect, keys)
-                _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
+                if self._apart(conn, keys, same):
+                    self._insert_apart(conn, cursor, c, keys, same)
+                else:
+                    _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
         finally:
             cursor.close()
 
+    # SQLite keeps the values bound to a statement until it runs again (the store's statements
+    # are cached): a 50 MB declaration bound to the message insert stayed in memory until the next
+    # message, and the outbox insert then bound it a second time. Rows with a value of LARGE bytes
+    # or more in a binary column are therefore inserted with zeroblobs there, and the values
+    # written into them with SQLite's blob API (the same bytes end up in the row).
+
+    def _apart(self, conn: Connection, keys: tuple[str, ...] | None, rows: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether some of `rows` go in by `_insert_apart` (SQLite, an insert, a large binary value)."""
+        if keys is None or not self.stmt.is_insert or conn.dialect.name != "sqlite":
+            return False
+        binary = self._binary(keys)
+        if binary:  # (on every message's path: plain loops, no generator per row)
+            for row in rows:
+                for k in binary:
+                    value = row.get(k)
+                    if value.__class__ is bytes and len(value) >= LARGE:
+                        return True
+        return False
+
+    def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """The binary columns among `keys` (looked up once per set of keys)."""
+        found = self._binaries.get(keys)
+        if found is None:
+            columns = self.stmt.table.c
+            found = self._binaries[keys] = tuple(
+                k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+        return found
+
+    def _insert_apart(self, conn: Connection, cursor: Any, c: _Compiled, keys: tuple[str, ...],
+                      rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` in their order: the ones with large binary values one by one with zeroblobs
+        and the blob API, the others (between them) with one executemany each."""
+        binary = self._binary(keys)
+        small: list[Mapping[str, Any]] = []
+        for row in rows:
+            large = _large(row, binary)
+            if not large:
+                small.append(row)
+                continue
+            if small:
+                _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+                small = []
+            z = self._zeroblobs(conn.dialect, keys, large)
+            _run(conn, cursor, z.sql, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
+            rowid = cursor.lastrowid
+            for k in large:
+                _write_blob(conn, self.stmt.table.name, k, rowid, row[k])
+        if small:
+            _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+
+    def _zeroblobs(self, dialect: Dialect, keys: tuple[str, ...], large: tuple[str, ...]) -> _Compiled:
+        """The insert with `zeroblob(:zeroblob_<column>)` for the columns `large`."""
+        found = self._compiled.get((dialect.name, keys, large))
+        if found is None:
+            stmt = self.stmt.values({k: func.zeroblob(bindparam(_LENGTH + k, type_=Integer)) for k in large})
+            found = self._compiled[(dialect.name, keys, large)] = _Compiled(
+                stmt, dialect, [k for k in keys if k not in large])
+        return found
+
     def stream(self, conn: Connection, rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
         """One executemany over `rows` (each with exactly the column names `keys`), taken one at
-        a time: the rows and their parameters are never all in memory at once."""
-        c = self._get(conn.dialect, tuple(sorted(keys)))
+        a time: the rows and their parameters are never all in memory at once. A date repeated
+        across the rows (a declaration's periods) is converted once."""
+        c = self._get(conn.dialect, tuple(sorted(keys))).dates_remembered()
         cursor = conn.connection.driver_connection.cursor()
         try:
             _run(conn, cursor, c.sql, (c.params(r) for r in rows), True)

@@ -65,6 +65,11 @@ class StateView:
         self._cache.clear()
         self._pre.clear()
 
+    def release_prefetch(self) -> None:
+        """The rules are done: what a declaration's prefetch read (a record per prestatie) goes
+        now, not when the group's transaction ends. `cached` answers stay (apply_state reads them)."""
+        self._pre.clear()
+
     def _prefetched(self, scope: tuple, key: str | None, empty: Any) -> tuple[bool, Any]:
         """(True, the answer) when a prefetch covered `key` in `scope`, else (False, None)."""
         pre = self._pre.get(scope)

@@ -134,6 +134,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 # message cost more than running it (issue 14). Values are passed as parameters.
 # The ones on every message's path run on the DBAPI cursor (gateway.store.prepared).
 _INSERT_MESSAGE = Prepared(insert(t.messages))
+_ENCODE_AT_ONCE = 1000  # issues of a message from which they are encoded when it is saved
 _INSERT_ISSUES = Prepared(insert(t.message_issues))
 _INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
 _INSERT_OUTBOX = Prepared(insert(t.outbox))
@@ -347,7 +348,10 @@ class Transaction:
                 raw=raw,
                 sha256=sha256 or hashlib.sha256(raw).hexdigest(),
                 verdict=verdict,
-                issues=issue_rows,
+                # Many issues (a rejected 323): converted now (SQLite: the JSON text), so their dicts
+                # go before the group's rows are written.
+                issues=(issue_rows if len(issue_rows) < _ENCODE_AT_ONCE
+                        else _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)),
                 retour=retour,
                 retour_identificatie=retour_identificatie,
                 client_key=client_key(self.store.secret, bsn) or None,
@@ -426,13 +430,14 @@ class Transaction:
         rejected = (dict(rejected_prestatie_paths) if isinstance(rejected_prestatie_paths, Mapping)
                     else frozenset(rejected_prestatie_paths))
         view = self.state  # what the rules read: apply_state need not read it again
+        view.release_prefetch()  # kept until the group's writes otherwise
         if self._writes is not None:
             secret, deferred = self.store.secret, self._writes.deferred
             # what the rules read of this tree (its header...), for the write after theirs
             again = extract.current(root)
 
             def write(conn: Connection) -> None:
-                with extract.remembered(root, again):
+                with extract.remembered(root, again=again):
                     _apply_state(Deferred(conn, deferred), secret, message_id, mtype, root, rejected,
                                  declaratie=declaratie, view=view)
 

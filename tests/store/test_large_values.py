@@ -1,0 +1,72 @@
+"""Messages, retours and outbox payloads of LARGE bytes or more (a declaration of 100,000
+prestaties is 50 MB): on SQLite they go in through the blob API instead of as bound values
+(gateway.store.prepared), and are stored byte for byte as the small ones, in the same order."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from gateway.catalog import by_code
+from gateway.store import STREAM, OutboxRow
+from gateway.store.prepared import LARGE
+from gateway.store.store import issue_dict
+
+JW323 = by_code("JW323")
+
+
+def _save(tx, raw: bytes, retour: bytes | None, payloads: list[bytes]) -> str:
+    message_id = tx.save_message(raw=raw, verdict="accepted", retour=retour, mtype=JW323, sender="12345678",
+                                 identificatie=os.urandom(6).hex(), routing_state="pending")
+    tx.enqueue([OutboxRow(destination=STREAM, party="0599", payload=p) for p in payloads])
+    return message_id
+
+
+def test_large_values_are_stored_unchanged_in_order(store):
+    large, larger = os.urandom(LARGE), os.urandom(LARGE + 12345)
+    small = b"<Bericht/>"
+    with store.group_transaction() as batch:  # one group: the rows of three messages together
+        first = _save(batch.transaction(), small, None, [small])
+        big = _save(batch.transaction(), large, larger, [large, small, larger])
+        last = _save(batch.transaction(), small, larger, [])
+    with store.transaction() as tx:  # a message alone: one row at a time
+        alone = _save(tx, larger, None, [larger])
+    for message_id, raw, retour in ((first, small, None), (big, large, larger), (last, small, larger),
+                                    (alone, larger, None)):
+        m = store.get_message(message_id)
+        assert (m.raw, m.retour) == (raw, retour)
+    assert [r.payload for r in store.outbox_for(big)] == [large, small, larger]
+    assert [r.payload for r in store.outbox_for(first)] == [small]
+    assert [r.payload for r in store.outbox_for(alone)] == [larger]
+    ids = [r.id for m in (first, big, alone) for r in store.outbox_for(m)]
+    assert ids == sorted(ids)  # in the order they were enqueued, across the group
+
+
+def test_many_issues_are_stored_as_few(store):
+    """A message with 1,000 issues or more has them encoded when it is saved (store.save_message):
+    stored as the same JSON as fewer, read back the same."""
+    from gateway.store.store import _ENCODE_AT_ONCE
+    from validators.issues import Issue
+
+    def issues(n: int) -> list[Issue]:
+        return [Issue(rule="TR338", path=f"/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[{i}]",
+                      text=f"no toewijzing {i} é", retourcode="9338", class_path=f"/P[{i}]") for i in range(n)]
+
+    saved = {}
+    for n in (_ENCODE_AT_ONCE - 1, _ENCODE_AT_ONCE, 3 * _ENCODE_AT_ONCE):
+        with store.group_transaction() as batch:
+            tx = batch.transaction()
+            saved[n] = tx.save_message(raw=b"<Bericht/>", verdict="rejected", issues=issues(n), mtype=JW323,
+                                       sender="12345678", identificatie=os.urandom(6).hex())
+    for n, message_id in saved.items():
+        stored = store.get_message(message_id).issues
+        assert len(stored) == n and stored[-1] == {
+            "rule": "TR338", "severity": "error", "path": f"/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[{n - 1}]",
+            "locations": [f"/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[{n - 1}]"], "line": None,
+            "text": f"no toewijzing {n - 1} é", "retourcode": "9338", "class_path": f"/P[{n - 1}]", "action": "reject"}
+    if store.dialect == "sqlite":  # the very text SQLAlchemy's JSON type writes
+        with store.engine.connect() as conn:
+            texts = {n: conn.exec_driver_sql("SELECT issues FROM messages WHERE id = ?", (m,)).scalar()
+                     for n, m in saved.items()}
+        assert texts[_ENCODE_AT_ONCE] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE)])
+        assert texts[_ENCODE_AT_ONCE - 1] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE - 1)])
