@@ -35,11 +35,17 @@ from pydantic import BaseModel, Field, SkipValidation
 from sqlalchemy import exc as sa_exc
 
 from gateway import clock
-from gateway import retour as retour_mod
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
 from gateway.ggk import ingress, outbound
-from gateway.retour import assess_declaratie, declaratie_status, rejected_paths, rejecting
+from gateway.retour import (
+    assess_declaratie,
+    build_declaratie_antwoord,
+    build_retour,
+    declaratie_status,
+    rejected_paths,
+    rejecting,
+)
 from gateway.routing import plan
 from gateway.routing.correlation import Correlation, correlate
 from gateway.settings import Settings
@@ -256,7 +262,6 @@ class Pipeline:
             return self._store_transport(raw, transport_issues, "BRS13", mtype, principal, received_at,
                                          transport, route, envelope)
 
-
         for attempt in range(3):
             try:
                 return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport,
@@ -284,7 +289,6 @@ class Pipeline:
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
         copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
-
         # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
         # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
         level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
@@ -482,33 +486,31 @@ class Pipeline:
         """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
         if not party_id:
             return False
-        hit = self._parties.get(party_id)  # cached: answered without building a Route and a Party
-        if hit is not None and hit[1] > time.monotonic():
-            return not getattr(hit[0], "revoked_at", None)
-        try:
-            self._party_from_header(Route(party_id, None))
-        except Refused:
-            return False
-        return True
+        found = self._party_record(party_id)
+        return found is not None and not getattr(found, "revoked_at", None)
 
     def _party_from_header(self, route: Route) -> Party:
-        """The party a trusted channel's message names (replay, inbound Kafka). Looked up at most
-        once per `party_cache_seconds` per party: a month-end burst is thousands of messages from
-        a few dozen parties. A revocation takes effect within that time."""
+        """The party a trusted channel's message names (replay, inbound Kafka)."""
         if not route.sender:
             raise Refused(403, "the message names no sender", "unknown_party")
-        now = time.monotonic()
-        hit = self._parties.get(route.sender)
-        if hit is not None and hit[1] > now:
-            found = hit[0]
-        else:
-            found = self.c.store.get_party(route.sender)
-            ttl = getattr(self.settings, "party_cache_seconds", 0)
-            if ttl > 0 and found is not None:  # a party added a moment ago is known at once
-                self._parties[route.sender] = (found, now + ttl)
+        found = self._party_record(route.sender)
         if found is None or getattr(found, "revoked_at", None):
             raise Refused(403, f"sender {route.sender} is not a known party", "unknown_party")
         return Party(found.party_id, found.role, getattr(found, "name", ""))
+
+    def _party_record(self, party_id: str) -> Any:
+        """The stored party (None: unknown), looked up at most once per `party_cache_seconds`: a
+        month-end burst is thousands of messages from a few dozen parties. A revocation takes
+        effect within that time."""
+        now = time.monotonic()
+        hit = self._parties.get(party_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        found = self.c.store.get_party(party_id)
+        ttl = getattr(self.settings, "party_cache_seconds", 0)
+        if ttl > 0 and found is not None:  # a party added a moment ago is known at once
+            self._parties[party_id] = (found, now + ttl)
+        return found
 
     def _audit_refusal(self, party: Party, mtype: MessageType, route: Route, exc: Refused) -> None:
         """Refusals are recorded (without message content: it may hold a BSN)."""
@@ -640,14 +642,13 @@ class Pipeline:
         answer = _answer_type(mtype)
         if answer is None:
             return None, None
-
         if mtype.number == "323":
-            data = retour_mod.build_declaratie_antwoord(
+            data = build_declaratie_antwoord(
                 root, mtype, issues, identificatie=identificatie or _new_identificatie(), today=today,
                 assessment=assessment,
             )
         else:
-            data = retour_mod.build_retour(
+            data = build_retour(
                 root, mtype, issues, identificatie_retour=identificatie or _new_identificatie(), today=today
             )
         return data, answer
@@ -742,11 +743,9 @@ def _answer_type(mtype: MessageType) -> MessageType | None:
 def _state_hint(root: etree._Element, mtype: MessageType, route: Route, corr: Correlation) -> Any:
     """What the message's cross-message rules will read first (validators.state.GROUP_READS), so
     that a group of messages reads it at once; None when its type names nothing."""
-
     kinds = GROUP_READS.get(mtype.number)
     if not kinds:
         return None
-
     gemeente, aanbieder = _pair(mtype, route)
     return StateHint(mtype.law, gemeente or "", aanbieder or "", extract.client_bsn(root),
                      tuple(corr.toewijzingnummers), kinds)
@@ -764,7 +763,6 @@ def _assessment(root: etree._Element, mtype: MessageType, issues: list[Issue]) -
     """For a 323: the 325's assessment, shared by `decide` and the 325 builder (computed once)."""
     if mtype.number != "323":
         return None
-
     return assess_declaratie(root, issues)
 
 
@@ -778,7 +776,6 @@ def decide(
     fails or every prestatie is rejected; otherwise the awarded prestaties go on. Contract
     warnings flag the message ("flagged") or send it to manual review ("review").
     """
-
     rejected: dict[str, list[str]] = {}
     if rejecting(issues):
         if mtype.number != "323":
