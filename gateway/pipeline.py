@@ -374,11 +374,12 @@ class Pipeline:
                 transport=transport,
                 received_by=party.party_id,
                 routing_state="pending" if rows else "none",
+                envelope=self._envelope_row(envelope, du01),
             )
             accepted = verdict != "rejected"
             summary = None
             if envelope is not None:
-                summary = self._save_envelope(tx, message_id, envelope, du01)
+                summary = envelope.summary(*((du01.berichtcode, du01.referentienummer) if du01 else (None, None)))
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -475,12 +476,14 @@ class Pipeline:
         return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer)
 
     @staticmethod
-    def _save_envelope(tx: Any, message_id: str, envelope: ingress.Received,
-                       answer: plan.EnvelopeAnswer | None) -> dict[str, Any]:
-        """Store the envelope with its message, and the Du01 it is answered with."""
-        code, ref = (answer.berichtcode, answer.referentienummer) if answer else (None, None)
-        tx.save_envelope(message_id, envelope.row(answer.xml if answer else None, code, ref))
-        return envelope.summary(code, ref)
+    def _envelope_row(envelope: ingress.Received | None,
+                      answer: plan.EnvelopeAnswer | None) -> dict[str, Any] | None:
+        """What the message's row keeps of the envelope it came in and the Du01 it is answered with."""
+        if envelope is None:
+            return None
+        if answer is None:
+            return envelope.row()
+        return envelope.row(answer.xml, answer.berichtcode, answer.referentienummer)
 
     def _known_party(self, party_id: str) -> bool:
         """Whether `party_id` is a known party that is not revoked (the same cache as below)."""

@@ -5,7 +5,7 @@ and opened here, and its payload goes on through the pipeline as a bare message 
     ingress.check_zender(received, party)       # zender.organisatie is the authenticated party
     ingress.check_ontvanger(received, known)    # IB210: ontvanger.organisatie is a party we serve
     received.payload.root                       # parsed once: the pipeline validates this tree
-    received.row(answer, code)                  # what the store keeps (table message_envelopes)
+    received.row(answer, code)                  # what the store keeps (in the message's row)
 
 A root in a StUF namespace that is not a Di01/Du01 (a Fo01, Bv03 posted by mistake) is refused
 by `ggk.unwrap` as NOT_AN_ENVELOPE; anything else (including XML that does not parse) is left to
@@ -135,7 +135,7 @@ class Received:
 
     def row(self, answer: bytes | None = None, answer_code: str | None = None,
             answer_referentienummer: str | None = None) -> dict[str, Any]:
-        """The store's message_envelopes row (without message_id)."""
+        """What the store keeps of the envelope, in the message's row (Transaction.save_message)."""
         h = self.head
         return {
             "berichtcode": h.berichtcode,

@@ -110,11 +110,10 @@ def envelope_of(store: Any, message_id: str, referentienummer: str) -> dict[str,
 
 
 _DECLARATION_DI01 = Prepared(
-    select(t.message_envelopes.c.referentienummer)
-    .select_from(t.messages.join(t.message_envelopes, t.message_envelopes.c.message_id == t.messages.c.id))
+    select(t.messages.c.envelope_referentienummer.label("referentienummer"))
     .where(t.messages.c.sender == bindparam("sender"), t.messages.c.code == bindparam("code"),
            t.messages.c.identificatie == bindparam("identificatie"), t.messages.c.receiver == bindparam("receiver"),
-           t.message_envelopes.c.berichtcode == "Di01")
+           t.messages.c.envelope_berichtcode == "Di01")
     .order_by(t.messages.c.received_at.desc()).limit(1))
 
 

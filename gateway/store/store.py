@@ -138,7 +138,7 @@ _ENCODE_AT_ONCE = 1000  # issues of a message from which they are encoded when i
 _INSERT_ISSUES = Prepared(insert(t.message_issues))
 _INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
 _INSERT_OUTBOX = Prepared(insert(t.outbox))
-_INSERT_ENVELOPE = Prepared(insert(t.message_envelopes))
+_ENVELOPE_COLUMNS = {c.name: t.stored_envelope_column(c.name) for c in t.message_envelopes.c if c.name != "message_id"}
 _FIND_ENVELOPE = [
     select(e.c.message_id, e.c.envelope_sha256, e.c.answer_code, e.c.answer_referentienummer).where(
         e.c.zender == bindparam("zender"), e.c.referentienummer == bindparam("referentienummer"))
@@ -214,7 +214,6 @@ class Writes:
         self.identifiers: list[dict[str, Any]] = []
         self.later: list[Any] = []  # callables (conn) -> None: state, in message order
         self.outbox: list[dict[str, Any]] = []
-        self.envelopes: list[dict[str, Any]] = []
         # state writes kept back by the `later` callables (prepared.Deferred): one executemany each
         self.deferred: dict[Prepared, list[Any]] = {}
 
@@ -229,7 +228,6 @@ class Writes:
             _INSERT_ISSUES.executemany(conn, self.issues)
             _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
             _INSERT_OUTBOX.executemany(conn, self.outbox)
-            _INSERT_ENVELOPE.executemany(conn, self.envelopes)  # after the messages they refer to
         for write in self.later:
             write(conn)
         with pipelined(conn) as pipeline:  # the state rows of the group, one executemany per statement
@@ -303,8 +301,11 @@ class Transaction:
         replay_of: str | None = None,
         routing_state: str = "none",
         message_id: str | None = None,
+        envelope: Mapping[str, Any] | None = None,
     ) -> str:
-        """Store a message with its verdict, issues and retour; returns its id.
+        """Store a message with its verdict, issues and retour; returns its id. `envelope`: the
+        StUF-GGk envelope it came in and the answer to it (ggk.ingress.Received.row), kept in its
+        row; a (zender, referentienummer) used before raises ConflictError (IB216).
 
         Identity fields not given are read from `root`. The (sender, code, identificatie) of a
         message that is not transport-rejected, not a replay and not itself a TR056 duplicate is
@@ -334,36 +335,37 @@ class Transaction:
         sender = _fit(sender if sender is not None else (h.afzender if h else None), 16)
         receiver = _fit(receiver if receiver is not None else (h.ontvanger if h else None), 16)
         identificatie = _fit(identificatie if identificatie is not None else (h.identificatie if h else None), 64)
-        self._write(
-            _INSERT_MESSAGE,
-            dict(
-                id=message_id,
-                received_at=at,
-                standard=mtype.standard if mtype else None,
-                code=code,
-                sender=sender,
-                receiver=receiver,
-                identificatie=identificatie,
-                dagtekening=dagtekening or (h.dagtekening if h else None),
-                raw=raw,
-                sha256=sha256 or hashlib.sha256(raw).hexdigest(),
-                verdict=verdict,
-                # Many issues (a rejected 323): converted now (SQLite: the JSON text), so their dicts
-                # go before the group's rows are written.
-                issues=(issue_rows if len(issue_rows) < _ENCODE_AT_ONCE
-                        else _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)),
-                retour=retour,
-                retour_identificatie=retour_identificatie,
-                client_key=client_key(self.store.secret, bsn) or None,
-                bsn_masked=mask_bsn(bsn),
-                allocation_numbers=numbers,
-                routing_state=routing_state,
-                replay_of=replay_of,
-                transport=transport,
-                received_by=received_by,
-            ),
-            "messages",
+        row = dict(
+            id=message_id,
+            received_at=at,
+            standard=mtype.standard if mtype else None,
+            code=code,
+            sender=sender,
+            receiver=receiver,
+            identificatie=identificatie,
+            dagtekening=dagtekening or (h.dagtekening if h else None),
+            raw=raw,
+            sha256=sha256 or hashlib.sha256(raw).hexdigest(),
+            verdict=verdict,
+            # Many issues (a rejected 323): converted now (SQLite: the JSON text), so their dicts
+            # go before the group's rows are written.
+            issues=(issue_rows if len(issue_rows) < _ENCODE_AT_ONCE
+                    else _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)),
+            retour=retour,
+            retour_identificatie=retour_identificatie,
+            client_key=client_key(self.store.secret, bsn) or None,
+            bsn_masked=mask_bsn(bsn),
+            allocation_numbers=numbers,
+            routing_state=routing_state,
+            replay_of=replay_of,
+            transport=transport,
+            received_by=received_by,
         )
+        if envelope is not None:
+            stored = _ENVELOPE_COLUMNS
+            for name, value in envelope.items():
+                row[stored[name]] = value
+        self._write(_INSERT_MESSAGE, row, "messages")
         seen: set[str] = set()
         issue_index = []
         for i in issue_rows:
@@ -402,12 +404,6 @@ class Transaction:
             if row:
                 return dict(row)
         return None
-
-    def save_envelope(self, message_id: str, row: dict[str, Any]) -> None:
-        """The envelope a message arrived in and the one it is answered with (after its message
-        row: in a group commit it is written with the state changes, after the message rows).
-        A reused (zender, referentienummer) violates the unique constraint: ConflictError."""
-        self._write(_INSERT_ENVELOPE, dict(row, message_id=message_id), "envelopes")
 
     def apply_state(
         self,
@@ -665,9 +661,7 @@ class Store:
         transport_rejected), with the envelope it came in (and its Fo01), if any, and the outbox
         rows that carry that Fo01 to its sender, in one transaction."""
         with self.transaction() as tx:
-            message_id = tx.save_message(verdict="transport_rejected", **fields)
-            if envelope is not None:
-                tx.save_envelope(message_id, envelope)
+            message_id = tx.save_message(verdict="transport_rejected", envelope=envelope, **fields)
             if rows:
                 tx.enqueue(rows)
             return message_id

@@ -72,15 +72,24 @@ def test_a_lease_that_runs_out_makes_the_row_claimable_again(store_url):
         store.close()
 
 
-def _envelope_row(message_id: str, zender: str, referentienummer: str) -> dict:
-    return dict(message_id=message_id, berichtcode="Di01", zender=zender, referentienummer=referentienummer,
+def _envelope_row(zender: str, referentienummer: str) -> dict:
+    return dict(berichtcode="Di01", zender=zender, referentienummer=referentienummer,
                 envelope=b"<e/>", envelope_sha256="0" * 64)
 
 
+def _enveloped(store, zender: str, referentienummer: str) -> str:  # noqa: ANN001
+    raw = f"<x>{time.monotonic_ns()}</x>".encode()
+    return store.save_transport_rejection(
+        rows=[], received_at=datetime.now(UTC), raw=raw, sha256=hashlib.sha256(raw).hexdigest(), mtype=None,
+        sender=zender, receiver=None, issues=[], transport="http", received_by=zender,
+        envelope=_envelope_row(zender, referentienummer))
+
+
 def test_a_reference_of_a_further_envelope_is_refused_for_another_message(store_url):
-    """IB216 without a lookup per message (revision 0012): a message_envelopes row under a
+    """IB216 without a lookup per message (revisions 0012, 0014): a message whose envelope takes a
     (zender, referentienummer) of envelope_repeats is a conflict, as one under a reference of
-    message_envelopes itself is (the unique index); another zender's or another reference is not."""
+    another message's envelope is (the unique index); another zender's or another reference is
+    not. The conflicting message is not stored at all (its envelope is in its row)."""
     from sqlalchemy import insert
 
     from gateway.store import tables as t
@@ -88,27 +97,23 @@ def test_a_reference_of_a_further_envelope_is_refused_for_another_message(store_
 
     store = open_store(store_url, client_key_secret="x")
     try:
-        first, second, third, fourth = (_message(store, []) for _ in range(4))
+        first = _message(store, [])
         ref = "8f0d5c1e-6a7b-4c2d-9e8f-0a1b2c3d4e5f"
         with store._conn() as conn:
             conn.execute(insert(t.envelope_repeats).values(
-                **_envelope_row(first, "0599", ref), received_at=datetime.now(UTC)))
-        for message_id, referentienummer in ((second, ref), (second, "other")):
-            try:
-                with store._conn() as conn:
-                    conn.execute(insert(t.message_envelopes).values(**_envelope_row(message_id, "0599",
-                                                                                    referentienummer)))
-            except ConflictError:
-                refused = True
-            else:
-                refused = False
-            assert refused is (referentienummer == ref)
-        with store._conn() as conn:  # the same reference of another zender is its own
-            conn.execute(insert(t.message_envelopes).values(**_envelope_row(third, "1234", ref)))
+                message_id=first, **_envelope_row("0599", ref), received_at=datetime.now(UTC)))
+        before = store.count_messages()
+        with pytest.raises(ConflictError):
+            _enveloped(store, "0599", ref)
+        assert store.count_messages() == before
+        second = _enveloped(store, "0599", "other")
+        third = _enveloped(store, "1234", ref)  # the same reference of another zender is its own
         with pytest.raises(ConflictError):  # and the unique index still refuses a reference used here
-            with store._conn() as conn:
-                conn.execute(insert(t.message_envelopes).values(**_envelope_row(fourth, "1234", ref)))
+            _enveloped(store, "1234", ref)
         assert store.get_envelope(second)["referentienummer"] == "other"
-        assert store.get_envelope(fourth) is None
+        assert store.get_envelope(third)["zender"] == "1234"
+        assert store.get_envelope(first) is None
+        assert store.find_envelope("1234", ref)["message_id"] == third
+        assert store.count_messages() == before + 2
     finally:
         store.close()

@@ -66,3 +66,55 @@ def test_a_database_of_an_older_revision_is_upgraded(store_url):
         assert compare_metadata(ctx, metadata) == []
         assert ctx.get_current_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
     store.close()
+
+
+def test_envelopes_move_into_the_message_row_and_back(store_url):
+    """Revision 0014 carries each message_envelopes row into its message's row (and the downgrade
+    back), and the IB216 trigger moves with it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from gateway.store.engine import make_engine
+    from gateway.store.store import ConflictError
+
+    engine = make_engine(store_url)
+    ref, repeat_ref = "8f0d5c1e-6a7b-4c2d-9e8f-0a1b2c3d4e5f", "0d9e5c1e-6a7b-4c2d-9e8f-0a1b2c3d4e5f"
+    columns = "message_id, berichtcode, zender, referentienummer, envelope, envelope_sha256, answer_code"
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0013")
+        for mid in ("m1", "m2"):
+            conn.execute(text("INSERT INTO messages (id, received_at, raw, sha256, verdict, issues, routing_state, "
+                              "dead_letter) VALUES (:id, CURRENT_TIMESTAMP, :raw, 'x', 'accepted', '[]', 'none', "
+                              "false)"), dict(id=mid, raw=b"<m/>"))
+        conn.execute(text(f"INSERT INTO message_envelopes ({columns}) VALUES ('m1', 'Di01', '0599', :ref, :env, "
+                          "'s', 'Du01')"), dict(ref=ref, env=b"<env/>"))
+        conn.execute(text("INSERT INTO envelope_repeats (message_id, received_at, berichtcode, zender, "
+                          "referentienummer, envelope, envelope_sha256) VALUES ('m1', CURRENT_TIMESTAMP, 'Di01', "
+                          "'0599', :ref, :env, 's')"), dict(ref=repeat_ref, env=b"<env/>"))
+    engine.dispose()
+    store = open_store(store_url, client_key_secret="x")
+    try:
+        got = store.get_envelope("m1")
+        assert (got["referentienummer"], got["envelope"], got["answer_code"]) == (ref, b"<env/>", "Du01")
+        assert store.get_envelope("m2") is None
+        assert store.find_envelope("0599", ref)["message_id"] == "m1"
+        for used in (ref, repeat_ref):  # the unique index, and the trigger on a further envelope's reference
+            raw = used.encode()
+            try:
+                store.save_transport_rejection(
+                    rows=[], received_at=None, raw=raw, sha256="y", mtype=None, sender="0599", receiver=None,
+                    issues=[], transport="http", received_by="0599",
+                    envelope=dict(berichtcode="Di01", zender="0599", referentienummer=used, envelope=raw,
+                                  envelope_sha256="y"))
+            except ConflictError:
+                continue
+            raise AssertionError(f"{used} was taken")
+    finally:
+        store.close()
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0013")
+        rows = conn.execute(text(f"SELECT {columns} FROM message_envelopes")).all()
+        assert [tuple(r) for r in rows] == [("m1", "Di01", "0599", ref, b"<env/>", "s", "Du01")]
+        command.upgrade(alembic_config(conn), "head")
+    engine.dispose()
