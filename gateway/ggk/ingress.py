@@ -14,7 +14,6 @@ the bare-message path, which reports it as it always did.
 
 from __future__ import annotations
 
-import binascii
 import functools
 import hashlib
 import re
@@ -25,7 +24,7 @@ from lxml import etree
 
 from gateway.auth.policy import Party, Refused
 from gateway.catalog import MessageType
-from gateway.ggk import build, plain
+from gateway.ggk import b64, build, plain
 from gateway.ggk.errors import EnvelopeError, fail
 from gateway.ggk.model import (
     CHAIN_PARTIES,
@@ -330,7 +329,7 @@ def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, func
         return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
     p = _PIECES
     data = b"".join((fixed[0], ref.encode(), p[4], tijdstip.encode(), p[5], cross.encode(), fixed[1],
-                     binascii.b2a_base64(payload, newline=False), p[12]))
+                     b64.encode(payload), p[12]))
     if len(data) > MAX_ENVELOPE_BYTES:
         raise fail("ENVELOPE_TOO_LARGE", f"the envelope would be {len(data) / (1024 * 1024):.1f} MB; "
                    "the limit is 25 MB, payload included")

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from gateway.ggk.b64 import strict_decode
+from gateway.ggk.b64 import encode, strict_decode
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -57,3 +57,10 @@ def test_a_payload_is_decoded_without_binascii(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(binascii, "a2b_base64", lambda *a, **k: pytest.fail("binascii decoded a valid payload"))
     assert strict_decode(payload) == raw
     assert strict_decode(payload.decode("ascii")) == raw
+
+
+def test_encode_is_binascii_without_a_newline() -> None:
+    rnd = random.Random(7)
+    for n in (0, 1, 2, 3, 4, 57, 58, 76, 77, 3000, 100_001):
+        data = rnd.randbytes(n)
+        assert encode(data) == binascii.b2a_base64(data, newline=False)
