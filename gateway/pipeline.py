@@ -317,7 +317,7 @@ class Pipeline:
         def judge(tx: Any) -> Outcome:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             # IB216 rides the duplicate check and the store's refusal of a used (zender,
-            # referentienummer) (the unique index of message_envelopes, and for the references of
+            # referentienummer) (the unique index on the envelope in messages, and for the references of
             # further envelopes a trigger, revision 0012): the envelope is looked up only when its
             # payload is a duplicate (the same envelope again?) or after its row conflicted (a
             # reused referentienummer), not for every message.

@@ -361,13 +361,18 @@ def outbox_rows(conn: Connection, message_id: str) -> list[dict[str, Any]]:
     return out
 
 
+# the bytes (the payload's BSNs), and how they are kept
+_NOT_SHOWN = frozenset({"envelope_cut", "answer_cut", "envelope_payload_at", "answer_payload_at", "message_id"})
+
+
 def envelope(conn: Connection, message_id: str) -> dict[str, Any] | None:
     """The StUF-GGk envelope a message came in and the gateway's answer (Du01 / Fo01), as data:
     never the envelope's bytes, whose base64 payload would carry the BSNs past the masking. For a
     Fo01 its StUF code and text (the first XSD finding, masked by the caller)."""
     e = t.message_envelopes.c
-    cols = [c for c in t.message_envelopes.c if c.name not in ("envelope", "answer", "message_id")]
-    row = conn.execute(select(*cols, e.answer).where(e.message_id == message_id)).mappings().first()
+    cols = [c for c in t.message_envelopes.c if c.name not in _NOT_SHOWN]
+    # a Fo01 answer is kept whole (no payload of the message in it to cut out)
+    row = conn.execute(select(*cols, e.answer_cut.label("answer")).where(e.message_id == message_id)).mappings().first()
     if row is None:
         return None
     out = {k: v for k, v in row.items() if k != "answer"}

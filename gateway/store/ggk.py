@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, exists, insert, null, or_, select, update
 
+from gateway.store import elided
 from gateway.store import tables as t
 from gateway.store.prepared import Prepared
 from gateway.store.records import OutboxRecord
@@ -105,7 +106,7 @@ def envelope_of(store: Any, message_id: str, referentienummer: str) -> dict[str,
             row = conn.execute(select(e).where(e.c.message_id == message_id,
                                                e.c.referentienummer == referentienummer)).mappings().first()
             if row is not None:
-                return dict(row)
+                return elided.whole_row(conn, row) if e is t.message_envelopes else dict(row)
     return None
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway import clock
 from gateway.catalog import MessageType
+from gateway.store import elided
 from gateway.store import tables as t
 from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
@@ -138,7 +139,7 @@ _ENCODE_AT_ONCE = 1000  # issues of a message from which they are encoded when i
 _INSERT_ISSUES = Prepared(insert(t.message_issues))
 _INSERT_IDENTIFIER = Prepared(insert(t.message_identifiers))
 _INSERT_OUTBOX = Prepared(insert(t.outbox))
-_ENVELOPE_COLUMNS = {c.name: t.stored_envelope_column(c.name) for c in t.message_envelopes.c if c.name != "message_id"}
+_ENVELOPE_COLUMNS = {name: t.stored_envelope_column(name) for name in t.ENVELOPE_FIELDS}
 _FIND_ENVELOPE = [
     select(e.c.message_id, e.c.envelope_sha256, e.c.answer_code, e.c.answer_referentienummer).where(
         e.c.zender == bindparam("zender"), e.c.referentienummer == bindparam("referentienummer"))
@@ -365,6 +366,9 @@ class Transaction:
             stored = _ENVELOPE_COLUMNS
             for name, value in envelope.items():
                 row[stored[name]] = value
+            # the message and its retour are in the row already: not again as base64
+            row["envelope"], row["envelope_payload_at"] = elided.cut(envelope.get("envelope"), raw)
+            row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(envelope.get("answer"), retour)
         self._write(_INSERT_MESSAGE, row, "messages")
         seen: set[str] = set()
         issue_index = []
@@ -671,7 +675,7 @@ class Store:
         e = t.message_envelopes
         with self.engine.connect() as conn:
             row = conn.execute(select(e).where(e.c.message_id == message_id)).mappings().first()
-        return dict(row) if row else None
+            return elided.whole_row(conn, row) if row else None
 
     def find_envelope(self, zender: str, referentienummer: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -467,6 +467,9 @@ def _envelope_columns() -> list[Column]:
 # message an insert and, on SQLite, the pages of that table and its two indexes at the commit
 # (issue 17: an enveloped message may cost at most 10 % more than the bare one). NULL for a
 # message that came bare. (envelope_zender, envelope_referentienummer) is unique: IB216.
+ENVELOPE_FIELDS = tuple(c.name for c in _envelope_columns())
+
+
 def stored_envelope_column(name: str) -> str:
     """The messages column that keeps the envelope field `name` (envelope, envelope_sha256 as they
     are; the rest with the prefix envelope_)."""
@@ -475,6 +478,10 @@ def stored_envelope_column(name: str) -> str:
 
 for _column in _envelope_columns():
     messages.append_column(Column(stored_envelope_column(_column.name), _column.type))
+# Where the base64 of the message (in the envelope) and of its retour (in the Du01) was cut out of
+# the bytes kept (revision 0015, gateway.store.elided); NULL: kept whole.
+messages.append_column(Column("envelope_payload_at", Integer))
+messages.append_column(Column("envelope_answer_payload_at", Integer))
 _HAS_ENVELOPE = "envelope_referentienummer IS NOT NULL"
 Index("uq_messages_envelope_reference", messages.c.envelope_zender, messages.c.envelope_referentienummer,
       unique=True, sqlite_where=text(_HAS_ENVELOPE), postgresql_where=text(_HAS_ENVELOPE))
@@ -486,10 +493,15 @@ Index("ix_messages_envelope_cross_ref", messages.c.envelope_cross_refnummer,
 
 # The envelopes of the messages that came enveloped, under the names of the envelope's fields
 # (message_id, berichtcode, zender, ... answer_referentienummer): what the readers select from.
-# Written through the message row (Transaction.save_message(envelope=...)).
+# The bytes are there as kept (envelope_cut, answer_cut, with the offsets of their payload):
+# gateway.store.elided.whole_row gives them back whole. Written through the message row
+# (Transaction.save_message(envelope=...)).
+_CUT = {"envelope": "envelope_cut", "answer": "answer_cut"}
 message_envelopes = (
     select(messages.c.id.label("message_id"),
-           *(messages.c[stored_envelope_column(c.name)].label(c.name) for c in _envelope_columns()))
+           *(messages.c[stored_envelope_column(name)].label(_CUT.get(name, name)) for name in ENVELOPE_FIELDS),
+           messages.c.envelope_payload_at.label("envelope_payload_at"),
+           messages.c.envelope_answer_payload_at.label("answer_payload_at"))
     .where(messages.c.envelope_referentienummer.is_not(None))
     .subquery("message_envelopes")
 )

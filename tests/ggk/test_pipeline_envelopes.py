@@ -61,6 +61,19 @@ def test_envelopes_on_the_inbound_topic(envelope_pipeline):
     stored = store.get_envelope(message.id)
     assert stored["berichtcode"] == "Di01" and stored["answer_code"] == "Du01"
     assert base64.b64encode(store.get_message(message.id).raw).decode() in good.decode()
+    # kept without the payload's base64 (the message and its retour are in the row), given back whole
+    assert stored["envelope"] == good
+    (du01,) = [r.payload for r in store.outbox_for(message.id) if r.payload.startswith(b"<?xml") and b"Du01" in r.payload]
+    assert stored["answer"] == du01
+    from sqlalchemy import select
+
+    from gateway.store import tables as t
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(t.messages.c.envelope, t.messages.c.envelope_answer,
+                                   t.messages.c.envelope_payload_at, t.messages.c.envelope_answer_payload_at)
+                            .where(t.messages.c.id == message.id)).one()
+    assert len(kept[0]) < len(good) - len(store.get_message(message.id).raw) and kept[2] is not None
+    assert len(kept[1]) < len(du01) and kept[3] is not None
 
 
 def test_a_reused_referentienummer_ends_in_ib216_after_the_unique_index_refuses_it(envelope_pipeline, monkeypatch):

@@ -71,6 +71,9 @@ def test_a_database_of_an_older_revision_is_upgraded(store_url):
 def test_envelopes_move_into_the_message_row_and_back(store_url):
     """Revision 0014 carries each message_envelopes row into its message's row (and the downgrade
     back), and the IB216 trigger moves with it."""
+    import base64
+    import hashlib
+
     from alembic import command
     from sqlalchemy import text
 
@@ -109,12 +112,25 @@ def test_envelopes_move_into_the_message_row_and_back(store_url):
             except ConflictError:
                 continue
             raise AssertionError(f"{used} was taken")
+        # one kept without its payload's base64 (revision 0015), whole again after the downgrade
+        payload = b"<m3/>" * 20
+        cut_ref = "1d9e5c1e-6a7b-4c2d-9e8f-0a1b2c3d4e5f"
+        enveloped = b"<env><xmlBestand>" + base64.b64encode(payload) + b"</xmlBestand></env>"
+        m3 = store.save_transport_rejection(
+            rows=[], received_at=None, raw=payload, sha256="y", mtype=None, sender="0599", receiver=None,
+            issues=[], transport="http", received_by="0599",
+            envelope=dict(berichtcode="Di01", zender="0599", referentienummer=cut_ref, envelope=enveloped,
+                          envelope_sha256=hashlib.sha256(enveloped).hexdigest()))
+        assert store.get_envelope(m3)["envelope"] == enveloped
     finally:
         store.close()
     engine = make_engine(store_url)
     with engine.begin() as conn:
+        assert conn.execute(text("SELECT length(envelope) FROM messages WHERE id = :id"),
+                            dict(id=m3)).scalar() < len(enveloped)
         command.downgrade(alembic_config(conn), "0013")
-        rows = conn.execute(text(f"SELECT {columns} FROM message_envelopes")).all()
-        assert [tuple(r) for r in rows] == [("m1", "Di01", "0599", ref, b"<env/>", "s", "Du01")]
+        rows = conn.execute(text(f"SELECT {columns} FROM message_envelopes ORDER BY referentienummer")).all()
+        assert [tuple(r)[:5] for r in rows] == [(m3, "Di01", "0599", cut_ref, enveloped),
+                                                ("m1", "Di01", "0599", ref, b"<env/>")]
         command.upgrade(alembic_config(conn), "head")
     engine.dispose()

@@ -1,0 +1,28 @@
+"""gateway.store.elided: an envelope kept without its payload's base64 comes back byte for byte."""
+
+from __future__ import annotations
+
+import base64
+import random
+
+from gateway.store.elided import cut, whole
+
+
+def test_cut_and_whole_give_the_same_bytes_back() -> None:
+    rnd = random.Random(3)
+    for n in (1, 2, 3, 100, 2764):
+        payload = rnd.randbytes(n)
+        data = b"<head>" + base64.b64encode(payload) + b"</tail>"
+        kept, at = cut(data, payload)
+        assert at == len(b"<head>") and kept == b"<head></tail>"
+        assert whole(kept, at, payload) == data
+
+
+def test_what_is_not_there_as_one_run_is_kept_whole() -> None:
+    payload = bytes(range(200))
+    wrapped = base64.encodebytes(payload)  # with line breaks: not the run pybase64 writes
+    for data, given in ((b"<e>" + wrapped + b"</e>", payload), (b"<e/>", payload), (b"<e/>", None),
+                        (None, payload), (b"<e>" + base64.b64encode(payload) + b"</e>", b"")):
+        kept, at = cut(data, given)
+        assert (kept, at) == (data, None)
+        assert whole(kept, at, given) == data
