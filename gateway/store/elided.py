@@ -1,6 +1,7 @@
 """An enveloped message's envelope and the Du01 it is answered with, kept without the base64 of
 their payload: the envelope carries the message itself (messages.raw), the Du01 its retour
-(messages.retour), and keeping them twice cost SQLite two more overflow pages at every commit.
+(messages.retour), and keeping them twice cost SQLite a page more (a WAL frame) at every commit
+(28.8 -> 27.8 frames per enveloped JW301, against 25.9 for the bare one).
 
 The base64 is cut out only where it stands in the bytes exactly as `pybase64.b64encode` writes it
 (one run, no line breaks: every envelope in the plain form, every Du01 the gateway builds), and

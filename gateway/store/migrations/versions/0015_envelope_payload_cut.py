@@ -1,7 +1,7 @@
 """StUF-GGk: an enveloped message's envelope is kept without the base64 of the message (which is
 messages.raw), and the Du01 it is answered with without that of its retour (messages.retour),
 where the base64 stands as one run; these two columns say where it was cut out (NULL: kept whole,
-as every row before this revision). Keeping the payload twice cost SQLite two overflow pages at
+as every row before this revision). Keeping the payload twice cost SQLite a page (WAL frame) more at
 every commit of an enveloped message (gateway.store.elided).
 
 Revision ID: 0015
