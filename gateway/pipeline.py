@@ -787,7 +787,8 @@ def decide(
         if declaratie_status(assessment) in ("rejected", "declaratie_rejected"):
             return "rejected", {}
         rejected = rejected_paths(assessment)
-        if len(rejected) == _prestatie_count(root):
+        # the assessment counted the prestaties as it walked them (no walk of the whole tree again)
+        if len(rejected) == assessment.prestatie_count:
             return "rejected", {}
     flagged = [i for i in issues if i.action in ("flag", "review") and i.severity == "warning"]
     if any(i.action == "review" for i in flagged):
@@ -795,12 +796,6 @@ def decide(
     if flagged:
         return "flagged", rejected
     return "accepted", rejected
-
-
-def _prestatie_count(root: etree._Element) -> int:
-    """How many Prestatie elements the message holds (lxml filters by name in C: a 323 can hold
-    100,000 of them among a million elements)."""
-    return sum(1 for _ in root.iter("{*}Prestatie"))
 
 
 __all__ = ["Components", "Outcome", "Pipeline", "Refused", "build_components", "decide"]

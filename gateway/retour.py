@@ -223,9 +223,18 @@ class _Writer:
                 "<DeclaratieAntwoord><Clienten>").encode()
 
     def codes_text(self, codes: Sequence[str]) -> bytes:
-        """`codes` as text: the RetourCodes element `codes` writes."""
-        inner = "".join(f"<RetourCode>{escape(c)}</RetourCode>" for c in codes)
-        return f"<RetourCodes>{inner}</RetourCodes>".encode()
+        """`codes` as text: the RetourCodes element `codes` writes. Made once per distinct list
+        (a 325 repeats a few lists of codes for up to 100,000 prestaties)."""
+        key = tuple(codes)
+        found = self._codes_texts.get(key)
+        if found is None:
+            inner = "".join(f"<RetourCode>{escape(c)}</RetourCode>" for c in codes)
+            found = self._codes_texts[key] = f"<RetourCodes>{inner}</RetourCodes>".encode()
+        return found
+
+    @functools.cached_property
+    def _codes_texts(self) -> dict[tuple[str, ...], bytes]:
+        return {}
 
     def codes(self, parent: etree._Element, codes: Sequence[str]) -> etree._Element:
         rc = self.el(parent, "RetourCodes")

@@ -13,7 +13,7 @@ from lxml import etree
 from pydantic import BaseModel, Field
 
 from gateway.catalog import MessageType
-from validators.paths import child, local_name, text
+from validators.paths import child, text
 
 
 class Correlation(BaseModel):
@@ -59,14 +59,11 @@ def bsns(root: etree._Element) -> list[str]:
 
 
 def correlate(root: etree._Element, mtype: MessageType, secret: bytes) -> Correlation:
-    numbers: list[str] = []
-    refs: list[str] = []
-    for el in root.iter("{*}ToewijzingNummer", "{*}ReferentieAanbieder"):
-        name = local_name(el)
-        if name == "ToewijzingNummer":
-            numbers.append((el.text or "").strip())
-        elif name == "ReferentieAanbieder":
-            refs.append((el.text or "").strip())
+    # One walk per name: lxml matches a single "{*}name" cheaply at each element; two names cost
+    # about 300 instructions more per element (a 323 of 100,000 prestaties has a million).
+    # Each list keeps document order, as one walk gave it.
+    numbers = [(el.text or "").strip() for el in root.iter("{*}ToewijzingNummer")]
+    refs = [(el.text or "").strip() for el in root.iter("{*}ReferentieAanbieder")]
     header = child(root, "Header")
     answers = None
     if mtype.kind == "retour":

@@ -156,3 +156,28 @@ def test_one_publisher_per_postgres_store(pg_url):
         second.release()
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize("code", [t.code for t in ALL])
+def test_correlation_lists_keep_document_order(code):
+    """correlate walks the tree once per name: each list is in document order and keeps its
+    duplicates out, as one walk over both names gave it (with ReferentieAanbieder and
+    ToewijzingNummer interleaved here)."""
+    root = etree.fromstring(samples.build(code))
+    from validators.paths import local_name
+
+    seen = [el for el in root.iter() if isinstance(el.tag, str)]
+    for i, el in enumerate(seen[1:6]):  # a few more of each, in between the message's own
+        etree.SubElement(el, f"{{{etree.QName(el).namespace}}}ToewijzingNummer").text = f" {i % 2} "
+        etree.SubElement(el, f"{{{etree.QName(el).namespace}}}ReferentieAanbieder").text = f"R{i % 3}"
+    numbers, refs = [], []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if local_name(el) == "ToewijzingNummer":
+            numbers.append((el.text or "").strip())
+        elif local_name(el) == "ReferentieAanbieder":
+            refs.append((el.text or "").strip())
+    corr = correlate(root, by_code(code), SECRET)
+    assert corr.toewijzingnummers == list(dict.fromkeys(n for n in numbers if n))
+    assert corr.referenties == list(dict.fromkeys(r for r in refs if r))

@@ -78,12 +78,21 @@ def _path(ctx: RuleContext, el) -> str:  # noqa: ANN001
 
 def prestatie_issue(r: Rule, ctx: RuleContext, el, text: str, *, class_el) -> Issue:  # noqa: ANN001
     """`r.issue(el, text, class_el=...)` for elements of a declaration's prestaties, fast."""
+    class_path = _path(ctx, class_el)
+    if el is class_el:
+        path = class_path
+    elif el.getparent() is class_el and id(class_el) in ctx.extra["crossmessage.paths"]:
+        # a child of the Prestatie (what most findings name): its path is the Prestatie's and its
+        # name, which `_path` would find by walking up to it
+        path = f"{class_path}/{local_name(el)}"
+    else:
+        path = _path(ctx, el)
     return Issue(
         rule=r.code,
         severity=r.severity,
-        path=_path(ctx, el),
+        path=path,
         line=el.sourceline,
         text=text,
         retourcode=r.retourcode,
-        class_path=_path(ctx, class_el),
+        class_path=class_path,
     )
