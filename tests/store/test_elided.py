@@ -26,3 +26,13 @@ def test_what_is_not_there_as_one_run_is_kept_whole() -> None:
         kept, at = cut(data, given)
         assert (kept, at) == (data, None)
         assert whole(kept, at, given) == data
+
+
+def test_the_payload_is_found_after_a_false_start() -> None:
+    payload = bytes(range(256)) * 3
+    encoded = base64.b64encode(payload)
+    decoy = encoded[:64] + b"x"  # the same first bytes, then something else
+    data = b"<e>" + decoy + b"<p>" + encoded + b"</p></e>"
+    kept, at = cut(data, payload)
+    assert at == len(b"<e>") + len(decoy) + len(b"<p>")
+    assert whole(kept, at, payload) == data
