@@ -371,6 +371,16 @@ def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> No
         raise _error(conn, sql, params, exc, cursor, many) from exc
 
 
+def command(conn: Connection, sql: str) -> None:
+    """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
+    as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
+    Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
+    try:
+        conn.connection.driver_connection.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _error(conn, sql, None, exc) from exc
+
+
 def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, cursor: Any = None,
            many: bool = False) -> sa_exc.DBAPIError:
     """The DBAPI error as SQLAlchemy's exception, as Core raises it. A lost connection (the server
@@ -387,18 +397,96 @@ def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, curso
                                       ismulti=many, connection_invalidated=gone)
 
 
+class Pipeline:
+    """psycopg's pipeline mode on a connection (PostgreSQL; elsewhere never on): statements sent
+    without waiting for each answer, a read waiting for what was sent before it. SQLAlchemy Core
+    cannot run a statement in pipeline mode (it looks at the cursor's description before the
+    answer is there), so a Core statement ends the pipeline first (`end_for_core`, on the
+    engine's before_cursor_execute); `resume` begins it again for what follows."""
+
+    __slots__ = ("conn", "_outer", "_pipeline")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pipeline: Any = None
+        self._outer: Pipeline | None = None
+
+    def __bool__(self) -> bool:
+        return self._pipeline is not None
+
+    def resume(self) -> bool:
+        """Pipeline from here on (when the database can); whether it does."""
+        if self._pipeline is None and self.conn.dialect.name == "postgresql":
+            driver = self.conn.connection.driver_connection
+            if not pipeline_supported(driver):
+                return False
+            pipeline = driver.pipeline()
+            try:
+                pipeline.__enter__()
+            except self.conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(self.conn, None, None, exc) from exc
+            self._pipeline = pipeline
+            info = self.conn.info
+            self._outer = info.get(_PIPELINE)
+            info[_PIPELINE] = self
+        return self._pipeline is not None
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """Leave pipeline mode: wait for every answer (an error among them is raised here, as
+        SQLAlchemy's exception, unless `exc` is raised already)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        info = self.conn.info
+        if info.get(_PIPELINE) is self:
+            if self._outer is None:
+                info.pop(_PIPELINE, None)
+            else:
+                info[_PIPELINE] = self._outer
+        self._outer = None
+        try:
+            pipeline.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
+        except self.conn.dialect.loaded_dbapi.Error as error:
+            raise _error(self.conn, None, None, error) from error
+
+
+_PIPELINE = "gateway.pipeline"  # Connection.info key of the innermost Pipeline running on it
+
+
+_SUPPORTED: list[bool] = []  # whether psycopg's libpq has pipeline mode (asked once)
+
+
+def pipeline_supported(driver: Any) -> bool:
+    if not hasattr(driver, "pipeline"):  # not psycopg 3
+        return False
+    if not _SUPPORTED:
+        import psycopg
+
+        _SUPPORTED.append(bool(psycopg.Pipeline.is_supported()))
+    return _SUPPORTED[0]
+
+
+def end_for_core(conn: Connection, *_args: Any) -> None:
+    """before_cursor_execute: a Core statement runs outside pipeline mode (every Pipeline on the
+    connection ends: nested ones share psycopg's one)."""
+    pipe = conn.info.get(_PIPELINE)
+    while pipe is not None:
+        pipe.end()
+        pipe = conn.info.get(_PIPELINE)
+
+
 @contextmanager
-def pipelined(conn: Connection) -> Iterator[bool]:
+def pipelined(conn: Connection) -> Iterator[Pipeline]:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
     pipeline mode), so a group's writes cost about one round trip instead of one each; a read
-    inside waits for what was sent before it. An error is raised (as SQLAlchemy's exception) at
-    the latest when the block ends. Other databases: as they are. Yields whether it pipelines."""
-    driver = conn.connection.driver_connection
-    if conn.dialect.name != "postgresql" or not hasattr(driver, "pipeline"):
-        yield False
-        return
+    inside waits for what was sent before it, a Core statement ends the pipeline (Pipeline). An
+    error is raised (as SQLAlchemy's exception) at the latest when the block ends. Other
+    databases: as they are. Yields the Pipeline: true while it pipelines."""
+    pipe = Pipeline(conn)
+    pipe.resume()
     try:
-        with driver.pipeline():
-            yield True
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _error(conn, None, None, exc) from exc
+        yield pipe
+    except BaseException as exc:
+        pipe.end(exc)
+        raise
+    pipe.end()
