@@ -551,6 +551,24 @@ def end_for_core(conn: Connection, *_args: Any) -> None:
         pipe = conn.info.get(_PIPELINE)
 
 
+class _Off:
+    """The Pipeline of a database without pipeline mode: never on."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def resume(self) -> bool:
+        return False
+
+    def end(self, exc: BaseException | None = None) -> None:
+        return None
+
+
+_OFF = _Off()
+
+
 @contextmanager
 def pipelined(conn: Connection) -> Iterator[Pipeline]:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
@@ -558,6 +576,9 @@ def pipelined(conn: Connection) -> Iterator[Pipeline]:
     inside waits for what was sent before it, a Core statement ends the pipeline (Pipeline). An
     error is raised (as SQLAlchemy's exception) at the latest when the block ends. Other
     databases: as they are. Yields the Pipeline: true while it pipelines."""
+    if conn.dialect.name != "postgresql":  # (SQLite: nothing to make or end)
+        yield _OFF
+        return
     pipe = Pipeline(conn)
     pipe.resume()
     try:

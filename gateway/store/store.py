@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -606,6 +606,13 @@ def _own_begin(conn: Connection) -> Iterator[bool]:
                 conn.invalidate(exc)
 
 
+_NO_BEGIN = nullcontext(False)  # SQLite: its transaction begins as it did (BEGIN IMMEDIATE)
+
+
+def _no_begin(_conn: Connection) -> Any:
+    return _NO_BEGIN
+
+
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only with a PostgreSQL store)
 _GROUP_LOCK = threading.Lock()
 # The advisory locks of a group, sent with its first reads (Store._locked: the same, alone).
@@ -675,7 +682,8 @@ class Store:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
         gives each its Transaction; their rows are written, together, before the commit. The
         group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
-        with self._conn(kept=True) as conn, _own_begin(conn) as begin:
+        own = _own_begin if self.dialect == "postgresql" else _no_begin
+        with self._conn(kept=True) as conn, own(conn) as begin:
             batch = Batch(self, conn)
             first = []
             ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
