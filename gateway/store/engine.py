@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from gateway.store.prepared import end_for_core
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -53,7 +55,9 @@ def make_engine(url: str) -> Engine:
     # connection the server ended fails its first statement instead; the transaction answers 503
     # (the sender retries) and the connection is invalidated (gateway.store.prepared._error, and
     # Core for its own statements), so the pool opens a new one.
-    return create_engine(url, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5)
+    event.listen(engine, "before_cursor_execute", end_for_core)  # Core cannot run in pipeline mode
+    return engine
 
 
 def alembic_config(engine_conn) -> Config:  # noqa: ANN001

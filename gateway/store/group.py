@@ -159,8 +159,9 @@ class GroupCommit:
 
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
-        # a group of several: its lookups at once, one query per kind instead of one per message
-        several = len(group) > 1
+        # a group of several: its lookups at once, one query per kind instead of one per message;
+        # PostgreSQL a group of one too: its lookups then share the round trip of its lock
+        several = len(group) > 1 or getattr(self.store, "dialect", None) == "postgresql"
         probes = [u.probe for u in group if u.probe is not None] if several else []
         hints = [u.hint for u in group if u.hint is not None] if several else []
         with self.store.group_transaction(keys, probes, hints) as batch:

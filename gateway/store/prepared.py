@@ -28,7 +28,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "result_names",
+    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_names",
                  "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
@@ -36,6 +36,8 @@ class _Compiled:
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:  # an IN list is rendered per execution: Core's job
             raise ValueError(f"Prepared cannot run a statement with an IN list: {self.sql}")
+        # what the cursor is given (psycopg: $n placeholders as bytes, for its RawCursor: `_cursor`)
+        self.query: Any = self.sql.encode() if _raw(dialect) else self.sql
         self.positional = bool(compiled.positional)
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
@@ -146,18 +148,70 @@ def _remembering(proc: Any) -> Any:
 _POSITIONAL: dict[int, tuple[Dialect, Dialect]] = {}  # id -> (the dialect, kept alive; its positional copy)
 
 
+def _raw(dialect: Dialect) -> bool:
+    """Whether statements run on psycopg's RawCursor: psycopg 3 with its usual named parameters."""
+    return dialect.driver == "psycopg" and dialect.paramstyle == "pyformat"
+
+
 def _positional(dialect: Dialect) -> Dialect:
     """The dialect a statement is compiled with: PostgreSQL (psycopg, named %(x)s parameters) as
-    the same dialect with positional %s ones, so each execution hands psycopg a tuple instead of a
-    dict it parses and reorders every time. The others as they are."""
-    if dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
+    the same dialect with positional $n ones, so each execution hands psycopg a tuple instead of a
+    dict it reorders, and psycopg's RawCursor takes the statement as it is: a %s statement is
+    parsed by psycopg (cached by its text, encoded and hashed again on every execution; a
+    group's long OR lookups are not cached at all). The others as they are."""
+    if not _raw(dialect):
         return dialect
     found = _POSITIONAL.get(id(dialect))
     if found is None:
         clone = copy.copy(dialect)  # initialised as the engine's (server version, options)
-        clone.paramstyle, clone.positional = "format", True
+        clone.paramstyle, clone.positional = "numeric_dollar", True
         found = _POSITIONAL[id(dialect)] = (dialect, clone)
     return found[1]
+
+
+_RAW_CURSOR: list[Any] = []
+# psycopg: cursors kept on their connection (attribute _KEPT: [writers, readers]; the cursors refer
+# to the connection, so a dict keyed by it would keep it alive). A psycopg cursor cost more to make
+# and close (its adapters map, its transformer) than to run an insert in a pipeline: about 18 us
+# of CPU, and a message ran some ten statements, each on a new cursor.
+_KEPT = "_gateway_kept_cursors"
+_KEEP = 4  # idle cursors kept per connection and kind
+
+
+def _cursor(conn: Connection, write: bool = False) -> Any:
+    """A DBAPI cursor for the compiled statements of `conn`'s dialect: psycopg a RawCursor, a kept
+    one when there is one (`write`: for a statement whose answer is not read; its answer may still
+    be on the way in a pipeline when it is taken again), others a new one. Give it back with
+    `_done`."""
+    driver = conn.connection.driver_connection
+    if not _raw(conn.dialect):
+        return driver.cursor()
+    kept = getattr(driver, _KEPT, None)
+    if kept is None:
+        kept = ([], [])
+        setattr(driver, _KEPT, kept)
+    idle = kept[0] if write else kept[1]
+    if idle:
+        return idle.pop()
+    if not _RAW_CURSOR:
+        import psycopg
+
+        _RAW_CURSOR.append(psycopg.RawCursor)
+    return _RAW_CURSOR[0](driver)
+
+
+def _done(conn: Connection, cursor: Any, write: bool = False, ok: bool = True) -> None:
+    """The cursor is no longer needed: kept for the connection's next statement when it ran
+    well (its results and parameters dropped, so a large value is not held), closed otherwise."""
+    if ok and _raw(conn.dialect):
+        kept = getattr(conn.connection.driver_connection, _KEPT, None)
+        if kept is not None and not cursor.closed:
+            idle = kept[0] if write else kept[1]
+            if len(idle) < _KEEP:
+                cursor._reset()
+                idle.append(cursor)
+                return
+    cursor.close()
 
 
 class Prepared:
@@ -172,7 +226,12 @@ class Prepared:
     def _get(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Compiled:
         found = self._compiled.get((dialect.name, keys))
         if found is None:
-            found = self._compiled[(dialect.name, keys)] = _Compiled(self.stmt, dialect, keys)
+            # An insert without RETURNING: PostgreSQL's dialect adds RETURNING <id> to an insert
+            # into a table with a serial key, and the server then sent a row back for every row
+            # written (an executemany of 100,000 prestaties: 100,000 rows nobody reads). A
+            # statement with a RETURNING of its own (for `returned`) keeps it.
+            stmt = self.stmt.inline() if self.stmt.is_insert and not self.stmt._returning else self.stmt
+            found = self._compiled[(dialect.name, keys)] = _Compiled(stmt, dialect, keys)
         return found
 
     def processed(self, dialect: Dialect, column: str, value: Any) -> Any:
@@ -191,27 +250,32 @@ class Prepared:
             return 0
         keys = tuple(sorted(values)) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn, write=True)
+        ok = False
         try:
             if self._apart(conn, keys, [values]):
                 self._insert_apart(conn, cursor, c, keys, [values])
+                ok = True
                 return 1
-            _run(conn, cursor, c.sql, c.params(values), False)
+            _run(conn, cursor, c, c.params(values), False)
+            ok = True
             return cursor.rowcount
         finally:
-            cursor.close()
+            _done(conn, cursor, True, ok)
 
     def returned(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         """Run an INSERT ... RETURNING of one column once, at once (on a Deferred connection
         too: its caller needs the value now); that column's value."""
         conn = conn.conn if isinstance(conn, Deferred) else conn
         c = self._get(conn.dialect, tuple(sorted(values)))
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn)
+        ok = False
         try:
-            _run(conn, cursor, c.sql, c.params(values), False)
+            _run(conn, cursor, c, c.params(values), False)
             row = cursor.fetchone()
+            ok = True
         finally:
-            cursor.close()
+            _done(conn, cursor, False, ok)
         if row is None:
             return None
         proc = c.result_processors[0]
@@ -229,16 +293,18 @@ class Prepared:
             kinds = {}
             for row in rows:  # rows of one kind give one statement; odd ones their own
                 kinds.setdefault(tuple(sorted(row)), []).append(row)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn, write=True)
+        ok = False
         try:
             for keys, same in kinds.items():
                 c = self._get(conn.dialect, keys)
                 if self._apart(conn, keys, same):
                     self._insert_apart(conn, cursor, c, keys, same)
                 else:
-                    _run(conn, cursor, c.sql, [c.params(r) for r in same], True)
+                    _run(conn, cursor, c, [c.params(r) for r in same], True)
+            ok = True
         finally:
-            cursor.close()
+            _done(conn, cursor, True, ok)
 
     # SQLite keeps the values bound to a statement until it runs again (the store's statements
     # are cached): a 50 MB declaration bound to the message insert stayed in memory until the next
@@ -280,15 +346,15 @@ class Prepared:
                 small.append(row)
                 continue
             if small:
-                _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+                _run(conn, cursor, c, [c.params(r) for r in small], True)
                 small = []
             z = self._zeroblobs(conn.dialect, keys, large)
-            _run(conn, cursor, z.sql, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
+            _run(conn, cursor, z, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
             rowid = cursor.lastrowid
             for k in large:
                 _write_blob(conn, self.stmt.table.name, k, rowid, row[k])
         if small:
-            _run(conn, cursor, c.sql, [c.params(r) for r in small], True)
+            _run(conn, cursor, c, [c.params(r) for r in small], True)
 
     def _zeroblobs(self, dialect: Dialect, keys: tuple[str, ...], large: tuple[str, ...]) -> _Compiled:
         """The insert with `zeroblob(:zeroblob_<column>)` for the columns `large`."""
@@ -304,11 +370,13 @@ class Prepared:
         a time: the rows and their parameters are never all in memory at once. A date repeated
         across the rows (a declaration's periods) is converted once."""
         c = self._get(conn.dialect, tuple(sorted(keys))).dates_remembered()
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn, write=True)
+        ok = False
         try:
-            _run(conn, cursor, c.sql, (c.params(r) for r in rows), True)
+            _run(conn, cursor, c, (c.params(r) for r in rows), True)
+            ok = True
         finally:
-            cursor.close()
+            _done(conn, cursor, True, ok)
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
@@ -318,22 +386,24 @@ class Prepared:
         """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
         one round trip: the first collect waits for all of them)."""
         c = self._get(conn.dialect, None)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn)
         try:
-            _run(conn, cursor, c.sql, c.params(values or {}), False)
+            _run(conn, cursor, c, c.params(values or {}), False)
         except BaseException:
-            cursor.close()
+            _done(conn, cursor, ok=False)
             raise
         return cursor
 
     def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
         c = self._get(conn.dialect, None)
+        ok = False
         try:
             fetched = cursor.fetchall()
+            ok = True
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _error(conn, c.sql, None, exc, cursor) from exc
         finally:
-            cursor.close()
+            _done(conn, cursor, False, ok)
         names, procs = c.result_names, c.result_processors
         if not any(procs):
             return [dict(zip(names, row, strict=True)) for row in fetched]
@@ -360,15 +430,30 @@ class Deferred:
         return getattr(self.conn, name)
 
 
-def _run(conn: Connection, cursor: Any, sql: str, params: Any, many: bool) -> None:
+def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -> None:
     COUNTER["statements"] += 1
     try:
         if many:
-            cursor.executemany(sql, params)
+            cursor.executemany(c.query, params)
         else:
-            cursor.execute(sql, params)
+            cursor.execute(c.query, params)
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise _error(conn, sql, params, exc, cursor, many) from exc
+        raise _error(conn, c.sql, params, exc, cursor, many) from exc
+
+
+def command(conn: Connection, sql: str) -> None:
+    """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
+    as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
+    Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
+    cursor = _cursor(conn, write=True)
+    ok = False
+    try:
+        cursor.execute(sql.encode() if _raw(conn.dialect) else sql)
+        ok = True
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _error(conn, sql, None, exc) from exc
+    finally:
+        _done(conn, cursor, True, ok)
 
 
 def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, cursor: Any = None,
@@ -387,18 +472,118 @@ def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, curso
                                       ismulti=many, connection_invalidated=gone)
 
 
+class Pipeline:
+    """psycopg's pipeline mode on a connection (PostgreSQL; elsewhere never on): statements sent
+    without waiting for each answer, a read waiting for what was sent before it. SQLAlchemy Core
+    cannot run a statement in pipeline mode (it looks at the cursor's description before the
+    answer is there), so a Core statement ends the pipeline first (`end_for_core`, on the
+    engine's before_cursor_execute); `resume` begins it again for what follows."""
+
+    __slots__ = ("conn", "_info", "_outer", "_pipeline")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pipeline: Any = None
+        self._outer: Pipeline | None = None
+        self._info: dict | None = None  # conn.info (which an invalidated connection no longer gives)
+
+    def __bool__(self) -> bool:
+        return self._pipeline is not None
+
+    def resume(self) -> bool:
+        """Pipeline from here on (when the database can); whether it does."""
+        if self._pipeline is None and self.conn.dialect.name == "postgresql":
+            driver = self.conn.connection.driver_connection
+            if not pipeline_supported(driver):
+                return False
+            pipeline = driver.pipeline()
+            try:
+                pipeline.__enter__()
+            except self.conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(self.conn, None, None, exc) from exc
+            self._pipeline = pipeline
+            info = self._info = self.conn.info
+            self._outer = info.get(_PIPELINE)
+            info[_PIPELINE] = self
+        return self._pipeline is not None
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """Leave pipeline mode: wait for every answer (an error among them is raised here, as
+        SQLAlchemy's exception, unless `exc` is raised already)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        info = self._info or {}
+        if info.get(_PIPELINE) is self:
+            if self._outer is None:
+                info.pop(_PIPELINE, None)
+            else:
+                info[_PIPELINE] = self._outer
+        self._outer = None
+        try:
+            pipeline.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
+        except self.conn.dialect.loaded_dbapi.Error as error:
+            raise _error(self.conn, None, None, error) from error
+
+
+_PIPELINE = "gateway.pipeline"  # Connection.info key of the innermost Pipeline running on it
+
+
+_SUPPORTED: list[bool] = []  # whether psycopg's libpq has pipeline mode (asked once)
+
+
+def pipeline_supported(driver: Any) -> bool:
+    if not hasattr(driver, "pipeline"):  # not psycopg 3
+        return False
+    if not _SUPPORTED:
+        import psycopg
+
+        _SUPPORTED.append(bool(psycopg.Pipeline.is_supported()))
+    return _SUPPORTED[0]
+
+
+def end_for_core(conn: Connection, *_args: Any) -> None:
+    """before_cursor_execute: a Core statement runs outside pipeline mode (every Pipeline on the
+    connection ends: nested ones share psycopg's one)."""
+    pipe = conn.info.get(_PIPELINE)
+    while pipe is not None:
+        pipe.end()
+        pipe = conn.info.get(_PIPELINE)
+
+
+class _Off:
+    """The Pipeline of a database without pipeline mode: never on."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def resume(self) -> bool:
+        return False
+
+    def end(self, exc: BaseException | None = None) -> None:
+        return None
+
+
+_OFF = _Off()
+
+
 @contextmanager
-def pipelined(conn: Connection) -> Iterator[bool]:
+def pipelined(conn: Connection) -> Iterator[Pipeline]:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
     pipeline mode), so a group's writes cost about one round trip instead of one each; a read
-    inside waits for what was sent before it. An error is raised (as SQLAlchemy's exception) at
-    the latest when the block ends. Other databases: as they are. Yields whether it pipelines."""
-    driver = conn.connection.driver_connection
-    if conn.dialect.name != "postgresql" or not hasattr(driver, "pipeline"):
-        yield False
+    inside waits for what was sent before it, a Core statement ends the pipeline (Pipeline). An
+    error is raised (as SQLAlchemy's exception) at the latest when the block ends. Other
+    databases: as they are. Yields the Pipeline: true while it pipelines."""
+    if conn.dialect.name != "postgresql":  # (SQLite: nothing to make or end)
+        yield _OFF
         return
+    pipe = Pipeline(conn)
+    pipe.resume()
     try:
-        with driver.pipeline():
-            yield True
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _error(conn, None, None, exc) from exc
+        yield pipe
+    except BaseException as exc:
+        pipe.end(exc)
+        raise
+    pipe.end()

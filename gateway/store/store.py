@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
 from gateway.store.kept import KeptConnections
-from gateway.store.prepared import Deferred, Prepared, pipelined
+from gateway.store.prepared import Deferred, Prepared, _error, command, pipeline_supported, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -219,23 +219,26 @@ class Writes:
         self.deferred: dict[Prepared, list[Any]] = {}
 
     def flush(self, conn: Connection, commit: bool = False) -> None:
-        """`commit`: PostgreSQL commits in the round trip of the state rows, not in one of its own
-        (the transaction's end then finds nothing left to commit). Other databases commit as
+        """`commit`: PostgreSQL commits in the round trip of the group's rows, not in one of its
+        own (the transaction's end then finds nothing left to commit). Other databases commit as
         they did; so does a caller without `commit`."""
-        # PostgreSQL: the group's rows in one round trip. The state changes run after it: they
-        # read (and Core cannot read in pipeline mode), and their rows refer to the messages.
-        with pipelined(conn):
+        # PostgreSQL: the whole flush in one pipeline, answered at its end: a group without reads
+        # in its state changes costs one round trip (with the COMMIT), where the message rows,
+        # the state changes and the commit took one each. A state change's read waits for what
+        # was sent before it; its Core statement ends the pipeline (Pipeline), which the next
+        # change resumes.
+        with pipelined(conn) as pipeline:
             _INSERT_MESSAGE.executemany(conn, self.messages)
             _INSERT_ISSUES.executemany(conn, self.issues)
             _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
             _INSERT_OUTBOX.executemany(conn, self.outbox)
-        for write in self.later:
-            write(conn)
-        with pipelined(conn) as pipeline:  # the state rows of the group, one executemany per statement
-            for stmt, rows in self.deferred.items():
+            for write in self.later:  # (their rows refer to the messages: after them)
+                write(conn)
+                pipeline.resume()
+            for stmt, rows in self.deferred.items():  # the state rows, one executemany per statement
                 stmt.executemany(conn, rows)
-            if commit and pipeline:  # queued behind them, answered with them at the block's end
-                conn.connection.driver_connection.execute("COMMIT")
+            if commit and pipeline.resume():  # queued behind them, answered with them at the block's end
+                command(conn, "COMMIT")
 
 
 class Transaction:
@@ -526,12 +529,13 @@ class Batch:
         return tx
 
     def prefetch(self, probes: Iterable[tuple[str | None, str | None, str | None, str]] = (),
-                 hints: Iterable[Any] = (), first: list[tuple[Any, Any]] = ()) -> None:
+                 hints: Iterable[Any] = (), first: list[tuple[Any, Any]] = (), begin: bool = False) -> None:
         """What the group's messages will look up, one query per kind, all sent before any answer
         is read (PostgreSQL: one round trip, with `first`, the group's lock, ahead of them).
         `probes`: their idempotency lookups (sender, code, identificatie, sha256); units of a
         group have disjoint lock keys, so no two are the same message and none stores what
-        another looks up. `hints`: StateHints, what their rules will read."""
+        another looks up. `hints`: StateHints, what their rules will read. `begin`: send the
+        transaction's BEGIN first (the connection is in autocommit mode: `_own_begin`)."""
         wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
         idents = sorted({p[:3] for p in wanted})
         reads: list[tuple[Any, Any, Any]] = list(first)
@@ -547,11 +551,15 @@ class Batch:
         if hints:
             reads += group_reads(self.store.secret, hints)
         with pipelined(self.conn):
+            if begin:  # the transaction's start, with its first reads when it pipelines
+                command(self.conn, "BEGIN")
             sent = [(q, q.send(self.conn, params), take) for q, params, take in reads]
-            for q, cursor, take in sent:
-                rows = q.collect(self.conn, cursor)
-                if take is not None:
-                    take(rows, self.known)
+        # Collected after the block: its end (one Sync) brought every answer. Collecting inside
+        # asked for them with a flush of its own, and the Sync then cost a second round trip.
+        for q, cursor, take in sent:
+            rows = q.collect(self.conn, cursor)
+            if take is not None:
+                take(rows, self.known)
 
     def _same_found(self, wanted: set[tuple], rows: list[dict[str, Any]]) -> None:
         for p in wanted:
@@ -564,6 +572,48 @@ class Batch:
                 self.same[key] = _row_to_message(row, with_bytes=True)
 
 
+@contextmanager
+def _own_begin(conn: Connection) -> Iterator[bool]:
+    """PostgreSQL: the group's transaction begun by the store, not by psycopg. psycopg begins a
+    transaction in pipeline mode with a BEGIN and a Sync of its own: a round trip before the
+    group's lock and reads could even be sent. In autocommit mode it sends nothing itself; the
+    group sends BEGIN in the pipeline of its first reads (Batch.prefetch) and COMMIT in that of
+    its writes (Writes.flush), and the connection is back in its usual mode afterwards (a
+    connection that cannot be put back is invalidated: the pool must not hand it out in
+    autocommit mode). Yields whether the caller must send BEGIN."""
+    if conn.dialect.name != "postgresql":
+        yield False
+        return
+    driver = conn.connection.driver_connection
+    if not pipeline_supported(driver) or driver.autocommit or driver.info.transaction_status != _IDLE:
+        yield False  # (not expected: a kept connection is idle between groups)
+        return
+    driver.autocommit = True
+    try:
+        yield True
+        if driver.info.transaction_status != _IDLE:  # (not expected: Writes.flush sent COMMIT)
+            try:
+                driver.commit()
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, "COMMIT", None, exc) from exc
+    finally:
+        try:
+            if driver.info.transaction_status != _IDLE:  # the group failed: end its transaction
+                driver.rollback()
+            driver.autocommit = False
+        except Exception as exc:  # noqa: BLE001 (the connection is lost or unusable; an error of the group goes on)
+            if not conn.invalidated:
+                conn.invalidate(exc)
+
+
+_NO_BEGIN = nullcontext(False)  # SQLite: its transaction begins as it did (BEGIN IMMEDIATE)
+
+
+def _no_begin(_conn: Connection) -> Any:
+    return _NO_BEGIN
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only with a PostgreSQL store)
 _GROUP_LOCK = threading.Lock()
 # The advisory locks of a group, sent with its first reads (Store._locked: the same, alone).
 _GROUP_LOCK_SQL = Prepared(
@@ -632,13 +682,14 @@ class Store:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
         gives each its Transaction; their rows are written, together, before the commit. The
         group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
-        with self._conn(kept=True) as conn:
+        own = _own_begin if self.dialect == "postgresql" else _no_begin
+        with self._conn(kept=True) as conn, own(conn) as begin:
             batch = Batch(self, conn)
             first = []
             ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
             if ids:
                 first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
-            batch.prefetch(probes, hints, first)
+            batch.prefetch(probes, hints, first, begin=begin)
             yield batch
             batch.writes.flush(conn, commit=True)
 

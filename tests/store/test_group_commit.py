@@ -249,3 +249,75 @@ def test_a_connection_the_server_ended_fails_one_group_and_the_next_gets_a_new_o
     finally:
         admin.dispose()
         store.close()
+
+
+def test_a_postgres_group_holds_its_lock_keys_until_its_commit_and_gives_its_connection_back(pg_url):
+    """PostgreSQL: the store begins the group's transaction itself (BEGIN in the pipeline of the
+    lock and the lookups, the connection in autocommit mode meanwhile). Without that BEGIN the
+    advisory lock would end with the lookups' round trip; it must hold while the units run, and
+    the connection must be back in its usual mode afterwards, after a failure too."""
+    from gateway.store.store import lock_id
+
+    store = open_store(pg_url, client_key_secret=SECRET)
+    other = create_engine(pg_url)
+    try:
+        group = store.group_commit()
+        seen = []
+
+        def work(tx):  # noqa: ANN001, ANN202
+            with other.connect() as conn:
+                seen.append(conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(%s)",
+                                                 (lock_id("k:held"),)).scalar())
+            return _save(b"<a/>", "HELD-1")(tx)
+
+        stored = group.run(["k:held"], work)
+        assert seen == [False]  # held by the group's transaction
+        assert _stored(store, stored)
+
+        def boom(tx):  # noqa: ANN001, ANN202
+            _save(b"<b/>", "HELD-2")(tx)
+            raise RuntimeError("unit failed")
+
+        with pytest.raises(RuntimeError):
+            group.run(["k:held"], boom)
+        # the failed group's connection went back to the pool: in its usual mode, no transaction open
+        pooled = [store.engine.raw_connection() for _ in range(store.engine.pool.checkedin())]
+        assert pooled
+        try:
+            for conn in pooled:
+                assert conn.driver_connection.autocommit is False
+                assert conn.driver_connection.info.transaction_status == 0
+        finally:
+            for conn in pooled:
+                conn.close()
+        assert _stored(store, group.run(["k:held"], _save(b"<c/>", "HELD-3")))
+        for conn in store._kept._idle:  # the connection kept after a group that went well
+            assert conn.connection.driver_connection.autocommit is False
+            assert conn.connection.driver_connection.info.transaction_status == 0
+    finally:
+        other.dispose()
+        store.close()
+
+
+def test_a_core_statement_inside_a_pipeline_ends_it_and_reads_its_answer(pg_url):
+    """SQLAlchemy Core cannot read in psycopg's pipeline mode (it looks at the cursor before the
+    answer is there): the engine ends the pipeline before a Core statement, and the block can
+    resume it."""
+    from sqlalchemy import Integer, literal, select
+
+    from gateway.store.prepared import Prepared, pipelined
+
+    one = Prepared(select(literal(1, Integer).label("one")))
+    store = open_store(pg_url, client_key_secret=SECRET)
+    try:
+        with store.engine.connect() as conn, conn.begin():
+            with pipelined(conn) as pipeline:
+                assert pipeline
+                sent = one.send(conn)
+                assert conn.execute(select(literal(2, Integer))).scalar() == 2
+                assert not pipeline
+                assert one.collect(conn, sent) == [{"one": 1}]
+                assert pipeline.resume()
+                assert one.rows(conn) == [{"one": 1}]
+    finally:
+        store.close()
