@@ -317,11 +317,12 @@ class Pipeline:
         def judge(tx: Any) -> Outcome:
             same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             # IB216 rides the duplicate check and the store's refusal of a used (zender,
-            # referentienummer) (the unique index on the envelope in messages, and for the references of
-            # further envelopes a trigger, revision 0012): the envelope is looked up only when its
-            # payload is a duplicate (the same envelope again?) or after its row conflicted (a
-            # reused referentienummer), not for every message.
-            if envelope is not None and (same is not None or envelope.recheck_reference):
+            # referentienummer) (the unique index on the envelope in messages): the envelope is
+            # looked up in full only when its payload is a duplicate (the same envelope again?),
+            # after its row conflicted (a reused referentienummer), or when a further envelope
+            # (envelope_repeats, which that index cannot see) took its reference.
+            if envelope is not None and (same is not None or envelope.recheck_reference
+                                         or tx.repeat_took(envelope.zender, envelope.referentienummer)):
                 again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
                                                                        envelope.referentienummer))
                 if again is not None:

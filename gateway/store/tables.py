@@ -509,7 +509,7 @@ message_envelopes = (
 # A further envelope (its own referentienummer) that brought the payload of a message already
 # stored: the message is not stored again, the envelope is, with the Du01 it was answered with
 # (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables, and a
-# trigger (revisions 0012, 0014) refuses a message's envelope under a reference used here.
+# new enveloped message's reference is looked up here (Transaction.repeat_took, revision 0016).
 envelope_repeats = Table(
     "envelope_repeats",
     metadata,
