@@ -26,7 +26,8 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # hide_parameters: an error's text must not carry a message's bytes (its BSNs) into a log
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -55,7 +56,7 @@ def make_engine(url: str) -> Engine:
     # connection the server ended fails its first statement instead; the transaction answers 503
     # (the sender retries) and the connection is invalidated (gateway.store.prepared._error, and
     # Core for its own statements), so the pool opens a new one.
-    engine = create_engine(url, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5, hide_parameters=True)
     event.listen(engine, "before_cursor_execute", end_for_core)  # Core cannot run in pipeline mode
     return engine
 

@@ -468,8 +468,9 @@ def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, curso
         gone = False
     if gone and not conn.invalidated:
         conn.invalidate(exc)
+    # hide_parameters: the parameters are a message's bytes and fields (its BSNs), never for a log
     return sa_exc.DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
-                                      ismulti=many, connection_invalidated=gone)
+                                      ismulti=many, connection_invalidated=gone, hide_parameters=True)
 
 
 class Pipeline:
