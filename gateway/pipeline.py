@@ -358,6 +358,7 @@ class Pipeline:
             if retour is not None and retour_mtype is not None:
                 rows += plan.retour_rows(self.settings, self.c.secret, retour_mtype, root, retour,
                                          message_id, route, correlation, du01)
+            envelope_row, summary = self._envelope_parts(envelope, du01)
             tx.save_message(
                 message_id=message_id,
                 received_at=received_at,
@@ -375,12 +376,9 @@ class Pipeline:
                 transport=transport,
                 received_by=party.party_id,
                 routing_state="pending" if rows else "none",
-                envelope=self._envelope_row(envelope, du01),
+                envelope=envelope_row,
             )
             accepted = verdict != "rejected"
-            summary = None
-            if envelope is not None:
-                summary = envelope.summary(*((du01.berichtcode, du01.referentienummer) if du01 else (None, None)))
             if accepted:
                 # the 323 rules' reading of the declaration (the store needs the same values)
                 tx.apply_state(mtype, root, True, rejected_paths,
@@ -477,14 +475,14 @@ class Pipeline:
         return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer)
 
     @staticmethod
-    def _envelope_row(envelope: ingress.Received | None,
-                      answer: plan.EnvelopeAnswer | None) -> dict[str, Any] | None:
-        """What the message's row keeps of the envelope it came in and the Du01 it is answered with."""
+    def _envelope_parts(envelope: ingress.Received | None, answer: plan.EnvelopeAnswer | None
+                        ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """What the message's row keeps of the envelope it came in and the Du01 it is answered
+        with, and the API's summary of both (None, None for a bare message)."""
         if envelope is None:
-            return None
-        if answer is None:
-            return envelope.row()
-        return envelope.row(answer.xml, answer.berichtcode, answer.referentienummer)
+            return None, None
+        code, ref = (answer.berichtcode, answer.referentienummer) if answer else (None, None)
+        return envelope.row(answer.xml if answer else None, code, ref), envelope.summary(code, ref)
 
     def _known_party(self, party_id: str) -> bool:
         """Whether `party_id` is a known party that is not revoked (the same cache as below)."""
