@@ -377,6 +377,8 @@ class Pipeline:
                 received_by=party.party_id,
                 routing_state="pending" if rows else "none",
                 envelope=envelope_row,
+                envelope_payload_at=envelope.head.payload_at if envelope is not None else None,
+                answer_payload_at=du01.payload_at if du01 is not None else None,
             )
             accepted = verdict != "rejected"
             if accepted:
@@ -471,8 +473,8 @@ class Pipeline:
         a retour itself and gets none). It goes out instead of the bare retour (plan.retour_rows)."""
         if envelope is None or retour is None or retour_mtype is None or envelope.berichtcode != "Di01":
             return None
-        xml, ref = ingress.retour_du01(envelope, retour, retour_mtype)
-        return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer)
+        xml, ref, at = ingress.retour_du01(envelope, retour, retour_mtype)
+        return plan.EnvelopeAnswer("Du01", xml, ref, envelope.referentienummer, at)
 
     @staticmethod
     def _envelope_parts(envelope: ingress.Received | None, answer: plan.EnvelopeAnswer | None

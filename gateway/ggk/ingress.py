@@ -303,7 +303,7 @@ def du01_bytes(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str,
     """A Du01 (xmlBestand) equal to build.envelope's for these values."""
     if _UUID4.fullmatch(ref) is None or _TIJDSTIP.fullmatch(tijdstip) is None:
         return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
-    return _du01(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+    return _du01(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)[0]
 
 
 def _built(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
@@ -319,34 +319,36 @@ def _built(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, fun
 
 
 def _du01(zender: str, ontvanger: str, ref: str, tijdstip: str, cross: str, functie: str,
-          payload: bytes, versie: str, subversie: str, app: Application) -> bytes:
-    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip).
+          payload: bytes, versie: str, subversie: str, app: Application) -> tuple[bytes, int | None]:
+    """du01_bytes for a `ref` and `tijdstip` known to fit (build.new_reference, build.tijdstip),
+    and where the payload's base64 starts in it (None: built as a tree).
     Every other value must meet what our schema asks of its slot (organisatie at most 200
     characters, functie at most 30, crossRefnummer a UUID v4, versions of four digits) and be text
     lxml writes unchanged; otherwise the Du01 is built as a tree and schema-checked."""
     fixed = _fixed(zender, ontvanger, functie, versie, subversie, app.naam, app.versie, app.subversie)
     if fixed is None or _UUID4.fullmatch(cross) is None:
-        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app)
+        return _built(zender, ontvanger, ref, tijdstip, cross, functie, payload, versie, subversie, app), None
     p = _PIECES
+    encoded = b64.encode(payload)
     data = b"".join((fixed[0], ref.encode(), p[4], tijdstip.encode(), p[5], cross.encode(), fixed[1],
-                     b64.encode(payload), p[12]))
+                     encoded, p[12]))
     if len(data) > MAX_ENVELOPE_BYTES:
         raise fail("ENVELOPE_TOO_LARGE", f"the envelope would be {len(data) / (1024 * 1024):.1f} MB; "
                    "the limit is 25 MB, payload included")
-    return data
+    return data, len(data) - len(p[12]) - len(encoded)
 
 
-def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple[bytes, str]:
-    """The retour (or 325, of type `answer`) of an enveloped heenbericht in its Du01, and the
-    Du01's reference. Built from what is known (the pipeline built the retour from this payload:
+def retour_du01(received: Received, retour: bytes, answer: MessageType) -> tuple[bytes, str, int | None]:
+    """The retour (or 325, of type `answer`) of an enveloped heenbericht in its Du01, the Du01's
+    reference, and where the retour's base64 starts in it (None: not known). Built from what is known (the pipeline built the retour from this payload:
     its parties are the heenbericht's, reversed; its versions the same) instead of reading the
     retour again. Every value comes from the checked Di01 and payload or from the gateway itself;
     the template still sends a value it cannot vouch for through the schema-checked builder."""
     p = received.payload
     ref = build.new_reference()
-    data = _du01(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
-                 retour, p.versie, p.subversie, build.DEFAULT_APPLICATION)
-    return data, ref
+    data, at = _du01(p.receiver, p.sender, ref, build.tijdstip(), received.referentienummer, answer.code,
+                     retour, p.versie, p.subversie, build.DEFAULT_APPLICATION)
+    return data, ref, at
 
 
 def payload_fo01(received: Received, reason: str) -> tuple[bytes, str]:

@@ -165,8 +165,10 @@ def head(raw: bytes) -> Head | None:
            "applicatieSubversie": app_sv, "functieVersie": f_v, "functieSubversie": f_sv}
     if cross is not None:
         top["crossRefnummer"] = cross
+    # ASCII: the text's offsets are the bytes' offsets. A strict decode of a run whose length is a
+    # multiple of four and whose padding bits are zero: the run is the payload's one encoding.
     return Head(berichtcode, _party(z_org, z_app, z_adm, z_geb), _party(o_org, o_app, o_adm, o_geb), top, "xml",
-                None, payload)
+                None, payload, begin)
 
 
 def _party(organisatie: str, applicatie: str, administratie: str | None, gebruiker: str | None) -> dict[str, str]:

@@ -124,10 +124,11 @@ class Head:
 
     __slots__ = ("berichtcode", "zender", "ontvanger", "referentienummer", "tijdstip_bericht",
                  "cross_refnummer", "functie", "applicatie_versie", "applicatie_subversie",
-                 "functie_versie", "functie_subversie", "bestand", "bestandsnaam", "payload")
+                 "functie_versie", "functie_subversie", "bestand", "bestandsnaam", "payload", "payload_at")
 
     def __init__(self, berichtcode: str, zender: dict[str, str], ontvanger: dict[str, str],
-                 top: dict[str, str], bestand: str, bestandsnaam: str | None, payload: bytes) -> None:
+                 top: dict[str, str], bestand: str, bestandsnaam: str | None, payload: bytes,
+                 payload_at: int | None = None) -> None:
         self.berichtcode = berichtcode
         self.zender = zender  # organisatie, applicatie, administratie, gebruiker: those present
         self.ontvanger = ontvanger
@@ -142,6 +143,10 @@ class Head:
         self.bestand = bestand
         self.bestandsnaam = bestandsnaam
         self.payload = payload
+        # Where the payload's base64 starts in the envelope's bytes, standing there in one run
+        # exactly as pybase64.b64encode writes it (the plain form), so the store can keep the
+        # envelope without it by slicing (gateway.store.elided); None: not known.
+        self.payload_at = payload_at
 
     def envelope(self) -> Envelope:
         z, o = self.zender, self.ontvanger

@@ -150,6 +150,7 @@ class EnvelopeAnswer:
     xml: bytes
     referentienummer: str
     cross_refnummer: str
+    payload_at: int | None = None  # where the retour's base64 starts in `xml`, when known (the Du01 template)
 
     def headers(self) -> dict[str, str]:
         return {"stuf-berichtcode": self.berichtcode, "stuf-referentienummer": self.referentienummer,

@@ -22,15 +22,24 @@ from sqlalchemy.engine import Connection
 from gateway.store import tables as t
 
 
-def cut(data: bytes | None, payload: bytes | None) -> tuple[bytes | None, int | None]:
-    """`data` without the base64 of `payload` and where it stood; (data, None) when it is not there."""
+def cut(data: bytes | None, payload: bytes | None, at: int | None = None) -> tuple[bytes | None, int | None]:
+    """`data` without the base64 of `payload` and where it stood; (data, None) when it is not there.
+    `at`: where its writer or reader knows it stands (ggk.read.Head.payload_at, the Du01 template),
+    which spares encoding the payload again and searching for it."""
     if not data or not payload:
         return data, None
+    if at is not None:
+        end = at + (len(payload) + 2) // 3 * 4
+        if 0 < at and end < len(data) and data[at - 1] == _GT and data[end] == _LT:  # between its tags
+            return data[:at] + data[end:], at
     encoded = pybase64.b64encode(payload)
     at = _find(data, encoded)
     if at < 0:
         return data, None
     return data[:at] + data[at + len(encoded):], at
+
+
+_GT, _LT = ord(">"), ord("<")
 
 
 def _find(data: bytes, encoded: bytes) -> int:

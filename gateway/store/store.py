@@ -314,10 +314,14 @@ class Transaction:
         routing_state: str = "none",
         message_id: str | None = None,
         envelope: Mapping[str, Any] | None = None,
+        envelope_payload_at: int | None = None,
+        answer_payload_at: int | None = None,
     ) -> str:
         """Store a message with its verdict, issues and retour; returns its id. `envelope`: the
         StUF-GGk envelope it came in and the answer to it (ggk.ingress.Received.row), kept in its
         row; a (zender, referentienummer) used before raises ConflictError (IB216).
+        `envelope_payload_at` / `answer_payload_at`: where the base64 of `raw` / `retour` stands in
+        the envelope / answer, when the caller knows (gateway.store.elided.cut).
 
         Identity fields not given are read from `root`. The (sender, code, identificatie) of a
         message that is not transport-rejected, not a replay and not itself a TR056 duplicate is
@@ -374,12 +378,11 @@ class Transaction:
             received_by=received_by,
         )
         if envelope is not None:
-            stored = _ENVELOPE_COLUMNS
-            for name, value in envelope.items():
-                row[stored[name]] = value
+            row.update(zip(map(_ENVELOPE_COLUMNS.__getitem__, envelope), envelope.values()))
             # the message and its retour are in the row already: not again as base64
-            row["envelope"], row["envelope_payload_at"] = elided.cut(envelope.get("envelope"), raw)
-            row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(envelope.get("answer"), retour)
+            row["envelope"], row["envelope_payload_at"] = elided.cut(envelope.get("envelope"), raw, envelope_payload_at)
+            row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(
+                envelope.get("answer"), retour, answer_payload_at)
         self._write(_INSERT_MESSAGE, row, "messages")
         seen: set[str] = set()
         issue_index = []

@@ -66,3 +66,17 @@ def test_values_the_template_cannot_vouch_for_take_the_builder(values):
         assert caught.value.error.code == exc.error.code == "BUILD"
         return
     assert ingress.du01_bytes(**args) == expected
+
+
+@pytest.mark.parametrize("answer", ANSWERS, ids=lambda t: t.code)
+def test_the_template_says_where_the_retour_stands(answer):
+    """The store cuts the retour's base64 out of the Du01 it keeps at the offset the template
+    gives (gateway.store.elided): it must be where the search would find it."""
+    from gateway.store.elided import cut, whole
+
+    received = ingress.receive(ggk.wrap(samples.allocation("ijw")))
+    retour = samples.build(answer.code)
+    data, _ref, at = ingress.retour_du01(received, retour, answer)
+    assert at is not None and cut(data, retour, at) == cut(data, retour)
+    kept, at = cut(data, retour, at)
+    assert whole(kept, at, retour) == data

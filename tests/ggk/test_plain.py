@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from gateway import ggk, samples
 from gateway.ggk import plain
 from gateway.ggk.errors import EnvelopeError
+from gateway.store.elided import cut
 from testsupport import ggk_corpus
 
 read = importlib.import_module("gateway.ggk.read")
@@ -32,17 +33,23 @@ def _full(raw: bytes) -> read.Head | None:
 
 
 def _values(h: read.Head) -> dict:
-    return {name: getattr(h, name) for name in read.Head.__slots__}
+    return {name: getattr(h, name) for name in read.Head.__slots__ if name != "payload_at"}
 
 
 def _agrees(raw: bytes) -> bool:
-    """Asserts plain => full with equal values; returns whether plain read it."""
+    """Asserts plain => full with equal values, and that plain's payload_at is where the
+    payload's base64 stands (the store cuts it out there); returns whether plain read it."""
     fast = plain.head(raw)
     if fast is None:
         return False
     full = _full(raw)
     assert full is not None, raw[:300]
     assert _values(fast) == _values(full)
+    encoded = base64.b64encode(fast.payload)
+    at = fast.payload_at
+    assert raw[at:at + len(encoded)] == encoded and raw[at - 1:at] == b">" and raw[at + len(encoded):][:1] == b"<"
+    if fast.payload:
+        assert cut(raw, fast.payload, at) == cut(raw, fast.payload)  # as the search finds it
     return True
 
 

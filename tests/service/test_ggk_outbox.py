@@ -100,7 +100,7 @@ def test_with_a_broker_the_xml_topic_carries_the_du01_and_the_json_topic_the_ret
     received = ingress.receive(di01)
     root, mtype = received.payload.root, by_code("JW301")
     retour = samples.allocation("ijw")  # any 3.2 message stands in for the retour's bytes here
-    xml, ref = ingress.retour_du01(received, retour, by_code("JW302"))
+    xml, ref, _ = ingress.retour_du01(received, retour, by_code("JW302"))
     du01 = plan.EnvelopeAnswer("Du01", xml, ref, received.referentienummer)
     rows = plan.retour_rows(settings, b"s", by_code("JW302"), root, retour, "M1",
                             header_route(root, mtype), correlate(root, mtype, b"s"), du01)

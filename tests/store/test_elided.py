@@ -36,3 +36,13 @@ def test_the_payload_is_found_after_a_false_start() -> None:
     kept, at = cut(data, payload)
     assert at == len(b"<e>") + len(decoy) + len(b"<p>")
     assert whole(kept, at, payload) == data
+
+
+def test_a_known_offset_is_taken_only_where_the_run_stands_between_tags() -> None:
+    payload = bytes(range(100))
+    encoded = base64.b64encode(payload)
+    data = b"<e>" + encoded + b"</e>"
+    assert cut(data, payload, 3) == (b"<e></e>", 3)
+    for wrong in (0, 1, 2, 4, len(data)):  # not where it stands: the search finds it
+        assert cut(data, payload, wrong) == (b"<e></e>", 3)
+    assert cut(b"<e>" + base64.encodebytes(payload) + b"</e>", payload, 3)[1] is None  # not one run: whole
