@@ -276,8 +276,8 @@ def rewrite_markdown(path: Path) -> None:
 
 
 def keep_logs(work: Path, out: Path, name: str) -> str:
-    """Copy a failed scenario's gateway logs (work/**/*.log) next to the results, where the
-    work dir's removal does not take them: <out dir>/<out stem>-logs/<scenario>-<UTC time>/."""
+    """Copy a scenario's gateway logs (work/**/*.log) next to the results, where the work dir's
+    removal does not take them: <out dir>/<out stem>-logs/<scenario>-<UTC time>/."""
     keep = out.parent / f"{out.stem}-logs" / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     for log in work.rglob("*.log"):
         dest = keep / log.relative_to(work)
@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (default 1.0)")
     p.add_argument("--out", type=Path, default=RESULTS / "faults-long.json")
+    p.add_argument("--keep-logs", action="store_true",
+                   help="keep every scenario's gateway logs next to --out, not only a failed one's")
     p.add_argument("--merge", action="store_true",
                    help="keep the other scenarios' results already in --out (rerun a subset)")
     args = p.parse_args(argv)
@@ -321,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    - {v[:300]}", flush=True)
         results.append(r)
         results.sort(key=lambda x: list(SCENARIOS).index(x["name"]) if x["name"] in SCENARIOS else 99)
-        if not r["passed"]:
+        if not r["passed"] or args.keep_logs:
             r["kept_logs"] = keep_logs(work, args.out, name)
             print(f"    logs kept in {r['kept_logs']}", flush=True)
         write(results, command.strip(), args.out)  # after each scenario: a partial run still reports
