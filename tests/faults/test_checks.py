@@ -90,8 +90,10 @@ def test_a_bsn_in_a_log_is_a_violation():
         report = _logs_check('{"event": "before"}\n' + line + "\n")
         assert report.violations, line
         text = report.violations[0]
-        # The report names the process, the log and the line, and does not repeat the BSN.
-        assert "gw0" in text and "/tmp/gw0.log" in text and f"line {line.count(chr(10)) + 2}" in text, text
+        # The report names the process, the log and the line (the BSN's: the last one of `line`),
+        # and does not repeat the BSN.
+        bsn_line = 2 + line.count("\n")
+        assert "gw0" in text and "/tmp/gw0.log" in text and f"line {bsn_line})" in text, text
         assert bsn not in text and "******" + bsn[-3:] in text, text
 
 
