@@ -257,6 +257,8 @@ def write(results: list[dict], command: str, path: Path) -> None:
         if r.get("violations"):
             lines += ["", f"## {r['name']}: violated guarantees", ""]
             lines += [f"- {v[:500]}" for v in r["violations"][:20]]
+            if r.get("kept_logs"):
+                lines += ["", f"The run's gateway logs are kept in `{r['kept_logs']}`."]
     hostile = next((r for r in results if r["name"] == "hostile"), None)
     if hostile and "cases" in hostile.get("figures", {}):
         lines += ["", "## Hostile inputs (each case repeated; server RSS after the case)", "",
@@ -273,11 +275,24 @@ def rewrite_markdown(path: Path) -> None:
     write(doc["results"], doc["command"], path)
 
 
+def keep_logs(work: Path, out: Path, name: str) -> str:
+    """Copy a scenario's gateway logs (work/**/*.log) next to the results, where the work dir's
+    removal does not take them: <out dir>/<out stem>-logs/<scenario>-<UTC time>/."""
+    keep = out.parent / f"{out.stem}-logs" / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    for log in work.rglob("*.log"):
+        dest = keep / log.relative_to(work)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log, dest)
+    return str(keep)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (default 1.0)")
     p.add_argument("--out", type=Path, default=RESULTS / "faults-long.json")
+    p.add_argument("--keep-logs", action="store_true",
+                   help="keep every scenario's gateway logs next to --out, not only a failed one's")
     p.add_argument("--merge", action="store_true",
                    help="keep the other scenarios' results already in --out (rerun a subset)")
     args = p.parse_args(argv)
@@ -308,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    - {v[:300]}", flush=True)
         results.append(r)
         results.sort(key=lambda x: list(SCENARIOS).index(x["name"]) if x["name"] in SCENARIOS else 99)
+        if not r["passed"] or args.keep_logs:
+            r["kept_logs"] = keep_logs(work, args.out, name)
+            print(f"    logs kept in {r['kept_logs']}", flush=True)
         write(results, command.strip(), args.out)  # after each scenario: a partial run still reports
         shutil.rmtree(work, ignore_errors=True)
     return 0 if all(r["passed"] for r in results) else 1

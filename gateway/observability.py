@@ -16,6 +16,7 @@ import inspect
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -45,14 +46,30 @@ BSN_RE = re.compile(r"(?<!\d)\d{9}(?!\d)")
 BSN_MASK_RE = BSN_RE  # what the log checks grep for
 
 
+# A database's own description of a constraint violation names the row's values: PostgreSQL's
+# DETAIL "Key (cols)=(values) already exists" / "is not present in table", "Failing row contains
+# (values)" (a bytea value as hex: a BSN in the XML becomes 3939393931...), and it is in the
+# exception's text and so in every traceback. The values are cut (to the end of the line), the
+# column names kept.
+_ROW_VALUES = re.compile(r"(\bKey \((?:[^()\n]|\([^()\n]*\))*\)=|\bFailing row contains )[^\n]*")
+ROW_VALUES_HIDDEN = "(values hidden)"
+
+
+def hide_row_values(text: str) -> str:
+    """`text` with the row values of a database constraint violation's detail cut."""
+    if "(" not in text:  # most values: one character's search costs less than two words'
+        return text
+    return _ROW_VALUES.sub(lambda m: m.group(1) + ROW_VALUES_HIDDEN, text)
+
+
 def mask_bsn(bsn: str) -> str:
     """`123456782` -> `******782`, the store's display form (gateway.store.clientkey.mask_bsn)."""
     return "*" * (len(bsn) - 3) + bsn[-3:]
 
 
 def mask_text(text: str) -> str:
-    """Every nine-digit run in `text` masked."""
-    return BSN_RE.sub(lambda m: mask_bsn(m.group(0)), text)
+    """Every nine-digit run in `text` masked, a database error's row values cut."""
+    return BSN_RE.sub(lambda m: mask_bsn(m.group(0)), hide_row_values(text))
 
 
 def mask_value(value: Any) -> Any:
@@ -113,12 +130,14 @@ def render_masked(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
     """structlog processor: the event as one JSON line, every BSN-looking value masked.
 
     Rendered first; the values are walked and masked (mask_value) only when the line holds a run
-    of nine or more digits or an escaped non-ASCII character (a digit of another script). JSON
-    never escapes an ASCII digit, so a line without either had no BSN in any key or value. Walking
-    every value of every line, or a regex search of it, cost more than the rest of the line."""
+    of nine or more digits, an escaped non-ASCII character (a digit of another script) or a "("
+    (a database error's row values, hide_row_values). JSON never escapes an ASCII digit, so a
+    line without any of these had no BSN in any key or value. Walking every value of every line,
+    or a regex search of it, cost more than the rest of the line."""
     line = _JSON(logger, method, event_dict)
     data = line.encode()
-    if _NINE not in data.translate(_DIGITS_TO_NUL) and b"\\u" not in data:
+    # Row values always come in parentheses: a "(" anywhere walks the line (rare in a log line).
+    if _NINE not in data.translate(_DIGITS_TO_NUL) and b"\\u" not in data and b"(" not in data:
         return line
     return _JSON(logger, method, mask_value(event_dict))
 
@@ -212,6 +231,33 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     return handler
+
+
+def log_stray_tracebacks() -> None:
+    """What Python itself writes to stderr, past the logging, goes through the masked JSON log
+    instead: an exception no one caught (in the main thread or another thread), one raised in a
+    finaliser (unraisable), a warning. Their text can hold a BSN or a database error's row
+    values. For the server process (gateway serve); tests keep pytest's own hooks."""
+    log = get_logger("gateway.python")
+
+    def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
+        log.critical("uncaught_exception", exc_info=(exc_type, value, tb))
+
+    def thread_excepthook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:  # as the default hook: a thread's exit, not an error
+            return
+        log.error("thread_exception", thread=getattr(args.thread, "name", None),
+                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    def unraisablehook(u: Any) -> None:
+        exc_info = (u.exc_type, u.exc_value, u.exc_traceback) if u.exc_value is not None else None
+        log.warning("unraisable_exception", message=u.err_msg, object=type(u.object).__name__,
+                    exc_info=exc_info)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+    sys.unraisablehook = unraisablehook
+    logging.captureWarnings(True)
 
 
 def get_logger(name: str = "gateway") -> Any:

@@ -43,10 +43,11 @@ def settings_from_args(args: argparse.Namespace):  # noqa: ANN201
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.observability import configure_logging, get_logger
+    from gateway.observability import configure_logging, get_logger, log_stray_tracebacks
     from gateway.service import create_app
 
     configure_logging(args.log_level)
+    log_stray_tracebacks()
     settings = settings_from_args(args)
     # The gateway writes its own access line per request (observability: request id, route,
     # latency); uvicorn's would be a second one. The backlog holds a month-end burst of connects.
@@ -86,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
 
 def worker_app():  # noqa: ANN201
     """The app of one worker process of `gateway serve --workers N` (settings from the environment)."""
-    from gateway.observability import configure_logging
+    from gateway.observability import configure_logging, log_stray_tracebacks
     from gateway.service import create_app
 
     configure_logging(os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
+    log_stray_tracebacks()
     return create_app(load_settings())

@@ -152,6 +152,8 @@ def _detail(request: Request, message_id: str, reveal: bool) -> dict[str, Any]:
         envelope = queries.envelope(conn, message_id)
     if envelope and envelope["fout"]:
         envelope["fout"]["omschrijving"] = mask_text(envelope["fout"]["omschrijving"] or "")
+    for row in outbox:  # an exception's text (a broker's, a party's SOAP fault): may name a BSN
+        row["last_error"] = mask_text(row["last_error"]) if row["last_error"] else row["last_error"]
     answers = _answers(ctx.store, message_id)
     view = xmlview.render(msg["raw"], reveal=reveal)
     retour = xmlview.render(msg["retour"], reveal=reveal) if msg["retour"] else None

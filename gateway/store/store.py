@@ -60,6 +60,13 @@ class ConflictError(RuntimeError):
     """A unique constraint stopped a concurrent write: the message was not stored; process it again."""
 
 
+def _primary_message(error: BaseException | None) -> str:
+    """A DBAPI error's first line: which constraint failed. PostgreSQL's DETAIL after it names
+    the row's values (a BSN, a message's bytes), which a ConflictError must not carry on."""
+    primary = getattr(getattr(error, "diag", None), "message_primary", None)
+    return primary or str(error).split("\n", 1)[0]
+
+
 def now_utc() -> datetime:
     return clock.now()
 
@@ -669,7 +676,7 @@ class Store:
                 with conn.begin():
                     yield conn
             except IntegrityError as exc:
-                raise ConflictError(str(exc.orig)) from exc
+                raise ConflictError(_primary_message(exc.orig)) from exc
 
     @contextmanager
     def _locked(self, lock_keys: Iterable[str]) -> Iterator[Connection]:

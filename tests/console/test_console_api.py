@@ -358,3 +358,19 @@ async def test_a_refused_soap_delivery_is_sent_again_from_the_console(app, seede
     assert row.id in {x.id for x in store.claim_outbox(100)}
     again = await c.post(f"/console/api/messages/{mid}/dead-letter", json={"dead": False, "reason": "twice"})
     assert again.status_code == 409
+
+
+async def test_an_outbox_error_is_shown_without_a_bsn(app, seeded_store):
+    """An outbox row's last error is an exception's text (a broker's, a party's SOAP fault), shown
+    in the message's detail: a BSN in it is masked, a database error's row values cut."""
+    from gateway import samples
+
+    store, seeded = seeded_store
+    bsn = samples.BSNS[91]
+    mid = next(m for m in seeded.accepted if store.outbox_for(m))
+    store.mark_failed(store.outbox_for(mid)[0].id,
+                      f"Fault: client {bsn} unknown\nDETAIL:  Key (ref)=(jansen) already exists.")
+    c = await login(app, "otto")
+    d = (await c.get(f"/console/api/messages/{mid}")).json()
+    error = d["outbox"][0]["last_error"]
+    assert bsn not in error and "******" + bsn[-3:] in error and "jansen" not in error, error

@@ -58,22 +58,51 @@ def test_lost_unexpected_and_reordered_records_are_violations(monkeypatch):
     assert report.figures["redelivered"] == 1
 
 
+class FakeProcess:
+    name = "gw0"
+    log_path = "/tmp/gw0.log"
+
+    def __init__(self, log: str) -> None:
+        self._log = log
+
+    def log_text(self) -> str:
+        return self._log
+
+
+def _logs_check(log: str) -> scenarios.Report:
+    from gateway import samples
+
+    xml = samples.allocation("ijw", bsn=samples.BSNS[77])
+    report = scenarios.Report("t", {})
+    scenarios.check_logs(report, [FakeProcess(log)], [Send("x", "gemeente", xml)])
+    return report
+
+
 def test_a_bsn_in_a_log_is_a_violation():
     from gateway import samples
 
-    class FakeProcess:
-        name = "gw0"
+    bsn = samples.BSNS[77]
+    assert not _logs_check('{"client_key": "ab12"}').violations
+    for line in (f'{{"bsn": "{bsn}"}}',  # a value in clear
+                 f'{{"n": {bsn}}}',  # a bare number
+                 f"psycopg.errors.UniqueViolation: DETAIL:  Key (name)=({bsn}) already exists.",
+                 f"  File \"x.py\", line 3, in f\nValueError: no client bsn{bsn}x"):  # in a traceback
+        report = _logs_check('{"event": "before"}\n' + line + "\n")
+        assert report.violations, line
+        text = report.violations[0]
+        # The report names the process, the log and the line (the BSN's: the last one of `line`),
+        # and does not repeat the BSN.
+        bsn_line = 2 + line.count("\n")
+        assert "gw0" in text and "/tmp/gw0.log" in text and f"line {bsn_line})" in text, text
+        assert bsn not in text and "******" + bsn[-3:] in text, text
 
-        def __init__(self, log: str) -> None:
-            self._log = log
 
-        def log_text(self) -> str:
-            return self._log
+def test_a_bsn_inside_a_longer_number_is_no_violation():
+    from gateway import samples
 
-    xml = samples.allocation("ijw", bsn=samples.BSNS[77])
-    clean = scenarios.Report("t", {})
-    scenarios.check_logs(clean, [FakeProcess('{"client_key": "ab12"}')], [Send("x", "gemeente", xml)])
-    assert not clean.violations
-    leaky = scenarios.Report("t", {})
-    scenarios.check_logs(leaky, [FakeProcess(f'{{"bsn": "{samples.BSNS[77]}"}}')], [Send("x", "gemeente", xml)])
-    assert leaky.violations
+    bsn = samples.BSNS[77]
+    for line in (f'{{"client_key": "ab1{bsn}7cd"}}',  # inside a hex id's digit run
+                 f'{{"bytes": 4{bsn}}}', f'{{"seconds": 0.{bsn}12}}', f'{{"id": {bsn}0}}'):
+        report = _logs_check(line)
+        assert not report.violations, (line, report.violations)
+        assert report.figures["log_chance_matches"] == 1  # what the old substring test called a leak

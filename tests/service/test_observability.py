@@ -73,3 +73,49 @@ def test_fastapi_telemetry_asks_for_a_provider_only_when_the_setting_is_on(tmp_p
     finally:
         application.state.components.store.close()
     assert (len(asked) >= 3) is otel
+
+
+def test_what_python_itself_would_print_goes_through_the_masked_log():
+    """In the server process, an uncaught exception (main thread or another), one raised in a
+    finaliser and a warning are JSON log lines, masked, not a raw traceback on stderr."""
+    import subprocess
+    import textwrap
+
+    bsn = samples.BSNS[78]
+    code = textwrap.dedent(f"""
+        import threading, warnings
+        from gateway.observability import configure_logging, log_stray_tracebacks
+        configure_logging("INFO")
+        log_stray_tracebacks()
+        def fail():
+            raise ValueError("thread for client {bsn}")
+        t = threading.Thread(target=fail)
+        t.start()
+        t.join()
+        warnings.warn("about client {bsn}")
+        class Finalised:
+            def __del__(self):
+                raise ValueError("finaliser for client {bsn}")
+        Finalised()
+        raise ValueError("DETAIL:  Key (name)=(Jansen {bsn}) already exists.")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    lines = [json.loads(line) for line in proc.stderr.splitlines()]  # every line is a JSON object
+    events = {line["event"] for line in lines}
+    assert {"thread_exception", "unraisable_exception", "uncaught_exception"} <= events, events
+    assert any(line["logger"] == "py.warnings" for line in lines), lines
+    assert bsn not in proc.stderr + proc.stdout and "Jansen" not in proc.stderr, proc.stderr
+    assert "Key (name)=(values hidden)" in proc.stderr
+
+
+def test_a_database_error_s_row_values_are_cut_from_any_text():
+    from gateway.observability import hide_row_values, mask_text
+
+    text = ('duplicate key value violates unique constraint "x"\nDETAIL:  Key (lower(name), bsn)=(jansen, '
+            '999912345) already exists.\n[SQL: INSERT ...]')
+    assert hide_row_values(text) == ('duplicate key value violates unique constraint "x"\nDETAIL:  Key '
+                                     '(lower(name), bsn)=(values hidden)\n[SQL: INSERT ...]')
+    failing = "DETAIL:  Failing row contains (01TEST, \\x3c42736e3e393939393132333435, null)."
+    assert mask_text(failing) == "DETAIL:  Failing row contains (values hidden)"
+    assert hide_row_values("no detail 999912345") == "no detail 999912345"
