@@ -214,6 +214,9 @@ def _done(conn: Connection, cursor: Any, write: bool = False, ok: bool = True) -
     cursor.close()
 
 
+_SORTED_MAX = 64  # orders of column names remembered per statement
+
+
 class Prepared:
     """A Core statement (insert, update, select) compiled once per dialect and run on the DBAPI
     cursor. An insert is compiled per set of column names it is given (usually one)."""
@@ -222,6 +225,19 @@ class Prepared:
         self.stmt = stmt
         self._compiled: dict[tuple, _Compiled] = {}
         self._binaries: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._sorted: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def _keys(self, names: Iterable[str]) -> tuple[str, ...]:
+        """An insert's column names, sorted: the key its compiled form is kept under. Remembered
+        per order the names come in (a row is built by the same code every time): sorting the
+        sixty names of a message row, at every message, cost more than looking them up."""
+        given = tuple(names)
+        found = self._sorted.get(given)
+        if found is None:
+            if len(self._sorted) >= _SORTED_MAX:
+                self._sorted.clear()
+            found = self._sorted[given] = tuple(sorted(given))
+        return found
 
     def _get(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Compiled:
         found = self._compiled.get((dialect.name, keys))
@@ -248,7 +264,7 @@ class Prepared:
         if isinstance(conn, Deferred):  # written with the rest of its group (Writes.flush)
             conn.rows.setdefault(self, []).append(values)
             return 0
-        keys = tuple(sorted(values)) if self.stmt.is_insert else None
+        keys = self._keys(values) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
         cursor = _cursor(conn, write=True)
         ok = False
@@ -267,7 +283,7 @@ class Prepared:
         """Run an INSERT ... RETURNING of one column once, at once (on a Deferred connection
         too: its caller needs the value now); that column's value."""
         conn = conn.conn if isinstance(conn, Deferred) else conn
-        c = self._get(conn.dialect, tuple(sorted(values)))
+        c = self._get(conn.dialect, self._keys(values))
         cursor = _cursor(conn)
         ok = False
         try:
@@ -288,11 +304,11 @@ class Prepared:
         if not self.stmt.is_insert:
             kinds: dict[tuple[str, ...] | None, list[Mapping[str, Any]]] = {None: list(rows)}
         elif all(row.keys() == rows[0].keys() for row in rows):  # the usual case, compared in C
-            kinds = {tuple(sorted(rows[0])): list(rows)}
+            kinds = {self._keys(rows[0]): list(rows)}
         else:
             kinds = {}
             for row in rows:  # rows of one kind give one statement; odd ones their own
-                kinds.setdefault(tuple(sorted(row)), []).append(row)
+                kinds.setdefault(self._keys(row), []).append(row)
         cursor = _cursor(conn, write=True)
         ok = False
         try:
@@ -369,7 +385,7 @@ class Prepared:
         """One executemany over `rows` (each with exactly the column names `keys`), taken one at
         a time: the rows and their parameters are never all in memory at once. A date repeated
         across the rows (a declaration's periods) is converted once."""
-        c = self._get(conn.dialect, tuple(sorted(keys))).dates_remembered()
+        c = self._get(conn.dialect, self._keys(keys)).dates_remembered()
         cursor = _cursor(conn, write=True)
         ok = False
         try:
