@@ -490,6 +490,9 @@ async def metrics_endpoint(request: Request) -> Response:
 # Request middleware
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
+# A route may name its request's access line and add fields to it (scope[ACCESS_LINE], a dict):
+# POST /v1/messages makes it its `message_processed` line, one line per message instead of two.
+ACCESS_LINE = "gateway.access_line"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -526,7 +529,8 @@ class ObserveRequests:
     Per HTTP request: a request id (the sender's X-Request-ID / X-Correlation-ID when it is a
     plain token, else a new one) bound to every log line written while it is handled and echoed
     in `X-Request-ID`; the latency until the response starts observed in
-    gateway_http_request_seconds; one `http_request` access line (not for /healthz, /metrics)."""
+    gateway_http_request_seconds; one `http_request` access line (not for /healthz, /metrics), or
+    the line the route named in scope[ACCESS_LINE] with the route's fields added."""
 
     def __init__(self, app: Any, metrics: Metrics, access_log: bool = True) -> None:
         self.app = app
@@ -552,9 +556,10 @@ class ObserveRequests:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.http_seconds.labels(scope["method"], route, f"{status // 100}xx").observe(elapsed)
             path = scope.get("path", "")
-            if self.access_log and path not in ("/healthz", "/metrics"):
-                self.log.info("http_request", method=scope["method"], path=path, status=status,
-                              duration_ms=round(elapsed * 1000, 2))
+            fields = scope[ACCESS_LINE]
+            if fields or (self.access_log and path not in ("/healthz", "/metrics")):
+                self.log.info(fields.pop("event", "http_request"), method=scope["method"], path=path,
+                              status=status, duration_ms=round(elapsed * 1000, 2), **fields)
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -564,6 +569,7 @@ class ObserveRequests:
                 message = {**message, "headers": headers}
             await send(message)
 
+        scope[ACCESS_LINE] = {}
         with structlog.contextvars.bound_contextvars(request_id=rid, correlation_id=rid):
             try:
                 await self.app(scope, receive, send_with_id)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from gateway.pipeline import Components, Pipeline, build_components
 from gateway.service import errors
 from gateway.service.limits import InFlight
+from gateway.service.threads import PipelineThreads
 from gateway.settings import Settings
 
 DESCRIPTION = """
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
             for t in tasks:
                 with contextlib.suppress(BaseException):
                     await t
+            app.state.pipeline_threads.close()
             lookup = getattr(app.state, "key_lookup", None)
             if lookup is not None:  # its own connection to the store (gateway.auth.batched)
                 lookup.close()
@@ -84,11 +86,11 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.state.settings = settings
     app.state.components = components
     app.state.pipeline = Pipeline(components)
+    app.state.pipeline_threads = PipelineThreads(settings.pipeline_threads)
     app.state.in_flight = InFlight(settings.max_in_flight, settings.retry_after_seconds,
                                    settings.max_in_flight_bytes, settings.in_flight_wait_seconds)
 
     errors.install(app)
-    _observability(app, components)
     from gateway.service import (
         routes_admin,
         routes_content,
@@ -99,7 +101,10 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         routes_streams,
     )
 
+    # The messages' routes first: a request is matched against the routes in order, and these
+    # take nearly every request.
     app.include_router(routes_messages.router)
+    _observability(app, components)
     app.include_router(routes_content.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
