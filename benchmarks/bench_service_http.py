@@ -132,7 +132,7 @@ def _server(work: Path, store_url: str | None, bootstrap: str | None,
            "GATEWAY_OUTBOX_POLL_SECONDS": "0.05"}
     if bootstrap:
         env["GATEWAY_KAFKA_BOOTSTRAP"] = bootstrap
-    # The log level `gateway serve` runs at by default: its two JSON lines per message are part
+    # The log level `gateway serve` runs at by default: its JSON line per message is part
     # of what a message costs in production (the server's stderr goes nowhere, the writes happen).
     cmd = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers),
            "--log-level", "INFO"]
@@ -331,8 +331,8 @@ def service_http(ctx: RunContext) -> Result:
                "generator runs on them too: compare ratios, not absolute figures.",
                "SQLite serialises writers; its variant runs one worker. With PostgreSQL each worker is a "
                "process with its own group committer; advisory locks keep their groups apart.",
-               "The gateway runs at log level INFO, its default (two JSON lines per message, written to a "
-               "stderr nobody reads); runs before 2026-12-06 16:00 ran it at WARNING. The echo writes no lines.",
+               "The gateway runs at log level INFO, its default (one JSON line per message since 2026-12-07, "
+               "two before; written to a stderr nobody reads); runs before 2026-12-06 16:00 ran it at WARNING. The echo writes no lines.",
                "Kafka variants are not part of this benchmark any more: the outbox is drained by the "
                "publisher after the answer, so it does not change these figures (tests/faults measure it)."],
     )

@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import importlib.util
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
 from gateway.pipeline import Components, Pipeline, build_components
 from gateway.service import errors
 from gateway.service.limits import InFlight
+from gateway.service.threads import PipelineThreads
 from gateway.settings import Settings
 
 DESCRIPTION = """
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
             for t in tasks:
                 with contextlib.suppress(BaseException):
                     await t
+            app.state.pipeline_threads.close()
             lookup = getattr(app.state, "key_lookup", None)
             if lookup is not None:  # its own connection to the store (gateway.auth.batched)
                 lookup.close()
@@ -84,11 +87,11 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.state.settings = settings
     app.state.components = components
     app.state.pipeline = Pipeline(components)
+    app.state.pipeline_threads = PipelineThreads(settings.pipeline_threads)
     app.state.in_flight = InFlight(settings.max_in_flight, settings.retry_after_seconds,
                                    settings.max_in_flight_bytes, settings.in_flight_wait_seconds)
 
     errors.install(app)
-    _observability(app, components)
     from gateway.service import (
         routes_admin,
         routes_content,
@@ -99,7 +102,11 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         routes_streams,
     )
 
+    # The messages' routes first: a request is matched against the routes in order, and these
+    # take nearly every request.
     app.include_router(routes_messages.router)
+    _fast_message_route(app, routes_messages.post_message)
+    _observability(app, components)
     app.include_router(routes_content.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_admin.router)
@@ -109,6 +116,24 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     _console(app)
     _document_errors(app)
     return app
+
+
+def _fast_message_route(app: FastAPI, endpoint: Any) -> None:
+    """POST /v1/messages served by a plain Starlette route ahead of all others: FastAPI's request
+    handling (dependencies, exit stacks, its telemetry hooks) cost as much per message as the
+    endpoint's own work, and the endpoint needs none of it (it reads its credential and body
+    itself and answers a Response). Its errors go to the same exception handlers. The FastAPI
+    route stays, for the OpenAPI document (a GET still gets 405 from either)."""
+    from starlette.routing import Match, Route
+
+    class MessageRoute(Route):
+        def matches(self, scope: Any) -> tuple[Match, Any]:
+            match, child_scope = super().matches(scope)
+            if match != Match.NONE:
+                child_scope["route"] = self  # as FastAPI's routes do: the metrics' route label
+            return match, child_scope
+
+    app.router.routes.insert(0, MessageRoute("/v1/messages", endpoint, methods=["POST"], include_in_schema=False))
 
 
 async def _watch_deadlines(app: FastAPI, every: float) -> None:

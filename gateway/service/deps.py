@@ -55,9 +55,21 @@ async def current_party(request: Request) -> Party:
     )
 
 
+_SELF_AUTHENTICATING: set[Any] = set()
+
+
+def authenticates_itself(endpoint: Any) -> Any:
+    """Marks an endpoint that calls message_credential itself rather than as a dependency (its
+    operation documents the key headers all the same)."""
+    _SELF_AUTHENTICATING.add(endpoint)
+    return endpoint
+
+
 def uses_current_party(dependant: Any) -> bool:
-    """Whether a route's dependency tree holds current_party (its operation documents the headers)."""
-    return any(d.call in (current_party, message_credential) or uses_current_party(d) for d in dependant.dependencies)
+    """Whether a route authenticates its caller: current_party in its dependency tree, or an
+    endpoint marked authenticates_itself (its operation documents the headers)."""
+    return dependant.call in _SELF_AUTHENTICATING or any(
+        d.call in (current_party, message_credential) or uses_current_party(d) for d in dependant.dependencies)
 
 
 class Credential:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from lxml import etree
@@ -18,11 +17,11 @@ from gateway.catalog import by_code
 from gateway.ggk import answers
 from gateway.ggk.errors import EnvelopeError
 from gateway.ingress.zipbatch import ZipLimits, unpack
-from gateway.observability import bind_message, get_logger
+from gateway.observability import ACCESS_LINE, get_logger
 from gateway.pipeline import Outcome
 from gateway.routing.status import routing_state, routing_state_at_answer
 from gateway.service.bodies import read_limited
-from gateway.service.deps import Credential, current_party, in_thread, message_credential
+from gateway.service.deps import Credential, authenticates_itself, current_party, in_thread, message_credential
 from gateway.service.errors import ApiError
 from gateway.service.models import (
     BatchEntry,
@@ -110,17 +109,6 @@ def rejected_body(outcome: Outcome) -> dict[str, Any]:
     return body
 
 
-def _pipeline_threads(request: Request) -> anyio.CapacityLimiter:
-    """The threads that run the pipeline. Its work holds the GIL; more threads than a few only
-    add switching, while the messages beyond them wait (in flight, bounded) and the store's group
-    commit still sees them arrive together."""
-    limiter = getattr(request.app.state, "pipeline_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.pipeline_limiter = anyio.CapacityLimiter(
-            request.app.state.settings.pipeline_threads)
-    return limiter
-
-
 def _key_lookup(request: Request) -> BatchedKeyLookup | None:
     """The app's shared key lookup (None for a store without an engine: one by one)."""
     state = request.app.state
@@ -149,7 +137,7 @@ async def _process(request: Request, raw: bytes, sender: Party | Credential, tra
                 raise
         return pipeline.process(raw, party, started, transport=transport)
 
-    outcome: Outcome = await anyio.to_thread.run_sync(run, limiter=_pipeline_threads(request))
+    outcome: Outcome = await request.app.state.pipeline_threads.run(run)
     if metrics is not None:
         seconds = (clock.now() - started).total_seconds()
         standard = by_code(outcome.code).standard if outcome.code else "unknown"
@@ -157,11 +145,27 @@ async def _process(request: Request, raw: bytes, sender: Party | Credential, tra
             standard, outcome.code or "unknown", outcome.verdict, seconds,
             [i["rule"] for i in outcome.issues if i.get("severity") == "error"],
         )
-    with bind_message(outcome.message_id, client_key=(outcome.correlation.client_keys or [None])[0]):
-        log.info("message_processed", code=outcome.code, verdict=outcome.verdict,
-                 duplicate=outcome.duplicate, routed=outcome.routed, sender=outcome.sender,
-                 receiver=outcome.receiver, transport=transport)
+    _log_processed(request, outcome, transport)
     return outcome
+
+
+def _log_processed(request: Request, outcome: Outcome, transport: str) -> None:
+    """The message's `message_processed` line. For POST /v1/messages it is the request's access
+    line too (observability.ACCESS_LINE: method, path, status, duration and request id added),
+    written when the answer starts: one line per message, not two."""
+    fields: dict[str, Any] = {"code": outcome.code, "verdict": outcome.verdict, "duplicate": outcome.duplicate,
+                              "routed": outcome.routed, "sender": outcome.sender, "receiver": outcome.receiver,
+                              "transport": transport}
+    client_key = (outcome.correlation.client_keys or [None])[0]
+    if client_key is not None:
+        fields["client_key"] = client_key
+    if outcome.message_id is not None:
+        fields["message_id"] = outcome.message_id
+    access = request.scope.get(ACCESS_LINE) if transport == "http" else None
+    if access is not None:
+        access.update(fields, event="message_processed")
+    else:
+        log.info("message_processed", **fields)
 
 
 @router.post(
@@ -174,7 +178,8 @@ async def _process(request: Request, raw: bytes, sender: Party | Credential, tra
     openapi_extra=_XML_BODY,
     summary="Send one message",
 )
-async def post_message(request: Request, credential: Credential = Depends(message_credential)) -> Any:
+@authenticates_itself
+async def post_message(request: Request) -> Any:
     """Send one iJw/iWmo 3.2 message (the XML as the body). The gateway validates it, stores it and
     answers with the retourbericht (or, for a 323, the 325); an accepted message is routed to its
     receiver. The same message sent twice gets the same answer (`duplicate: true`).
@@ -188,6 +193,8 @@ async def post_message(request: Request, credential: Credential = Depends(messag
     A StUF `Fo01` (an error the chain reports about an envelope) is stored too, linked to the message
     whose envelope its crossRefnummer names: 202 with `{"fo01": {fo01_id, linked_message_id, code,
     ...}}` (see GET /v1/messages/{id}/answers and GET /v1/ggk/fo01)."""
+    # Not a FastAPI dependency: solving one per request cost more than what it does.
+    credential = await message_credential(request)
     limits = request.app.state.in_flight
     raw = await read_limited(request, request.app.state.settings.max_message_bytes, "message")
     async with limits.slot(), limits.room(len(raw)):

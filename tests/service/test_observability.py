@@ -119,3 +119,22 @@ def test_a_database_error_s_row_values_are_cut_from_any_text():
     failing = "DETAIL:  Failing row contains (01TEST, \\x3c42736e3e393939393132333435, null)."
     assert mask_text(failing) == "DETAIL:  Failing row contains (values hidden)"
     assert hide_row_values("no detail 999912345") == "no detail 999912345"
+
+
+def test_a_message_is_one_log_line_carrying_the_request_and_the_message(client, keys, log_lines):
+    """POST /v1/messages writes its access line and its message_processed line as one: the
+    message's fields and the request's (status, duration, the request id the sender got back),
+    and that id as sent (a generated id never holds a run of nine digits, which would be masked)."""
+    ids = set()
+    for n in range(40):  # hex ids of 32 digits held a nine-digit run about one time in seven
+        r = client.post("/v1/messages", content=samples.allocation("ijw", bsn=samples.BSNS[n]),
+                        headers={"Content-Type": "application/xml", "X-API-Key": keys.gemeente})
+        assert r.status_code == 202
+        ids.add((r.headers["X-Request-ID"], r.json()["message_id"]))
+    lines = [line for line in log_lines() if line.get("path") == "/v1/messages"]
+    assert len(lines) == len(ids)
+    assert {(line["request_id"], line["message_id"]) for line in lines} == ids
+    line = lines[-1]
+    assert line["event"] == "message_processed" and line["status"] == 202 and line["method"] == "POST"
+    assert line["code"] == "JW301" and line["verdict"] and line["client_key"] and "duration_ms" in line
+    assert not [x for x in log_lines() if x.get("event") == "http_request" and x.get("path") == "/v1/messages"]
