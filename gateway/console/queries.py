@@ -336,7 +336,7 @@ def _log_row(r: dict[str, Any]) -> dict[str, Any]:
 
 def get_message(conn: Connection, message_id: str) -> dict[str, Any] | None:
     """Every column of one message (raw XML and retour included), or None."""
-    row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).first()
+    row = conn.execute(select(*t.with_stored(t.messages)).where(t.messages.c.id == message_id)).first()
     if row is None:
         return None
     d = dict(row._mapping)

@@ -30,7 +30,7 @@ from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
 from gateway.store.kept import KeptConnections
-from gateway.store.prepared import Deferred, Prepared, _error, command, pipeline_supported, pipelined
+from gateway.store.prepared import Deferred, Prepared, _error, command, forget_kept, pipeline_supported, pipelined
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -163,7 +163,7 @@ def _same_message(sender: Any) -> Any:
     """The first stored original with these bytes under (sender, code, identificatie)."""
     m = t.messages.c
     return (
-        select(t.messages)
+        select(*t.with_stored(t.messages))
         .where(sender, m.code == bindparam("code"), m.identificatie == bindparam("identificatie"),
                m.sha256 == bindparam("sha256"), m.replay_of.is_(None), m.verdict != "transport_rejected")
         .order_by(m.received_at, m.id)
@@ -187,7 +187,7 @@ def _same_messages(n: int) -> Prepared:
     if found is None:
         m = t.messages.c
         found = _SAME_MESSAGES[n] = Prepared(
-            select(t.messages)
+            select(*t.with_stored(t.messages))
             .where(or_(*(and_(m.sender == bindparam(f"s{i}"), m.code == bindparam(f"c{i}"),
                               m.identificatie == bindparam(f"i{i}")) for i in range(n))))
             .order_by(m.received_at, m.id)
@@ -667,6 +667,8 @@ class Store:
                     yield conn
             except IntegrityError as exc:
                 raise ConflictError(str(exc.orig)) from exc
+            finally:
+                forget_kept(conn)
 
     @contextmanager
     def _locked(self, lock_keys: Iterable[str]) -> Iterator[Connection]:
@@ -746,7 +748,7 @@ class Store:
 
     def get_message(self, message_id: str, with_bytes: bool = True) -> MessageRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).mappings().first()
+            row = conn.execute(select(*t.with_stored(t.messages)).where(t.messages.c.id == message_id)).mappings().first()
         return _row_to_message(row, with_bytes) if row else None
 
     def list_messages(
@@ -802,7 +804,7 @@ class Store:
         m = t.messages
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(m).where(m.c.replay_of == message_id).order_by(m.c.received_at, m.c.id)
+                select(*t.with_stored(m)).where(m.c.replay_of == message_id).order_by(m.c.received_at, m.c.id)
             ).mappings().all()
         return [_row_to_message(r) for r in rows]
 
@@ -828,7 +830,7 @@ class Store:
             where.append(m.c.replay_of.is_(None))
         last: tuple | None = None
         while True:
-            q = select(m).where(*where)
+            q = select(*t.with_stored(m)).where(*where)
             if last:
                 q = q.where(tuple_(m.c.received_at, m.c.id) > tuple_(*last))
             with self.engine.connect() as conn:
@@ -872,7 +874,7 @@ class Store:
         now = now_utc()
         with self._conn() as conn:
             q = (
-                select(o)
+                select(*t.with_stored(o))
                 .where(
                     o.c.published_at.is_(None),
                     o.c.destination.not_in((STREAM, SOAP)),  # SOAP rows: gateway.routing.soap_delivery
@@ -882,7 +884,7 @@ class Store:
                 .limit(limit)
             )
             if self.dialect == "postgresql":
-                q = q.with_for_update(skip_locked=True)
+                q = q.with_for_update(skip_locked=True, of=o)
             rows = conn.execute(q).mappings().all()
             if rows:
                 conn.execute(
@@ -950,7 +952,8 @@ class Store:
     def outbox_for(self, message_id: str) -> list[OutboxRecord]:
         o = t.outbox
         with self.engine.connect() as conn:
-            rows = conn.execute(select(o).where(o.c.message_id == message_id).order_by(o.c.id)).mappings().all()
+            rows = conn.execute(select(*t.with_stored(o)).where(o.c.message_id == message_id).order_by(o.c.id)
+                                ).mappings().all()
         return [self._outbox_record(r) for r in rows]
 
     def pending_outbox_count(self) -> int:
@@ -973,7 +976,7 @@ class Store:
             after = self.stream_offset(party)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(o)
+                select(*t.with_stored(o))
                 .where(o.c.party == party, o.c.destination == STREAM, o.c.id > after)
                 .order_by(o.c.id)
                 .limit(max(1, min(limit, 1000)))

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     select,
     text,
 )
@@ -580,3 +581,42 @@ received_fo01 = Table(
     Index("ix_received_fo01_cross_ref", "cross_refnummer"),
     Index("ix_received_fo01_received", "received_at", "id"),
 )
+
+# --- large values (revision 0017) ------------------------------------------------------------
+
+# On SQLite a binary value of a MiB or more (a 50 MB declaration, the 90 MB 325 rejecting all its
+# prestaties) is kept in a row of its own here, the value the row's last column: SQLite writes it
+# there through the blob API without building it in memory, where in the middle of a message row
+# it expanded the value (and the row's other large values) in memory in full: +350 MB for one
+# rejected declaration. The message row keeps b"" in its column and the id in <column>_ref; an
+# outbox row carrying the same bytes (the 325 to the aanbieder, the 323 to the gemeente) refers to
+# the same large value instead of a second copy. PostgreSQL keeps every value in its row (the
+# refs stay NULL). Readers select `stored(column)` (or `with_stored(table)`), never the column.
+large_values = Table(
+    "large_values",
+    metadata,
+    _id(),
+    Column("data", LargeBinary, nullable=False),
+)
+messages.append_column(Column("raw_ref", BigInteger))
+messages.append_column(Column("retour_ref", BigInteger))
+outbox.append_column(Column("payload_ref", BigInteger))
+# table -> {binary column: the column naming its large_values row}
+LARGE_REFS: dict[str, dict[str, str]] = {
+    "messages": {"raw": "raw_ref", "retour": "retour_ref"},
+    "outbox": {"payload": "payload_ref"},
+}
+_REF_COLUMNS = {ref for refs in LARGE_REFS.values() for ref in refs.values()}
+
+
+def stored(column: Column):  # noqa: ANN201
+    """`column`'s value whole (labelled with its name): from its row, or from large_values."""
+    ref = column.table.c[LARGE_REFS[column.table.name][column.name]]
+    kept = select(large_values.c.data).where(large_values.c.id == ref).scalar_subquery()
+    return case((ref.is_(None), column), else_=kept).label(column.name)
+
+
+def with_stored(table: Table) -> list:
+    """The columns of `table` to select instead of `table` itself: large values whole, no refs."""
+    refs = LARGE_REFS.get(table.name, {})
+    return [stored(c) if c.name in refs else c for c in table.c if c.name not in _REF_COLUMNS]

@@ -70,3 +70,50 @@ def test_many_issues_are_stored_as_few(store):
                      for n, m in saved.items()}
         assert texts[_ENCODE_AT_ONCE] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE)])
         assert texts[_ENCODE_AT_ONCE - 1] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE - 1)])
+
+
+def test_large_values_are_kept_once_apart_from_their_rows(store):
+    """SQLite keeps a large value in a row of its own (large_values, revision 0017): the message
+    row and an outbox row carrying the same bytes refer to one copy; every reader gets the bytes
+    whole (Store.get_message, outbox_for, read_stream, claim_outbox). PostgreSQL keeps them in
+    their rows."""
+    from sqlalchemy import func, select
+
+    from gateway.store import tables as t
+
+    raw, retour = os.urandom(LARGE), os.urandom(LARGE + 7)
+    with store.group_transaction() as batch:
+        tx = batch.transaction()
+        message_id = _save(tx, raw, retour, [retour, raw])
+        tx.enqueue([OutboxRow(destination="jw325-topic", payload=retour)])
+    assert (store.get_message(message_id).raw, store.get_message(message_id).retour) == (raw, retour)
+    assert [r.payload for r in store.outbox_for(message_id)] == [retour, raw, retour]
+    assert [i.payload for i in store.read_stream("0599", after=0)] == [retour, raw]
+    assert [r.payload for r in store.claim_outbox()] == [retour]
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(t.large_values)).scalar()
+        in_rows = conn.execute(select(func.length(t.messages.c.raw)).where(t.messages.c.id == message_id)).scalar()
+    if store.dialect == "sqlite":
+        assert (kept, in_rows) == (2, 0)
+    else:
+        assert (kept, in_rows) == (0, len(raw))
+
+
+def test_a_large_value_of_a_rolled_back_transaction_is_not_reused(store):
+    """The copies a transaction kept are matched within that transaction only: after a rollback
+    the same bytes are written again (the row they were in is gone)."""
+    raw = os.urandom(LARGE)
+
+    class Abort(Exception):
+        pass
+
+    try:
+        with store.transaction() as tx:
+            _save(tx, raw, None, [raw])
+            raise Abort
+    except Abort:
+        pass
+    with store.transaction() as tx:
+        message_id = _save(tx, raw, None, [raw])
+    assert store.get_message(message_id).raw == raw
+    assert [r.payload for r in store.outbox_for(message_id)] == [raw]
