@@ -115,11 +115,15 @@ LARGE = 1 << 20  # bytes from which SQLite gets a binary value through the blob 
 _LENGTH = "zeroblob_"
 
 
+_BYTES = (bytes, bytearray)  # a bytearray: the issues of a message, encoded (store.save_message)
+
+
 def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
     """The columns among `binary` whose value in `row` is LARGE bytes or more."""
-    return tuple(k for k in binary if row.get(k).__class__ is bytes and len(row[k]) >= LARGE)
+    return tuple(k for k in binary if row.get(k).__class__ in _BYTES and len(row[k]) >= LARGE)
 
 
+_IN_ROW = {"issues": Processed("[]")}  # what a row keeps of a value kept apart (b"" for bytes)
 _KEPT_APART = "gateway_large_values"  # conn.info: {length: [(value, large_values id)]} of this transaction
 _INSERT_LARGE = "INSERT INTO large_values (data) VALUES (zeroblob(?))"
 
@@ -352,17 +356,17 @@ class Prepared:
             for row in rows:
                 for k in binary:
                     value = row.get(k)
-                    if value.__class__ is bytes and len(value) >= LARGE:
+                    if value.__class__ in _BYTES and len(value) >= LARGE:
                         return True
         return False
 
     def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        """The binary columns among `keys` (looked up once per set of keys)."""
+        """The binary columns among `keys`, and those kept in large_values (looked up once per set of keys)."""
         found = self._binaries.get(keys)
         if found is None:
-            columns = self.stmt.table.c
+            columns, refs = self.stmt.table.c, LARGE_REFS.get(self.stmt.table.name, {})
             found = self._binaries[keys] = tuple(
-                k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+                k for k in keys if k in columns and (isinstance(columns[k].type, LargeBinary) or k in refs))
         return found
 
     def _insert_apart(self, conn: Connection, cursor: Any, c: _Compiled, keys: tuple[str, ...],
@@ -385,7 +389,7 @@ class Prepared:
                 row = dict(row)
                 for k in apart:
                     row[refs[k]] = _keep_apart(conn, cursor, row[k])
-                    row[k] = b""
+                    row[k] = _IN_ROW.get(k, b"")
                 large = tuple(k for k in large if k not in apart)
                 if not large:
                     own = self._get(conn.dialect, tuple(sorted(row)))

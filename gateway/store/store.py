@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,7 +31,17 @@ from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
 from gateway.store.kept import KeptConnections
-from gateway.store.prepared import Deferred, Prepared, _error, command, forget_kept, pipeline_supported, pipelined
+from gateway.store.prepared import (
+    LARGE,
+    Deferred,
+    Prepared,
+    Processed,
+    _error,
+    command,
+    forget_kept,
+    pipeline_supported,
+    pipelined,
+)
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -325,7 +336,17 @@ class Transaction:
         """
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}")
-        issue_rows = [issue_dict(i) for i in issues]
+        issues = issues if isinstance(issues, list) else list(issues)
+        if len(issues) < _ENCODE_AT_ONCE:
+            issue_rows = [issue_dict(i) for i in issues]
+            stored_issues, firsts = issue_rows, _first_of_rules(issue_rows)
+        elif self.conn.dialect.name == "sqlite":
+            stored_issues, firsts = _encoded_issues(issues)
+        else:
+            issue_rows = [issue_dict(i) for i in issues]
+            stored_issues = _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)
+            firsts = _first_of_rules(issue_rows)
+            del issue_rows
         h = extract.header(root) if root is not None else None
         bsn = None
         numbers: list[str] = []
@@ -361,8 +382,7 @@ class Transaction:
             verdict=verdict,
             # Many issues (a rejected 323): converted now (SQLite: the JSON text), so their dicts
             # go before the group's rows are written.
-            issues=(issue_rows if len(issue_rows) < _ENCODE_AT_ONCE
-                    else _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)),
+            issues=stored_issues,
             retour=retour,
             retour_identificatie=retour_identificatie,
             client_key=client_key(self.store.secret, bsn) or None,
@@ -381,17 +401,11 @@ class Transaction:
             row["envelope"], row["envelope_payload_at"] = elided.cut(envelope.get("envelope"), raw)
             row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(envelope.get("answer"), retour)
         self._write(_INSERT_MESSAGE, row, "messages")
-        seen: set[str] = set()
-        issue_index = []
-        for i in issue_rows:
-            if i.get("rule") and i["rule"] not in seen:
-                seen.add(i["rule"])
-                issue_index.append(
-                    dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
-                )
+        issue_index = [dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
+                       for i in firsts]
         if issue_index:  # one executemany, not one statement per rule
             self._write(_INSERT_ISSUES, issue_index, "issues")
-        duplicate_id = any(i.get("rule") == "TR056" for i in issue_rows)
+        duplicate_id = any(i["rule"] == "TR056" for i in firsts)
         if (
             verdict != "transport_rejected"
             and replay_of is None
@@ -508,6 +522,40 @@ class Transaction:
                 at=now_utc(), actor=actor, action=action, target=target, reason=reason, details=details
             )
         )
+
+
+def _first_of_rules(rows: Iterable[dict[str, Any]], seen: set[str] | None = None) -> list[dict[str, Any]]:
+    """The first issue of each rule among `rows` (rules in `seen` already left out; `seen` grows)."""
+    seen = set() if seen is None else seen
+    firsts = []
+    for i in rows:
+        if i.get("rule") and i["rule"] not in seen:
+            seen.add(i["rule"])
+            firsts.append(i)
+    return firsts
+
+
+_ENCODE_CHUNK = 1000
+
+
+def _encoded_issues(issues: list[Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Many issues as SQLite stores them, and the first issue of each rule: the JSON text that
+    SQLAlchemy's JSON type writes (json.dumps of the list), encoded 1,000 issues at a time into one
+    buffer, so the dicts of 100,000 issues and their text are never in memory at once. From LARGE
+    bytes on, the buffer itself (kept in large_values, prepared._keep_apart); else as text."""
+    buffer = bytearray(b"[")
+    seen: set[str] = set()
+    firsts: list[dict[str, Any]] = []
+    for start in range(0, len(issues), _ENCODE_CHUNK):
+        rows = [issue_dict(i) for i in issues[start:start + _ENCODE_CHUNK]]
+        firsts += _first_of_rules(rows, seen)
+        if start:
+            buffer += b", "
+        buffer += json.dumps(rows)[1:-1].encode()
+    buffer += b"]"
+    if len(buffer) >= LARGE:
+        return buffer, firsts
+    return Processed(buffer.decode()), firsts
 
 
 def _fit(value: str | None, size: int) -> str | None:

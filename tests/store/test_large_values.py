@@ -53,7 +53,8 @@ def test_many_issues_are_stored_as_few(store):
                       text=f"no toewijzing {i} é", retourcode="9338", class_path=f"/P[{i}]") for i in range(n)]
 
     saved = {}
-    for n in (_ENCODE_AT_ONCE - 1, _ENCODE_AT_ONCE, 3 * _ENCODE_AT_ONCE):
+    # 5,000 issues: more than LARGE bytes of JSON, kept in large_values on SQLite (revision 0017)
+    for n in (_ENCODE_AT_ONCE - 1, _ENCODE_AT_ONCE, 3 * _ENCODE_AT_ONCE, 5 * _ENCODE_AT_ONCE):
         with store.group_transaction() as batch:
             tx = batch.transaction()
             saved[n] = tx.save_message(raw=b"<Bericht/>", verdict="rejected", issues=issues(n), mtype=JW323,
@@ -65,11 +66,19 @@ def test_many_issues_are_stored_as_few(store):
             "locations": [f"/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie[{n - 1}]"], "line": None,
             "text": f"no toewijzing {n - 1} é", "retourcode": "9338", "class_path": f"/P[{n - 1}]", "action": "reject"}
     if store.dialect == "sqlite":  # the very text SQLAlchemy's JSON type writes
+        from sqlalchemy import Text, cast, select
+
+        from gateway.store import tables as t
+
+        m = t.messages.c
         with store.engine.connect() as conn:
-            texts = {n: conn.exec_driver_sql("SELECT issues FROM messages WHERE id = ?", (m,)).scalar()
-                     for n, m in saved.items()}
-        assert texts[_ENCODE_AT_ONCE] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE)])
-        assert texts[_ENCODE_AT_ONCE - 1] == json.dumps([issue_dict(i) for i in issues(_ENCODE_AT_ONCE - 1)])
+            texts = {n: conn.execute(select(cast(t.stored(m.issues, label=False), Text)).where(m.id == mid)).scalar()
+                     for n, mid in saved.items()}
+            apart = {n: conn.execute(select(m.issues_ref).where(m.id == mid)).scalar() is not None
+                     for n, mid in saved.items()}
+        for n in saved:
+            assert texts[n] == json.dumps([issue_dict(i) for i in issues(n)])
+        assert apart == {n: len(texts[n]) >= LARGE for n in saved} and apart[5 * _ENCODE_AT_ONCE]
 
 
 def test_large_values_are_kept_once_apart_from_their_rows(store):
