@@ -908,9 +908,13 @@ class Store:
     # --- outbox ----------------------------------------------------------------------------
 
     def _outbox_record(self, r: Any) -> OutboxRecord:
+        payload, ref = r["payload"], r.get("payload_ref")
+        if ref is not None:  # a row selected whole (gateway.store.ggk's claim): its payload kept apart
+            with self.engine.connect() as conn:
+                payload = conn.execute(select(t.large_values.c.data).where(t.large_values.c.id == ref)).scalar_one()
         return OutboxRecord(
             id=r["id"], message_id=r["message_id"], party=r["party"], destination=r["destination"],
-            key=r["key"], headers=_headers_in(r["headers"]), payload=r["payload"],
+            key=r["key"], headers=_headers_in(r["headers"]), payload=payload,
             created_at=_utc(r["created_at"]), published_at=_utc(r["published_at"]),
             attempts=r["attempts"], last_error=r["last_error"],
         )

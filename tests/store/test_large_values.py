@@ -126,3 +126,17 @@ def test_a_large_value_of_a_rolled_back_transaction_is_not_reused(store):
         message_id = _save(tx, raw, None, [raw])
     assert store.get_message(message_id).raw == raw
     assert [r.payload for r in store.outbox_for(message_id)] == [raw]
+
+
+def test_a_large_soap_row_is_claimed_whole(store):
+    """A SOAP envelope of LARGE bytes or more, written with its group (kept apart on SQLite), is
+    claimed whole by gateway.store.ggk.claim_soap, which selects the outbox row itself."""
+    from gateway.store import ggk as gstore
+    from gateway.store.store import SOAP
+
+    envelope = os.urandom(LARGE + 3)
+    with store.group_transaction() as batch:
+        tx = batch.transaction()
+        _save(tx, b"<Bericht/>", None, [])
+        tx.enqueue([OutboxRow(destination=SOAP, party="12345678", key="k", payload=envelope)])
+    assert [r.payload for r in gstore.claim_soap(store, 10, 5)] == [envelope]
