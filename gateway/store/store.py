@@ -807,7 +807,7 @@ class Store:
         flt = flt or MessageFilter()
         limit = max(1, min(limit, 500))
         m, mi = t.messages, t.message_issues
-        cols = [c for c in m.c if c.name not in ("raw", "retour")]
+        cols = [c for c in t.with_stored(m) if c.name not in ("raw", "retour")]
         if flt.rule:
             q = (
                 select(*cols)

@@ -59,6 +59,8 @@ def test_many_issues_are_stored_as_few(store):
             tx = batch.transaction()
             saved[n] = tx.save_message(raw=b"<Bericht/>", verdict="rejected", issues=issues(n), mtype=JW323,
                                        sender="12345678", identificatie=os.urandom(6).hex())
+    listed = {m.id: m.issues for m in store.list_messages(limit=10).items}  # the log's list reads them too
+    assert {n: len(listed[m]) for n, m in saved.items()} == {n: n for n in saved}
     for n, message_id in saved.items():
         stored = store.get_message(message_id).issues
         assert len(stored) == n and stored[-1] == {
