@@ -98,12 +98,12 @@ def republish(store: Any, actor: str, message_id: str, destination: str, reason:
     with store.transaction() as tx:
         msg = _require_message(tx.conn, message_id)
         last = tx.conn.execute(
-            select(o.party, o.key, o.headers, o.payload).where(o.message_id == message_id).order_by(o.id.desc()).limit(1)
+            select(o.party, o.key, o.headers, t.stored(o.payload)).where(o.message_id == message_id).order_by(o.id.desc()).limit(1)
         ).first()
         if last is not None:
             party, key, headers, payload = last.party, last.key, list(last.headers or []), last.payload
         else:
-            raw = tx.conn.execute(select(t.messages.c.raw).where(t.messages.c.id == message_id)).scalar_one()
+            raw = tx.conn.execute(select(t.stored(t.messages.c.raw)).where(t.messages.c.id == message_id)).scalar_one()
             party, key, headers, payload = msg["receiver"], msg["client_key"], [], raw
         headers = [h for h in headers if not (isinstance(h, list | tuple) and h and h[0] == "republished-by")]
         headers.append(["republished-by", actor])

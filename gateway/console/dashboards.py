@@ -125,7 +125,7 @@ def retour_latency(conn: Connection, since: datetime, until: datetime) -> list[d
     answer_codes = {x.code: x for x in ALL_TYPES if x.kind in ("retour", "antwoord")}
     heen_of = {(x.standard, x.answered_by_number): x for x in ALL_TYPES if x.answered_by_number}
     rows = conn.execute(
-        select(m.code, m.receiver, m.received_at, m.raw)
+        select(m.code, m.receiver, m.received_at, t.stored(m.raw))
         .where(_window(conn, since, until), m.code.in_(list(answer_codes)))
         .order_by(m.received_at.desc())
         .limit(RETOUR_CAP)

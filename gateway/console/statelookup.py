@@ -91,7 +91,7 @@ def declaration_answered(conn: Connection, answer: dict[str, Any]) -> dict[str, 
     if not (ident and code and answer.get("receiver")):
         return None
     row = conn.execute(
-        select(m.id, m.raw).where(m.sender == answer["receiver"], m.code == code, m.identificatie == ident)
+        select(m.id, t.stored(m.raw)).where(m.sender == answer["receiver"], m.code == code, m.identificatie == ident)
         .order_by(m.sender, m.code, m.identificatie).limit(1)
     ).first()
     return dict(row._mapping) if row else None

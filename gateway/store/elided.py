@@ -68,7 +68,7 @@ def whole_row(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
     payload = retour = None
     if envelope_at is not None or answer_at is not None:
         m = t.messages.c
-        payload, retour = conn.execute(select(m.raw, m.retour).where(m.id == out["message_id"])).one()
+        payload, retour = conn.execute(select(t.stored(m.raw), t.stored(m.retour)).where(m.id == out["message_id"])).one()
     out["envelope"] = whole(envelope, envelope_at, payload)
     out["answer"] = whole(answer, answer_at, retour)
     if envelope_at is not None and hashlib.sha256(out["envelope"]).hexdigest() != out["envelope_sha256"]:

@@ -23,6 +23,8 @@ from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, fu
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 
+from gateway.store.tables import LARGE_REFS
+
 # Counted by tests (tests/store/test_statement_count.py): statements sent to the database.
 COUNTER: dict[str, int] = {"statements": 0}
 
@@ -113,9 +115,42 @@ LARGE = 1 << 20  # bytes from which SQLite gets a binary value through the blob 
 _LENGTH = "zeroblob_"
 
 
+_BYTES = (bytes, bytearray)  # a bytearray: the issues of a message, encoded (store.save_message)
+
+
 def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
     """The columns among `binary` whose value in `row` is LARGE bytes or more."""
-    return tuple(k for k in binary if row.get(k).__class__ is bytes and len(row[k]) >= LARGE)
+    return tuple(k for k in binary if row.get(k).__class__ in _BYTES and len(row[k]) >= LARGE)
+
+
+_IN_ROW = {"issues": Processed("[]")}  # what a row keeps of a value kept apart (b"" for bytes)
+_KEPT_APART = "gateway_large_values"  # conn.info: {length: [(value, large_values id)]} of this transaction
+_INSERT_LARGE = "INSERT INTO large_values (data) VALUES (zeroblob(?))"
+
+
+def _keep_apart(conn: Connection, cursor: Any, value: bytes) -> int:
+    """The id of a large_values row holding `value` (SQLite), written through the blob API; the
+    same bytes stored before in this transaction (the 325 of the message row, again for its
+    outbox row) are not written again."""
+    kept = conn.info.setdefault(_KEPT_APART, {})
+    same = kept.setdefault(len(value), [])
+    for earlier, ref in same:
+        if earlier is value or earlier == value:
+            return ref
+    COUNTER["statements"] += 1
+    try:
+        cursor.execute(_INSERT_LARGE, (len(value),))
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _error(conn, _INSERT_LARGE, None, exc, cursor) from exc
+    ref = cursor.lastrowid
+    _write_blob(conn, "large_values", "data", ref, value)
+    same.append((value, ref))  # (held until the transaction ends: forget_kept)
+    return ref
+
+
+def forget_kept(conn: Connection) -> None:
+    """The transaction of `conn` ended: its large values are no longer matched (nor held)."""
+    conn.info.pop(_KEPT_APART, None)
 
 
 def _write_blob(conn: Connection, table: str, column: str, rowid: int, value: bytes) -> None:
@@ -337,17 +372,17 @@ class Prepared:
             for row in rows:
                 for k in binary:
                     value = row.get(k)
-                    if value.__class__ is bytes and len(value) >= LARGE:
+                    if value.__class__ in _BYTES and len(value) >= LARGE:
                         return True
         return False
 
     def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        """The binary columns among `keys` (looked up once per set of keys)."""
+        """The binary columns among `keys`, and those kept in large_values (looked up once per set of keys)."""
         found = self._binaries.get(keys)
         if found is None:
-            columns = self.stmt.table.c
+            columns, refs = self.stmt.table.c, LARGE_REFS.get(self.stmt.table.name, {})
             found = self._binaries[keys] = tuple(
-                k for k in keys if k in columns and isinstance(columns[k].type, LargeBinary))
+                k for k in keys if k in columns and (isinstance(columns[k].type, LargeBinary) or k in refs))
         return found
 
     def _insert_apart(self, conn: Connection, cursor: Any, c: _Compiled, keys: tuple[str, ...],
@@ -355,6 +390,7 @@ class Prepared:
         """Insert `rows` in their order: the ones with large binary values one by one with zeroblobs
         and the blob API, the others (between them) with one executemany each."""
         binary = self._binary(keys)
+        refs = LARGE_REFS.get(self.stmt.table.name, {})
         small: list[Mapping[str, Any]] = []
         for row in rows:
             large = _large(row, binary)
@@ -364,7 +400,18 @@ class Prepared:
             if small:
                 _run(conn, cursor, c, [c.params(r) for r in small], True)
                 small = []
-            z = self._zeroblobs(conn.dialect, keys, large)
+            apart = tuple(k for k in large if k in refs)
+            if apart:  # kept in large_values; the row names them (tables.LARGE_REFS)
+                row = dict(row)
+                for k in apart:
+                    row[refs[k]] = _keep_apart(conn, cursor, row[k])
+                    row[k] = _IN_ROW.get(k, b"")
+                large = tuple(k for k in large if k not in apart)
+                if not large:
+                    own = self._get(conn.dialect, tuple(sorted(row)))
+                    _run(conn, cursor, own, own.params(row), False)
+                    continue
+            z = self._zeroblobs(conn.dialect, tuple(sorted(row)), large)
             _run(conn, cursor, z, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
             rowid = cursor.lastrowid
             for k in large:

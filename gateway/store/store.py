@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,7 +31,17 @@ from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
 from gateway.store.kept import KeptConnections
-from gateway.store.prepared import Deferred, Prepared, _error, command, pipeline_supported, pipelined
+from gateway.store.prepared import (
+    LARGE,
+    Deferred,
+    Prepared,
+    Processed,
+    _error,
+    command,
+    forget_kept,
+    pipeline_supported,
+    pipelined,
+)
 from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
@@ -170,7 +181,7 @@ def _same_message(sender: Any) -> Any:
     """The first stored original with these bytes under (sender, code, identificatie)."""
     m = t.messages.c
     return (
-        select(t.messages)
+        select(*t.with_stored(t.messages))
         .where(sender, m.code == bindparam("code"), m.identificatie == bindparam("identificatie"),
                m.sha256 == bindparam("sha256"), m.replay_of.is_(None), m.verdict != "transport_rejected")
         .order_by(m.received_at, m.id)
@@ -194,7 +205,7 @@ def _same_messages(n: int) -> Prepared:
     if found is None:
         m = t.messages.c
         found = _SAME_MESSAGES[n] = Prepared(
-            select(t.messages)
+            select(*t.with_stored(t.messages))
             .where(or_(*(and_(m.sender == bindparam(f"s{i}"), m.code == bindparam(f"c{i}"),
                               m.identificatie == bindparam(f"i{i}")) for i in range(n))))
             .order_by(m.received_at, m.id)
@@ -336,7 +347,17 @@ class Transaction:
         """
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}")
-        issue_rows = [issue_dict(i) for i in issues]
+        issues = issues if isinstance(issues, list) else list(issues)
+        if len(issues) < _ENCODE_AT_ONCE:
+            issue_rows = [issue_dict(i) for i in issues]
+            stored_issues, firsts = issue_rows, _first_of_rules(issue_rows)
+        elif self.conn.dialect.name == "sqlite":
+            stored_issues, firsts = _encoded_issues(issues)
+        else:
+            issue_rows = [issue_dict(i) for i in issues]
+            stored_issues = _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)
+            firsts = _first_of_rules(issue_rows)
+            del issue_rows
         h = extract.header(root) if root is not None else None
         bsn = None
         numbers: list[str] = []
@@ -372,8 +393,7 @@ class Transaction:
             verdict=verdict,
             # Many issues (a rejected 323): converted now (SQLite: the JSON text), so their dicts
             # go before the group's rows are written.
-            issues=(issue_rows if len(issue_rows) < _ENCODE_AT_ONCE
-                    else _INSERT_MESSAGE.processed(self.conn.dialect, "issues", issue_rows)),
+            issues=stored_issues,
             retour=retour,
             retour_identificatie=retour_identificatie,
             client_key=client_key(self.store.secret, bsn) or None,
@@ -391,17 +411,11 @@ class Transaction:
             row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(
                 envelope.get("answer"), retour, answer_payload_at)
         self._write(_INSERT_MESSAGE, row, "messages")
-        seen: set[str] = set()
-        issue_index = []
-        for i in issue_rows:
-            if i.get("rule") and i["rule"] not in seen:
-                seen.add(i["rule"])
-                issue_index.append(
-                    dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
-                )
+        issue_index = [dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
+                       for i in firsts]
         if issue_index:  # one executemany, not one statement per rule
             self._write(_INSERT_ISSUES, issue_index, "issues")
-        duplicate_id = any(i.get("rule") == "TR056" for i in issue_rows)
+        duplicate_id = any(i["rule"] == "TR056" for i in firsts)
         if (
             verdict != "transport_rejected"
             and replay_of is None
@@ -518,6 +532,40 @@ class Transaction:
                 at=now_utc(), actor=actor, action=action, target=target, reason=reason, details=details
             )
         )
+
+
+def _first_of_rules(rows: Iterable[dict[str, Any]], seen: set[str] | None = None) -> list[dict[str, Any]]:
+    """The first issue of each rule among `rows` (rules in `seen` already left out; `seen` grows)."""
+    seen = set() if seen is None else seen
+    firsts = []
+    for i in rows:
+        if i.get("rule") and i["rule"] not in seen:
+            seen.add(i["rule"])
+            firsts.append(i)
+    return firsts
+
+
+_ENCODE_CHUNK = 1000
+
+
+def _encoded_issues(issues: list[Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Many issues as SQLite stores them, and the first issue of each rule: the JSON text that
+    SQLAlchemy's JSON type writes (json.dumps of the list), encoded 1,000 issues at a time into one
+    buffer, so the dicts of 100,000 issues and their text are never in memory at once. From LARGE
+    bytes on, the buffer itself (kept in large_values, prepared._keep_apart); else as text."""
+    buffer = bytearray(b"[")
+    seen: set[str] = set()
+    firsts: list[dict[str, Any]] = []
+    for start in range(0, len(issues), _ENCODE_CHUNK):
+        rows = [issue_dict(i) for i in issues[start:start + _ENCODE_CHUNK]]
+        firsts += _first_of_rules(rows, seen)
+        if start:
+            buffer += b", "
+        buffer += json.dumps(rows)[1:-1].encode()
+    buffer += b"]"
+    if len(buffer) >= LARGE:
+        return buffer, firsts
+    return Processed(buffer.decode()), firsts
 
 
 def _fit(value: str | None, size: int) -> str | None:
@@ -677,6 +725,8 @@ class Store:
                     yield conn
             except IntegrityError as exc:
                 raise ConflictError(_primary_message(exc.orig)) from exc
+            finally:
+                forget_kept(conn)
 
     @contextmanager
     def _locked(self, lock_keys: Iterable[str]) -> Iterator[Connection]:
@@ -756,7 +806,7 @@ class Store:
 
     def get_message(self, message_id: str, with_bytes: bool = True) -> MessageRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).mappings().first()
+            row = conn.execute(select(*t.with_stored(t.messages)).where(t.messages.c.id == message_id)).mappings().first()
         return _row_to_message(row, with_bytes) if row else None
 
     def list_messages(
@@ -767,7 +817,7 @@ class Store:
         flt = flt or MessageFilter()
         limit = max(1, min(limit, 500))
         m, mi = t.messages, t.message_issues
-        cols = [c for c in m.c if c.name not in ("raw", "retour")]
+        cols = [c for c in t.with_stored(m) if c.name not in ("raw", "retour")]
         if flt.rule:
             q = (
                 select(*cols)
@@ -812,7 +862,7 @@ class Store:
         m = t.messages
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(m).where(m.c.replay_of == message_id).order_by(m.c.received_at, m.c.id)
+                select(*t.with_stored(m)).where(m.c.replay_of == message_id).order_by(m.c.received_at, m.c.id)
             ).mappings().all()
         return [_row_to_message(r) for r in rows]
 
@@ -838,7 +888,7 @@ class Store:
             where.append(m.c.replay_of.is_(None))
         last: tuple | None = None
         while True:
-            q = select(m).where(*where)
+            q = select(*t.with_stored(m)).where(*where)
             if last:
                 q = q.where(tuple_(m.c.received_at, m.c.id) > tuple_(*last))
             with self.engine.connect() as conn:
@@ -868,9 +918,13 @@ class Store:
     # --- outbox ----------------------------------------------------------------------------
 
     def _outbox_record(self, r: Any) -> OutboxRecord:
+        payload, ref = r["payload"], r.get("payload_ref")
+        if ref is not None:  # a row selected whole (gateway.store.ggk's claim): its payload kept apart
+            with self.engine.connect() as conn:
+                payload = conn.execute(select(t.large_values.c.data).where(t.large_values.c.id == ref)).scalar_one()
         return OutboxRecord(
             id=r["id"], message_id=r["message_id"], party=r["party"], destination=r["destination"],
-            key=r["key"], headers=_headers_in(r["headers"]), payload=r["payload"],
+            key=r["key"], headers=_headers_in(r["headers"]), payload=payload,
             created_at=_utc(r["created_at"]), published_at=_utc(r["published_at"]),
             attempts=r["attempts"], last_error=r["last_error"],
         )
@@ -882,7 +936,7 @@ class Store:
         now = now_utc()
         with self._conn() as conn:
             q = (
-                select(o)
+                select(*t.with_stored(o))
                 .where(
                     o.c.published_at.is_(None),
                     o.c.destination.not_in((STREAM, SOAP)),  # SOAP rows: gateway.routing.soap_delivery
@@ -892,7 +946,7 @@ class Store:
                 .limit(limit)
             )
             if self.dialect == "postgresql":
-                q = q.with_for_update(skip_locked=True)
+                q = q.with_for_update(skip_locked=True, of=o)
             rows = conn.execute(q).mappings().all()
             if rows:
                 conn.execute(
@@ -960,7 +1014,8 @@ class Store:
     def outbox_for(self, message_id: str) -> list[OutboxRecord]:
         o = t.outbox
         with self.engine.connect() as conn:
-            rows = conn.execute(select(o).where(o.c.message_id == message_id).order_by(o.c.id)).mappings().all()
+            rows = conn.execute(select(*t.with_stored(o)).where(o.c.message_id == message_id).order_by(o.c.id)
+                                ).mappings().all()
         return [self._outbox_record(r) for r in rows]
 
     def pending_outbox_count(self) -> int:
@@ -983,7 +1038,7 @@ class Store:
             after = self.stream_offset(party)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(o)
+                select(*t.with_stored(o))
                 .where(o.c.party == party, o.c.destination == STREAM, o.c.id > after)
                 .order_by(o.c.id)
                 .limit(max(1, min(limit, 1000)))

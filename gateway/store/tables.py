@@ -26,9 +26,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     select,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -580,3 +584,69 @@ received_fo01 = Table(
     Index("ix_received_fo01_cross_ref", "cross_refnummer"),
     Index("ix_received_fo01_received", "received_at", "id"),
 )
+
+# --- large values (revision 0017) ------------------------------------------------------------
+
+# On SQLite a value of a MiB or more (a 50 MB declaration, the 90 MB 325 rejecting all its
+# prestaties, their 45 MB of issues) is kept in a row of its own here, the value the row's last
+# column: SQLite writes it there through the blob API without building it in memory, where in the
+# middle of a message row it expanded the value (and the row's other large values) in memory in
+# full: +350 MB for one rejected declaration. The row keeps a placeholder in its column (b"", the
+# issues "[]") and the id in <column>_ref; an outbox row carrying the same bytes (the 325 to the
+# aanbieder, the 323 to the gemeente) refers to the same large value instead of a second copy.
+# PostgreSQL keeps every value in its row (the refs stay NULL). Readers select `stored(column)`
+# (or `with_stored(table)`), never the column itself.
+large_values = Table(
+    "large_values",
+    metadata,
+    _id(),
+    Column("data", LargeBinary, nullable=False),
+)
+messages.append_column(Column("raw_ref", BigInteger))
+messages.append_column(Column("retour_ref", BigInteger))
+messages.append_column(Column("issues_ref", BigInteger))
+outbox.append_column(Column("payload_ref", BigInteger))
+# table -> {column: the column naming its large_values row}
+LARGE_REFS: dict[str, dict[str, str]] = {
+    "messages": {"raw": "raw_ref", "retour": "retour_ref", "issues": "issues_ref"},
+    "outbox": {"payload": "payload_ref"},
+}
+_REF_COLUMNS = {ref for refs in LARGE_REFS.values() for ref in refs.values()}
+
+
+class _Stored(ColumnElement):
+    """A column's value whole: from its row, or from large_values (SQLite; see `stored`)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("ref", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Column, ref: Column) -> None:
+        self.column, self.ref, self.type = column, ref, column.type
+
+    @property
+    def _from_objects(self) -> list:
+        return self.column._from_objects
+
+
+@compiles(_Stored)
+def _stored_sql(element: _Stored, compiler, **kw) -> str:  # noqa: ANN001
+    kept = select(large_values.c.data).where(large_values.c.id == element.ref).scalar_subquery()
+    return compiler.process(case((element.ref.is_(None), element.column), else_=kept), **kw)
+
+
+@compiles(_Stored, "postgresql")
+def _stored_in_row(element: _Stored, compiler, **kw) -> str:  # noqa: ANN001
+    return compiler.process(element.column, **kw)  # PostgreSQL keeps its values in their rows
+
+
+def stored(column: Column, label: bool = True):  # noqa: ANN201
+    """`column`'s value whole (labelled with its name unless `label` is false)."""
+    found = _Stored(column, column.table.c[LARGE_REFS[column.table.name][column.name]])
+    return found.label(column.name) if label else found
+
+
+def with_stored(table: Table) -> list:
+    """The columns of `table` to select instead of `table` itself: large values whole, no refs."""
+    refs = LARGE_REFS.get(table.name, {})
+    return [stored(c) if c.name in refs else c for c in table.c if c.name not in _REF_COLUMNS]
