@@ -63,3 +63,39 @@ async def test_closed_threads_start_again_for_an_app_started_again():
     threads.close()
     assert await threads.run(lambda: 2) == 2
     threads.close()
+
+
+async def test_the_thread_idle_the_shortest_takes_the_next_message():
+    """One message after another goes to the same thread (its malloc arena keeps what the last
+    one freed); a pool handing them out in turn grew every thread's arena to a declaration's size."""
+    threads = PipelineThreads(4)
+    try:
+        await asyncio.gather(*(threads.run(lambda: threading.Event().wait(0.05)) for _ in range(4)))
+        one_after_another = {await threads.run(threading.get_ident) for _ in range(20)}
+        assert len(one_after_another) == 1
+    finally:
+        threads.close()
+
+
+async def test_at_most_the_set_number_run_at_once_and_the_rest_are_taken_in_order():
+    threads = PipelineThreads(2)
+    lock, running, most, order = threading.Lock(), [0], [0], []
+
+    def judge(n: int) -> int:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            order.append(n)  # the order they start in
+        threading.Event().wait(0.02)
+        with lock:
+            running[0] -= 1
+        return n
+
+    try:
+        results = await asyncio.gather(*(threads.run(lambda n=n: judge(n)) for n in range(8)))
+        assert results == list(range(8)) and most[0] == 2
+        # the waiting ones are taken in arrival order (two threads taking the next two may start
+        # them the other way round)
+        assert all(abs(order.index(n) - n) <= 1 for n in range(8)), order
+    finally:
+        threads.close()
