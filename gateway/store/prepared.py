@@ -408,10 +408,10 @@ class Prepared:
                     row[k] = _IN_ROW.get(k, b"")
                 large = tuple(k for k in large if k not in apart)
                 if not large:
-                    own = self._get(conn.dialect, tuple(sorted(row)))
+                    own = self._get(conn.dialect, self._keys(row))
                     _run(conn, cursor, own, own.params(row), False)
                     continue
-            z = self._zeroblobs(conn.dialect, tuple(sorted(row)), large)
+            z = self._zeroblobs(conn.dialect, self._keys(row), large)
             _run(conn, cursor, z, z.params({**row, **{_LENGTH + k: len(row[k]) for k in large}}), False)
             rowid = cursor.lastrowid
             for k in large:
