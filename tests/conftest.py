@@ -14,6 +14,9 @@ import pytest
 from gateway import clock
 from testsupport import services
 
+# every log line of the run goes to one file, searched for BSNs at the end
+pytest_plugins = ["testsupport.bsn_log_check"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 OFFICIAL = SHARED / "istandaarden"
@@ -31,6 +34,12 @@ def pytest_configure(config):
     if reference:
         os.environ["GATEWAY_CLOCK"] = reference
     clock.set_clock(os.environ.get("GATEWAY_CLOCK") or None)
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests first: under xdist (scripts/test) the rest of the suite runs beside them
+    instead of waiting behind them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

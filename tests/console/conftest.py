@@ -6,11 +6,6 @@ import shutil
 
 import console_seed
 import pytest
-from bsn_log_check import (  # noqa: F401
-    pytest_configure,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-)
 from console_helpers import PASSWORD, ROLES, FakeReplayer, make_app, open_test_store
 
 from gateway.console import users

@@ -7,12 +7,12 @@ import json
 import logging
 from types import SimpleNamespace
 
-import bsn_log_check
 import httpx
 import pytest
 
 from gateway import observability, samples
 from gateway.auth.keys import key_hash, new_key
+from testsupport import bsn_log_check
 
 
 def _party(store, party_id: str, role: str) -> str:
@@ -79,7 +79,7 @@ def test_run_check_finds_a_bsn_and_fails_the_session(tmp_path):
     try:
         handler = logging.NullHandler()
         bsn_log_check._STATE.update(handler=handler, path=log)
-        session = SimpleNamespace(exitstatus=0)
+        session = SimpleNamespace(exitstatus=0, config=SimpleNamespace())
         bsn_log_check.pytest_sessionfinish(session, 0)
         assert session.exitstatus == 1
     finally:
