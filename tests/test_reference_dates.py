@@ -30,26 +30,16 @@ REFERENCE_DATES = ["2027-01-31", "2028-02-29", "2026-12-31"]
 
 
 @pytest.mark.slow
-def test_date_sensitive_modules_pass_on_every_reference_date(tmp_path):
-    """The three dates run at once (each child is one process; the machine has two cores and this
-    test waits for them), so the suite pays about half the time it did for one after the other."""
-    runs = {}
-    for reference in REFERENCE_DATES:
-        env = {**os.environ, "GATEWAY_TEST_DATE": reference}
-        env.pop("GATEWAY_CLOCK", None)  # the child sets it from GATEWAY_TEST_DATE
-        runs[reference] = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not slow",
-             "--basetemp", str(tmp_path / reference), *DATE_SENSITIVE],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-    failures = []
-    for reference, proc in runs.items():
-        try:
-            out, err = proc.communicate(timeout=900)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-        tail = "\n".join(out.splitlines()[-25:])
-        if proc.returncode != 0 or " passed" not in tail or "failed" in tail:
-            failures.append(f"on {reference}:\n{tail}\n{err[-2000:]}")
-    assert not failures, "\n\n".join(failures)
+@pytest.mark.parametrize("reference", REFERENCE_DATES)
+def test_date_sensitive_modules_pass_on_a_reference_date(reference, tmp_path):
+    """One child pytest per date; under xdist (scripts/test) the three spread over the workers."""
+    env = {**os.environ, "GATEWAY_TEST_DATE": reference}
+    env.pop("GATEWAY_CLOCK", None)  # the child sets it from GATEWAY_TEST_DATE
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-m", "not slow", "--basetemp", str(tmp_path / reference), *DATE_SENSITIVE],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )
+    tail = "\n".join(proc.stdout.splitlines()[-25:])
+    assert proc.returncode == 0 and " passed" in tail and "failed" not in tail, (
+        f"on {reference}:\n{tail}\n{proc.stderr[-2000:]}")

@@ -85,3 +85,21 @@ def test_run_check_finds_a_bsn_and_fails_the_session(tmp_path):
     finally:
         bsn_log_check._STATE.clear()
         bsn_log_check._STATE.update(saved)
+
+
+def test_run_check_searches_every_xdist_workers_file(tmp_path):
+    log = tmp_path / "pytest-run-1.jsonl"
+    log.write_text('{"event": "ok"}\n')
+    bsn_log_check.worker_path(log, "gw0").write_text('{"event": "ok"}\n')
+    bsn_log_check.worker_path(log, "gw1").write_text('{"event": "client 999990019 refused"}\n')
+    saved = dict(bsn_log_check._STATE)
+    try:
+        bsn_log_check._STATE.update(handler=logging.NullHandler(), path=log)
+        session = SimpleNamespace(exitstatus=0, config=SimpleNamespace())
+        bsn_log_check.pytest_sessionfinish(session, 0)
+        assert session.exitstatus == 1
+        assert [where for where, _ in bsn_log_check._STATE["findings"]] == ["pytest-run-1-gw1.jsonl:1"]
+        assert bsn_log_check._STATE["lines"] == 3
+    finally:
+        bsn_log_check._STATE.clear()
+        bsn_log_check._STATE.update(saved)
