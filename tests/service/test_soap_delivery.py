@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from lxml import etree
 
 pytest.importorskip("zeep")
 
-from gateway import ggk, samples  # noqa: E402
+from gateway import clock, ggk, samples  # noqa: E402
 from gateway.auth.policy import Party  # noqa: E402
 from gateway.ggk.model import NS_STUF  # noqa: E402
 from gateway.routing.soap_delivery import SoapDelivery  # noqa: E402
@@ -190,20 +191,29 @@ def test_no_connection_is_retried(gw):
     assert "ConnectionError" in row.last_error and row.attempts == 1
 
 
-def test_a_later_envelope_of_the_same_key_waits_behind_one_in_back_off(gw, peer):
-    chain(gw, AANBIEDER, peer.url)
-    peer.mode = "server"
-    first, _ = send_di01(gw)
-    deliver(gw)
-    second = gw.state.pipeline.process(ggk.wrap(samples.start("ijw")), AAN).message_id
-    assert soap_rows(gw, first)[0].key == soap_rows(gw, second)[0].key  # one client: one key
-    peer.mode = "bv03"
-    assert deliver(gw) == 0  # the second is held back while the first is in back-off
-    time.sleep(0.3)
-    assert deliver(gw) == 2
-    order = [stuf(x, "crossRefnummer") for x in peer.received]
-    refs = [gw.state.components.store.get_envelope(m)["referentienummer"] for m in (first, second)]
-    assert order == refs
+def test_a_later_envelope_of_the_same_key_waits_behind_one_in_back_off(tmp_path, contracts, store_url, peer):
+    # a back-off far longer than the test takes on a loaded machine, ended by moving the clock
+    # past it: a 0.2 s back-off could pass before the second delivery round began
+    gw = make_app(settings(tmp_path, store_url=store_url, ggk_soap_retry_seconds=60.0,
+                           ggk_soap_retry_max_seconds=60.0), contracts)
+    try:
+        setup_parties(gw)
+        chain(gw, AANBIEDER, peer.url)
+        peer.mode = "server"
+        first, _ = send_di01(gw)
+        deliver(gw)
+        second = gw.state.pipeline.process(ggk.wrap(samples.start("ijw")), AAN).message_id
+        assert soap_rows(gw, first)[0].key == soap_rows(gw, second)[0].key  # one client: one key
+        peer.mode = "bv03"
+        assert deliver(gw) == 0  # the second is held back while the first is in back-off
+        assert soap_rows(gw, first)[0].attempts == 1
+        with clock.fixed(clock.now() + timedelta(seconds=61)):  # the back-off ends
+            assert deliver(gw) == 2
+        order = [stuf(x, "crossRefnummer") for x in peer.received]
+        refs = [gw.state.components.store.get_envelope(m)["referentienummer"] for m in (first, second)]
+        assert order == refs
+    finally:
+        gw.state.components.store.close()
 
 
 def test_delivery_resumes_after_a_restart(tmp_path, contracts, peer):
