@@ -33,6 +33,25 @@ def test_mask_text_masks_nine_digit_runs_only():
     )
 
 
+def test_a_client_key_stays_searchable_and_a_bsn_beside_it_is_masked():
+    key = "ab123456789c" + "0f" * 26  # an HMAC in hex with a nine-digit run, as one key in eight has
+    assert len(key) == 64
+    assert obs.mask_text(f"client_key={key} bsn={BSN}") == f"client_key={key} bsn=******782"
+    assert obs.find_bsns(f'{{"client_key": "{key}"}}') == []
+    assert obs.find_bsns(f'{{"client_key": "{key}", "x": "{BSN}"}}') == [BSN]
+    # not a client key: longer, shorter or glued to other letters
+    for text in (key + "0", key[:-1], "x" + key, key.upper()):
+        assert obs.find_bsns(text) == ["123456789"], text
+
+
+def test_a_bound_client_key_is_logged_as_it_is(log_stream):
+    key = "ab123456789c" + "0f" * 26
+    with obs.bind_message("MSG-1", client_key=key):
+        obs.get_logger("gateway.test").info("validated", bsn=BSN)
+    [line] = lines(log_stream)
+    assert line["client_key"] == key and line["bsn"] == "******782"
+
+
 def test_mask_value_recurses_into_containers_numbers_and_keys():
     masked = obs.mask_value({"a": [BSN, {"b": int(BSN)}], BSN: (1.123456789,)})
     rendered = json.dumps(masked)
