@@ -14,14 +14,17 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, func
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, func, literal_column
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from gateway.store.tables import LARGE_REFS
 
@@ -34,6 +37,8 @@ class _Compiled:
                  "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
+        if dialect.name == "sqlite":
+            stmt = _literals_inline(stmt, dialect)
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:  # an IN list is rendered per execution: Core's job
@@ -100,6 +105,26 @@ class _Compiled:
             else:
                 append(proc(value) if proc is not None and value is not None else value)
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+_PLAIN_LITERAL = re.compile(r"[A-Za-z0-9_.-]*")
+
+
+def _literals_inline(stmt: Any, dialect: Dialect) -> Any:
+    """`stmt` with its literal text values (status == "active") written into the SQL instead of
+    bound. SQLite plans a statement with a bound value compared to a partial index's condition
+    (starts, stops: WHERE status = 'active') for that value, and prepares it again at every
+    execution (sqlite3_expired: a parse and plan each time, some 200,000 instructions); with the
+    literal in the SQL it is planned once, with the same index and the same rows."""
+    def inline(element: Any, **_kw: Any) -> Any:
+        if (isinstance(element, BindParameter) and not element.required and element.callable is None
+                and not element.expanding and isinstance(element.value, str)
+                and _PLAIN_LITERAL.fullmatch(element.value)
+                and element.type._cached_bind_processor(dialect) is None):
+            return literal_column(f"'{element.value}'", type_=element.type)
+        return None
+
+    return replacement_traverse(stmt, {}, inline)
 
 
 class Processed:
