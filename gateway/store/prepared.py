@@ -17,6 +17,7 @@ import copy
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -37,9 +38,10 @@ class _Compiled:
                  "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
-        if dialect.name == "sqlite":
-            stmt = _literals_inline(stmt, dialect)
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
+        if dialect.name == "sqlite" and any(map(_inlined, compiled.binds.values(), repeat(dialect))):
+            compiled = _literals_inline(stmt, dialect).compile(
+                dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:  # an IN list is rendered per execution: Core's job
             raise ValueError(f"Prepared cannot run a statement with an IN list: {self.sql}")
@@ -110,17 +112,22 @@ class _Compiled:
 _PLAIN_LITERAL = re.compile(r"[A-Za-z0-9_.-]*")
 
 
+def _inlined(bind: Any, dialect: Dialect) -> bool:
+    """Whether `_literals_inline` writes this bind's value into the SQL: a plain text literal."""
+    return (isinstance(bind, BindParameter) and not bind.required and bind.callable is None
+            and not bind.expanding and isinstance(bind.value, str) and _PLAIN_LITERAL.fullmatch(bind.value)
+            is not None and bind.type._cached_bind_processor(dialect) is None)
+
+
 def _literals_inline(stmt: Any, dialect: Dialect) -> Any:
     """`stmt` with its literal text values (status == "active") written into the SQL instead of
     bound. SQLite plans a statement with a bound value compared to a partial index's condition
     (starts, stops: WHERE status = 'active') for that value, and prepares it again at every
     execution (sqlite3_expired: a parse and plan each time, some 200,000 instructions); with the
-    literal in the SQL it is planned once, with the same index and the same rows."""
+    literal in the SQL it is planned once, with the same index and the same rows. (Only for the
+    statements that have one: the copy costs as much as compiling.)"""
     def inline(element: Any, **_kw: Any) -> Any:
-        if (isinstance(element, BindParameter) and not element.required and element.callable is None
-                and not element.expanding and isinstance(element.value, str)
-                and _PLAIN_LITERAL.fullmatch(element.value)
-                and element.type._cached_bind_processor(dialect) is None):
+        if isinstance(element, BindParameter) and _inlined(element, dialect):
             return literal_column(f"'{element.value}'", type_=element.type)
         return None
 
