@@ -317,6 +317,10 @@ class Prepared:
             found = self._compiled[(dialect.name, keys)] = _Compiled(stmt, dialect, keys)
         return found
 
+    def compiled(self, dialect: Dialect) -> None:
+        """Compile the statement for `dialect` now (not at its first execution)."""
+        self._get(dialect, None)
+
     def processed(self, dialect: Dialect, column: str, value: Any) -> Any:
         """`value` for `column` converted now as this statement converts it when it runs, so what it
         was made of can go before then (a rejected 323's 100,000 issues, encoded as JSON when its
