@@ -21,7 +21,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, Time, bindparam, func, literal_column
+from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, Time, bindparam, func, literal_column
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter
@@ -51,7 +51,8 @@ class _Compiled:
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
-        self.processors = {name: procs[name] for name in self.names if name in procs}
+        self.processors = {name: _empty_list_once(procs[name], compiled.binds[name].type)
+                           for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
         self.fixed = {
             name: bind.effective_value
@@ -132,6 +133,24 @@ def _literals_inline(stmt: Any, dialect: Dialect) -> Any:
         return None
 
     return replacement_traverse(stmt, {}, inline)
+
+
+def _empty_list_once(proc: Any, type_: Any) -> Any:
+    """A JSON column's processor that gives its text for an empty list at once: most messages'
+    issues and allocation numbers are [], and json.dumps sets up an encoder at every call. Any
+    other value, and a dialect whose JSON value is not text, as before."""
+    if not isinstance(type_, JSON):
+        return proc
+    empty = proc([])
+    if not isinstance(empty, str):
+        return proc
+
+    def process(value: Any) -> Any:
+        if value.__class__ is list and not value:
+            return empty
+        return proc(value)
+
+    return process
 
 
 class Processed:

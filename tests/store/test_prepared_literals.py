@@ -56,3 +56,17 @@ def test_an_update_with_literals_changes_the_same_rows(tmp_path) -> None:  # noq
         assert Prepared(stmt).execute(conn, {"law": "wmo"}) == 2
     with engine.connect() as conn:
         assert sorted(r.status for r in conn.execute(select(S.c.status))) == ["deleted"] * 3
+
+
+def test_a_json_value_is_converted_as_core_converts_it(tmp_path) -> None:  # noqa: ANN001
+    """An empty list has a shortcut (gateway.store.prepared._empty_list_once): the same text as Core's."""
+    from gateway.store.prepared import _empty_list_once
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'j.sqlite'}")
+    column = t.messages.c.issues
+    core = column.type._cached_bind_processor(engine.dialect)
+    ours = _empty_list_once(core, column.type)
+    assert ours is not core
+    for value in ([], [{"rule": "TR001", "text": "é"}], ["a"], {}, None, [[]]):
+        assert ours(value) == core(value)
+    assert _empty_list_once(core, t.messages.c.sender.type) is core  # not JSON: as it was
