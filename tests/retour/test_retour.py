@@ -269,7 +269,8 @@ def test_header_copied_together_as_each_alone(layout):
     heen = samples.build(code_of("ijw", "301"))
     basis = re.search(rb' (xmlns:\w+="[^"]*basisschema[^"]*")', heen)[1]
     if layout == "xsi_and_comments":
-        heen = heen.replace(b"<Bericht xmlns=", b'<Bericht xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns=', 1)
+        xsi = b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        heen = heen.replace(b"<Bericht xmlns=", b"<Bericht " + xsi + b" xmlns=", 1)
         heen = heen.replace(b"<BerichtIdentificatie>", b"<BerichtIdentificatie><!-- c --><?pi x?>", 1)
     elif layout == "basis_on_header":
         heen = heen.replace(b"<Header>", b"<Header " + basis + b">", 1)  # declared again there

@@ -126,7 +126,8 @@ def test_the_group_lookups_search_their_indexes_on_sqlite(store):
     plans = []
     with store.engine.connect() as conn:
         sql = _same_messages(3)._get(conn.dialect, None).sql  # (compiled for group_size(3) keys)
-        plans.append(" ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",) * 3 * group_size(3))))
+        params = ("x",) * 3 * group_size(3)
+        plans.append(" ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)))
         view = StateView(conn, SECRET.encode())
         view.client_allocations("jeugd", "0599", "12345678", samples.BSNS[0])
         stmt = next(s for (name, _), s in __import__("gateway.store.state", fromlist=["_STATEMENTS"])
