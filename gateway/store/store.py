@@ -788,6 +788,10 @@ class Store:
         compiled at a group's first use of a size, they cost the first groups of 8 senders more
         than their messages' work. Larger groups (32, 64: 150 ms more) compile theirs when they
         first occur."""
+        # A store opened without migrating has not met its server yet: its dialect learns the
+        # server's version at the first connection, and a compile depends on it.
+        with self.engine.connect():
+            pass
         dialect, largest = self.engine.dialect, min(self.max_group, _PREPARED_GROUP)
         for size in group_sizes(largest):
             _same_messages(size).compiled(dialect)

@@ -182,3 +182,19 @@ def test_group_sizes_round_up_to_powers_of_two():
 
     assert [group_size(n) for n in (1, 2, 3, 4, 5, 8, 9, 64, 65)] == [1, 2, 4, 4, 8, 8, 16, 64, 128]
     assert group_sizes(1) == [1] and group_sizes(8) == [1, 2, 4, 8] and group_sizes(9) == [1, 2, 4, 8, 16]
+
+
+def test_group_lookups_are_compiled_for_the_server_met(_shared_pg):
+    """The group committer compiles the group lookups when it is made (Store._prepare_group_lookups):
+    on a store opened without migrating, whose engine has not connected yet, it connects first,
+    so the statements are compiled by a dialect that knows the server (as at a first execution)."""
+    from gateway.store import open_store
+    from gateway.store.prepared import _positional
+
+    store = open_store(_shared_pg, client_key_secret=SECRET, migrate_schema=False)
+    try:
+        store.group_commit()
+        assert store.engine.dialect.server_version_info is not None
+        assert _positional(store.engine.dialect).server_version_info == store.engine.dialect.server_version_info
+    finally:
+        store.close()
