@@ -594,18 +594,57 @@ _CLIENT_COLS = ("law", "gemeente", "aanbieder", "client_key")
 _NUMBER_COLS = ("law", "gemeente", "toewijzingnummer")
 
 
-def _any_of(kind: str, table: Any, cols: tuple[str, ...], n: int, *extra: Any) -> Prepared:
-    """SELECT table rows matching any of `n` tuples of `cols` (parameters <col><i>): an OR of
-    equalities, which both databases answer from the index on `cols`."""
-    found = _GROUP_READS.get((kind, n))
+# kind -> (table, the columns of its keys, whether only active rows count)
+_GROUP_KINDS: dict[str, tuple[Any, tuple[str, ...], bool]] = {
+    "starts": (t.starts, _CLIENT_COLS, True),
+    "stops": (t.stops, _CLIENT_COLS, True),
+    "client_allocations": (t.allocations, _CLIENT_COLS, False),
+    "allocation": (t.allocations, _NUMBER_COLS, False),
+    "allocation_owner": (t.allocation_numbers, _NUMBER_COLS, False),
+}
+
+
+def group_size(n: int) -> int:
+    """How many keys the statement of a group lookup of `n` keys has: `n` rounded up to a power of
+    two, the keys it does not need bound to NULL (which matches nothing). A statement per group
+    size made some 60 statements per kind to compile (and to prepare, and to keep in the
+    database driver's statement cache); now there are seven up to 64, compiled beforehand
+    (`prepare_group_reads`)."""
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def _any_of(kind: str, n: int) -> Prepared:
+    """SELECT rows of the kind's table matching any of `group_size(n)` tuples of its key columns
+    (parameters <col><i>): an OR of equalities, which both databases answer from the index on
+    those columns."""
+    size = group_size(n)
+    found = _GROUP_READS.get((kind, size))
     if found is None:
-        cond = or_(*(and_(*(table.c[c] == bindparam(f"{c}{i}") for c in cols)) for i in range(n)))
-        found = _GROUP_READS[(kind, n)] = Prepared(select(table).where(cond, *extra))
+        table, cols, active = _GROUP_KINDS[kind]
+        cond = or_(*(and_(*(table.c[c] == bindparam(f"{c}{i}") for c in cols)) for i in range(size)))
+        extra = (table.c.status == "active",) if active else ()
+        found = _GROUP_READS[(kind, size)] = Prepared(select(table).where(cond, *extra))
     return found
 
 
 def _params(cols: tuple[str, ...], keys: list[tuple]) -> dict[str, Any]:
-    return {f"{c}{i}": v for i, key in enumerate(keys) for c, v in zip(cols, key, strict=True)}
+    """The parameters of `_any_of(kind, len(keys))` for `keys` (the unused ones NULL)."""
+    params = {f"{c}{i}": v for i, key in enumerate(keys) for c, v in zip(cols, key, strict=True)}
+    params.update({f"{c}{i}": None for i in range(len(keys), group_size(len(keys))) for c in cols})
+    return params
+
+
+def group_sizes(largest: int) -> list[int]:
+    """The sizes `group_size` gives for groups of 1 to `largest` keys."""
+    return [1 << k for k in range(group_size(max(largest, 1)).bit_length())]
+
+
+def prepare_group_reads(dialect: Any, largest: int) -> None:
+    """Compile the group lookups of every size up to `largest` keys now, before messages wait for
+    them (a compile takes longer than the lookup)."""
+    for kind in _GROUP_KINDS:
+        for size in group_sizes(largest):
+            _any_of(kind, size).compiled(dialect)
 
 
 def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) -> dict[tuple, object]:
@@ -641,11 +680,10 @@ def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepare
             known.update(((kind, *k), v) for k, v in by.items())
         return take
 
-    for kind, record, table in (("starts", StartState, t.starts), ("stops", StopState, t.stops)):
+    for kind, record in (("starts", StartState), ("stops", StopState)):
         keys = sorted(clients.get(kind, ()))
         if keys:
-            reads.append((_any_of(kind, table, _CLIENT_COLS, len(keys), table.c.status == "active"),
-                          _params(_CLIENT_COLS, keys), active(kind, record, keys)))
+            reads.append((_any_of(kind, len(keys)), _params(_CLIENT_COLS, keys), active(kind, record, keys)))
 
     def allocations(kind: str, cols: tuple[str, ...], keys: list[tuple]) -> Any:
         def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
@@ -659,18 +697,18 @@ def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepare
 
     keys = sorted(clients.get("client_allocations", ()))
     if keys:
-        reads.append((_any_of("client_allocations", t.allocations, _CLIENT_COLS, len(keys)),
+        reads.append((_any_of("client_allocations", len(keys)),
                       _params(_CLIENT_COLS, keys), allocations("client_allocations", _CLIENT_COLS, keys)))
     keys = sorted(numbers.get("allocation", ()))
     if keys:
-        reads.append((_any_of("allocation", t.allocations, _NUMBER_COLS, len(keys)),
+        reads.append((_any_of("allocation", len(keys)),
                       _params(_NUMBER_COLS, keys), allocations("allocation", _NUMBER_COLS, keys)))
     owner_keys = sorted(numbers.get("allocation_owner", ()))
     if owner_keys:
         def owners(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
             found = {tuple(r[c] for c in _NUMBER_COLS): (r["aanbieder"], r["client_key"]) for r in rows}
             known.update((("allocation_owner", *k), found.get(k)) for k in owner_keys)
-        reads.append((_any_of("allocation_owner", t.allocation_numbers, _NUMBER_COLS, len(owner_keys)),
+        reads.append((_any_of("allocation_owner", len(owner_keys)),
                       _params(_NUMBER_COLS, owner_keys), owners))
     return reads
 

@@ -255,3 +255,43 @@ def test_retour_classes_are_those_of_the_official_retour_schemas(official_dir, n
         e.get("name") for e in doc.iter(f"{xs}element") if (e.get("type") or "").split(":")[-1] in with_codes
     }
     assert elements == set(RETOUR_CLASSES[number])
+
+
+@pytest.mark.parametrize("layout", ["plain", "xsi_and_comments", "basis_on_header", "basis_prefix_b"])
+def test_header_copied_together_as_each_alone(layout):
+    """The retour's header copies are made in one round trip (_Writer.copy_all): the same elements,
+    namespace declarations and prefixes as copied one by one (_Writer.copy), whatever the heen
+    declares where (an unused xsi declaration, comments, the basisschema's on the Header)."""
+    import re
+
+    from gateway.retour import _HEADER_COPIED, _Writer
+
+    heen = samples.build(code_of("ijw", "301"))
+    basis = re.search(rb' (xmlns:\w+="[^"]*basisschema[^"]*")', heen)[1]
+    if layout == "xsi_and_comments":
+        xsi = b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        heen = heen.replace(b"<Bericht xmlns=", b"<Bericht " + xsi + b" xmlns=", 1)
+        heen = heen.replace(b"<BerichtIdentificatie>", b"<BerichtIdentificatie><!-- c --><?pi x?>", 1)
+    elif layout == "basis_on_header":
+        heen = heen.replace(b"<Header>", b"<Header " + basis + b">", 1)  # declared again there
+    elif layout == "basis_prefix_b":
+        prefix = basis.split(b"=")[0].split(b":")[1]
+        heen = heen.replace(b"xmlns:" + prefix + b"=", b"xmlns:b=").replace(b"<" + prefix + b":", b"<b:")
+        heen = heen.replace(b"</" + prefix + b":", b"</b:")
+    mtype = by_code(code_of("ijw", "301"))
+    root = etree.fromstring(heen)
+    header = child(root, "Header")
+    outs = []
+    for together in (False, True):
+        w = _Writer(mtype, mtype.answered_by)
+        out = w.root()
+        h = w.el(out, "Header")
+        if together:
+            w.copy_all([child(header, n) for n in _HEADER_COPIED], h)
+        else:
+            for n in _HEADER_COPIED:
+                w.copy(child(header, n), h)
+        outs.append(etree.tostring(out))
+    assert outs[0] == outs[1]
+    assert (b"xmlns:xsi" in outs[0]) == (layout == "xsi_and_comments")  # kept as copy keeps it
+    assert b"<!--" not in outs[0] and b"<?pi" not in outs[0]

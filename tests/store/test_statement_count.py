@@ -20,6 +20,7 @@ from gateway.pipeline import Components, Pipeline
 from gateway.settings import Settings
 from gateway.store import prepared
 from gateway.store.group import GroupCommit
+from gateway.store.state import group_size
 from gateway.store.store import _same_messages
 from tests.store.conftest import SECRET
 from tests.store.test_group_commit import _Gate
@@ -124,8 +125,9 @@ def test_the_group_lookups_search_their_indexes_on_sqlite(store):
 
     plans = []
     with store.engine.connect() as conn:
-        sql = _same_messages(3)._get(conn.dialect, None).sql
-        plans.append(" ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",) * 9)))
+        sql = _same_messages(3)._get(conn.dialect, None).sql  # (compiled for group_size(3) keys)
+        params = ("x",) * 3 * group_size(3)
+        plans.append(" ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)))
         view = StateView(conn, SECRET.encode())
         view.client_allocations("jeugd", "0599", "12345678", samples.BSNS[0])
         stmt = next(s for (name, _), s in __import__("gateway.store.state", fromlist=["_STATEMENTS"])
@@ -136,10 +138,12 @@ def test_the_group_lookups_search_their_indexes_on_sqlite(store):
     assert "ix_allocations_client" in plans[1], plans[1]
 
 
-def test_what_a_group_reads_at_once_is_what_each_message_would_read(pipeline, store):
+@pytest.mark.parametrize("clients", [SENDERS, 3, 5])  # 3 and 5: statements with keys bound to NULL
+def test_what_a_group_reads_at_once_is_what_each_message_would_read(pipeline, store, clients):
     """gateway.store.state.prefetch_group answers exactly as StateView does when asked one at a
     time: same records, same order, None where nothing is stored (a wrong prefetch would change
-    verdicts without any statement-count test noticing)."""
+    verdicts without any statement-count test noticing). For any number of clients: a group's
+    statement has room for a power of two of keys (state.group_size), the rest bound to NULL."""
     from gateway.store.state import StateHint, StateView, prefetch_group
 
     for raw in _allocations(800_000):
@@ -152,7 +156,7 @@ def test_what_a_group_reads_at_once_is_what_each_message_would_read(pipeline, st
 
     kinds = frozenset({"starts", "stops", "allocation", "allocation_owner", "client_allocations"})
     hints = [StateHint("jeugd", samples.GEMEENTE, samples.AANBIEDER, samples.BSNS[i],
-                       (str(800_000 + i), "999999999"), kinds) for i in range(SENDERS)]
+                       (str(800_000 + i), "999999999"), kinds) for i in range(clients)]
     with store.engine.connect() as conn:
         known = prefetch_group(conn, store.secret, hints)
         lazy = StateView(conn, store.secret)
@@ -168,6 +172,29 @@ def test_what_a_group_reads_at_once_is_what_each_message_would_read(pipeline, st
                 expected[("allocation_owner", h.law, h.gemeente, n)] = lazy.allocation_owner(h.law, h.gemeente, n)
     assert known == expected
     # and the fixture is not vacuous: there is something to find, and something missing
-    assert sum(len(v) for k, v in known.items() if k[0] == "starts") == 5
+    assert sum(len(v) for k, v in known.items() if k[0] == "starts") == min(clients, 5)
     assert sum(len(v) for k, v in known.items() if k[0] == "stops") == 2
     assert sum(1 for k, v in known.items() if k[0] == "allocation" and v is None) == 1  # 999999999
+
+
+def test_group_sizes_round_up_to_powers_of_two():
+    from gateway.store.state import group_sizes
+
+    assert [group_size(n) for n in (1, 2, 3, 4, 5, 8, 9, 64, 65)] == [1, 2, 4, 4, 8, 8, 16, 64, 128]
+    assert group_sizes(1) == [1] and group_sizes(8) == [1, 2, 4, 8] and group_sizes(9) == [1, 2, 4, 8, 16]
+
+
+def test_group_lookups_are_compiled_for_the_server_met(_shared_pg):
+    """The group committer compiles the group lookups when it is made (Store._prepare_group_lookups):
+    on a store opened without migrating, whose engine has not connected yet, it connects first,
+    so the statements are compiled by a dialect that knows the server (as at a first execution)."""
+    from gateway.store import open_store
+    from gateway.store.prepared import _positional
+
+    store = open_store(_shared_pg, client_key_secret=SECRET, migrate_schema=False)
+    try:
+        store.group_commit()
+        assert store.engine.dialect.server_version_info is not None
+        assert _positional(store.engine.dialect).server_version_info == store.engine.dialect.server_version_info
+    finally:
+        store.close()

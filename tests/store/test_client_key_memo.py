@@ -1,0 +1,38 @@
+"""Client and partition keys are remembered for the last few BSNs (a message asks for its client's
+key several times): the same keys as computed afresh, per secret, also once the memo is full."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from gateway.routing import partition
+from gateway.store import clientkey
+
+
+def _fresh(secret: bytes, bsn: str) -> str:
+    return hmac.new(secret, bsn.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def test_client_keys_are_the_keys_of_their_secret_and_bsn():
+    for _round in range(2):  # the second round from the memo
+        for n in range(clientkey._RECENT_MAX + 10):  # past the bound: the memo starts again
+            bsn = f"{100000000 + n}"
+            for secret in (b"one", b"two"):
+                assert clientkey.client_key(secret, bsn) == _fresh(secret, bsn)
+    assert clientkey.client_key(b"one", " 123456782 ") == _fresh(b"one", "123456782")
+    assert clientkey.client_key(b"one", "") == "" and clientkey.client_key(b"one", None) == ""
+    assert len(clientkey._RECENT) <= clientkey._RECENT_MAX
+
+
+def test_partition_keys_are_the_keys_of_their_secret_and_parts():
+    def fresh(secret: bytes, *parts: str) -> str:
+        return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+    for _round in range(2):
+        for secret in (b"one", b"two"):
+            assert partition.client_partition_key(secret, "0599", "12345678", "123456782") == fresh(
+                secret, "client", "0599", "12345678", "123456782")
+            # the same texts split differently are other parts: another key
+            assert partition.keyed(secret, "a", "bc") == fresh(secret, "a", "bc")
+            assert partition.keyed(secret, "ab", "c") == fresh(secret, "ab", "c")
