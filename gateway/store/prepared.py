@@ -30,8 +30,8 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_names",
-                 "result_processors", "sql", "types")
+    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_dated",
+                 "result_names", "result_processors", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -62,10 +62,13 @@ class _Compiled:
         self.types = {name: bind.type for name, bind in compiled.binds.items()}
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
+        dated = []  # result columns of a date or time type (`Prepared.tuples`: converted once per value)
         for col in getattr(compiled, "_result_columns", None) or []:
             name, _objects, type_ = col[0], col[2], col[3]
             self.result_names.append(name)
             self.result_processors.append(type_._cached_result_processor(dialect, None))
+            dated.append(isinstance(type_, (Date, DateTime, Time)))
+        self.result_dated = tuple(dated)
 
     def dates_remembered(self) -> _Compiled:
         """This statement with the processors of its date and time parameters remembering what
@@ -457,7 +460,7 @@ class Prepared:
             raise
         return cursor
 
-    def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
+    def _fetch(self, conn: Connection, cursor: Any) -> tuple[_Compiled, list[Any]]:
         c = self._get(conn.dialect, None)
         ok = False
         try:
@@ -467,6 +470,28 @@ class Prepared:
             raise _error(conn, c.sql, None, exc, cursor) from exc
         finally:
             _done(conn, cursor, False, ok)
+        return c, fetched
+
+    def tuples(self, conn: Connection, values: Mapping[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """The result columns' names and the rows as tuples, converted as Core converts them; for
+        many rows read in a loop (a declaration's prefetch), where a dict per row costs more than
+        its query. A date or time repeated across the rows is converted once (one shared object)."""
+        c, fetched = self._fetch(conn, self.send(conn, values))
+        convert = [(i, _remembering(p) if dated else p)
+                   for i, (p, dated) in enumerate(zip(c.result_processors, c.result_dated, strict=True))
+                   if p is not None]
+        if not convert:
+            return c.result_names, [tuple(row) for row in fetched]
+        out = []
+        for row in fetched:
+            row = list(row)
+            for i, p in convert:
+                row[i] = p(row[i])
+            out.append(tuple(row))
+        return c.result_names, out
+
+    def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
+        c, fetched = self._fetch(conn, cursor)
         names, procs = c.result_names, c.result_processors
         if not any(procs):
             return [dict(zip(names, row, strict=True)) for row in fetched]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, and_, any_, bindparam, func, or_, select
@@ -19,9 +20,11 @@ from gateway.store import tables as t
 from gateway.store.clientkey import client_key
 from gateway.store.prepared import Prepared
 from gateway.store.records import (
+    AllocationRow,
     AllocationState,
     AnswerState,
     DeclarationState,
+    PrestatieRow,
     PrestatieState,
     RequestState,
     StartState,
@@ -440,18 +443,16 @@ class StateView:
         prestaties: dict[str, Any] = {}
         all_credits: dict[str, list] = {}
         for chunk in _chunks(numbers):
-            allocations.update(
-                (x.toewijzingnummer, x)
-                for x in _latest(self._in_rows(
-                    "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
-                    lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente), seen)
-            )
-            for r in sorted(self._in_rows(
+            names, rows = self._in_tuples(
+                "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
+                lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente)
+            allocations.update((x.toewijzingnummer, x) for x in _latest_rows(names, rows, seen))
+            names, rows = self._in_tuples(
                 "prefetch_debits", p, p.c.toewijzingnummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
-                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder,
-            ), key=_by_id):
-                all_debits.setdefault(r["toewijzingnummer"], []).append(_prestatie_state(r, seen))
+                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder)
+            for x in _rows_as(PrestatieRow, names, rows, seen):
+                all_debits.setdefault(x.toewijzingnummer, []).append(x)
             for r in self._in_rows(
                 "prefetch_volumes", p, p.c.toewijzingnummer, chunk,
                 lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
@@ -462,18 +463,18 @@ class StateView:
                 v, eenheid = all_volumes.setdefault(r["toewijzingnummer"], {}), r["eenheid"] or ""
                 v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
         for chunk in _chunks(refs):
-            for r in sorted(self._in_rows(
+            names, rows = self._in_tuples(
                 "prefetch_prestaties", p, p.c.referentienummer, chunk,
-                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder,
-            ), key=_by_id):
-                if r["referentienummer"] not in prestaties:  # the first, as before
-                    prestaties[r["referentienummer"]] = _prestatie_state(r, seen)
-            for r in sorted(self._in_rows(
+                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder)
+            for x in _rows_as(PrestatieRow, names, rows, seen):
+                if x.referentienummer not in prestaties:  # the first, as before
+                    prestaties[x.referentienummer] = x
+            names, rows = self._in_tuples(
                 "prefetch_credits", p, p.c.vorig_referentienummer, chunk,
                 lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
-                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder,
-            ), key=_by_id):
-                all_credits.setdefault(r["vorig_referentienummer"], []).append(_prestatie_state(r, seen))
+                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder)
+            for x in _rows_as(PrestatieRow, names, rows, seen):
+                all_credits.setdefault(x.vorig_referentienummer, []).append(x)
         for scope, covered, found in (
             (("allocation", law, gemeente), covered_numbers, allocations),
             (("debits_on", law, aanbieder), covered_numbers, all_debits),
@@ -483,6 +484,21 @@ class StateView:
         ):
             earlier = self._pre.get(scope)  # a second prefetch in the same view adds to the first
             self._pre[scope] = (earlier[0] | covered, {**earlier[1], **found}) if earlier else (covered, found)
+
+    def _in_tuples(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
+                   **params: Any) -> tuple[list[str], list[tuple]]:
+        """`_in_rows` as (column names, rows as tuples): for the prefetch's per-prestatie rows."""
+        if self._exclude or self._conn.dialect.name == "postgresql":
+            rows = self._in_rows(name, table, column, values, build, **params)
+            names = list(rows[0]) if rows else []
+            return names, [tuple(r.values()) for r in rows]
+        size = next(b for b in _BUCKETS if b >= len(values))
+        stmt = _IN_STATEMENTS.get((name, size))
+        if stmt is None:
+            stmt = _IN_STATEMENTS[(name, size)] = Prepared(build(column.in_([bindparam(n) for n in _IN_NAMES[:size]])))
+        params.update(zip(_IN_NAMES, values))
+        params.update(dict.fromkeys(_IN_NAMES[len(values):size]))
+        return stmt.tuples(self._conn, params)
 
     def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
                  **params: Any) -> list[dict[str, Any]]:
@@ -543,6 +559,40 @@ def _latest(rows: list[dict[str, Any]], seen: dict | None = None) -> list[Alloca
     for r in sorted(rows, key=_allocation_order):  # ascending: the last one per number is current
         latest[(r["law"], r["gemeente"], r["toewijzingnummer"])] = r
     return [_record(AllocationState, r, seen) for r in latest.values()]
+
+
+_SHARED_TYPES = (str, date)  # values shared between a prefetch's rows (never equal to each other)
+
+
+def _rows_as(cls: Any, names: list[str], rows: list[tuple], seen: dict, *, by_id: bool = True) -> list[Any]:
+    """`rows` (tuples of the columns `names`), sorted by id unless `by_id` is false, as `cls`: a
+    NamedTuple of some of those columns. Equal texts and dates shared between rows through `seen`
+    (a declaration's prefetch holds 100,000 of them)."""
+    if not rows:
+        return []
+    if by_id:
+        rows = sorted(rows, key=itemgetter(names.index("id")))
+    pick = itemgetter(*(names.index(f) for f in cls._fields))
+    share, new, shared = seen.setdefault, tuple.__new__, _SHARED_TYPES
+    return [new(cls, [share(v, v) if v.__class__ in shared else v for v in pick(r)]) for r in rows]
+
+
+def _latest_rows(names: list[str], rows: list[tuple], seen: dict) -> list[AllocationRow]:
+    """`_latest` of rows as tuples, as AllocationRow."""
+    if not rows:
+        return []
+    ix = {n: i for i, n in enumerate(names)}
+    number, day, time, ident = ix["toewijzingnummer"], ix["toewijzingsdatum"], ix["toewijzingstijd"], ix["id"]
+    law, gemeente = ix["law"], ix["gemeente"]
+
+    def order(r: tuple) -> tuple:  # as _allocation_order
+        d, tijd = r[day], r[time]
+        return (r[number], d is not None, d or date.min, tijd is not None, tijd or "", r[ident])
+
+    latest: dict[tuple, tuple] = {}
+    for r in sorted(rows, key=order):  # ascending: the last one per number is current
+        latest[(r[law], r[gemeente], r[number])] = r
+    return _rows_as(AllocationRow, names, list(latest.values()), seen, by_id=False)
 
 
 _FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
@@ -692,12 +742,6 @@ _IN_NAMES = tuple(f"in{i}" for i in range(_CHUNK))
 _IN_STATEMENTS: dict[tuple[str, int], Any] = {}
 
 
-def _by_id(r: dict[str, Any]) -> Any:
-    return r["id"]
-
-
-def _prestatie_state(r: dict[str, Any], seen: dict | None = None) -> PrestatieState:
-    return _record(PrestatieState, r, seen)
 
 
 def _chunks(values: list[str], size: int = _CHUNK):  # noqa: ANN201
