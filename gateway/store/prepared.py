@@ -62,7 +62,7 @@ class _Compiled:
         self.types = {name: bind.type for name, bind in compiled.binds.items()}
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
-        dated = []  # result columns of a date or time type (`Prepared.tuples`: converted once per value)
+        dated = []  # result columns of a date or time type (`Prepared.columns`: converted once per value)
         for col in getattr(compiled, "_result_columns", None) or []:
             name, _objects, type_ = col[0], col[2], col[3]
             self.result_names.append(name)
@@ -472,23 +472,19 @@ class Prepared:
             _done(conn, cursor, False, ok)
         return c, fetched
 
-    def tuples(self, conn: Connection, values: Mapping[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
-        """The result columns' names and the rows as tuples, converted as Core converts them; for
-        many rows read in a loop (a declaration's prefetch), where a dict per row costs more than
-        its query. A date or time repeated across the rows is converted once (one shared object)."""
+    def columns(self, conn: Connection, values: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence]]:
+        """The result columns' names and values, column by column (one sequence per column, in
+        row order), converted as Core converts them; for many rows read at once (a declaration's
+        prefetch), where a dict per row cost more than the query. A date or time repeated down a
+        column is converted once (one shared object)."""
         c, fetched = self._fetch(conn, self.send(conn, values))
-        convert = [(i, _remembering(p) if dated else p)
-                   for i, (p, dated) in enumerate(zip(c.result_processors, c.result_dated, strict=True))
-                   if p is not None]
-        if not convert:
-            return c.result_names, [tuple(row) for row in fetched]
-        out = []
-        for row in fetched:
-            row = list(row)
-            for i, p in convert:
-                row[i] = p(row[i])
-            out.append(tuple(row))
-        return c.result_names, out
+        if not fetched:
+            return c.result_names, [() for _ in c.result_names]
+        cols: list[Sequence] = list(zip(*fetched, strict=True))
+        for i, (p, dated) in enumerate(zip(c.result_processors, c.result_dated, strict=True)):
+            if p is not None:
+                cols[i] = list(map(_remembering(p) if dated else p, cols[i]))
+        return c.result_names, cols
 
     def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
         c, fetched = self._fetch(conn, cursor)

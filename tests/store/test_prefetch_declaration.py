@@ -68,3 +68,8 @@ def test_prefetched_answers_equal_the_single_reads(store):
                 _fields(p, PRESTATIE_FIELDS) for p in single.credits_of(law, aanbieder, r)], r
         assert len(pre.credits_of(law, aanbieder, "P-1")) == 1
         assert [p.referentienummer for p in pre._debits_on(law, aanbieder, "101")] == ["P-1", "P-3"]
+        # numbers with one version each (no ordering of versions needed) read the same
+        only = StateView(conn, store.secret)
+        only.prefetch_declaration(law, gemeente, aanbieder, {"102"}, set())
+        assert _fields(only.allocation(law, gemeente, "102"), ALLOCATION_FIELDS) == _fields(
+            single.allocation(law, gemeente, "102"), ALLOCATION_FIELDS)
