@@ -444,6 +444,36 @@ class Prepared:
         finally:
             _done(conn, cursor, True, ok)
 
+    def stream_values(self, conn: Connection, rows: Iterable[Sequence[Any]], names: Sequence[str]) -> None:
+        """`stream` with each row as its values in the order of `names` instead of a dict: for
+        the 100,000 prestaties of a declaration a dict per row, and picking the parameters out of
+        it again, cost a third of their insert."""
+        keys = self._keys(names)
+        c = self._get(conn.dialect, keys).dates_remembered()
+        if not c.positional or any(n not in names for n in c.names):
+            self.stream(conn, (dict(zip(names, row, strict=True)) for row in rows), names)
+            return
+        where = {n: i for i, n in enumerate(names)}
+        order = [where[n] for n in c.names]
+        pick = itemgetter(*order, *order[:1]) if len(order) == 1 else itemgetter(*order)
+        convert, width = c.convert, len(order)
+
+        def params(row: Sequence[Any]) -> tuple:
+            out = list(pick(row)[:width])
+            for i, proc in convert:
+                value = out[i]
+                if value is not None:
+                    out[i] = value.value if value.__class__ is Processed else proc(value)
+            return tuple(out)
+
+        cursor = _cursor(conn, write=True)
+        ok = False
+        try:
+            _run(conn, cursor, c, map(params, rows), True)
+            ok = True
+        finally:
+            _done(conn, cursor, True, ok)
+
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
         return self.collect(conn, self.send(conn, values))
