@@ -299,9 +299,10 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
     paths = extract.prestatie_paths(d) if rejected else {}
     keys: dict[str | None, str] = {}  # one keyed hash per client, not one per prestatie
 
-    def rows() -> Iterator[dict[str, Any]]:
-        """The prestatie rows, made one at a time as the executemany takes them: a declaration
-        of 100,000 prestaties never holds all its rows (and their parameters) at once."""
+    def rows() -> Iterator[tuple]:
+        """The prestatie rows (values in the order of _PRESTATIE_COLUMNS), made one at a time as
+        the executemany takes them: a declaration of 100,000 prestaties never holds all its rows
+        (and their parameters) at once."""
         law, gemeente, aanbieder = ctx["law"], ctx["gemeente"], ctx["aanbieder"]
         # Credits first (OP366), so a credit and its replacing debit in one message work out.
         for pr in sorted(d.prestaties, key=_debit):
@@ -319,20 +320,20 @@ def _declaration(conn, secret, message_id, root, ctx, rejected, _now, d=None) ->
             key = keys.get(bsn)
             if key is None:
                 key = keys[bsn] = client_key(secret, bsn)
-            yield {
-                "message_id": message_id, "declaration_id": declaration_id, "client_key": key,
-                "referentienummer": pr.referentienummer, "vorig_referentienummer": pr.vorig_referentienummer,
-                "debet_credit": dc or "D", "toewijzingnummer": pr.toewijzingnummer, "categorie": pr.categorie,
-                "code": pr.code, "periode_begin": pr.periode_begin, "periode_eind": pr.periode_eind,
-                "volume": pr.volume, "eenheid": pr.eenheid, "tarief": pr.tarief, "bedrag": pr.bedrag or 0,
-                "status": "rejected" if is_rejected else "accepted",
-                "law": law, "gemeente": gemeente, "aanbieder": aanbieder,
-                "retourcodes": list(codes or []) if is_rejected else None,
-                "granted": 0 if is_rejected else _granted(dc, pr.bedrag),
-                "decided_by": message_id,
-            }
+            yield (
+                message_id, declaration_id, key,
+                pr.referentienummer, pr.vorig_referentienummer,
+                dc or "D", pr.toewijzingnummer, pr.categorie,
+                pr.code, pr.periode_begin, pr.periode_eind,
+                pr.volume, pr.eenheid, pr.tarief, pr.bedrag or 0,
+                "rejected" if is_rejected else "accepted",
+                law, gemeente, aanbieder,
+                list(codes or []) if is_rejected else None,
+                0 if is_rejected else _granted(dc, pr.bedrag),
+                message_id,
+            )
 
-    _INSERT_PRESTATIE.stream(conn, rows(), _PRESTATIE_KEYS)  # one executemany for the whole declaration
+    _INSERT_PRESTATIE.stream_values(conn, rows(), _PRESTATIE_COLUMNS)  # one executemany for the whole declaration
     for i in range(0, len(credited), 500):
         conn.execute(
             update(p)
@@ -416,7 +417,21 @@ def _declaratie_accepted(root: etree._Element) -> bool:
 _INSERT = {table: Prepared(insert(table)) for table in (t.allocations, t.allocation_numbers, t.starts, t.stops,
                                                         t.requests, t.answers)}
 _INSERT_PRESTATIE = Prepared(insert(t.prestaties))
-_PRESTATIE_KEYS = tuple(sorted(c.name for c in t.prestaties.c if c.name not in ("id", "credited")))
+# What `_declaration` writes of each prestatie, in the order of its values (every column but the
+# id and `credited`, which keeps its default).
+_PRESTATIE_COLUMNS = (
+    "message_id", "declaration_id", "client_key",
+    "referentienummer", "vorig_referentienummer",
+    "debet_credit", "toewijzingnummer", "categorie",
+    "code", "periode_begin", "periode_eind",
+    "volume", "eenheid", "tarief", "bedrag",
+    "status",
+    "law", "gemeente", "aanbieder",
+    "retourcodes",
+    "granted",
+    "decided_by",
+)
+assert sorted(_PRESTATIE_COLUMNS) == sorted(c.name for c in t.prestaties.c if c.name not in ("id", "credited"))
 _NUMBER_OWNER = Prepared(select(t.allocation_numbers.c.aanbieder, t.allocation_numbers.c.client_key).where(
     t.allocation_numbers.c.law == bindparam("law"),
     t.allocation_numbers.c.gemeente == bindparam("gemeente"),

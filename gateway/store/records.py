@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,15 +174,53 @@ class AllocationState(_Record):
     @property
     def deleted(self) -> bool:
         """Verwijderd (RedenWijziging 13) or never valid (Einddatum = Ingangsdatum with 13/01)."""
-        return self.reden_wijziging == "13" or (
-            self.einddatum == self.ingangsdatum and self.reden_wijziging in ("13", "01")
-        )
+        return _deleted(self)
 
     def actual_on(self, day: date) -> bool:
         """Actual (TR349): valid on or after `day` and not deleted."""
-        if self.deleted:
-            return False
-        return self.einddatum is None or self.einddatum >= day
+        return _actual_on(self, day)
+
+
+def _deleted(a: Any) -> bool:
+    return a.reden_wijziging == "13" or (a.einddatum == a.ingangsdatum and a.reden_wijziging in ("13", "01"))
+
+
+def _actual_on(a: Any, day: date) -> bool:
+    if _deleted(a):
+        return False
+    return a.einddatum is None or a.einddatum >= day
+
+
+class AllocationRow(NamedTuple):
+    """AllocationState as a plain tuple: what a declaration's prefetch holds, one per prestatie
+    (100,000 pydantic records cost more than their query). The same fields, read the same way."""
+
+    law: str
+    gemeente: str
+    aanbieder: str
+    client_key: str
+    toewijzingnummer: str
+    referentie_aanbieder: str | None
+    categorie: str | None
+    code: str | None
+    ingangsdatum: date
+    einddatum: date | None
+    reden_wijziging: str | None
+    volume: int | None
+    eenheid: str | None
+    frequentie: str | None
+    budget: int | None
+    toewijzingsdatum: date | None
+    toewijzingstijd: str | None
+
+    @property
+    def deleted(self) -> bool:
+        """Verwijderd (RedenWijziging 13) or never valid (Einddatum = Ingangsdatum with 13/01)."""
+        return _deleted(self)
+
+    def actual_on(self, day: date) -> bool:
+        """Actual (TR349): valid on or after `day` and not deleted."""
+        return _actual_on(self, day)
 
 
 class StartState(_Record):
@@ -221,6 +259,29 @@ class AnswerState(_Record):
 
 
 class PrestatieState(_Record):
+    law: str
+    gemeente: str
+    aanbieder: str
+    client_key: str
+    referentienummer: str
+    vorig_referentienummer: str | None
+    debet_credit: str
+    toewijzingnummer: str | None
+    categorie: str | None
+    code: str | None
+    periode_begin: date
+    periode_eind: date
+    volume: int | None
+    eenheid: str | None
+    tarief: int | None
+    bedrag: int
+    status: str
+    credited: bool
+
+
+class PrestatieRow(NamedTuple):
+    """PrestatieState as a plain tuple, for a declaration's prefetch (as AllocationRow)."""
+
     law: str
     gemeente: str
     aanbieder: str

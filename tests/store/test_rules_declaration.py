@@ -434,3 +434,24 @@ def test_tr319_in_message_rejects_its_prestatie_and_the_later_levels_still_run(a
     assert r.verdict == "accepted" and {"TR319", "TR338"} <= r.codes
     prestatie = "/Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie"
     assert r.rejected_paths == [f"{prestatie}[2]", f"{prestatie}[3]"]
+
+
+def test_tr322_and_tr369_in_one_declaration_each_count_their_own_total(store):
+    """TR322 (in the toewijzing's unit: minutes against hours) and TR369 (as declared, against a
+    Budget) share one pass over the prestaties: each must still see its own total."""
+    hours = Allocated(toewijzingnummer=11, volume=2, frequentie="6")  # 2 hours over the whole term
+    budget = Allocated(toewijzingnummer=12, code=None, volume=None, eenheid=None, frequentie=None, budget=50000)
+    ok(store, samples.allocation(products=(hours, budget)))
+    euro = dict(eenheid="83", tarief=None, code="45A01", toewijzingnummer=12)
+    minutes = dict(eenheid="01", tarief=125, toewijzingnummer=11)
+    # 90 minutes = 1.5 hours fits the 2 hours; 40,000 fits the Budget: accepted
+    ok(store, declared(store, Prestatie(volume=90, **minutes), Prestatie(volume=40000, **euro)))
+    second = declared(store, Prestatie(referentienummer="M-2", volume=60, **minutes),
+                      Prestatie(referentienummer="E-2", volume=5000, **euro),
+                      Prestatie(referentienummer="E-3", volume=6000, **euro))
+    r = fails(store, second, "TR322")
+    by_rule = {i.rule: i for i in r.issues if i.rule in ("TR322", "TR369")}
+    assert set(by_rule) == {"TR322", "TR369"}, r.issues
+    assert "reaches 2.5" in by_rule["TR322"].text
+    assert "declared 51000" in by_rule["TR369"].text
+    assert sum(1 for i in r.issues if i.rule == "TR369") == 1  # E-2 (45,000) still fits

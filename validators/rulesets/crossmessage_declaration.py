@@ -575,26 +575,40 @@ def tr321(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
             )
 
 
-def _running_totals(ctx: RuleContext, unit_sum) -> Iterator[tuple[extract.Prestatie, object, float]]:  # noqa: ANN001
+def _running_totals(ctx: RuleContext) -> list[tuple[extract.Prestatie, object, float, int]]:
     """Each debit with its toewijzing and the total declared on it including this prestatie
-    (earlier messages, then this message in document order)."""
+    (earlier messages, then this message in document order): in the toewijzing's unit (TR322) and
+    as declared (TR369). Made once for both rules: one pass and one state read per toewijzing."""
+    found = ctx.extra.get("crossmessage.running_totals")
+    if found is not None:
+        return found
     b = between(ctx)
-    totals: dict[str, float] = {}
+    totals: dict[str, list] = {}  # number -> [in the toewijzing's unit, as declared]
     credits: dict[str, list[extract.Prestatie]] = {}
     for c in _decl(ctx).prestaties:
         if c.is_credit and c.toewijzingnummer and c.volume is not None:
             credits.setdefault(c.toewijzingnummer, []).append(c)
+    declared = ctx.state.declared_volumes
+    found = []
     for p, a in _with_allocation(ctx):
         if p.volume is None:
             continue
         n = a.toewijzingnummer
-        if n not in totals:
-            stored = ctx.state.declared_volumes(b.law, b.gemeente, b.aanbieder, n)
-            totals[n] = sum(unit_sum(v, u, a) for u, v in stored.items())
+        total = totals.get(n)
+        if total is None:
+            stored = declared(b.law, b.gemeente, b.aanbieder, n)
+            mine = credits.get(n, ())
             # credits in this message lower the total before the debits count (OP366)
-            totals[n] -= sum(unit_sum(c.volume, c.eenheid, a) for c in credits.get(n, ()))
-        totals[n] += unit_sum(p.volume, p.eenheid, a)
-        yield p, a, totals[n]
+            total = totals[n] = [
+                sum(_in_alloc_units(v, u, a) for u, v in stored.items()) - sum(
+                    _in_alloc_units(c.volume, c.eenheid, a) for c in mine),
+                sum(stored.values()) - sum(c.volume for c in mine),
+            ]
+        total[0] += _in_alloc_units(p.volume, p.eenheid, a)
+        total[1] += p.volume
+        found.append((p, a, total[0], total[1]))
+    ctx.extra["crossmessage.running_totals"] = found
+    return found
 
 
 @rule(
@@ -612,7 +626,7 @@ def tr322(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     # can have been delivered, until the end of this DeclaratiePeriode: no prestatie lies later
     # (TR319, IV090), so that is the term its total is measured over.
     period_end = _decl(ctx).periode_eind
-    for p, a, total in _running_totals(ctx, _in_alloc_units):
+    for p, a, total, _declared in _running_totals(ctx):
         if a.volume is None or a.frequentie is None:
             continue
         term_end = a.einddatum or period_end
@@ -638,7 +652,7 @@ def tr322(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 def tr369(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
         return
-    for p, a, total in _running_totals(ctx, lambda v, _u, _a: v):
+    for p, a, _in_units, total in _running_totals(ctx):
         if a.budget is not None and total > a.budget:
             yield prestatie_issue(r, ctx,
                 _el(p, "GeleverdVolume"),

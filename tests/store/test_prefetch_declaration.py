@@ -1,0 +1,75 @@
+"""A declaration's prefetch (StateView.prefetch_declaration, plain tuples read in a few queries)
+answers exactly as the per-prestatie reads do (pydantic records, one query each): every field the
+rules read, the derived ones (deleted, actual_on) and the order of lists. A wrong column, a wrong
+current version of a toewijzing or a wrong order would change verdicts of large declarations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gateway import samples
+from gateway.samples import BSNS, Allocated, Prestatie
+from gateway.store.state import StateView
+from tests.store.test_rules_allocation_regie import ok
+from validators import state as proto
+
+A, B = BSNS[0], BSNS[1]
+ALLOCATION_FIELDS = [n for n, v in vars(proto.AllocationRecord).items() if isinstance(v, property)]
+PRESTATIE_FIELDS = [n for n, v in vars(proto.PrestatieRecord).items() if isinstance(v, property)]
+
+
+def _fields(record, names):  # noqa: ANN001, ANN202
+    return None if record is None else tuple((n, type(getattr(record, n)), getattr(record, n)) for n in names)
+
+
+def _store_some_history(store):  # noqa: ANN001, ANN202
+    base = Allocated()
+    ok(store, samples.allocation(products=(Allocated(toewijzingnummer=101, budget=None),
+                                           Allocated(toewijzingnummer=102, einddatum=None))))
+    # a later version of 101 (the current one), and 103 given to another client, then deleted
+    ok(store, samples.allocation(products=(Allocated(toewijzingnummer=101, volume=12,
+                                                     toewijzingsdatum=base.toewijzingsdatum + timedelta(days=1)),)))
+    ok(store, samples.allocation(bsn=B, products=(Allocated(toewijzingnummer=103),)))
+    ok(store, samples.allocation(bsn=B, products=(Allocated(toewijzingnummer=103, reden_wijziging="13",
+                                                            toewijzingsdatum=base.toewijzingsdatum + timedelta(days=2)),)))
+    ok(store, samples.declaration(clients={A: [Prestatie(referentienummer="P-1", toewijzingnummer=101),
+                                               Prestatie(referentienummer="P-2", toewijzingnummer=102, volume=3)]}))
+    ok(store, samples.declaration(clients={A: [
+        Prestatie(referentienummer="C-1", vorig_referentienummer="P-1", toewijzingnummer=101, debet_credit="C"),
+        Prestatie(referentienummer="P-3", toewijzingnummer=101, volume=5)]}))
+
+
+def test_prefetched_answers_equal_the_single_reads(store):
+    _store_some_history(store)
+    law, gemeente, aanbieder = "jeugd", samples.GEMEENTE, samples.AANBIEDER
+    numbers = {"101", "102", "103", "999"}
+    refs = {"P-1", "P-2", "P-3", "C-1", "X-9"}
+    with store.engine.connect() as conn:
+        pre, single = StateView(conn, store.secret), StateView(conn, store.secret)
+        pre.prefetch_declaration(law, gemeente, aanbieder, numbers, refs)
+        found = 0
+        for n in sorted(numbers):
+            a, b = pre.allocation(law, gemeente, n), single.allocation(law, gemeente, n)
+            assert _fields(a, ALLOCATION_FIELDS) == _fields(b, ALLOCATION_FIELDS), n
+            if b is not None:
+                found += 1
+                assert (a.deleted, a.actual_on(b.ingangsdatum)) == (b.deleted, b.actual_on(b.ingangsdatum))
+            assert pre.declared_volumes(law, gemeente, aanbieder, n) == single.declared_volumes(
+                law, gemeente, aanbieder, n)
+            assert [_fields(p, PRESTATIE_FIELDS) for p in pre._debits_on(law, aanbieder, n)] == [
+                _fields(p, PRESTATIE_FIELDS) for p in single._debits_on(law, aanbieder, n)]
+        assert found == 3
+        assert pre.allocation(law, gemeente, "101").volume == 12  # the later version
+        assert pre.allocation(law, gemeente, "103").deleted
+        for r in sorted(refs):
+            assert _fields(pre.prestatie(law, aanbieder, r), PRESTATIE_FIELDS) == _fields(
+                single.prestatie(law, aanbieder, r), PRESTATIE_FIELDS), r
+            assert [_fields(p, PRESTATIE_FIELDS) for p in pre.credits_of(law, aanbieder, r)] == [
+                _fields(p, PRESTATIE_FIELDS) for p in single.credits_of(law, aanbieder, r)], r
+        assert len(pre.credits_of(law, aanbieder, "P-1")) == 1
+        assert [p.referentienummer for p in pre._debits_on(law, aanbieder, "101")] == ["P-1", "P-3"]
+        # numbers with one version each (no ordering of versions needed) read the same
+        only = StateView(conn, store.secret)
+        only.prefetch_declaration(law, gemeente, aanbieder, {"102"}, set())
+        assert _fields(only.allocation(law, gemeente, "102"), ALLOCATION_FIELDS) == _fields(
+            single.allocation(law, gemeente, "102"), ALLOCATION_FIELDS)
