@@ -493,13 +493,7 @@ class StateView:
             if not rows:
                 return [], []
             return list(rows[0]), list(zip(*(r.values() for r in rows), strict=True))
-        size = next(b for b in _BUCKETS if b >= len(values))
-        stmt = _IN_STATEMENTS.get((name, size))
-        if stmt is None:
-            stmt = _IN_STATEMENTS[(name, size)] = Prepared(build(column.in_([bindparam(n) for n in _IN_NAMES[:size]])))
-        params.update(zip(_IN_NAMES, values))
-        params.update(dict.fromkeys(_IN_NAMES[len(values):size]))
-        return stmt.columns(self._conn, params)
+        return _bucketed(name, column, values, build, params).columns(self._conn, params)
 
     def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
                  **params: Any) -> list[dict[str, Any]]:
@@ -521,13 +515,7 @@ class StateView:
                     build(column == any_(bindparam("in_values", type_=ARRAY(column.type)))))
             params["in_values"] = values
             return stmt.rows(self._conn, params)
-        size = next(b for b in _BUCKETS if b >= len(values))
-        stmt = _IN_STATEMENTS.get((name, size))
-        if stmt is None:
-            stmt = _IN_STATEMENTS[(name, size)] = Prepared(build(column.in_([bindparam(n) for n in _IN_NAMES[:size]])))
-        params.update(zip(_IN_NAMES, values))
-        params.update(dict.fromkeys(_IN_NAMES[len(values):size]))
-        return stmt.rows(self._conn, params)
+        return _bucketed(name, column, values, build, params).rows(self._conn, params)
 
     def declared_total(self, aanbieder: str, year: int, gemeente: str | None = None) -> int:
         """Eurocent of accepted debits minus accepted credits whose ProductPeriode starts in `year`.
@@ -551,6 +539,17 @@ class StateView:
             total += sign * int(s or 0)
         return total
 
+
+def _bucketed(name: str, column: Any, values: list[str], build: Callable[[Any], Any], params: dict[str, Any]) -> Prepared:
+    """The prepared `build(column IN ...)` with room for `values` (the smallest of _BUCKETS that
+    holds them), `params` given the values and NULL for the places not needed."""
+    size = next(b for b in _BUCKETS if b >= len(values))
+    stmt = _IN_STATEMENTS.get((name, size))
+    if stmt is None:
+        stmt = _IN_STATEMENTS[(name, size)] = Prepared(build(column.in_([bindparam(n) for n in _IN_NAMES[:size]])))
+    params.update(zip(_IN_NAMES, values))
+    params.update(dict.fromkeys(_IN_NAMES[len(values):size]))
+    return stmt
 
 def _latest(rows: list[dict[str, Any]], seen: dict | None = None) -> list[AllocationState]:
     """The current version of each allocation among `rows`. Sorted here, not in SQL: an ORDER BY
