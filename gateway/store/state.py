@@ -551,6 +551,7 @@ def _bucketed(name: str, column: Any, values: list[str], build: Callable[[Any], 
     params.update(dict.fromkeys(_IN_NAMES[len(values):size]))
     return stmt
 
+
 def _latest(rows: list[dict[str, Any]], seen: dict | None = None) -> list[AllocationState]:
     """The current version of each allocation among `rows`. Sorted here, not in SQL: an ORDER BY
     toewijzingnummer made SQLite read a client's allocations through the (law, gemeente,
