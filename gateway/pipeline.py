@@ -47,7 +47,7 @@ from gateway.retour import (
     rejecting,
 )
 from gateway.routing import plan
-from gateway.routing.correlation import Correlation, correlate
+from gateway.routing.correlation import Correlation, bsns, correlate
 from gateway.settings import Settings
 from gateway.store import ConflictError
 from gateway.store.ids import new_id
@@ -307,7 +307,8 @@ class Pipeline:
         identificatie = text(header, "BerichtIdentificatie", "Identificatie")
         if mtype.kind == "retour":
             identificatie = text(header, "IdentificatieRetour") or identificatie
-        correlation = correlate(root, mtype, self.c.secret)
+        clients = bsns(root)  # the correlation's and the outbox rows' (one walk of the tree)
+        correlation = correlate(root, mtype, self.c.secret, clients)
 
         def judge_and_store(tx: Any) -> Outcome:
             # in the thread that runs the group
@@ -355,10 +356,10 @@ class Pipeline:
             rows = []
             if routed:
                 rows += plan.message_rows(self.settings, self.c.secret, mtype, root, raw, message_id,
-                                          route, correlation)
+                                          route, correlation, clients)
             if retour is not None and retour_mtype is not None:
                 rows += plan.retour_rows(self.settings, self.c.secret, retour_mtype, root, retour,
-                                         message_id, route, correlation, du01)
+                                         message_id, route, correlation, du01, clients)
             envelope_row, summary = self._envelope_parts(envelope, du01)
             tx.save_message(
                 message_id=message_id,
