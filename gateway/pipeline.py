@@ -56,7 +56,7 @@ from validators import engine, extract
 from validators.engine import RuleContext
 from validators.faults import RuleFailed
 from validators.issues import Issue
-from validators.paths import child, text
+from validators.paths import child, fixed_trees, text
 from validators.state import GROUP_READS
 from validators.validate import validate_bytes, validate_root
 
@@ -336,13 +336,16 @@ class Pipeline:
                 root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today),
                 extra=dict(rule_cache or {}),
             )
-            if not level2_failed:
-                found = level2 + run_later_rules(ctx)
-            else:
-                # Level 2 failed: nothing else runs, except the identifier check (TR056). The store
-                # registers the identifier of every message it answers, so a second message with
-                # the same Identificatie must be reported as such, not collide with the first.
-                found = level2 + run_later_rules(ctx, only=IDENTIFIER_RULES)
+            # The rules only read the trees (as level 2's, validators.validate): their child
+            # lookups are grouped per parent once, instead of one lxml scan each.
+            with fixed_trees():
+                if not level2_failed:
+                    found = level2 + run_later_rules(ctx)
+                else:
+                    # Level 2 failed: nothing else runs, except the identifier check (TR056). The store
+                    # registers the identifier of every message it answers, so a second message with
+                    # the same Identificatie must be reported as such, not collide with the first.
+                    found = level2 + run_later_rules(ctx, only=IDENTIFIER_RULES)
             assessment = _assessment(root, mtype, found)
             verdict, rejected_paths = decide(root, mtype, found, assessment=assessment)
             retour_id = _new_identificatie()
