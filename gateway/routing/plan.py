@@ -37,13 +37,15 @@ def retour_id(message_id: str) -> str:
 
 
 def partition_key(secret: bytes, mtype: MessageType, root: etree._Element, route: Route,
-                  corr: Correlation) -> str:
-    """One client's chain shares a key (keyed hash: no BSN leaves the gateway)."""
+                  corr: Correlation, clients: list[str] | None = None) -> str:
+    """One client's chain shares a key (keyed hash: no BSN leaves the gateway). `clients`:
+    `bsns(root)` when the caller has it (a walk of the whole tree each time otherwise)."""
     if mtype.sender_role == "gemeente":
         gemeente, aanbieder = route.sender or "", route.receiver or ""
     else:
         gemeente, aanbieder = route.receiver or "", route.sender or ""
-    clients = bsns(root)
+    if clients is None:
+        clients = bsns(root)
     if len(clients) == 1:
         return client_partition_key(secret, gemeente, aanbieder, clients[0])
     if corr.declaratienummer:
@@ -103,21 +105,24 @@ def _rows(settings: Settings, mtype: MessageType, party: str, key: str, headers:
 
 
 def message_rows(settings: Settings, secret: bytes, mtype: MessageType, root: etree._Element,
-                 raw: bytes, message_id: str, route: Route, corr: Correlation) -> list[OutboxRow]:
-    """The accepted message to its receiver (stream, and Kafka topics when a broker is set)."""
-    key = partition_key(secret, mtype, root, route, corr)
+                 raw: bytes, message_id: str, route: Route, corr: Correlation,
+                 clients: list[str] | None = None) -> list[OutboxRow]:
+    """The accepted message to its receiver (stream, and Kafka topics when a broker is set).
+    `clients`: `bsns(root)`, when the caller has it."""
+    key = partition_key(secret, mtype, root, route, corr, clients)
     headers = _headers(message_id, mtype, route.sender or "", route.receiver or "", corr)
     return _rows(settings, mtype, route.receiver or "", key, headers, raw, message_id)
 
 
 def retour_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, root: etree._Element,
                 retour: bytes, message_id: str, route: Route, corr: Correlation,
-                du01: EnvelopeAnswer | None = None) -> list[OutboxRow]:
+                du01: EnvelopeAnswer | None = None, clients: list[str] | None = None) -> list[OutboxRow]:
     """The retour (or 325) back to the original sender, the same ways; in its Du01 when the
-    heenbericht came in a Di01 (`du01`)."""
+    heenbericht came in a Di01 (`du01`). `clients`: `bsns(root)`, when the caller has it."""
     # The retour's sender is the heen's receiver: the same gemeente/aanbieder pair, so the same key.
-    key = partition_key(secret, retour_mtype, root, Route(route.receiver, route.sender), corr)
-    back = Correlation(**{**corr.model_dump(), "answers": text(
+    key = partition_key(secret, retour_mtype, root, Route(route.receiver, route.sender), corr, clients)
+    # A shallow copy: the lists are shared, and neither copy changes them.
+    back = corr.model_copy(update={"answers": text(
         child(root, "Header"), "BerichtIdentificatie", "Identificatie")})
     headers = _headers(retour_id(message_id), retour_mtype, route.receiver or "", route.sender or "", back,
                        answers_message=message_id)
