@@ -592,16 +592,10 @@ def _latest_rows(names: list[str], cols: list[Sequence], seen: dict) -> list[All
     keys = list(zip(cols[ix["law"]], cols[ix["gemeente"]], cols[ix["toewijzingnummer"]], strict=True))
     if len(set(keys)) == len(keys):  # one version per number (the usual case): each is current
         return _rows_as(AllocationRow, names, cols, seen, by_id=False)
-    rows = list(zip(*cols, strict=True))
-    number, day, time, ident = ix["toewijzingnummer"], ix["toewijzingsdatum"], ix["toewijzingstijd"], ix["id"]
-
-    def order(k: int) -> tuple:  # as _allocation_order
-        r = rows[k]
-        d, tijd = r[day], r[time]
-        return (r[number], d is not None, d or date.min, tijd is not None, tijd or "", r[ident])
-
+    rows = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]  # (rare: a number twice)
     latest: dict[tuple, int] = {}
-    for k in sorted(range(len(rows)), key=order):  # ascending: the last one per number is current
+    # ascending, as _latest: the last one per number is current
+    for k in sorted(range(len(rows)), key=lambda k: _allocation_order(rows[k])):
         latest[keys[k]] = k
     chosen = list(latest.values())
     return _rows_as(AllocationRow, names, [[col[k] for k in chosen] for col in cols], seen, by_id=False)
