@@ -9,23 +9,19 @@ chain is then not guaranteed (documented in docs/service.md).
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 
 def keyed(secret: bytes, *parts: str) -> str:
-    found = _RECENT.get((secret, parts))
-    if found is None:
-        if len(_RECENT) >= _RECENT_MAX:
-            _RECENT.clear()
-        msg = "\x1f".join(parts).encode()
-        found = _RECENT[(secret, parts)] = hmac.digest(secret, msg, "sha256").hex()[:32]
-    return found
+    return _keyed(secret, parts)
 
 
 # The last few keys: a message and its retour are keyed alike (gateway.routing.plan), two HMACs
 # of the same values. Bounded; it holds what the message in hand holds anyway.
-_RECENT: dict[tuple[bytes, tuple[str, ...]], str] = {}
-_RECENT_MAX = 256
+@functools.lru_cache(maxsize=256)
+def _keyed(secret: bytes, parts: tuple[str, ...]) -> str:
+    return hmac.digest(secret, "\x1f".join(parts).encode(), "sha256").hex()[:32]
 
 
 def client_partition_key(secret: bytes, gemeente: str, aanbieder: str, bsn: str) -> str:

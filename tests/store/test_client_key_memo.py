@@ -16,13 +16,14 @@ def _fresh(secret: bytes, bsn: str) -> str:
 
 def test_client_keys_are_the_keys_of_their_secret_and_bsn():
     for _round in range(2):  # the second round from the memo
-        for n in range(clientkey._RECENT_MAX + 10):  # past the bound: the memo starts again
+        for n in range(clientkey._keyed.cache_info().maxsize + 10):  # past the bound: the memo drops the oldest
             bsn = f"{100000000 + n}"
             for secret in (b"one", b"two"):
                 assert clientkey.client_key(secret, bsn) == _fresh(secret, bsn)
     assert clientkey.client_key(b"one", " 123456782 ") == _fresh(b"one", "123456782")
     assert clientkey.client_key(b"one", "") == "" and clientkey.client_key(b"one", None) == ""
-    assert len(clientkey._RECENT) <= clientkey._RECENT_MAX
+    info = clientkey._keyed.cache_info()
+    assert info.currsize <= info.maxsize == 256
 
 
 def test_partition_keys_are_the_keys_of_their_secret_and_parts():
