@@ -201,7 +201,7 @@ def _same_messages(n: int) -> Prepared:
     A row-value IN list, or a condition on replay_of next to it, made SQLite scan the whole table
     (it took the replay_of index: a group's lookup grew with every message stored, and 8 senders
     were slower than one). Replays and transport rejections are left out by the caller."""
-    n = group_size(n)  # (the parameters of the keys not needed NULL: _group_params)
+    n = group_size(n)  # (the parameters of the keys not needed are NULL: Batch.prefetch)
     found = _SAME_MESSAGES.get(n)
     if found is None:
         m = t.messages.c
