@@ -664,8 +664,8 @@ def group_size(n: int) -> int:
     """How many keys the statement of a group lookup of `n` keys has: `n` rounded up to a power of
     two, the keys it does not need bound to NULL (which matches nothing). A statement per group
     size made some 60 statements per kind to compile (and to prepare, and to keep in the
-    database driver's statement cache); now there are seven up to 64, compiled beforehand
-    (`prepare_group_reads`)."""
+    database driver's statement cache); now there are seven up to 64, those up to 16 compiled
+    beforehand (`prepare_group_reads`, from Store._prepare_group_lookups)."""
     return 1 << max(n - 1, 0).bit_length()
 
 
