@@ -348,8 +348,14 @@ class Pipeline:
                     # registers the identifier of every message it answers, so a second message with
                     # the same Identificatie must be reported as such, not collide with the first.
                     found = level2 + run_later_rules(ctx, only=IDENTIFIER_RULES)
+            _release_prefetch(tx)
             assessment = _assessment(root, mtype, found)
             verdict, rejected_paths = decide(root, mtype, found, assessment=assessment)
+            if verdict == "rejected":
+                # Nothing reads the declaration any more (only apply_state would): a rejected 323's
+                # prestaties, their paths and toewijzingen go before its 325 is written.
+                ctx.extra.clear()
+                extract.forget_declaratie(root)
             retour_id = _new_identificatie()
             retour, retour_mtype = self._retour(root, mtype, found, today, assessment, retour_id)
             del assessment  # (a 323's: some 40 MB at 100,000 rejected prestaties, not held while storing)
@@ -741,6 +747,14 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
     return issues
 
 
+def _release_prefetch(tx: Any) -> None:
+    """The rules are done: what a declaration's prefetch read (a record per prestatie) goes now,
+    before the retour and the stored rows are made (apply_state reads only the cached answers)."""
+    release = getattr(tx.state, "release_prefetch", None)
+    if release is not None:
+        release()
+
+
 def _public(issue: Any) -> dict[str, Any]:
     if isinstance(issue, Issue):
         return issue.public()
@@ -802,10 +816,11 @@ def decide(
         assessment = assessment or assess_declaratie(root, issues)
         if declaratie_status(assessment) in ("rejected", "declaratie_rejected"):
             return "rejected", {}
-        rejected = rejected_paths(assessment)
-        # the assessment counted the prestaties as it walked them (no walk of the whole tree again)
-        if len(rejected) == assessment.prestatie_count:
+        # the assessment counted the prestaties as it walked them (no walk of the whole tree
+        # again); all rejected: no paths are needed (100,000 of them for nothing)
+        if len(assessment.prestaties) == assessment.prestatie_count:
             return "rejected", {}
+        rejected = rejected_paths(assessment)
     flagged = [i for i in issues if i.action in ("flag", "review") and i.severity == "warning"]
     if any(i.action == "review" for i in flagged):
         return "review", rejected

@@ -498,6 +498,7 @@ def assess_declaratie(root: etree._Element, issues: Sequence[Issue]) -> _Assessm
 
 def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
     placed = _place(root, issues, DECLARATION_CLASSES, _known_paths(root))
+    known = _prestatie_paths(root)
     declaratie = child(root, "Declaratie")
     ingediend = signed_amount(child(declaratie, "TotaalIngediendBedrag"), "TotaalBedrag") or 0
     header = _header_codes(placed)
@@ -524,9 +525,11 @@ def _assess(root: etree._Element, issues: Sequence[Issue]) -> _Assessment:
                     prestaties[p] = [NOT_ASSESSED]
                 else:
                     continue
-                # the report path, built from the positions at hand (element_path would count
+                # the report path: the one the rules' issues name already (100,000 strings not
+                # made twice), else built from the positions at hand (element_path would count
                 # the siblings again for each rejected prestatie)
-                paths[p] = f"{cpath}/Prestaties/Prestatie[{pi}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie"
+                paths[p] = known.get(id(p)) or (
+                    f"{cpath}/Prestaties/Prestatie[{pi}]" if len(items) > 1 else f"{cpath}/Prestaties/Prestatie")
     if header or da_codes:
         toegekend = 0
     else:
@@ -550,6 +553,15 @@ def _known_paths(root: etree._Element) -> dict[str, etree._Element] | None:
             if path is not None:
                 known[path] = el
     return known
+
+
+def _prestatie_paths(root: etree._Element) -> dict[int, str]:
+    """The paths of the Clients and Prestaties by element id (extract.prestatie_paths), when the
+    rules computed them for this tree already, else an empty dict."""
+    from validators import extract
+
+    d = extract.remembered_declaratie(root)
+    return d.paths if d is not None and d.paths is not None else {}
 
 
 def _signed_amounts(root: etree._Element, prestaties: Iterable[etree._Element]) -> Iterator[int]:

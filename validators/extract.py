@@ -69,6 +69,7 @@ def remembered(root: El, *, again: tuple | None = None, declaratie: Declaratie |
         _remembered.entry = again
     else:
         _remembered.entry = (root, _read_header(root), {} if declaratie is None else {"declaratie": declaratie})
+    del declaratie  # held by the entry only: forget_declaratie lets it go
     try:
         yield
     finally:
@@ -382,6 +383,14 @@ def remembered_declaratie(root: El) -> Declaratie | None:
     reads it)."""
     entry = getattr(_remembered, "entry", None)
     return entry[2].get("declaratie") if entry is not None and entry[0] is root else None
+
+
+def forget_declaratie(root: El) -> None:
+    """Let go of the declaration remembered for `root` (its prestaties and paths) before the
+    block ends: a rejected 323's, once its verdict is known."""
+    entry = getattr(_remembered, "entry", None)
+    if entry is not None and entry[0] is root:
+        entry[2].pop("declaratie", None)
 
 
 def _shared(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

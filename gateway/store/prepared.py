@@ -169,7 +169,26 @@ LARGE = 1 << 20  # bytes from which SQLite gets a binary value through the blob 
 _LENGTH = "zeroblob_"
 
 
-_BYTES = (bytes, bytearray)  # a bytearray: the issues of a message, encoded (store.save_message)
+class Pieces:
+    """A large binary value held as small pieces in order (the issues of a rejected 323, encoded
+    by store._encoded_issues). A piece of some KB is placed by the allocator in memory freed
+    earlier (the level-2 rules' rows), where one buffer of 32 MB is mapped anew, next to the 325
+    and the tree; the pieces are written one after the other through the blob API."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+        self.size = sum(map(len, parts))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+
+_BYTES = (bytes, bytearray, Pieces)  # Pieces: the issues of a message, encoded (store.save_message)
 
 
 def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
@@ -208,10 +227,15 @@ def forget_kept(conn: Connection) -> None:
 
 
 def _write_blob(conn: Connection, table: str, column: str, rowid: int, value: bytes) -> None:
-    """Write `value` into the zeroblob of its length at (table, column, rowid), a MiB at a time."""
-    view = memoryview(value)
+    """Write `value` into the zeroblob of its length at (table, column, rowid), a MiB (or a piece)
+    at a time."""
     try:
         with conn.connection.driver_connection.blobopen(table, column, rowid) as blob:
+            if value.__class__ is Pieces:
+                for part in value.parts:
+                    blob.write(part)
+                return
+            view = memoryview(value)
             for start in range(0, len(view), LARGE):
                 blob.write(view[start:start + LARGE])
     except conn.dialect.loaded_dbapi.Error as exc:

@@ -35,6 +35,7 @@ from gateway.store.prepared import (
     LARGE,
     Deferred,
     Prepared,
+    Pieces,
     Processed,
     _error,
     command,
@@ -548,27 +549,27 @@ def _first_of_rules(rows: Iterable[dict[str, Any]], seen: set[str] | None = None
     return firsts
 
 
-_ENCODE_CHUNK = 1000
+_ENCODE_CHUNK = 100  # issues per piece: some 32 KB of text (below malloc's mmap threshold)
 
 
 def _encoded_issues(issues: list[Any]) -> tuple[Any, list[dict[str, Any]]]:
     """Many issues as SQLite stores them, and the first issue of each rule: the JSON text that
-    SQLAlchemy's JSON type writes (json.dumps of the list), encoded 1,000 issues at a time into one
-    buffer, so the dicts of 100,000 issues and their text are never in memory at once. From LARGE
-    bytes on, the buffer itself (kept in large_values, prepared._keep_apart); else as text."""
-    buffer = bytearray(b"[")
+    SQLAlchemy's JSON type writes (json.dumps of the list), encoded 100 issues at a time, so the
+    dicts of 100,000 issues and their text are never in memory at once. From LARGE bytes on, the
+    pieces themselves (prepared.Pieces, kept in large_values, prepared._keep_apart); else as text."""
+    parts = [b"["]
     seen: set[str] = set()
     firsts: list[dict[str, Any]] = []
     for start in range(0, len(issues), _ENCODE_CHUNK):
         rows = [issue_dict(i) for i in issues[start:start + _ENCODE_CHUNK]]
         firsts += _first_of_rules(rows, seen)
-        if start:
-            buffer += b", "
-        buffer += json.dumps(rows)[1:-1].encode()
-    buffer += b"]"
-    if len(buffer) >= LARGE:
-        return buffer, firsts
-    return Processed(buffer.decode()), firsts
+        text = json.dumps(rows)
+        parts.append(((", " if start else "") + text[1:-1]).encode())
+    parts.append(b"]")
+    value = Pieces(parts)
+    if len(value) >= LARGE:
+        return value, firsts
+    return Processed(bytes(value).decode()), firsts
 
 
 def _fit(value: str | None, size: int) -> str | None:

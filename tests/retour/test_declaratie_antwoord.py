@@ -278,3 +278,24 @@ def test_batches_built_from_text_equal_copies_element_by_element(variant, monkey
     monkeypatch.setattr(retour, "_batch_text", lambda *a: None)
     assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY) == fast
     assert len(list(etree.fromstring(fast).iter("{*}Prestatie"))) == 30
+
+
+def test_assessment_shares_the_paths_the_rules_computed():
+    """Within extract.remembered, the assessment's paths of the rejected prestaties are the
+    strings of the rules' declaration (extract.prestatie_paths, not made a second time), and
+    the same paths as an assessment computes without it."""
+    from gateway.retour import assess_declaratie, rejected_paths
+    from validators import extract
+    from validators.paths import element_path
+
+    src = etree.fromstring(samples.large_declaration("ijw", 60, n_clients=4))
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[1::2]]
+    alone = assess_declaratie(src, issues)
+    with extract.remembered(src):
+        d = extract.declaratie(src)
+        known = extract.prestatie_paths(d)
+        shared = assess_declaratie(src, issues)
+    assert rejected_paths(shared) == rejected_paths(alone) == {element_path(p): ["9338"] for p in prestaties[1::2]}
+    assert all(shared.paths[p] is known[id(p)] for p in prestaties[1::2])
+    assert not any(alone.paths[p] is known[id(p)] for p in prestaties[1::2])

@@ -66,3 +66,23 @@ def test_remembered_declaratie_is_the_one_given():
     with extract.remembered(report.root):
         read = extract.declaratie(report.root)
     assert read is not given and [_fields(p) for p in read.prestaties] == [_fields(p) for p in given.prestaties]
+
+
+def test_a_forgotten_declaratie_is_let_go_inside_the_block():
+    """extract.forget_declaratie frees the declaration given to remembered() before the block
+    ends (the pipeline's, once a 323 is rejected): nothing else holds it."""
+    import gc
+    import weakref
+
+    report = validate_bytes(samples.large_declaration("ijw", 40, n_clients=2))
+    root = report.root
+    d = extract.declaratie_from_rows(root, report.rule_cache.pop("prestatie_rows"))
+    gone = weakref.ref(d)
+    with extract.remembered(root, declaratie=d):
+        del d
+        assert extract.remembered_declaratie(root) is gone()
+        extract.forget_declaratie(root)
+        gc.collect()
+        assert gone() is None
+        assert extract.remembered_declaratie(root) is None
+        assert len(extract.declaratie(root).prestaties) == 40  # read again from the tree if asked

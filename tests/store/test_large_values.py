@@ -83,6 +83,24 @@ def test_many_issues_are_stored_as_few(store):
         assert apart == {n: len(texts[n]) >= LARGE for n in saved} and apart[5 * _ENCODE_AT_ONCE]
 
 
+def test_many_issues_are_encoded_in_small_pieces():
+    """Many issues are held as pieces of some KB until written (prepared.Pieces: the allocator
+    can place those in memory freed earlier), together the JSON text SQLAlchemy would write."""
+    from gateway.store.prepared import Pieces
+    from gateway.store.store import _encoded_issues
+    from validators.issues import Issue
+
+    issues = [Issue(rule="TR338" if i % 3 else "TR304", path=f"/Bericht/Declaratie/Clienten/Client[{i}]",
+                    text=f"no toewijzing {i} é", retourcode="9338") for i in range(20_000)]
+    value, firsts = _encoded_issues(issues)
+    assert value.__class__ is Pieces and len(value.parts) > 100
+    assert max(map(len, value.parts)) < 64 * 1024
+    assert bytes(value) == json.dumps([issue_dict(i) for i in issues]).encode() and len(value) >= LARGE
+    assert [f["rule"] for f in firsts] == ["TR304", "TR338"]
+    small, _ = _encoded_issues(issues[:1000])  # under LARGE: the text itself, as before
+    assert small.value == json.dumps([issue_dict(i) for i in issues[:1000]])
+
+
 def test_large_values_are_kept_once_apart_from_their_rows(store):
     """SQLite keeps a large value in a row of its own (large_values, revision 0017): the message
     row and an outbox row carrying the same bytes refer to one copy; every reader gets the bytes
