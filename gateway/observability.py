@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import logging
 import random
@@ -369,6 +370,18 @@ class Metrics:
         )
         # Called before each scrape to refresh gauges computed from the store (outbox depth...).
         self._collectors: list[Callable[[Metrics], Any]] = []
+        self._children: dict[tuple[Any, tuple[Any, ...]], Any] = {}
+
+    def child(self, metric: Any, *values: Any) -> Any:
+        """`metric.labels(*values)`, remembered: prometheus_client checks the values and takes a
+        lock on every labels() call, a few microseconds each, several times per message. The same
+        child either way (labels() returns the one it made first); label values come from closed
+        sets (message types, verdicts, routes, methods), as the metric's own children do."""
+        key = (metric, values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     def record_message(
         self,
@@ -384,13 +397,13 @@ class Metrics:
         so for those the processing time is also the retour latency. A transport rejection gets
         no retour.
         """
-        self.messages.labels(standard, mtype, verdict).inc()
+        self.child(self.messages, standard, mtype, verdict).inc()
         if seconds is not None:
-            self.processing_seconds.labels(mtype).observe(seconds)
+            self.child(self.processing_seconds, mtype).observe(seconds)
             if verdict != "transport_rejected" and _has_answer(mtype):
-                self.retour_latency_seconds.labels(mtype).observe(seconds)
+                self.child(self.retour_latency_seconds, mtype).observe(seconds)
         for code in rules:
-            self.rule_failures.labels(code).inc()
+            self.child(self.rule_failures, code).inc()
 
     def on_scrape(self, fn: Callable[[Metrics], Any]) -> None:
         """Register `fn(metrics)`, run before every /metrics answer (e.g. to read outbox depth)."""
@@ -417,6 +430,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+@functools.lru_cache(maxsize=256)
 def _has_answer(code: str) -> bool:
     from gateway.catalog import by_code
 
@@ -560,15 +574,17 @@ def install(app: FastAPI, *, access_log: bool = True, metrics_obj: Metrics | Non
     app.add_middleware(ObserveRequests, metrics=m, access_log=access_log)
 
 
+_REQUEST_ID_NAMES = tuple(h.encode() for h in REQUEST_ID_HEADERS)
+
+
 def _scope_request_id(scope: dict[str, Any]) -> str:
     """`_request_id` read from the raw ASGI headers (no Request object per request)."""
-    wanted = {h.encode(): None for h in REQUEST_ID_HEADERS}
     found: dict[bytes, bytes] = {}
     for name, value in scope.get("headers") or ():
-        if name in wanted and name not in found:
+        if name in _REQUEST_ID_NAMES and name not in found:
             found[name] = value
-    for h in REQUEST_ID_HEADERS:
-        raw = found.get(h.encode())
+    for h in _REQUEST_ID_NAMES:
+        raw = found.get(h)
         if raw:
             value = raw.decode("latin-1")
             # A sender's id is only kept when it is a plain token (no log injection, bounded size).
@@ -618,7 +634,8 @@ class ObserveRequests:
             observed = True
             elapsed = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.http_seconds.labels(scope["method"], route, f"{status // 100}xx").observe(elapsed)
+            m = self.metrics
+            m.child(m.http_seconds, scope["method"], route, f"{status // 100}xx").observe(elapsed)
             path = scope.get("path", "")
             fields = scope[ACCESS_LINE]
             if fields or (self.access_log and path not in ("/healthz", "/metrics")):
@@ -634,8 +651,13 @@ class ObserveRequests:
             await send(message)
 
         scope[ACCESS_LINE] = {}
-        with structlog.contextvars.bound_contextvars(request_id=rid, correlation_id=rid):
+        # bound_contextvars() without its copy of the whole context going in: set, then reset to
+        # what was bound before (the same, for a fraction of the cost per request).
+        tokens = structlog.contextvars.bind_contextvars(request_id=rid, correlation_id=rid)
+        try:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
                 observe(500)  # no response started: the app failed (ServerErrorMiddleware answers 500)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)

@@ -207,3 +207,50 @@ async def test_metrics_read_outbox_depth_and_in_flight_from_the_running_service(
         assert 0 <= float(lag.split()[-1]) < 60
     finally:
         store.close()
+
+
+async def test_the_request_id_is_bound_inside_the_request_only(log_stream):
+    """ObserveRequests binds the request id for the lines written while a request is handled and
+    puts back what was bound before, also when the app fails."""
+    import structlog
+
+    async def app(scope, receive, send):
+        obs.get_logger("gateway.test").info("inside")
+        if scope["path"] == "/fail":
+            raise RuntimeError("boom")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    observe = obs.ObserveRequests(app, obs.Metrics(), access_log=False)
+
+    async def call(path: str, rid: str) -> None:
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"x-request-id", rid.encode())]}
+
+        async def send(message):
+            pass
+
+        await observe(scope, None, send)
+
+    structlog.contextvars.bind_contextvars(request_id="outer")
+    try:
+        await call("/ok", "req-1")
+        with pytest.raises(RuntimeError):
+            await call("/fail", "req-2")
+        assert structlog.contextvars.get_contextvars().get("request_id") == "outer"
+        assert "correlation_id" not in structlog.contextvars.get_contextvars()
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    inside = [line for line in lines(log_stream) if line["event"] == "inside"]
+    assert [(line["request_id"], line["correlation_id"]) for line in inside] == [("req-1", "req-1"),
+                                                                                  ("req-2", "req-2")]
+
+
+def test_a_remembered_metric_child_is_the_one_labels_returns():
+    m = obs.Metrics()
+    child = m.child(m.messages, "ijw", "JW301", "accepted")
+    assert child is m.messages.labels("ijw", "JW301", "accepted")
+    assert m.child(m.messages, "ijw", "JW301", "accepted") is child
+    assert m.child(m.messages, "ijw", "JW301", "rejected") is not child
+    m.record_message("ijw", "JW301", "accepted", 0.01)
+    assert m.registry.get_sample_value(
+        "gateway_messages_total", {"standard": "ijw", "type": "JW301", "verdict": "accepted"}) == 1.0

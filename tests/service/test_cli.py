@@ -153,3 +153,24 @@ def test_the_hmac_secret_setting_is_the_stores_secret(tmp_path, monkeypatch):
     assert ENV_SECRET == "GATEWAY_HMAC_SECRET"
     assert resolve_secret(None) == b"one-secret-for-all-replicas"
 
+
+
+def test_a_server_process_freezes_the_heap_its_app_built(tmp_path, monkeypatch):
+    """`gateway serve` (here: one of its workers) moves the app it built out of the cyclic
+    collector's reach (serve.freeze_startup_heap), so full collections stop walking it."""
+    import gc
+
+    from gateway import observability
+    from gateway.cli import serve
+
+    monkeypatch.setenv("GATEWAY_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(observability, "configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr(observability, "log_stray_tracebacks", lambda: None)
+    assert gc.get_freeze_count() == 0
+    try:
+        app = serve.worker_app()
+        assert gc.get_freeze_count() > 10_000  # the startup heap, not a handful of objects
+        assert not any(o is app.router for o in gc.get_objects())  # frozen: no generation holds it
+        app.state.components.store.engine.dispose()
+    finally:
+        gc.unfreeze()
