@@ -316,14 +316,20 @@ class Pipeline:
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
-            same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
             # IB216 rides the duplicate check and the store's refusal of a used (zender,
             # referentienummer) (the unique index on the envelope in messages): the envelope is
             # looked up in full only when its payload is a duplicate (the same envelope again?),
             # after its row conflicted (a reused referentienummer), or when a further envelope
-            # (envelope_repeats, which that index cannot see) took its reference.
-            if envelope is not None and (same is not None or envelope.recheck_reference
-                                         or tx.repeat_took(envelope.zender, envelope.referentienummer)):
+            # (envelope_repeats, which that index cannot see) took its reference (asked with the
+            # duplicate check, in one statement, where that is not known yet).
+            took = None
+            if envelope is None:
+                same = tx.find_same_message(route.sender, mtype.code, identificatie, sha)
+            else:
+                same, took = tx.find_same_or_repeat(route.sender, mtype.code, identificatie, sha,
+                                                    envelope.zender, envelope.referentienummer)
+            if envelope is not None and (same is not None or envelope.recheck_reference or (
+                    took if took is not None else tx.repeat_took(envelope.zender, envelope.referentienummer))):
                 again = self._same_envelope(envelope, tx.find_envelope(envelope.zender,
                                                                        envelope.referentienummer))
                 if again is not None:

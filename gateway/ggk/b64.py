@@ -14,7 +14,7 @@ import binascii
 import pybase64
 
 
-def strict_decode(data: bytes | str) -> bytes:
+def strict_decode(data: bytes | memoryview | str) -> bytes:
     """Decode like binascii.a2b_base64(data, strict_mode=True); raises binascii.Error as it does."""
     try:
         return pybase64.b64decode(data, validate=True)

@@ -75,9 +75,12 @@ def is_envelope(raw: bytes) -> bool:
 
 class Received:
     """A checked Di01/Du01 as received (`head`: its fields), and its payload parsed and identified.
-    `envelope` is the typed Envelope, built when asked for (the receive path reads `head`)."""
+    `envelope` is the typed Envelope, built when asked for (the receive path reads `head`).
+    berichtcode, zender, ontvanger and referentienummer are read once here: the pipeline asks
+    for them some ten times per message."""
 
-    __slots__ = ("raw", "head", "payload", "recheck_reference", "_sha256", "_envelope")
+    __slots__ = ("raw", "head", "payload", "recheck_reference", "berichtcode", "zender", "ontvanger",
+                 "referentienummer", "_sha256", "_envelope")
 
     def __init__(self, raw: bytes, head: Head, payload: Payload) -> None:
         self.raw = raw
@@ -85,6 +88,10 @@ class Received:
         self.payload = payload
         # Set when storing it conflicted: the pipeline then looks its referentienummer up (IB216).
         self.recheck_reference = False
+        self.berichtcode: str = head.berichtcode
+        self.zender: str = (head.zender.get("organisatie") or "").strip()
+        self.ontvanger: str = (head.ontvanger.get("organisatie") or "").strip()
+        self.referentienummer: str = head.referentienummer
         self._sha256: str | None = None
         self._envelope: Envelope | None = None
 
@@ -99,22 +106,6 @@ class Received:
         if self._sha256 is None:
             self._sha256 = hashlib.sha256(self.raw).hexdigest()
         return self._sha256
-
-    @property
-    def berichtcode(self) -> str:
-        return self.head.berichtcode
-
-    @property
-    def zender(self) -> str:
-        return (self.head.zender.get("organisatie") or "").strip()
-
-    @property
-    def ontvanger(self) -> str:
-        return (self.head.ontvanger.get("organisatie") or "").strip()
-
-    @property
-    def referentienummer(self) -> str:
-        return self.head.referentienummer
 
     def summary(self, answer_code: str | None = None, answer_referentienummer: str | None = None) -> dict[str, Any]:
         """The `envelope` object of the API's answer."""

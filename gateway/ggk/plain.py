@@ -36,15 +36,16 @@ _TEXT = r"[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"  # printable ASCII but & < >
 _UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 
-# The prolog (one of the XML declarations xmlparse._UTF8_DECLS lists, or none) and the root's start tag.
+# The prolog (one of the XML declarations xmlparse._UTF8_DECLS lists, or none) and the root's start
+# tag, read from the bytes (a namespace outside ASCII is not one of the two it must be).
 _START = re.compile(
-    r"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
-    r"<(" + _NCNAME + r"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
-    r"[ \t\r\n]+xmlns:(" + _NCNAME + r")=([\"'])([^\"'<&]*)\5"
-    r"[ \t\r\n]+xmlns:(" + _NCNAME + r")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
+    rb"(?:<\?xml version=(['\"])1\.0\1 encoding=\1(?:UTF-8|utf-8)\1(?: standalone=\1yes\1)?\?>)?[ \t\r\n]*"
+    rb"<(" + _NCNAME.encode() + rb"):envelop(Heenbericht-ggk_Di01|Retourbericht-ggk_Du01)"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME.encode() + rb")=([\"'])([^\"'<&]*)\5"
+    rb"[ \t\r\n]+xmlns:(" + _NCNAME.encode() + rb")=([\"'])([^\"'<&]*)\8[ \t\r\n]*>"
 )
-_CODES = {"Heenbericht-ggk_Di01": "Di01", "Retourbericht-ggk_Du01": "Du01"}
-_NAMESPACES = {NS_GGK: "ggk", NS_STUF: "stuf"}
+_CODES = {b"Heenbericht-ggk_Di01": "Di01", b"Retourbericht-ggk_Du01": "Du01"}
+_NAMESPACES = {NS_GGK.encode(): "ggk", NS_STUF.encode(): "stuf"}
 
 
 def _element(prefix: str, name: str, value: str, group: str) -> str:
@@ -92,26 +93,28 @@ if tuple(_head_pattern("G", "S").groupindex) != _GROUPS or _head_pattern("G", "S
     raise RuntimeError("plain: the head pattern's groups are not in the order head() reads them")
 
 
-def _tail_pattern(g: str, root: str) -> re.Pattern[str]:
-    return re.compile(f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}")
+def _tail_pattern(g: str, root: str) -> re.Pattern[bytes]:
+    return re.compile(f"</{g}:xmlBestand>{_W}</{g}:bericht>{_W}</{g}:parameters>{_W}</{g}:{root}>{_W}".encode())
 
 
-_Start = tuple[str, re.Pattern[str], re.Pattern[str], str]
+_Start = tuple[str, re.Pattern[str], re.Pattern[bytes], bytes, bytes]
 # root start tag (prefix, kind, and the two declarations) -> (berichtcode, head pattern, tail pattern,
-# the payload's end tag), or None: not the plain form
-_STARTS: dict[tuple[str, ...], _Start | None] = {}
+# the payload's start and end tags), or None: not the plain form
+_STARTS: dict[tuple[bytes, ...], _Start | None] = {}
 _STARTS_MAX = 32  # prefixes come from outside: keep the cache bounded
 
 
-def _start(key: tuple[str, ...]) -> _Start | None:
+def _start(key: tuple[bytes, ...]) -> _Start | None:
     """For a root in the GGK namespace that declares exactly the GGK and StUF namespaces, with two
     different prefixes (none of them reserved): what reads the rest."""
     root, kind, p1, uri1, p2, uri2 = key
-    bound = {_NAMESPACES.get(uri1): p1, _NAMESPACES.get(uri2): p2}
+    bound = {_NAMESPACES.get(uri1): p1.decode("ascii"), _NAMESPACES.get(uri2): p2.decode("ascii")}
     g, s = bound.get("ggk"), bound.get("stuf")
-    if g is None or s is None or g == s or g != root or g[:3].lower() == "xml" or s[:3].lower() == "xml":
+    if g is None or s is None or g == s or g != root.decode("ascii") or g[:3].lower() == "xml" \
+            or s[:3].lower() == "xml":
         return None
-    return _CODES[kind], _head_pattern(g, s), _tail_pattern(g, "envelop" + kind), f"</{g}:xmlBestand>"
+    return (_CODES[kind], _head_pattern(g, s), _tail_pattern(g, "envelop" + kind.decode("ascii")),
+            f"<{g}:xmlBestand>".encode(), f"</{g}:xmlBestand>".encode())
 
 
 # The deepest element of the form (root, stuurgegevens, zender, organisatie) is on level 4.
@@ -122,13 +125,11 @@ def head(raw: bytes) -> Head | None:
     """The Di01/Du01 `raw` read in its plain form, or None: not in that form (the full path decides)."""
     if type(raw) is not bytes or len(raw) > MAX_ENVELOPE_BYTES or xmlparse.DEFAULT_LIMITS.max_depth < _DEPTH:
         return None
-    # ASCII only. Read as text: the fields then come out of the match as the strings they are
-    # (no decode per field), and the payload's base64 decodes from text as from bytes.
-    try:
-        doc = raw.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    m = _START.match(doc)
+    # ASCII only: the start tag, the tail and the base64 are read as bytes by patterns (and a
+    # strict decode) of ASCII only, the part between as text (its fields then come out of the
+    # match as the strings they are). The whole document decoded, and its base64 sliced out of
+    # that text, were two copies of the payload's base64 (a 7 MB envelope: 10 ms -> 2 ms here).
+    m = _START.match(raw)
     if m is None:
         return None
     key = m.group(2, 3, 4, 6, 7, 9)
@@ -140,24 +141,32 @@ def head(raw: bytes) -> Head | None:
         start = _STARTS[key] = _start(key)
     if start is None:
         return None
-    berichtcode, head_re, tail_re, close = start
-    h = head_re.match(doc, m.end())
+    berichtcode, head_re, tail_re, opening, close = start
+    # The head ends at the payload's start tag, the first one (the head's texts hold no '<').
+    begin = raw.find(opening, m.end())
+    if begin < 0:
+        return None
+    begin += len(opening)
+    try:
+        text = raw[m.end():begin].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    h = head_re.fullmatch(text)
     if h is None or h.group("berichtcode") != berichtcode:
         return None
     if (h.group("crossRefnummer") is None) != (berichtcode == "Di01"):  # KopDu01 has it, KopDi01 not
         return None
     # The payload ends at the last end tag of xmlBestand (the document's tail follows it): an
     # earlier one would put a '<' in the base64, which the strict decode refuses.
-    begin = h.end()
-    end = doc.rfind(close, begin)
-    if end < 0 or tail_re.fullmatch(doc, end) is None:
+    end = raw.rfind(close, begin)
+    if end < 0 or tail_re.fullmatch(raw, end) is None:
         return None
-    data = doc[begin:end]
+    data = memoryview(raw)[begin:end]  # decoded where it stands, not copied first
     try:
         payload = strict_decode(data)
     except binascii.Error:
         return None
-    if len(data) % 4 or not schema.trailing_bits_ok(data[-4:].encode("ascii")):  # its rule looks at the end only
+    if len(data) % 4 or not schema.trailing_bits_ok(bytes(data[-4:])):  # its rule looks at the end only
         return None
     (_, z_org, z_app, z_adm, z_geb, o_org, o_app, o_adm, o_geb, ref, tijdstip, cross, functie, app_v, app_sv,
      f_v, f_sv) = h.groups()
@@ -165,8 +174,8 @@ def head(raw: bytes) -> Head | None:
            "applicatieSubversie": app_sv, "functieVersie": f_v, "functieSubversie": f_sv}
     if cross is not None:
         top["crossRefnummer"] = cross
-    # ASCII: the text's offsets are the bytes' offsets. A strict decode of a run whose length is a
-    # multiple of four and whose padding bits are zero: the run is the payload's one encoding.
+    # A strict decode of a run whose length is a multiple of four and whose padding bits are
+    # zero: the run is the payload's one encoding.
     return Head(berichtcode, _party(z_org, z_app, z_adm, z_geb), _party(o_org, o_app, o_adm, o_geb), top, "xml",
                 None, payload, begin)
 

@@ -609,6 +609,15 @@ class Prepared:
         found = self.rows(conn, values)
         return found[0] if found else None
 
+    def scalar(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row (None: no row), converted as Core converts it;
+        without a dict per row (an EXISTS asked for every enveloped message)."""
+        c, fetched = self._fetch(conn, self.send(conn, values))
+        if not fetched:
+            return None
+        value, proc = fetched[0][0], c.result_processors[0]
+        return proc(value) if proc is not None else value
+
 
 class Deferred:
     """A connection on which `Prepared.execute` does not run its write but keeps it in `rows`

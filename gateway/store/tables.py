@@ -513,7 +513,8 @@ message_envelopes = (
 # A further envelope (its own referentienummer) that brought the payload of a message already
 # stored: the message is not stored again, the envelope is, with the Du01 it was answered with
 # (revision 0010). (zender, referentienummer) is unique here too; IB216 looks in both tables, and a
-# new enveloped message's reference is looked up here (Transaction.repeat_took, revision 0016).
+# new enveloped message's reference is looked up here (Transaction.repeat_took, revision 0016; in
+# the statement of its duplicate check: Transaction.find_same_or_repeat).
 envelope_repeats = Table(
     "envelope_repeats",
     metadata,

@@ -117,3 +117,44 @@ def test_a_reference_is_unique_per_zender_and_a_further_envelopes_is_found(store
         assert store.count_messages() == before + 2
     finally:
         store.close()
+
+
+def test_the_duplicate_check_of_an_enveloped_message_asks_for_a_further_envelope_at_once(store_url):
+    """Transaction.find_same_or_repeat answers in one statement what find_same_message and
+    repeat_took answer apart: the earlier delivery of these bytes (with them), or None, and
+    whether a further envelope took the reference."""
+    from sqlalchemy import insert
+
+    from gateway.catalog import by_code
+    from gateway.store import tables as t
+    from gateway.store.store import Transaction
+
+    store = open_store(store_url, client_key_secret="x")
+    try:
+        raw = f"<x>{time.monotonic_ns()}</x>".encode()
+        sha = hashlib.sha256(raw).hexdigest()
+        ident = f"I{time.monotonic_ns()}"
+        with store._conn() as conn:
+            tx = Transaction(store, conn)
+            first = tx.save_message(raw=raw, sha256=sha, verdict="accepted", mtype=by_code("JW301"), sender="0599",
+                                    receiver="1234",
+                                    identificatie=ident, received_at=datetime.now(UTC), transport="http",
+                                    received_by="0599")
+            ref = f"r{time.monotonic_ns()}"
+            conn.execute(insert(t.envelope_repeats).values(
+                message_id=first, **_envelope_row("0599", ref), received_at=datetime.now(UTC)))
+        with store._conn() as conn:
+            tx = Transaction(store, conn)
+            cases = [("0599", "JW301", ident, sha, "0599", ref), ("0599", "JW301", ident, sha, "0599", "other"),
+                     ("0599", "JW301", ident, "0" * 64, "1234", ref), ("0599", "JW301", "nope", sha, "0599", ref)]
+            for sender, code, identificatie, digest, zender, reference in cases:
+                same, took = tx.find_same_or_repeat(sender, code, identificatie, digest, zender, reference)
+                alone = tx.find_same_message(sender, code, identificatie, digest)
+                assert (same.model_dump() if same else None) == (alone.model_dump() if alone else None)
+                assert took is tx.repeat_took(zender, reference)
+            found, took = tx.find_same_or_repeat("0599", "JW301", ident, sha, "0599", ref)
+            assert found.id == first and found.raw == raw and took is True
+            assert tx.find_same_or_repeat("0599", "JW301", "nope", sha, "0599", "other") == (None, False)
+            assert tx.find_same_or_repeat(None, "JW301", ident, sha, "0599", ref)[1] is None  # not asked
+    finally:
+        store.close()
