@@ -193,6 +193,14 @@ def _same_message(sender: Any) -> Any:
 _SAME_MESSAGE = Prepared(_same_message(t.messages.c.sender == bindparam("sender")))
 
 
+def _same_exists() -> Any:
+    """Whether _SAME_MESSAGE finds a message (an EXISTS, its conditions the same)."""
+    m = t.messages.c
+    return exists().where(m.sender == bindparam("sender"), m.code == bindparam("code"),
+                          m.identificatie == bindparam("identificatie"), m.sha256 == bindparam("sha256"),
+                          m.replay_of.is_(None), m.verdict != "transport_rejected")
+
+
 def _same_message_or_repeat() -> Any:
     """repeat_took and whether _SAME_MESSAGE finds a message, in one statement for an enveloped
     message (one row of two EXISTS): the lookup on its own cost an enveloped message a
@@ -200,16 +208,16 @@ def _same_message_or_repeat() -> Any:
     added, issue 17). Whether, not which: an earlier delivery is rare (it is then read as
     find_same_message reads it), and its 40 columns, NULL or not, cost more to fetch than the
     statement saved; and no LIMIT, whose parameters took Prepared's slow path."""
-    m = t.messages.c
-    same = exists().where(m.sender == bindparam("sender"), m.code == bindparam("code"),
-                          m.identificatie == bindparam("identificatie"), m.sha256 == bindparam("sha256"),
-                          m.replay_of.is_(None), m.verdict != "transport_rejected")
     r = t.envelope_repeats.c
     took = exists().where(r.zender == bindparam("zender"), r.referentienummer == bindparam("referentienummer"))
-    return select(took.label("repeat_took"), same.label("same"))
+    return select(took.label("repeat_took"), _same_exists().label("same"))
 
 
 _SAME_MESSAGE_OR_REPEAT = Prepared(_same_message_or_repeat())
+# A bare message's duplicate check asks whether first, as the enveloped one does: the row's 40
+# columns (fetched, converted, made a dict, then a MessageRecord) cost more than the second
+# statement an earlier delivery (rare) then takes.
+_SAME_MESSAGE_EXISTS = Prepared(select(_same_exists().label("same")))
 _SAME_MESSAGE_NO_SENDER = Prepared(_same_message(t.messages.c.sender.is_(None)))
 
 _SAME_MESSAGES: dict[int, Prepared] = {}
@@ -329,8 +337,13 @@ class Transaction:
         params = dict(code=code, identificatie=identificatie, sha256=sha256)
         if sender is None:  # "= NULL" matches nothing; the query said IS NULL
             row = _SAME_MESSAGE_NO_SENDER.first(self.conn, params)
-        else:
-            row = _SAME_MESSAGE.first(self.conn, dict(params, sender=sender))
+            return _row_to_message(row, with_bytes=True) if row else None
+        params["sender"] = sender
+        return self._read_same(params) if _SAME_MESSAGE_EXISTS.scalar(self.conn, params) else None
+
+    def _read_same(self, params: dict[str, Any]) -> MessageRecord | None:
+        """The earlier delivery an EXISTS found (sender given)."""
+        row = _SAME_MESSAGE.first(self.conn, params)
         return _row_to_message(row, with_bytes=True) if row else None
 
     def find_same_or_repeat(
@@ -342,10 +355,10 @@ class Transaction:
         probe = (sender, code, identificatie, sha256)
         if sender is None or probe in self._same:
             return self.find_same_message(sender, code, identificatie, sha256), None
+        params = dict(sender=sender, code=code, identificatie=identificatie, sha256=sha256)
         row = _SAME_MESSAGE_OR_REPEAT.first(self.conn, dict(
-            sender=sender, code=code, identificatie=identificatie, sha256=sha256, zender=zender,
-            referentienummer=referentienummer))
-        same = self.find_same_message(sender, code, identificatie, sha256) if row["same"] else None
+            params, zender=zender, referentienummer=referentienummer))
+        same = self._read_same(params) if row["same"] else None
         return same, bool(row["repeat_took"])
 
     def save_message(

@@ -79,3 +79,34 @@ def test_tr378_woonplaatsbeginsel_gemeente(store):
     r = fails(store, bad, "TR378")
     assert r.issues[0].class_path.endswith("/Woonplaatsbeginsel")
     ok(store, samples.answer(referentie_aanbieder="R9", verzoek_antwoord="1", reden_afwijzing="8", woonplaatsbeginsel="0344"))
+
+
+def test_the_bare_duplicate_check_finds_what_the_row_query_finds(store):
+    """find_same_message asks whether an earlier delivery exists before reading it: it answers as
+    the row query alone did (transport rejections and other bytes do not count)."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from gateway.catalog import by_code
+    from gateway.store.store import _SAME_MESSAGE
+
+    def save(tx, raw: bytes, ident: str, verdict: str) -> str:  # noqa: ANN001
+        return tx.save_message(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), verdict=verdict,
+                               mtype=by_code("JW301"), sender="0599", receiver="1234", identificatie=ident,
+                               received_at=datetime.now(UTC), transport="http", received_by="0599")
+
+    raw, rejected = b"<x>same</x>", b"<x>rejected</x>"
+    sha, rejected_sha = hashlib.sha256(raw).hexdigest(), hashlib.sha256(rejected).hexdigest()
+    with store.transaction() as tx:
+        save(tx, rejected, "ID-T", "transport_rejected")
+        first = save(tx, raw, "ID-S", "accepted")
+    with store.transaction() as tx:
+        cases = [("0599", "ID-S", sha), ("0599", "ID-S", "0" * 64), ("0599", "ID-T", rejected_sha),
+                 ("0363", "ID-S", sha), ("0599", "nope", sha)]
+        for sender, ident, digest in cases:
+            found = tx.find_same_message(sender, "JW301", ident, digest)
+            row = _SAME_MESSAGE.first(tx.conn, dict(sender=sender, code="JW301", identificatie=ident, sha256=digest))
+            assert (found.id if found else None) == (row["id"] if row else None)
+        found = tx.find_same_message("0599", "JW301", "ID-S", sha)
+        assert found.id == first and found.raw == raw and found.verdict == "accepted"
+        assert tx.find_same_message("0599", "JW301", "ID-T", rejected_sha) is None
