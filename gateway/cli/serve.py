@@ -82,22 +82,25 @@ def run(args: argparse.Namespace) -> int:
                     host=settings.host, port=settings.port, log_config=None, **kwargs)
         return 0
     app = create_app(settings)
-    freeze_startup_heap()
+    freeze_startup_heap(settings.gc_threshold)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, **kwargs)
     return 0
 
 
-def freeze_startup_heap() -> None:
+def freeze_startup_heap(threshold: int | None = None) -> None:
     """Move what the app built at startup (compiled schemas, rule tables, the store's statements,
     the routes: about 150,000 objects) out of the cyclic garbage collector's reach. They live as
     long as the process, yet every full collection walked them all again, with the GIL held: a
     pause each request in flight waits for, and about 0.15 ms of the server's CPU per message.
     Garbage from startup is collected first; reference counting still frees everything, and what
-    the messages allocate is collected as before."""
+    the messages allocate is collected as before. `threshold` (the gc_threshold setting) sets the
+    collector's first threshold, the older generations' kept."""
     import gc
 
     gc.collect()
     gc.freeze()
+    if threshold is not None:
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
 
 
 def worker_app():  # noqa: ANN201
@@ -107,6 +110,7 @@ def worker_app():  # noqa: ANN201
 
     configure_logging(os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
     log_stray_tracebacks()
-    app = create_app(load_settings())
-    freeze_startup_heap()
+    settings = load_settings()
+    app = create_app(settings)
+    freeze_startup_heap(settings.gc_threshold)
     return app

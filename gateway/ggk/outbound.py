@@ -58,6 +58,15 @@ class ChainParties:
             return None
         return self.all().get(party_id)
 
+    def fresh(self) -> dict[str, Any] | None:
+        """The parties while the cache holds (no store read, safe on the event loop); None when
+        they must be read again with `all`."""
+        return self._parties if time.monotonic() < self._until else None
+
+    def remaining(self) -> float:
+        """Seconds until the cache is read again (0: at the next `all`)."""
+        return max(self._until - time.monotonic(), 0.0)
+
     def all(self) -> dict[str, Any]:
         now = time.monotonic()
         if now >= self._until:

@@ -205,7 +205,7 @@ class OutboxPublisher:
         backoff = self.settings.outbox_poll_seconds
         while not self._stop.is_set():
             try:
-                if not await anyio.to_thread.run_sync(self.lease.held):
+                if not await self.lease.held_async():
                     # Another instance publishes; stand by (and let go of the broker meanwhile).
                     await self._drop_producer()
                     with contextlib.suppress(asyncio.TimeoutError):

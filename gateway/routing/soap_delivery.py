@@ -220,12 +220,19 @@ class SoapDelivery:
             with contextlib.suppress(Exception):
                 self.metrics.routed.labels(f"soap:{_header(row, 'stuf-berichtcode') or '?'}", outcome).inc()
 
+    async def has_endpoints(self) -> bool:
+        """Does any party have a SOAP endpoint? From the party cache without a thread hop while it
+        holds (an idle round then costs no store read and no worker thread)."""
+        parties = self.parties.fresh()
+        if parties is None:
+            parties = await anyio.to_thread.run_sync(self.parties.all)
+        return any(p.soap_url for p in parties.values())
+
     async def deliver_round(self) -> int:
         """Claim a batch and deliver it, groups side by side; the number of rows delivered."""
         from gateway.store import ggk as gstore
 
-        parties = await anyio.to_thread.run_sync(self.parties.all)
-        if not any(p.soap_url for p in parties.values()):
+        if not await self.has_endpoints():
             return 0  # no SOAP endpoint configured: no outbox scan (rows of a removed one wait)
         lease = self.settings.outbox_lease_seconds + 2 * self.settings.ggk_soap_timeout_seconds
         rows = await anyio.to_thread.run_sync(
@@ -243,7 +250,11 @@ class SoapDelivery:
         while not self._stop.is_set():
             pause = self.settings.outbox_poll_seconds
             try:
-                if not await anyio.to_thread.run_sync(self.lease.held):
+                # The lease is asked for only before a claim: without an endpoint nothing is claimed,
+                # and the answer cannot change before the party list is read again
+                if not await self.has_endpoints():
+                    pause = max(pause, self.parties.remaining())
+                elif not await self.lease.held_async():
                     pause = max(1.0, self.settings.outbox_lease_seconds)
                 elif await self.deliver_round() > 0:
                     continue

@@ -166,11 +166,15 @@ def test_a_server_process_freezes_the_heap_its_app_built(tmp_path, monkeypatch):
     monkeypatch.setenv("GATEWAY_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(observability, "configure_logging", lambda *a, **k: None)
     monkeypatch.setattr(observability, "log_stray_tracebacks", lambda: None)
+    monkeypatch.setenv("GATEWAY_GC_THRESHOLD", "1234")
     assert gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
     try:
         app = serve.worker_app()
         assert gc.get_freeze_count() > 10_000  # the startup heap, not a handful of objects
         assert not any(o is app.router for o in gc.get_objects())  # frozen: no generation holds it
+        assert gc.get_threshold() == (1234, *threshold[1:])  # the gc_threshold setting
         app.state.components.store.engine.dispose()
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
