@@ -87,14 +87,15 @@ def test_with_an_endpoint_an_idle_round_claims_without_asking_the_sqlite_lease(g
     gstore.set_chain_party(gw.state.components.store, gstore.ChainParty(samples.AANBIEDER, "http://127.0.0.1:9/x"))
     counts = Counts(monkeypatch)
     delivery = SoapDelivery(gw.state.components.store, gw.state.settings)
-    run_for(delivery, 0.5)
-    assert counts.claims >= 10  # polled as before: a new row is found within the poll
+    run_for(delivery, 1.0)
+    assert counts.claims >= 5  # polled as before (100 rounds at 0.01 s; a loaded machine makes fewer)
     assert counts.hops <= counts.claims + counts.party_reads + 1
 
 
 def test_a_party_given_an_endpoint_is_delivered_to_once_the_cache_is_read_again(gw):
     """The loop that idled (no endpoint) must not sleep past the party cache: the Du01 reaches the
-    peer within the cache's half second and a poll, plus the zeep client's first build."""
+    peer within the cache's half second and a poll, plus the zeep client's first build (about
+    1.5 s; the bound leaves room for a loaded machine, far below a loop that slept on)."""
     store = gw.state.components.store
     delivery = SoapDelivery(store, gw.state.settings)
     took: list[float] = []
@@ -104,13 +105,13 @@ def test_a_party_given_an_endpoint_is_delivered_to_once_the_cache_is_read_again(
             gstore.set_chain_party(store, gstore.ChainParty(samples.AANBIEDER, peer.url))
             gw.state.pipeline.process(ggk.wrap(samples.start("ijw")), AAN)
             start = time.monotonic()
-            while not peer.confirmed and time.monotonic() - start < 10:
+            while not peer.confirmed and time.monotonic() - start < 30:
                 time.sleep(0.01)
             took.append(time.monotonic() - start)
 
         run_for(delivery, 0, during=later)
         assert len(peer.confirmed) == 1
-    assert took[0] < 0.5 + 0.01 + 1.5
+    assert took[0] < 0.5 + 0.01 + 6.0
 
 
 class FakeConn:

@@ -149,22 +149,34 @@ def test_a_fo03_leaves_the_messages_stream_and_kafka_rows_as_they_are(tmp_path, 
 
 
 @pytest.mark.parametrize("mode", ["server", "garbage"])
-def test_a_server_fault_is_retried_after_a_back_off_until_bv03(gw, peer, mode):
-    chain(gw, AANBIEDER, peer.url)
-    peer.mode = mode
-    mid, du01 = send_di01(gw)
-    assert deliver(gw) == 0
-    [row] = soap_rows(gw, mid)
-    assert row.attempts == 1 and row.published_at is None and row.last_error
-    assert not gw.state.components.store.get_message(mid).dead_letter
-    assert deliver(gw) == 0 and peer.requests == 1  # in back-off: not tried again at once
-    time.sleep(0.3)
-    deliver(gw)
-    assert peer.requests == 2 and soap_rows(gw, mid)[0].attempts == 2
-    peer.mode = "bv03"
-    time.sleep(0.45)  # the back-off doubled, up to its maximum
-    assert deliver(gw) == 1
-    assert peer.confirmed == [stuf(du01, "referentienummer")]
+def test_a_server_fault_is_retried_after_a_back_off_until_bv03(tmp_path, contracts, store_url, peer, mode):
+    # back-offs far longer than the test takes on a loaded machine, ended by moving the clock past
+    # them: with 0.2 s the immediate second round could already fall after the back-off
+    gw = make_app(settings(tmp_path, store_url=store_url, ggk_soap_retry_seconds=60.0,
+                           ggk_soap_retry_max_seconds=100.0), contracts)
+    try:
+        setup_parties(gw)
+        chain(gw, AANBIEDER, peer.url)
+        peer.mode = mode
+        mid, du01 = send_di01(gw)
+        start = clock.now()
+        assert deliver(gw) == 0
+        [row] = soap_rows(gw, mid)
+        assert row.attempts == 1 and row.published_at is None and row.last_error
+        assert not gw.state.components.store.get_message(mid).dead_letter
+        assert deliver(gw) == 0 and peer.requests == 1  # in back-off: not tried again at once
+        with clock.fixed(start + timedelta(seconds=61)):
+            deliver(gw)
+            assert peer.requests == 2 and soap_rows(gw, mid)[0].attempts == 2
+        peer.mode = "bv03"
+        # the back-off doubled, up to its maximum (100 s): still waiting 61 s after the second try
+        with clock.fixed(start + timedelta(seconds=122)):
+            assert deliver(gw) == 0 and peer.requests == 2
+        with clock.fixed(start + timedelta(seconds=162)):
+            assert deliver(gw) == 1
+        assert peer.confirmed == [stuf(du01, "referentienummer")]
+    finally:
+        gw.state.components.store.close()
 
 
 def test_a_peer_that_hangs_times_out_and_is_retried(tmp_path, contracts):
