@@ -354,7 +354,9 @@ class Pipeline:
                     # registers the identifier of every message it answers, so a second message with
                     # the same Identificatie must be reported as such, not collide with the first.
                     found = level2 + run_later_rules(ctx, only=IDENTIFIER_RULES)
-            _release_prefetch(tx)
+            # The rules are done: what a declaration's prefetch read (a record per prestatie) goes
+            # before the retour and the rows are made (apply_state reads only the cached answers).
+            tx.state.release_prefetch()
             assessment = _assessment(root, mtype, found)
             verdict, rejected_paths = decide(root, mtype, found, assessment=assessment)
             if verdict == "rejected":
@@ -751,14 +753,6 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
                                                  error=type(exc).__name__, exc_info=True)
             raise RuleFailed(rule.code, ctx.mtype.code) from exc
     return issues
-
-
-def _release_prefetch(tx: Any) -> None:
-    """The rules are done: what a declaration's prefetch read (a record per prestatie) goes now,
-    before the retour and the stored rows are made (apply_state reads only the cached answers)."""
-    release = getattr(tx.state, "release_prefetch", None)
-    if release is not None:
-        release()
 
 
 def _public(issue: Any) -> dict[str, Any]:
