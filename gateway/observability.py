@@ -45,10 +45,13 @@ from gateway import clock
 # pass the elfproef: a mistyped BSN is still a BSN, and a false positive costs nothing in a log.
 BSN_RE = re.compile(r"(?<!\d)\d{9}(?!\d)")
 BSN_MASK_RE = BSN_RE  # what the log checks grep for
-# A client key is an HMAC-SHA256 in hex (gateway.store.clientkey): about one in eight holds a run
-# of nine decimal digits. It is no BSN, and masked it could not be searched for in the log: a
-# whole 64-hex-digit token is left as it is, and every nine-digit run outside one is masked.
-_CLIENT_KEY_OR_BSN = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z])|(?<!\d)\d{9}(?!\d)")
+# Two of the gateway's own identifiers can hold a run of nine decimal digits: a client key (an
+# HMAC-SHA256 in hex, gateway.store.clientkey: about one in eight) and a message id (a ULID in
+# Crockford base32, gateway.store.ids: at times when its time part ends in digits, one in a few
+# hundred). Neither is a BSN, and masked they could not be searched for in the log: a whole token
+# of either form is left as it is, and every nine-digit run outside one is masked.
+_OWN_ID_OR_BSN = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-f]{64}|[0-7][0-9A-HJKMNP-TV-Z]{25})(?![0-9A-Za-z])|(?<!\d)\d{9}(?!\d)")
 
 
 # A database's own description of a constraint violation names the row's values: PostgreSQL's
@@ -74,12 +77,13 @@ def mask_bsn(bsn: str) -> str:
 
 def _mask_match(m: re.Match[str]) -> str:
     found = m.group(0)
-    return found if len(found) == 64 else mask_bsn(found)
+    return mask_bsn(found) if len(found) == 9 else found
 
 
 def mask_text(text: str) -> str:
-    """Every nine-digit run in `text` masked (client keys kept), a database error's row values cut."""
-    return _CLIENT_KEY_OR_BSN.sub(_mask_match, hide_row_values(text))
+    """Every nine-digit run in `text` masked (client keys and message ids kept), a database
+    error's row values cut."""
+    return _OWN_ID_OR_BSN.sub(_mask_match, hide_row_values(text))
 
 
 def mask_value(value: Any) -> Any:
@@ -106,8 +110,9 @@ def mask_value(value: Any) -> Any:
 
 
 def find_bsns(text: str) -> list[str]:
-    """The nine-digit runs in `text` outside client keys (what a log check must never find)."""
-    return [found for found in _CLIENT_KEY_OR_BSN.findall(text) if len(found) != 64]
+    """The nine-digit runs in `text` outside client keys and message ids (what a log check must
+    never find)."""
+    return [found for found in _OWN_ID_OR_BSN.findall(text) if len(found) == 9]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,6 +44,22 @@ def test_a_client_key_stays_searchable_and_a_bsn_beside_it_is_masked():
         assert obs.find_bsns(text) == ["123456789"], text
 
 
+def test_a_message_id_stays_searchable_and_a_bsn_beside_it_is_masked():
+    """A ULID message id whose random part holds a nine-digit run (its time part ended in digits
+    on 2026-12-07: one id in a few hundred) is logged as it is; a BSN beside it is masked."""
+    from gateway.store.ids import new_id
+
+    mid = "01M97M109473899DYN10HPY20X"
+    assert len(mid) == len(new_id()) == 26
+    assert obs.mask_text(f"message_id={mid} bsn={BSN}") == f"message_id={mid} bsn=******782"
+    assert obs.find_bsns(f'{{"message_id": "{mid}"}}') == []
+    assert obs.find_bsns(f'{{"message_id": "{mid}", "x": "{BSN}"}}') == [BSN]
+    # not a message id: longer, shorter, glued to other letters, lower case, or a letter Crockford
+    # base32 leaves out
+    for text in (mid + "0", mid[1:], "x" + mid, mid.lower(), mid[:-1] + "U", "8" + mid[1:]):
+        assert obs.find_bsns(text) == ["109473899"], text
+
+
 def test_a_bound_client_key_is_logged_as_it_is(log_stream):
     key = "ab123456789c" + "0f" * 26
     with obs.bind_message("MSG-1", client_key=key):
