@@ -45,8 +45,9 @@ def test_a_client_key_stays_searchable_and_a_bsn_beside_it_is_masked():
 
 
 def test_a_message_id_stays_searchable_and_a_bsn_beside_it_is_masked():
-    """A ULID message id whose random part holds a nine-digit run (its time part ended in digits
-    on 2026-12-07: one id in a few hundred) is logged as it is; a BSN beside it is masked."""
+    """A ULID message id that holds a nine-digit run (one id in a few hundred while the time
+    part of the ids ends in digits; this one came out of a CI run) is logged as it is; a BSN
+    beside it is masked."""
     from gateway.store.ids import new_id
 
     mid = "01M97M109473899DYN10HPY20X"
