@@ -178,27 +178,25 @@ _MARK_PENDING = Prepared(
     .where(t.messages.c.id == bindparam("mid"), t.messages.c.routing_state == "none")
     .values(routing_state="pending")
 )
+def _same_conditions(sender: Any) -> tuple[Any, ...]:
+    """A stored original with these bytes under (sender, code, identificatie): the duplicate check."""
+    m = t.messages.c
+    return (sender, m.code == bindparam("code"), m.identificatie == bindparam("identificatie"),
+            m.sha256 == bindparam("sha256"), m.replay_of.is_(None), m.verdict != "transport_rejected")
+
+
 def _same_message(sender: Any) -> Any:
     """The first stored original with these bytes under (sender, code, identificatie)."""
     m = t.messages.c
-    return (
-        select(*t.with_stored(t.messages))
-        .where(sender, m.code == bindparam("code"), m.identificatie == bindparam("identificatie"),
-               m.sha256 == bindparam("sha256"), m.replay_of.is_(None), m.verdict != "transport_rejected")
-        .order_by(m.received_at, m.id)
-        .limit(1)
-    )
+    return select(*t.with_stored(t.messages)).where(*_same_conditions(sender)).order_by(m.received_at, m.id).limit(1)
 
 
 _SAME_MESSAGE = Prepared(_same_message(t.messages.c.sender == bindparam("sender")))
 
 
 def _same_exists() -> Any:
-    """Whether _SAME_MESSAGE finds a message (an EXISTS, its conditions the same)."""
-    m = t.messages.c
-    return exists().where(m.sender == bindparam("sender"), m.code == bindparam("code"),
-                          m.identificatie == bindparam("identificatie"), m.sha256 == bindparam("sha256"),
-                          m.replay_of.is_(None), m.verdict != "transport_rejected")
+    """Whether _SAME_MESSAGE finds a message (an EXISTS of the same conditions)."""
+    return exists().where(*_same_conditions(t.messages.c.sender == bindparam("sender")))
 
 
 def _same_message_or_repeat() -> Any:
