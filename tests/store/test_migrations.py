@@ -134,3 +134,47 @@ def test_envelopes_move_into_the_message_row_and_back(store_url):
                                                 ("m1", "Di01", "0599", ref, b"<env/>")]
         command.upgrade(alembic_config(conn), "head")
     engine.dispose()
+
+
+def test_message_identifiers_are_without_rowid_on_sqlite_and_keep_their_rows_both_ways(tmp_path):
+    """Revision 0018 rebuilds message_identifiers WITHOUT ROWID on SQLite (one B-tree per insert,
+    not two); its downgrade rebuilds the rowid table; the rows and the key stay."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from gateway.store.engine import make_engine
+
+    url = f"sqlite:///{tmp_path / 'ids.db'}"
+
+    def ddl(conn) -> str:  # noqa: ANN001
+        return conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'message_identifiers'")).scalar()
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0017")
+        conn.execute(text("INSERT INTO messages (id, received_at, raw, sha256, verdict, issues, routing_state, "
+                          "dead_letter) VALUES ('m1', CURRENT_TIMESTAMP, x'00', 'x', 'accepted', '[]', 'none', 0)"))
+        conn.execute(text("INSERT INTO message_identifiers VALUES ('0599', 'JW301', 'ID-1', 'm1')"))
+        assert "WITHOUT ROWID" not in ddl(conn)
+        command.upgrade(alembic_config(conn), "0018")
+        assert "WITHOUT ROWID" in ddl(conn)
+        rows = conn.execute(text("SELECT sender, code, identificatie, message_id FROM message_identifiers")).all()
+        assert rows == [("0599", "JW301", "ID-1", "m1")]
+        command.downgrade(alembic_config(conn), "0017")
+        assert "WITHOUT ROWID" not in ddl(conn)
+        assert conn.execute(text("SELECT message_id FROM message_identifiers")).all() == [("m1",)]
+    engine.dispose()
+    store = open_store(url, client_key_secret="x")
+    try:
+        with store.engine.connect() as conn:
+            assert "WITHOUT ROWID" in ddl(conn)
+        with store.transaction() as tx:  # the key still refuses a second registration
+            tx.conn.execute(text("INSERT INTO message_identifiers VALUES ('0599', 'JW301', 'ID-2', 'm1')"))
+        import pytest
+        from sqlalchemy.exc import IntegrityError
+
+        from gateway.store.store import ConflictError
+        with pytest.raises((ConflictError, IntegrityError)), store.transaction() as tx:
+            tx.conn.execute(text("INSERT INTO message_identifiers VALUES ('0599', 'JW301', 'ID-2', 'm1')"))
+    finally:
+        store.close()
