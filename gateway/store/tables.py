@@ -109,7 +109,6 @@ message_identifiers = Table(
     Column("code", String(8), primary_key=True),
     Column("identificatie", String(64), primary_key=True),
     Column("message_id", String(26), ForeignKey("messages.id"), nullable=False),
-    sqlite_with_rowid=False,  # one B-tree, not a rowid table and its key's index (revision 0018)
 )
 
 # --- state for the cross-message rules -------------------------------------------------------
