@@ -45,6 +45,8 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):  # noqa: ANN001
             # On the DBAPI connection: Core's execution path cost more than the BEGIN (issue 14).
             sql = conn.info.pop("begin_sql", "BEGIN")
+            if sql is None:  # begun on the DBAPI connection already (store._sqlite_transaction)
+                return
             try:
                 conn.connection.driver_connection.execute(sql)
             except conn.dialect.loaded_dbapi.Error as exc:

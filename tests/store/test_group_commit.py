@@ -321,3 +321,39 @@ def test_a_core_statement_inside_a_pipeline_ends_it_and_reads_its_answer(pg_url)
                 assert one.rows(conn) == [{"one": 1}]
     finally:
         store.close()
+
+
+def test_a_group_s_lookups_find_an_earlier_tr056_duplicate_and_the_used_identifiers(store):
+    """Batch.prefetch (SQLite: the identifiers first, earlier deliveries only under registered
+    ones) finds an earlier delivery that was itself a TR056 duplicate (stored without registering
+    its identifier), and says which identifiers are used; an unregistered one has no delivery."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from gateway.catalog import by_code
+
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def sha(raw: bytes) -> str:
+        return hashlib.sha256(raw).hexdigest()
+
+    def save(tx, raw: bytes, ident: str, issues=()):  # noqa: ANN001, ANN202
+        return tx.save_message(raw=raw, sha256=sha(raw), verdict="rejected" if issues else "accepted",
+                               issues=list(issues), mtype=by_code("JW301"), sender="0599", receiver="1234",
+                               identificatie=ident, received_at=at, transport="http", received_by="0599")
+
+    with store.transaction() as tx:
+        save(tx, b"<x>1</x>", "ID-1")
+        duplicate = save(tx, b"<x>2</x>", "ID-1", [{"rule": "TR056", "retourcode": "0001", "severity": "error"}])
+    again = ("0599", "JW301", "ID-1", sha(b"<x>2</x>"))
+    new = ("0599", "JW301", "ID-9", sha(b"<x>9</x>"))
+    other_sender = ("0363", "JW301", "ID-1", sha(b"<x>1</x>"))
+    with store.group_transaction([], [again, new, other_sender]) as batch:
+        assert {again, new, other_sender} <= set(batch.same)  # answered by the group's lookups
+        tx = batch.transaction()
+        assert tx.find_same_message(*again).id == duplicate
+        assert tx.find_same_message(*new) is None
+        assert tx.find_same_message(*other_sender) is None
+        assert tx.state.identifier_used("0599", "JW301", "ID-1") is True
+        assert tx.state.identifier_used("0599", "JW301", "ID-9") is False
+        assert tx.state.identifier_used("0363", "JW301", "ID-1") is False
