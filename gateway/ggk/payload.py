@@ -79,6 +79,16 @@ def versions(header: etree._Element | None) -> tuple[str, str]:
 _HEADER_FIELDS = ("BerichtVersie", "BerichtSubversie", "Afzender", "Ontvanger")
 
 
+def _header(root: etree._Element) -> etree._Element | None:
+    """The root's first Header child (any namespace, as `child` finds it): the XSD puts it first,
+    so the first child is tried before lxml's tag filter (whose matcher cost more than the rest
+    of reading the Header)."""
+    first_child = root[0] if len(root) else None
+    if first_child is not None and local_name(first_child) == "Header":
+        return first_child
+    return child(root, "Header")
+
+
 def _header_texts(header: etree._Element | None) -> dict[str, str | None]:
     """The texts of the first BerichtVersie, BerichtSubversie, Afzender and Ontvanger children of
     the Header (any namespace, as `child` finds them), in one pass that stops once all four are
@@ -87,7 +97,9 @@ def _header_texts(header: etree._Element | None) -> dict[str, str | None]:
     if header is None:
         return found
     names = _LOCAL
-    for c in header.iterchildren(etree.Element):
+    # All children, without lxml's element-type filter (a matcher per call); a comment or
+    # processing instruction has no local name (local_name: "") and is passed over.
+    for c in header:
         name = names.get(c.tag) or local_name(c)
         if name in _HEADER_FIELDS and name not in found:
             found[name] = c.text
@@ -109,7 +121,7 @@ def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     if not found.ok:
         first = found.issues[0]
         raise fail("PAYLOAD_UNKNOWN", f"payload: {first.text}", line=first.line)
-    fields = _header_texts(child(parsed.root, "Header"))
+    fields = _header_texts(_header(parsed.root))
     return Payload(
         raw=bytes(raw),
         root=parsed.root,
