@@ -781,7 +781,9 @@ def _state_hint(root: etree._Element, mtype: MessageType, route: Route, corr: Co
         return None
     gemeente, aanbieder = _pair(mtype, route)
     return StateHint(mtype.law, gemeente or "", aanbieder or "", extract.client_bsn(root),
-                     tuple(corr.toewijzingnummers), kinds)
+                     tuple(corr.toewijzingnummers), kinds, referenties=tuple(corr.referenties),
+                     declaratienummer=corr.declaratienummer,
+                     identificatie=corr.answers if mtype.number == "325" else None)
 
 
 def _pair(mtype: MessageType, route: Route) -> tuple[str | None, str | None]:

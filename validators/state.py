@@ -258,9 +258,17 @@ class Prefetching(Protocol):
 # A store that judges several messages in one transaction may read these for all of them at once
 # (gateway.store.state.prefetch_group); a read not named here is made when a rule asks it. Kept
 # next to the interface so that a rule that starts reading something else can say so here.
+# Per ReferentieAanbieder in the message ("request", "answers", "allocation_with_referentie"), per
+# client ("open_requests"), by its DeclaratieNummer ("declaration"), by the 323 a 325 answers
+# ("declaration_by_identificatie") and per (gemeente, aanbieder) ("last_declaration_period").
 GROUP_READS: dict[str, frozenset[str]] = {
-    "301": frozenset({"allocation_owner"}),  # TR332
+    "301": frozenset({"allocation_owner", "request", "allocation_with_referentie"}),  # TR332, TR379
     "305": frozenset({"starts", "stops", "allocation"}),  # TR019, TR063, TR326...
     "307": frozenset({"starts", "stops", "allocation"}),
-    "317": frozenset({"client_allocations", "allocation"}),  # the change request's toewijzingen
+    "315": frozenset({"request", "open_requests"}),  # TR347, TR374
+    # the change request's toewijzingen; TR347, TR374
+    "317": frozenset({"client_allocations", "allocation", "request", "open_requests"}),
+    "319": frozenset({"request", "answers", "allocation_with_referentie"}),  # TR355, TR360, TR365, TR359
+    "323": frozenset({"declaration", "last_declaration_period"}),  # TR333, TR318
+    "325": frozenset({"declaration", "declaration_by_identificatie"}),  # its 323 (TR337, TR371...)
 }

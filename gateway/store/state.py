@@ -195,6 +195,9 @@ class StateView:
 
     def allocation_with_referentie(self, law: str, aanbieder: str, referentie: str) -> bool:
         """Was a 301 with this ReferentieAanbieder sent before (TR359, TR379)?"""
+        seeded = self._cache.get(("allocation_with_referentie", law, aanbieder, referentie), _UNSEEDED)
+        if seeded is not _UNSEEDED:  # read with the rest of its group (group_reads)
+            return seeded  # type: ignore[return-value]
         a = t.allocations
         row = self._run(
             "allocation_with_referentie", a,
@@ -252,6 +255,9 @@ class StateView:
     # --- requests and answers --------------------------------------------------------------
 
     def request(self, law: str, aanbieder: str, referentie: str) -> RequestState | None:
+        seeded = self._cache.get(("request", law, aanbieder, referentie), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return seeded  # type: ignore[return-value]
         r = t.requests
         row = self._run(
             "request", r, lambda: select(r).where(*_eq(r, ("law", "aanbieder", "referentie_aanbieder"))),
@@ -261,6 +267,9 @@ class StateView:
 
     def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
         """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
+        seeded = self._cache.get(("open_requests", law, gemeente, aanbieder, self.client_key(bsn)), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return list(seeded)  # type: ignore[call-overload]
         r = t.requests
         rows = self._run(
             "open_requests", r,
@@ -271,6 +280,9 @@ class StateView:
         return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
 
     def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
+        seeded = self._cache.get(("answers", law, aanbieder, referentie), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return list(seeded)  # type: ignore[call-overload]
         a = t.answers
         rows = self._run(
             "answers", a,
@@ -282,6 +294,9 @@ class StateView:
     # --- declarations ----------------------------------------------------------------------
 
     def declaration(self, law: str, aanbieder: str, declaratienummer: str) -> DeclarationState | None:
+        seeded = self._cache.get(("declaration", law, aanbieder, declaratienummer), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return seeded  # type: ignore[return-value]
         d = t.declarations
         row = self._run(
             "declaration", d, lambda: select(d).where(*_eq(d, ("law", "aanbieder", "declaratienummer"))),
@@ -291,6 +306,9 @@ class StateView:
 
     def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
         """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
+        seeded = self._cache.get(("declaration_by_identificatie", law, aanbieder, identificatie), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return seeded  # type: ignore[return-value]
         d = t.declarations
         row = self._run(
             "declaration_by_identificatie", d,
@@ -301,6 +319,9 @@ class StateView:
 
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
+        seeded = self._cache.get(("last_declaration_period", law, gemeente, aanbieder), _UNSEEDED)
+        if seeded is not _UNSEEDED:
+            return seeded  # type: ignore[return-value]
         d = t.declarations
         return self._run(
             "last_declaration_period", d,
@@ -643,6 +664,11 @@ class StateHint:
     bsn: str | None
     numbers: tuple[str, ...]
     kinds: frozenset[str]
+    # for the kinds of _KEYED_KINDS: the message's ReferentieAanbieder values, its DeclaratieNummer
+    # and (a 325) the DeclaratieIdentificatie of the 323 it answers
+    referenties: tuple[str, ...] = ()
+    declaratienummer: str | None = None
+    identificatie: str | None = None
 
 
 _GROUP_READS: dict[tuple[str, int], Prepared] = {}
@@ -669,6 +695,24 @@ def group_size(n: int) -> int:
     return 1 << max(n - 1, 0).bit_length()
 
 
+_REF_COLS = ("law", "aanbieder", "referentie_aanbieder")
+_r, _d = t.requests, t.declarations
+# PostgreSQL only (a read there costs a round trip, in which the leader's whole group waits; on
+# SQLite a read costs no more than its share of the group's statement): kind -> (table, the
+# columns of its keys, further conditions, the columns read (None: all), GROUP BY its keys)
+_KEYED_KINDS: dict[str, tuple[Any, tuple[str, ...], tuple[Any, ...], Any, bool]] = {
+    "request": (_r, _REF_COLS, (), None, False),  # TR347, TR355, TR379
+    "open_requests": (_r, _CLIENT_COLS, (or_(_r.c.status == "pending", _r.c.status == "onderzoek"),), None,
+                      False),  # TR374
+    "answers": (t.answers, _REF_COLS, (), None, False),  # TR360, TR365
+    "allocation_with_referentie": (t.allocations, _REF_COLS, (), (), False),  # TR359, TR379
+    "declaration": (_d, ("law", "aanbieder", "declaratienummer"), (), None, False),  # TR333, a 325's 323
+    "declaration_by_identificatie": (_d, ("law", "aanbieder", "identificatie"), (), None, False),  # TR337
+    "last_declaration_period": (_d, ("law", "gemeente", "aanbieder"), (),
+                                (func.max(_d.c.periode_begin).label("latest"),), True),  # TR318
+}
+
+
 def _any_of(kind: str, n: int) -> Prepared:
     """SELECT rows of the kind's table matching any of `group_size(n)` tuples of its key columns
     (parameters <col><i>): an OR of equalities, which both databases answer from the index on
@@ -676,10 +720,17 @@ def _any_of(kind: str, n: int) -> Prepared:
     size = group_size(n)
     found = _GROUP_READS.get((kind, size))
     if found is None:
-        table, cols, active = _GROUP_KINDS[kind]
+        if kind in _GROUP_KINDS:
+            table, cols, active = _GROUP_KINDS[kind]
+            extra, columns, grouped = ((table.c.status == "active",) if active else ()), None, False
+        else:
+            table, cols, extra, columns, grouped = _KEYED_KINDS[kind]
         cond = or_(*(and_(*(table.c[c] == bindparam(f"{c}{i}") for c in cols)) for i in range(size)))
-        extra = (table.c.status == "active",) if active else ()
-        found = _GROUP_READS[(kind, size)] = Prepared(select(table).where(cond, *extra))
+        stmt = select(table) if columns is None else select(*(table.c[c] for c in cols), *columns)
+        stmt = stmt.where(cond, *extra)
+        if grouped:
+            stmt = stmt.group_by(*(table.c[c] for c in cols))
+        found = _GROUP_READS[(kind, size)] = Prepared(stmt)
     return found
 
 
@@ -698,7 +749,8 @@ def group_sizes(largest: int) -> list[int]:
 def prepare_group_reads(dialect: Any, largest: int) -> None:
     """Compile the group lookups of every size up to `largest` keys now, before messages wait for
     them (a compile takes longer than the lookup)."""
-    for kind in _GROUP_KINDS:
+    kinds = [*_GROUP_KINDS, *_KEYED_KINDS] if dialect.name == "postgresql" else list(_GROUP_KINDS)
+    for kind in kinds:
         for size in group_sizes(largest):
             _any_of(kind, size).compiled(dialect)
 
@@ -708,17 +760,21 @@ def prefetch_group(conn: Connection, secret: bytes, hints: Iterable[StateHint]) 
     all messages of a group, keyed as StateView caches them (StateView.seed). Valid for the whole
     group: its messages have disjoint lock keys and their writes wait for the group's end."""
     known: dict[tuple, object] = {}
-    sent = [(q, q.send(conn, params), take) for q, params, take in group_reads(secret, hints)]
+    keyed = conn.dialect.name == "postgresql"
+    sent = [(q, q.send(conn, params), take) for q, params, take in group_reads(secret, hints, keyed=keyed)]
     for q, cursor, take in sent:
         take(q.collect(conn, cursor), known)
     return known
 
 
-def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepared, dict[str, Any], Any]]:
+def group_reads(secret: bytes, hints: Iterable[StateHint], *, keyed: bool = False
+                ) -> list[tuple[Prepared, dict[str, Any], Any]]:
     """The queries of `prefetch_group`: (statement, parameters, take(rows, known)), to be sent
-    together (gateway.store.Batch sends them in one pipeline with the group's other reads)."""
+    together (gateway.store.Batch sends them in one pipeline with the group's other reads).
+    `keyed`: the kinds of _KEYED_KINDS too (PostgreSQL)."""
     clients: dict[str, set[tuple]] = {}
     numbers: dict[str, set[tuple]] = {}
+    other: dict[str, set[tuple]] = {}  # _KEYED_KINDS: kind -> its keys
     for h in hints:
         ck = client_key(secret, h.bsn) if h.bsn else None
         for kind in h.kinds:
@@ -726,7 +782,14 @@ def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepare
                 clients.setdefault(kind, set()).add((h.law, h.gemeente, h.aanbieder, ck))
             elif kind in ("allocation", "allocation_owner"):
                 numbers.setdefault(kind, set()).update((h.law, h.gemeente, n) for n in h.numbers if n)
+            elif keyed and kind in _KEYED_KINDS:
+                other.setdefault(kind, set()).update(_keyed_keys(kind, h, ck))
     reads: list[tuple[Prepared, dict[str, Any], Any]] = []
+    for kind, found in other.items():
+        if not found:  # (no ReferentieAanbieder in the group's messages...)
+            continue
+        keys = sorted(found)
+        reads.append((_any_of(kind, len(keys)), _params(_KEYED_KINDS[kind][1], keys), _keyed_take(kind, keys)))
 
     def active(kind: str, record: Any, keys: list[tuple]) -> Any:
         def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
@@ -769,12 +832,53 @@ def group_reads(secret: bytes, hints: Iterable[StateHint]) -> list[tuple[Prepare
     return reads
 
 
+def _keyed_keys(kind: str, h: StateHint, ck: str | None) -> list[tuple]:
+    """The keys a hint names for one of _KEYED_KINDS (as its columns, in their order)."""
+    if kind in ("request", "answers", "allocation_with_referentie"):
+        return [(h.law, h.aanbieder, r) for r in h.referenties if r]
+    if kind == "open_requests":
+        return [(h.law, h.gemeente, h.aanbieder, ck)] if ck else []
+    if kind == "declaration":
+        return [(h.law, h.aanbieder, h.declaratienummer)] if h.declaratienummer else []
+    if kind == "declaration_by_identificatie":
+        return [(h.law, h.aanbieder, h.identificatie)] if h.identificatie else []
+    return [(h.law, h.gemeente, h.aanbieder)]  # last_declaration_period
+
+
+def _keyed_take(kind: str, keys: list[tuple]) -> Any:
+    """take(rows, known) of a group read of one of _KEYED_KINDS: per key the answer StateView's
+    method gives, under its cache key (kind, *key)."""
+    cols = _KEYED_KINDS[kind][1]
+
+    def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+        by: dict[tuple, list] = {k: [] for k in keys}
+        for r in rows:
+            by[tuple(r[c] for c in cols)].append(r)
+        for k, found in by.items():
+            if kind == "last_declaration_period":
+                answer: object = found[0]["latest"] if found else None
+            elif kind == "allocation_with_referentie":
+                answer = bool(found)
+            else:
+                found.sort(key=lambda r: r["id"])
+                if kind in ("open_requests", "answers"):
+                    record = RequestState if kind == "open_requests" else AnswerState
+                    answer = [record(**{f: r[f] for f in record.model_fields}) for r in found]
+                else:
+                    record = RequestState if kind == "request" else DeclarationState
+                    answer = record(**{f: found[0][f] for f in record.model_fields}) if found else None
+            known[(kind, *k)] = answer
+    return take
+
+
 def _allocation_order(r: dict[str, Any]) -> tuple:
     """toewijzingnummer, toewijzingsdatum, toewijzingstijd, id ascending (a missing date or time
     first, as SQLite orders NULL)."""
     d, tijd = r["toewijzingsdatum"], r["toewijzingstijd"]
     return (r["toewijzingnummer"], d is not None, d or date.min, tijd is not None, tijd or "", r["id"])
 
+
+_UNSEEDED = object()  # StateView: no answer of a group read (Batch.prefetch) under this key
 
 # One shared empty answer for the many numbers a prefetch finds nothing for (never changed: the
 # readers iterate them, and declared_volumes hands out a copy).

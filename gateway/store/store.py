@@ -690,7 +690,7 @@ class Batch:
                 for ident in idents)))  # TR056 asks this of every message (StateView.identifier_used)
         hints = list(hints)
         if hints:
-            reads += group_reads(self.store.secret, hints)
+            reads += group_reads(self.store.secret, hints, keyed=self.store.dialect == "postgresql")
         with pipelined(self.conn):
             if begin:  # the transaction's start, with its first reads when it pipelines
                 command(self.conn, "BEGIN")

@@ -198,3 +198,78 @@ def test_group_lookups_are_compiled_for_the_server_met(_shared_pg):
         assert _positional(store.engine.dialect).server_version_info == store.engine.dialect.server_version_info
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)  # the keyed kinds are read at once there only
+def test_the_keyed_group_reads_answer_as_each_message_would_read(pipeline, store, tmp_path):
+    """The requests, answers, declarations... a group reads at once on PostgreSQL
+    (state._KEYED_KINDS, from each message's StateHint) are what StateView's methods answer one
+    at a time, for the hints of a whole corpus of stories (all 28 types) stored before, and for
+    keys that find nothing."""
+    from lxml import etree
+
+    from gateway.detect import detect
+    from gateway.routing.correlation import correlate
+    from gateway.store.apply import parties
+    from gateway.store.state import _KEYED_KINDS, StateHint, StateView, prefetch_group
+    from testsupport.corpus import AANBIEDERS, GEMEENTEN, STORY, write_corpus
+
+    for g in GEMEENTEN:
+        if store.get_party(g) is None:
+            store.add_party(g, "gemeente")
+    for a in AANBIEDERS:
+        if store.get_party(a) is None:
+            store.add_party(a, "aanbieder")
+    messages = [p.read_bytes() for p in write_corpus(tmp_path / "corpus", 3 * len(STORY), seed=0)]
+    hints = []
+    for raw in messages:
+        assert pipeline.process(raw, None).verdict == "accepted"
+        root = etree.fromstring(raw)
+        mtype = detect(root).mtype
+        gemeente, aanbieder = parties(mtype, root)
+        corr = correlate(root, mtype, store.secret)
+        bsn = root.findtext(".//{*}Client/{*}Bsn")
+        for g in (gemeente, "9999"):  # and keys that find nothing
+            hints.append(StateHint(mtype.law, g, aanbieder, bsn, (), frozenset(_KEYED_KINDS),
+                                   referenties=(*corr.referenties, "NOREF"),
+                                   declaratienummer=corr.declaratienummer or "NONR", identificatie=corr.answers))
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:  # the corpus's 301s honour no request: one that does
+        conn.execute(text(
+            "UPDATE allocations SET referentie_aanbieder = r.referentie_aanbieder FROM "
+            "(SELECT law, aanbieder, referentie_aanbieder FROM requests ORDER BY id LIMIT 1) r "
+            "WHERE allocations.id = (SELECT min(a.id) FROM allocations a WHERE a.law = r.law "
+            "AND a.aanbieder = r.aanbieder)"))
+    with store.engine.connect() as conn:
+        known = prefetch_group(conn, store.secret, hints)
+        lazy = StateView(conn, store.secret)
+        expected: dict[tuple, object] = {}
+        for h in hints:
+            ck = lazy.client_key(h.bsn) if h.bsn else None
+            for ref in h.referenties:
+                expected[("request", h.law, h.aanbieder, ref)] = lazy.request(h.law, h.aanbieder, ref)
+                expected[("answers", h.law, h.aanbieder, ref)] = lazy.answers(h.law, h.aanbieder, ref)
+                expected[("allocation_with_referentie", h.law, h.aanbieder, ref)] = (
+                    lazy.allocation_with_referentie(h.law, h.aanbieder, ref))
+            if ck:
+                expected[("open_requests", h.law, h.gemeente, h.aanbieder, ck)] = lazy.open_requests(
+                    h.law, h.gemeente, h.aanbieder, h.bsn)
+            expected[("declaration", h.law, h.aanbieder, h.declaratienummer)] = lazy.declaration(
+                h.law, h.aanbieder, h.declaratienummer)
+            if h.identificatie:
+                expected[("declaration_by_identificatie", h.law, h.aanbieder, h.identificatie)] = (
+                    lazy.declaration_by_identificatie(h.law, h.aanbieder, h.identificatie))
+            expected[("last_declaration_period", h.law, h.gemeente, h.aanbieder)] = lazy.last_declaration_period(
+                h.law, h.gemeente, h.aanbieder)
+    assert known == expected
+    # not vacuous: every kind finds something somewhere, and misses somewhere
+    for kind in _KEYED_KINDS:
+        answers = [v for k, v in known.items() if k[0] == kind]
+        assert any(answers) and not all(answers), kind
+    # and a view seeded with them answers from them, without a statement
+    seeded = StateView(None, store.secret)
+    seeded.seed(known)
+    h = next(h for h in hints if h.declaratienummer != "NONR")
+    assert seeded.declaration(h.law, h.aanbieder, h.declaratienummer) == expected[
+        ("declaration", h.law, h.aanbieder, h.declaratienummer)]
