@@ -735,11 +735,13 @@ def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
     """The pretty-printed Client elements of `batch` as they stand in the whole 325, and the
     signed sum of their prestaties (TR342), after the 325's rules on prestaties passed them."""
     text = _batch_text(w, batch, a)
+    som = None
     if text is not None:  # the usual case: the tree parsed at once from text
+        som = _text_sum(w, text, sum(len(ps) for _, ps in batch))
         mini = etree.fromstring(text)  # our own serialisation of a parsed tree: no DTD, no entities
         del text
         etree.strip_tags(mini, etree.Comment, etree.ProcessingInstruction)
-        copies = list(mini.iter(f"{{{w.ns}}}Prestatie"))
+        copies = list(mini.iter(f"{{{w.ns}}}Prestatie")) if som is None else []
     else:
         mini = w.root()
         clienten = w.el(w.el(mini, "DeclaratieAntwoord"), "Clienten")
@@ -756,7 +758,8 @@ def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
                 w.codes(e, a.prestaties[p])
             w.codes(c, a.clients.get(client) or [OK])
         del at, clienten
-    som = _check_listed(mini, copies, w.answer)
+    if som is None:
+        som = _check_listed(mini, copies, w.answer)
     del copies
     data = _serialize(mini)
     del mini
@@ -827,6 +830,50 @@ def _batch_text(w: _Writer, batch: list, a: _Assessment) -> bytes | None:
     data = b"".join(parts)
     del parts
     return data
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_ending(prefix: str) -> re.Pattern[bytes]:
+    """The end of a prestatie in a batch's text (`_batch_text`) whose TR342 reading is plain: its
+    IngediendBedrag of one Bedrag of at most 15 ASCII digits and one DebetCredit C or D (the
+    basisschema's names under the answer's prefix, which the batch's root declares), then the
+    RetourCodes we wrote, then its end tag."""
+    p = re.escape(prefix.encode())
+    return re.compile(
+        rb"<IngediendBedrag><" + p + rb":Bedrag>([0-9]{1,15})</" + p + rb":Bedrag><" + p
+        + rb":DebetCredit>([CD])</" + p + rb":DebetCredit></IngediendBedrag>"
+        rb"(<RetourCodes>(?:<RetourCode>[0-9]{4}</RetourCode>)*</RetourCodes>)</Prestatie>")
+
+
+_CODE = re.compile(rb"<RetourCode>([0-9]{4})</RetourCode>")
+
+
+def _text_sum(w: _Writer, text: bytes, count: int) -> int | None:
+    """TR342 on the `count` listed prestaties of a batch, read from the text its tree is parsed
+    from (as `_check_listed` reads the tree): their signed sum when every one ends plainly
+    (`_plain_ending`: each a direct IngediendBedrag, the only one in the batch) and carries a
+    rejecting RetourCode. None otherwise: the caller checks the tree, which names what fails.
+    A regular expression over the batch in C instead of a dozen lxml elements per prestatie
+    made in Python (the check took a third of a 100,000-prestatie 325)."""
+    if text.count(b"<Prestatie>") != count or text.count(b"<IngediendBedrag>") != count:
+        return None
+    found = _plain_ending(w.answer.standard).findall(text)
+    if len(found) != count:
+        return None
+    som = 0
+    rejecting: dict[bytes, bool] = {}
+    for bedrag, dc, codes in found:
+        ok = rejecting.get(codes)
+        if ok is None:
+            ok = rejecting[codes] = any(c.decode() not in _NOT_REJECTING for c in _CODE.findall(codes))
+        if not ok:
+            return None
+        som += -int(bedrag) if dc == b"C" else int(bedrag)
+    return som
+
+
+# RetourCodes that do not reject (TR342: a listed prestatie must carry a rejection).
+_NOT_REJECTING = frozenset({OK, FULLY_AWARDED})
 
 
 def _check_listed(mini: etree._Element, prestaties: list[etree._Element], answer: MessageType) -> int:

@@ -299,3 +299,33 @@ def test_assessment_shares_the_paths_the_rules_computed():
     assert rejected_paths(shared) == rejected_paths(alone) == {element_path(p): ["9338"] for p in prestaties[1::2]}
     assert all(shared.paths[p] is known[id(p)] for p in prestaties[1::2])
     assert not any(alone.paths[p] is known[id(p)] for p in prestaties[1::2])
+
+
+def test_batch_totals_read_from_text_equal_the_tree(monkeypatch):
+    """TR342 on a batch of the 325 reads its text when every prestatie ends plainly: the same
+    sum as reading the tree parsed from it (credits too); any other text is left to the tree."""
+    import gateway.retour as retour
+    from validators.paths import element_path
+
+    heen = samples.large_declaration("ijw", 120).replace(
+        b"<ijw:DebetCredit>D</ijw:DebetCredit></IngediendBedrag>",
+        b"<ijw:DebetCredit>C</ijw:DebetCredit></IngediendBedrag>", 9)
+    src = etree.fromstring(heen)
+    prestaties = list(src.iter("{*}Prestatie"))
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::2]]
+    seen = []
+    read_text = retour._text_sum
+
+    def both(w, text, count):
+        mini = etree.fromstring(text)
+        seen.append((read_text(w, text, count),
+                     retour._check_listed(mini, list(mini.iter(f"{{{w.ns}}}Prestatie")), w.answer)))
+        if b"<ijw:Bedrag>" in text:  # the same text with an amount the text reading leaves to the tree
+            odd = text.replace(b"<ijw:Bedrag>", b"<ijw:Bedrag> ", 1)
+            assert read_text(w, odd, count) is None
+        return seen[-1][0]
+
+    monkeypatch.setattr(retour, "_text_sum", both)
+    monkeypatch.setattr(retour, "_BATCH", 20)
+    build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="T", today=TODAY)
+    assert len(seen) == 3 and all(text == tree is not None for text, tree in seen)

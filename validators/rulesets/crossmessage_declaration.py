@@ -598,12 +598,14 @@ def _running_totals(ctx: RuleContext) -> list[tuple[extract.Prestatie, object, f
         if total is None:
             stored = declared(b.law, b.gemeente, b.aanbieder, n)
             mine = credits.get(n, ())
-            # credits in this message lower the total before the debits count (OP366)
-            total = totals[n] = [
-                sum(_in_alloc_units(v, u, a) for u, v in stored.items()) - sum(
-                    _in_alloc_units(c.volume, c.eenheid, a) for c in mine),
-                sum(stored.values()) - sum(c.volume for c in mine),
-            ]
+            if not stored and not mine:  # nothing declared on it yet (a new toewijzing): the sums below are 0
+                total = totals[n] = [0, 0]
+            else:  # credits in this message lower the total before the debits count (OP366)
+                total = totals[n] = [
+                    sum(_in_alloc_units(v, u, a) for u, v in stored.items()) - sum(
+                        _in_alloc_units(c.volume, c.eenheid, a) for c in mine),
+                    sum(stored.values()) - sum(c.volume for c in mine),
+                ]
         total[0] += _in_alloc_units(p.volume, p.eenheid, a)
         total[1] += p.volume
         found.append((p, a, total[0], total[1]))
