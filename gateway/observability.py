@@ -115,6 +115,42 @@ def find_bsns(text: str) -> list[str]:
     return [found for found in _OWN_ID_OR_BSN.findall(text) if len(found) == 9]
 
 
+_OWN_ID = re.compile(rb"[0-9a-f]{64}|[0-7][0-9A-HJKMNP-TV-Z]{25}")
+_TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def holds_bsn(text: str) -> bool:
+    """bool(find_bsns(text)) for ASCII text (a JSON log line), faster: each nine-digit run is
+    found with bytes.find (digits made NULs) and only the letters and digits around it are looked
+    at (a whole client key or message id, or not), where find_bsns' pattern tries both id forms at
+    every character."""
+    if not text.isascii():
+        return bool(find_bsns(text))
+    data = text.encode("ascii")
+    nul = data.translate(_DIGITS_TO_NUL)
+    size = len(nul)
+    pos = nul.find(_NINE)
+    while pos >= 0:
+        end = pos + 9
+        while end < size and nul[end] == 0:
+            end += 1
+        if end - pos == 9:  # exactly nine: a longer number is no BSN
+            start, stop = pos, end
+            lo, hi = max(0, start - 64), min(size, stop + 64)
+            while start > lo and data[start - 1] in _TOKEN_BYTES:
+                start -= 1
+            while stop < hi and data[stop] in _TOKEN_BYTES:
+                stop += 1
+            # A token running past 64 characters either way is longer than either id.
+            if (start == lo and lo and data[lo - 1] in _TOKEN_BYTES) or (
+                    stop == hi and hi < size and data[hi] in _TOKEN_BYTES):
+                return True
+            if not _OWN_ID.fullmatch(data, start, stop):
+                return True
+        pos = nul.find(_NINE, end)
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # Logging
 
@@ -145,22 +181,84 @@ def render_masked(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
     """structlog processor: the event as one JSON line, every BSN-looking value masked.
 
     Rendered first; the values are walked and masked (mask_value) only when the line holds a run
-    of nine or more digits, an escaped non-ASCII character (a digit of another script) or a "("
-    (a database error's row values, hide_row_values). JSON never escapes an ASCII digit, so a
-    line without any of these had no BSN in any key or value. Walking every value of every line,
-    or a regex search of it, cost more than the rest of the line."""
+    of exactly nine digits outside a client key or message id (holds_bsn), an escaped non-ASCII
+    character (a digit of another script) or a "(" (a database error's row values,
+    hide_row_values). JSON never escapes an ASCII digit, so a line without any of these had no BSN
+    in any key or value. Walking every value of every line, or a regex search of it, cost more
+    than the rest of the line."""
     line = _JSON(logger, method, event_dict)
-    data = line.encode()
     # Row values always come in parentheses: a "(" anywhere walks the line (rare in a log line).
-    if _NINE not in data.translate(_DIGITS_TO_NUL) and b"\\u" not in data and b"(" not in data:
-        return line
-    return _JSON(logger, method, mask_value(event_dict))
+    if "\\u" in line or "(" in line:
+        return _JSON(logger, method, mask_value(event_dict))
+    # A nine-digit run in one of the gateway's own ids (a client key in one line of eight, a
+    # message id now and then) is kept by mask_value too: the line is searched for a run outside
+    # such a token, and walked only when one is there. The search sees each value as it is in the
+    # line (JSON writes letters and digits as they are, and an escape ends in a letter, never
+    # freeing a token), so it finds every run mask_value would mask, and at most more.
+    if holds_bsn(line):
+        return _JSON(logger, method, mask_value(event_dict))
+    return line
 
 
-def _to_stdlib(logger: Any, method: str, event_dict: dict[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
-    """Last processor of structlog's chain: hand the finished line to the stdlib logger, marked so
-    the formatter writes it as it is (no second pass through the processors)."""
-    return (render_masked(logger, method, event_dict),), {"extra": {_RENDERED: True}}
+def _to_stdlib(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
+    """Last processor of structlog's chain: the finished line, for _Lines to hand to the stdlib
+    logger's handlers."""
+    return render_masked(logger, method, event_dict)
+
+
+class _Lines:
+    """The logger at the end of structlog's chain: a stdlib logger (every attribute is its) whose
+    logging methods take the finished line and hand it to the logger's handlers as a record, marked
+    so the formatter writes it as it is (no second pass through the processors).
+
+    Not through the stdlib's Logger._log: that searches the stack for the caller's file and line
+    number, through about ten frames of structlog for every line, and the JSON line carries
+    neither. The record is made and handled as _log would (the record factory, filters, handlers,
+    propagation to the root's); the level was checked at the chain's start (filter_by_level)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        # Asked for every line (filter_by_level, add_logger_name): attributes of this object, not
+        # found through __getattr__ after a failed lookup.
+        self.isEnabledFor = logger.isEnabledFor
+        self.name = logger.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+    def _emit(self, level: int, line: str) -> None:
+        logger = self._logger
+        record = logger.makeRecord(logger.name, level, "(unknown file)", 0, line, (), None)
+        setattr(record, _RENDERED, True)
+        logger.handle(record)
+
+    def debug(self, line: str) -> None:
+        self._emit(logging.DEBUG, line)
+
+    def info(self, line: str) -> None:
+        self._emit(logging.INFO, line)
+
+    def warning(self, line: str) -> None:
+        self._emit(logging.WARNING, line)
+
+    warn = warning
+
+    def error(self, line: str) -> None:
+        self._emit(logging.ERROR, line)
+
+    exception = error  # the traceback is in the line already (format_exc_info)
+
+    def critical(self, line: str) -> None:
+        self._emit(logging.CRITICAL, line)
+
+    fatal = critical
+
+
+def _line_logger(*args: Any) -> _Lines:
+    return _Lines(_STDLIB_LOGGERS(*args))
+
+
+_STDLIB_LOGGERS = structlog.stdlib.LoggerFactory()
 
 
 class _JsonFormatter(structlog.stdlib.ProcessorFormatter):
@@ -241,9 +339,12 @@ def configure_logging(
             *_SHARED_PROCESSORS,
             _to_stdlib,
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        logger_factory=_line_logger,
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
+        # A module's logger is made once, at its first line, not again for every line: the chain
+        # and the stdlib logger are the same for every configure_logging() (its stream is the
+        # handler's business), and the level is the stdlib logger's, asked each line.
+        cache_logger_on_first_use=True,
     )
     return handler
 

@@ -125,6 +125,23 @@ def test_a_line_without_a_nine_digit_run_is_rendered_as_it_is():
     assert json.loads(obs.render_masked(None, "info", dict(longer))) == longer
 
 
+def test_the_quick_bsn_check_finds_what_find_bsns_finds():
+    """holds_bsn decides whether render_masked walks a line: it must say yes wherever find_bsns
+    finds a run (client keys, message ids, longer numbers, runs at a token's edge, long tokens)."""
+    import hashlib
+    import random
+
+    rng = random.Random(14)
+    key = hashlib.sha256(b"k").hexdigest()
+    ulid = "01JD3Z8Q7W2V6N4K9M1B5C8X0R"
+    pieces = [key, key.upper(), ulid, ulid.lower(), "x" * 60 + BSN, key * 2, BSN, "9" * 10, "12345678",
+              '"', ":", "-", " ", "\\n", "a", "Z", "é"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+        assert obs.holds_bsn(text) == bool(obs.find_bsns(text)), text
+    assert obs.holds_bsn(f"{key} {BSN}") and not obs.holds_bsn(f'"{key}", "{ulid}"')
+
+
 def test_unmasked_text_would_be_found():
     # The checker itself must be able to fail.
     assert obs.find_bsns(f'{{"event": "x {BSN}"}}') == [BSN]
