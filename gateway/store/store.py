@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -789,11 +789,6 @@ def _sqlite_transaction(conn: Connection) -> Iterator[None]:
                 conn.invalidate(exc)
 
 
-_NO_BEGIN = nullcontext(False)  # SQLite: its transaction begins as it did (BEGIN IMMEDIATE)
-
-
-def _no_begin(_conn: Connection) -> Any:
-    return _NO_BEGIN
 
 
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only with a PostgreSQL store)
@@ -874,11 +869,11 @@ class Store:
                 yield batch
                 batch.writes.flush(conn)
             return
-        own = _own_begin if self.dialect == "postgresql" else _no_begin
-        with self._conn(kept=True) as conn, own(conn) as begin:
+        # PostgreSQL (the other store): BEGIN, the group's lock and its lookups in one pipeline
+        with self._conn(kept=True) as conn, _own_begin(conn) as begin:
             batch = Batch(self, conn)
             first = []
-            ids = sorted({lock_id(key) for key in lock_keys}) if self.dialect == "postgresql" else []
+            ids = sorted({lock_id(key) for key in lock_keys})
             if ids:
                 first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
             batch.prefetch(probes, hints, first, begin=begin)
