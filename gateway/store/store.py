@@ -1089,8 +1089,8 @@ class Store:
             q = (
                 select(*t.with_stored(o))
                 .where(
-                    o.c.published_at.is_(None),
-                    o.c.destination.not_in((STREAM, SOAP)),  # SOAP rows: gateway.routing.soap_delivery
+                    *t.outbox_waiting(o.c),
+                    o.c.destination != SOAP,  # SOAP rows: gateway.routing.soap_delivery
                     or_(o.c.claimed_until.is_(None), o.c.claimed_until < now),
                 )
                 .order_by(o.c.id)
@@ -1174,7 +1174,7 @@ class Store:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    select(func.count()).select_from(o).where(o.c.published_at.is_(None), o.c.destination != STREAM)
+                    select(func.count()).select_from(o).where(*t.outbox_waiting(o.c))
                 ).scalar()
                 or 0
             )

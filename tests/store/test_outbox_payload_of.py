@@ -73,3 +73,22 @@ def test_rows_before_the_revision_keep_their_payload_and_get_it_back_going_down(
             command.upgrade(alembic_config(conn), "head")
     finally:
         store.close()
+
+
+def test_waiting_rows_are_found_through_the_partial_index(store):
+    """ix_outbox_pending holds only rows waiting for delivery (revision 0019): the queries for them
+    carry its condition (tables.outbox_waiting) and both databases then read them from it."""
+    with store.transaction() as tx:
+        _save(tx)
+    o = t.outbox
+    query = select(func.count()).select_from(o).where(*t.outbox_waiting(o.c), o.c.destination != SOAP)
+    compiled = query.compile(store.engine, compile_kwargs={"literal_binds": True})
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            plan = " ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a few rows: a scan would do otherwise
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+    assert "ix_outbox_pending" in plan, plan
+    assert store.pending_outbox_count() == 2  # the topic row and the SOAP row; the streams are read
+    assert [r.destination for r in store.claim_outbox()] == ["gw.topic"]
