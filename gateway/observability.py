@@ -623,7 +623,7 @@ def outbox_depths(store: Any) -> dict[str, tuple[int, float]]:
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(o.destination, func.count(), func.min(o.created_at))
-            .where(o.published_at.is_(None), o.destination != "stream")
+            .where(*t.outbox_waiting(o))
             .group_by(o.destination)
         )
         for dest, n, oldest in rows:

@@ -166,7 +166,7 @@ def outbox_lag(conn: Connection, now: datetime | None = None) -> list[dict[str, 
     now = now or clock.now()
     stmt = (
         select(o.destination, func.count().label("waiting"), func.min(o.created_at).label("oldest"))
-        .where(o.published_at.is_(None), o.destination != "stream")  # streams are read, not delivered
+        .where(*t.outbox_waiting(o))  # streams are read, not delivered
         .group_by(o.destination)
     )
     return [

@@ -169,7 +169,7 @@ def claim_soap(store: Any, limit: int, lease_seconds: float) -> list[OutboxRecor
             # is claimable now is claimed in this round, before this one.
             earlier.c.claimed_until >= now, earlier.c.claimed_until < PARKED,
         )
-        q = (select(o).where(o.c.destination == SOAP, o.c.published_at.is_(None),
+        q = (select(o).where(o.c.destination == SOAP, *t.outbox_waiting(o.c),
                              or_(o.c.claimed_until.is_(None), o.c.claimed_until < now), ~blocked)
              .order_by(o.c.id).limit(limit))
         if store.dialect == "postgresql":

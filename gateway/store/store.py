@@ -309,6 +309,8 @@ class Transaction:
         self.state = StateView(conn, store.secret)
         self.last_message_id: str | None = None
         self._saved_pending: set[str] = set()  # saved with routing_state "pending" already
+        # the last saved message's bytes: an outbox row carrying them names them (payload_of)
+        self._saved_bytes: tuple[str, bytes, bytes | None] | None = None
         self._writes = writes
         self._same = same if same is not None else {}
 
@@ -480,6 +482,7 @@ class Transaction:
                 "identifiers",
             )
         self.last_message_id = message_id
+        self._saved_bytes = (message_id, raw, retour)
         if routing_state == "pending":
             self._saved_pending.add(message_id)
         return message_id
@@ -535,6 +538,19 @@ class Transaction:
                      view=view)
         self.state.invalidate()
 
+    def _payload_of(self, message_id: str, payload: bytes) -> str | None:
+        """"raw" or "retour" when `payload` is those bytes of message `message_id`, saved in this
+        transaction (the outbox row then names them instead of a copy: tables.outbox payload_of)."""
+        saved = self._saved_bytes
+        if saved is None or saved[0] != message_id:
+            return None
+        _, raw, retour = saved
+        if payload is raw or payload == raw:
+            return "raw"
+        if payload is retour or (retour is not None and payload == retour):
+            return "retour"
+        return None
+
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
         """Add outbox rows (published later by the routing worker, or read from a party stream)."""
         values = []
@@ -544,13 +560,15 @@ class Transaction:
             message_id = row.message_id or self.last_message_id
             if message_id is None:
                 raise RuntimeError("enqueue needs a message id")
+            payload, payload_of = row.payload, self._payload_of(message_id, row.payload)
             values.append(dict(
                 message_id=message_id,
                 party=row.party,
                 destination=row.destination,
                 key=row.key,
                 headers=_headers_out(row.headers),
-                payload=row.payload,
+                payload=b"" if payload_of else payload,
+                payload_of=payload_of,
                 created_at=now_utc(),
             ))
         if not values:
@@ -1049,10 +1067,12 @@ class Store:
     # --- outbox ----------------------------------------------------------------------------
 
     def _outbox_record(self, r: Any) -> OutboxRecord:
-        payload, ref = r["payload"], r.get("payload_ref")
-        if ref is not None:  # a row selected whole (gateway.store.ggk's claim): its payload kept apart
+        payload = r["payload"]
+        if r.get("payload_ref") is not None or r.get("payload_of") is not None:
+            # a row selected whole (gateway.store.ggk's claim): its payload kept apart, or its message's
+            o = t.outbox
             with self.engine.connect() as conn:
-                payload = conn.execute(select(t.large_values.c.data).where(t.large_values.c.id == ref)).scalar_one()
+                payload = conn.execute(select(t.stored(o.c.payload, label=False)).where(o.c.id == r["id"])).scalar_one()
         return OutboxRecord(
             id=r["id"], message_id=r["message_id"], party=r["party"], destination=r["destination"],
             key=r["key"], headers=_headers_in(r["headers"]), payload=payload,
@@ -1069,8 +1089,8 @@ class Store:
             q = (
                 select(*t.with_stored(o))
                 .where(
-                    o.c.published_at.is_(None),
-                    o.c.destination.not_in((STREAM, SOAP)),  # SOAP rows: gateway.routing.soap_delivery
+                    *t.outbox_waiting(o.c),
+                    o.c.destination != SOAP,  # SOAP rows: gateway.routing.soap_delivery
                     or_(o.c.claimed_until.is_(None), o.c.claimed_until < now),
                 )
                 .order_by(o.c.id)
@@ -1154,7 +1174,7 @@ class Store:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    select(func.count()).select_from(o).where(o.c.published_at.is_(None), o.c.destination != STREAM)
+                    select(func.count()).select_from(o).where(*t.outbox_waiting(o.c))
                 ).scalar()
                 or 0
             )
