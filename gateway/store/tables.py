@@ -342,6 +342,7 @@ outbox = Table(
     Index("ix_outbox_message", "message_id"),
 )
 
+
 def outbox_waiting(o: Any) -> tuple[ColumnElement, ...]:
     """The conditions of ix_outbox_pending on the outbox columns `o` (the literal in the SQL: a
     bound 'stream' is not matched to the index's condition by PostgreSQL's generic plans, and
