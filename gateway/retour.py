@@ -229,11 +229,11 @@ class _Writer:
 
     @functools.cached_property
     def plain_tags(self) -> frozenset[bytes]:
-        """The start tags lxml writes for a Bsn or Prestatie of the heen whose namespaces are the
+        """The start tags lxml writes for a Bsn, Prestatie or Client of the heen whose namespaces are the
         message's own (default) and the basisschema's under the answer's prefix, in either order."""
         heen = f'xmlns="{self.heen_ns}"'
         basis = f'xmlns:{self.answer.standard}="{self.basis}"'
-        return frozenset(f"<{name}{decls}>".encode() for name in ("Bsn", "Prestatie")
+        return frozenset(f"<{name}{decls}>".encode() for name in ("Bsn", "Prestatie", "Client")
                          for decls in ("", f" {heen}", f" {heen} {basis}", f" {basis} {heen}"))
 
     @functools.cached_property
@@ -739,8 +739,9 @@ def _clients_text(w: _Writer, batch: list, a: _Assessment) -> tuple[bytes, int]:
     if text is not None:  # the usual case: the tree parsed at once from text
         som = _text_sum(w, text, sum(len(ps) for _, ps in batch))
         mini = etree.fromstring(text)  # our own serialisation of a parsed tree: no DTD, no entities
+        if b"!" in text or b"?" in text:  # perhaps comments or processing instructions (memchr: cheap)
+            etree.strip_tags(mini, etree.Comment, etree.ProcessingInstruction)
         del text
-        etree.strip_tags(mini, etree.Comment, etree.ProcessingInstruction)
         copies = list(mini.iter(f"{{{w.ns}}}Prestatie")) if som is None else []
     else:
         mini = w.root()
@@ -805,6 +806,21 @@ def _batch_text(w: _Writer, batch: list, a: _Assessment) -> bytes | None:
     parts = [w.batch_open]
     append = parts.append
     for client, rejected in batch:
+        whole = _whole_client(w, client, rejected)
+        if whole is not None:  # every prestatie of the client listed: one serialisation for all
+            bsn, inners = whole
+            append(b"<Client>")
+            append(bsn)
+            append(b"<Prestaties>")
+            for p, inner in zip(rejected, inners, strict=True):
+                append(b"<Prestatie>")
+                append(inner)
+                append(codes(a.prestaties[p]))
+                append(b"</Prestatie>")
+            append(b"</Prestaties>")
+            append(codes(a.clients.get(client) or [OK]))
+            append(b"</Client>")
+            continue
         append(b"<Client>")
         bsn = child(client, "Bsn")
         if bsn is not None:
@@ -830,6 +846,43 @@ def _batch_text(w: _Writer, batch: list, a: _Assessment) -> bytes | None:
     data = b"".join(parts)
     del parts
     return data
+
+
+# A Client as lxml serialises it below its start tag: its Bsn, then its Prestaties (XSD-valid, so
+# whitespace is all that stands between them). Group 1 the Bsn, group 2 the Prestaties' content.
+_CLIENT_BODY = re.compile(rb"\s*(<Bsn>[^<]*</Bsn>)\s*<Prestaties>(.*)</Prestaties>\s*</Client>", re.DOTALL)
+_END = b"</Prestatie>"
+
+
+def _whole_client(w: _Writer, client: etree._Element, rejected: list) -> tuple[bytes, list[bytes]] | None:
+    """When `rejected` are all of the client's prestaties: its Bsn and each prestatie's content as
+    `_batch_text` writes them, cut from one serialisation of the client instead of one per
+    prestatie (which cost a 100,000-prestatie 325 as much as parsing its batches back). None
+    when not every prestatie is listed, or the client's text is not of the plain form
+    (namespace declarations below its start tag, comments, processing instructions, CDATA)."""
+    prestaties = rejected[0].getparent()
+    if len(prestaties) != len(rejected) or rejected[-1].getparent() is not prestaties:
+        return None
+    data = etree.tostring(client, with_tail=False)
+    end = data.find(b">") + 1
+    # "!" and "?" rather than "<!" and "<?": one byte is found by memchr, several times faster
+    # over the text than a pair starting with the "<" of every tag (a false alarm costs only this way)
+    if data[:end] not in w.plain_tags or data.find(b"xmlns", end) >= 0 or b"!" in data or b"?" in data:
+        return None
+    m = _CLIENT_BODY.fullmatch(data, end)
+    if m is None:
+        return None
+    # Below a Prestatie no element is called Prestatie (XSD): each end tag closes one of them.
+    parts = m[2].split(_END)
+    if len(parts) != len(rejected) + 1 or parts[-1].strip():
+        return None
+    inners = []
+    for part in parts[:-1]:
+        part = part.lstrip()
+        if not part.startswith(b"<Prestatie>"):
+            return None
+        inners.append(part[len(b"<Prestatie>"):])
+    return m[1], inners
 
 
 @functools.lru_cache(maxsize=8)
