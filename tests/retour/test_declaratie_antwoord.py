@@ -254,10 +254,12 @@ def test_batched_325_still_checks_its_own_totals(monkeypatch):
                                   assessment=listed_fine)
 
 
+@pytest.mark.parametrize("every", [2, 1], ids=["half", "all"])
 @pytest.mark.parametrize("variant", ["plain", "pretty", "comments", "other_prefix", "inner_declaration"])
-def test_batches_built_from_text_equal_copies_element_by_element(variant, monkeypatch):
-    """The batches of a large 325 are parsed from the prestaties' text when their tags are plain;
-    otherwise (or when forced here) each is copied and appended: the same 325 either way."""
+def test_batches_built_from_text_equal_copies_element_by_element(variant, every, monkeypatch):
+    """The batches of a large 325 are parsed from the prestaties' text when their tags are plain
+    (a client whose prestaties are all listed cut from one serialisation of it); otherwise (or
+    when forced here) each is copied and appended: the same 325 either way."""
     import gateway.retour as retour
     from validators.paths import element_path
 
@@ -272,12 +274,18 @@ def test_batches_built_from_text_equal_copies_element_by_element(variant, monkey
         heen = heen.replace("<ProductCode>", f'<ProductCode xmlns="{by_code("JW323").namespace}">')
     src = etree.fromstring(heen.encode())
     prestaties = list(src.iter("{*}Prestatie"))
-    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p)) for p in prestaties[::2]]
+    issues = [Issue(rule="TR338", text="x", retourcode="9338", class_path=element_path(p))
+              for p in prestaties[::every]]
     monkeypatch.setattr(retour, "_BATCH", 15)
+    whole = []
+    cut = retour._whole_client
+    monkeypatch.setattr(retour, "_whole_client", lambda *a: whole.append(cut(*a)) or whole[-1])
     fast = build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY)
+    # the clients are cut whole exactly when all their prestaties are listed and their text is plain
+    assert any(x is not None for x in whole) == (every == 1 and variant in ("plain", "pretty"))
     monkeypatch.setattr(retour, "_batch_text", lambda *a: None)
     assert build_declaratie_antwoord(src, by_code("JW323"), issues, identificatie="D", today=TODAY) == fast
-    assert len(list(etree.fromstring(fast).iter("{*}Prestatie"))) == 30
+    assert len(list(etree.fromstring(fast).iter("{*}Prestatie"))) == 60 // every
 
 
 def test_assessment_shares_the_paths_the_rules_computed():

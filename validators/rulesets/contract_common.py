@@ -62,10 +62,15 @@ def resolved(ctx: RuleContext) -> list[Resolved]:
     if registry is not None:
         who = message_parties(ctx)
         law = ctx.mtype.law
+        # The bundle per date, looked up once: a declaration's 100,000 prestaties share a few
+        # dates, and each lookup walks every region's versions.
+        bundles: dict[Any, Any] = {}
         for item in items(ctx.root, ctx.mtype):
             if item.on is None or item.deleted or (item.code is None and item.category is None):
                 continue  # generic (budget only): no product to compare
-            idx = registry.lookup(who.gemeente, item.on)
+            if item.on not in bundles:
+                bundles[item.on] = registry.lookup(who.gemeente, item.on)
+            idx = bundles[item.on]
             if idx is None:
                 continue
             r = Resolved(item=item, idx=idx, product=None)
