@@ -127,3 +127,17 @@ def test_a_message_gets_what_the_stack_gave_it(tmp_path, contracts, monkeypatch)
     assert entry_metrics == stack_metrics
     assert ("gateway_http_request_seconds_count", (("method", "POST"), ("route", "/v1/messages"),
                                                    ("status", "2xx")), 2.0) in entry_metrics
+
+
+def test_with_fastapi_telemetry_on_messages_take_the_stack(tmp_path, contracts):
+    """FastAPI's telemetry wraps every request when GATEWAY_OTEL is set: no entry then."""
+    from starlette.middleware.errors import ServerErrorMiddleware
+
+    from .conftest import make_app, make_settings
+
+    for otel in (False, True):
+        app = make_app(make_settings(tmp_path / str(otel), otel=otel), contracts)
+        try:
+            assert isinstance(app.build_middleware_stack(), ServerErrorMiddleware) is otel
+        finally:
+            app.state.components.store.close()
