@@ -9,10 +9,8 @@ show. Counted here with the pipeline answering at once, on the event loop's thre
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
-from benchmarks.bench_instructions import count_instructions
+from benchmarks.bench_instructions import count_each, count_instructions
 from benchmarks.harness import REPO, Result, RunContext, benchmark
 
 BASELINE = "echo"
@@ -23,18 +21,14 @@ CHILD = REPO / "benchmarks" / "http_instructions_child.py"
 @benchmark("http_instructions", "HTTP layer of POST /v1/messages in CPU instructions per message, against a plain echo")
 def http_instructions(ctx: RunContext) -> Result:
     warm, n = (100, 300) if ctx.quick else (300, 1500)
-    counts: dict[str, float] = {}
     statuses: dict[str, dict] = {}
-    unavailable: dict[str, str] = {}
-    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
-        unavailable = dict.fromkeys(SUBJECTS, "valgrind (callgrind) is not installed")
-    else:
-        for subject in SUBJECTS:
-            try:
-                counts[subject] = count_instructions(CHILD, [subject, str(warm), str(n)], subject, ctx.work_dir) / n
-                statuses[subject] = json.loads((ctx.work_dir / f"{subject}.ready.out").read_text())
-            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
-                unavailable[subject] = f"{type(exc).__name__}: {str(exc)[:300]}"
+
+    def count(subject: str) -> float:
+        total = count_instructions(CHILD, [subject, str(warm), str(n)], subject, ctx.work_dir)
+        statuses[subject] = json.loads((ctx.work_dir / f"{subject}.ready.out").read_text())
+        return total / n
+
+    counts, unavailable = count_each(SUBJECTS, count)
     floor = counts.get(BASELINE)
     rows = [{"subject": s, "messages": n, "instructions_per_msg": round(c),
              "ratio": round(floor / c, 4) if floor else None,
