@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import REPO, Result, RunContext, benchmark
@@ -53,6 +54,20 @@ def count_instructions(child: Path, args: list[str], label: str, work: Path) -> 
         if line.startswith(("totals:", "summary:")):
             return int(line.split()[1])
     raise RuntimeError(f"no totals in {out.name}")
+
+
+def count_each(subjects: tuple[str, ...], count: Callable[[str], float]) -> tuple[dict[str, float], dict[str, str]]:
+    """`count(subject)` for each subject: ({subject: count}, {subject: why it was not counted})."""
+    counts: dict[str, float] = {}
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        return counts, dict.fromkeys(subjects, "valgrind (callgrind) is not installed")
+    unavailable: dict[str, str] = {}
+    for subject in subjects:
+        try:
+            counts[subject] = count(subject)
+        except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
+            unavailable[subject] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    return counts, unavailable
 
 
 def _instructions(subject: str, n: int, corpus: Path, work: Path) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway.pipeline import Components, Pipeline, build_components
-from gateway.service import errors
+from gateway.service import entry, errors
 from gateway.service.limits import InFlight
 from gateway.service.threads import PipelineThreads
 from gateway.settings import Settings
@@ -105,7 +105,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     # The messages' routes first: a request is matched against the routes in order, and these
     # take nearly every request.
     app.include_router(routes_messages.router)
-    _fast_message_route(app, routes_messages.post_message)
+    message_route = _fast_message_route(app, routes_messages.post_message)
+    if not settings.otel:  # FastAPI's telemetry wraps every request: the stack's to do
+        entry.install(app, message_route)
     _observability(app, components)
     app.include_router(routes_content.router)
     app.include_router(routes_streams.router)
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     return app
 
 
-def _fast_message_route(app: FastAPI, endpoint: Any) -> None:
+def _fast_message_route(app: FastAPI, endpoint: Any) -> Any:
     """POST /v1/messages served by a plain Starlette route ahead of all others: FastAPI's request
     handling (dependencies, exit stacks, its telemetry hooks) cost as much per message as the
     endpoint's own work, and the endpoint needs none of it (it reads its credential and body
@@ -133,7 +135,9 @@ def _fast_message_route(app: FastAPI, endpoint: Any) -> None:
                 child_scope["route"] = self  # as FastAPI's routes do: the metrics' route label
             return match, child_scope
 
-    app.router.routes.insert(0, MessageRoute("/v1/messages", endpoint, methods=["POST"], include_in_schema=False))
+    route = MessageRoute("/v1/messages", endpoint, methods=["POST"], include_in_schema=False)
+    app.router.routes.insert(0, route)
+    return route
 
 
 async def _watch_deadlines(app: FastAPI, every: float) -> None:

@@ -119,21 +119,56 @@ class PipelineThreads:
         # them arrive together.
         self.threads = max(1, threads)
         self._pool: _Pool | None = None  # started with the first message
+        # Results not yet handed to their event loop, by loop; one wake-up per loop takes them all.
+        self._ready: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Future]]] = {}
+        self._ready_lock = threading.Lock()
 
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn()` in one of the threads, with this task's context; its result or its exception."""
         pool = self._pool
         if pool is None:
             pool = self._pool = _Pool(self.threads, "pipeline")
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         done = pool.submit(_in_context(fn))
+        done.add_done_callback(lambda done: self._finished(loop, waiter, done))
         try:
-            return await asyncio.wrap_future(done)
+            return await waiter
         except asyncio.CancelledError:
-            # Already judging: wait for the end (a message is not half judged), then go.
+            # Not started yet: it never will be. Already judging: wait for the end (a message is
+            # not half judged), then go.
+            done.cancel()
             while not done.done():
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait([asyncio.wrap_future(done)])
             raise
+
+    def _finished(self, loop: asyncio.AbstractEventLoop, waiter: asyncio.Future, done: Future) -> None:
+        """In the thread that judged it: queue the result for its loop, and wake the loop only
+        when nothing was queued yet. Each wake-up is a write to the loop's self-pipe, a system
+        call that lets go of the GIL; threads finishing while the loop is busy share one."""
+        with self._ready_lock:
+            ready = self._ready.setdefault(loop, [])
+            ready.append((waiter, done))
+            if len(ready) > 1:
+                return
+        try:
+            loop.call_soon_threadsafe(self._deliver, loop)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            with self._ready_lock:
+                self._ready.pop(loop, None)
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._ready_lock:
+            ready = self._ready.pop(loop, ())
+        for waiter, done in ready:
+            if waiter.done() or done.cancelled():  # its request was cancelled
+                continue
+            error = done.exception()
+            if error is None:
+                waiter.set_result(done.result())
+            else:
+                waiter.set_exception(error)
 
     def close(self) -> None:
         """Let the threads go; those judging a message finish it (an app started again, as tests
@@ -141,7 +176,6 @@ class PipelineThreads:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-
 
 def _in_context(fn: Callable[[], T]) -> Callable[[], T]:
     """`fn` to run in a copy of the calling task's context."""

@@ -99,3 +99,47 @@ async def test_at_most_the_set_number_run_at_once_and_the_rest_are_taken_in_orde
         assert all(abs(order.index(n) - n) <= 1 for n in range(8)), order
     finally:
         threads.close()
+
+
+async def test_results_finishing_while_the_loop_is_busy_share_one_wake_up():
+    """Each wake-up of the event loop from a thread is a write to its self-pipe (a system call
+    that lets go of the GIL): the results of threads finishing while the loop is busy are handed
+    over by one, each to its own request, and a cancelled request's result to nobody (that
+    request waited for its thread on its own)."""
+    import time
+
+    threads = PipelineThreads(4)
+    loop = asyncio.get_running_loop()
+    wakes = []
+    real = loop.call_soon_threadsafe
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        wakes.append(args)
+        return real(*args)
+
+    go = threading.Event()
+
+    def judge(n: int) -> int:
+        go.wait(30)
+        if n == 2:
+            raise ValueError("refused")
+        return n
+
+    try:
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        tasks = [asyncio.create_task(threads.run(lambda n=n: judge(n))) for n in range(4)]
+        await asyncio.sleep(0)  # all four submitted
+        tasks[3].cancel()
+        await asyncio.sleep(0)
+        go.set()
+        deadline = time.monotonic() + 30
+        while len(threads._ready.get(loop, ())) < 4 and time.monotonic() < deadline:
+            time.sleep(0.001)  # the loop is busy while the threads finish
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert results[:2] == [0, 1] and isinstance(results[2], ValueError)
+        assert isinstance(results[3], asyncio.CancelledError)
+        assert [args[0] for args in wakes].count(threads._deliver) == 1
+    finally:
+        loop.call_soon_threadsafe = real  # type: ignore[method-assign]
+        go.set()
+        threads.close()
