@@ -177,6 +177,7 @@ class PipelineThreads:
         if pool is not None:
             pool.close()
 
+
 def _in_context(fn: Callable[[], T]) -> Callable[[], T]:
     """`fn` to run in a copy of the calling task's context."""
     context = contextvars.copy_context()
