@@ -682,7 +682,7 @@ class Batch:
         `probes`: their idempotency lookups (sender, code, identificatie, sha256); units of a
         group have disjoint lock keys, so no two are the same message and none stores what
         another looks up. `hints`: StateHints, what their rules will read. `begin`: send the
-        transaction's BEGIN first (the connection is in autocommit mode: `_own_begin`)."""
+        transaction's BEGIN first (the connection is in autocommit mode: `_pg_transaction`)."""
         wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
         idents = sorted({p[:3] for p in wanted})
         reads: list[tuple[Any, Any, Any]] = list(first)
@@ -740,34 +740,47 @@ class Batch:
 
 
 @contextmanager
-def _own_begin(conn: Connection) -> Iterator[bool]:
-    """PostgreSQL: the group's transaction begun by the store, not by psycopg. psycopg begins a
-    transaction in pipeline mode with a BEGIN and a Sync of its own: a round trip before the
-    group's lock and reads could even be sent. In autocommit mode it sends nothing itself; the
-    group sends BEGIN in the pipeline of its first reads (Batch.prefetch) and COMMIT in that of
-    its writes (Writes.flush), and the connection is back in its usual mode afterwards (a
-    connection that cannot be put back is invalidated: the pool must not hand it out in
-    autocommit mode). Yields whether the caller must send BEGIN."""
-    if conn.dialect.name != "postgresql":
-        yield False
-        return
+def _pg_transaction(conn: Connection) -> Iterator[bool]:
+    """PostgreSQL: the group's transaction begun by the store, not by psycopg, and without
+    SQLAlchemy's transaction around it. psycopg begins a transaction in pipeline mode with a BEGIN
+    and a Sync of its own: a round trip before the group's lock and reads could even be sent. In
+    autocommit mode it sends nothing itself; the group sends BEGIN in the pipeline of its first
+    reads (Batch.prefetch) and COMMIT in that of its writes (Writes.flush). The kept connection
+    stays in autocommit mode between groups (no transaction open): switching it on and off, and
+    SQLAlchemy's begin and commit, cost every group some 100,000 instructions under the GIL (issue
+    14); SQLAlchemy puts it back in its usual mode when it returns to the pool (its isolation level
+    is reset on checkin). A Core statement inside the group makes SQLAlchemy begin its own side of
+    the transaction, which ends here. Yields whether the caller must send BEGIN (not when psycopg
+    cannot pipeline: it then begins and SQLAlchemy commits, as for any transaction)."""
     driver = conn.connection.driver_connection
-    if not pipeline_supported(driver) or driver.autocommit or driver.info.transaction_status != _IDLE:
-        yield False  # (not expected: a kept connection is idle between groups)
+    if not pipeline_supported(driver):
+        try:
+            with conn.begin():
+                yield False
+        except IntegrityError as exc:
+            raise ConflictError(_primary_message(exc.orig)) from exc
         return
-    driver.autocommit = True
+    if not driver.autocommit:  # the connection's first group
+        conn.execution_options(isolation_level="AUTOCOMMIT")
     try:
+        if driver.pgconn.transaction_status != _IDLE:  # (not expected: every group ends its transaction)
+            driver.rollback()
         yield True
-        if driver.info.transaction_status != _IDLE:  # (not expected: Writes.flush sent COMMIT)
+        if conn.in_transaction():  # a Core statement ran: its side ends (Writes.flush sent COMMIT)
+            conn.commit()
+        if driver.pgconn.transaction_status != _IDLE:  # (not expected: Writes.flush sent COMMIT)
             try:
                 driver.commit()
             except conn.dialect.loaded_dbapi.Error as exc:
                 raise _error(conn, "COMMIT", None, exc) from exc
+    except IntegrityError as exc:
+        raise ConflictError(_primary_message(exc.orig)) from exc
     finally:
         try:
-            if driver.info.transaction_status != _IDLE:  # the group failed: end its transaction
+            if conn.in_transaction():
+                conn.rollback()
+            if driver.pgconn.transaction_status != _IDLE:  # the group failed: end its transaction
                 driver.rollback()
-            driver.autocommit = False
         except Exception as exc:  # noqa: BLE001 (the connection is lost or unusable; an error of the group goes on)
             if not conn.invalidated:
                 conn.invalidate(exc)
@@ -841,9 +854,9 @@ class Store:
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def _conn(self, write: bool = True, kept: bool = False) -> Iterator[Connection]:
-        """A transaction on a pooled connection (`kept`: on one of the group committer's)."""
-        with self._kept.connection() if kept else self.engine.connect() as conn:
+    def _conn(self, write: bool = True) -> Iterator[Connection]:
+        """A transaction on a pooled connection."""
+        with self.engine.connect() as conn:
             if self.dialect == "sqlite" and write:
                 conn.info["begin_sql"] = "BEGIN IMMEDIATE"
             try:
@@ -888,7 +901,7 @@ class Store:
                 batch.writes.flush(conn)
             return
         # PostgreSQL (the other store): BEGIN, the group's lock and its lookups in one pipeline
-        with self._conn(kept=True) as conn, _own_begin(conn) as begin:
+        with self._kept.connection() as conn, _pg_transaction(conn) as begin:
             batch = Batch(self, conn)
             first = []
             ids = sorted({lock_id(key) for key in lock_keys})
