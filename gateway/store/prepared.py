@@ -286,8 +286,11 @@ _RAW_CURSOR: list[Any] = []
 # psycopg: cursors kept on their connection (attribute _KEPT: [writers, readers]; the cursors refer
 # to the connection, so a dict keyed by it would keep it alive). A psycopg cursor cost more to make
 # and close (its adapters map, its transformer) than to run an insert in a pipeline: about 18 us
-# of CPU, and a message ran some ten statements, each on a new cursor.
+# of CPU, and a message ran some ten statements, each on a new cursor. Each kept cursor names its
+# list (attribute _IDLE), so giving it back does not look up the connection again (SQLAlchemy's
+# connection, pool entry and dialect: four Python calls, twice per statement).
 _KEPT = "_gateway_kept_cursors"
+_IDLE = "_gateway_idle"
 _KEEP = 4  # idle cursors kept per connection and kind
 
 
@@ -310,20 +313,20 @@ def _cursor(conn: Connection, write: bool = False) -> Any:
         import psycopg
 
         _RAW_CURSOR.append(psycopg.RawCursor)
-    return _RAW_CURSOR[0](driver)
+    cursor = _RAW_CURSOR[0](driver)
+    setattr(cursor, _IDLE, idle)
+    return cursor
 
 
-def _done(conn: Connection, cursor: Any, write: bool = False, ok: bool = True) -> None:
+def _done(cursor: Any, ok: bool = True) -> None:
     """The cursor is no longer needed: kept for the connection's next statement when it ran
     well (its results and parameters dropped, so a large value is not held), closed otherwise."""
-    if ok and _raw(conn.dialect):
-        kept = getattr(conn.connection.driver_connection, _KEPT, None)
-        if kept is not None and not cursor.closed:
-            idle = kept[0] if write else kept[1]
-            if len(idle) < _KEEP:
-                cursor._reset()
-                idle.append(cursor)
-                return
+    if ok:
+        idle = getattr(cursor, _IDLE, None)  # (None: not a kept kind)
+        if idle is not None and len(idle) < _KEEP and not cursor.closed:
+            cursor._reset()
+            idle.append(cursor)
+            return
     cursor.close()
 
 
@@ -394,7 +397,7 @@ class Prepared:
             ok = True
             return cursor.rowcount
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def returned(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         """Run an INSERT ... RETURNING of one column once, at once (on a Deferred connection
@@ -408,7 +411,7 @@ class Prepared:
             row = cursor.fetchone()
             ok = True
         finally:
-            _done(conn, cursor, False, ok)
+            _done(cursor, ok)
         if row is None:
             return None
         proc = c.result_processors[0]
@@ -437,7 +440,7 @@ class Prepared:
                     _run(conn, cursor, c, [c.params(r) for r in same], True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     # SQLite keeps the values bound to a statement until it runs again (the store's statements
     # are cached): a 50 MB declaration bound to the message insert stayed in memory until the next
@@ -521,7 +524,7 @@ class Prepared:
             _run(conn, cursor, c, (c.params(r) for r in rows), True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def stream_values(self, conn: Connection, rows: Iterable[Sequence[Any]], names: Sequence[str]) -> None:
         """`stream` with each row as its values in the order of `names` instead of a dict: for
@@ -551,7 +554,7 @@ class Prepared:
             _run(conn, cursor, c, map(params, rows), True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
@@ -565,7 +568,7 @@ class Prepared:
         try:
             _run(conn, cursor, c, c.params(values or {}), False)
         except BaseException:
-            _done(conn, cursor, ok=False)
+            _done(cursor, ok=False)
             raise
         return cursor
 
@@ -578,7 +581,7 @@ class Prepared:
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _error(conn, c.sql, None, exc, cursor) from exc
         finally:
-            _done(conn, cursor, False, ok)
+            _done(cursor, ok)
         return c, fetched
 
     def columns(self, conn: Connection, values: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence]]:
@@ -655,7 +658,7 @@ def command(conn: Connection, sql: str) -> None:
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _error(conn, sql, None, exc) from exc
     finally:
-        _done(conn, cursor, True, ok)
+        _done(cursor, ok)
 
 
 def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, cursor: Any = None,
