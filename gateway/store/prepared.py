@@ -291,23 +291,32 @@ _RAW_CURSOR: list[Any] = []
 # connection, pool entry and dialect: four Python calls, twice per statement).
 _KEPT = "_gateway_kept_cursors"
 _IDLE = "_gateway_idle"
-_KEEP = 4  # idle cursors kept per connection and kind
+_KEEP = 4  # idle cursors kept per connection, kind and statement
+_KEPT_QUERIES = 256  # statements per connection and kind whose cursors are kept (then all dropped)
 
 
-def _cursor(conn: Connection, write: bool = False) -> Any:
+def _cursor(conn: Connection, write: bool, query: Any) -> Any:
     """A DBAPI cursor for the compiled statements of `conn`'s dialect: psycopg a RawCursor, a kept
     one when there is one (`write`: for a statement whose answer is not read; its answer may still
     be on the way in a pipeline when it is taken again), others a new one. Give it back with
-    `_done`."""
+    `_done`. psycopg: kept per statement (`query`, the compiled form's own object): a cursor run
+    again on the object it ran last keeps its transformer, with the dumpers and loaders it found
+    for the statement's types, where another statement made it build a new one and look them up
+    again (some 10,000 instructions per statement)."""
     driver = conn.connection.driver_connection
     if not _raw(conn.dialect):
         return driver.cursor()
     kept = getattr(driver, _KEPT, None)
     if kept is None:
-        kept = ([], [])
+        kept = ({}, {})
         setattr(driver, _KEPT, kept)
-    idle = kept[0] if write else kept[1]
-    if idle:
+    by_query = kept[0] if write else kept[1]
+    idle = by_query.get(query)
+    if idle is None:
+        if len(by_query) >= _KEPT_QUERIES:
+            by_query.clear()
+        idle = by_query[query] = []
+    elif idle:
         return idle.pop()
     if not _RAW_CURSOR:
         import psycopg
@@ -386,7 +395,7 @@ class Prepared:
             return 0
         keys = self._keys(values) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             if self._apart(conn, keys, [values]):
@@ -404,7 +413,7 @@ class Prepared:
         too: its caller needs the value now); that column's value."""
         conn = conn.conn if isinstance(conn, Deferred) else conn
         c = self._get(conn.dialect, self._keys(values))
-        cursor = _cursor(conn)
+        cursor = _cursor(conn, False, c.query)
         ok = False
         try:
             _run(conn, cursor, c, c.params(values), False)
@@ -429,7 +438,7 @@ class Prepared:
             kinds = {}
             for row in rows:  # rows of one kind give one statement; odd ones their own
                 kinds.setdefault(self._keys(row), []).append(row)
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, self._get(conn.dialect, next(iter(kinds))).query)
         ok = False
         try:
             for keys, same in kinds.items():
@@ -518,7 +527,7 @@ class Prepared:
         a time: the rows and their parameters are never all in memory at once. A date repeated
         across the rows (a declaration's periods) is converted once."""
         c = self._get(conn.dialect, self._keys(keys)).dates_remembered()
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             _run(conn, cursor, c, (c.params(r) for r in rows), True)
@@ -548,7 +557,7 @@ class Prepared:
                     out[i] = value.value if value.__class__ is Processed else proc(value)
             return tuple(out)
 
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             _run(conn, cursor, c, map(params, rows), True)
@@ -564,7 +573,7 @@ class Prepared:
         """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
         one round trip: the first collect waits for all of them)."""
         c = self._get(conn.dialect, None)
-        cursor = _cursor(conn)
+        cursor = _cursor(conn, False, c.query)
         try:
             _run(conn, cursor, c, c.params(values or {}), False)
         except BaseException:
@@ -646,14 +655,20 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
         raise _error(conn, c.sql, params, exc, cursor, many) from exc
 
 
+_COMMANDS: dict[str, bytes] = {}  # psycopg: each command's text as bytes, one object (its kept cursor's)
+
+
 def command(conn: Connection, sql: str) -> None:
     """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
     as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
     Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
-    cursor = _cursor(conn, write=True)
+    query = _COMMANDS.get(sql) if _raw(conn.dialect) else sql
+    if query is None:
+        query = _COMMANDS[sql] = sql.encode()
+    cursor = _cursor(conn, True, query)
     ok = False
     try:
-        cursor.execute(sql.encode() if _raw(conn.dialect) else sql)
+        cursor.execute(query)
         ok = True
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _error(conn, sql, None, exc) from exc
