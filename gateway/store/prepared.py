@@ -14,6 +14,7 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ class _Compiled:
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
-        self.processors = {name: _empty_list_once(procs[name], compiled.binds[name].type)
+        self.processors = {name: _empty_list_once(_json_text(procs[name], compiled.binds[name].type, dialect),
+                                                  compiled.binds[name].type)
                            for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
         self.fixed = {
@@ -136,6 +138,15 @@ def _literals_inline(stmt: Any, dialect: Dialect) -> Any:
         return None
 
     return replacement_traverse(stmt, {}, inline)
+
+
+def _json_text(proc: Any, type_: Any, dialect: Dialect) -> Any:
+    """psycopg: a JSON parameter as its text (the `::JSON` cast in the statement makes it JSON),
+    not wrapped in psycopg's Json for psycopg's Python dumper to serialise: the same text, without
+    a wrapper and a dumper call per value. Other types and databases: `proc` as it is."""
+    if not isinstance(type_, JSON) or not _raw(dialect):
+        return proc
+    return type_._make_bind_processor(None, dialect._json_serializer or json.dumps)
 
 
 def _empty_list_once(proc: Any, type_: Any) -> Any:
@@ -384,7 +395,8 @@ class Prepared:
         was made of can go before then (a rejected 323's 100,000 issues, encoded as JSON when its
         row is saved instead of when the group's rows are written); `value` itself when the
         dialect does not convert it."""
-        proc = self.stmt.table.c[column].type._cached_bind_processor(_positional(dialect))
+        type_ = self.stmt.table.c[column].type
+        proc = _json_text(type_._cached_bind_processor(_positional(dialect)), type_, dialect)
         return Processed(proc(value)) if proc is not None and value is not None else value
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> int:
