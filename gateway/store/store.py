@@ -906,7 +906,9 @@ class Store:
             first = []
             ids = sorted({lock_id(key) for key in lock_keys})
             if ids:
-                first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
+                # as an array's text ('{1,2}'; the statement casts it): psycopg dumps a list of
+                # ints in Python, element by element, at every group
+                first.append((_GROUP_LOCK_SQL, dict(ids="{" + ",".join(map(str, ids)) + "}"), None))
             batch.prefetch(probes, hints, first, begin=begin)
             yield batch
             batch.writes.flush(conn, commit=True)
