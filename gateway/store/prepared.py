@@ -314,9 +314,11 @@ def _cursor(conn: Connection, write: bool, query: Any) -> Any:
     again on the object it ran last keeps its transformer, with the dumpers and loaders it found
     for the statement's types, where another statement made it build a new one and look them up
     again (some 10,000 instructions per statement)."""
-    driver = conn.connection.driver_connection
     if not _raw(conn.dialect):
-        return driver.cursor()
+        return conn.connection.driver_connection.cursor()
+    # psycopg's connection is the DBAPI connection itself (only asyncio drivers are adapted): the
+    # pool entry's attribute, not its driver_connection property's three calls per statement
+    driver = conn.connection.dbapi_connection
     kept = getattr(driver, _KEPT, None)
     if kept is None:
         kept = ({}, {})
