@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, exists, func, insert, literal_column, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, literal_column, null, or_, select, text, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -241,6 +241,7 @@ def _same_messages(n: int) -> Prepared:
 
 
 _IDENTIFIERS: dict[int, Prepared] = {}
+_SAME_AND_IDENTIFIERS: dict[int, Prepared] = {}
 _PREPARED_GROUP = 16  # group lookups compiled beforehand up to this size (Store._prepare_group_lookups)
 
 
@@ -256,6 +257,30 @@ def _identifiers(n: int) -> Prepared:
             .where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
                               mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
         )
+    return found
+
+
+def _same_and_identifiers(n: int) -> Prepared:
+    """PostgreSQL: `_same_messages` and `_identifiers` as one statement (UNION ALL; the same
+    parameters): each row's `found_as` says which ("m": a message row, "i": a registered identifier,
+    in sender/code/identificatie, its other columns NULL). A statement sent costs the client some
+    70,000 instructions whatever it reads (psycopg's execution in Python), and every group sent
+    both (Batch.prefetch)."""
+    n = group_size(n)
+    found = _SAME_AND_IDENTIFIERS.get(n)
+    if found is None:
+        mi = t.message_identifiers.c
+        columns = t.with_stored(t.messages)
+        registered = {"sender": mi.sender, "code": mi.code, "identificatie": mi.identificatie}
+        messages = _same_messages(n).stmt.order_by(None).add_columns(literal("m").label("found_as"))
+        identifiers = select(
+            *(registered[c.name].label(c.name) if c.name in registered else null().label(c.key) for c in columns),
+            literal("i").label("found_as"),
+        ).where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
+                           mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
+        union = union_all(messages, identifiers).subquery()
+        found = _SAME_AND_IDENTIFIERS[n] = Prepared(
+            select(union).order_by(union.c.found_as, union.c.received_at, union.c.id))
     return found
 
 
@@ -700,12 +725,15 @@ class Batch:
                               lambda rows, _k: self._same_found(wanted, rows)))
             else:
                 self._same_found(wanted, [])
-        elif idents:
-            params = _ident_params(idents)
-            reads.append((_same_messages(len(idents)), params, lambda rows, _k: self._same_found(wanted, rows)))
-            reads.append((_identifiers(len(idents)), params, lambda rows, known: known.update(
-                (("identifier_used", *ident), ident in {(r["sender"], r["code"], r["identificatie"]) for r in rows})
-                for ident in idents)))  # TR056 asks this of every message (StateView.identifier_used)
+        elif idents:  # (PostgreSQL) the earlier deliveries and the registered identifiers in one statement
+
+            def found(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+                used = {(r["sender"], r["code"], r["identificatie"]) for r in rows if r["found_as"] == "i"}
+                # TR056 asks this of every message (StateView.identifier_used)
+                known.update((("identifier_used", *ident), ident in used) for ident in idents)
+                self._same_found(wanted, [r for r in rows if r["found_as"] == "m"])
+
+            reads.append((_same_and_identifiers(len(idents)), _ident_params(idents), found))
         hints = list(hints)
         if hints:
             reads += group_reads(self.store.secret, hints, keyed=self.store.dialect == "postgresql")
@@ -937,8 +965,11 @@ class Store:
             pass
         dialect, largest = self.engine.dialect, min(self.max_group, _PREPARED_GROUP)
         for size in group_sizes(largest):
-            _same_messages(size).compiled(dialect)
-            _identifiers(size).compiled(dialect)
+            if dialect.name == "postgresql":
+                _same_and_identifiers(size).compiled(dialect)
+            else:
+                _same_messages(size).compiled(dialect)
+                _identifiers(size).compiled(dialect)
         prepare_group_reads(dialect, largest)
 
     def state_view(self, conn: Connection, exclude_message_id: str | None = None) -> StateView:
