@@ -343,9 +343,11 @@ def _cursor(conn: Connection, write: bool, query: Any) -> Any:
 def _done(cursor: Any, ok: bool = True) -> None:
     """The cursor is no longer needed: kept for the connection's next statement when it ran
     well (its results and parameters dropped, so a large value is not held), closed otherwise."""
-    if ok:
-        idle = getattr(cursor, _IDLE, None)  # (None: not a kept kind)
-        if idle is not None and len(idle) < _KEEP and not cursor.closed:
+    # (a class test, not getattr with a default: that raised and caught an AttributeError for
+    # every SQLite statement)
+    if ok and _RAW_CURSOR and cursor.__class__ is _RAW_CURSOR[0]:
+        idle = getattr(cursor, _IDLE)
+        if len(idle) < _KEEP and not cursor.closed:
             cursor._reset()
             idle.append(cursor)
             return
