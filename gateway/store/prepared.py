@@ -14,6 +14,7 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ class _Compiled:
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
-        self.processors = {name: _empty_list_once(procs[name], compiled.binds[name].type)
+        self.processors = {name: _empty_list_once(_json_text(procs[name], compiled.binds[name].type, dialect),
+                                                  compiled.binds[name].type)
                            for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
         self.fixed = {
@@ -136,6 +138,15 @@ def _literals_inline(stmt: Any, dialect: Dialect) -> Any:
         return None
 
     return replacement_traverse(stmt, {}, inline)
+
+
+def _json_text(proc: Any, type_: Any, dialect: Dialect) -> Any:
+    """psycopg: a JSON parameter as its text (the `::JSON` cast in the statement makes it JSON),
+    not wrapped in psycopg's Json for psycopg's Python dumper to serialise: the same text, without
+    a wrapper and a dumper call per value. Other types and databases: `proc` as it is."""
+    if not isinstance(type_, JSON) or not _raw(dialect):
+        return proc
+    return type_._make_bind_processor(None, dialect._json_serializer or json.dumps)
 
 
 def _empty_list_once(proc: Any, type_: Any) -> Any:
@@ -286,44 +297,60 @@ _RAW_CURSOR: list[Any] = []
 # psycopg: cursors kept on their connection (attribute _KEPT: [writers, readers]; the cursors refer
 # to the connection, so a dict keyed by it would keep it alive). A psycopg cursor cost more to make
 # and close (its adapters map, its transformer) than to run an insert in a pipeline: about 18 us
-# of CPU, and a message ran some ten statements, each on a new cursor.
+# of CPU, and a message ran some ten statements, each on a new cursor. Each kept cursor names its
+# list (attribute _IDLE), so giving it back does not look up the connection again (SQLAlchemy's
+# connection, pool entry and dialect: four Python calls, twice per statement).
 _KEPT = "_gateway_kept_cursors"
-_KEEP = 4  # idle cursors kept per connection and kind
+_IDLE = "_gateway_idle"
+_KEEP = 4  # idle cursors kept per connection, kind and statement
+_KEPT_QUERIES = 256  # statements per connection and kind whose cursors are kept (then all dropped)
 
 
-def _cursor(conn: Connection, write: bool = False) -> Any:
+def _cursor(conn: Connection, write: bool, query: Any) -> Any:
     """A DBAPI cursor for the compiled statements of `conn`'s dialect: psycopg a RawCursor, a kept
     one when there is one (`write`: for a statement whose answer is not read; its answer may still
     be on the way in a pipeline when it is taken again), others a new one. Give it back with
-    `_done`."""
-    driver = conn.connection.driver_connection
+    `_done`. psycopg: kept per statement (`query`, the compiled form's own object): a cursor run
+    again on the object it ran last keeps its transformer, with the dumpers and loaders it found
+    for the statement's types, where another statement made it build a new one and look them up
+    again (some 10,000 instructions per statement)."""
     if not _raw(conn.dialect):
-        return driver.cursor()
+        return conn.connection.driver_connection.cursor()
+    # psycopg's connection is the DBAPI connection itself (only asyncio drivers are adapted): the
+    # pool entry's attribute, not its driver_connection property's three calls per statement
+    driver = conn.connection.dbapi_connection
     kept = getattr(driver, _KEPT, None)
     if kept is None:
-        kept = ([], [])
+        kept = ({}, {})
         setattr(driver, _KEPT, kept)
-    idle = kept[0] if write else kept[1]
-    if idle:
+    by_query = kept[0] if write else kept[1]
+    idle = by_query.get(query)
+    if idle is None:
+        if len(by_query) >= _KEPT_QUERIES:
+            by_query.clear()
+        idle = by_query[query] = []
+    elif idle:
         return idle.pop()
     if not _RAW_CURSOR:
         import psycopg
 
         _RAW_CURSOR.append(psycopg.RawCursor)
-    return _RAW_CURSOR[0](driver)
+    cursor = _RAW_CURSOR[0](driver)
+    setattr(cursor, _IDLE, idle)
+    return cursor
 
 
-def _done(conn: Connection, cursor: Any, write: bool = False, ok: bool = True) -> None:
+def _done(cursor: Any, ok: bool = True) -> None:
     """The cursor is no longer needed: kept for the connection's next statement when it ran
     well (its results and parameters dropped, so a large value is not held), closed otherwise."""
-    if ok and _raw(conn.dialect):
-        kept = getattr(conn.connection.driver_connection, _KEPT, None)
-        if kept is not None and not cursor.closed:
-            idle = kept[0] if write else kept[1]
-            if len(idle) < _KEEP:
-                cursor._reset()
-                idle.append(cursor)
-                return
+    # (a class test, not getattr with a default: that raised and caught an AttributeError for
+    # every SQLite statement)
+    if ok and _RAW_CURSOR and cursor.__class__ is _RAW_CURSOR[0]:
+        idle = getattr(cursor, _IDLE)
+        if len(idle) < _KEEP and not cursor.closed:
+            cursor._reset()
+            idle.append(cursor)
+            return
     cursor.close()
 
 
@@ -372,7 +399,8 @@ class Prepared:
         was made of can go before then (a rejected 323's 100,000 issues, encoded as JSON when its
         row is saved instead of when the group's rows are written); `value` itself when the
         dialect does not convert it."""
-        proc = self.stmt.table.c[column].type._cached_bind_processor(_positional(dialect))
+        type_ = self.stmt.table.c[column].type
+        proc = _json_text(type_._cached_bind_processor(_positional(dialect)), type_, dialect)
         return Processed(proc(value)) if proc is not None and value is not None else value
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> int:
@@ -383,7 +411,7 @@ class Prepared:
             return 0
         keys = self._keys(values) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             if self._apart(conn, keys, [values]):
@@ -394,21 +422,21 @@ class Prepared:
             ok = True
             return cursor.rowcount
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def returned(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         """Run an INSERT ... RETURNING of one column once, at once (on a Deferred connection
         too: its caller needs the value now); that column's value."""
         conn = conn.conn if isinstance(conn, Deferred) else conn
         c = self._get(conn.dialect, self._keys(values))
-        cursor = _cursor(conn)
+        cursor = _cursor(conn, False, c.query)
         ok = False
         try:
             _run(conn, cursor, c, c.params(values), False)
             row = cursor.fetchone()
             ok = True
         finally:
-            _done(conn, cursor, False, ok)
+            _done(cursor, ok)
         if row is None:
             return None
         proc = c.result_processors[0]
@@ -426,7 +454,7 @@ class Prepared:
             kinds = {}
             for row in rows:  # rows of one kind give one statement; odd ones their own
                 kinds.setdefault(self._keys(row), []).append(row)
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, self._get(conn.dialect, next(iter(kinds))).query)
         ok = False
         try:
             for keys, same in kinds.items():
@@ -437,7 +465,7 @@ class Prepared:
                     _run(conn, cursor, c, [c.params(r) for r in same], True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     # SQLite keeps the values bound to a statement until it runs again (the store's statements
     # are cached): a 50 MB declaration bound to the message insert stayed in memory until the next
@@ -515,13 +543,13 @@ class Prepared:
         a time: the rows and their parameters are never all in memory at once. A date repeated
         across the rows (a declaration's periods) is converted once."""
         c = self._get(conn.dialect, self._keys(keys)).dates_remembered()
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             _run(conn, cursor, c, (c.params(r) for r in rows), True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def stream_values(self, conn: Connection, rows: Iterable[Sequence[Any]], names: Sequence[str]) -> None:
         """`stream` with each row as its values in the order of `names` instead of a dict: for
@@ -545,13 +573,13 @@ class Prepared:
                     out[i] = value.value if value.__class__ is Processed else proc(value)
             return tuple(out)
 
-        cursor = _cursor(conn, write=True)
+        cursor = _cursor(conn, True, c.query)
         ok = False
         try:
             _run(conn, cursor, c, map(params, rows), True)
             ok = True
         finally:
-            _done(conn, cursor, True, ok)
+            _done(cursor, ok)
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
@@ -561,11 +589,11 @@ class Prepared:
         """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
         one round trip: the first collect waits for all of them)."""
         c = self._get(conn.dialect, None)
-        cursor = _cursor(conn)
+        cursor = _cursor(conn, False, c.query)
         try:
             _run(conn, cursor, c, c.params(values or {}), False)
         except BaseException:
-            _done(conn, cursor, ok=False)
+            _done(cursor, ok=False)
             raise
         return cursor
 
@@ -578,7 +606,7 @@ class Prepared:
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _error(conn, c.sql, None, exc, cursor) from exc
         finally:
-            _done(conn, cursor, False, ok)
+            _done(cursor, ok)
         return c, fetched
 
     def columns(self, conn: Connection, values: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence]]:
@@ -643,19 +671,25 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
         raise _error(conn, c.sql, params, exc, cursor, many) from exc
 
 
+_COMMANDS: dict[str, bytes] = {}  # psycopg: each command's text as bytes, one object (its kept cursor's)
+
+
 def command(conn: Connection, sql: str) -> None:
     """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
     as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
     Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
-    cursor = _cursor(conn, write=True)
+    query = _COMMANDS.get(sql) if _raw(conn.dialect) else sql
+    if query is None:
+        query = _COMMANDS[sql] = sql.encode()
+    cursor = _cursor(conn, True, query)
     ok = False
     try:
-        cursor.execute(sql.encode() if _raw(conn.dialect) else sql)
+        cursor.execute(query)
         ok = True
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _error(conn, sql, None, exc) from exc
     finally:
-        _done(conn, cursor, True, ok)
+        _done(cursor, ok)
 
 
 def _error(conn: Connection, sql: str | None, params: Any, exc: Exception, cursor: Any = None,

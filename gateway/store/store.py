@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, exists, func, insert, literal_column, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, literal_column, null, or_, select, text, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -241,6 +241,7 @@ def _same_messages(n: int) -> Prepared:
 
 
 _IDENTIFIERS: dict[int, Prepared] = {}
+_SAME_AND_IDENTIFIERS: dict[int, Prepared] = {}
 _PREPARED_GROUP = 16  # group lookups compiled beforehand up to this size (Store._prepare_group_lookups)
 
 
@@ -256,6 +257,30 @@ def _identifiers(n: int) -> Prepared:
             .where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
                               mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
         )
+    return found
+
+
+def _same_and_identifiers(n: int) -> Prepared:
+    """PostgreSQL: `_same_messages` and `_identifiers` as one statement (UNION ALL; the same
+    parameters): each row's `found_as` says which ("m": a message row, "i": a registered identifier,
+    in sender/code/identificatie, its other columns NULL). A statement sent costs the client some
+    70,000 instructions whatever it reads (psycopg's execution in Python), and every group sent
+    both (Batch.prefetch)."""
+    n = group_size(n)
+    found = _SAME_AND_IDENTIFIERS.get(n)
+    if found is None:
+        mi = t.message_identifiers.c
+        columns = t.with_stored(t.messages)
+        registered = {"sender": mi.sender, "code": mi.code, "identificatie": mi.identificatie}
+        messages = _same_messages(n).stmt.order_by(None).add_columns(literal("m").label("found_as"))
+        identifiers = select(
+            *(registered[c.name].label(c.name) if c.name in registered else null().label(c.key) for c in columns),
+            literal("i").label("found_as"),
+        ).where(or_(*(and_(mi.sender == bindparam(f"s{i}"), mi.code == bindparam(f"c{i}"),
+                           mi.identificatie == bindparam(f"i{i}")) for i in range(n))))
+        union = union_all(messages, identifiers).subquery()
+        found = _SAME_AND_IDENTIFIERS[n] = Prepared(
+            select(union).order_by(union.c.found_as, union.c.received_at, union.c.id))
     return found
 
 
@@ -682,7 +707,7 @@ class Batch:
         `probes`: their idempotency lookups (sender, code, identificatie, sha256); units of a
         group have disjoint lock keys, so no two are the same message and none stores what
         another looks up. `hints`: StateHints, what their rules will read. `begin`: send the
-        transaction's BEGIN first (the connection is in autocommit mode: `_own_begin`)."""
+        transaction's BEGIN first (the connection is in autocommit mode: `_pg_transaction`)."""
         wanted = {p for p in probes if p[0] is not None and p[1] is not None and p[2] is not None}
         idents = sorted({p[:3] for p in wanted})
         reads: list[tuple[Any, Any, Any]] = list(first)
@@ -700,12 +725,15 @@ class Batch:
                               lambda rows, _k: self._same_found(wanted, rows)))
             else:
                 self._same_found(wanted, [])
-        elif idents:
-            params = _ident_params(idents)
-            reads.append((_same_messages(len(idents)), params, lambda rows, _k: self._same_found(wanted, rows)))
-            reads.append((_identifiers(len(idents)), params, lambda rows, known: known.update(
-                (("identifier_used", *ident), ident in {(r["sender"], r["code"], r["identificatie"]) for r in rows})
-                for ident in idents)))  # TR056 asks this of every message (StateView.identifier_used)
+        elif idents:  # (PostgreSQL) the earlier deliveries and the registered identifiers in one statement
+
+            def found(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
+                used = {(r["sender"], r["code"], r["identificatie"]) for r in rows if r["found_as"] == "i"}
+                # TR056 asks this of every message (StateView.identifier_used)
+                known.update((("identifier_used", *ident), ident in used) for ident in idents)
+                self._same_found(wanted, [r for r in rows if r["found_as"] == "m"])
+
+            reads.append((_same_and_identifiers(len(idents)), _ident_params(idents), found))
         hints = list(hints)
         if hints:
             reads += group_reads(self.store.secret, hints, keyed=self.store.dialect == "postgresql")
@@ -740,34 +768,47 @@ class Batch:
 
 
 @contextmanager
-def _own_begin(conn: Connection) -> Iterator[bool]:
-    """PostgreSQL: the group's transaction begun by the store, not by psycopg. psycopg begins a
-    transaction in pipeline mode with a BEGIN and a Sync of its own: a round trip before the
-    group's lock and reads could even be sent. In autocommit mode it sends nothing itself; the
-    group sends BEGIN in the pipeline of its first reads (Batch.prefetch) and COMMIT in that of
-    its writes (Writes.flush), and the connection is back in its usual mode afterwards (a
-    connection that cannot be put back is invalidated: the pool must not hand it out in
-    autocommit mode). Yields whether the caller must send BEGIN."""
-    if conn.dialect.name != "postgresql":
-        yield False
-        return
+def _pg_transaction(conn: Connection) -> Iterator[bool]:
+    """PostgreSQL: the group's transaction begun by the store, not by psycopg, and without
+    SQLAlchemy's transaction around it. psycopg begins a transaction in pipeline mode with a BEGIN
+    and a Sync of its own: a round trip before the group's lock and reads could even be sent. In
+    autocommit mode it sends nothing itself; the group sends BEGIN in the pipeline of its first
+    reads (Batch.prefetch) and COMMIT in that of its writes (Writes.flush). The kept connection
+    stays in autocommit mode between groups (no transaction open): switching it on and off, and
+    SQLAlchemy's begin and commit, cost every group some 100,000 instructions under the GIL (issue
+    14); SQLAlchemy puts it back in its usual mode when it returns to the pool (its isolation level
+    is reset on checkin). A Core statement inside the group makes SQLAlchemy begin its own side of
+    the transaction, which ends here. Yields whether the caller must send BEGIN (not when psycopg
+    cannot pipeline: it then begins and SQLAlchemy commits, as for any transaction)."""
     driver = conn.connection.driver_connection
-    if not pipeline_supported(driver) or driver.autocommit or driver.info.transaction_status != _IDLE:
-        yield False  # (not expected: a kept connection is idle between groups)
+    if not pipeline_supported(driver):
+        try:
+            with conn.begin():
+                yield False
+        except IntegrityError as exc:
+            raise ConflictError(_primary_message(exc.orig)) from exc
         return
-    driver.autocommit = True
+    if not driver.autocommit:  # the connection's first group
+        conn.execution_options(isolation_level="AUTOCOMMIT")
     try:
+        if driver.pgconn.transaction_status != _IDLE:  # (not expected: every group ends its transaction)
+            driver.rollback()
         yield True
-        if driver.info.transaction_status != _IDLE:  # (not expected: Writes.flush sent COMMIT)
+        if conn.in_transaction():  # a Core statement ran: its side ends (Writes.flush sent COMMIT)
+            conn.commit()
+        if driver.pgconn.transaction_status != _IDLE:  # (not expected: Writes.flush sent COMMIT)
             try:
                 driver.commit()
             except conn.dialect.loaded_dbapi.Error as exc:
                 raise _error(conn, "COMMIT", None, exc) from exc
+    except IntegrityError as exc:
+        raise ConflictError(_primary_message(exc.orig)) from exc
     finally:
         try:
-            if driver.info.transaction_status != _IDLE:  # the group failed: end its transaction
+            if conn.in_transaction():
+                conn.rollback()
+            if driver.pgconn.transaction_status != _IDLE:  # the group failed: end its transaction
                 driver.rollback()
-            driver.autocommit = False
         except Exception as exc:  # noqa: BLE001 (the connection is lost or unusable; an error of the group goes on)
             if not conn.invalidated:
                 conn.invalidate(exc)
@@ -841,9 +882,9 @@ class Store:
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def _conn(self, write: bool = True, kept: bool = False) -> Iterator[Connection]:
-        """A transaction on a pooled connection (`kept`: on one of the group committer's)."""
-        with self._kept.connection() if kept else self.engine.connect() as conn:
+    def _conn(self, write: bool = True) -> Iterator[Connection]:
+        """A transaction on a pooled connection."""
+        with self.engine.connect() as conn:
             if self.dialect == "sqlite" and write:
                 conn.info["begin_sql"] = "BEGIN IMMEDIATE"
             try:
@@ -888,12 +929,14 @@ class Store:
                 batch.writes.flush(conn)
             return
         # PostgreSQL (the other store): BEGIN, the group's lock and its lookups in one pipeline
-        with self._conn(kept=True) as conn, _own_begin(conn) as begin:
+        with self._kept.connection() as conn, _pg_transaction(conn) as begin:
             batch = Batch(self, conn)
             first = []
             ids = sorted({lock_id(key) for key in lock_keys})
             if ids:
-                first.append((_GROUP_LOCK_SQL, dict(ids=ids), None))
+                # as an array's text ('{1,2}'; the statement casts it): psycopg dumps a list of
+                # ints in Python, element by element, at every group
+                first.append((_GROUP_LOCK_SQL, dict(ids="{" + ",".join(map(str, ids)) + "}"), None))
             batch.prefetch(probes, hints, first, begin=begin)
             yield batch
             batch.writes.flush(conn, commit=True)
@@ -922,8 +965,11 @@ class Store:
             pass
         dialect, largest = self.engine.dialect, min(self.max_group, _PREPARED_GROUP)
         for size in group_sizes(largest):
-            _same_messages(size).compiled(dialect)
-            _identifiers(size).compiled(dialect)
+            if dialect.name == "postgresql":
+                _same_and_identifiers(size).compiled(dialect)
+            else:
+                _same_messages(size).compiled(dialect)
+                _identifiers(size).compiled(dialect)
         prepare_group_reads(dialect, largest)
 
     def state_view(self, conn: Connection, exclude_message_id: str | None = None) -> StateView:

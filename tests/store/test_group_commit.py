@@ -255,7 +255,8 @@ def test_a_postgres_group_holds_its_lock_keys_until_its_commit_and_gives_its_con
     """PostgreSQL: the store begins the group's transaction itself (BEGIN in the pipeline of the
     lock and the lookups, the connection in autocommit mode meanwhile). Without that BEGIN the
     advisory lock would end with the lookups' round trip; it must hold while the units run, and
-    the connection must be back in its usual mode afterwards, after a failure too."""
+    the connection must be back in its usual mode when it returns to the pool, after a failure
+    too."""
     from gateway.store.store import lock_id
 
     store = open_store(pg_url, client_key_secret=SECRET)
@@ -291,9 +292,19 @@ def test_a_postgres_group_holds_its_lock_keys_until_its_commit_and_gives_its_con
             for conn in pooled:
                 conn.close()
         assert _stored(store, group.run(["k:held"], _save(b"<c/>", "HELD-3")))
-        for conn in store._kept._idle:  # the connection kept after a group that went well
-            assert conn.connection.driver_connection.autocommit is False
+        kept = list(store._kept._idle)  # the connection kept after a group that went well
+        assert kept
+        for conn in kept:  # between groups: no transaction open (it stays in autocommit mode while kept)
             assert conn.connection.driver_connection.info.transaction_status == 0
+            assert not conn.in_transaction()
+        store._kept.close()  # back to the pool: in its usual mode again
+        pooled = [store.engine.raw_connection() for _ in range(store.engine.pool.checkedin())]
+        try:
+            for conn in pooled:
+                assert conn.driver_connection.autocommit is False
+        finally:
+            for conn in pooled:
+                conn.close()
     finally:
         other.dispose()
         store.close()
