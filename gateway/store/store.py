@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, literal_column, null, or_, select, text, tuple_, union_all, update
+from sqlalchemy import (
+    and_, bindparam, exists, func, insert, literal, literal_column, null, or_, select, text, tuple_, union_all, update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
