@@ -10,7 +10,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from gateway.store import elided
 from gateway.store.prepared import end_for_core
+from gateway.store.tables import ELIDED_WHOLE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,6 +42,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # an outbox row naming its message's Du01 reads it through this (tables._Whole)
+            dbapi_conn.create_function(ELIDED_WHOLE, 3, elided.whole, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001

@@ -337,7 +337,7 @@ class Transaction:
         self.last_message_id: str | None = None
         self._saved_pending: set[str] = set()  # saved with routing_state "pending" already
         # the last saved message's bytes: an outbox row carrying them names them (payload_of)
-        self._saved_bytes: tuple[str, bytes, bytes | None] | None = None
+        self._saved_bytes: tuple[str, bytes, bytes | None, bytes | None] | None = None
         self._writes = writes
         self._same = same if same is not None else {}
 
@@ -482,12 +482,15 @@ class Transaction:
             transport=transport,
             received_by=received_by,
         )
+        answer = None  # the Du01 an outbox row may name: only one kept cut (whole, it is a copy anyway)
         if envelope is not None:
             row.update(zip(map(_ENVELOPE_COLUMNS.__getitem__, envelope), envelope.values()))
             # the message and its retour are in the row already: not again as base64
             row["envelope"], row["envelope_payload_at"] = elided.cut(envelope.get("envelope"), raw, envelope_payload_at)
             row["envelope_answer"], row["envelope_answer_payload_at"] = elided.cut(
                 envelope.get("answer"), retour, answer_payload_at)
+            if row["envelope_answer_payload_at"] is not None:
+                answer = envelope["answer"]
         self._write(_INSERT_MESSAGE, row, "messages")
         issue_index = [dict(message_id=message_id, rule=i["rule"][:16], retourcode=i.get("retourcode"), received_at=at)
                        for i in firsts]
@@ -509,7 +512,7 @@ class Transaction:
                 "identifiers",
             )
         self.last_message_id = message_id
-        self._saved_bytes = (message_id, raw, retour)
+        self._saved_bytes = (message_id, raw, retour, answer)
         if routing_state == "pending":
             self._saved_pending.add(message_id)
         return message_id
@@ -566,16 +569,19 @@ class Transaction:
         self.state.invalidate()
 
     def _payload_of(self, message_id: str, payload: bytes) -> str | None:
-        """"raw" or "retour" when `payload` is those bytes of message `message_id`, saved in this
-        transaction (the outbox row then names them instead of a copy: tables.outbox payload_of)."""
+        """"raw", "retour" or "answer" (the Du01, kept cut) when `payload` is those bytes of message
+        `message_id`, saved in this transaction (the outbox row then names them instead of a copy:
+        tables.outbox payload_of)."""
         saved = self._saved_bytes
         if saved is None or saved[0] != message_id:
             return None
-        _, raw, retour = saved
+        _, raw, retour, answer = saved
         if payload is raw or payload == raw:
             return "raw"
         if payload is retour or (retour is not None and payload == retour):
             return "retour"
+        if payload is answer or (answer is not None and payload == answer):
+            return "answer"
         return None
 
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:

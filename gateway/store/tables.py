@@ -677,23 +677,56 @@ def with_stored(table: Table) -> list:
 # --- outbox payloads that are their message's bytes (revision 0018) ----------------------------
 
 # Most outbox rows carry the bytes of their message's row: the message to its receiver (raw), the
-# retour to its sender (retour). Copied into the outbox row, they cost every message some 2 KB
-# more in the WAL and, on SQLite, about a page of the outbox table each (a row of 2 KB fills half
-# a page). Such a row names the column instead (payload_of "raw" or "retour"; its payload b"");
-# NULL: the payload is its own (an envelope, a typed view, a row written before 0018). Raw and
-# retour are never changed once stored, and a message row outlives its outbox rows (their foreign
-# key), so the bytes stay readable. Readers select `stored(outbox.c.payload)` as for large values.
+# retour to its sender (retour), or for a message that came in a Di01 the Du01 around its retour
+# (answer: the row keeps it cut, gateway.store.elided). Copied into the outbox row, they cost every
+# message some 2 KB more in the WAL and, on SQLite, about a page of the outbox table each (a row of
+# 2 KB fills half a page). Such a row names them instead (payload_of "raw", "retour" or "answer";
+# its payload b""); NULL: the payload is its own (an envelope, a typed view, a Du01 kept whole, a
+# row written before 0018). Raw, retour and the answer are never changed once stored, and a message
+# row outlives its outbox rows (their foreign key), so the bytes stay readable. Readers select
+# `stored(outbox.c.payload)` as for large values.
 outbox.append_column(Column("payload_of", String(8)))
-OUTBOX_PAYLOAD_OF = ("raw", "retour")
+OUTBOX_PAYLOAD_OF = ("raw", "retour", "answer")
 _REF_COLUMNS.add("payload_of")
+# The SQLite function that puts a cut answer together (registered by gateway.store.engine).
+ELIDED_WHOLE = "elided_whole"
+
+
+class _Whole(ColumnElement):
+    """elided.whole(cut, at, payload) in SQL: `cut` with the base64 of `payload` back at `at`."""
+
+    inherit_cache = True
+    _traverse_internals = [("cut", InternalTraversal.dp_clauseelement),
+                           ("at", InternalTraversal.dp_clauseelement),
+                           ("payload", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, cut: ColumnElement, at: ColumnElement, payload: ColumnElement) -> None:
+        self.cut, self.at, self.payload, self.type = cut, at, payload, LargeBinary()
+
+    @property
+    def _from_objects(self) -> list:
+        return self.cut._from_objects
+
+
+@compiles(_Whole)
+def _whole_sql(element: _Whole, compiler, **kw) -> str:  # noqa: ANN001
+    args = ", ".join(compiler.process(e, **kw) for e in (element.cut, element.at, element.payload))
+    return f"{ELIDED_WHOLE}({args})"
+
+
+@compiles(_Whole, "postgresql")
+def _whole_in_sql(element: _Whole, compiler, **kw) -> str:  # noqa: ANN001
+    # encode(..., 'base64') breaks its lines every 76 characters; pybase64 writes one run
+    cut, at, payload = (compiler.process(e, **kw) for e in (element.cut, element.at, element.payload))
+    return (f"CASE WHEN {at} IS NULL THEN {cut} ELSE overlay({cut} placing "
+            f"convert_to(replace(encode({payload}, 'base64'), chr(10), ''), 'UTF8') from {at} + 1 for 0) END")
 
 
 def _outbox_payload() -> ColumnElement:
-    """An outbox row's payload whole: its own, or its message's raw or retour."""
+    """An outbox row's payload whole: its own, or its message's raw, retour or answer."""
     o, m = outbox.c, messages.c
-
-    def of_message(column: Column) -> ColumnElement:
-        return select(stored(column, label=False)).where(m.id == o.message_id).scalar_subquery()
-
-    return case(*((o.payload_of == name, of_message(m[name])) for name in OUTBOX_PAYLOAD_OF),
+    of_message = {"raw": stored(m.raw, label=False), "retour": stored(m.retour, label=False),
+                  "answer": _Whole(m.envelope_answer, m.envelope_answer_payload_at, stored(m.retour, label=False))}
+    return case(*((o.payload_of == name, select(of_message[name]).where(m.id == o.message_id).scalar_subquery())
+                  for name in OUTBOX_PAYLOAD_OF),
                 else_=_Stored(o.payload, o.payload_ref))

@@ -1,7 +1,9 @@
 """An outbox row whose payload is its message's raw or retour names that column (payload_of)
 instead of carrying a copy (payload b""): the message to its receiver and the retour to its
 sender copied some 2 KB per message into the outbox, on SQLite about a page of that table each.
-Rows written before keep their payload (payload_of NULL) and read as they did.
+Rows written before keep their payload (payload_of NULL) and read as they did. Since, a row may
+also name "answer": the Du01 its message's row keeps cut (no schema change; the downgrade puts it
+together too).
 
 Revision ID: 0018
 Revises: 0017
@@ -27,4 +29,15 @@ def downgrade() -> None:
         op.execute(f"UPDATE outbox SET payload = (SELECT m.{column} FROM messages m WHERE m.id = outbox.message_id), "
                    f"payload_ref = (SELECT m.{column}_ref FROM messages m WHERE m.id = outbox.message_id) "
                    f"WHERE payload_of = '{column}'")
+    # a Du01 named (payload_of "answer"): put together in Python, as revision 0015's downgrade does
+    import pybase64
+
+    conn = op.get_bind()
+    rows = conn.execute(sa.text(
+        "SELECT o.id, m.envelope_answer, m.envelope_answer_payload_at, "
+        "COALESCE((SELECT v.data FROM large_values v WHERE v.id = m.retour_ref), m.retour) "
+        "FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.payload_of = 'answer'")).all()
+    for outbox_id, cut, at, retour in rows:
+        whole = cut if at is None else cut[:at] + pybase64.b64encode(retour or b"") + cut[at:]
+        conn.execute(sa.text("UPDATE outbox SET payload = :p WHERE id = :id"), dict(p=bytes(whole), id=outbox_id))
     op.drop_column('outbox', 'payload_of')
