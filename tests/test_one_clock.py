@@ -47,7 +47,7 @@ def test_today_turns_at_dutch_midnight_also_when_kept(monkeypatch):
     (also on the 23- and 25-hour days of a DST change) and follows a system clock set back."""
     for fixed_at, day, next_day, hours in [
         ("2026-03-28T23:59:00+01:00", "2026-03-28", "2026-03-29", 0),
-        ("2026-03-29T23:59:00+02:00", "2026-03-29", "2026-03-30", 0),  # the 23-hour day
+        ("2026-03-29T00:59:00+01:00", "2026-03-29", "2026-03-30", 22),  # the 23-hour day
         ("2026-10-25T00:59:00+02:00", "2026-10-25", "2026-10-26", 24),  # the 25-hour day
     ]:
         with clock.fixed(fixed_at):
@@ -57,6 +57,8 @@ def test_today_turns_at_dutch_midnight_also_when_kept(monkeypatch):
             def at(seconds: float, base: float = since) -> None:
                 monkeypatch.setattr(clock, "system_seconds", lambda: base + seconds)
 
+            at(0.0)  # the date is worked out here, and kept
+            assert clock.today().isoformat() == day
             at(step + 59.5)
             assert clock.today().isoformat() == day
             at(step + 60.5)
