@@ -313,7 +313,10 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
         warnings.append(bom)
         raw = raw[3:]
     plain = _plain_prolog(raw)
-    problem = _encoding_issue(raw, plain) or (None if plain else _doctype_issue(raw))
+    if plain and raw.isascii():
+        problem = None  # the usual message: a known UTF-8 declaration, no DOCTYPE, ASCII only
+    else:
+        problem = _encoding_issue(raw, plain) or (None if plain else _doctype_issue(raw))
     if problem:
         return ParseResult(None, warnings + [problem])
     try:
