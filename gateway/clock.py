@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from time import time as system_seconds
 from zoneinfo import ZoneInfo
 
 NL = ZoneInfo("Europe/Amsterdam")
@@ -37,18 +38,40 @@ def set_clock(value: date | datetime | str | None) -> None:
     _fixed = None if value is None else (_parse(value), datetime.now(UTC))
 
 
-def now() -> datetime:
-    """The current instant, aware, in UTC."""
-    system = datetime.now(UTC)
+def _on_clock(system: datetime) -> datetime:
+    """The clock's instant at the system instant `system`."""
     if _fixed is None:
         return system
     at, since = _fixed
     return at + (system - since)
 
 
+def now() -> datetime:
+    """The current instant, aware, in UTC."""
+    return _on_clock(datetime.now(UTC))
+
+
+# today() is asked once per message, and working it out costs as much as a small rule: the date
+# is kept with the system seconds its Dutch day spans, for the fixed clock it was worked out under
+# (a system clock set back or forward leaves the span, so the date is worked out again).
+# (fixed clock or None, system seconds from, until, the date)
+_today: tuple[tuple[datetime, datetime] | None, float, float, date] | None = None
+
+
 def today() -> date:
     """Today's date in the Netherlands."""
-    return now().astimezone(NL).date()
+    global _today
+    seconds = system_seconds()
+    memo = _today
+    if memo is not None and memo[0] is _fixed and memo[1] <= seconds < memo[2]:
+        return memo[3]
+    instant = _on_clock(datetime.fromtimestamp(seconds, UTC))
+    day = instant.astimezone(NL).date()
+    # instants in UTC: a difference of two Dutch wall times would miss a DST change in between
+    began = datetime.combine(day, time(0), NL).astimezone(UTC)
+    ends = datetime.combine(day + timedelta(days=1), time(0), NL).astimezone(UTC)
+    _today = (_fixed, seconds - (instant - began).total_seconds(), seconds + (ends - instant).total_seconds(), day)
+    return day
 
 
 def timestamp() -> float:

@@ -89,12 +89,15 @@ _MEMO_MAX = 1_000  # keys come from outside (any namespace, any code): only succ
 
 
 def _berichtcode(root: etree._Element) -> str:
-    # The schema puts Header first and BerichtCode first in it: try those before searching.
-    header = root[0] if len(root) else None
-    if header is not None and local_name(header) == "Header":
-        code_el = header[0] if len(header) else None
-        if code_el is not None and local_name(code_el) == "BerichtCode":
-            return _short((code_el.text or "").strip(), 20)
+    # The schema puts Header first and BerichtCode first in it: try those before searching
+    # (indexing without len() first: that walks the children).
+    try:
+        header = root[0]
+        code_el = header[0] if local_name(header) == "Header" else None
+    except IndexError:
+        code_el = None
+    if code_el is not None and local_name(code_el) == "BerichtCode":
+        return _short((code_el.text or "").strip(), 20)
     code_el = child(child(root, "Header"), "BerichtCode")
     return _short((code_el.text or "").strip(), 20) if code_el is not None else ""
 

@@ -474,9 +474,10 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     for client in descendants(top, "Clienten", "Client"):
         for p in client.iterfind("{*}Prestaties/{*}Prestatie"):
             values: dict[str, str | None] = {}
-            # Plain iteration with the tag's type checked here: an element-type filter
-            # (iterchildren(etree.Element)) builds a matcher per call, five calls per prestatie.
-            for c in p:
+            # All children with the tag's type checked here: an element-type filter
+            # (iterchildren(etree.Element)) builds a matcher per call, five calls per prestatie;
+            # p[:] makes the list in one C call, a fifth cheaper per child than lxml's iterator.
+            for c in p[:]:
                 tag = c.tag
                 name = local.get(tag)
                 if name is None:
@@ -487,7 +488,7 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
                     keys = joined.get(name)
                     if keys is None:
                         keys = joined[name] = {}
-                    for g in c:
+                    for g in c[:]:
                         gtag = g.tag
                         gname = local.get(gtag)
                         if gname is None:

@@ -192,7 +192,8 @@ class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
 
     def __exit__(self, *exc: object) -> None:
         _SCOPE.reset(self._token)
-        forget_recent()
+        if _RECENT:  # mostly empty: the rules' paths come from their run's PathIndex
+            _RECENT.clear()
 
 
 def scope_memo() -> dict | None:
@@ -218,8 +219,9 @@ def _group(el: etree._Element) -> dict[str, list[etree._Element]]:
     found: dict[str, list[etree._Element]] = {}
     local = _LOCAL
     # All children, without lxml's element-type filter (it costs a matcher per call); a
-    # comment or processing instruction has no name and is left out here.
-    for c in el:
+    # comment or processing instruction has no name and is left out here. el[:] makes the
+    # children's list in one C call: a fifth cheaper per child than stepping lxml's iterator.
+    for c in el[:]:
         name = local.get(c.tag)
         if name is None:
             name = local_name(c)
