@@ -193,7 +193,7 @@ class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
     def __exit__(self, *exc: object) -> None:
         _SCOPE.reset(self._token)
         if _RECENT:  # mostly empty: the rules' paths come from their run's PathIndex
-            _RECENT.clear()
+            forget_recent()
 
 
 def scope_memo() -> dict | None:
