@@ -199,6 +199,47 @@ class _Writer:
         for e in list(holder):
             parent.append(e)
 
+    def copies_text(self, src: etree._Element, names: Sequence[str]) -> bytes:
+        """The text of `copy_all` of the first child of `src` named each of `names`, in order,
+        as it reads inside the answer's root (no declarations of the root's own namespaces).
+
+        When the heen declares just its own namespace (the default) and the basisschema's under
+        the answer's prefix, above the children, that is each child's serialisation without
+        those declarations: no tree of copies is made (a retour's header: 6 copies, each element
+        made in Python cost 2,000 instructions for checking its namespace URI alone)."""
+        first: dict[str, etree._Element] = {}
+        for c in src:
+            if isinstance(c.tag, str):
+                first.setdefault(local_name(c), c)
+        srcs = [first[name] for name in names]
+        if src.nsmap == {None: self.heen_ns, self.answer.standard: self.basis}:
+            texts = []
+            for name, e in zip(names, srcs, strict=True):
+                data = etree.tostring(e, with_tail=False)
+                start = b"<" + name.encode() + self._heen_decls  # lxml writes the default first
+                if not data.startswith(start) or b"xmlns" in data[len(start):] or b"<!--" in data or b"<?" in data:
+                    break
+                texts.append(b"<" + name.encode() + data[len(start):])
+            else:
+                return b"".join(texts)
+        holder = self.el(self.root(), "Header")
+        self.copy_all(srcs, holder)
+        data = etree.tostring(holder)  # <Header xmlns=".." xmlns:..="..">...</Header>
+        return data[data.index(b">") + 1 : -len(b"</Header>")]
+
+    @functools.cached_property
+    def _heen_decls(self) -> bytes:
+        return f' xmlns="{self.heen_ns}" xmlns:{self.answer.standard}="{self.basis}"'.encode()
+
+    def root_text(self) -> bytes:
+        return f'<Bericht xmlns="{self.ns}" xmlns:{self.answer.standard}="{self.basis}">'.encode()
+
+    def versions_text(self, name: str, versions: tuple[str, str]) -> bytes:
+        """The element `versions` writes, as text."""
+        p = self.answer.standard
+        return (f"<{name}><{p}:BasisschemaXsdVersie>{escape(versions[0])}</{p}:BasisschemaXsdVersie>"
+                f"<{p}:BerichtXsdVersie>{escape(versions[1])}</{p}:BerichtXsdVersie></{name}>").encode()
+
     def _to_answer_ns(self, m: re.Match[bytes]) -> bytes:
         return m[1] + self._ns_quoted
 
@@ -238,8 +279,7 @@ class _Writer:
 
     @functools.cached_property
     def batch_open(self) -> bytes:
-        return (f'<Bericht xmlns="{self.ns}" xmlns:{self.answer.standard}="{self.basis}">'
-                "<DeclaratieAntwoord><Clienten>").encode()
+        return self.root_text() + b"<DeclaratieAntwoord><Clienten>"
 
     def codes_text(self, codes: Sequence[str]) -> bytes:
         """`codes` as text: the RetourCodes element `codes` writes. Made once per distinct list
@@ -409,25 +449,29 @@ def build_retour(
     classes = RETOUR_CLASSES[mtype.number]
     placed = _place(root, issues, classes)
     w = _Writer(mtype, answer)
-    out = w.root()
-    src = child(root, "Header")
-    h = w.el(out, "Header")
-    w.el(h, "BerichtCode", answer.berichtcode)
-    # The heen header is copied unchanged: Afzender and Ontvanger are not swapped (IV028).
-    w.copy_all([child(src, name) for name in _HEADER_COPIED], h)
-    w.el(h, "IdentificatieRetour", identificatie_retour)
-    w.el(h, "DagtekeningRetour", today)
-    if xslt_versie:
-        w.el(h, "XsltVersie", xslt_versie)
-    w.versions(h, "XsdVersieRetour", our_xsd_versions(answer))
     header_codes = _header_codes(placed)
-    if header_codes:
-        w.codes(h, header_codes)
-    elif placed.classes:
-        w.codes(h, [OK])
+    echo = not header_codes and bool(placed.classes)
+    # The header is written as text and parsed once: the same tree as made element by element,
+    # without lxml's checks of each new element's namespace.
+    parts = [w.root_text(), b"<Header>", _leaf("BerichtCode", answer.berichtcode),
+             # The heen header is copied unchanged: Afzender and Ontvanger are not swapped (IV028).
+             w.copies_text(child(root, "Header"), _HEADER_COPIED),
+             _leaf("IdentificatieRetour", identificatie_retour), _leaf("DagtekeningRetour", today.isoformat())]
+    if xslt_versie:
+        parts.append(_leaf("XsltVersie", xslt_versie))
+    parts.append(w.versions_text("XsdVersieRetour", our_xsd_versions(answer)))
+    if header_codes or echo:
+        parts.append(w.codes_text(header_codes or [OK]))
+    parts.append(b"</Header></Bericht>")
+    out = etree.fromstring(b"".join(parts))  # our own text: no DTD, no entities
+    if echo:
         body = next(c for c in root if isinstance(c.tag, str) and local_name(c) != "Header")
         _echo(w, body, out, classes, placed.classes)
     return _serialize(out)
+
+
+def _leaf(name: str, value: object) -> bytes:
+    return f"<{name}>{escape(str(value))}</{name}>".encode()
 
 
 def _echo(

@@ -67,12 +67,11 @@ def correlate(root: etree._Element, mtype: MessageType, secret: bytes,
     # Each list keeps document order, as one walk gave it.
     numbers = [(el.text or "").strip() for el in root.iter("{*}ToewijzingNummer")]
     refs = [(el.text or "").strip() for el in root.iter("{*}ReferentieAanbieder")]
-    header = child(root, "Header")
     answers = None
     if mtype.kind == "retour":
-        answers = text(header, "BerichtIdentificatie", "Identificatie")
+        answers = text(child(root, "Header"), "BerichtIdentificatie", "Identificatie")
     elif mtype.number == "325":
-        answers = text(header, "DeclaratieIdentificatie", "Identificatie")
+        answers = text(child(root, "Header"), "DeclaratieIdentificatie", "Identificatie")
     decl = None
     if mtype.number in ("323", "325"):
         body = child(root, "Declaratie") if mtype.number == "323" else child(root, "DeclaratieAntwoord")

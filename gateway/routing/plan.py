@@ -57,7 +57,8 @@ def partition_key(secret: bytes, mtype: MessageType, root: etree._Element, route
 
 
 def _headers(message_id: str, mtype: MessageType, sender: str, receiver: str, corr: Correlation,
-             *, answers_message: str | None = None) -> dict[str, str]:
+             *, answers: str | None = None, answers_message: str | None = None) -> dict[str, str]:
+    """`answers`: the Identificatie of the message answered (a retour's), in `corr`'s place."""
     h = {
         "message-id": message_id,
         "type": mtype.code,
@@ -68,6 +69,8 @@ def _headers(message_id: str, mtype: MessageType, sender: str, receiver: str, co
     }
     for name, value in corr.headers():
         h[name] = value.decode()
+    if answers:  # where corr's own would be: its headers end with it
+        h["answers"] = answers
     if answers_message:
         h["answers-message-id"] = answers_message
     return h
@@ -121,10 +124,9 @@ def retour_rows(settings: Settings, secret: bytes, retour_mtype: MessageType, ro
     heenbericht came in a Di01 (`du01`). `clients`: `bsns(root)`, when the caller has it."""
     # The retour's sender is the heen's receiver: the same gemeente/aanbieder pair, so the same key.
     key = partition_key(secret, retour_mtype, root, Route(route.receiver, route.sender), corr, clients)
-    # A shallow copy: the lists are shared, and neither copy changes them.
-    back = corr.model_copy(update={"answers": text(
-        child(root, "Header"), "BerichtIdentificatie", "Identificatie")})
-    headers = _headers(retour_id(message_id), retour_mtype, route.receiver or "", route.sender or "", back,
+    # A heen's correlation names no message it answers: the retour's names the heen.
+    headers = _headers(retour_id(message_id), retour_mtype, route.receiver or "", route.sender or "", corr,
+                       answers=text(child(root, "Header"), "BerichtIdentificatie", "Identificatie"),
                        answers_message=message_id)
     if du01 is not None:
         headers.update(du01.headers())

@@ -257,17 +257,23 @@ def test_retour_classes_are_those_of_the_official_retour_schemas(official_dir, n
     assert elements == set(RETOUR_CLASSES[number])
 
 
-@pytest.mark.parametrize("layout", ["plain", "xsi_and_comments", "basis_on_header", "basis_prefix_b"])
+@pytest.mark.parametrize("layout", ["plain", "xsi_and_comments", "basis_on_header", "basis_prefix_b",
+                                    "compact", "basis_first", "heen_again_below", "comment_only"])
 def test_header_copied_together_as_each_alone(layout):
-    """The retour's header copies are made in one round trip (_Writer.copy_all): the same elements,
-    namespace declarations and prefixes as copied one by one (_Writer.copy), whatever the heen
-    declares where (an unused xsi declaration, comments, the basisschema's on the Header)."""
+    """The retour's header copies are made in one round trip (_Writer.copy_all), or written as
+    text (_Writer.copies_text, as build_retour does): the same elements, namespace declarations
+    and prefixes as copied one by one (_Writer.copy), whatever the heen declares where (an
+    unused xsi declaration, comments, the basisschema's on the Header or first, its own
+    namespace again below) and whether it is indented or not."""
     import re
 
     from gateway.retour import _HEADER_COPIED, _Writer
 
     heen = samples.build(code_of("ijw", "301"))
     basis = re.search(rb' (xmlns:\w+="[^"]*basisschema[^"]*")', heen)[1]
+    def prefix_of(decl: bytes) -> bytes:
+        return decl.split(b"=")[0].split(b":")[1]
+
     if layout == "xsi_and_comments":
         xsi = b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
         heen = heen.replace(b"<Bericht xmlns=", b"<Bericht " + xsi + b" xmlns=", 1)
@@ -278,20 +284,35 @@ def test_header_copied_together_as_each_alone(layout):
         prefix = basis.split(b"=")[0].split(b":")[1]
         heen = heen.replace(b"xmlns:" + prefix + b"=", b"xmlns:b=").replace(b"<" + prefix + b":", b"<b:")
         heen = heen.replace(b"</" + prefix + b":", b"</b:")
+    elif layout == "compact":
+        heen = etree.tostring(etree.fromstring(heen, etree.XMLParser(remove_blank_text=True)))
+    elif layout == "basis_first":
+        own = re.search(rb' (xmlns="[^"]*")', heen)[1]
+        heen = heen.replace(b" " + own, b"", 1).replace(basis, basis + b" " + own, 1)
+    elif layout == "heen_again_below":
+        own = re.search(rb' (xmlns="[^"]*")', heen)[1]
+        heen = heen.replace(b"<" + prefix_of(basis) + b":Identificatie>",
+                            b"<" + prefix_of(basis) + b":Identificatie " + own + b">", 1)
+    elif layout == "comment_only":
+        heen = heen.replace(b"</Ontvanger>", b"<!-- c --></Ontvanger>", 1)
     mtype = by_code(code_of("ijw", "301"))
     root = etree.fromstring(heen)
     header = child(root, "Header")
     outs = []
-    for together in (False, True):
+    for way in ("each", "together", "text"):
         w = _Writer(mtype, mtype.answered_by)
-        out = w.root()
-        h = w.el(out, "Header")
-        if together:
-            w.copy_all([child(header, n) for n in _HEADER_COPIED], h)
+        if way == "text":
+            out = etree.fromstring(w.root_text() + b"<Header>" + w.copies_text(header, _HEADER_COPIED)
+                                   + b"</Header></Bericht>")
         else:
-            for n in _HEADER_COPIED:
-                w.copy(child(header, n), h)
-        outs.append(etree.tostring(out))
-    assert outs[0] == outs[1]
+            out = w.root()
+            h = w.el(out, "Header")
+            if way == "together":
+                w.copy_all([child(header, n) for n in _HEADER_COPIED], h)
+            else:
+                for n in _HEADER_COPIED:
+                    w.copy(child(header, n), h)
+        outs.append(etree.tostring(out, pretty_print=True))
+    assert outs[0] == outs[1] == outs[2]
     assert (b"xmlns:xsi" in outs[0]) == (layout == "xsi_and_comments")  # kept as copy keeps it
     assert b"<!--" not in outs[0] and b"<?pi" not in outs[0]
