@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -812,14 +812,7 @@ def _pg_transaction(conn: Connection) -> Iterator[bool]:
     except IntegrityError as exc:
         raise ConflictError(_primary_message(exc.orig)) from exc
     finally:
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            if driver.pgconn.transaction_status != _IDLE:  # the group failed: end its transaction
-                driver.rollback()
-        except Exception as exc:  # noqa: BLE001 (the connection is lost or unusable; an error of the group goes on)
-            if not conn.invalidated:
-                conn.invalidate(exc)
+        _end_group(conn, driver, lambda d: d.pgconn.transaction_status != _IDLE)
 
 
 @contextmanager
@@ -846,16 +839,21 @@ def _sqlite_transaction(conn: Connection) -> Iterator[None]:
     finally:
         conn.info.pop("begin_sql", None)
         forget_kept(conn)
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            if driver.in_transaction:  # the group failed (or its COMMIT did): nothing of it stays
-                driver.rollback()
-        except Exception as exc:  # noqa: BLE001 (an unusable connection is not kept; the group's error goes on)
-            if not conn.invalidated:
-                conn.invalidate(exc)
+        _end_group(conn, driver, lambda d: d.in_transaction)
 
 
+def _end_group(conn: Connection, driver: Any, still_open: Callable[[Any], bool]) -> None:
+    """What is left open of a group's transaction (the group failed, or its COMMIT did) rolled
+    back on both sides, SQLAlchemy's and the driver's (`still_open(driver)`): nothing of it stays.
+    A connection that cannot is invalidated, so it is not kept; the group's own error goes on."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        if still_open(driver):
+            driver.rollback()
+    except Exception as exc:  # noqa: BLE001 (the connection is lost or unusable)
+        if not conn.invalidated:
+            conn.invalidate(exc)
 
 
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only with a PostgreSQL store)
