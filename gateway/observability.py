@@ -200,12 +200,6 @@ def render_masked(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
     return line
 
 
-def _to_stdlib(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
-    """Last processor of structlog's chain: the finished line, for _Lines to hand to the stdlib
-    logger's handlers."""
-    return render_masked(logger, method, event_dict)
-
-
 class _Lines:
     """The logger at the end of structlog's chain: a stdlib logger (every attribute is its) whose
     logging methods take the finished line and hand it to the logger's handlers as a record, marked
@@ -262,8 +256,8 @@ _STDLIB_LOGGERS = structlog.stdlib.LoggerFactory()
 
 
 class _JsonFormatter(structlog.stdlib.ProcessorFormatter):
-    """Lines from structlog are finished (`_to_stdlib`); records from the stdlib (uvicorn,
-    libraries) go through the shared processors and the same masked rendering."""
+    """Lines from structlog are finished (`render_masked`, last in the chain); records from the
+    stdlib (uvicorn, libraries) go through the shared processors and the same masked rendering."""
 
     def format(self, record: logging.LogRecord) -> str:
         if getattr(record, _RENDERED, False):
@@ -337,7 +331,7 @@ def configure_logging(
         processors=[
             structlog.stdlib.filter_by_level,
             *_SHARED_PROCESSORS,
-            _to_stdlib,
+            render_masked,  # last: the finished line, which _Lines hands to the stdlib logger's handlers
         ],
         logger_factory=_line_logger,
         wrapper_class=structlog.stdlib.BoundLogger,
