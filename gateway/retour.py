@@ -499,7 +499,9 @@ def _echo(
 def _serialize(root: etree._Element) -> bytes:
     """UTF-8 without BOM, CR/LF line endings (OP192); parsers read CR/LF back as LF."""
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if b"\r" in data:  # (libxml2 writes a CR in text as &#13;: a scan for one byte, not for pairs)
+        data = data.replace(b"\r\n", b"\n")
+    return data.replace(b"\n", b"\r\n")
 
 
 # --- declaratie-antwoord ------------------------------------------------------------------

@@ -165,7 +165,9 @@ class GroupCommit:
         several = len(group) > 1 or getattr(self.store, "dialect", None) == "postgresql"
         probes = [u.probe for u in group if u.probe is not None] if several else []
         hints = [u.hint for u in group if u.hint is not None] if several else []
-        with self.store.group_transaction(keys, probes, hints) as batch:
+        # a large message runs alone (`run`): its group's WAL is checkpointed beside the caller
+        large = len(group) == 1 and group[0].alone
+        with self.store.group_transaction(keys, probes, hints, large=large) as batch:
             for unit in group:
                 results.append(unit.work(batch.transaction()))
         s = self.stats

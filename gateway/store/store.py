@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway import clock
 from gateway.catalog import MessageType
-from gateway.store import elided
+from gateway.store import checkpoint, elided
 from gateway.store import tables as t
 from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
@@ -816,7 +816,7 @@ def _pg_transaction(conn: Connection) -> Iterator[bool]:
 
 
 @contextmanager
-def _sqlite_transaction(conn: Connection) -> Iterator[None]:
+def _sqlite_transaction(conn: Connection, large: bool = False) -> Iterator[None]:
     """SQLite: a group's BEGIN IMMEDIATE and COMMIT sent on the DBAPI connection, without
     SQLAlchemy's transaction around them: its begin and commit (events, a transaction object,
     the commit's dispatch) cost some 18 us of CPU per group under the GIL, more than the BEGIN
@@ -824,16 +824,18 @@ def _sqlite_transaction(conn: Connection) -> Iterator[None]:
     begin its own side of the transaction; the engine then sends no BEGIN of its own
     (engine._sqlite_begin, `begin_sql` None) and that side is committed or rolled back here.
     Same guarantee: the group's rows are written and committed before any caller is answered;
-    a unique-constraint violation raises ConflictError (as Store._conn)."""
+    a unique-constraint violation raises ConflictError (as Store._conn). `large`: its WAL
+    checkpoint runs beside the caller (gateway.store.checkpoint), not in its COMMIT."""
     driver = conn.connection.driver_connection
     conn.info["begin_sql"] = None
     try:
         command(conn, "BEGIN IMMEDIATE")
         yield
-        if conn.in_transaction():  # a Core statement ran: its side ends with the commit
-            conn.commit()
-        else:
-            command(conn, "COMMIT")
+        with checkpoint.apart(driver) if large else nullcontext():
+            if conn.in_transaction():  # a Core statement ran: its side ends with the commit
+                conn.commit()
+            else:
+                command(conn, "COMMIT")
     except IntegrityError as exc:
         raise ConflictError(_primary_message(exc.orig)) from exc
     finally:
@@ -923,12 +925,13 @@ class Store:
 
     @contextmanager
     def group_transaction(self, lock_keys: Iterable[str] = (), probes: Iterable[tuple] = (),
-                          hints: Iterable[Any] = ()) -> Iterator[Batch]:
+                          hints: Iterable[Any] = (), *, large: bool = False) -> Iterator[Batch]:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
         gives each its Transaction; their rows are written, together, before the commit. The
-        group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip."""
+        group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip.
+        `large`: a large message's group (SQLite: its WAL checkpointed in the background)."""
         if self.dialect == "sqlite":
-            with self._kept.connection() as conn, _sqlite_transaction(conn):
+            with self._kept.connection() as conn, _sqlite_transaction(conn, large):
                 batch = Batch(self, conn)
                 batch.prefetch(probes, hints)
                 yield batch
