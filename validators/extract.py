@@ -58,17 +58,20 @@ _remembered = threading.local()
 
 
 @contextlib.contextmanager
-def remembered(root: El, *, again: tuple | None = None, declaratie: Declaratie | None = None) -> Iterator[None]:
+def remembered(root: El, *, again: tuple | None = None, declaratie: Declaratie | None = None,
+               head: Header | None = None) -> Iterator[None]:
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
     the block: no tree is kept alive by a cache. `again`: what `current(root)` gave in an
     earlier block for the same tree (the group's state writes run after its rules), reused.
-    `declaratie`: `declaratie(root)` when the caller has it already (`declaratie_from_rows`)."""
+    `declaratie`: `declaratie(root)` when the caller has it already (`declaratie_from_rows`);
+    `head`: `header(root)` likewise (read within the tree's fixed_trees scope: dictionary reads)."""
     previous = getattr(_remembered, "entry", None)
     if again is not None and again[0] is root:
         _remembered.entry = again
     else:
-        _remembered.entry = (root, _read_header(root), {} if declaratie is None else {"declaratie": declaratie})
+        _remembered.entry = (root, head if head is not None else _read_header(root),
+                             {} if declaratie is None else {"declaratie": declaratie})
     del declaratie  # held by the entry only: forget_declaratie lets it go
     try:
         yield
