@@ -50,7 +50,11 @@ class Resolved:
 
 
 def message_parties(ctx: RuleContext) -> Parties:
-    return parties(ctx.root, ctx.mtype)
+    """The message's gemeente and aanbieder, read once per rule run. Read it, never change it."""
+    found = ctx.extra.get("contract.parties")
+    if found is None:
+        found = ctx.extra["contract.parties"] = parties(ctx.root, ctx.mtype)
+    return found
 
 
 def resolved(ctx: RuleContext) -> list[Resolved]:

@@ -32,7 +32,7 @@ def _referenties(ctx: RuleContext) -> list[tuple[str, object, object]]:
             for p in extract.requested_products(ctx.root)
             if p.referentie_aanbieder
         ]
-    v = extract.verzoek(ctx.root)
+    v = _verzoek(ctx)
     if not v.referentie_aanbieder:
         return []
     return [(v.referentie_aanbieder, child(v.el, "ReferentieAanbieder"), v.el)]
@@ -70,7 +70,7 @@ def tr374(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     pending = ctx.state.open_requests(b.law, b.gemeente, b.aanbieder, bsn)
     if pending:
-        cls = client_el(ctx) if ctx.mtype.number == "315" else extract.verzoek(ctx.root).el
+        cls = client_el(ctx) if ctx.mtype.number == "315" else _verzoek(ctx).el
         yield r.issue(
             cls,
             f"request {pending[0].referentie_aanbieder} of this client is still pending "
@@ -82,13 +82,25 @@ def tr374(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 # --- 317 -----------------------------------------------------------------------------------
 
 
+def _verzoek(ctx: RuleContext) -> extract.Verzoek:
+    """The 317's Verzoek, read once per rule run (a dozen rules walk its products)."""
+    v = ctx.extra.get("crossmessage.verzoek")
+    if v is None:
+        v = ctx.extra["crossmessage.verzoek"] = extract.verzoek(ctx.root)
+    return v
+
+
 def _vow(ctx: RuleContext):  # noqa: ANN202
-    """(between, bsn, verzoek, {ToewijzingNummer: current allocation of this client})."""
-    b = between(ctx)
-    bsn = extract.client_bsn(ctx.root) or ""
-    v = extract.verzoek(ctx.root)
-    allocations = {a.toewijzingnummer: a for a in ctx.state.client_allocations(b.law, b.gemeente, b.aanbieder, bsn)}
-    return b, bsn, v, allocations
+    """(between, bsn, verzoek, {ToewijzingNummer: current allocation of this client}), found once
+    per rule run (the state does not change while the rules run). Read it, never change it."""
+    found = ctx.extra.get("crossmessage.vow")
+    if found is None:
+        b = between(ctx)
+        bsn = extract.client_bsn(ctx.root) or ""
+        allocations = {a.toewijzingnummer: a
+                       for a in ctx.state.client_allocations(b.law, b.gemeente, b.aanbieder, bsn)}
+        found = ctx.extra["crossmessage.vow"] = (b, bsn, _verzoek(ctx), allocations)
+    return found
 
 
 def _existing_items(v: extract.Verzoek, kind: str | None = None) -> list[extract.VowItem]:
@@ -325,9 +337,11 @@ def tr361(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _answer(ctx: RuleContext):  # noqa: ANN202
-    b = between(ctx)
-    a = extract.antwoord(ctx.root)
-    return b, a
+    """(between, the 319's Antwoord), read once per rule run. Read it, never change it."""
+    a = ctx.extra.get("crossmessage.antwoord")
+    if a is None:
+        a = ctx.extra["crossmessage.antwoord"] = extract.antwoord(ctx.root)
+    return between(ctx), a
 
 
 @rule(

@@ -22,12 +22,16 @@ class Between:
 
 
 def between(ctx: RuleContext) -> Between:
-    h = extract.header(ctx.root)
-    if ctx.mtype.sender_role == "gemeente":
-        gemeente, aanbieder = h.afzender, h.ontvanger
-    else:
-        gemeente, aanbieder = h.ontvanger, h.afzender
-    return Between(ctx.mtype.law, gemeente or "", aanbieder or "")
+    """Who the message is between, read once per rule run (most cross-message rules ask)."""
+    found = ctx.extra.get("crossmessage.between")
+    if found is None:
+        h = extract.header(ctx.root)
+        if ctx.mtype.sender_role == "gemeente":
+            gemeente, aanbieder = h.afzender, h.ontvanger
+        else:
+            gemeente, aanbieder = h.ontvanger, h.afzender
+        found = ctx.extra["crossmessage.between"] = Between(ctx.mtype.law, gemeente or "", aanbieder or "")
+    return found
 
 
 def header(ctx: RuleContext):  # noqa: ANN201
