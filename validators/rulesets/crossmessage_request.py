@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from validators import extract
-from validators.common import OPEN_END, Period, stacked
+from validators.common import OPEN_END, Period, per_message, stacked
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child
@@ -84,23 +84,24 @@ def tr374(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 
 def _verzoek(ctx: RuleContext) -> extract.Verzoek:
     """The 317's Verzoek, read once per rule run (a dozen rules walk its products)."""
-    v = ctx.extra.get("crossmessage.verzoek")
-    if v is None:
-        v = ctx.extra["crossmessage.verzoek"] = extract.verzoek(ctx.root)
-    return v
+    return per_message(ctx, "crossmessage.verzoek", _read_verzoek)
+
+
+def _read_verzoek(ctx: RuleContext) -> extract.Verzoek:
+    return extract.verzoek(ctx.root)
 
 
 def _vow(ctx: RuleContext):  # noqa: ANN202
     """(between, bsn, verzoek, {ToewijzingNummer: current allocation of this client}), found once
     per rule run (the state does not change while the rules run). Read it, never change it."""
-    found = ctx.extra.get("crossmessage.vow")
-    if found is None:
-        b = between(ctx)
-        bsn = extract.client_bsn(ctx.root) or ""
-        allocations = {a.toewijzingnummer: a
-                       for a in ctx.state.client_allocations(b.law, b.gemeente, b.aanbieder, bsn)}
-        found = ctx.extra["crossmessage.vow"] = (b, bsn, _verzoek(ctx), allocations)
-    return found
+    return per_message(ctx, "crossmessage.vow", _read_vow)
+
+
+def _read_vow(ctx: RuleContext):  # noqa: ANN202
+    b = between(ctx)
+    bsn = extract.client_bsn(ctx.root) or ""
+    allocations = {a.toewijzingnummer: a for a in ctx.state.client_allocations(b.law, b.gemeente, b.aanbieder, bsn)}
+    return b, bsn, _verzoek(ctx), allocations
 
 
 def _existing_items(v: extract.Verzoek, kind: str | None = None) -> list[extract.VowItem]:
@@ -338,10 +339,11 @@ def tr361(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 
 def _answer(ctx: RuleContext):  # noqa: ANN202
     """(between, the 319's Antwoord), read once per rule run. Read it, never change it."""
-    a = ctx.extra.get("crossmessage.antwoord")
-    if a is None:
-        a = ctx.extra["crossmessage.antwoord"] = extract.antwoord(ctx.root)
-    return between(ctx), a
+    return between(ctx), per_message(ctx, "crossmessage.antwoord", _read_antwoord)
+
+
+def _read_antwoord(ctx: RuleContext) -> extract.Antwoord:
+    return extract.antwoord(ctx.root)
 
 
 @rule(
