@@ -222,7 +222,7 @@ class Pipeline:
             ingress.check_ontvanger(envelope, self._known_party)
             raw = envelope.payload.raw
 
-        with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
+        with _collector_paused() if len(raw) >= GC_PAUSE_BYTES else contextlib.nullcontext():
             return self._process(raw, sender, received_at, transport, today, principal, envelope)
 
     def _process(
@@ -734,12 +734,13 @@ def _reading(scope: dict | None) -> Any:
 
 
 @contextlib.contextmanager
-def _collector_paused(pause: bool):  # noqa: ANN202
+def _collector_paused():  # noqa: ANN202
     """A large 323 creates millions of objects (rows, issues) and no garbage cycles worth
     collecting mid-way; the collector's full passes over them cost a third of the time at 30,000
     prestaties. Reference counting still frees everything. With threads: only the call that
-    paused it resumes it, and a collector paused by someone else stays as they left it."""
-    if not pause or not gc.isenabled():
+    paused it resumes it, and a collector paused by someone else stays as they left it.
+    (Entered for large messages only: a small one takes contextlib.nullcontext, no generator.)"""
+    if not gc.isenabled():
         yield
         return
     gc.disable()
