@@ -78,9 +78,7 @@ def correlate(root: etree._Element, mtype: MessageType, secret: bytes,
         decl = text(body, "DeclaratieNummer")
     if clients is None:
         clients = bsns(root)
-    # Built from lists of str and str or None made just above: nothing for pydantic to validate
-    # (model_construct sets the same fields, all of them passed, as the constructor would).
-    return Correlation.model_construct(
+    return Correlation(
         client_keys=[client_key(secret, b) for b in clients],
         toewijzingnummers=_ordered(numbers),
         referenties=_ordered(refs),
