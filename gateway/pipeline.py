@@ -56,7 +56,7 @@ from validators import engine, extract
 from validators.engine import RuleContext
 from validators.faults import RuleFailed
 from validators.issues import Issue
-from validators.paths import child, fixed_trees, text
+from validators.paths import child, fixed_trees, new_scope, text
 from validators.state import GROUP_READS
 from validators.validate import validate_bytes, validate_root
 
@@ -222,7 +222,7 @@ class Pipeline:
             ingress.check_ontvanger(envelope, self._known_party)
             raw = envelope.payload.raw
 
-        with _collector_paused(len(raw) >= GC_PAUSE_BYTES):
+        with _collector_paused() if len(raw) >= GC_PAUSE_BYTES else contextlib.nullcontext():
             return self._process(raw, sender, received_at, transport, today, principal, envelope)
 
     def _process(
@@ -235,12 +235,15 @@ class Pipeline:
         principal: str | None,
         envelope: ingress.Received | None = None,
     ) -> Outcome:
-        # identify + validate (levels 1 and 2)
+        # identify + validate (levels 1 and 2). The level-2 rules' lookups (children by name per
+        # parent) serve the pipeline's reads of the tree and the later rules too: nothing changes
+        # the tree in between. Not for a large message (see judge).
+        scope = new_scope() if len(raw) < GC_PAUSE_BYTES else None
         if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
             report = validate_root(envelope.payload.root, self.c.registry, today=today,
-                                   detected=envelope.payload.detected)
+                                   detected=envelope.payload.detected, scope=scope)
         else:
-            report = validate_bytes(raw, self.c.registry, today=today)
+            report = validate_bytes(raw, self.c.registry, today=today, scope=scope)
         root = getattr(report, "root", None)
         mtype: MessageType | None = getattr(report, "mtype", None)
         issues: list[Issue] = list(report.issues)
@@ -250,7 +253,8 @@ class Pipeline:
                 raw, transport_issues or issues, "IB004", None, principal, received_at, transport
             )
 
-        route = header_route(root, mtype)
+        with _reading(scope):
+            route = header_route(root, mtype)
         party = sender or self._party_from_header(route)
         if not (transport_issues and route.sender is None):
             try:
@@ -265,7 +269,7 @@ class Pipeline:
         for attempt in range(3):
             try:
                 return self._process_valid(raw, root, mtype, route, issues, party, received_at, today, transport,
-                                           getattr(report, "rule_cache", None) or {}, envelope)
+                                           getattr(report, "rule_cache", None) or {}, envelope, scope)
             except ConflictError:
                 # Another transaction stored a conflicting row first (same identificatie, same
                 # allocation number...). The rules see it on the next attempt and answer accordingly.
@@ -286,9 +290,11 @@ class Pipeline:
         transport: str,
         rule_cache: dict[str, Any] | None = None,
         envelope: ingress.Received | None = None,
+        scope: dict | None = None,
     ) -> Outcome:
         """`rule_cache`: what the level-2 rules computed about this tree (prestatie rows, paths);
-        copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry."""
+        copied per attempt, so nothing a later rule caches (state prefetches) outlives a retry.
+        `scope`: the level-2 rules' lookups of the tree (validators.paths.fixed_trees), or None."""
         # Level 2 fails on an error with retourcode 0001; an in-message rule with its own code on a
         # class (TR319: 9319 on the Prestatie) rejects that class only and the later levels still run.
         level2_failed = any(i.severity == "error" and (i.retourcode or "0001") == "0001" for i in issues)
@@ -303,16 +309,19 @@ class Pipeline:
                 declaratie.append(extract.declaratie_from_rows(root, rows))
             del rows
         sha = hashlib.sha256(raw).hexdigest()
-        header = child(root, "Header")
-        identificatie = text(header, "BerichtIdentificatie", "Identificatie")
-        if mtype.kind == "retour":
-            identificatie = text(header, "IdentificatieRetour") or identificatie
-        clients = bsns(root)  # the correlation's and the outbox rows' (one walk of the tree)
-        correlation = correlate(root, mtype, self.c.secret, clients)
+        with _reading(scope):
+            header = child(root, "Header")
+            identificatie = text(header, "BerichtIdentificatie", "Identificatie")
+            if mtype.kind == "retour":
+                identificatie = text(header, "IdentificatieRetour") or identificatie
+            clients = bsns(root)  # the correlation's and the outbox rows' (one walk of the tree)
+            correlation = correlate(root, mtype, self.c.secret, clients)
+            hint = _state_hint(root, mtype, route, correlation)
+            head = extract.header(root)  # (for extract.remembered: its lookups are the scope's now)
 
         def judge_and_store(tx: Any) -> Outcome:
             # in the thread that runs the group
-            with extract.remembered(root, declaratie=declaratie.pop() if declaratie else None):
+            with extract.remembered(root, declaratie=declaratie.pop() if declaratie else None, head=head):
                 return judge(tx)
 
         def judge(tx: Any) -> Outcome:
@@ -338,15 +347,15 @@ class Pipeline:
                 if envelope is not None:  # the same payload in a further envelope of its own
                     return self._repeat(tx, same, envelope, mtype, root, route, correlation, party, transport)
                 return self._duplicate(same, mtype, route, correlation)
-            ctx = RuleContext(
-                root, mtype, today, state=tx.state, contracts=self._contracts_view(mtype, today),
-                extra=dict(rule_cache or {}),
-            )
+            # positional: keywords cost a dataclass __init__ half as much again (validators.validate)
+            ctx = RuleContext(root, mtype, today, tx.state, self._contracts_view(mtype, today),
+                              dict(rule_cache or {}))
             # The rules only read the trees (as level 2's, validators.validate): their child
-            # lookups are grouped per parent once, instead of one lxml scan each. Not for a large
-            # message: a 30,000-prestatie JW323 took about 10% longer so (its rules read the
-            # prefetched declaration, and the groups of its large parents only cost).
-            with fixed_trees() if len(raw) < GC_PAUSE_BYTES else contextlib.nullcontext():
+            # lookups are grouped per parent once, instead of one lxml scan each, in the scope
+            # level 2 began. Not for a large message: a 30,000-prestatie JW323 took about 10%
+            # longer so (its rules read the prefetched declaration, and the groups of its large
+            # parents only cost).
+            with _reading(scope):
                 if not level2_failed:
                     found = level2 + run_later_rules(ctx)
                 else:
@@ -431,7 +440,7 @@ class Pipeline:
             return self._store_group().run(keys,
                                            judge_and_store, (route.sender, mtype.code, identificatie, sha),
                                            alone=len(raw) >= GC_PAUSE_BYTES,
-                                           hint=_state_hint(root, mtype, route, correlation))
+                                           hint=hint)
         except ConflictError:
             if envelope is not None:  # perhaps its referentienummer: the next attempt looks it up
                 envelope.recheck_reference = True
@@ -713,17 +722,25 @@ class _OneByOne:
             return work(tx)
 
 
-# From this size on, the cyclic garbage collector pauses while the message is processed.
+# From this size on, the cyclic garbage collector pauses while the message is processed (and the
+# tree's lookups are not kept per parent: _reading).
 GC_PAUSE_BYTES = 1_000_000
 
 
+def _reading(scope: dict | None) -> Any:
+    """Read the message's tree within its scope (validators.paths.fixed_trees); None: as it is.
+    Never around code that builds or changes a tree (a retour, an envelope)."""
+    return fixed_trees(scope) if scope is not None else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
-def _collector_paused(pause: bool):  # noqa: ANN202
+def _collector_paused():  # noqa: ANN202
     """A large 323 creates millions of objects (rows, issues) and no garbage cycles worth
     collecting mid-way; the collector's full passes over them cost a third of the time at 30,000
     prestaties. Reference counting still frees everything. With threads: only the call that
-    paused it resumes it, and a collector paused by someone else stays as they left it."""
-    if not pause or not gc.isenabled():
+    paused it resumes it, and a collector paused by someone else stays as they left it.
+    (Entered for large messages only: a small one takes contextlib.nullcontext, no generator.)"""
+    if not gc.isenabled():
         yield
         return
     gc.disable()
@@ -738,7 +755,7 @@ def run_later_rules(ctx: Any, only: frozenset[str] | None = None) -> list[Issue]
     gateway's failure, never the message's: a store error propagates as it is (the transaction
     aborts, 503), any other error as RuleFailed (503 too), logged without message content."""
     issues: list[Issue] = []
-    for rule in engine.rules_for(ctx.mtype, LATER_LEVELS):
+    for rule in engine.plan(ctx.mtype, LATER_LEVELS):
         if only is not None and rule.code not in only:
             continue
         try:

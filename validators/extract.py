@@ -6,9 +6,8 @@ the schema and in-message rules have already judged the message's form.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -57,23 +56,32 @@ class Header:
 _remembered = threading.local()
 
 
-@contextlib.contextmanager
-def remembered(root: El, *, again: tuple | None = None, declaratie: Declaratie | None = None) -> Iterator[None]:
+class remembered:  # noqa: N801 (used as a context manager, like a function)
     """While the block runs in this thread, `header(root)` is read once (the store, the routing
     plan and every cross-message rule ask for it: some 16 times per message). Nothing outlives
     the block: no tree is kept alive by a cache. `again`: what `current(root)` gave in an
     earlier block for the same tree (the group's state writes run after its rules), reused.
-    `declaratie`: `declaratie(root)` when the caller has it already (`declaratie_from_rows`)."""
-    previous = getattr(_remembered, "entry", None)
-    if again is not None and again[0] is root:
-        _remembered.entry = again
-    else:
-        _remembered.entry = (root, _read_header(root), {} if declaratie is None else {"declaratie": declaratie})
-    del declaratie  # held by the entry only: forget_declaratie lets it go
-    try:
-        yield
-    finally:
-        _remembered.entry = previous
+    `declaratie`: `declaratie(root)` when the caller has it already (`declaratie_from_rows`);
+    `head`: `header(root)` likewise (read within the tree's fixed_trees scope: dictionary reads).
+    (A class rather than @contextmanager: it is entered twice per message.)"""
+
+    __slots__ = ("_entry", "_previous")
+
+    def __init__(self, root: El, *, again: tuple | None = None, declaratie: Declaratie | None = None,
+                 head: Header | None = None) -> None:
+        if again is not None and again[0] is root:
+            self._entry: tuple | None = again
+        else:
+            self._entry = (root, head if head is not None else _read_header(root),
+                           {} if declaratie is None else {"declaratie": declaratie})
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_remembered, "entry", None)
+        _remembered.entry, self._entry = self._entry, None  # held by the thread's entry only:
+        # forget_declaratie lets the declaration go
+
+    def __exit__(self, *exc: object) -> None:
+        _remembered.entry, self._previous = self._previous, None
         forget_recent()  # element_path's numbering must not keep this tree alive either
 
 

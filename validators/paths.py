@@ -181,14 +181,25 @@ _MEMO = "memo"  # the scope's key for derived values (a key no element equals)
 _FULL = "full"  # present once the scope groups no more parents
 
 
+def new_scope() -> dict:
+    """A scope for `fixed_trees(scope)`: what one message's lookups found, to be shared by its
+    level-2 rules, the pipeline's reads of it and its later rules (none changes the tree)."""
+    return {_MEMO: {}}
+
+
 class fixed_trees:  # noqa: N801 (used as a context manager, like a function)
     """Within the block no tree that is looked at changes: child lookups are memoised per parent.
+    `scope` (`new_scope()`): continue what an earlier block of the same unchanged trees found.
     (A class rather than @contextmanager: it is entered once per message.)"""
 
-    __slots__ = ("_token",)
+    __slots__ = ("_scope", "_token")
+
+    def __init__(self, scope: dict | None = None) -> None:
+        self._scope = scope
 
     def __enter__(self) -> None:
-        self._token = _SCOPE.set({_MEMO: {}})
+        scope = self._scope
+        self._token = _SCOPE.set(scope if scope is not None else new_scope())
 
     def __exit__(self, *exc: object) -> None:
         _SCOPE.reset(self._token)

@@ -68,18 +68,20 @@ class Report:
 
 
 def run_in_message_rules(
-    root: etree._Element, mtype: MessageType, today: date, cache: dict | None = None
+    root: etree._Element, mtype: MessageType, today: date, cache: dict | None = None,
+    scope: dict | None = None,
 ) -> list[Issue]:
     """Level-2 rules. A rule that raises is the gateway's defect, not a finding: it is logged
     without message content and raised as RuleFailed, so the sender gets no verdict it did not earn.
-    `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed)."""
+    `cache` becomes the rules' RuleContext.extra (so a caller can reuse what they computed);
+    `scope` (validators.paths.new_scope) keeps their lookups for the caller's further reads."""
     rules = engine.plan(mtype, engine.IN_MESSAGE_LEVELS)
     if not rules:  # (a 320: no context and no scope to set up)
         return []
     # positional: keywords cost a dataclass __init__ half as much again, once per message
     ctx = engine.RuleContext(root, mtype, today, None, None, cache if cache is not None else {})
     issues: list[Issue] = []
-    with fixed_trees():
+    with fixed_trees(scope):
         for rule in rules:
             try:
                 issues.extend(rule.check(rule, ctx))
@@ -96,6 +98,7 @@ def validate_bytes(
     today: date | None = None,
     run_rules: bool = True,
     limits: ParseLimits | None = None,
+    scope: dict | None = None,
 ) -> Report:
     """Validate one message given as bytes. Never raises for bad input: everything about the
     message is an Issue. Raises GatewayFault when the gateway itself cannot judge it."""
@@ -105,7 +108,7 @@ def validate_bytes(
     report.issues.extend(parsed.issues)
     if parsed.root is None:
         return report
-    return validate_root(parsed.root, registry, today=today, run_rules=run_rules, report=report)
+    return validate_root(parsed.root, registry, today=today, run_rules=run_rules, report=report, scope=scope)
 
 
 def validate_root(
@@ -116,10 +119,12 @@ def validate_root(
     run_rules: bool = True,
     report: Report | None = None,
     detected: Detection | None = None,
+    scope: dict | None = None,
 ) -> Report:
     """Validate a message already parsed by the hardened parser (the payload of a StUF-GGk
     envelope: gateway.ggk parsed it to check the envelope, so it is not parsed twice).
-    `detected`: what gateway.detect.detect(root, registry) told already (the envelope's check)."""
+    `detected`: what gateway.detect.detect(root, registry) told already (the envelope's check).
+    `scope`: the level-2 rules' lookups are kept there (run_in_message_rules)."""
     registry = registry or default_registry()
     report = report if report is not None else Report()
     report.root = root
@@ -143,6 +148,6 @@ def validate_root(
     report.schema_valid = True
     if run_rules:
         report.issues.extend(
-            run_in_message_rules(root, found.mtype, today or today_nl(), report.rule_cache)
+            run_in_message_rules(root, found.mtype, today or today_nl(), report.rule_cache, scope)
         )
     return report

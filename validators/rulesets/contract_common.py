@@ -13,7 +13,7 @@ from typing import Any
 
 from validators.contract_items import Item, Parties, items, parties
 from validators.contract_view import ContractIndex, ContractProduct, ContractTransition
-from validators.common import path_of
+from validators.common import path_of, per_message
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
 
@@ -50,6 +50,11 @@ class Resolved:
 
 
 def message_parties(ctx: RuleContext) -> Parties:
+    """The message's gemeente and aanbieder, read once per rule run. Read it, never change it."""
+    return per_message(ctx, "contract.parties", _read_parties)
+
+
+def _read_parties(ctx: RuleContext) -> Parties:
     return parties(ctx.root, ctx.mtype)
 
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validators import extract
+from validators.common import per_message
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child
 from validators.rulesets.crossmessage_support import between
+
+
+def _allocations(ctx: RuleContext) -> list[extract.Allocation]:
+    """The 301's ToegewezenProducten, read once per rule run (three rules walk them)."""
+    return per_message(ctx, "crossmessage.allocations_301", _read_allocations)
+
+
+def _read_allocations(ctx: RuleContext) -> list[extract.Allocation]:
+    return extract.allocations(ctx.root)
 
 
 @rule(
@@ -23,7 +33,7 @@ def tr332(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     b = between(ctx)
     ck = ctx.state.client_key(extract.client_bsn(ctx.root))
-    for a in extract.allocations(ctx.root):
+    for a in _allocations(ctx):
         if not a.toewijzingnummer:
             continue
         owner = ctx.state.allocation_owner(b.law, b.gemeente, a.toewijzingnummer)
@@ -48,7 +58,7 @@ def tr379(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     b = between(ctx)
     ck = ctx.state.client_key(extract.client_bsn(ctx.root))
-    for a in extract.allocations(ctx.root):
+    for a in _allocations(ctx):
         ref = a.referentie_aanbieder
         if not ref:
             continue
@@ -78,7 +88,7 @@ def tr385(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
     if ctx.state is None:
         return
     b = between(ctx)
-    for a in extract.allocations(ctx.root):
+    for a in _allocations(ctx):
         if a.reden_wijziging != "13" or not a.toewijzingnummer:
             continue
         if ctx.state.has_approved_prestaties(b.law, b.gemeente, a.toewijzingnummer):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from validators import extract
-from validators.common import OPEN_END, Period, stacked
+from validators.common import OPEN_END, Period, per_message, stacked
 from validators.engine import Rule, RuleContext, rule
 from validators.issues import Issue
 from validators.paths import child
@@ -32,7 +32,7 @@ def _referenties(ctx: RuleContext) -> list[tuple[str, object, object]]:
             for p in extract.requested_products(ctx.root)
             if p.referentie_aanbieder
         ]
-    v = extract.verzoek(ctx.root)
+    v = _verzoek(ctx)
     if not v.referentie_aanbieder:
         return []
     return [(v.referentie_aanbieder, child(v.el, "ReferentieAanbieder"), v.el)]
@@ -70,7 +70,7 @@ def tr374(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
         return
     pending = ctx.state.open_requests(b.law, b.gemeente, b.aanbieder, bsn)
     if pending:
-        cls = client_el(ctx) if ctx.mtype.number == "315" else extract.verzoek(ctx.root).el
+        cls = client_el(ctx) if ctx.mtype.number == "315" else _verzoek(ctx).el
         yield r.issue(
             cls,
             f"request {pending[0].referentie_aanbieder} of this client is still pending "
@@ -82,13 +82,26 @@ def tr374(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 # --- 317 -----------------------------------------------------------------------------------
 
 
+def _verzoek(ctx: RuleContext) -> extract.Verzoek:
+    """The 317's Verzoek, read once per rule run (a dozen rules walk its products)."""
+    return per_message(ctx, "crossmessage.verzoek", _read_verzoek)
+
+
+def _read_verzoek(ctx: RuleContext) -> extract.Verzoek:
+    return extract.verzoek(ctx.root)
+
+
 def _vow(ctx: RuleContext):  # noqa: ANN202
-    """(between, bsn, verzoek, {ToewijzingNummer: current allocation of this client})."""
+    """(between, bsn, verzoek, {ToewijzingNummer: current allocation of this client}), found once
+    per rule run (the state does not change while the rules run). Read it, never change it."""
+    return per_message(ctx, "crossmessage.vow", _read_vow)
+
+
+def _read_vow(ctx: RuleContext):  # noqa: ANN202
     b = between(ctx)
     bsn = extract.client_bsn(ctx.root) or ""
-    v = extract.verzoek(ctx.root)
     allocations = {a.toewijzingnummer: a for a in ctx.state.client_allocations(b.law, b.gemeente, b.aanbieder, bsn)}
-    return b, bsn, v, allocations
+    return b, bsn, _verzoek(ctx), allocations
 
 
 def _existing_items(v: extract.Verzoek, kind: str | None = None) -> list[extract.VowItem]:
@@ -325,9 +338,12 @@ def tr361(r: Rule, ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _answer(ctx: RuleContext):  # noqa: ANN202
-    b = between(ctx)
-    a = extract.antwoord(ctx.root)
-    return b, a
+    """(between, the 319's Antwoord), read once per rule run. Read it, never change it."""
+    return between(ctx), per_message(ctx, "crossmessage.antwoord", _read_antwoord)
+
+
+def _read_antwoord(ctx: RuleContext) -> extract.Antwoord:
+    return extract.antwoord(ctx.root)
 
 
 @rule(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from validators import extract
+from validators.common import per_message
 from validators.engine import Rule, RuleContext
 from validators.issues import Issue
 from validators.paths import child, element_path, local_name
@@ -22,6 +23,11 @@ class Between:
 
 
 def between(ctx: RuleContext) -> Between:
+    """Who the message is between, read once per rule run (most cross-message rules ask)."""
+    return per_message(ctx, "crossmessage.between", _read_between)
+
+
+def _read_between(ctx: RuleContext) -> Between:
     h = extract.header(ctx.root)
     if ctx.mtype.sender_role == "gemeente":
         gemeente, aanbieder = h.afzender, h.ontvanger
