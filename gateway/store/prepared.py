@@ -678,9 +678,22 @@ def command(conn: Connection, sql: str) -> None:
     """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
     as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
     Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
-    query = _COMMANDS.get(sql) if _raw(conn.dialect) else sql
+    raw = _raw(conn.dialect)
+    query = _COMMANDS.get(sql) if raw else sql
     if query is None:
         query = _COMMANDS[sql] = sql.encode()
+    if raw:
+        driver = conn.connection.dbapi_connection
+        if driver._pipeline is not None:
+            # In pipeline mode queued as psycopg queues its own commit (Connection._exec_command:
+            # sent with the next statements, its answer checked when the pipeline syncs, an error
+            # raised then), not through a cursor: its execution in Python cost some 70,000
+            # instructions per BEGIN and per COMMIT, twice per group.
+            try:
+                driver.wait(driver._exec_command(query))
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, sql, None, exc) from exc
+            return
     cursor = _cursor(conn, True, query)
     ok = False
     try:
