@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from gateway.store.binds import faster
 from gateway.store.tables import LARGE_REFS
 
 # Counted by tests (tests/store/test_statement_count.py): statements sent to the database.
@@ -52,7 +53,9 @@ class _Compiled:
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
-        self.processors = {name: _empty_list_once(_json_text(procs[name], compiled.binds[name].type, dialect),
+        serializer = dialect._json_serializer or json.dumps
+        self.processors = {name: _empty_list_once(faster(_json_text(procs[name], compiled.binds[name].type, dialect),
+                                                         compiled.binds[name].type, dialect, serializer),
                                                   compiled.binds[name].type)
                            for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
