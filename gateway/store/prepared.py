@@ -818,20 +818,30 @@ class _Off:
     def end(self, exc: BaseException | None = None) -> None:
         return None
 
+    # its own context manager (`pipelined` on SQLite): no generator made and run per block
+    def __enter__(self) -> _Off:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
 
 _OFF = _Off()
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[Pipeline]:
+def pipelined(conn: Connection) -> Any:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
     pipeline mode), so a group's writes cost about one round trip instead of one each; a read
     inside waits for what was sent before it, a Core statement ends the pipeline (Pipeline). An
     error is raised (as SQLAlchemy's exception) at the latest when the block ends. Other
     databases: as they are. Yields the Pipeline: true while it pipelines."""
     if conn.dialect.name != "postgresql":  # (SQLite: nothing to make or end)
-        yield _OFF
-        return
+        return _OFF
+    return _pipelined(conn)
+
+
+@contextmanager
+def _pipelined(conn: Connection) -> Iterator[Pipeline]:
     pipe = Pipeline(conn)
     pipe.resume()
     try:
