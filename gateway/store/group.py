@@ -164,12 +164,11 @@ class GroupCommit:
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
         # a group of several: its lookups at once, one query per kind instead of one per message;
-        # PostgreSQL a group of one too: its lookups then share the round trip of its lock. The
-        # idempotency lookup of a group of one as well: its identifier, read at once, answers
-        # both it (SQLite: an earlier delivery only under a registered one, Batch.prefetch) and
-        # TR056, which read it again in a statement of its own.
+        # PostgreSQL a group of one too: its lookups then share the round trip of its lock. (Not
+        # a SQLite group of one: an enveloped message asks its duplicate check with IB216's in one
+        # statement, Transaction.find_same_or_repeat, which a lookup made beforehand would split.)
         several = len(group) > 1 or getattr(self.store, "dialect", None) == "postgresql"
-        probes = [u.probe for u in group if u.probe is not None]
+        probes = [u.probe for u in group if u.probe is not None] if several else []
         hints = [u.hint for u in group if u.hint is not None] if several else []
         with self.store.group_transaction(keys, probes, hints) as batch:
             for unit in group:
