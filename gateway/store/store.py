@@ -115,12 +115,8 @@ def issue_dict(issue: Any) -> dict[str, Any]:
 
 
 def _headers_out(headers: Iterable[tuple[str, bytes | str]]) -> list[list[str]]:
-    out = []
-    for name, value in headers:
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        out.append([name, value])
-    return out
+    return [[name, value.decode("utf-8", "replace") if isinstance(value, bytes) else value]
+            for name, value in headers]
 
 
 def _headers_in(stored: Any) -> list[tuple[str, bytes]]:
@@ -587,6 +583,7 @@ class Transaction:
     def enqueue(self, rows: Iterable[OutboxRow | dict[str, Any] | Any]) -> list[int]:
         """Add outbox rows (published later by the routing worker, or read from a party stream)."""
         values = []
+        created = now_utc()  # (the rows of one call: made at one moment)
         for row in rows:
             if not isinstance(row, OutboxRow):
                 row = OutboxRow.model_validate(row if isinstance(row, dict) else row, from_attributes=True)
@@ -602,7 +599,7 @@ class Transaction:
                 headers=_headers_out(row.headers),
                 payload=b"" if payload_of else payload,
                 payload_of=payload_of,
-                created_at=now_utc(),
+                created_at=created,
             ))
         if not values:
             return []
