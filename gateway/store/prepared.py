@@ -677,14 +677,18 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
 _COMMANDS: dict[str, bytes] = {}  # psycopg: each command's text as bytes, one object (its kept cursor's)
 
 
-def command(conn: Connection, sql: str) -> None:
-    """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
-    as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
-    Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
+def command(conn: Connection, sql: str, keep: bool = True) -> None:
+    """Run a command without parameters (BEGIN, COMMIT, a group's lock) on the DBAPI connection,
+    its rows not read; its error raised as SQLAlchemy's exception for it (a lost connection
+    invalidated, as by every statement here). `keep`: its text is one of a few, encoded once (not
+    a group's lock, whose text names its ids). Not counted in COUNTER: psycopg sent BEGIN itself
+    before and COMMIT beside it."""
     raw = _raw(conn.dialect)
     query = _COMMANDS.get(sql) if raw else sql
     if query is None:
-        query = _COMMANDS[sql] = sql.encode()
+        query = sql.encode()
+        if keep:
+            _COMMANDS[sql] = query
     if raw:
         driver = conn.connection.dbapi_connection
         if driver._pipeline is not None:
