@@ -37,7 +37,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 class _Compiled:
     __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_dated",
-                 "result_names", "result_processors", "sql", "types")
+                 "result_names", "result_processors", "sql", "together", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -82,6 +82,12 @@ class _Compiled:
             self.result_processors.append(type_._cached_result_processor(dialect, None))
             dated.append(isinstance(type_, (Date, DateTime, Time)))
         self.result_dated = tuple(dated)
+        self.together: tuple[str, str] | None | bool = False  # `rows_template`, once made
+
+    def rows_template(self) -> tuple[str, str] | None:
+        """`_rows_template` of this statement, made once (insert_together)."""
+        self.together = _rows_template(self)
+        return self.together
 
     def dates_remembered(self) -> _Compiled:
         """This statement with the processors of its date and time parameters remembering what
@@ -648,6 +654,72 @@ class Prepared:
             return None
         value, proc = fetched[0][0], c.result_processors[0]
         return proc(value) if proc is not None else value
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+_TOGETHER_MAX = 20_000  # parameters of one statement of `insert_together` (PostgreSQL allows 65,535)
+
+
+def _rows_template(c: _Compiled) -> tuple[str, str] | None:
+    """An insert's text as (its head up to VALUES, its row with %d for each $n), to write several
+    rows into one statement; None when its placeholders are not $1..$n in order."""
+    head, sep, row = c.sql.partition(" VALUES ")
+    found = [int(n) for n in _PLACEHOLDER.findall(row)]
+    if not sep or found != list(range(1, len(c.names) + 1)) or "$" in head:
+        return None
+    return head + sep, _PLACEHOLDER.sub("$%d", row.replace("%", "%%"))
+
+
+def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[Mapping[str, Any]]]]) -> None:
+    """The rows of several inserts (a group's messages, issues, identifiers, outbox rows), in this
+    order, in one statement on PostgreSQL: each insert's rows in one VALUES list, the inserts
+    before the last in a WITH (a foreign key is checked when the statement ends, so a row may
+    refer to one written before it here). psycopg's execution of a statement in Python cost some
+    50,000 instructions, whatever it writes; a group sent one per table. Elsewhere, and for rows
+    not taken so (more parameters than _TOGETHER_MAX, rows of one insert with different columns,
+    a statement whose text does not allow it): one executemany per insert, as before."""
+    if not _raw(conn.dialect):
+        for stmt, rows in parts:
+            stmt.executemany(conn, rows)
+        return
+    members: list[str] = []
+    params: list[Any] = []
+    for stmt, rows in parts:
+        if not rows:
+            continue
+        keys = stmt._keys(rows[0])
+        c = stmt._get(conn.dialect, keys)
+        template = c.together if c.together is not False else c.rows_template()
+        # One member per insert, its rows in their order: the members of a WITH run in no set
+        # order, and a serial id (the outbox's, which orders publishing) must follow the rows'.
+        if (template is None or len(params) + len(rows) * len(c.names) > _TOGETHER_MAX
+                or not all(row.keys() == rows[0].keys() for row in rows)):
+            for earlier, rows_before in parts:  # (nothing sent yet)
+                earlier.executemany(conn, rows_before)
+            return
+        head, row_text = template
+        width = len(c.names)
+        values = []
+        for row in rows:
+            start = len(params) + 1
+            params.extend(c.params(row))
+            values.append(row_text % tuple(range(start, start + width)))
+        members.append(head + ", ".join(values))
+    if not members:
+        return
+    sql = members[-1] if len(members) == 1 else (
+        "WITH " + ", ".join(f"w{i} AS ({m})" for i, m in enumerate(members[:-1])) + " " + members[-1])
+    query = sql.encode()
+    cursor = _cursor(conn, True, query)
+    ok = False
+    COUNTER["statements"] += 1
+    try:
+        cursor.execute(query, params)
+        ok = True
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _error(conn, sql, params, exc, cursor) from exc
+    finally:
+        _done(cursor, ok)
 
 
 class Deferred:

@@ -42,6 +42,7 @@ from gateway.store.prepared import (
     _error,
     command,
     forget_kept,
+    insert_together,
     pipeline_supported,
     pipelined,
 )
@@ -306,10 +307,8 @@ class Writes:
         # was sent before it; its Core statement ends the pipeline (Pipeline), which the next
         # change resumes.
         with pipelined(conn) as pipeline:
-            _INSERT_MESSAGE.executemany(conn, self.messages)
-            _INSERT_ISSUES.executemany(conn, self.issues)
-            _INSERT_IDENTIFIER.executemany(conn, self.identifiers)
-            _INSERT_OUTBOX.executemany(conn, self.outbox)
+            insert_together(conn, ((_INSERT_MESSAGE, self.messages), (_INSERT_ISSUES, self.issues),
+                                   (_INSERT_IDENTIFIER, self.identifiers), (_INSERT_OUTBOX, self.outbox)))
             for write in self.later:  # (their rows refer to the messages: after them)
                 write(conn)
                 pipeline.resume()
