@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from gateway import clock
 from gateway.catalog import ALL as ALL_TYPES
 from gateway.store import tables as t
-from gateway.store.ids import _encode
+from gateway.store.ids import _ulid
 
 RAW = b'<Bericht xmlns="urn:loadgen"><Header><Note>synthetic row</Note></Header></Bericht>'
 RULES = ["TR301", "TR304", "TR341", "TR389", "TR056", "CS139", "CD034", "TR315", "TR332", "TR074",
@@ -105,7 +105,7 @@ def generate(plan: Plan, now: datetime | None = None) -> Iterator[tuple[dict[str
         ck = client_key(client) if single_client else None
         carried = [toewijzingnummer(client)] if mt.number in ("301", "305", "307") else []
         at = datetime.fromtimestamp(ms / 1000, UTC)
-        mid = _encode(ms, 10) + _encode(rnd.getrandbits(80), 16)
+        mid = _ulid(ms, rnd.getrandbits(80))
         issues = [{"rule": r, "severity": "error", "path": "/Bericht/Header", "text": f"synthetic {r}"} for r in rules]
         state: dict[str, list] = {"declarations": [], "prestaties": [], "allocation_numbers": []}
         if mt.number == "301" and verdict in ("accepted", "flagged") and (LAW[standard], g, carried[0]) not in owned:

@@ -94,16 +94,14 @@ def _rows(settings: Settings, mtype: MessageType, party: str, key: str, headers:
           xml: bytes, message_id: str, wrapped: bytes | None = None) -> list[OutboxRow]:
     """`wrapped`: the message in its StUF-GGk envelope, sent instead of `xml` where XML goes."""
     sent = xml if wrapped is None else wrapped
-    rows = [OutboxRow(party=party, destination=STREAM, key=key, headers=_encode(headers),
-                      payload=sent, message_id=message_id)]
+    rows = [OutboxRow.of(STREAM, sent, key, _encode(headers), party, message_id)]
     if settings.kafka_bootstrap:
         for fmt, payload in _payloads(settings, headers, xml):
             if fmt == "xml":
                 payload = sent
             topic = topic_for(settings.kafka_topic_prefix, mtype, party, fmt)
             hdrs = {**headers, "content-type": "application/xml" if fmt == "xml" else "application/json"}
-            rows.append(OutboxRow(party=None, destination=topic, key=key, headers=_encode(hdrs),
-                                  payload=payload, message_id=message_id))
+            rows.append(OutboxRow.of(topic, payload, key, _encode(hdrs), None, message_id))
     return rows
 
 

@@ -34,7 +34,7 @@ class _Unit:
     probe: tuple | None = None  # (sender, code, identificatie, sha256): its idempotency lookup
     alone: bool = False  # a large message: judged in a group of its own, holding up no other
     hint: Any = None  # gateway.store.state.StateHint: what its rules will read
-    wake: Any = None  # its caller waits on this (a Condition on the committer's lock)
+    wake: Any = None  # its caller waits on this (a Condition on the committer's lock; made when it first waits)
     waiting: bool = False  # its caller waits and nobody has woken it yet
     done: bool = False
     result: Any = None
@@ -74,7 +74,7 @@ class GroupCommit:
         `alone`: run it in a transaction of its own (a large declaration takes seconds: the
         messages that would share its group should not wait for it).
         `hint`: what its rules will read (a StateHint), read for the whole group at once."""
-        unit = _Unit(frozenset(lock_keys), work, probe, alone, hint, threading.Condition(self._lock))
+        unit = _Unit(frozenset(lock_keys), work, probe, alone, hint)
         # Each caller is woken only when its unit is done, or when it is the oldest waiting and
         # a leader's place came free: waking every caller after every group (notify_all) cost
         # each message a few thread switches under the GIL for nothing.
@@ -83,6 +83,8 @@ class GroupCommit:
             while not unit.done:
                 group = self._take() if self._running < self.leaders else []
                 if not group:
+                    if unit.wake is None:  # (a caller that leads its own unit at once never waits: no Condition)
+                        unit.wake = threading.Condition(self._lock)
                     unit.waiting = True
                     unit.wake.wait()
                     continue
@@ -100,7 +102,8 @@ class GroupCommit:
                     self._busy -= keys
                     for u in group:
                         u.done, u.waiting = True, False
-                        u.wake.notify()
+                        if u.wake is not None:
+                            u.wake.notify()
                     self._lead_next()
         if unit.error is not None:
             raise unit.error
@@ -161,7 +164,9 @@ class GroupCommit:
     def _attempt(self, group: list[_Unit], keys: frozenset[str]) -> list[Any]:
         results = []
         # a group of several: its lookups at once, one query per kind instead of one per message;
-        # PostgreSQL a group of one too: its lookups then share the round trip of its lock
+        # PostgreSQL a group of one too: its lookups then share the round trip of its lock. (Not
+        # a SQLite group of one: an enveloped message asks its duplicate check with IB216's in one
+        # statement, Transaction.find_same_or_repeat, which a lookup made beforehand would split.)
         several = len(group) > 1 or getattr(self.store, "dialect", None) == "postgresql"
         probes = [u.probe for u in group if u.probe is not None] if several else []
         hints = [u.hint for u in group if u.hint is not None] if several else []

@@ -16,12 +16,18 @@ _lock = threading.Lock()
 _last = (0, 0)
 
 
-def _encode(value: int, length: int) -> str:
-    out = []
-    for _ in range(length):
-        out.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+# Two characters per 10 bits: a ULID's 130 bits (26 characters) in 13 lookups instead of 26
+# rounds of a Python loop (one id per message).
+_PAIRS = [_ALPHABET[i >> 5] + _ALPHABET[i & 31] for i in range(1024)]
+_SHIFTS = tuple(range(120, -1, -10))
+_TIME_BITS, _RAND_BITS = (1 << 50) - 1, (1 << 80) - 1
+
+
+def _ulid(ms: int, rand: int) -> str:
+    """10 characters of `ms` (its low 50 bits) then 16 of `rand` (its low 80 bits)."""
+    value = (ms & _TIME_BITS) << 80 | (rand & _RAND_BITS)
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def new_id(now_ms: int | None = None) -> str:
@@ -34,4 +40,4 @@ def new_id(now_ms: int | None = None) -> str:
         else:
             rand = int.from_bytes(os.urandom(10), "big") >> 1  # room to increment
         _last = (ms, rand)
-    return _encode(ms, 10) + _encode(rand, 16)
+    return _ulid(ms, rand)

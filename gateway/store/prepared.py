@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from gateway.store.binds import faster
 from gateway.store.tables import LARGE_REFS
 
 # Counted by tests (tests/store/test_statement_count.py): statements sent to the database.
@@ -36,7 +37,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 class _Compiled:
     __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_dated",
-                 "result_names", "result_processors", "sql", "types")
+                 "result_names", "result_processors", "sql", "together", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -52,7 +53,9 @@ class _Compiled:
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
-        self.processors = {name: _empty_list_once(_json_text(procs[name], compiled.binds[name].type, dialect),
+        serializer = dialect._json_serializer or json.dumps
+        self.processors = {name: _empty_list_once(faster(_json_text(procs[name], compiled.binds[name].type, dialect),
+                                                         compiled.binds[name].type, dialect, serializer),
                                                   compiled.binds[name].type)
                            for name in self.names if name in procs}
         # binds with a value of their own (literals in the statement: status == "active", LIMIT 1)
@@ -79,6 +82,12 @@ class _Compiled:
             self.result_processors.append(type_._cached_result_processor(dialect, None))
             dated.append(isinstance(type_, (Date, DateTime, Time)))
         self.result_dated = tuple(dated)
+        self.together: tuple[str, str] | None | bool = False  # `rows_template`, once made
+
+    def rows_template(self) -> tuple[str, str] | None:
+        """`_rows_template` of this statement, made once (insert_together)."""
+        self.together = _rows_template(self)
+        return self.together
 
     def dates_remembered(self) -> _Compiled:
         """This statement with the processors of its date and time parameters remembering what
@@ -647,6 +656,72 @@ class Prepared:
         return proc(value) if proc is not None else value
 
 
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+_TOGETHER_MAX = 20_000  # parameters of one statement of `insert_together` (PostgreSQL allows 65,535)
+
+
+def _rows_template(c: _Compiled) -> tuple[str, str] | None:
+    """An insert's text as (its head up to VALUES, its row with %d for each $n), to write several
+    rows into one statement; None when its placeholders are not $1..$n in order."""
+    head, sep, row = c.sql.partition(" VALUES ")
+    found = [int(n) for n in _PLACEHOLDER.findall(row)]
+    if not sep or found != list(range(1, len(c.names) + 1)) or "$" in head:
+        return None
+    return head + sep, _PLACEHOLDER.sub("$%d", row.replace("%", "%%"))
+
+
+def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[Mapping[str, Any]]]]) -> None:
+    """The rows of several inserts (a group's messages, issues, identifiers, outbox rows), in this
+    order, in one statement on PostgreSQL: each insert's rows in one VALUES list, the inserts
+    before the last in a WITH (a foreign key is checked when the statement ends, so a row may
+    refer to one written before it here). psycopg's execution of a statement in Python cost some
+    50,000 instructions, whatever it writes; a group sent one per table. Elsewhere, and for rows
+    not taken so (more parameters than _TOGETHER_MAX, rows of one insert with different columns,
+    a statement whose text does not allow it): one executemany per insert, as before."""
+    if not _raw(conn.dialect):
+        for stmt, rows in parts:
+            stmt.executemany(conn, rows)
+        return
+    members: list[str] = []
+    params: list[Any] = []
+    for stmt, rows in parts:
+        if not rows:
+            continue
+        keys = stmt._keys(rows[0])
+        c = stmt._get(conn.dialect, keys)
+        template = c.together if c.together is not False else c.rows_template()
+        # One member per insert, its rows in their order: the members of a WITH run in no set
+        # order, and a serial id (the outbox's, which orders publishing) must follow the rows'.
+        if (template is None or len(params) + len(rows) * len(c.names) > _TOGETHER_MAX
+                or not all(row.keys() == rows[0].keys() for row in rows)):
+            for earlier, rows_before in parts:  # (nothing sent yet)
+                earlier.executemany(conn, rows_before)
+            return
+        head, row_text = template
+        width = len(c.names)
+        values = []
+        for row in rows:
+            start = len(params) + 1
+            params.extend(c.params(row))
+            values.append(row_text % tuple(range(start, start + width)))
+        members.append(head + ", ".join(values))
+    if not members:
+        return
+    sql = members[-1] if len(members) == 1 else (
+        "WITH " + ", ".join(f"w{i} AS ({m})" for i, m in enumerate(members[:-1])) + " " + members[-1])
+    query = sql.encode()
+    cursor = _cursor(conn, True, query)
+    ok = False
+    COUNTER["statements"] += 1
+    try:
+        cursor.execute(query, params)
+        ok = True
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _error(conn, sql, params, exc, cursor) from exc
+    finally:
+        _done(cursor, ok)
+
+
 class Deferred:
     """A connection on which `Prepared.execute` does not run its write but keeps it in `rows`
     (statement -> parameter sets), to be written with one executemany per statement for a whole
@@ -674,13 +749,30 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
 _COMMANDS: dict[str, bytes] = {}  # psycopg: each command's text as bytes, one object (its kept cursor's)
 
 
-def command(conn: Connection, sql: str) -> None:
-    """Run a command without parameters (BEGIN, COMMIT) on the DBAPI connection; its error raised
-    as SQLAlchemy's exception for it (a lost connection invalidated, as by every statement here).
-    Not counted in COUNTER: psycopg sent them itself before (BEGIN) and beside it (COMMIT)."""
-    query = _COMMANDS.get(sql) if _raw(conn.dialect) else sql
+def command(conn: Connection, sql: str, keep: bool = True) -> None:
+    """Run a command without parameters (BEGIN, COMMIT, a group's lock) on the DBAPI connection,
+    its rows not read; its error raised as SQLAlchemy's exception for it (a lost connection
+    invalidated, as by every statement here). `keep`: its text is one of a few, encoded once (not
+    a group's lock, whose text names its ids). Not counted in COUNTER: psycopg sent BEGIN itself
+    before and COMMIT beside it."""
+    raw = _raw(conn.dialect)
+    query = _COMMANDS.get(sql) if raw else sql
     if query is None:
-        query = _COMMANDS[sql] = sql.encode()
+        query = sql.encode()
+        if keep:
+            _COMMANDS[sql] = query
+    if raw:
+        driver = conn.connection.dbapi_connection
+        if driver._pipeline is not None:
+            # In pipeline mode queued as psycopg queues its own commit (Connection._exec_command:
+            # sent with the next statements, its answer checked when the pipeline syncs, an error
+            # raised then), not through a cursor: its execution in Python cost some 70,000
+            # instructions per BEGIN and per COMMIT, twice per group.
+            try:
+                driver.wait(driver._exec_command(query))
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, sql, None, exc) from exc
+            return
     cursor = _cursor(conn, True, query)
     ok = False
     try:
@@ -802,20 +894,30 @@ class _Off:
     def end(self, exc: BaseException | None = None) -> None:
         return None
 
+    # its own context manager (`pipelined` on SQLite): no generator made and run per block
+    def __enter__(self) -> _Off:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
 
 _OFF = _Off()
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[Pipeline]:
+def pipelined(conn: Connection) -> Any:
     """PostgreSQL: the statements inside are sent without waiting for each answer (psycopg's
     pipeline mode), so a group's writes cost about one round trip instead of one each; a read
     inside waits for what was sent before it, a Core statement ends the pipeline (Pipeline). An
     error is raised (as SQLAlchemy's exception) at the latest when the block ends. Other
     databases: as they are. Yields the Pipeline: true while it pipelines."""
     if conn.dialect.name != "postgresql":  # (SQLite: nothing to make or end)
-        yield _OFF
-        return
+        return _OFF
+    return _pipelined(conn)
+
+
+@contextmanager
+def _pipelined(conn: Connection) -> Iterator[Pipeline]:
     pipe = Pipeline(conn)
     pipe.resume()
     try:

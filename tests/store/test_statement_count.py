@@ -29,8 +29,8 @@ GEMEENTE = Party(samples.GEMEENTE, "gemeente")
 AANBIEDER = Party(samples.AANBIEDER, "aanbieder")
 SENDERS = 8
 
-# Statements per message (transaction control, BEGIN/COMMIT, not counted; PostgreSQL's advisory
-# lock is): the bound for a message in a group of 8, and for a message alone. Before issue 14's
+# Statements per message (transaction control, BEGIN/COMMIT, and PostgreSQL's group lock, sent as
+# commands, not counted): the bound for a message in a group of 8, and for a message alone. Before issue 14's
 # work a 301 cost 5.5 and a 305 8.5 statements in a group of 8.
 # The 301 bound includes the GGk outbound lookup of the receiver's SOAP endpoint (gateway.ggk.outbound,
 # once per receiver, then cached): 11 statements for 8 messages on PostgreSQL.
@@ -84,7 +84,7 @@ def _as_one_group(pipeline, store, messages: list[bytes], party: Party) -> tuple
     gate = _Gate(group, len(messages))
     opener = threading.Thread(target=group.run, args=(["statement-count-gate"], gate))
     before = group.stats.sizes.get(len(messages), 0)
-    with _counted(store) as counted:  # the gate's own group is counted too (PostgreSQL: its lock)
+    with _counted(store) as counted:  # the gate's own group is counted too
         opener.start()
         try:
             with ThreadPoolExecutor(len(messages)) as pool:
