@@ -763,7 +763,8 @@ def command(conn: Connection, sql: str, keep: bool = True) -> None:
             _COMMANDS[sql] = query
     if raw:
         driver = conn.connection.dbapi_connection
-        if driver._pipeline is not None:
+        # (psycopg internals, read on 3.1-3.3: a release without them takes the cursor below)
+        if getattr(driver, "_pipeline", None) is not None and hasattr(driver, "_exec_command"):
             # In pipeline mode queued as psycopg queues its own commit (Connection._exec_command:
             # sent with the next statements, its answer checked when the pipeline syncs, an error
             # raised then), not through a cursor: its execution in Python cost some 70,000
