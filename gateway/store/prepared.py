@@ -667,6 +667,8 @@ def _rows_template(c: _Compiled) -> tuple[str, str] | None:
     found = [int(n) for n in _PLACEHOLDER.findall(row)]
     if not sep or found != list(range(1, len(c.names) + 1)) or "$" in head:
         return None
+    if not (row.startswith("(") and row.endswith(")")) or " RETURNING " in row or " ON CONFLICT " in row:
+        return None  # only the row itself repeats: a clause after it (RETURNING, ON CONFLICT) would too
     return head + sep, _PLACEHOLDER.sub("$%d", row.replace("%", "%%"))
 
 

@@ -83,3 +83,18 @@ def test_a_unique_violation_fails_the_whole_statement(engine) -> None:  # noqa: 
         insert_together(conn, ((INSERT_PARENT, _parents("c")[1:] + _parents("c")[:1]), (INSERT_CHILD, _children("c"))))
     with engine.connect() as conn:
         assert _stored(conn, "c") == ([(_parents("c")[0]["doc"], AT, b"\x000")], [])
+
+
+def test_an_insert_with_a_clause_after_its_row_goes_row_by_row(engine) -> None:  # noqa: ANN001
+    """ON CONFLICT (or RETURNING) belongs to the statement, not to a row: such an insert is not
+    written as one VALUES list (its clause would repeat after each row), it goes as executemany."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    quiet = Prepared(insert(PARENT).on_conflict_do_nothing())
+    with engine.begin() as conn:
+        INSERT_PARENT.executemany(conn, _parents("d")[:1])
+        insert_together(conn, ((quiet, _parents("d")), (INSERT_CHILD, _children("d"))))
+    with engine.connect() as conn:
+        parents, children = _stored(conn, "d")
+    assert len(parents) == 3 and children == [(str(i), f"n{i}") for i in range(3)]
+
