@@ -273,6 +273,10 @@ declarations = Table(
     Index("ix_declarations_message", "message_id"),  # a 323's answer, for the console (0007)
 )
 
+# The queries on ix_prestaties_vorig compare vorig_referentienummer with a value (= or IN), which
+# implies this condition on SQLite and PostgreSQL alike.
+PRESTATIES_VORIG_SQL = "vorig_referentienummer IS NOT NULL"
+
 prestaties = Table(
     "prestaties",
     metadata,
@@ -306,7 +310,9 @@ prestaties = Table(
     # TR314: ReferentieNummer unique per aanbieder per legal domain, all versions.
     UniqueConstraint("law", "aanbieder", "referentienummer"),
     Index("ix_prestaties_allocation", "law", "gemeente", "toewijzingnummer"),
-    Index("ix_prestaties_vorig", "law", "aanbieder", "vorig_referentienummer"),
+    # Credits only (revision 0020): a debit (no VorigReferentieNummer) paid an entry no query reads.
+    Index("ix_prestaties_vorig", "law", "aanbieder", "vorig_referentienummer",
+          sqlite_where=text(PRESTATIES_VORIG_SQL), postgresql_where=text(PRESTATIES_VORIG_SQL)),
     Index("ix_prestaties_aanbieder_allocation", "law", "aanbieder", "toewijzingnummer"),  # debits (0004)
     Index("ix_prestaties_budget", "aanbieder", "periode_begin"),
     # The console finds a client's declarations even when its allocation is not stored (0005).
