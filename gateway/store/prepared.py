@@ -36,8 +36,8 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_dated",
-                 "result_names", "result_processors", "sql", "together", "types")
+    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_convert",
+                 "result_dated", "result_names", "result_processors", "sql", "together", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -82,6 +82,9 @@ class _Compiled:
             self.result_processors.append(type_._cached_result_processor(dialect, None))
             dated.append(isinstance(type_, (Date, DateTime, Time)))
         self.result_dated = tuple(dated)
+        # (name, processor) of the result columns that have one: a row's other values go as they are
+        self.result_convert = tuple((n, p) for n, p in zip(self.result_names, self.result_processors, strict=True)
+                                    if p is not None)
         self.together: tuple[str, str] | None | bool = False  # `rows_template`, once made
 
     def rows_template(self) -> tuple[str, str] | None:
@@ -323,11 +326,11 @@ def _cursor(conn: Connection, write: bool, query: Any) -> Any:
     again on the object it ran last keeps its transformer, with the dumpers and loaders it found
     for the statement's types, where another statement made it build a new one and look them up
     again (some 10,000 instructions per statement)."""
-    if not _raw(conn.dialect):
-        return conn.connection.driver_connection.cursor()
-    # psycopg's connection is the DBAPI connection itself (only asyncio drivers are adapted): the
-    # pool entry's attribute, not its driver_connection property's three calls per statement
+    # The DBAPI connection is the driver's own (sqlite3, psycopg: only asyncio drivers are
+    # adapted): the pool entry's attribute, not its driver_connection property's three calls
     driver = conn.connection.dbapi_connection
+    if not _raw(conn.dialect):
+        return driver.cursor()
     kept = getattr(driver, _KEPT, None)
     if kept is None:
         kept = ({}, {})
@@ -592,11 +595,19 @@ class Prepared:
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The result rows as dicts, converted as Core converts them."""
-        return self.collect(conn, self.send(conn, values))
+        return _dicts(*self._read(conn, values))
+
+    def _read(self, conn: Connection, values: Mapping[str, Any] | None) -> tuple[_Compiled, list[Any]]:
+        """`send` and `_fetch` at once: the compiled form looked up once, not by each."""
+        c, cursor = self._send(conn, values)
+        return self._fetch(conn, cursor, c)
 
     def send(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """Send the query; `collect` its rows later (inside `pipelined`, several queries then share
         one round trip: the first collect waits for all of them)."""
+        return self._send(conn, values)[1]
+
+    def _send(self, conn: Connection, values: Mapping[str, Any] | None) -> tuple[_Compiled, Any]:
         c = self._get(conn.dialect, None)
         cursor = _cursor(conn, False, c.query)
         try:
@@ -604,10 +615,10 @@ class Prepared:
         except BaseException:
             _done(cursor, ok=False)
             raise
-        return cursor
+        return c, cursor
 
-    def _fetch(self, conn: Connection, cursor: Any) -> tuple[_Compiled, list[Any]]:
-        c = self._get(conn.dialect, None)
+    def _fetch(self, conn: Connection, cursor: Any, c: _Compiled | None = None) -> tuple[_Compiled, list[Any]]:
+        c = c or self._get(conn.dialect, None)
         ok = False
         try:
             fetched = cursor.fetchall()
@@ -623,7 +634,7 @@ class Prepared:
         row order), converted as Core converts them; for many rows read at once (a declaration's
         prefetch), where a dict per row cost more than the query. A date or time repeated down a
         column is converted once (one shared object)."""
-        c, fetched = self._fetch(conn, self.send(conn, values))
+        c, fetched = self._read(conn, values)
         if not fetched:
             return c.result_names, [() for _ in c.result_names]
         cols: list[Sequence] = list(zip(*fetched, strict=True))
@@ -633,14 +644,7 @@ class Prepared:
         return c.result_names, cols
 
     def collect(self, conn: Connection, cursor: Any) -> list[dict[str, Any]]:
-        c, fetched = self._fetch(conn, cursor)
-        names, procs = c.result_names, c.result_processors
-        if not any(procs):
-            return [dict(zip(names, row, strict=True)) for row in fetched]
-        return [
-            {n: (p(v) if p is not None else v) for n, p, v in zip(names, procs, row, strict=True)}
-            for row in fetched
-        ]
+        return _dicts(*self._fetch(conn, cursor))
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         found = self.rows(conn, values)
@@ -649,11 +653,22 @@ class Prepared:
     def scalar(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row (None: no row), converted as Core converts it;
         without a dict per row (an EXISTS asked for every enveloped message)."""
-        c, fetched = self._fetch(conn, self.send(conn, values))
+        c, fetched = self._read(conn, values)
         if not fetched:
             return None
         value, proc = fetched[0][0], c.result_processors[0]
         return proc(value) if proc is not None else value
+
+
+def _dicts(c: _Compiled, fetched: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts, converted as Core converts them: only the columns with a processor (a date
+    or a boolean among a dozen texts) are converted, each row's dict made in C."""
+    names, convert = c.result_names, c.result_convert
+    out = [dict(zip(names, row)) for row in fetched]
+    for row in out if convert else ():
+        for name, proc in convert:
+            row[name] = proc(row[name])
+    return out
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")

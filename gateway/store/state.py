@@ -247,7 +247,7 @@ class StateView:
                 lambda: select(s).where(*_eq(s, names), s.c.status == "active").order_by(s.c.id),
                 law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=ck,
             )
-            found = self._cache[key] = [record(**{k: r[k] for k in record.model_fields}) for r in rows]
+            found = self._cache[key] = [record.model_validate(r) for r in rows]
         if toewijzingnummer is None:
             return list(found)  # type: ignore[arg-type]
         return [x for x in found if x.toewijzingnummer == toewijzingnummer]  # type: ignore[attr-defined]
@@ -263,7 +263,7 @@ class StateView:
             "request", r, lambda: select(r).where(*_eq(r, ("law", "aanbieder", "referentie_aanbieder"))),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
         )
-        return RequestState(**{k: row[0][k] for k in RequestState.model_fields}) if row else None
+        return RequestState.model_validate(row[0]) if row else None
 
     def open_requests(self, law: str, gemeente: str, aanbieder: str, bsn: str) -> list[RequestState]:
         """Requests of the client with this aanbieder that are still in behandeling (TR374)."""
@@ -277,7 +277,7 @@ class StateView:
                                     or_(r.c.status == "pending", r.c.status == "onderzoek")),
             law=law, gemeente=gemeente, aanbieder=aanbieder, client_key=self.client_key(bsn),
         )
-        return [RequestState(**{k: row[k] for k in RequestState.model_fields}) for row in rows]
+        return [RequestState.model_validate(row) for row in rows]
 
     def answers(self, law: str, aanbieder: str, referentie: str) -> list[AnswerState]:
         seeded = self._cache.get(("answers", law, aanbieder, referentie), _UNSEEDED)
@@ -289,7 +289,7 @@ class StateView:
             lambda: select(a).where(*_eq(a, ("law", "aanbieder", "referentie_aanbieder"))).order_by(a.c.id),
             law=law, aanbieder=aanbieder, referentie_aanbieder=referentie,
         )
-        return [AnswerState(**{k: row[k] for k in AnswerState.model_fields}) for row in rows]
+        return [AnswerState.model_validate(row) for row in rows]
 
     # --- declarations ----------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ class StateView:
             "declaration", d, lambda: select(d).where(*_eq(d, ("law", "aanbieder", "declaratienummer"))),
             law=law, aanbieder=aanbieder, declaratienummer=declaratienummer,
         )
-        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
+        return DeclarationState.model_validate(row[0]) if row else None
 
     def declaration_by_identificatie(self, law: str, aanbieder: str, identificatie: str) -> DeclarationState | None:
         """The 323 with this BerichtIdentificatie from this aanbieder (TR337)."""
@@ -315,7 +315,7 @@ class StateView:
             lambda: select(d).where(*_eq(d, ("law", "aanbieder", "identificatie"))).order_by(d.c.id),
             law=law, aanbieder=aanbieder, identificatie=identificatie,
         )
-        return DeclarationState(**{k: row[0][k] for k in DeclarationState.model_fields}) if row else None
+        return DeclarationState.model_validate(row[0]) if row else None
 
     def last_declaration_period(self, law: str, gemeente: str, aanbieder: str) -> date | None:
         """Begindatum of the latest DeclaratiePeriode this aanbieder declared to this gemeente."""
@@ -635,7 +635,7 @@ def _record(cls: Any, r: dict[str, Any], seen: dict | None = None) -> Any:
         found = _FIELDS[cls] = (tuple(cls.model_fields), frozenset(cls.model_fields))
     names, fields_set = found
     if seen is None:
-        values = {k: r[k] for k in names}
+        values = r  # (the row's other columns are ignored: no dict of the fields' own to make)
     else:
         values = {}
         for k in names:
@@ -795,7 +795,7 @@ def group_reads(secret: bytes, hints: Iterable[StateHint], *, keyed: bool = Fals
         def take(rows: list[dict[str, Any]], known: dict[tuple, object]) -> None:
             by: dict[tuple, list] = {k: [] for k in keys}
             for r in sorted(rows, key=lambda r: r["id"]):
-                by[tuple(r[c] for c in _CLIENT_COLS)].append(record(**{k: r[k] for k in record.model_fields}))
+                by[tuple(r[c] for c in _CLIENT_COLS)].append(record.model_validate(r))
             known.update(((kind, *k), v) for k, v in by.items())
         return take
 
@@ -863,10 +863,10 @@ def _keyed_take(kind: str, keys: list[tuple]) -> Any:
                 found.sort(key=lambda r: r["id"])
                 if kind in ("open_requests", "answers"):
                     record = RequestState if kind == "open_requests" else AnswerState
-                    answer = [record(**{f: r[f] for f in record.model_fields}) for r in found]
+                    answer = [record.model_validate(r) for r in found]
                 else:
                     record = RequestState if kind == "request" else DeclarationState
-                    answer = record(**{f: found[0][f] for f in record.model_fields}) if found else None
+                    answer = record.model_validate(found[0]) if found else None
             known[(kind, *k)] = answer
     return take
 
