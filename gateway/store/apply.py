@@ -362,10 +362,14 @@ def _declaration_answer(conn, secret, message_id, root, ctx, _rejected, now) -> 
     _DECLARATION_ANSWERED.execute(conn, dict(d_id=declaration_id, d_answer=message_id, d_at=now))
     codes = {pr.referentienummer: _rejecting_codes(pr.el) for pr in d.prestaties if pr.referentienummer}
     if codes:
-        where = [p.c.declaration_id == declaration_id, p.c.referentienummer.in_(list(codes))]
+        # law and aanbieder are the declaration's own: with them the unique (law, aanbieder,
+        # referentienummer) finds each prestatie, instead of a scan of the declaration's
+        where = [p.c.law == ctx["law"], p.c.aanbieder == ctx["aanbieder"], p.c.declaration_id == declaration_id,
+                 p.c.referentienummer.in_(list(codes))]
         rejected = conn.execute(select(p.c.vorig_referentienummer, p.c.debet_credit).where(*where)).all()
         _PRESTATIE_REJECTED.executemany(conn, [
-            dict(p_decl=declaration_id, p_ref=ref, p_codes=found, p_by=message_id) for ref, found in codes.items()
+            dict(p_law=ctx["law"], p_aanbieder=ctx["aanbieder"], p_decl=declaration_id, p_ref=ref, p_codes=found,
+                 p_by=message_id) for ref, found in codes.items()
         ])
     elif _declaratie_accepted(root):
         return
@@ -482,7 +486,9 @@ _DECLARATION_REJECTED = Prepared(
     .values(status="rejected", retourcodes=bindparam("p_codes"), granted=0, decided_by=bindparam("p_by"))
 )
 _PRESTATIE_REJECTED = Prepared(
-    update(t.prestaties).where(t.prestaties.c.declaration_id == bindparam("p_decl"),
+    update(t.prestaties).where(t.prestaties.c.law == bindparam("p_law"),
+                               t.prestaties.c.aanbieder == bindparam("p_aanbieder"),
+                               t.prestaties.c.declaration_id == bindparam("p_decl"),
                                t.prestaties.c.referentienummer == bindparam("p_ref"))
     .values(status="rejected", retourcodes=bindparam("p_codes"), granted=0, decided_by=bindparam("p_by"))
 )

@@ -317,6 +317,8 @@ prestaties = Table(
     Index("ix_prestaties_budget", "aanbieder", "periode_begin"),
     # The console finds a client's declarations even when its allocation is not stored (0005).
     Index("ix_prestaties_client", "client_key", "message_id"),
+    # A declaration's prestaties (a 325 rejecting all of them, the API's declaration view) (0021).
+    Index("ix_prestaties_declaration", "declaration_id"),
 )
 
 # --- routing ----------------------------------------------------------------------------------
