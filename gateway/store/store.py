@@ -858,12 +858,17 @@ def _end_group(conn: Connection, driver: Any, still_open: Callable[[Any], bool])
 
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is imported only with a PostgreSQL store)
 _GROUP_LOCK = threading.Lock()
-# The advisory locks of a group, taken in the order of their sorted ids (Store._locked: the same
-# statement with a parameter). A command with the ids in its text, its rows not read: sent as
-# psycopg sends its own commands (prepared.command), where a cursor's execution cost the group
-# some 60,000 instructions in Python. (Integers only: nothing from outside goes into the text.)
-_GROUP_LOCK_SQL = ("SELECT pg_advisory_xact_lock(l.k) FROM unnest('{{{}}}'::bigint[]) WITH ORDINALITY AS l(k, n) "
-                   "ORDER BY l.n")
+def _lock_sql(lock_keys: Iterable[str]) -> str | None:
+    """The statement taking the advisory locks of `lock_keys` in the order of their sorted ids
+    (None: no keys), for a group (sent as psycopg sends its own commands, prepared.command, where
+    a cursor's execution cost the group some 60,000 instructions in Python) and for
+    Store._locked alike. The ids are in its text (integers only: nothing from outside goes into
+    it); unnest keeps the array's order."""
+    ids = sorted({lock_id(key) for key in lock_keys})
+    if not ids:
+        return None
+    return (f"SELECT pg_advisory_xact_lock(l.k) FROM unnest('{{{','.join(map(str, ids))}}}'::bigint[]) "
+            "WITH ORDINALITY AS l(k, n) ORDER BY l.n")
 
 
 class Store:
@@ -904,13 +909,8 @@ class Store:
     @contextmanager
     def _locked(self, lock_keys: Iterable[str]) -> Iterator[Connection]:
         with self._conn() as conn:
-            if self.dialect == "postgresql":
-                ids = sorted({lock_id(key) for key in lock_keys})
-                if ids:  # one round trip; unnest keeps the (sorted) order of the array
-                    conn.exec_driver_sql(
-                        "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS l(k, n) ORDER BY n",
-                        (ids,),
-                    )
+            if self.dialect == "postgresql" and (lock := _lock_sql(lock_keys)) is not None:
+                conn.exec_driver_sql(lock)  # one round trip
             yield conn
 
     @contextmanager
@@ -938,9 +938,7 @@ class Store:
         # PostgreSQL (the other store): BEGIN, the group's lock and its lookups in one pipeline
         with self._kept.connection() as conn, _pg_transaction(conn) as begin:
             batch = Batch(self, conn)
-            ids = sorted({lock_id(key) for key in lock_keys})
-            lock = _GROUP_LOCK_SQL.format(",".join(map(str, ids))) if ids else None
-            batch.prefetch(probes, hints, lock, begin=begin)
+            batch.prefetch(probes, hints, _lock_sql(lock_keys), begin=begin)
             yield batch
             batch.writes.flush(conn, commit=True)
 
