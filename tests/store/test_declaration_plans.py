@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 
 from gateway.store import apply
 from gateway.store import tables as t
+from tests.store.plans import query_plan
 
 _p = t.prestaties
 _BY_DECLARATION = "ix_prestaties_declaration"
@@ -23,21 +24,10 @@ _QUERIES = {  # what -> (statement, the index it must use; None: any, as long as
 _VALUES = {"p_decl": 1, "d": 1, "p_ref": "r", "p_law": "jw", "p_aanbieder": "12345678", "p_codes": None, "p_by": "m"}
 
 
-def _plan(store, stmt) -> str:
-    compiled = stmt.compile(store.engine)
-    params = {**compiled.params, **{k: v for k, v in _VALUES.items() if k in compiled.params}}
-    with store.engine.connect() as conn:
-        if store.dialect == "sqlite":
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(params[k] for k in compiled.positiontup))
-            return " ".join(r[3] for r in rows)
-        conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: a scan would do otherwise
-        return " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", params))
-
-
 @pytest.mark.parametrize("what", list(_QUERIES))
 def test_a_declarations_prestaties_are_found_by_index(store, what):
     stmt, index = _QUERIES[what]
-    plan = _plan(store, stmt)
+    plan = query_plan(store, stmt, _VALUES)
     assert ("SCAN prestaties" not in plan) if store.dialect == "sqlite" else ("Seq Scan" not in plan), plan
     if index is not None:
         assert index in plan, plan

@@ -16,6 +16,7 @@ from gateway.store import STREAM, OutboxRow, open_store
 from gateway.store import ggk as gstore
 from gateway.store import tables as t
 from gateway.store.store import SOAP
+from tests.store.plans import query_plan
 
 RAW, RETOUR, OWN = b"<Bericht>heen</Bericht>", b"<Bericht>retour</Bericht>", b"<Envelope/>"
 # a retour whose base64 runs past 76 characters (PostgreSQL's encode breaks its lines there), and
@@ -90,13 +91,7 @@ def test_waiting_rows_are_found_through_the_partial_index(store):
         _save(tx)
     o = t.outbox
     query = select(func.count()).select_from(o).where(*t.outbox_waiting(o.c), o.c.destination != SOAP)
-    compiled = query.compile(store.engine, compile_kwargs={"literal_binds": True})
-    with store.engine.connect() as conn:
-        if store.dialect == "sqlite":
-            plan = " ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
-        else:
-            conn.exec_driver_sql("SET enable_seqscan = off")  # a few rows: a scan would do otherwise
-            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+    plan = query_plan(store, query)
     assert "ix_outbox_pending" in plan, plan
     assert store.pending_outbox_count() == 2  # the topic row and the SOAP row; the streams are read
     assert [r.destination for r in store.claim_outbox()] == ["gw.topic"]
