@@ -128,10 +128,11 @@ def _head_groups(head_re: re.Pattern[str], text: str, memo: list[_Last | None]) 
     m = head_re.fullmatch(text)
     if m is None:
         return None
-    spans = tuple((number, *m.span(number)) for number in _VARYING if m.start(number) >= 0)
-    cuts = [0, *(i for _, start, end in spans for i in (start, end)), len(text)]
-    pieces = tuple((cuts[i], text[cuts[i]:cuts[i + 1]]) for i in range(0, len(cuts), 2))
-    memo[0] = (len(text), pieces, spans, m.groups())
+    if len(text) <= _MEMO_BYTES:
+        spans = tuple((number, *m.span(number)) for number in _VARYING if m.start(number) >= 0)
+        cuts = [0, *(i for _, start, end in spans for i in (start, end)), len(text)]
+        pieces = tuple((cuts[i], text[cuts[i]:cuts[i + 1]]) for i in range(0, len(cuts), 2))
+        memo[0] = (len(text), pieces, spans, m.groups())
     return m.groups()
 
 
@@ -148,6 +149,9 @@ _STARTS_MAX = 32  # prefixes come from outside: keep the cache bounded
 # ends there (None values are not kept: such a start is matched again, and declined)
 _PROLOGS: dict[bytes, _Start] = {}
 _PROLOG_MAX = 80  # the longest XML declaration _START takes is shorter
+# What is remembered is at most this long (whitespace between the tags may make a start tag or a
+# head of megabytes, which is matched, not kept); a usual head is about 850 characters.
+_MEMO_BYTES = 4096
 
 
 def _start(key: tuple[bytes, ...]) -> _Start | None:
@@ -196,7 +200,7 @@ def head(raw: bytes) -> Head | None:
             start = _STARTS[key] = _start(key)
         if start is None:
             return None
-        if m.end() == tag_end:
+        if m.end() == tag_end and tag_end <= _MEMO_BYTES:
             if len(_PROLOGS) >= _STARTS_MAX:
                 _PROLOGS.clear()
             _PROLOGS[raw[:tag_end]] = start
