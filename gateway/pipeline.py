@@ -212,7 +212,12 @@ class Pipeline:
             )
             return self._store_transport(raw, [issue], "BRS06", None, principal, received_at, transport)
 
-        envelope = ingress.receive(raw, self.c.registry)  # None: a bare message
+        # The level-2 rules' lookups of the message's tree (children by name per parent) serve the
+        # pipeline's reads and the later rules too, and an envelope's checks of its payload's
+        # Header before them: nothing changes the tree in between. Not for a large message (see
+        # judge); an envelope is larger than its payload.
+        scope = new_scope() if len(raw) < GC_PAUSE_BYTES else None
+        envelope = ingress.receive(raw, self.c.registry, scope)  # None: a bare message
         if envelope is not None:
             try:
                 ingress.check_zender(envelope, sender)
@@ -221,9 +226,11 @@ class Pipeline:
                 raise
             ingress.check_ontvanger(envelope, self._known_party)
             raw = envelope.payload.raw
+            if scope is None and len(raw) < GC_PAUSE_BYTES:  # a payload below the size its envelope is not
+                scope = new_scope()
 
         with _collector_paused() if len(raw) >= GC_PAUSE_BYTES else contextlib.nullcontext():
-            return self._process(raw, sender, received_at, transport, today, principal, envelope)
+            return self._process(raw, sender, received_at, transport, today, principal, envelope, scope)
 
     def _process(
         self,
@@ -234,11 +241,9 @@ class Pipeline:
         today: date,
         principal: str | None,
         envelope: ingress.Received | None = None,
+        scope: dict | None = None,
     ) -> Outcome:
-        # identify + validate (levels 1 and 2). The level-2 rules' lookups (children by name per
-        # parent) serve the pipeline's reads of the tree and the later rules too: nothing changes
-        # the tree in between. Not for a large message (see judge).
-        scope = new_scope() if len(raw) < GC_PAUSE_BYTES else None
+        # identify + validate (levels 1 and 2), in `scope` (see process).
         if envelope is not None:  # the envelope's payload, parsed when the envelope was checked
             report = validate_root(envelope.payload.root, self.c.registry, today=today,
                                    detected=envelope.payload.detected, scope=scope)

@@ -265,6 +265,16 @@ def fields(el: etree._Element | None) -> dict[str, list[etree._Element]]:
     return _group(el)
 
 
+def fields_in(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]]:
+    """`fields(el)` kept in `scope` (a `new_scope()`) without entering it: for a reader that looks
+    at the tree before the block that reads it in that scope (the envelope's checks of its payload's
+    Header), so the block finds the grouping made already instead of making it again."""
+    groups = scope.get(el)
+    if groups is None:
+        groups = _groups(scope, el)
+    return groups if groups is not None else _group(el)
+
+
 def first(groups: dict[str, list[etree._Element]], name: str) -> etree._Element | None:
     """The first child called `name` in a `fields()` grouping, or None."""
     same = groups.get(name)

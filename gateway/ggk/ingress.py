@@ -148,8 +148,9 @@ class Received:
         }
 
 
-def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | None:
-    """None for a bare message; the opened envelope otherwise. Raises EnvelopeError.
+def receive(raw: bytes, registry: SchemaRegistry | None = None, scope: dict | None = None) -> Received | None:
+    """None for a bare message; the opened envelope otherwise. Raises EnvelopeError. `scope`
+    (validators.paths.new_scope): where the payload's Header lookups are kept for the pipeline.
 
     An envelope in the plain form (gateway.ggk.plain) is read without a tree. Any other is parsed
     once: its root tells an envelope from a bare message that merely mentions a StUF namespace
@@ -172,7 +173,7 @@ def receive(raw: bytes, registry: SchemaRegistry | None = None) -> Received | No
             raise fail("NOT_AN_ENVELOPE", f"a {berichtcode} carries no message; send a Di01 or Du01")
         h = head(root, berichtcode)
     payload = check(h.berichtcode, h.payload, h.bestand, h.bestandsnaam, h.functie, h.functie_versie,
-                    h.functie_subversie, h.zender.get("organisatie"), h.ontvanger.get("organisatie"), registry)
+                    h.functie_subversie, h.zender.get("organisatie"), h.ontvanger.get("organisatie"), registry, scope)
     return Received(bytes(raw), h, payload)
 
 

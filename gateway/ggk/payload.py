@@ -27,7 +27,7 @@ from gateway import detect, xmlparse
 from gateway.catalog import MessageType
 from gateway.ggk.errors import fail
 from gateway.ggk.model import CHAIN_PARTIES, Envelope
-from validators.paths import _LOCAL, child, local_name, text
+from validators.paths import _LOCAL, child, fields_in, first, local_name, text
 
 if TYPE_CHECKING:
     from schemas.registry import SchemaRegistry
@@ -108,8 +108,26 @@ def _header_texts(header: etree._Element | None) -> dict[str, str | None]:
     return found
 
 
-def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
-    """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope)."""
+def _scoped_header_texts(root: etree._Element, scope: dict) -> dict[str, str | None]:
+    """`_header_texts(_header(root))`, read through the groupings of `scope`: the pipeline reads
+    the Header's children in that scope later (its route, the rules), so they are grouped once
+    for both instead of walked here and grouped there (an envelope's largest cost after its
+    digest)."""
+    header = first(fields_in(scope, root), "Header")
+    if header is None:
+        return {}
+    groups = fields_in(scope, header)
+    found: dict[str, str | None] = {}
+    for name in _HEADER_FIELDS:
+        same = groups.get(name)
+        if same:
+            found[name] = same[0].text
+    return found
+
+
+def message(raw: bytes, registry: SchemaRegistry | None = None, scope: dict | None = None) -> Payload:
+    """Parse and identify a bare iJw/iWmo message (for wrapping or from an envelope). `scope`
+    (validators.paths.new_scope): where the Header's lookups are kept for the caller's reads."""
     too_big = xmlparse.size_issue(len(raw))
     if too_big:
         raise fail("PAYLOAD_TOO_LARGE", f"payload: {too_big.text}")
@@ -121,7 +139,7 @@ def message(raw: bytes, registry: SchemaRegistry | None = None) -> Payload:
     if not found.ok:
         first = found.issues[0]
         raise fail("PAYLOAD_UNKNOWN", f"payload: {first.text}", line=first.line)
-    fields = _header_texts(_header(parsed.root))
+    fields = _header_texts(_header(parsed.root)) if scope is None else _scoped_header_texts(parsed.root, scope)
     return Payload(
         raw=bytes(raw),
         root=parsed.root,
@@ -144,13 +162,13 @@ def open_payload(envelope: Envelope, registry: SchemaRegistry | None = None) -> 
 
 def check(berichtcode: str, raw: bytes, bestand: str, bestandsnaam: str | None, functie: str | None,
           functie_versie: str, functie_subversie: str, zender: str | None, ontvanger: str | None,
-          registry: SchemaRegistry | None = None) -> Payload:
+          registry: SchemaRegistry | None = None, scope: dict | None = None) -> Payload:
     """`open_payload` from the envelope's values (the receive path reads them without building
-    the typed Envelope). Raises EnvelopeError."""
+    the typed Envelope; `scope`: see `message`). Raises EnvelopeError."""
     if bestand != "xml":
         raise fail("PAYLOAD_UNKNOWN", f"the payload is a tekstBestand ('{bestandsnaam}'), "
                    "not an iJw/iWmo message (those travel as xmlBestand)")
-    payload = message(raw, registry)
+    payload = message(raw, registry, scope)
     code = payload.mtype.code
     if functie != code:
         raise fail("FUNCTIE_MISMATCH", f"stuurgegevens.functie is '{functie}' but the payload is a {code}")

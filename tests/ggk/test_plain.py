@@ -226,3 +226,39 @@ def test_the_declarations_taken_are_those_the_hardened_parser_knows_at_a_glance(
                  b"<?xml version='1.1' encoding='UTF-8'?>", b"<?xml version='1.0' encoding='utf8'?>",
                  b"<?xml version='1.0' encoding='UTF-8' standalone='no'?>", b" <?xml version='1.0' encoding='UTF-8'?>"):
         assert plain.head(decl + body) is None, decl
+
+
+def _head_value(raw: bytes, name: bytes) -> bytes:
+    return raw[raw.index(b"<StUF:" + name + b">") + len(name) + 7:raw.index(b"</StUF:" + name + b">")]
+
+
+@pytest.mark.parametrize("envelope", ["Di01", "Du01"])
+def test_a_head_like_the_last_one_is_read_as_the_full_path_reads_it(envelope):
+    """plain remembers the last head a pattern matched and the start tag of a known prolog; an
+    envelope that differs from the last one only in referentienummer, tijdstipBericht or
+    crossRefnummer is read from that memory: with the full path's values when they fit their
+    patterns, declined when one does not, and one that differs elsewhere is matched anew."""
+    raw = DI01 if envelope == "Di01" else DU01
+    assert _agrees(raw) and _agrees(raw)  # the second read is remembered's
+    names = [b"referentienummer", b"tijdstipBericht"] + ([b"crossRefnummer"] if envelope == "Du01" else [])
+    other = {b"referentienummer": b"0e6f1a9c-3b5d-4c1e-9f2a-1234567890ab",
+             b"tijdstipBericht": b"2" * len(_head_value(raw, b"tijdstipBericht")),
+             b"crossRefnummer": b"9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"}
+    for name in names:
+        value = _head_value(raw, name)
+        assert len(other[name]) == len(value)
+        changed = raw.replace(b">" + value + b"<", b">" + other[name] + b"<")
+        assert changed != raw
+        assert _agrees(raw) and _agrees(changed), name
+        assert plain.head(changed).__getattribute__(
+            {b"referentienummer": "referentienummer", b"tijdstipBericht": "tijdstip_bericht",
+             b"crossRefnummer": "cross_refnummer"}[name]) == other[name].decode()
+        # the same length, but not the pattern: a UUID in capitals, a time with a letter
+        wrong = value.upper() if name != b"tijdstipBericht" else b"x" + value[1:]
+        assert wrong != value
+        assert _agrees(raw) and plain.head(raw.replace(b">" + value + b"<", b">" + wrong + b"<")) is None, name
+        assert _full(raw.replace(b">" + value + b"<", b">" + wrong + b"<")) is None, name
+    # another value of the same length elsewhere (functie): matched anew, read as the full path reads it
+    functie = _head_value(raw, b"functie")
+    assert _agrees(raw)
+    assert _agrees(raw.replace(b"<StUF:functie>" + functie, b"<StUF:functie>" + functie[:-1] + b"9"))
