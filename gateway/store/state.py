@@ -463,32 +463,32 @@ class StateView:
         all_volumes: dict[str, dict[str, int]] = {}
         prestaties: dict[str, Any] = {}
         all_credits: dict[str, list] = {}
+        la, lg = {"law": law, "aanbieder": aanbieder}, {"law": law, "gemeente": gemeente}
+
+        def accepted(dc: str) -> Callable[[Any], Any]:  # the accepted debits or credits
+            return lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == dc,
+                                             p.c.status == "accepted")
+
+        volumes = (lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
+                                    func.coalesce(func.sum(p.c.volume), 0).label("total"))
+                   .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
+                   .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit))
         # A chunk of numbers and one of references read together: on PostgreSQL their five reads
         # go in one round trip (each took one, while the 323's whole group waited on it).
         for numbers_chunk, refs_chunk in zip_longest(_chunks(numbers), _chunks(refs), fillvalue=None):
             asks: list[_Ask] = []
             if numbers_chunk:
                 asks += [
-                    _Ask("prefetch_allocations", a, a.c.toewijzingnummer, numbers_chunk,
-                         lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c),
-                         {"law": law, "gemeente": gemeente}),
-                    _Ask("prefetch_debits", p, p.c.toewijzingnummer, numbers_chunk,
-                         lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
-                                                   p.c.status == "accepted"), {"law": law, "aanbieder": aanbieder}),
-                    _Ask("prefetch_volumes", p, p.c.toewijzingnummer, numbers_chunk,
-                         lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
-                                          func.coalesce(func.sum(p.c.volume), 0).label("total"))
-                         .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
-                         .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit), dict(lga), columns=False),
+                    _Ask("prefetch_allocations", a.c.toewijzingnummer, numbers_chunk,
+                         lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), lg),
+                    _Ask("prefetch_debits", p.c.toewijzingnummer, numbers_chunk, accepted("D"), la),
+                    _Ask("prefetch_volumes", p.c.toewijzingnummer, numbers_chunk, volumes, lga, columns=False),
                 ]
             if refs_chunk:
                 asks += [
-                    _Ask("prefetch_prestaties", p, p.c.referentienummer, refs_chunk,
-                         lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c),
-                         {"law": law, "aanbieder": aanbieder}),
-                    _Ask("prefetch_credits", p, p.c.vorig_referentienummer, refs_chunk,
-                         lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
-                                                   p.c.status == "accepted"), {"law": law, "aanbieder": aanbieder}),
+                    _Ask("prefetch_prestaties", p.c.referentienummer, refs_chunk,
+                         lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), la),
+                    _Ask("prefetch_credits", p.c.vorig_referentienummer, refs_chunk, accepted("C"), la),
                 ]
             got = iter(self._in_together(asks))
             if numbers_chunk:
@@ -526,7 +526,7 @@ class StateView:
         PostgreSQL: all sent in one pipeline and read after its end, one round trip for all."""
         if self._exclude or self._conn.dialect.name != "postgresql":
             return [(self._in_columns if ask.columns else self._in_rows)(
-                ask.name, ask.table, ask.column, ask.values, ask.build, **ask.params) for ask in asks]
+                ask.name, ask.column.table, ask.column, ask.values, ask.build, **ask.params) for ask in asks]
         with pipelined(self._conn):
             sent = [(stmt, stmt.send(self._conn, {**ask.params, "in_values": ask.values}), ask.columns)
                     for ask in asks for stmt in (_any_statement(ask.name, ask.column, ask.build),)]
@@ -906,11 +906,10 @@ _IN_STATEMENTS: dict[tuple[str, int], Any] = {}
 
 @dataclass(frozen=True)
 class _Ask:
-    """One read of StateView.prefetch_declaration (the arguments of `_in_columns`; `columns`
-    false: of `_in_rows`)."""
+    """One read of StateView.prefetch_declaration: the arguments of `_in_columns` (`columns`
+    false: of `_in_rows`), its table being its column's."""
 
     name: str
-    table: Any
     column: Any
     values: list[str]
     build: Callable[[Any], Any]
