@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import repeat
+from itertools import repeat, zip_longest
 from typing import Any
 
 from sqlalchemy import ARRAY, and_, any_, bindparam, func, or_, select
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.store import tables as t
 from gateway.store.clientkey import client_key
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Prepared, pipelined
 from gateway.store.records import (
     AllocationRow,
     AllocationState,
@@ -463,39 +463,47 @@ class StateView:
         all_volumes: dict[str, dict[str, int]] = {}
         prestaties: dict[str, Any] = {}
         all_credits: dict[str, list] = {}
-        for chunk in _chunks(numbers):
-            names, cols = self._in_columns(
-                "prefetch_allocations", a, a.c.toewijzingnummer, chunk,
-                lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), law=law, gemeente=gemeente)
-            allocations.update((x.toewijzingnummer, x) for x in _latest_rows(names, cols, seen))
-            names, cols = self._in_columns(
-                "prefetch_debits", p, p.c.toewijzingnummer, chunk,
-                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "D",
-                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder)
-            for x in _rows_as(PrestatieRow, names, cols, seen):
-                all_debits.setdefault(x.toewijzingnummer, []).append(x)
-            for r in self._in_rows(
-                "prefetch_volumes", p, p.c.toewijzingnummer, chunk,
-                lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
-                                 func.coalesce(func.sum(p.c.volume), 0).label("total"))
-                .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
-                .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit), **lga,
-            ):
-                v, eenheid = all_volumes.setdefault(r["toewijzingnummer"], {}), r["eenheid"] or ""
-                v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
-        for chunk in _chunks(refs):
-            names, cols = self._in_columns(
-                "prefetch_prestaties", p, p.c.referentienummer, chunk,
-                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), law=law, aanbieder=aanbieder)
-            for x in _rows_as(PrestatieRow, names, cols, seen):
-                if x.referentienummer not in prestaties:  # the first, as before
-                    prestaties[x.referentienummer] = x
-            names, cols = self._in_columns(
-                "prefetch_credits", p, p.c.vorig_referentienummer, chunk,
-                lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == "C",
-                                          p.c.status == "accepted"), law=law, aanbieder=aanbieder)
-            for x in _rows_as(PrestatieRow, names, cols, seen):
-                all_credits.setdefault(x.vorig_referentienummer, []).append(x)
+        la, lg = {"law": law, "aanbieder": aanbieder}, {"law": law, "gemeente": gemeente}
+
+        def accepted(dc: str) -> Callable[[Any], Any]:  # the accepted debits or credits
+            return lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c, p.c.debet_credit == dc,
+                                             p.c.status == "accepted")
+
+        volumes = (lambda c: select(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit,
+                                    func.coalesce(func.sum(p.c.volume), 0).label("total"))
+                   .where(*_eq(p, ("law", "gemeente", "aanbieder")), c, p.c.status == "accepted")
+                   .group_by(p.c.toewijzingnummer, p.c.eenheid, p.c.debet_credit))
+        # A chunk of numbers and one of references read together: on PostgreSQL their five reads
+        # go in one round trip (each took one, while the 323's whole group waited on it).
+        for numbers_chunk, refs_chunk in zip_longest(_chunks(numbers), _chunks(refs), fillvalue=None):
+            asks: list[_Ask] = []
+            if numbers_chunk:
+                asks += [
+                    _Ask("prefetch_allocations", a.c.toewijzingnummer, numbers_chunk,
+                         lambda c: select(a).where(*_eq(a, ("law", "gemeente")), c), lg),
+                    _Ask("prefetch_debits", p.c.toewijzingnummer, numbers_chunk, accepted("D"), la),
+                    _Ask("prefetch_volumes", p.c.toewijzingnummer, numbers_chunk, volumes, lga, columns=False),
+                ]
+            if refs_chunk:
+                asks += [
+                    _Ask("prefetch_prestaties", p.c.referentienummer, refs_chunk,
+                         lambda c: select(p).where(*_eq(p, ("law", "aanbieder")), c), la),
+                    _Ask("prefetch_credits", p.c.vorig_referentienummer, refs_chunk, accepted("C"), la),
+                ]
+            got = iter(self._in_together(asks))
+            if numbers_chunk:
+                allocations.update((x.toewijzingnummer, x) for x in _latest_rows(*next(got), seen))
+                for x in _rows_as(PrestatieRow, *next(got), seen):
+                    all_debits.setdefault(x.toewijzingnummer, []).append(x)
+                for r in next(got):
+                    v, eenheid = all_volumes.setdefault(r["toewijzingnummer"], {}), r["eenheid"] or ""
+                    v[eenheid] = v.get(eenheid, 0) + (-1 if r["debet_credit"] == "C" else 1) * int(r["total"] or 0)
+            if refs_chunk:
+                for x in _rows_as(PrestatieRow, *next(got), seen):
+                    if x.referentienummer not in prestaties:  # the first, as before
+                        prestaties[x.referentienummer] = x
+                for x in _rows_as(PrestatieRow, *next(got), seen):
+                    all_credits.setdefault(x.vorig_referentienummer, []).append(x)
         for scope, covered, found in (
             (("allocation", law, gemeente), covered_numbers, allocations),
             (("debits_on", law, aanbieder), covered_numbers, all_debits),
@@ -510,11 +518,21 @@ class StateView:
                     **params: Any) -> tuple[list[str], list[Sequence]]:
         """`_in_rows` column by column (Prepared.columns): for the prefetch's per-prestatie rows."""
         if self._exclude or self._conn.dialect.name == "postgresql":
-            rows = self._in_rows(name, table, column, values, build, **params)
-            if not rows:
-                return [], []
-            return list(rows[0]), list(zip(*(r.values() for r in rows), strict=True))
+            return _as_columns(self._in_rows(name, table, column, values, build, **params))
         return _bucketed(name, column, values, build, params).columns(self._conn, params)
+
+    def _in_together(self, asks: list[_Ask]) -> list[Any]:
+        """The answers of `asks`, in order: `_in_columns` or (`columns` false) `_in_rows` of each.
+        PostgreSQL: all sent in one pipeline and read after its end, one round trip for all."""
+        if self._exclude or self._conn.dialect.name != "postgresql":
+            return [(self._in_columns if ask.columns else self._in_rows)(
+                ask.name, ask.column.table, ask.column, ask.values, ask.build, **ask.params) for ask in asks]
+        with pipelined(self._conn):
+            sent = [(stmt, stmt.send(self._conn, {**ask.params, "in_values": ask.values}), ask.columns)
+                    for ask in asks for stmt in (_any_statement(ask.name, ask.column, ask.build),)]
+        # collected after the block: its end (one Sync) brought every answer
+        return [_as_columns(stmt.collect(self._conn, cursor)) if columns else stmt.collect(self._conn, cursor)
+                for stmt, cursor, columns in sent]
 
     def _in_rows(self, name: str, table: Any, column: Any, values: list[str], build: Callable[[Any], Any],
                  **params: Any) -> list[dict[str, Any]]:
@@ -530,12 +548,8 @@ class StateView:
             # One array parameter (column = ANY($1)): the statement stays short, so psycopg keeps
             # its parsed form; a 500-placeholder IN list was parsed again by psycopg on every
             # execution (longer than its statement cache takes), several ms of client CPU each.
-            stmt = _IN_STATEMENTS.get((name, 0))
-            if stmt is None:
-                stmt = _IN_STATEMENTS[(name, 0)] = Prepared(
-                    build(column == any_(bindparam("in_values", type_=ARRAY(column.type)))))
             params["in_values"] = values
-            return stmt.rows(self._conn, params)
+            return _any_statement(name, column, build).rows(self._conn, params)
         return _bucketed(name, column, values, build, params).rows(self._conn, params)
 
     def declared_total(self, aanbieder: str, year: int, gemeente: str | None = None) -> int:
@@ -888,6 +902,35 @@ _CHUNK = 500  # values per IN list of a prefetch (and parameters of its prepared
 _BUCKETS = (8, 64, _CHUNK)  # parameters of a prefetch's prepared IN statements (one statement per size)
 _IN_NAMES = tuple(f"in{i}" for i in range(_CHUNK))
 _IN_STATEMENTS: dict[tuple[str, int], Any] = {}
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One read of StateView.prefetch_declaration: the arguments of `_in_columns` (`columns`
+    false: of `_in_rows`), its table being its column's."""
+
+    name: str
+    column: Any
+    values: list[str]
+    build: Callable[[Any], Any]
+    params: dict[str, Any]
+    columns: bool = True
+
+
+def _any_statement(name: str, column: Any, build: Callable[[Any], Any]) -> Prepared:
+    """PostgreSQL: `build(column = ANY($in_values))`, made once per read `name`."""
+    stmt = _IN_STATEMENTS.get((name, 0))
+    if stmt is None:
+        stmt = _IN_STATEMENTS[(name, 0)] = Prepared(
+            build(column == any_(bindparam("in_values", type_=ARRAY(column.type)))))
+    return stmt
+
+
+def _as_columns(rows: list[dict[str, Any]]) -> tuple[list[str], list[Sequence]]:
+    """Rows as (their column names, one sequence of values per column)."""
+    if not rows:
+        return [], []
+    return list(rows[0]), list(zip(*(r.values() for r in rows), strict=True))
 
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from gateway import samples
 from gateway.samples import BSNS, Allocated, Prestatie
 from gateway.store.state import StateView
@@ -73,3 +75,61 @@ def test_prefetched_answers_equal_the_single_reads(store):
         only.prefetch_declaration(law, gemeente, aanbieder, {"102"}, set())
         assert _fields(only.allocation(law, gemeente, "102"), ALLOCATION_FIELDS) == _fields(
             single.allocation(law, gemeente, "102"), ALLOCATION_FIELDS)
+
+
+def test_prefetched_answers_equal_the_single_reads_over_several_chunks(store, monkeypatch):
+    """Chunks of numbers and of references are read in pairs (one round trip on PostgreSQL):
+    more chunks of one than of the other still answer as the single reads."""
+    from gateway.store import state
+
+    chunks = state._chunks
+    monkeypatch.setattr(state, "_chunks", lambda values: chunks(values, 2))
+    _store_some_history(store)
+    law, gemeente, aanbieder = "jeugd", samples.GEMEENTE, samples.AANBIEDER
+    numbers, refs = {"101", "102", "103"}, {"P-1", "P-2", "P-3", "C-1", "X-9"}
+    with store.engine.connect() as conn:
+        pre, single = StateView(conn, store.secret), StateView(conn, store.secret)
+        pre.prefetch_declaration(law, gemeente, aanbieder, numbers, refs)
+        for n in sorted(numbers):
+            assert _fields(pre.allocation(law, gemeente, n), ALLOCATION_FIELDS) == _fields(
+                single.allocation(law, gemeente, n), ALLOCATION_FIELDS), n
+            assert pre.declared_volumes(law, gemeente, aanbieder, n) == single.declared_volumes(
+                law, gemeente, aanbieder, n)
+            assert [_fields(p, PRESTATIE_FIELDS) for p in pre._debits_on(law, aanbieder, n)] == [
+                _fields(p, PRESTATIE_FIELDS) for p in single._debits_on(law, aanbieder, n)]
+        for r in sorted(refs):
+            assert _fields(pre.prestatie(law, aanbieder, r), PRESTATIE_FIELDS) == _fields(
+                single.prestatie(law, aanbieder, r), PRESTATIE_FIELDS), r
+            assert [_fields(p, PRESTATIE_FIELDS) for p in pre.credits_of(law, aanbieder, r)] == [
+                _fields(p, PRESTATIE_FIELDS) for p in single.credits_of(law, aanbieder, r)], r
+        assert pre.allocation(law, gemeente, "101").volume == 12
+        assert len(pre.credits_of(law, aanbieder, "P-1")) == 1
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_declarations_prefetch_is_one_round_trip_on_postgres(store, monkeypatch):
+    """A 323's five prefetch reads go in one pipeline: one round trip, in which the group it is
+    judged in waits, instead of five."""
+    import psycopg
+
+    trips = []
+    execute, leave = psycopg.RawCursor.execute, psycopg.Pipeline.__exit__
+
+    def counted_execute(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if self.connection._pipeline is None:  # outside a pipeline a statement waits for its answer
+            trips.append("statement")
+        return execute(self, *args, **kwargs)
+
+    def counted_leave(self, *args):  # noqa: ANN001, ANN002, ANN202
+        trips.append("sync")
+        return leave(self, *args)
+
+    _store_some_history(store)
+    with store.engine.connect() as conn:
+        view = StateView(conn, store.secret)
+        monkeypatch.setattr(psycopg.RawCursor, "execute", counted_execute)
+        monkeypatch.setattr(psycopg.Pipeline, "__exit__", counted_leave)
+        view.prefetch_declaration("jeugd", samples.GEMEENTE, samples.AANBIEDER, {"101", "102"}, {"P-1", "P-2"})
+        monkeypatch.undo()
+        assert trips == ["sync"]
+        assert view.allocation("jeugd", samples.GEMEENTE, "101").volume == 12
