@@ -41,6 +41,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # no checkpoint inside a COMMIT: the store's checkpointer runs them (store.checkpoint)
+            cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
             # an outbox row naming its message's Du01 reads it through this (tables._Whole)
             dbapi_conn.create_function(ELIDED_WHOLE, 3, elided.whole, deterministic=True)

@@ -13,13 +13,13 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
 from sqlalchemy import (
-    and_, bindparam, exists, func, insert, literal, null, or_, select, tuple_, union_all, update,
+    and_, bindparam, event, exists, func, insert, literal, null, or_, select, tuple_, union_all, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -814,7 +814,8 @@ def _pg_transaction(conn: Connection) -> Iterator[bool]:
 
 
 @contextmanager
-def _sqlite_transaction(conn: Connection, large: bool = False) -> Iterator[None]:
+def _sqlite_transaction(conn: Connection, checkpointer: checkpoint.Checkpointer | None,
+                        large: bool = False) -> Iterator[None]:
     """SQLite: a group's BEGIN IMMEDIATE and COMMIT sent on the DBAPI connection, without
     SQLAlchemy's transaction around them: its begin and commit (events, a transaction object,
     the commit's dispatch) cost some 18 us of CPU per group under the GIL, more than the BEGIN
@@ -822,18 +823,19 @@ def _sqlite_transaction(conn: Connection, large: bool = False) -> Iterator[None]
     begin its own side of the transaction; the engine then sends no BEGIN of its own
     (engine._sqlite_begin, `begin_sql` None) and that side is committed or rolled back here.
     Same guarantee: the group's rows are written and committed before any caller is answered;
-    a unique-constraint violation raises ConflictError (as Store._conn). `large`: its WAL
-    checkpoint runs beside the caller (gateway.store.checkpoint), not in its COMMIT."""
+    a unique-constraint violation raises ConflictError (as Store._conn). The WAL checkpoint is
+    the `checkpointer`'s (gateway.store.checkpoint); after a `large` group never its caller's."""
     driver = conn.connection.driver_connection
     conn.info["begin_sql"] = None
     try:
         command(conn, "BEGIN IMMEDIATE")
         yield
-        with checkpoint.apart(driver) if large else nullcontext():
-            if conn.in_transaction():  # a Core statement ran: its side ends with the commit
-                conn.commit()
-            else:
-                command(conn, "COMMIT")
+        if conn.in_transaction():  # a Core statement ran: its side ends with the commit
+            conn.commit()
+        else:
+            command(conn, "COMMIT")
+        if checkpointer is not None:
+            checkpointer.committed(driver, large)
     except IntegrityError as exc:
         raise ConflictError(_primary_message(exc.orig)) from exc
     finally:
@@ -882,9 +884,27 @@ class Store:
         self.group_leaders = group_leaders
         self._group: Any = None
         self._kept = KeptConnections(engine, keep=group_leaders if self.dialect != "sqlite" else 1)
+        self._checkpointer = self._attach_checkpointer() if self.dialect == "sqlite" else None
+
+    def _attach_checkpointer(self) -> checkpoint.Checkpointer | None:
+        """SQLite: the WAL's checkpointer, told of every commit: a group's after its COMMIT
+        (_sqlite_transaction), any other (Core's) at its commit."""
+        with self.engine.connect() as conn:
+            checkpointer = checkpoint.attach(conn.connection.driver_connection)
+        if checkpointer is not None:
+            event.listen(self.engine, "commit", self._core_committed)
+        return checkpointer
+
+    def _core_committed(self, _conn: Connection) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def close(self) -> None:
         self._kept.close()
+        if self._checkpointer is not None:
+            event.remove(self.engine, "commit", self._core_committed)
+            checkpoint.release(self._checkpointer)
+            self._checkpointer = None
         self.engine.dispose()
 
     def client_key(self, bsn: str | None) -> str:
@@ -927,9 +947,9 @@ class Store:
         """One transaction for a group of messages (gateway.store.group): `batch.transaction()`
         gives each its Transaction; their rows are written, together, before the commit. The
         group's lock and its lookups (Batch.prefetch: `probes`, `hints`) go in one round trip.
-        `large`: a large message's group (SQLite: its WAL checkpointed in the background)."""
+        `large`: a large message's group (SQLite: its commit never checkpoints the WAL itself)."""
         if self.dialect == "sqlite":
-            with self._kept.connection() as conn, _sqlite_transaction(conn, large):
+            with self._kept.connection() as conn, _sqlite_transaction(conn, self._checkpointer, large):
                 batch = Batch(self, conn)
                 batch.prefetch(probes, hints)
                 yield batch
