@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import REPO, Result, RunContext, benchmark
+from benchmarks.harness import Result, RunContext, benchmark
 
 TARGET_S = 0.35
 BASELINE = "lxml parse"
