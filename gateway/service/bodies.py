@@ -6,10 +6,11 @@ from fastapi import Request
 from starlette.requests import ClientDisconnect
 
 from gateway.service.errors import ApiError
+from gateway.service.headers import first_headers
 
 
 async def read_limited(request: Request, limit: int, what: str) -> bytes:
-    declared = request.headers.get("content-length")
+    (declared,) = first_headers(request.scope, b"content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "too_large", f"{what} is {declared} bytes; the limit is {_size(limit)} (IB003/BRS06)")
     # The ASGI messages read here rather than through request.stream(): an async generator per
