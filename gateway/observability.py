@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import random
 import re
@@ -171,7 +172,15 @@ _SHARED_PROCESSORS: list[Any] = [
 ]
 
 
-_JSON = structlog.processors.JSONRenderer(sort_keys=False)
+# structlog's JSONRenderer calls json.dumps with its fallback (repr, __structlog__) as default=,
+# and json.dumps builds a new JSONEncoder for every call given any option: one encoder, made once
+# with the same options, writes the same line for less.
+_ENCODE = json.JSONEncoder(default=structlog.processors.JSONRenderer()._dumps_kw["default"]).encode
+
+
+def _JSON(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
+    return _ENCODE(event_dict)
+
 _RENDERED = "_gateway_rendered"  # marks a stdlib record whose message is the finished JSON line
 _DIGITS_TO_NUL = bytes.maketrans(b"0123456789", bytes(10))
 _NINE = bytes(9)
@@ -265,6 +274,25 @@ class _JsonFormatter(structlog.stdlib.ProcessorFormatter):
         return super().format(record)
 
 
+class _LineStream(logging.StreamHandler):
+    """A StreamHandler that writes a finished structlog line as it is: the formatter would hand
+    back the same text, through three calls, and flush() takes the lock handle() holds already."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not (getattr(record, _RENDERED, False) and isinstance(self.formatter, _JsonFormatter)):
+            super().emit(record)
+            return
+        try:
+            stream = self.stream
+            stream.write(record.msg + self.terminator)
+            if hasattr(stream, "flush"):  # as StreamHandler.flush
+                stream.flush()
+        except RecursionError:  # as StreamHandler.emit
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def _json_formatter() -> logging.Formatter:
     return _JsonFormatter(
         foreign_pre_chain=_SHARED_PROCESSORS,
@@ -310,7 +338,7 @@ def configure_logging(
         Path(file).parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(file, encoding="utf-8")
     else:
-        handler = logging.StreamHandler(stream or sys.stderr)
+        handler = _LineStream(stream or sys.stderr)
     handler.setFormatter(formatter)
     handler.set_name("gateway-json")
 

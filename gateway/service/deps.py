@@ -12,6 +12,7 @@ from gateway.auth.keys import from_headers, key_hash
 from gateway.auth.policy import Party
 from gateway.auth.tls import cert_fingerprint_of
 from gateway.pipeline import Components, Pipeline
+from gateway.service.headers import first_headers
 
 
 def components(request: Request) -> Components:
@@ -79,9 +80,7 @@ class Credential:
     __slots__ = ("authorization", "cert_fingerprint", "x_api_key")
 
     def __init__(self, request: Request) -> None:
-        headers = request.headers
-        self.authorization = headers.get("authorization")
-        self.x_api_key = headers.get("x-api-key")
+        self.authorization, self.x_api_key = first_headers(request.scope, b"authorization", b"x-api-key")
         self.cert_fingerprint = cert_fingerprint_of(request.scope)
 
     def authenticate(self, store: Any, lookup: Any = None) -> Party:

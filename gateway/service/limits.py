@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
 
 from gateway.service.errors import ApiError
 
@@ -34,29 +33,13 @@ class InFlight:
         """Messages read and waiting for room in the byte budget."""
         return len(self._waiting)
 
-    @contextlib.asynccontextmanager
-    async def slot(self, n: int = 1) -> AsyncIterator[None]:
-        # No await between the check and the increment: atomic on the event loop.
-        if self.busy + n > self.limit:
-            raise self._overloaded(f"the gateway is at its limit of {self.limit} messages in flight")
-        self.busy += n
-        try:
-            yield
-        finally:
-            self.busy -= n
+    def slot(self, n: int = 1) -> _Slot:
+        """`n` of the places in flight, for an `async with` (503 when they are not free)."""
+        return _Slot(self, n)
 
-    @contextlib.asynccontextmanager
-    async def room(self, size: int) -> AsyncIterator[None]:
+    def room(self, size: int) -> _Room:
         """Hold `size` bytes of the budget while a message is judged (waiting for them first)."""
-        if self.max_bytes is None or size <= 0:
-            yield
-            return
-        await self._admit(size)
-        try:
-            yield
-        finally:
-            self.bytes -= size
-            self._wake()
+        return _Room(self, size)
 
     async def _admit(self, size: int) -> None:
         if not self._waiting and self._fits(size):
@@ -97,3 +80,42 @@ class InFlight:
             503, "overloaded", f"{why}; nothing was stored, retry after {self.retry_after} s",
             headers={"Retry-After": str(self.retry_after)},
         )
+
+
+# Classes rather than contextlib.asynccontextmanager: every message enters both, and a
+# generator-based manager costs several times as much per use on the event loop.
+class _Slot:
+    __slots__ = ("limits", "n")
+
+    def __init__(self, limits: InFlight, n: int) -> None:
+        self.limits, self.n = limits, n
+
+    async def __aenter__(self) -> None:
+        limits = self.limits
+        # No await between the check and the increment: atomic on the event loop.
+        if limits.busy + self.n > limits.limit:
+            raise limits._overloaded(f"the gateway is at its limit of {limits.limit} messages in flight")
+        limits.busy += self.n
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.limits.busy -= self.n
+
+
+class _Room:
+    __slots__ = ("held", "limits", "size")
+
+    def __init__(self, limits: InFlight, size: int) -> None:
+        self.limits, self.size, self.held = limits, size, False
+
+    async def __aenter__(self) -> None:
+        limits = self.limits
+        if limits.max_bytes is None or self.size <= 0:
+            return
+        await limits._admit(self.size)
+        self.held = True
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.held:
+            self.held = False
+            self.limits.bytes -= self.size
+            self.limits._wake()

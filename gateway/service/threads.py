@@ -35,7 +35,10 @@ class _Worker:
 
     def __init__(self, job: _Job) -> None:
         self.job: _Job | None = job
-        self.wake = threading.Event()
+        # A lock held while the thread has nothing to do, released to wake it: the same as an
+        # Event cleared and set, without the Event's Condition (Python code) on the event loop.
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class _Pool:
@@ -57,7 +60,7 @@ class _Pool:
             if self._idle:
                 worker = self._idle.pop()
                 worker.job = job
-                worker.wake.set()
+                worker.wake.release()
             elif self._threads < self.size:
                 self._threads += 1
                 threading.Thread(target=self._work, args=(_Worker(job),), daemon=True,
@@ -87,7 +90,6 @@ class _Pool:
                     self._threads -= 1
                     idle = None
                 else:
-                    me.wake.clear()
                     self._idle.append(me)
                     idle = True
             if future.running():
@@ -99,7 +101,7 @@ class _Pool:
             if idle is None:
                 return
             if idle:
-                me.wake.wait()
+                me.wake.acquire()  # until a job (or close) releases it
 
     def close(self) -> None:
         """Idle threads end now, busy ones after their job (and the jobs waiting)."""
@@ -109,7 +111,7 @@ class _Pool:
             self._threads -= len(idle)
         for worker in idle:
             worker.job = None
-            worker.wake.set()
+            worker.wake.release()
 
 
 class PipelineThreads:
@@ -120,7 +122,9 @@ class PipelineThreads:
         self.threads = max(1, threads)
         self._pool: _Pool | None = None  # started with the first message
         # Results not yet handed to their event loop, by loop; one wake-up per loop takes them all.
-        self._ready: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Future]]] = {}
+        # Each as (waiter, result, error, cancelled), read from its Future in the thread that
+        # judged it: each of those reads takes the Future's lock, on the event loop otherwise.
+        self._ready: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any, BaseException | None, bool]]] = {}
         self._ready_lock = threading.Lock()
 
     async def run(self, fn: Callable[[], T]) -> T:
@@ -147,9 +151,12 @@ class PipelineThreads:
         """In the thread that judged it: queue the result for its loop, and wake the loop only
         when nothing was queued yet. Each wake-up is a write to the loop's self-pipe, a system
         call that lets go of the GIL; threads finishing while the loop is busy share one."""
+        cancelled = done.cancelled()
+        error = None if cancelled else done.exception()
+        result = None if cancelled or error is not None else done.result()
         with self._ready_lock:
             ready = self._ready.setdefault(loop, [])
-            ready.append((waiter, done))
+            ready.append((waiter, result, error, cancelled))
             if len(ready) > 1:
                 return
         try:
@@ -161,12 +168,11 @@ class PipelineThreads:
     def _deliver(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._ready_lock:
             ready = self._ready.pop(loop, ())
-        for waiter, done in ready:
-            if waiter.done() or done.cancelled():  # its request was cancelled
+        for waiter, result, error, cancelled in ready:
+            if cancelled or waiter.done():  # its request was cancelled
                 continue
-            error = done.exception()
             if error is None:
-                waiter.set_result(done.result())
+                waiter.set_result(result)
             else:
                 waiter.set_exception(error)
 

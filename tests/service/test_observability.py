@@ -138,3 +138,37 @@ def test_a_message_is_one_log_line_carrying_the_request_and_the_message(client, 
     assert line["event"] == "message_processed" and line["status"] == 202 and line["method"] == "POST"
     assert line["code"] == "JW301" and line["verdict"] and line["client_key"] and "duration_ms" in line
     assert not [x for x in log_lines() if x.get("event") == "http_request" and x.get("path") == "/v1/messages"]
+
+
+def test_the_line_handler_writes_what_a_plain_stream_handler_writes():
+    """configure_logging's handler writes structlog's finished lines itself (no formatter pass):
+    byte for byte what logging.StreamHandler with the same formatter writes, for structlog's lines
+    and the stdlib's (uvicorn's, libraries') alike."""
+    import logging
+
+    from gateway import clock
+    from gateway.observability import get_logger
+
+    plain = io.StringIO()
+    fast = io.StringIO()
+    handler = configure_logging("INFO", stream=fast)
+    reference = logging.StreamHandler(plain)
+    reference.setFormatter(handler.formatter)
+    logging.getLogger().addHandler(reference)
+    try:
+        with clock.fixed("2026-03-01T10:00:00+00:00"):
+            get_logger("gateway.test").info("seen", bsn="123456782", n=3, where=("a", 1))
+            get_logger("gateway.test").warning("odd", text="é (x)")
+            logging.getLogger("uvicorn.error").info("started %s", "server")
+    finally:
+        logging.getLogger().removeHandler(reference)
+        configure_logging("INFO", stream=sys.stderr)
+    assert type(handler) is not logging.StreamHandler
+    fast_lines, plain_lines = fast.getvalue().splitlines(), plain.getvalue().splitlines()
+    assert len(fast_lines) == 3
+    assert fast_lines[:2] == plain_lines[:2]  # structlog's, rendered once for both handlers
+    # The stdlib's record is rendered by each handler in turn: its timestamp moves on between.
+    fast_std, plain_std = json.loads(fast_lines[2]), json.loads(plain_lines[2])
+    fast_std.pop("timestamp"), plain_std.pop("timestamp")
+    assert fast_std == plain_std and fast_std["event"] == "started server"
+    assert "123456782" not in fast.getvalue()
