@@ -172,10 +172,18 @@ _SHARED_PROCESSORS: list[Any] = [
 ]
 
 
-# structlog's JSONRenderer calls json.dumps with its fallback (repr, __structlog__) as default=,
-# and json.dumps builds a new JSONEncoder for every call given any option: one encoder, made once
-# with the same options, writes the same line for less.
-_ENCODE = json.JSONEncoder(default=structlog.processors.JSONRenderer()._dumps_kw["default"]).encode
+def _fallback(obj: Any) -> Any:
+    """What structlog's JSONRenderer writes for a value JSON has no form for."""
+    try:
+        return obj.__structlog__()
+    except AttributeError:
+        return repr(obj)
+
+
+# structlog's JSONRenderer calls json.dumps with such a fallback as default=, and json.dumps
+# builds a new JSONEncoder for every call given any option: one encoder, made once with the same
+# option, writes the same line for less (and reads nothing of structlog's internals).
+_ENCODE = json.JSONEncoder(default=_fallback).encode
 
 
 def _JSON(logger: Any, method: str, event_dict: dict[str, Any]) -> str:

@@ -172,3 +172,24 @@ def test_the_line_handler_writes_what_a_plain_stream_handler_writes():
     fast_std.pop("timestamp"), plain_std.pop("timestamp")
     assert fast_std == plain_std and fast_std["event"] == "started server"
     assert "123456782" not in fast.getvalue()
+
+
+def test_a_value_json_has_no_form_for_is_written_as_structlogs_renderer_writes_it():
+    """The log line's encoder (one, made once) falls back as structlog's JSONRenderer does:
+    __structlog__() where a value has it, repr() otherwise."""
+    import structlog
+
+    from gateway.observability import _JSON
+
+    class Shown:
+        def __structlog__(self) -> str:
+            return "shown"
+
+    class Plain:
+        def __repr__(self) -> str:
+            return "<plain>"
+
+    event = {"event": "x", "a": Shown(), "b": Plain(), "c": {1, 2} and [3], "d": None}
+    ours = _JSON(None, "info", dict(event))
+    theirs = structlog.processors.JSONRenderer(sort_keys=False)(None, "info", dict(event))
+    assert ours == theirs and json.loads(ours)["a"] == "shown" and json.loads(ours)["b"] == "<plain>"
