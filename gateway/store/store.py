@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,6 +31,7 @@ from gateway.store.apply import apply_state as _apply_state
 from gateway.store.clientkey import client_key, mask_bsn, resolve_secret
 from gateway.store.engine import make_engine, migrate
 from gateway.store.ids import new_id
+from gateway.store.issuejson import issue_json
 from gateway.store.kept import KeptConnections
 from gateway.store.prepared import (
     LARGE,
@@ -63,6 +63,7 @@ from gateway.store.records import (
 from gateway.store.state import StateView, group_reads, group_size, group_sizes, prepare_group_reads
 from gateway.xmlparse import hardened_parser
 from validators import extract
+from validators.issues import Issue
 
 VERDICTS = ("accepted", "rejected", "flagged", "review", "transport_rejected")
 STREAM = "stream"  # outbox destination of rows read through GET /v1/streams/{party}
@@ -653,10 +654,15 @@ def _encoded_issues(issues: list[Any]) -> tuple[Any, list[dict[str, Any]]]:
     seen: set[str] = set()
     firsts: list[dict[str, Any]] = []
     for start in range(0, len(issues), _ENCODE_CHUNK):
-        rows = [issue_dict(i) for i in issues[start:start + _ENCODE_CHUNK]]
-        firsts += _first_of_rules(rows, seen)
-        text = json.dumps(rows)
-        parts.append(((", " if start else "") + text[1:-1]).encode())
+        chunk = issues[start:start + _ENCODE_CHUNK]
+        for i in chunk:  # _first_of_rules, a dict made for the firsts alone
+            row = issue_dict(i) if i.__class__ is not Issue else None
+            rule = i.rule if row is None else row.get("rule")
+            if rule and rule not in seen:
+                seen.add(rule)
+                firsts.append(row if row is not None else issue_dict(i))
+        text = ", ".join([issue_json(i, issue_dict) for i in chunk])  # json.dumps of their dicts, less the brackets
+        parts.append(((", " if start else "") + text).encode())
     parts.append(b"]")
     value = Pieces(parts)
     if len(value) >= LARGE:
