@@ -631,14 +631,17 @@ class Transaction:
         )
 
 
-def _first_of_rules(rows: Iterable[dict[str, Any]], seen: set[str] | None = None) -> list[dict[str, Any]]:
-    """The first issue of each rule among `rows` (rules in `seen` already left out; `seen` grows)."""
+def _first_of_rules(items: Iterable[Any], seen: set[str] | None = None) -> list[dict[str, Any]]:
+    """The first issue of each rule among `items` (rows as issue_dict makes them, or Issues: a row
+    is made for the firsts alone), as rows; rules in `seen` already left out (`seen` grows)."""
     seen = set() if seen is None else seen
     firsts = []
-    for i in rows:
-        if i.get("rule") and i["rule"] not in seen:
-            seen.add(i["rule"])
-            firsts.append(i)
+    for i in items:
+        row = None if i.__class__ is Issue else i if isinstance(i, dict) else issue_dict(i)
+        rule = i.rule if row is None else row.get("rule")
+        if rule and rule not in seen:
+            seen.add(rule)
+            firsts.append(row if row is not None else issue_dict(i))
     return firsts
 
 
@@ -655,12 +658,7 @@ def _encoded_issues(issues: list[Any]) -> tuple[Any, list[dict[str, Any]]]:
     firsts: list[dict[str, Any]] = []
     for start in range(0, len(issues), _ENCODE_CHUNK):
         chunk = issues[start:start + _ENCODE_CHUNK]
-        for i in chunk:  # _first_of_rules, a dict made for the firsts alone
-            row = issue_dict(i) if i.__class__ is not Issue else None
-            rule = i.rule if row is None else row.get("rule")
-            if rule and rule not in seen:
-                seen.add(rule)
-                firsts.append(row if row is not None else issue_dict(i))
+        firsts += _first_of_rules(chunk, seen)
         text = ", ".join([issue_json(i, issue_dict) for i in chunk])  # json.dumps of their dicts, less the brackets
         parts.append(((", " if start else "") + text).encode())
     parts.append(b"]")
