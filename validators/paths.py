@@ -254,25 +254,24 @@ def fields(el: etree._Element | None) -> dict[str, list[etree._Element]]:
     if el is None:
         return _NO_GROUPS
     scope = _SCOPE.get()
-    if scope is not None:
-        groups = scope.get(el)
-        if groups is not None:
-            return groups
-        if _FULL not in scope:
-            groups = _groups(scope, el)
-            if groups is not None:
-                return groups
-    return _group(el)
+    if scope is None:
+        return _group(el)
+    groups = scope.get(el)  # (the usual case, without the call below)
+    return groups if groups is not None else fields_in(scope, el)
 
 
 def fields_in(scope: dict, el: etree._Element) -> dict[str, list[etree._Element]]:
-    """`fields(el)` kept in `scope` (a `new_scope()`) without entering it: for a reader that looks
-    at the tree before the block that reads it in that scope (the envelope's checks of its payload's
-    Header), so the block finds the grouping made already instead of making it again."""
+    """`fields(el)` in `scope` (a `new_scope()`), also without entering it: for a reader that
+    looks at the tree before the block that reads it in that scope (the envelope's checks of its
+    payload's Header), so the block finds the grouping made already instead of making it again."""
     groups = scope.get(el)
-    if groups is None:
+    if groups is not None:
+        return groups
+    if _FULL not in scope:
         groups = _groups(scope, el)
-    return groups if groups is not None else _group(el)
+        if groups is not None:
+            return groups
+    return _group(el)
 
 
 def first(groups: dict[str, list[etree._Element]], name: str) -> etree._Element | None:
