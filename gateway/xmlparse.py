@@ -264,6 +264,12 @@ def _depth_issue(root: etree._Element, max_depth: int, raw: bytes | None = None)
     return _issue(f"Elements nested deeper than {max_depth} levels (at line {line})", line)
 
 
+def depth_issue(root: etree._Element, limits: ParseLimits | None = None) -> Issue | None:
+    """The depth limit's refusal of a tree parsed with `parse(..., check_depth=False)`, or None.
+    Runs in C with the GIL released (libxml2's XPath), so it can run beside Python work."""
+    return _depth_issue(root, (limits or DEFAULT_LIMITS).max_depth)
+
+
 def _syntax_text(exc: etree.XMLSyntaxError) -> tuple[str, int | None]:
     line, column = exc.position if exc.position else (None, None)
     msg = (exc.msg or str(exc)).strip()
@@ -289,9 +295,12 @@ def size_issue(size: int, limits: ParseLimits | None = None) -> Issue | None:
     return _issue(f"Document is {_size(size)}; the limit is {_size(limits.max_bytes)} (OP179)")
 
 
-def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = False) -> ParseResult:
+def parse(
+    raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = False, check_depth: bool = True
+) -> ParseResult:
     """Parse message bytes into an lxml root element, or explain why not (`huge_text`: see
-    `hardened_parser`; only for StUF envelopes)."""
+    `hardened_parser`; only for StUF envelopes). `check_depth` false leaves the depth limit to the
+    caller (`depth_issue`), which must apply it before trusting the tree."""
     limits = limits or DEFAULT_LIMITS
     if type(raw) is not bytes:
         if not isinstance(raw, bytes | bytearray | memoryview):
@@ -332,7 +341,7 @@ def parse(raw: bytes, limits: ParseLimits | None = None, *, huge_text: bool = Fa
             warnings
             + [_issue("Document type declarations (DOCTYPE) are not allowed: no DTDs or entities")],
         )
-    deep = _depth_issue(root, limits.max_depth, raw)
+    deep = _depth_issue(root, limits.max_depth, raw) if check_depth else None
     if deep:
         return ParseResult(None, warnings + [deep])
     return ParseResult(root, warnings)

@@ -17,9 +17,11 @@ from lxml import etree
 from gateway import clock
 from gateway.catalog import MessageType
 from gateway.detect import Detection, detect
-from gateway.xmlparse import ParseLimits, parse
+from gateway.xmlparse import ParseLimits, depth_issue, parse
 from schemas.registry import SchemaDirError, SchemaRegistry, default_registry
 from validators import engine
+from validators.beside import beside
+from validators.common import prestatie_rows
 from validators.faults import RuleFailed, SchemaUnavailable
 from validators.issues import Issue, has_errors
 from validators.paths import fixed_trees
@@ -27,6 +29,11 @@ from validators.xsd import validate_tree
 
 log = logging.getLogger(__name__)
 NL = ZoneInfo("Europe/Amsterdam")
+# From this size a declaration's depth check and XSD validation (C, the GIL released) run in a
+# thread while this one reads its prestatie rows (Python), the level-2 rules' first read: for
+# 100,000 prestaties about a second each. (A thread costs more than it saves on a small message.)
+BESIDE_BYTES = 1_000_000
+_ROWS_READ = frozenset({"323", "325"})  # the messages whose level-2 rules read prestatie_rows
 
 
 def today_nl() -> date:
@@ -104,11 +111,58 @@ def validate_bytes(
     message is an Issue. Raises GatewayFault when the gateway itself cannot judge it."""
     registry = registry or default_registry()
     report = Report()
-    parsed = parse(raw, limits)
+    large = run_rules and len(raw) >= BESIDE_BYTES
+    parsed = parse(raw, limits, check_depth=not large)
     report.issues.extend(parsed.issues)
     if parsed.root is None:
         return report
+    if large:
+        return _validate_large(parsed.root, registry, today, report, limits, scope)
     return validate_root(parsed.root, registry, today=today, run_rules=run_rules, report=report, scope=scope)
+
+
+def _validate_large(
+    root: etree._Element, registry: SchemaRegistry, today: date | None, report: Report,
+    limits: ParseLimits | None, scope: dict | None,
+) -> Report:
+    """validate_root of a large tree whose depth is not checked yet: a declaration's prestatie rows
+    are read (into the rules' cache) while a thread checks its depth and then its schema. The
+    outcome is validate_bytes' own: a tree too deep is refused with that issue alone."""
+    found = detect(root, registry)  # (reads the root and its Header only: safe at any depth)
+    compiled = None
+    if found.mtype is not None and found.mtype.number in _ROWS_READ:
+        try:
+            compiled = registry.schema(found.mtype)
+        except (KeyError, SchemaDirError):
+            pass  # validate_root raises it, after the depth check (as without this path)
+    if compiled is None:
+        deep = depth_issue(root, limits)
+        if deep:
+            report.issues.append(deep)
+            return report
+        return validate_root(root, registry, today=today, report=report, detected=found, scope=scope)
+
+    def check() -> tuple[Issue | None, list[Issue]]:
+        deep = depth_issue(root, limits)
+        return deep, [] if deep else validate_tree(root, compiled)
+
+    (deep, xsd_issues), rows = beside(check, lambda: _rows_or_none(root))
+    if deep:
+        report.issues.append(deep)
+        return report
+    if rows is not None and not xsd_issues:
+        report.rule_cache["prestatie_rows"] = rows
+    return validate_root(root, registry, today=today, report=report, detected=found, scope=scope,
+                         xsd_issues=xsd_issues)
+
+
+def _rows_or_none(root: etree._Element) -> list | None:
+    """prestatie_rows of a tree not validated yet; None when it does not read (the rules then
+    read it themselves, after the schema passed, and meet whatever it was)."""
+    try:
+        return prestatie_rows(root)
+    except Exception:
+        return None
 
 
 def validate_root(
@@ -120,11 +174,13 @@ def validate_root(
     report: Report | None = None,
     detected: Detection | None = None,
     scope: dict | None = None,
+    xsd_issues: list[Issue] | None = None,
 ) -> Report:
     """Validate a message already parsed by the hardened parser (the payload of a StUF-GGk
     envelope: gateway.ggk parsed it to check the envelope, so it is not parsed twice).
     `detected`: what gateway.detect.detect(root, registry) told already (the envelope's check).
-    `scope`: the level-2 rules' lookups are kept there (run_in_message_rules)."""
+    `scope`: the level-2 rules' lookups are kept there (run_in_message_rules).
+    `xsd_issues`: the tree's validation against the message type's schema, done already."""
     registry = registry or default_registry()
     report = report if report is not None else Report()
     report.root = root
@@ -141,7 +197,8 @@ def validate_root(
     except (KeyError, SchemaDirError) as exc:
         log.error("no usable schema for %s: %s", found.mtype.code, exc)
         raise SchemaUnavailable(found.mtype.code, type(exc).__name__) from exc
-    xsd_issues = validate_tree(root, compiled)
+    if xsd_issues is None:
+        xsd_issues = validate_tree(root, compiled)
     report.issues.extend(xsd_issues)
     if xsd_issues:
         return report
