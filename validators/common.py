@@ -452,9 +452,16 @@ def _share(shared: dict[str, dict[str, str] | None], seen: dict[str, str], key: 
     return value
 
 
-def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[PrestatieRow]:
+class RowsStopped(Exception):
+    """prestatie_rows gave up because its `stop` said so."""
+
+
+def prestatie_rows(
+    root: etree._Element, extra: dict | None = None, stop: Callable[[], bool] | None = None
+) -> list[PrestatieRow]:
     """Every Prestatie of a 323 or 325 as a row; cached in `extra` (the RuleContext's) so the
-    rules of one run read a large declaration once."""
+    rules of one run read a large declaration once. `stop`, asked before each client, ends the
+    read with RowsStopped when it says true (the rows are no longer wanted)."""
     if extra is not None and "prestatie_rows" in extra:
         return extra["prestatie_rows"]
     top = child(root, "Declaratie")
@@ -472,6 +479,8 @@ def prestatie_rows(root: etree._Element, extra: dict | None = None) -> list[Pres
     # The innermost loop runs a million times for 100,000 prestaties: the memo is read inline
     # (a call per element costs more than the lookup) and _local only fills it.
     for client in descendants(top, "Clienten", "Client"):
+        if stop is not None and stop():
+            raise RowsStopped
         for p in client.iterfind("{*}Prestaties/{*}Prestatie"):
             values: dict[str, str | None] = {}
             # All children with the tag's type checked here: an element-type filter

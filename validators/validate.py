@@ -8,6 +8,8 @@ the rules may assume a schema-valid tree.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -142,11 +144,23 @@ def _validate_large(
             return report
         return validate_root(root, registry, today=today, report=report, detected=found, scope=scope)
 
+    validating = threading.Event()
+
     def check() -> tuple[Issue | None, list[Issue]]:
         deep = depth_issue(root, limits)
-        return deep, [] if deep else validate_tree(root, compiled)
+        if deep:
+            return deep, []
+        validating.set()
+        return None, validate_tree(root, compiled)
 
-    (deep, xsd_issues), rows = beside(check, lambda: _rows_or_none(root))
+    def schema_failed() -> bool:
+        # lxml fills the schema's error log as libxml2 reports, each report taking the GIL from
+        # the reading thread: with thousands of errors the rows (wanted only on a valid tree) cost
+        # more than they save, so the first error ends the read. (Seen before this tree's own
+        # validation cleared the log, an earlier message's errors end it too: rows then read later.)
+        return validating.is_set() and len(compiled.schema.error_log) > 0
+
+    (deep, xsd_issues), rows = beside(check, lambda: _rows_or_none(root, schema_failed))
     if deep:
         report.issues.append(deep)
         return report
@@ -156,12 +170,12 @@ def _validate_large(
                          xsd_issues=xsd_issues)
 
 
-def _rows_or_none(root: etree._Element) -> list | None:
-    """prestatie_rows of a tree not validated yet; None when it does not read (the rules then
-    read it themselves, after the schema passed, and meet whatever it was)."""
+def _rows_or_none(root: etree._Element, stop: Callable[[], bool]) -> list | None:
+    """prestatie_rows of a tree not validated yet; None when it does not read or `stop` ended it
+    (the rules then read it themselves, after the schema passed, and meet whatever it was)."""
     try:
-        return prestatie_rows(root)
-    except Exception:
+        return prestatie_rows(root, stop=stop)
+    except Exception:  # RowsStopped among them
         return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from lxml import etree
 from validation_helpers import find, mutate
 
 from gateway import samples
@@ -87,3 +88,39 @@ def test_beside_returns_both_and_raises_either():
         beside(lambda: {}["x"], lambda: 2)
     with pytest.raises(ZeroDivisionError):
         beside(lambda: 1, lambda: 1 / 0)
+
+
+def test_prestatie_rows_stops_when_told():
+    from validators.common import RowsStopped, prestatie_rows
+
+    root = etree.fromstring(CASES["valid 323"]())
+    assert len(prestatie_rows(root, stop=lambda: False)) == 40
+    with pytest.raises(RowsStopped):
+        prestatie_rows(root, stop=lambda: True)
+
+
+@pytest.mark.parametrize("name, read_whole", [("xsd invalid 323", False), ("valid 323", True)])
+def test_a_schema_error_ends_the_rows_read(registry, monkeypatch, name, read_whole):
+    """Each schema error's report takes the GIL from the reading thread: once the schema has
+    failed, the rows (wanted only on a valid tree) are no longer read. Run one after the other
+    here (the schema first), so the outcome does not depend on the threads' timing."""
+    raw = CASES[name]()
+    expected = _report(raw, registry)
+    _take_large_path(monkeypatch)
+    monkeypatch.setattr(validate_module, "beside", lambda background, foreground: (background(), foreground()))
+    read: list = []
+
+    def rows(root, extra=None, stop=None):
+        from validators.common import prestatie_rows
+
+        try:
+            found = prestatie_rows(root, extra, stop)
+        except Exception as exc:
+            read.append(type(exc).__name__)
+            raise
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(validate_module, "prestatie_rows", rows)
+    assert _report(raw, registry) == expected
+    assert read[0] == (40 if read_whole else "RowsStopped")
