@@ -137,19 +137,12 @@ def _validate_large(
             compiled = registry.schema(found.mtype)
         except (KeyError, SchemaDirError):
             pass  # validate_root raises it, after the depth check (as without this path)
-    if compiled is None:
-        deep = depth_issue(root, limits)
-        if deep:
-            report.issues.append(deep)
-            return report
-        return validate_root(root, registry, today=today, report=report, detected=found, scope=scope)
-
     validating = threading.Event()
 
-    def check() -> tuple[Issue | None, list[Issue]]:
+    def check() -> tuple[Issue | None, list[Issue] | None]:
         deep = depth_issue(root, limits)
-        if deep:
-            return deep, []
+        if deep or compiled is None:  # (no schema here: validate_root validates, or says why not)
+            return deep, None
         validating.set()
         return None, validate_tree(root, compiled)
 
@@ -160,7 +153,10 @@ def _validate_large(
         # validation cleared the log, an earlier message's errors end it too: rows then read later.)
         return validating.is_set() and len(compiled.schema.error_log) > 0
 
-    (deep, xsd_issues), rows = beside(check, lambda: _rows_or_none(root, schema_failed))
+    if compiled is None:
+        (deep, xsd_issues), rows = check(), None
+    else:
+        (deep, xsd_issues), rows = beside(check, lambda: _rows_or_none(root, schema_failed))
     if deep:
         report.issues.append(deep)
         return report
