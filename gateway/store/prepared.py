@@ -655,6 +655,13 @@ class Prepared:
 
     def _send(self, conn: Connection, values: Mapping[str, Any] | None) -> tuple[_Compiled, Any]:
         c = self._get(conn.dialect, None)
+        if c.direct:  # (the cursor the connection's execute made, closed by `_fetch`)
+            params = c.params(values or {})
+            COUNTER["statements"] += 1
+            try:
+                return c, conn.connection.dbapi_connection.execute(c.query, params)
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, c.sql, params, exc) from exc
         cursor = _cursor(conn, False, c.query)
         try:
             _run(conn, cursor, c, c.params(values or {}), False)
