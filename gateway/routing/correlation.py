@@ -42,6 +42,10 @@ class Correlation(BaseModel):
 
     def headers(self) -> list[tuple[str, bytes]]:
         """Kafka headers (comma-separated lists)."""
+        return [(name, value.encode()) for name, value in self.header_texts()]
+
+    def header_texts(self) -> list[tuple[str, str]]:
+        """`headers` as texts (gateway.routing.plan: not encoded, then decoded again)."""
         out = []
         for name, values in (
             ("client-keys", self.client_keys),
@@ -49,11 +53,11 @@ class Correlation(BaseModel):
             ("referenties", self.referenties),
         ):
             if values:
-                out.append((name, ",".join(values).encode()))
+                out.append((name, ",".join(values)))
         if self.declaratienummer:
-            out.append(("declaratienummer", self.declaratienummer.encode()))
+            out.append(("declaratienummer", self.declaratienummer))
         if self.answers:
-            out.append(("answers", self.answers.encode()))
+            out.append(("answers", self.answers))
         return out
 
 

@@ -50,6 +50,7 @@ from gateway.store.records import (
     ApiKeyRecord,
     AuditRecord,
     ClientCertRecord,
+    EncodedHeaders,
     ContractBundleRecord,
     MessageFilter,
     MessagePage,
@@ -116,7 +117,11 @@ def issue_dict(issue: Any) -> dict[str, Any]:
     return data
 
 
-def _headers_out(headers: Iterable[tuple[str, bytes | str]]) -> list[list[str]]:
+def _headers_out(headers: Iterable[tuple[str, bytes | str]]) -> list[list[str]] | list[tuple[str, str]]:
+    """A row's headers as stored: [name, text] pairs (JSON arrays; the texts the gateway's own
+    headers were made of as they are, records.EncodedHeaders)."""
+    if headers.__class__ is EncodedHeaders:
+        return headers.texts  # type: ignore[attr-defined]
     return [[name, value.decode("utf-8", "replace") if isinstance(value, bytes) else value]
             for name, value in headers]
 
