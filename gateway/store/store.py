@@ -413,12 +413,15 @@ class Transaction:
         envelope: Mapping[str, Any] | None = None,
         envelope_payload_at: int | None = None,
         answer_payload_at: int | None = None,
+        number_texts: list[str | None] | None = None,
     ) -> str:
         """Store a message with its verdict, issues and retour; returns its id. `envelope`: the
         StUF-GGk envelope it came in and the answer to it (ggk.ingress.Received.row), kept in its
         row; a (zender, referentienummer) used before raises ConflictError (IB216).
         `envelope_payload_at` / `answer_payload_at`: where the base64 of `raw` / `retour` stands in
-        the envelope / answer, when the caller knows (gateway.store.elided.cut).
+        the envelope / answer, when the caller knows (gateway.store.elided.cut). `number_texts`:
+        the texts of `root`'s ToewijzingNummer elements in document order, when the caller read
+        them already (gateway.routing.correlation.number_texts).
 
         Identity fields not given are read from `root`. The (sender, code, identificatie) of a
         message that is not transport-rejected, not a replay and not itself a TR056 duplicate is
@@ -443,16 +446,16 @@ class Transaction:
         if root is not None:
             bsn = extract.client_bsn(root)
             # lxml filters by local name in C ({*}: any namespace): a 323 has a million elements
-            numbers = list(dict.fromkeys(
-                (el.text or "").strip() for el in root.iter("{*}ToewijzingNummer") if el.text
-            ))
+            if number_texts is None:
+                number_texts = [el.text for el in root.iter("{*}ToewijzingNummer")]
+            numbers = list(dict.fromkeys(t.strip() for t in number_texts if t))
         if retour is not None and retour_identificatie is None:
             retour_identificatie = _retour_identificatie(retour)
         message_id = message_id or new_id()
         at = _db_time(received_at) or now_utc()
-        # A transport-rejected message can carry anything in its header: keep to the columns.
-        sender, receiver = _fit(sender, 16), _fit(receiver, 16)
-        identificatie, retour_identificatie = _fit(identificatie, 64), _fit(retour_identificatie, 64)
+        # A transport-rejected message can carry anything in its header: keep to the columns
+        # (sender, receiver and identificatie below, once their header fallbacks are in).
+        retour_identificatie = _fit(retour_identificatie, 64)
         transport, received_by = _fit(transport, 16), _fit(received_by, 64)
         code = mtype.code if mtype is not None else None
         sender = _fit(sender if sender is not None else (h.afzender if h else None), 16)
