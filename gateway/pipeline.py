@@ -593,7 +593,7 @@ class Pipeline:
                 return again
             # The payload fails its XSD: the chain's answer is a Fo01 StUF055, never a retour. It
             # goes to the zender's stream (and topic) in the message's own transaction.
-            from gateway.store.ids import new_id, random_bytes
+            from gateway.store.ids import new_id
 
             fo01, ref = ingress.payload_fo01(envelope, error.message)
             answer = plan.EnvelopeAnswer("Fo01", fo01, ref, envelope.referentienummer)
