@@ -5,6 +5,7 @@ This is the one table the rest of the gateway asks "what is this message?".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,20 +48,23 @@ class MessageType:
     sender_role: Role
     answered_by_number: str | None
 
-    @property
+    # The derived names are cached on the (frozen) instance: a message asks for its type's code
+    # some ten times (rules, rows, headers), each a format, and for its answer's type by a scan
+    # of the catalogue (issue 14). Equality and hashing stay the fields' (dataclass).
+    @functools.cached_property
     def code(self) -> str:
         """The name used everywhere: JW301, WMO301."""
         return f"{_PREFIX[self.standard]}{self.number}"
 
-    @property
+    @functools.cached_property
     def namespace(self) -> str:
         return message_namespace(self.standard, self.number, self.release)
 
-    @property
+    @functools.cached_property
     def basis_namespace(self) -> str:
         return basis_namespace(self.standard, self.release)
 
-    @property
+    @functools.cached_property
     def answered_by(self) -> MessageType | None:
         if self.answered_by_number is None:
             return None
@@ -70,7 +74,7 @@ class MessageType:
     def receiver_role(self) -> Role:
         return "aanbieder" if self.sender_role == "gemeente" else "gemeente"
 
-    @property
+    @functools.cached_property
     def law(self) -> str:
         """The law this standard serves: "jeugd" or "wmo"."""
         return "jeugd" if self.standard == "ijw" else "wmo"
@@ -114,6 +118,7 @@ ALL: tuple[MessageType, ...] = _build(RELEASE)
 _BY_CODE = {t.code: t for t in ALL}
 _BY_NAMESPACE = {t.namespace: t for t in ALL}
 _BY_BERICHTCODE = {t.berichtcode: t for t in ALL}
+_BY_NUMBER = {(t.standard, t.number): t for t in ALL}
 
 
 def all_types(release: str = RELEASE) -> tuple[MessageType, ...]:
@@ -126,6 +131,10 @@ def by_code(code: str) -> MessageType:
 
 
 def by_number(standard: str, number: str, release: str = RELEASE) -> MessageType:
+    if release == RELEASE:
+        found = _BY_NUMBER.get((standard, number))
+        if found is not None:
+            return found
     for t in all_types(release):
         if t.standard == standard and t.number == number:
             return t

@@ -75,7 +75,9 @@ def today() -> date:
 
 
 def timestamp() -> float:
-    """Seconds since the epoch, for expiry times (sessions, back-off)."""
+    """Seconds since the epoch, for expiry times (sessions, back-off) and message ids."""
+    if _fixed is None:  # the system clock's own seconds: no datetime made and read back (a new id's)
+        return system_seconds()
     return now().timestamp()
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,10 +46,10 @@ from gateway.retour import (
     rejecting,
 )
 from gateway.routing import plan
-from gateway.routing.correlation import Correlation, bsns, correlate
+from gateway.routing.correlation import Correlation, bsns, correlate, number_texts
 from gateway.settings import Settings
 from gateway.store import ConflictError
-from gateway.store.ids import new_id
+from gateway.store.ids import new_id, random_bytes
 from gateway.store.state import StateHint
 from validators import engine, extract
 from validators.engine import RuleContext
@@ -155,7 +154,7 @@ def _now() -> datetime:
 
 def _new_identificatie() -> str:
     """A fresh 12-character identifier for a retour or a 325 (LDT_IdentificatieBericht)."""
-    return secrets.token_hex(6).upper()
+    return random_bytes(6).hex().upper()  # (secrets.token_hex's bytes, without its system call)
 
 
 def transport_rejection(issues: list[Issue], code: str) -> TransportError:
@@ -322,7 +321,8 @@ class Pipeline:
             if mtype.kind == "retour":
                 identificatie = text(header, "IdentificatieRetour") or identificatie
             clients = bsns(root)  # the correlation's and the outbox rows' (one walk of the tree)
-            correlation = correlate(root, mtype, self.c.secret, clients)
+            numbers = number_texts(root)  # the correlation's and the message row's (likewise)
+            correlation = correlate(root, mtype, self.c.secret, clients, numbers)
             hint = _state_hint(root, mtype, route, correlation)
             head = extract.header(root)  # (for extract.remembered: its lookups are the scope's now)
 
@@ -416,6 +416,7 @@ class Pipeline:
                 envelope=envelope_row,
                 envelope_payload_at=envelope.head.payload_at if envelope is not None else None,
                 answer_payload_at=du01.payload_at if du01 is not None else None,
+                number_texts=numbers,
             )
             accepted = verdict != "rejected"
             if accepted:

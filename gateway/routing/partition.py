@@ -10,7 +10,8 @@ chain is then not guaranteed (documented in docs/service.md).
 from __future__ import annotations
 
 import functools
-import hmac
+
+from gateway.store.clientkey import hmac_sha256
 
 
 def keyed(secret: bytes, *parts: str) -> str:
@@ -21,7 +22,7 @@ def keyed(secret: bytes, *parts: str) -> str:
 # of the same values. Bounded; it holds what the message in hand holds anyway.
 @functools.lru_cache(maxsize=256)
 def _keyed(secret: bytes, parts: tuple[str, ...]) -> str:
-    return hmac.digest(secret, "\x1f".join(parts).encode(), "sha256").hex()[:32]
+    return hmac_sha256(secret, "\x1f".join(parts).encode()).hex()[:32]
 
 
 def client_partition_key(secret: bytes, gemeente: str, aanbieder: str, bsn: str) -> str:

@@ -25,7 +25,7 @@ from gateway.routing.correlation import Correlation, bsns
 from gateway.routing.partition import client_partition_key, reference_partition_key
 from gateway.routing.topics import topic_for
 from gateway.settings import Settings
-from gateway.store.records import OutboxRow
+from gateway.store.records import EncodedHeaders, OutboxRow
 from validators.paths import child, text
 
 STREAM = "stream"
@@ -67,8 +67,7 @@ def _headers(message_id: str, mtype: MessageType, sender: str, receiver: str, co
         "sender": sender,
         "receiver": receiver,
     }
-    for name, value in corr.headers():
-        h[name] = value.decode()
+    h.update(corr.header_texts())
     if answers:  # where corr's own would be: its headers end with it
         h["answers"] = answers
     if answers_message:
@@ -87,7 +86,8 @@ def _payloads(settings: Settings, headers: dict[str, str], xml: bytes) -> list[t
 
 
 def _encode(headers: dict[str, str]) -> list[tuple[str, bytes]]:
-    return [(k, v.encode()) for k, v in headers.items()]
+    """The headers as a row carries them, keeping the texts they were made of for the store."""
+    return EncodedHeaders.of(headers)
 
 
 def _rows(settings: Settings, mtype: MessageType, party: str, key: str, headers: dict[str, str],

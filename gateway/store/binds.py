@@ -32,7 +32,9 @@ except ImportError:  # pragma: no cover (CPython without _json)
 def _datetime(proc: Any) -> Any:
     def process(value: Any) -> Any:
         if value.__class__ is datetime:  # (a subclass, a date, None: as Core does)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # the offset of an aware one left off (not converted), as Core's format does; cut
+            # from isoformat's text rather than a naive copy made first (twice as long)
+            return value.isoformat(" ", "microseconds")[:26]
         return proc(value)
 
     return process

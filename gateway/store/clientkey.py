@@ -12,9 +12,10 @@ the deployment's keys, like a database password.
 from __future__ import annotations
 
 import functools
-import hmac
+import hashlib
 import os
 import warnings
+from typing import Any
 
 ENV_SECRET = "GATEWAY_HMAC_SECRET"
 # Only for development and tests; a deployment must set its own (the service settings do).
@@ -44,7 +45,31 @@ def client_key(secret: bytes, bsn: str | None) -> str:
 # only what the message in hand holds anyway (the store keeps the message itself, BSN and all).
 @functools.lru_cache(maxsize=256)
 def _keyed(secret: bytes, bsn: str) -> str:
-    return hmac.digest(secret, bsn.strip().encode(), "sha256").hex()  # (one C call: hmac.new costs 5x)
+    return hmac_sha256(secret, bsn.strip().encode()).hex()
+
+
+def hmac_sha256(secret: bytes, data: bytes) -> bytes:
+    """hmac.digest(secret, data, "sha256") (RFC 2104), from the secret's inner and outer hashes
+    made once: OpenSSL 3's one-shot HMAC fetches its algorithms again at every call, some 1.5 us
+    (twice per message: its client key, its partition key), where two copies cost 0.6."""
+    inner, outer = _pads(secret)
+    h = inner.copy()
+    h.update(data)
+    o = outer.copy()
+    o.update(h.digest())
+    return o.digest()
+
+
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+@functools.lru_cache(maxsize=8)
+def _pads(secret: bytes) -> tuple[Any, Any]:
+    """SHA-256 after the block of the key XOR ipad, and after that of the key XOR opad."""
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    key = key.ljust(64, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
 
 
 def mask_bsn(bsn: str | None) -> str | None:

@@ -51,7 +51,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):  # noqa: ANN001
             # On the DBAPI connection: Core's execution path cost more than the BEGIN (issue 14).
             sql = conn.info.pop("begin_sql", "BEGIN")
-            if sql is None:  # begun on the DBAPI connection already (store._sqlite_transaction)
+            if sql is None:  # begun on the DBAPI connection already (store._SQLiteTransaction)
                 return
             try:
                 conn.connection.driver_connection.execute(sql)

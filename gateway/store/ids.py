@@ -38,6 +38,31 @@ def new_id(now_ms: int | None = None) -> str:
         if ms <= last_ms:
             ms, rand = last_ms, last_rand + 1  # same millisecond: keep increasing
         else:
-            rand = int.from_bytes(os.urandom(10), "big") >> 1  # room to increment
+            rand = int.from_bytes(_random(10), "big") >> 1  # room to increment
         _last = (ms, rand)
     return _ulid(ms, rand)
+
+
+# os.urandom in blocks: a system call per new id cost more than the rest of the id. The bytes are
+# the kernel's all the same, each used once; a forked child drops what its parent read (it
+# would make the parent's ids again).
+_BLOCK = 640
+_unread: list[bytes] = []  # [the block's bytes not used yet], under _lock
+
+
+def _random(n: int) -> bytes:
+    """`n` (at most _BLOCK) bytes of os.urandom's (called holding _lock)."""
+    if not _unread or len(_unread[0]) < n:
+        _unread[:] = [os.urandom(_BLOCK)]
+    block = _unread[0]
+    _unread[0] = block[n:]
+    return block[:n]
+
+
+def random_bytes(n: int) -> bytes:
+    """`n` bytes from the kernel's random source, as os.urandom(n) (n at most 640)."""
+    with _lock:
+        return _random(n)
+
+
+os.register_at_fork(after_in_child=_unread.clear)

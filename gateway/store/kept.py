@@ -11,8 +11,6 @@ unusable (invalidated, or still in a transaction) is closed, not kept.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -25,31 +23,46 @@ class KeptConnections:
         self._lock = threading.Lock()
         self._closed = False
 
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def connection(self) -> _Kept:
         """An idle kept connection, or a new one from the pool; kept again afterwards when it is
-        clean (and fewer than `keep` are idle), closed (back to the pool) otherwise."""
-        with self._lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self.engine.connect()
-        clean = False
-        try:
-            yield conn
-            clean = True
-        finally:
-            reuse = clean and not conn.invalidated and not conn.closed and not conn.in_transaction()
-            if reuse:
-                with self._lock:
-                    reuse = not self._closed and len(self._idle) < self.keep
-                    if reuse:
-                        self._idle.append(conn)
-            if not reuse:
-                conn.close()
+        clean (and fewer than `keep` are idle), closed (back to the pool) otherwise. (A context
+        manager of its own, not a generator's: entered once per group.)"""
+        return _Kept(self)
 
     def close(self) -> None:
         """Close the idle connections (the store is closing); later ones are not kept."""
         with self._lock:
             idle, self._idle, self._closed = self._idle, [], True
         for conn in idle:
+            conn.close()
+
+
+class _Kept:
+    """KeptConnections.connection: a generator's context manager cost a group some 3 us more."""
+
+    __slots__ = ("conn", "kept")
+
+    def __init__(self, kept: KeptConnections) -> None:
+        self.kept = kept
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        kept = self.kept
+        with kept._lock:
+            conn = kept._idle.pop() if kept._idle else None
+        if conn is None:
+            conn = kept.engine.connect()
+        self.conn = conn
+        return conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        conn, self.conn = self.conn, None
+        kept = self.kept
+        reuse = exc_type is None and not conn.invalidated and not conn.closed and not conn.in_transaction()
+        if reuse:
+            with kept._lock:
+                reuse = not kept._closed and len(kept._idle) < kept.keep
+                if reuse:
+                    kept._idle.append(conn)
+        if not reuse:
             conn.close()

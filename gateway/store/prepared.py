@@ -36,8 +36,8 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("convert", "fixed", "names", "pick", "plan", "positional", "processors", "query", "result_convert",
-                 "result_dated", "result_names", "result_processors", "sql", "together", "types")
+    __slots__ = ("convert", "direct", "fixed", "names", "pick", "plan", "positional", "processors", "query",
+                 "result_convert", "result_dated", "result_names", "result_processors", "sql", "together", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=_positional(dialect), column_keys=list(keys) if keys is not None else None)
@@ -50,6 +50,9 @@ class _Compiled:
         # what the cursor is given (psycopg: $n placeholders as bytes, for its RawCursor: `_cursor`)
         self.query: Any = self.sql.encode() if _raw(dialect) else self.sql
         self.positional = bool(compiled.positional)
+        # SQLite: run on the connection's own execute (a cursor made and dropped in C), not on a
+        # cursor taken and given back in Python (`_cursor`, `_done`): a message runs ten or so
+        self.direct = dialect.name == "sqlite"
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # bind name -> the processor Core would apply (None: the value goes as it is)
         procs = compiled._bind_processors  # (what Core itself uses for this statement)
@@ -423,6 +426,13 @@ class Prepared:
             return 0
         keys = self._keys(values) if self.stmt.is_insert else None
         c = self._get(conn.dialect, keys)
+        if c.direct and not self._apart(conn, keys, [values]):
+            params = c.params(values)
+            COUNTER["statements"] += 1
+            try:
+                return conn.connection.dbapi_connection.execute(c.query, params).rowcount
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, c.sql, params, exc) from exc
         cursor = _cursor(conn, True, c.query)
         ok = False
         try:
@@ -458,14 +468,42 @@ class Prepared:
         """One executemany for rows of one kind (all with the same keys as the first)."""
         if not rows:
             return
-        if not self.stmt.is_insert:
-            kinds: dict[tuple[str, ...] | None, list[Mapping[str, Any]]] = {None: list(rows)}
-        elif all(row.keys() == rows[0].keys() for row in rows):  # the usual case, compared in C
-            kinds = {self._keys(rows[0]): list(rows)}
-        else:
-            kinds = {}
-            for row in rows:  # rows of one kind give one statement; odd ones their own
-                kinds.setdefault(self._keys(row), []).append(row)
+        keys = None
+        if self.stmt.is_insert:
+            first = rows[0].keys()
+            if len(rows) > 1 and not all(row.keys() == first for row in rows):  # (compared in C)
+                self._kinds(conn, rows)
+                return
+            keys = self._keys(first)
+        # the usual case, rows of one kind (a group's messages, a message's outbox rows): its
+        # compiled form looked up once (every message's path, three or four times)
+        c = self._get(conn.dialect, keys)
+        apart = keys is not None and self._apart(conn, keys, rows)
+        if c.direct and not apart:
+            params = [c.params(r) for r in rows]
+            COUNTER["statements"] += 1
+            try:
+                conn.connection.dbapi_connection.executemany(c.query, params)
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, c.sql, params, exc, None, True) from exc
+            return
+        cursor = _cursor(conn, True, c.query)
+        ok = False
+        try:
+            if apart:
+                self._insert_apart(conn, cursor, c, keys, rows)
+            else:
+                _run(conn, cursor, c, [c.params(r) for r in rows], True)
+            ok = True
+        finally:
+            _done(cursor, ok)
+
+    def _kinds(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`executemany` of inserts whose rows differ in their keys: one per kind, in order of
+        their first rows."""
+        kinds: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for row in rows:  # rows of one kind give one statement; odd ones their own
+            kinds.setdefault(self._keys(row), []).append(row)
         cursor = _cursor(conn, True, self._get(conn.dialect, next(iter(kinds))).query)
         ok = False
         try:
@@ -599,6 +637,14 @@ class Prepared:
 
     def _read(self, conn: Connection, values: Mapping[str, Any] | None) -> tuple[_Compiled, list[Any]]:
         """`send` and `_fetch` at once: the compiled form looked up once, not by each."""
+        c = self._get(conn.dialect, None)
+        if c.direct:
+            params = c.params(values or {})
+            COUNTER["statements"] += 1
+            try:
+                return c, conn.connection.dbapi_connection.execute(c.query, params).fetchall()
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, c.sql, params, exc) from exc
         c, cursor = self._send(conn, values)
         return self._fetch(conn, cursor, c)
 
@@ -609,6 +655,13 @@ class Prepared:
 
     def _send(self, conn: Connection, values: Mapping[str, Any] | None) -> tuple[_Compiled, Any]:
         c = self._get(conn.dialect, None)
+        if c.direct:  # (the cursor the connection's execute made, closed by `_fetch`)
+            params = c.params(values or {})
+            COUNTER["statements"] += 1
+            try:
+                return c, conn.connection.dbapi_connection.execute(c.query, params)
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _error(conn, c.sql, params, exc) from exc
         cursor = _cursor(conn, False, c.query)
         try:
             _run(conn, cursor, c, c.params(values or {}), False)
@@ -791,6 +844,12 @@ def command(conn: Connection, sql: str, keep: bool = True) -> None:
             except conn.dialect.loaded_dbapi.Error as exc:
                 raise _error(conn, sql, None, exc) from exc
             return
+    if conn.dialect.name == "sqlite":  # the connection's own execute (its cursor made and dropped in C)
+        try:
+            conn.connection.dbapi_connection.execute(query)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _error(conn, sql, None, exc) from exc
+        return
     cursor = _cursor(conn, True, query)
     ok = False
     try:

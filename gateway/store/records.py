@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -58,6 +59,22 @@ class MessageFilter(BaseModel):
     client_key: str | None = None
     bsn: str | None = None
     include_replays: bool = True
+
+
+class EncodedHeaders(list):
+    """An outbox row's headers, (name, bytes) pairs, made of texts (gateway.routing.plan), which
+    it keeps (`texts`: (name, text) pairs) for the store's headers column: Store.enqueue decoded
+    each value again. Never changed once made (a row's headers are replaced, not edited: pydantic
+    and model_copy make a plain list of them)."""
+
+    __slots__ = ("texts",)
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> EncodedHeaders:
+        items = list(headers.items())
+        made = cls([(k, v.encode()) for k, v in items])
+        made.texts = items
+        return made
 
 
 class OutboxRow(BaseModel):

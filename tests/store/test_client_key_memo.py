@@ -37,3 +37,12 @@ def test_partition_keys_are_the_keys_of_their_secret_and_parts():
             # the same texts split differently are other parts: another key
             assert partition.keyed(secret, "a", "bc") == fresh(secret, "a", "bc")
             assert partition.keyed(secret, "ab", "c") == fresh(secret, "ab", "c")
+
+
+def test_the_keyed_hash_is_hmac_sha256_for_secrets_of_any_length():
+    # the inner and outer hashes are made once per secret; a secret longer than SHA-256's block
+    # (64 bytes) is hashed first, a shorter one padded (RFC 2104)
+    for length in (0, 1, 32, 63, 64, 65, 100, 200):
+        secret = bytes((7 * i + 3) % 256 for i in range(length))
+        for data in (b"", b"123456782", b"x" * 100):
+            assert clientkey.hmac_sha256(secret, data) == hmac.digest(secret, data, "sha256")
