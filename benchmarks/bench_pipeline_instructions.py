@@ -96,5 +96,9 @@ def pipeline_instructions(ctx: RunContext) -> Result:
                ("Instructions are not time: libxml2 and SQLite run more of them per cycle than the interpreter, "
                "and the kernel's work (WAL writes, PostgreSQL round trips, thread wake-ups) is not in them. A "
                "change that saves instructions but adds round trips (or the reverse: a group's reads at once) "
-               "must be judged on validation_core's time figures too.")],
+               "must be judged on validation_core's time figures too."),
+               ("The children run with GATEWAY_PARTY_CACHE_SECONDS=3600 (benchmarks.bench_instructions): the "
+               "trusted channel's party lookups, one per 5 s of wall time, landed some 50 times as often per "
+               "message under callgrind as in a real run, about 66,000 instructions per message varying with "
+               "the load (session 15). Figures from before differ by that much.")],
     )
