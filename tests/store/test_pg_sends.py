@@ -1,0 +1,55 @@
+"""PostgreSQL: a group's statements reach the server in one send per round trip (issue 14).
+psycopg's Cursor.execute in pipeline mode flushed every statement to the server on its own, and
+each send woke the server's backend for that one statement; the store queues them
+(gateway.store.pgqueue) and sends them with the round trip's Sync, or with a read's flush."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import samples
+from gateway.auth.policy import Party
+from gateway.pipeline import Components, Pipeline
+from gateway.settings import Settings
+from gateway.store.group import GroupCommit
+from tests.store.conftest import SECRET
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_message_alone_costs_one_send_per_round_trip(store, tmp_path, monkeypatch):
+    import psycopg
+
+    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
+    store.add_party(samples.GEMEENTE, "gemeente")
+    store._group = GroupCommit(store, max_group=64, leaders=1)
+    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
+    gemeente = Party(samples.GEMEENTE, "gemeente")
+    first = samples.allocation("ijw", bsn=samples.BSNS[0], products=(samples.Allocated(toewijzingnummer=900_000),))
+    assert pipeline.process(first, gemeente).verdict == "accepted"  # (connections open, lookups cached)
+
+    seen = {"sync": 0, "communicate": 0, "flush_request": 0}
+    sync, communicate, fetch = (psycopg.Pipeline._enqueue_sync, psycopg.Pipeline._communicate_gen,
+                                psycopg.Pipeline._fetch_gen)
+
+    def counted_sync(self):  # noqa: ANN001, ANN202 (a Sync: a round trip, its answers waited for)
+        seen["sync"] += 1
+        return sync(self)
+
+    def counted_communicate(self):  # noqa: ANN001, ANN202 (psycopg flushes what is queued here)
+        seen["communicate"] += 1
+        return communicate(self)
+
+    def counted_fetch(self, *, flush):  # noqa: ANN001, ANN202 (flush: a Flush request sent of its own)
+        seen["flush_request"] += bool(flush and self.result_queue)
+        return fetch(self, flush=flush)
+
+    monkeypatch.setattr(psycopg.Pipeline, "_enqueue_sync", counted_sync)
+    monkeypatch.setattr(psycopg.Pipeline, "_communicate_gen", counted_communicate)
+    monkeypatch.setattr(psycopg.Pipeline, "_fetch_gen", counted_fetch)
+    second = samples.allocation("ijw", bsn=samples.BSNS[1], products=(samples.Allocated(toewijzingnummer=900_001),))
+    assert pipeline.process(second, gemeente).verdict == "accepted"
+    monkeypatch.undo()
+    # its group: BEGIN, its lock and its reads in one round trip; its rows and COMMIT in another
+    assert seen["sync"] == 2, seen
+    assert seen["communicate"] <= seen["sync"], seen  # one flush per round trip, not one per statement
+    assert seen["flush_request"] == 0, seen
