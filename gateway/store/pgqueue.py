@@ -16,6 +16,8 @@ A psycopg without them: `supported` is false and statements run through `Cursor.
 
 from __future__ import annotations
 
+import itertools
+from functools import partial
 from typing import Any
 
 _CHECKED: list[bool] = []
@@ -133,6 +135,7 @@ def leave(driver: Any, pipeline: Any, exc: BaseException | None) -> None:
     statements and the Sync go to libpq first and out in one send (PQpipelineSync flushes), and
     no Flush request follows the Sync (its answer ends with the Sync's). A nested pipeline (not
     the outermost level) ends as psycopg ends it. An error is raised unless `exc` is."""
+    failed = exc is not None
     try:
         if pipeline.level > 1:
             pipeline.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
@@ -152,7 +155,15 @@ def leave(driver: Any, pipeline: Any, exc: BaseException | None) -> None:
                 raise
         finally:
             pipeline._exit(exc)
+    except BaseException:
+        failed = True
+        raise
     finally:
+        names = getattr(driver, _PREPARED, None)
+        if names and None in names:  # statements prepared in this pipeline (prepared_command)
+            for sql in names.pop(None):
+                if failed:
+                    names.pop(sql, None)
         _forget(driver, pipeline)
 
 
@@ -162,3 +173,37 @@ def _forget(driver: Any, pipeline: Any) -> None:
         with driver.lock:
             if driver._pipeline is pipeline:
                 driver._pipeline = None
+
+
+# --- a command prepared once per connection ---------------------------------------------------
+
+# attribute of psycopg's connection: {statement: its name there, None: those being prepared}
+_PREPARED = "_gateway_prepared"
+_SERIAL = itertools.count(1)
+
+
+def prepared_command(driver: Any, sql: bytes, params: list[bytes]) -> bool:
+    """Queue `sql` (text parameters `params`, its rows not read) on `driver`'s pipeline as a
+    statement the server prepared: sent as psycopg sends its own commands (the result checked for
+    an error, no cursor: a cursor's execution cost the group some 60,000 instructions), parsed
+    and planned once per connection. False (nothing queued): `driver` is not in a pipeline this
+    module began. When the pipeline that prepares it fails (an aborted one may not have), the
+    next use prepares it again under a new name (`leave`)."""
+    pipeline = getattr(driver, "_pipeline", None)
+    if pipeline is None or not _LEAVE or not _LEAVE[0]:
+        return False
+    names = getattr(driver, _PREPARED, None)
+    if names is None:
+        names = {}
+        setattr(driver, _PREPARED, names)
+    pgconn = driver.pgconn
+    with driver.lock:
+        name = names.get(sql)
+        if name is None:
+            name = names[sql] = b"gateway_%d" % next(_SERIAL)
+            names.setdefault(None, []).append(sql)  # (prepared when this pipeline ends well)
+            pipeline.command_queue.append(partial(pgconn.send_prepare, name, sql))
+            pipeline.result_queue.append(None)
+        pipeline.command_queue.append(partial(pgconn.send_query_prepared, name, params))
+        pipeline.result_queue.append(None)
+    return True

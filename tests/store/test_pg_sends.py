@@ -53,3 +53,63 @@ def test_a_message_alone_costs_one_send_per_round_trip(store, tmp_path, monkeypa
     assert seen["sync"] == 2, seen
     assert seen["communicate"] <= seen["sync"], seen  # one flush per round trip, not one per statement
     assert seen["flush_request"] == 0, seen
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_groups_lock_is_parsed_once_per_connection(store, tmp_path):
+    """The group's advisory-lock statement is prepared on the connection (its ids a parameter),
+    not parsed, analysed and planned by the server at every group."""
+    import os
+
+    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
+    store.add_party(samples.GEMEENTE, "gemeente")
+    store._group = GroupCommit(store, max_group=64, leaders=1)
+    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
+    gemeente = Party(samples.GEMEENTE, "gemeente")
+
+    def message(i: int) -> bytes:
+        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=910_000 + i),))
+
+    assert pipeline.process(message(0), gemeente).verdict == "accepted"  # the kept connection opened
+    (conn,) = store._kept._idle
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as out:
+        conn.connection.dbapi_connection.pgconn.trace(out.fileno())
+        try:
+            for i in range(1, 4):
+                assert pipeline.process(message(i), gemeente).verdict == "accepted"
+        finally:
+            conn.connection.dbapi_connection.pgconn.untrace()
+            out.flush()
+            os.fsync(out.fileno())
+    lines = trace.read_text().splitlines()
+    parsed = [ln for ln in lines if "\tParse\t" in ln and "pg_advisory_xact_lock" in ln]
+    bound = [ln for ln in lines if "\tBind\t" in ln and '"gateway_' in ln]
+    assert parsed == [] and len(bound) == 3, (parsed, bound)
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_command_whose_pipeline_failed_is_prepared_again(store):
+    """A pipeline that fails after queuing a statement's preparation may not have prepared it:
+    the next use prepares it again, under a new name."""
+    from gateway.store import pgqueue
+    from gateway.store.prepared import Pipeline as StorePipeline
+
+    sql = b"SELECT pg_advisory_xact_lock(l.k) FROM unnest($1::bigint[]) WITH ORDINALITY AS l(k, n) ORDER BY l.n"
+    with store.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        driver = conn.connection.dbapi_connection
+        pipe = StorePipeline(conn)
+        assert pipe.resume()
+        # BEGIN fails: the statements behind it, the preparation among them, are aborted
+        pgqueue.prepared_command(driver, b"BEGIN ISOLATION LEVEL NONSENSE", [])
+        assert pgqueue.prepared_command(driver, sql, [b"{1,2}"])
+        first = getattr(driver, pgqueue._PREPARED)[sql]
+        with pytest.raises(Exception):  # noqa: B017, PT011 (the server's error, as SQLAlchemy's)
+            pipe.end()
+        assert sql not in getattr(driver, pgqueue._PREPARED)
+        pipe = StorePipeline(conn)
+        assert pipe.resume()
+        assert pgqueue.prepared_command(driver, sql, [b"{1,2}"])
+        pipe.end()  # prepared and run
+        assert getattr(driver, pgqueue._PREPARED)[sql] != first
