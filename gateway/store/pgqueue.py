@@ -112,7 +112,8 @@ def own_pipeline(driver: Any) -> Any:
 
         p = psycopg.Pipeline
         _LEAVE.append(all(hasattr(p, n) for n in ("_enqueue_sync", "_communicate_gen", "_fetch_gen", "_exit"))
-                      and hasattr(driver, "_pipeline") and hasattr(driver, "_check_connection_ok"))
+                      and hasattr(driver, "_pipeline") and hasattr(driver, "_check_connection_ok")
+                      and hasattr(getattr(driver, "_prepared", None), "clear"))  # (prepared_command)
     if not _LEAVE[0]:
         return None
     import psycopg
@@ -196,6 +197,7 @@ def prepared_command(driver: Any, sql: bytes, params: list[bytes]) -> bool:
     if names is None:
         names = {}
         setattr(driver, _PREPARED, names)
+        _forgotten_with_psycopgs(driver._prepared, names)
     pgconn = driver.pgconn
     with driver.lock:
         name = names.get(sql)
@@ -207,3 +209,16 @@ def prepared_command(driver: Any, sql: bytes, params: list[bytes]) -> bool:
         pipeline.command_queue.append(partial(pgconn.send_query_prepared, name, params))
         pipeline.result_queue.append(None)
     return True
+
+
+def _forgotten_with_psycopgs(manager: Any, names: dict) -> None:
+    """`names` cleared whenever psycopg clears its prepared statements on the connection (its
+    PrepareManager.clear: psycopg's rollback of an open transaction, as after a failed group,
+    and a DROP, ALTER or DISCARD ALL it runs, then send DEALLOCATE ALL, which drops ours too)."""
+    clear = manager.clear
+
+    def cleared() -> Any:
+        names.clear()
+        return clear()
+
+    manager.clear = cleared

@@ -113,3 +113,31 @@ def test_a_command_whose_pipeline_failed_is_prepared_again(store):
         assert pgqueue.prepared_command(driver, sql, [b"{1,2}"])
         pipe.end()  # prepared and run
         assert getattr(driver, pgqueue._PREPARED)[sql] != first
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_the_lock_survives_psycopgs_deallocate_all(store, tmp_path):
+    """psycopg's rollback of an open transaction deallocates every prepared statement of the
+    connection (DEALLOCATE ALL; a failed group is rolled back so): the group's lock statement is
+    prepared again, and the next messages are judged as before."""
+    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
+    store.add_party(samples.GEMEENTE, "gemeente")
+    store._group = GroupCommit(store, max_group=64, leaders=1)
+    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
+    gemeente = Party(samples.GEMEENTE, "gemeente")
+
+    def message(i: int) -> bytes:
+        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=920_000 + i),))
+
+    for i in range(2):  # psycopg prepares its own statements too (after 5 uses), so it has some
+        assert pipeline.process(message(i), gemeente).verdict == "accepted"
+    for _ in range(6):
+        store.group_commit().run(["x"], lambda tx: tx.state.identifier_used("a", "b", "c"))
+    (conn,) = store._kept._idle
+    driver = conn.connection.dbapi_connection
+    assert driver._prepared._names, "psycopg prepared nothing: the test would prove nothing"
+    driver.execute("BEGIN")
+    driver.rollback()  # (as _end_group after a failed group): DEALLOCATE ALL
+    assert [r[0] for r in driver.execute("SELECT count(*) FROM pg_prepared_statements")] == [0]
+    for i in range(2, 4):
+        assert pipeline.process(message(i), gemeente).verdict == "accepted"
