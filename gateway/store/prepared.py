@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from gateway.store import pgqueue
 from gateway.store.binds import faster
 from gateway.store.tables import LARGE_REFS
 
@@ -455,6 +456,7 @@ class Prepared:
         ok = False
         try:
             _run(conn, cursor, c, c.params(values), False)
+            _drain(conn, cursor, c)  # (its answer is waited for now)
             row = cursor.fetchone()
             ok = True
         finally:
@@ -674,6 +676,7 @@ class Prepared:
         c = c or self._get(conn.dialect, None)
         ok = False
         try:
+            _drain(conn, cursor, c)  # what is queued goes out with the read's flush
             fetched = cursor.fetchall()
             ok = True
         except conn.dialect.loaded_dbapi.Error as exc:
@@ -784,7 +787,10 @@ def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[M
     ok = False
     COUNTER["statements"] += 1
     try:
-        cursor.execute(query, params)
+        if _queues(cursor):
+            pgqueue.execute(cursor, query, params)
+        else:
+            cursor.execute(query, params)
         ok = True
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _error(conn, sql, params, exc, cursor) from exc
@@ -808,12 +814,31 @@ class Deferred:
 def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -> None:
     COUNTER["statements"] += 1
     try:
-        if many:
+        if _queues(cursor):  # psycopg in pipeline mode: sent with the rest at the next flush
+            (pgqueue.executemany if many else pgqueue.execute)(cursor, c.query, params)
+        elif many:
             cursor.executemany(c.query, params)
         else:
             cursor.execute(c.query, params)
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _error(conn, c.sql, params, exc, cursor, many) from exc
+
+
+def _drain(conn: Connection, cursor: Any, c: _Compiled) -> None:
+    """Before a read waits for its answer: the statements queued on its connection (pgqueue)
+    handed to libpq, so the read's flush sends them with it."""
+    if _queues(cursor):
+        try:
+            pgqueue.drain(cursor._conn)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _error(conn, c.sql, None, exc, cursor) from exc
+
+
+def _queues(cursor: Any) -> bool:
+    """Whether a statement on `cursor` is queued (pgqueue): a psycopg RawCursor whose connection
+    is in pipeline mode."""
+    return (bool(_RAW_CURSOR) and cursor.__class__ is _RAW_CURSOR[0] and cursor._conn._pipeline is not None
+            and pgqueue.supported(cursor))
 
 
 _COMMANDS: dict[str, bytes] = {}  # psycopg: each command's text as bytes, one object (its kept cursor's)
@@ -885,11 +910,12 @@ class Pipeline:
     answer is there), so a Core statement ends the pipeline first (`end_for_core`, on the
     engine's before_cursor_execute); `resume` begins it again for what follows."""
 
-    __slots__ = ("conn", "_info", "_outer", "_pipeline")
+    __slots__ = ("conn", "_driver", "_info", "_outer", "_pipeline")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._pipeline: Any = None
+        self._driver: Any = None  # psycopg's connection, while it pipelines
         self._outer: Pipeline | None = None
         self._info: dict | None = None  # conn.info (which an invalidated connection no longer gives)
 
@@ -902,12 +928,15 @@ class Pipeline:
             driver = self.conn.connection.driver_connection
             if not pipeline_supported(driver):
                 return False
-            pipeline = driver.pipeline()
             try:
-                pipeline.__enter__()
+                pipeline = pgqueue.own_pipeline(driver)
+                if pipeline is None:  # (a psycopg without what pgqueue uses: its context manager)
+                    pipeline = driver.pipeline()
+                    pipeline.__enter__()
+                    driver = None
             except self.conn.dialect.loaded_dbapi.Error as exc:
                 raise _error(self.conn, None, None, exc) from exc
-            self._pipeline = pipeline
+            self._pipeline, self._driver = pipeline, driver
             info = self._info = self.conn.info
             self._outer = info.get(_PIPELINE)
             info[_PIPELINE] = self
@@ -919,6 +948,7 @@ class Pipeline:
         pipeline, self._pipeline = self._pipeline, None
         if pipeline is None:
             return
+        driver, self._driver = self._driver, None
         info = self._info or {}
         if info.get(_PIPELINE) is self:
             if self._outer is None:
@@ -927,7 +957,10 @@ class Pipeline:
                 info[_PIPELINE] = self._outer
         self._outer = None
         try:
-            pipeline.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
+            if driver is not None:  # the queued statements (pgqueue) sent in one go with the Sync
+                pgqueue.leave(driver, pipeline, exc)
+            else:
+                pipeline.__exit__(type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None)
         except self.conn.dialect.loaded_dbapi.Error as error:
             first = aborting_error(error)
             raise _error(self.conn, None, None, first) from first
