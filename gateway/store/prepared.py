@@ -427,6 +427,8 @@ class Prepared:
         self._compiled: dict[tuple, _Compiled] = {}
         self._binaries: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._sorted: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # (dialect name, an insert's column names as given) -> `_made_ready`
+        self._ready: dict[tuple[str, tuple[str, ...]], tuple[_Compiled, tuple[str, ...], tuple[str, ...]]] = {}
 
     def _keys(self, names: Iterable[str]) -> tuple[str, ...]:
         """An insert's column names, sorted: the key its compiled form is kept under. Remembered
@@ -515,16 +517,29 @@ class Prepared:
         if not rows:
             return
         keys = None
+        apart = False
         if self.stmt.is_insert:
             first = rows[0].keys()
             if len(rows) > 1 and not all(row.keys() == first for row in rows):  # (compared in C)
                 self._kinds(conn, rows)
                 return
-            keys = self._keys(first)
-        # the usual case, rows of one kind (a group's messages, a message's outbox rows): its
-        # compiled form looked up once (every message's path, three or four times)
-        c = self._get(conn.dialect, keys)
-        apart = keys is not None and self._apart(conn, keys, rows)
+            # the usual case, rows of one kind (a group's messages, a message's outbox rows): its
+            # compiled form, sorted keys and binary columns looked up at once (every message's
+            # path, three or four times; they were three calls)
+            given = tuple(first)
+            ready = self._ready.get((conn.dialect.name, given))
+            if ready is None:
+                ready = self._made_ready(conn.dialect, given)
+            c, keys, binary = ready
+            if binary:  # (SQLite: `_apart`'s test, in plain loops)
+                for row in rows:
+                    for k in binary:
+                        value = row.get(k)
+                        if value.__class__ in _BYTES and len(value) >= LARGE:
+                            apart = True
+                            break
+        else:
+            c = self._get(conn.dialect, None)
         if c.direct and not apart:
             params = [c.params(r) for r in rows]
             COUNTER["statements"] += 1
@@ -543,6 +558,16 @@ class Prepared:
             ok = True
         finally:
             _done(cursor, ok)
+
+    def _made_ready(self, dialect: Dialect, given: tuple[str, ...]) -> tuple[_Compiled, tuple[str, ...], tuple[str, ...]]:
+        """(compiled form, sorted keys, binary columns `_apart` looks at: SQLite only) of an insert
+        given the columns `given` in this order, for `executemany`; remembered."""
+        keys = self._keys(given)
+        binary = self._binary(keys) if dialect.name == "sqlite" else ()
+        if len(self._ready) >= _SORTED_MAX:
+            self._ready.clear()
+        found = self._ready[(dialect.name, given)] = (self._get(dialect, keys), keys, binary)
+        return found
 
     def _kinds(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """`executemany` of inserts whose rows differ in their keys: one per kind, in order of
