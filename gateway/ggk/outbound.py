@@ -146,8 +146,13 @@ class Outbound:
     def soap(self, rows: list[OutboxRow]) -> list[OutboxRow]:
         """`rows` and, for every envelope on the stream of a party with a SOAP endpoint, its SOAP row."""
         extra = []
+        # While the cache holds, a row to a party that is no chain party (every bare message's)
+        # is passed over before its headers are scanned; without a store read the cache would not
+        # have made otherwise (one per party_cache_seconds).
+        known = self.parties.fresh()
         for row in rows:
-            if row.destination != STREAM or _header(row, STUF_HEADER) is None:
+            if row.destination != STREAM or (known is not None and known.get(row.party) is None) \
+                    or _header(row, STUF_HEADER) is None:
                 continue
             party = self.parties.get(row.party)
             if party is not None and party.soap_url:

@@ -13,11 +13,12 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, LargeBinary
 from sqlalchemy.dialects import sqlite
 
 _SAMPLE_DATETIME = datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=UTC)
 _SAMPLE_DATE = date(987, 6, 5)
+_SAMPLE_BYTES = b"\x00\xffx"
 _SAMPLE_JSON = [["a", "é\n\"x\""], {"b": 1.5, "c": None, "d": True, "e": [1, -2]}]
 
 try:  # json.dumps's own C encoder, made once (json.encoder.JSONEncoder.iterencode makes it per call)
@@ -37,6 +38,7 @@ def _datetime(proc: Any) -> Any:
             return value.isoformat(" ", "microseconds")[:26]
         return proc(value)
 
+    process.inline = (datetime, 'v.isoformat(" ", "microseconds")[:26]')
     return process
 
 
@@ -46,6 +48,7 @@ def _date(proc: Any) -> Any:
             return value.isoformat()
         return proc(value)
 
+    process.inline = (date, "v.isoformat()")
     return process
 
 
@@ -57,6 +60,18 @@ def _json(proc: Any) -> Any:
             return "".join(encode(value, 0))
         return proc(value)
 
+    process.inline = (list, '"".join(encode(v, 0))')  # (a dict: by the call)
+    return process
+
+
+def _binary(proc: Any) -> Any:
+    def process(value: Any) -> Any:
+        # SQLite binds bytes and Core's memoryview of them alike (a blob of the same bytes)
+        if value.__class__ is bytes:
+            return value
+        return proc(value)
+
+    process.inline = (bytes, "v")
     return process
 
 
@@ -85,4 +100,6 @@ def faster(proc: Any, type_: Any, dialect: Any, serializer: Any) -> Any:
         return _same(_datetime(proc), proc, _SAMPLE_DATETIME)
     if isinstance(impl, sqlite.DATE) and impl._storage_format == sqlite.DATE._storage_format:
         return _same(_date(proc), proc, _SAMPLE_DATE)
+    if isinstance(type_, LargeBinary) and proc(_SAMPLE_BYTES).__class__ is memoryview:  # Core's sqlite3.Binary
+        return _same(_binary(proc), proc, _SAMPLE_BYTES)
     return proc

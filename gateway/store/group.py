@@ -123,6 +123,11 @@ class GroupCommit:
 
     def _take(self) -> list[_Unit]:
         """The oldest waiting units that can share a transaction (called holding the lock)."""
+        queue = self._queue
+        if len(queue) == 1 and not self._busy:
+            # one unit waiting and no group running (every message of a single sender): it is
+            # the group, as the loop below would find, without its copies of the queue and keys
+            return [queue.popleft()]
         group: list[_Unit] = []
         taken: set[str] = set()
         blocked = set(self._busy)  # keys of running groups and of units left waiting
@@ -175,9 +180,10 @@ class GroupCommit:
         with self.store.group_transaction(keys, probes, hints, large=large) as batch:
             for unit in group:
                 results.append(unit.work(batch.transaction()))
-        s = self.stats
+        s, n = self.stats, len(group)
         s.groups += 1
-        s.units += len(group)
-        s.largest = max(s.largest, len(group))
-        s.sizes[len(group)] = s.sizes.get(len(group), 0) + 1
+        s.units += n
+        if n > s.largest:
+            s.largest = n
+        s.sizes[n] = s.sizes.get(n, 0) + 1
         return results

@@ -14,6 +14,7 @@ Only for statements without expanding (IN-list) parameters; the store keeps Core
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,7 +30,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from gateway.store import pgqueue
-from gateway.store.binds import faster
+from gateway.store.binds import _ENCODE, faster
 from gateway.store.tables import LARGE_REFS
 
 # Counted by tests (tests/store/test_statement_count.py): statements sent to the database.
@@ -37,7 +38,7 @@ COUNTER: dict[str, int] = {"statements": 0}
 
 
 class _Compiled:
-    __slots__ = ("convert", "direct", "fixed", "names", "pick", "plan", "positional", "processors", "query",
+    __slots__ = ("convert", "direct", "fixed", "names", "params", "pick", "plan", "positional", "processors", "query",
                  "result_convert", "result_dated", "result_names", "result_processors", "sql", "together", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
@@ -76,6 +77,8 @@ class _Compiled:
         self.pick = itemgetter(*self.names, *self.names[:1]) if len(self.names) == 1 else (
             itemgetter(*self.names) if self.names else None)
         self.convert = tuple((i, proc) for i, (_n, _d, proc) in enumerate(self.plan) if proc is not None)
+        # row -> the parameters the cursor is given (processed as Core would)
+        self.params: Any = _params_function(self)
         self.types = {name: bind.type for name, bind in compiled.binds.items()}
         self.result_names: list[str] = []
         self.result_processors: list[Any] = []
@@ -105,30 +108,70 @@ class _Compiled:
             return self
         out = copy.copy(self)
         out.convert = tuple((i, _remembering(proc) if i in dated else proc) for i, proc in self.convert)
+        out.params = _params_function(out)
         return out
 
-    def params(self, values: Mapping[str, Any]) -> Any:
-        if self.pick is not None and not self.fixed:
-            try:
-                picked = self.pick(values)
-            except KeyError:  # a parameter not given: its literal value or None, as below
-                pass
+    def _general(self) -> Any:
+        """Its parameters from a row by the plan: any row (a parameter not given, a literal's value)."""
+        return functools.partial(_by_plan, self.plan, self.names, self.positional)
+
+
+def _by_plan(plan: tuple, names: list[str], positional: bool, values: Mapping[str, Any]) -> Any:
+    out = []
+    append = out.append
+    for name, default, proc in plan:
+        value = values[name] if name in values else default
+        if value.__class__ is Processed:
+            append(value.value)
+        else:
+            append(proc(value) if proc is not None and value is not None else value)
+    return tuple(out) if positional else dict(zip(names, out, strict=True))
+
+
+def _params_function(c: _Compiled) -> Any:
+    """The function giving `c`'s parameters from a row, written for its statement: every parameter
+    picked by one C call, then each with a processor converted in place (a faster processor's
+    usual case, its `inline` expression, without a call). Called for every row of every statement
+    (a message's rows: some 80 bytecodes each by the general loop, which decided again per row
+    what the statement decides once). A statement with literals, or not positional, and a row
+    without some parameter, go by the plan (`_by_plan`)."""
+    general = c._general()
+    if c.pick is None or c.fixed or not c.positional:
+        return general
+    count = len(c.names)
+    # (a statement of one parameter is picked as a tuple of two: cut back to one)
+    picked = "pick(values)" if count > 1 else "pick(values)[:1]"
+    lines = ["def params(values):", "    try:"]
+    if not c.convert:
+        lines += [f"        return {picked}", "    except KeyError:", "        return general(values)"]
+    else:
+        lines += [f"        out = list({picked})", "    except KeyError:", "        return general(values)"]
+        for i, proc in c.convert:
+            cls, expr = getattr(proc, "inline", None) or (None, None)
+            lines.append(f"    v = out[{i}]")
+            if cls is not None and expr == "v":  # its usual value bound as it is
+                lines.append(f"    if v.__class__ is not c{i} and v is not None:")
+            elif cls is not None:
+                lines.append(f"    if v.__class__ is c{i}:")
+                lines.append(f"        out[{i}] = {expr.replace('PROC', f'p{i}')}")
+                lines.append("    elif v is not None:")
             else:
-                out = list(picked[:len(self.names)]) if self.convert else picked[:len(self.names)]
-                for i, proc in self.convert:
-                    value = out[i]
-                    if value is not None:
-                        out[i] = value.value if value.__class__ is Processed else proc(value)
-                return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
-        out = []
-        append = out.append
-        for name, default, proc in self.plan:
-            value = values[name] if name in values else default
-            if value.__class__ is Processed:
-                append(value.value)
-            else:
-                append(proc(value) if proc is not None and value is not None else value)
-        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+                lines.append("    if v is not None:")
+            lines.append(f"        out[{i}] = v.value if v.__class__ is Processed else p{i}(v)")
+        lines.append("    return tuple(out)")
+    names: dict[str, Any] = {"pick": c.pick, "general": general, "Processed": Processed, "encode": _ENCODE}
+    for i, proc in c.convert:
+        names[f"p{i}"] = proc
+        names[f"c{i}"] = (getattr(proc, "inline", None) or (None,))[0]
+    source = "\n".join(lines)
+    code = _PARAMS_CODE.get(source)
+    if code is None:  # (compiled once per text: `dates_remembered` makes one per executemany)
+        code = _PARAMS_CODE[source] = compile(source, "<prepared params>", "exec")
+    exec(code, names)  # noqa: S102 (our own text, of the statement's positions and processors)
+    return names["params"]
+
+
+_PARAMS_CODE: dict[str, Any] = {}  # `_params_function`'s texts, compiled (a few per statement)
 
 
 _PLAIN_LITERAL = re.compile(r"[A-Za-z0-9_.-]*")
@@ -180,6 +223,9 @@ def _empty_list_once(proc: Any, type_: Any) -> Any:
             return empty
         return proc(value)
 
+    cls, expr = getattr(proc, "inline", None) or (None, None)
+    # (a list's text by `proc`'s own expression when it has one for lists, else by a call)
+    process.inline = (list, f"({expr if cls is list else 'PROC(v)'}) if v else {empty!r}")
     return process
 
 
@@ -382,6 +428,8 @@ class Prepared:
         self._compiled: dict[tuple, _Compiled] = {}
         self._binaries: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._sorted: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # (dialect name, an insert's column names as given) -> `_made_ready`
+        self._ready: dict[tuple[str, tuple[str, ...]], tuple[_Compiled, tuple[str, ...], tuple[str, ...]]] = {}
 
     def _keys(self, names: Iterable[str]) -> tuple[str, ...]:
         """An insert's column names, sorted: the key its compiled form is kept under. Remembered
@@ -471,16 +519,29 @@ class Prepared:
         if not rows:
             return
         keys = None
+        apart = False
         if self.stmt.is_insert:
             first = rows[0].keys()
             if len(rows) > 1 and not all(row.keys() == first for row in rows):  # (compared in C)
                 self._kinds(conn, rows)
                 return
-            keys = self._keys(first)
-        # the usual case, rows of one kind (a group's messages, a message's outbox rows): its
-        # compiled form looked up once (every message's path, three or four times)
-        c = self._get(conn.dialect, keys)
-        apart = keys is not None and self._apart(conn, keys, rows)
+            # the usual case, rows of one kind (a group's messages, a message's outbox rows): its
+            # compiled form, sorted keys and binary columns looked up at once (every message's
+            # path, three or four times; they were three calls)
+            given = tuple(first)
+            ready = self._ready.get((conn.dialect.name, given))
+            if ready is None:
+                ready = self._made_ready(conn.dialect, given)
+            c, keys, binary = ready
+            if binary:  # (SQLite: `_apart`'s test, in plain loops)
+                for row in rows:
+                    for k in binary:
+                        value = row.get(k)
+                        if value.__class__ in _BYTES and len(value) >= LARGE:
+                            apart = True
+                            break
+        else:
+            c = self._get(conn.dialect, None)
         if c.direct and not apart:
             params = [c.params(r) for r in rows]
             COUNTER["statements"] += 1
@@ -499,6 +560,16 @@ class Prepared:
             ok = True
         finally:
             _done(cursor, ok)
+
+    def _made_ready(self, dialect: Dialect, given: tuple[str, ...]) -> tuple[_Compiled, tuple[str, ...], tuple[str, ...]]:
+        """(compiled form, sorted keys, binary columns `_apart` looks at: SQLite only) of an insert
+        given the columns `given` in this order, for `executemany`; remembered."""
+        keys = self._keys(given)
+        binary = self._binary(keys) if dialect.name == "sqlite" else ()
+        if len(self._ready) >= _SORTED_MAX:
+            self._ready.clear()
+        found = self._ready[(dialect.name, given)] = (self._get(dialect, keys), keys, binary)
+        return found
 
     def _kinds(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """`executemany` of inserts whose rows differ in their keys: one per kind, in order of
