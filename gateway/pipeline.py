@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field, SkipValidation
 from sqlalchemy import exc as sa_exc
 
 from gateway import clock
+from gateway.affinity import thread_pin
 from gateway.auth.policy import Party, Refused, Route, check_sender, header_route
 from gateway.catalog import MessageType
 from gateway.ggk import ingress, outbound
@@ -181,6 +182,8 @@ class Pipeline:
         self.settings = components.settings
         self._parties: dict[str, tuple[Any, float]] = {}  # party id -> (record, valid until)
         self._outbound = outbound.Outbound(components.store, self.settings)
+        # the pipeline_cpu setting: each thread that runs the chain kept on that CPU (None: off)
+        self._pin = thread_pin(getattr(self.settings, "pipeline_cpu", "off"))
 
     # -- the chain -------------------------------------------------------------------------
 
@@ -198,6 +201,8 @@ class Pipeline:
         `sender` is the authenticated party; None means a trusted channel (replay, an inbound
         Kafka topic) where the party named in the header is looked up instead.
         """
+        if self._pin is not None:
+            self._pin()
         received_at = received_at or _now()
         # The standard's dates are Dutch calendar dates (TR135 compares Dagtekening with "today").
         today = today or received_at.astimezone(NL).date()

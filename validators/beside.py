@@ -5,9 +5,15 @@ Python work on the same tree, which neither changes (reading it from two threads
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
+
+# The CPUs the process may use, read at import, before gateway.affinity pins a pipeline thread (it
+# imports this module first): the thread beside runs on any of them, not on its caller's one
+# (a new thread inherits its creator's CPUs).
+_CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -20,6 +26,8 @@ def beside(background: Callable[[], T], foreground: Callable[[], U]) -> tuple[T,
 
     def run() -> None:
         try:
+            if _CPUS is not None and os.sched_getaffinity(0) != _CPUS:
+                os.sched_setaffinity(0, _CPUS)
             outcome.append((True, background()))
         except BaseException as exc:  # handed to the caller's thread
             outcome.append((False, exc))

@@ -111,6 +111,8 @@ def worker_app():  # noqa: ANN201
     configure_logging(os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
     log_stray_tracebacks()
     settings = load_settings()
+    if settings.pipeline_cpu.strip().lower() == "auto":  # every worker would pick the same CPU
+        settings = settings.model_copy(update={"pipeline_cpu": "off"})
     app = create_app(settings)
     freeze_startup_heap(settings.gc_threshold)
     return app

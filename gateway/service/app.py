@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gateway.affinity import thread_pin
 from gateway.pipeline import Components, Pipeline, build_components
 from gateway.service import entry, errors
 from gateway.service.limits import InFlight
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task] = []
         workers = []
+        pin = thread_pin(settings.pipeline_cpu)
+        if pin is not None:  # the event loop takes turns with the pipeline threads for the GIL too
+            pin()
         if settings.deadline_scan_seconds:
             tasks.append(asyncio.create_task(_watch_deadlines(app, settings.deadline_scan_seconds),
                                              name="deadline-watch"))
