@@ -22,6 +22,9 @@ ROWS = {
     f"pipeline_sqlite x{SENDERS}": ("pipeline_sqlite", SENDERS),
     "pipeline_postgres": ("pipeline_postgres", 1),
     f"pipeline_postgres x{SENDERS}": ("pipeline_postgres", SENDERS),
+    # pipeline_cpu=auto (gateway.affinity): the senders kept on one CPU
+    f"pipeline_sqlite x{SENDERS} pinned": ("pipeline_sqlite_pinned", SENDERS),
+    f"pipeline_postgres x{SENDERS} pinned": ("pipeline_postgres_pinned", SENDERS),
 }
 
 
