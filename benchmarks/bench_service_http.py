@@ -116,7 +116,7 @@ def _process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Itera
 
 @contextlib.contextmanager
 def _server(work: Path, store_url: str | None, bootstrap: str | None,
-            workers: int = 1) -> Iterator[tuple[str, Any, dict]]:
+            workers: int = 1, pinned: bool = False) -> Iterator[tuple[str, Any, dict]]:
     from gateway.settings import Settings
     from gateway.store import open_store
     from testsupport.services import free_port
@@ -132,6 +132,8 @@ def _server(work: Path, store_url: str | None, bootstrap: str | None,
            "GATEWAY_OUTBOX_POLL_SECONDS": "0.05"}
     if bootstrap:
         env["GATEWAY_KAFKA_BOOTSTRAP"] = bootstrap
+    if pinned:
+        env["GATEWAY_PIPELINE_CPU"] = "auto"
     # The log level `gateway serve` runs at by default: its JSON line per message is part
     # of what a message costs in production (the server's stderr goes nowhere, the writes happen).
     cmd = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers),
@@ -207,7 +209,9 @@ def _accepted(out: Any) -> int:
 def service_http(ctx: RunContext) -> Result:
     n = 200 if ctx.quick else 3000  # messages of the closed-loop (most the server can do) phase
     paced_s = 2 if ctx.quick else 6  # seconds of the open-loop phase at RATE msg/s
-    variants = [("echo", 1), ("echo", WORKERS), ("sqlite", 1), ("postgres", 1), ("postgres", WORKERS)]
+    # "pinned": GATEWAY_PIPELINE_CPU=auto (gateway.affinity), the pipeline threads and the event loop on one CPU
+    variants = [("echo", 1), ("echo", WORKERS), ("sqlite", 1), ("sqlite pinned", 1), ("postgres", 1),
+                ("postgres pinned", 1), ("postgres", WORKERS)]
     threads = _default_setting("pipeline_threads")
     rows: list[dict[str, Any]] = []
     unavailable: dict[str, str] = {}
@@ -221,7 +225,8 @@ def service_http(ctx: RunContext) -> Result:
             if kind == "echo":
                 ctxm: Any = _echo(workers)
             else:
-                ctxm = _gateway(work, kind, workers)
+                base, _, mode = kind.partition(" ")
+                ctxm = _gateway(work, base, workers, pinned=mode == "pinned")
             with ctxm as (url, keys):
                 host, port = url.removeprefix("http://").split(":")
                 reqs = _requests(messages, keys)
@@ -278,7 +283,7 @@ def service_http(ctx: RunContext) -> Result:
     pg_best = max(pg, key=lambda r: r["msgs_per_s"]) if pg else None
     parts = []
     if pg_best:
-        parts.append(f"postgres ({pg_best['variant'].split(', ')[1]}): {pg_best['msgs_per_s']:,.0f} msg/s = "
+        parts.append(f"{pg_best['variant']}: {pg_best['msgs_per_s']:,.0f} msg/s = "
                      f"{pg_best['ratio_to_echo']}x the plain FastAPI echo, p99 {pg_best[f'at_{RATE}_p99_ms']} ms at "
                      f"{RATE} msg/s, p99 {pg_best['sustained_p99_ms']} ms at {pg_best['sustained_rate']} msg/s")
     if inproc:
@@ -403,6 +408,6 @@ def _oversized(url: str, key: str, pid: int, prestaties: int = 1_000_000) -> dic
 
 
 @contextlib.contextmanager
-def _gateway(work: Path, kind: str, workers: int) -> Iterator[tuple[str, dict]]:
-    with _store_url(kind) as store_url, _server(work, store_url, None, workers) as (url, store, keys):
+def _gateway(work: Path, kind: str, workers: int, pinned: bool = False) -> Iterator[tuple[str, dict]]:
+    with _store_url(kind) as store_url, _server(work, store_url, None, workers, pinned) as (url, store, keys):
         yield url, dict(keys, pid=store.server_pid)
