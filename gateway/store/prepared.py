@@ -886,7 +886,17 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
     COUNTER["statements"] += 1
     try:
         if _queues(cursor):  # psycopg in pipeline mode: sent with the rest at the next flush
-            (pgqueue.executemany if many else pgqueue.execute)(cursor, c.query, params)
+            if many:
+                pgqueue.executemany(cursor, c.query, params)
+            else:
+                # Prepared on the server at its first run on a connection (psycopg's default: at
+                # the fifth run of the same text and parameter types). A compiled statement's text
+                # is one of a few dozen, so they all fit psycopg's cache of 100 per connection; by
+                # its count, a read ran once or twice per group was still parsed and planned anew
+                # after hundreds of messages: the group's insert of a new text every group
+                # (insert_together) pushed the reads' counts out of psycopg's LRU before they
+                # reached five.
+                pgqueue.execute(cursor, c.query, params, True)
         elif many:
             cursor.executemany(c.query, params)
         else:
