@@ -854,7 +854,7 @@ def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[M
     sql = members[-1] if len(members) == 1 else (
         "WITH " + ", ".join(f"w{i} AS ({m})" for i, m in enumerate(members[:-1])) + " " + members[-1])
     query = sql.encode()
-    cursor = _cursor(conn, True, query)
+    cursor = _together_cursor(conn)
     ok = False
     COUNTER["statements"] += 1
     try:
@@ -867,6 +867,50 @@ def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[M
         raise _error(conn, sql, params, exc, cursor) from exc
     finally:
         _done(cursor, ok)
+
+
+_TOGETHER = "gateway.insert_together"  # `_cursor`'s key of the cursor kept for insert_together
+
+
+def _together_cursor(conn: Connection) -> Any:
+    """The cursor insert_together runs its statements on: one kept per connection for all of
+    them (their text changes with the group's rows: a cursor per text was made new at most
+    groups), with bytes bound as of no type (`_unknown_bytes`)."""
+    cursor = _cursor(conn, True, _TOGETHER)
+    if not getattr(cursor, _TOGETHER_READY, False):
+        dumper = _unknown_bytes()
+        for cls in dumper.bound:
+            cursor.adapters.register_dumper(cls, dumper)
+        setattr(cursor, _TOGETHER_READY, True)
+    return cursor
+
+
+_TOGETHER_READY = "_gateway_together"
+_UNKNOWN_BYTES: list[Any] = []
+
+
+def _unknown_bytes() -> Any:
+    """psycopg's dumper of a LargeBinary column's value with oid 0: the server takes the type of
+    the column the value goes into (every parameter of insert_together is a value of an INSERT's
+    VALUES row, here a bytea column's: the same bytes stored). psycopg keys its prepared
+    statements on the text and the parameters' types, and a None has no type: with bytes typed
+    bytea, a group whose rows had a retour and one whose rows had none were two statements to
+    psycopg, and neither was run the five times after which psycopg prepares it (a libpq trace at
+    8 senders: the group's insert repeated its text about four times as often as its text and
+    types)."""
+    if not _UNKNOWN_BYTES:
+        import psycopg
+        from psycopg.dbapi20 import BinaryBinaryDumper
+
+        class UnknownBytes(BinaryBinaryDumper):
+            oid = 0
+            # only psycopg's Binary: Core's processor of a LargeBinary column wraps its value so,
+            # so the column is bytea (plain bytes bound to a text column would be stored as the
+            # text itself instead of bytea's text form)
+            bound = (psycopg.Binary,)
+
+        _UNKNOWN_BYTES.append(UnknownBytes)
+    return _UNKNOWN_BYTES[0]
 
 
 class Deferred:
