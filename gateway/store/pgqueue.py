@@ -33,21 +33,22 @@ def supported(cursor: Any) -> bool:
     return _CHECKED[0]
 
 
-def _queued(cursor: Any, query: Any, params: Any) -> Any:
+def _queued(cursor: Any, query: Any, params: Any, prepare: bool | None) -> Any:
     """psycopg's BaseCursor._execute_gen without its `_communicate_gen`: the statement (and its
     Parse, when psycopg prepares it now) stays in the pipeline's command queue."""
     yield from cursor._start_query(query)
     pgq = cursor._convert_query(query, params)
-    yield from cursor._maybe_prepare_gen(pgq)
+    yield from cursor._maybe_prepare_gen(pgq, prepare=prepare)
     cursor._last_query = query
     yield from cursor._conn._prepared.maintain_gen(cursor._conn)
 
 
-def execute(cursor: Any, query: Any, params: Any) -> None:
-    """Queue `query` on `cursor`, whose connection is in pipeline mode (see the module's doc)."""
+def execute(cursor: Any, query: Any, params: Any, prepare: bool | None = None) -> None:
+    """Queue `query` on `cursor`, whose connection is in pipeline mode (see the module's doc).
+    `prepare` as psycopg's Cursor.execute takes it (True: prepared now, if it is not yet)."""
     conn = cursor._conn
     with conn.lock:
-        conn.wait(_queued(cursor, query, params))
+        conn.wait(_queued(cursor, query, params, prepare))
 
 
 _CHUNK = 256  # rows of an executemany queued between two flushes (a declaration's 100,000 prestaties)

@@ -854,7 +854,7 @@ def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[M
     sql = members[-1] if len(members) == 1 else (
         "WITH " + ", ".join(f"w{i} AS ({m})" for i, m in enumerate(members[:-1])) + " " + members[-1])
     query = sql.encode()
-    cursor = _cursor(conn, True, query)
+    cursor = _together_cursor(conn)
     ok = False
     COUNTER["statements"] += 1
     try:
@@ -867,6 +867,50 @@ def insert_together(conn: Connection, parts: Sequence[tuple[Prepared, Sequence[M
         raise _error(conn, sql, params, exc, cursor) from exc
     finally:
         _done(cursor, ok)
+
+
+_TOGETHER = "gateway.insert_together"  # `_cursor`'s key of the cursor kept for insert_together
+
+
+def _together_cursor(conn: Connection) -> Any:
+    """The cursor insert_together runs its statements on: one kept per connection for all of
+    them (their text changes with the group's rows: a cursor per text was made new at most
+    groups), with bytes bound as of no type (`_unknown_bytes`)."""
+    cursor = _cursor(conn, True, _TOGETHER)
+    if not getattr(cursor, _TOGETHER_READY, False):
+        dumper = _unknown_bytes()
+        for cls in dumper.bound:
+            cursor.adapters.register_dumper(cls, dumper)
+        setattr(cursor, _TOGETHER_READY, True)
+    return cursor
+
+
+_TOGETHER_READY = "_gateway_together"
+_UNKNOWN_BYTES: list[Any] = []
+
+
+def _unknown_bytes() -> Any:
+    """psycopg's dumper of a LargeBinary column's value with oid 0: the server takes the type of
+    the column the value goes into (every parameter of insert_together is a value of an INSERT's
+    VALUES row, here a bytea column's: the same bytes stored). psycopg keys its prepared
+    statements on the text and the parameters' types, and a None has no type: with bytes typed
+    bytea, a group whose rows had a retour and one whose rows had none were two statements to
+    psycopg, and neither was run the five times after which psycopg prepares it (a libpq trace at
+    8 senders: the group's insert repeated its text about four times as often as its text and
+    types)."""
+    if not _UNKNOWN_BYTES:
+        import psycopg
+        from psycopg.dbapi20 import BinaryBinaryDumper
+
+        class UnknownBytes(BinaryBinaryDumper):
+            oid = 0
+            # only psycopg's Binary: Core's processor of a LargeBinary column wraps its value so,
+            # so the column is bytea (plain bytes bound to a text column would be stored as the
+            # text itself instead of bytea's text form)
+            bound = (psycopg.Binary,)
+
+        _UNKNOWN_BYTES.append(UnknownBytes)
+    return _UNKNOWN_BYTES[0]
 
 
 class Deferred:
@@ -886,7 +930,17 @@ def _run(conn: Connection, cursor: Any, c: _Compiled, params: Any, many: bool) -
     COUNTER["statements"] += 1
     try:
         if _queues(cursor):  # psycopg in pipeline mode: sent with the rest at the next flush
-            (pgqueue.executemany if many else pgqueue.execute)(cursor, c.query, params)
+            if many:
+                pgqueue.executemany(cursor, c.query, params)
+            else:
+                # Prepared on the server at its first run on a connection (psycopg's default: at
+                # the fifth run of the same text and parameter types). A compiled statement's text
+                # is one of a few dozen, so they all fit psycopg's cache of 100 per connection; by
+                # its count, a read ran once or twice per group was still parsed and planned anew
+                # after hundreds of messages: the group's insert of a new text every group
+                # (insert_together) pushed the reads' counts out of psycopg's LRU before they
+                # reached five.
+                pgqueue.execute(cursor, c.query, params, True)
         elif many:
             cursor.executemany(c.query, params)
         else:

@@ -98,3 +98,23 @@ def test_an_insert_with_a_clause_after_its_row_goes_row_by_row(engine) -> None: 
         parents, children = _stored(conn, "d")
     assert len(parents) == 3 and children == [(str(i), f"n{i}") for i in range(3)]
 
+
+
+def test_the_same_rows_with_and_without_bytes_are_one_prepared_statement(engine) -> None:  # noqa: ANN001
+    """psycopg prepares a statement after five runs of the same text and parameter types; a None
+    has no type, so a bytea value typed bytea made a group with a retour and one without two
+    statements that each ran too seldom to be prepared. The bytes go as of no type (the column's,
+    in the server): the same text is one statement, and the bytes stored are the same."""
+    with engine.connect() as conn:
+        for i in range(6):
+            rows = _parents(f"e{i}")
+            for row in rows[::2] if i % 2 else rows[1::2]:
+                row["raw"] = None
+            with conn.begin():
+                insert_together(conn, ((INSERT_PARENT, rows), (INSERT_CHILD, _children(f"e{i}"))))
+        kept = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+        stored = conn.execute(select(PARENT.c.id, PARENT.c.raw).where(PARENT.c.id.startswith("e"))
+                              .order_by(PARENT.c.id)).all()
+    assert any("together_parent" in s for s in kept), kept
+    assert stored == [(f"e{i}{j}", None if (j % 2 == 0) == bool(i % 2) else b"\x00%d" % j)
+                      for i in range(6) for j in range(3)]

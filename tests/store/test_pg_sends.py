@@ -141,3 +141,38 @@ def test_the_lock_survives_psycopgs_deallocate_all(store, tmp_path):
     assert [r[0] for r in driver.execute("SELECT count(*) FROM pg_prepared_statements")] == [0]
     for i in range(2, 4):
         assert pipeline.process(message(i), gemeente).verdict == "accepted"
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_groups_reads_are_parsed_once_per_connection(store, tmp_path):
+    """The store's compiled reads are prepared on the server at their first run on a connection,
+    not parsed and planned again at every group until psycopg's count of five (which the group's
+    insert, of a new text at most groups, kept pushing out of psycopg's cache)."""
+    import os
+
+    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
+    store.add_party(samples.GEMEENTE, "gemeente")
+    store._group = GroupCommit(store, max_group=64, leaders=1)
+    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
+    gemeente = Party(samples.GEMEENTE, "gemeente")
+
+    def message(i: int) -> bytes:
+        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=930_000 + i),))
+
+    assert pipeline.process(message(0), gemeente).verdict == "accepted"  # its reads ran once
+    (conn,) = store._kept._idle
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as out:
+        conn.connection.dbapi_connection.pgconn.trace(out.fileno())
+        try:
+            for i in range(1, 4):
+                assert pipeline.process(message(i), gemeente).verdict == "accepted"
+        finally:
+            conn.connection.dbapi_connection.pgconn.untrace()
+            out.flush()
+            os.fsync(out.fileno())
+    lines = trace.read_text().splitlines()
+    read = [ln for ln in lines if "\tBind\t" in ln and '"_pg3_' in ln]
+    parsed = [ln[:160] for ln in lines if "\tParse\t" in ln and "SELECT" in ln]
+    assert read, "no prepared read was run: the test would prove nothing"
+    assert parsed == [], parsed
