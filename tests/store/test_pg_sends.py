@@ -59,30 +59,7 @@ def test_a_message_alone_costs_one_send_per_round_trip(store, tmp_path, monkeypa
 def test_a_groups_lock_is_parsed_once_per_connection(store, tmp_path):
     """The group's advisory-lock statement is prepared on the connection (its ids a parameter),
     not parsed, analysed and planned by the server at every group."""
-    import os
-
-    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
-    store.add_party(samples.GEMEENTE, "gemeente")
-    store._group = GroupCommit(store, max_group=64, leaders=1)
-    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
-    gemeente = Party(samples.GEMEENTE, "gemeente")
-
-    def message(i: int) -> bytes:
-        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=910_000 + i),))
-
-    assert pipeline.process(message(0), gemeente).verdict == "accepted"  # the kept connection opened
-    (conn,) = store._kept._idle
-    trace = tmp_path / "libpq.trace"
-    with trace.open("w") as out:
-        conn.connection.dbapi_connection.pgconn.trace(out.fileno())
-        try:
-            for i in range(1, 4):
-                assert pipeline.process(message(i), gemeente).verdict == "accepted"
-        finally:
-            conn.connection.dbapi_connection.pgconn.untrace()
-            out.flush()
-            os.fsync(out.fileno())
-    lines = trace.read_text().splitlines()
+    lines = _traced_groups(store, tmp_path, 910_000)
     parsed = [ln for ln in lines if "\tParse\t" in ln and "pg_advisory_xact_lock" in ln]
     bound = [ln for ln in lines if "\tBind\t" in ln and '"gateway_' in ln]
     assert parsed == [] and len(bound) == 3, (parsed, bound)
@@ -120,15 +97,7 @@ def test_the_lock_survives_psycopgs_deallocate_all(store, tmp_path):
     """psycopg's rollback of an open transaction deallocates every prepared statement of the
     connection (DEALLOCATE ALL; a failed group is rolled back so): the group's lock statement is
     prepared again, and the next messages are judged as before."""
-    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
-    store.add_party(samples.GEMEENTE, "gemeente")
-    store._group = GroupCommit(store, max_group=64, leaders=1)
-    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
-    gemeente = Party(samples.GEMEENTE, "gemeente")
-
-    def message(i: int) -> bytes:
-        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=920_000 + i),))
-
+    pipeline, gemeente, message = _allocating(store, tmp_path, 920_000)
     for i in range(2):  # psycopg prepares its own statements too (after 5 uses), so it has some
         assert pipeline.process(message(i), gemeente).verdict == "accepted"
     for _ in range(6):
@@ -148,18 +117,20 @@ def test_a_groups_reads_are_parsed_once_per_connection(store, tmp_path):
     """The store's compiled reads are prepared on the server at their first run on a connection,
     not parsed and planned again at every group until psycopg's count of five (which the group's
     insert, of a new text at most groups, kept pushing out of psycopg's cache)."""
+    lines = _traced_groups(store, tmp_path, 930_000)
+    read = [ln for ln in lines if "\tBind\t" in ln and '"_pg3_' in ln]
+    parsed = [ln[:160] for ln in lines if "\tParse\t" in ln and "SELECT" in ln]
+    assert read, "no prepared read was run: the test would prove nothing"
+    assert parsed == [], parsed
+
+
+def _traced_groups(store, tmp_path, first_number: int) -> list[str]:
+    """libpq's trace of the store's kept connection while three allocations are judged, each in a
+    group of its own, after a first one (untraced) that opened the connection and ran its reads."""
     import os
 
-    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
-    store.add_party(samples.GEMEENTE, "gemeente")
-    store._group = GroupCommit(store, max_group=64, leaders=1)
-    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
-    gemeente = Party(samples.GEMEENTE, "gemeente")
-
-    def message(i: int) -> bytes:
-        return samples.allocation("ijw", bsn=samples.BSNS[i], products=(samples.Allocated(toewijzingnummer=930_000 + i),))
-
-    assert pipeline.process(message(0), gemeente).verdict == "accepted"  # its reads ran once
+    pipeline, gemeente, message = _allocating(store, tmp_path, first_number)
+    assert pipeline.process(message(0), gemeente).verdict == "accepted"
     (conn,) = store._kept._idle
     trace = tmp_path / "libpq.trace"
     with trace.open("w") as out:
@@ -171,8 +142,19 @@ def test_a_groups_reads_are_parsed_once_per_connection(store, tmp_path):
             conn.connection.dbapi_connection.pgconn.untrace()
             out.flush()
             os.fsync(out.fileno())
-    lines = trace.read_text().splitlines()
-    read = [ln for ln in lines if "\tBind\t" in ln and '"_pg3_' in ln]
-    parsed = [ln[:160] for ln in lines if "\tParse\t" in ln and "SELECT" in ln]
-    assert read, "no prepared read was run: the test would prove nothing"
-    assert parsed == [], parsed
+    return trace.read_text().splitlines()
+
+
+def _allocating(store, tmp_path, first_number: int):  # noqa: ANN202
+    """(a pipeline on `store` whose groups run one at a time, the gemeente, message(i): the i-th
+    allocation, for a client and toewijzing of its own)."""
+    settings = Settings(data_dir=tmp_path, store_url="sqlite://", hmac_secret=SECRET)
+    store.add_party(samples.GEMEENTE, "gemeente")
+    store._group = GroupCommit(store, max_group=64, leaders=1)
+    pipeline = Pipeline(Components(store=store, settings=settings, secret=SECRET.encode()))
+
+    def message(i: int) -> bytes:
+        return samples.allocation("ijw", bsn=samples.BSNS[i],
+                                  products=(samples.Allocated(toewijzingnummer=first_number + i),))
+
+    return pipeline, Party(samples.GEMEENTE, "gemeente"), message
