@@ -37,17 +37,18 @@ def resolve(setting: str | int | None) -> int | None:
 class ThreadPin:
     """Called by a thread about to run the pipeline: pins it to `cpu` the first time."""
 
-    __slots__ = ("cpu", "_pinned")
+    __slots__ = ("cpu", "_here")
 
     def __init__(self, cpu: int) -> None:
         self.cpu = cpu
-        self._pinned: set[int] = set()  # thread idents (bounded by the threads that ever ran it)
+        # per thread, not a set of idents: a new thread may get an ended one's ident
+        self._here = threading.local()
 
     def __call__(self) -> None:
-        ident = threading.get_ident()
-        if ident in self._pinned:
+        here = self._here
+        if getattr(here, "pinned", False):
             return
-        self._pinned.add(ident)
+        here.pinned = True
         try:
             os.sched_setaffinity(0, {self.cpu})  # (0: the calling thread, on Linux)
         except OSError:  # a CPU taken away since (cgroup): the thread runs where it may
