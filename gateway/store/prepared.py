@@ -264,6 +264,17 @@ class Pieces:
 _BYTES = (bytes, bytearray, Pieces)  # Pieces: the issues of a message, encoded (store.save_message)
 
 
+def _any_large(rows: Sequence[Mapping[str, Any]], binary: tuple[str, ...]) -> bool:
+    """Whether a value of some row in a column among `binary` is LARGE bytes or more (on every
+    message's path: plain loops, no generator per row)."""
+    for row in rows:
+        for k in binary:
+            value = row.get(k)
+            if value.__class__ in _BYTES and len(value) >= LARGE:
+                return True
+    return False
+
+
 def _large(row: Mapping[str, Any], binary: tuple[str, ...]) -> tuple[str, ...]:
     """The columns among `binary` whose value in `row` is LARGE bytes or more."""
     return tuple(k for k in binary if row.get(k).__class__ in _BYTES and len(row[k]) >= LARGE)
@@ -533,13 +544,7 @@ class Prepared:
             if ready is None:
                 ready = self._made_ready(conn.dialect, given)
             c, keys, binary = ready
-            if binary:  # (SQLite: `_apart`'s test, in plain loops)
-                for row in rows:
-                    for k in binary:
-                        value = row.get(k)
-                        if value.__class__ in _BYTES and len(value) >= LARGE:
-                            apart = True
-                            break
+            apart = bool(binary) and _any_large(rows, binary)  # (SQLite: `_apart`'s test)
         else:
             c = self._get(conn.dialect, None)
         if c.direct and not apart:
@@ -601,13 +606,7 @@ class Prepared:
         if keys is None or not self.stmt.is_insert or conn.dialect.name != "sqlite":
             return False
         binary = self._binary(keys)
-        if binary:  # (on every message's path: plain loops, no generator per row)
-            for row in rows:
-                for k in binary:
-                    value = row.get(k)
-                    if value.__class__ in _BYTES and len(value) >= LARGE:
-                        return True
-        return False
+        return bool(binary) and _any_large(rows, binary)
 
     def _binary(self, keys: tuple[str, ...]) -> tuple[str, ...]:
         """The binary columns among `keys`, and those kept in large_values (looked up once per set of keys)."""
