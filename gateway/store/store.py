@@ -914,7 +914,12 @@ def _group_lock(conn: Connection, ids: str) -> None:
     """Queue the group's lock (`ids`: _lock_ids) in its pipeline, prepared (pgqueue); without
     that pipeline as a command naming the ids."""
     if not pgqueue.prepared_command(conn.connection.dbapi_connection, _LOCK_STATEMENT, [ids.encode()]):
-        command(conn, _LOCK_STATEMENT.decode().replace("$1", f"'{ids}'"), keep=False)
+        command(conn, _lock_text(ids), keep=False)
+
+
+def _lock_text(ids: str) -> str:
+    """The lock statement with `ids` (_lock_ids: integers only, nothing from outside) in its text."""
+    return _LOCK_STATEMENT.decode().replace("$1", f"'{ids}'")
 
 
 def _lock_sql(lock_keys: Iterable[str]) -> str | None:
@@ -923,11 +928,8 @@ def _lock_sql(lock_keys: Iterable[str]) -> str | None:
     a cursor's execution cost the group some 60,000 instructions in Python) and for
     Store._locked alike. The ids are in its text (integers only: nothing from outside goes into
     it); unnest keeps the array's order."""
-    ids = sorted({lock_id(key) for key in lock_keys})
-    if not ids:
-        return None
-    return (f"SELECT pg_advisory_xact_lock(l.k) FROM unnest('{{{','.join(map(str, ids))}}}'::bigint[]) "
-            "WITH ORDINALITY AS l(k, n) ORDER BY l.n")
+    ids = _lock_ids(lock_keys)
+    return _lock_text(ids) if ids is not None else None
 
 
 class Store:
